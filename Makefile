@@ -1,0 +1,45 @@
+# The two Quick start targets: `make demo` (the main job) and `make test` (everything CI runs).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo serve test lint typecheck lock clean
+
+$(STAMP): pyproject.toml requirements/dev.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+## demo: screen every example intake and show why each decision was made
+demo: $(STAMP)
+	@for f in examples/intakes/*.json; do \
+	  echo "=================== $$f"; \
+	  $(BIN)/mesoscreen screen "$$f" --on 2026-11-25 || exit $$?; \
+	done
+
+## serve: run the clinic service on the embedded SQLite default
+serve: $(STAMP)
+	$(BIN)/mesoscreen serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/lint-imports
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+## test: lint, types, architecture contract and the whole test suite
+test: lint typecheck
+	$(BIN)/pytest
+
+## lock: re-pin requirements/dev.lock from pyproject.toml (needs the network)
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --quiet -o requirements/dev.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

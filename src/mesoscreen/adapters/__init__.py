@@ -1,0 +1,1 @@
+"""Adapters: storage, FHIR, NDJSON and Spark, implementing the ports of the services."""

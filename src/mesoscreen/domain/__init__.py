@@ -1,0 +1,1 @@
+"""The pure domain core of Mesoscreen: screening vocabulary, rules, decisions and planning."""

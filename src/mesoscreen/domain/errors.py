@@ -1,0 +1,96 @@
+"""The one error hierarchy of Mesoscreen; every error has a stable ``code``.
+
+    MesoscreenError                 base; never raised itself
+    ├── InputError                  bad data from a user or a system (exit 2, HTTP 4xx)
+    │   ├── IntakeError             an intake field is unknown or of a bad value
+    │   ├── PolicyError             a policy names an unknown conflict or reading
+    │   ├── PlanError               a treatment plan cannot be made as asked
+    │   └── FhirInputError          a FHIR resource cannot be read as screening input
+    ├── KnowledgeBaseError          a knowledge file is broken (at load; names file and entry)
+    ├── NotFoundError               a record does not exist or is not visible to the caller
+    ├── ConflictError               a write clashes with stored state (stale or signed)
+    └── PermissionDeniedError       the caller's role does not allow the action
+
+Messages name the thing, what was expected and what was received, and never carry
+patient data beyond the field name: they are safe to show and to log.
+"""
+
+from __future__ import annotations
+
+
+class MesoscreenError(Exception):
+    """Base of every error Mesoscreen raises on purpose."""
+
+    code = "mesoscreen_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputError(MesoscreenError):
+    """Raised when input from a user or another system is invalid."""
+
+    code = "invalid_input"
+
+
+class IntakeError(InputError):
+    """Raised when an intake has an unknown key or a value of the wrong form."""
+
+    code = "invalid_intake"
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"intake field '{field}': {problem}")
+        self.field = field
+        self.problem = problem
+
+
+class PolicyError(InputError):
+    """Raised when a clinic policy names a conflict or reading the knowledge base lacks."""
+
+    code = "invalid_policy"
+
+
+class PlanError(InputError):
+    """Raised when a treatment plan cannot be made as asked (unknown zone, over volume, ...)."""
+
+    code = "invalid_plan"
+
+
+class FhirInputError(InputError):
+    """Raised when FHIR input cannot be read as screening input."""
+
+    code = "invalid_fhir"
+
+
+class KnowledgeBaseError(MesoscreenError):
+    """Raised at load when a knowledge file is broken; names the file, the entry and the fault."""
+
+    code = "invalid_knowledge_base"
+
+    def __init__(self, file: str, entry: str, problem: str) -> None:
+        super().__init__(f"knowledge base {file}, entry '{entry}': {problem}")
+        self.file = file
+        self.entry = entry
+        self.problem = problem
+
+
+class NotFoundError(MesoscreenError):
+    """Raised when a record does not exist or belongs to a clinic the caller cannot see."""
+
+    code = "not_found"
+
+
+class ConflictError(MesoscreenError):
+    """Raised when a write clashes with stored state: a stale version or a signed record."""
+
+    code = "conflict"
+
+
+class PermissionDeniedError(MesoscreenError):
+    """Raised when the caller's role does not permit the action."""
+
+    code = "forbidden"

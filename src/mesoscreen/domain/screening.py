@@ -1,0 +1,305 @@
+"""The screening engine: evaluate every rule on an intake and combine the findings.
+
+The outcome is the most severe of ``contraindicated``/``deferred``/
+``specialist_clearance`` found; if none, ``incomplete`` when any question that
+applies is unanswered or ``unknown`` (or a rule could not be decided or failed);
+else ``precautions`` if any; else ``eligible``. A rule that raises fails closed:
+it becomes an error finding whose outcome is ``incomplete``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from types import MappingProxyType
+
+from mesoscreen.domain.conditions import Facts, FactValue, Truth, is_known
+from mesoscreen.domain.dates import add_months
+from mesoscreen.domain.decision import (
+    ConflictNote,
+    Decision,
+    ExcludedIngredient,
+    Finding,
+    RequiredAction,
+)
+from mesoscreen.domain.intake import Intake
+from mesoscreen.domain.knowledge_base import KnowledgeBase, Rule, Text
+from mesoscreen.domain.policy import Policy
+from mesoscreen.domain.vocabulary import Category, Outcome
+
+_RULE_ERROR_TEXT = Text(
+    en="This rule could not be evaluated, so this point is not cleared. "
+    "Assess it yourself and report the fault.",
+    vi="Không thể đánh giá quy tắc này nên mục này chưa được xác nhận an toàn. "
+    "Hãy tự đánh giá và báo lỗi.",
+)
+_RULE_ERROR_PATIENT_TEXT = Text(
+    en="One safety check could not be completed; your doctor will review it with you.",
+    vi="Một bước kiểm tra an toàn chưa hoàn tất; bác sĩ sẽ xem xét cùng bạn.",
+)
+_SPACES = re.compile(r"[\s\-_/]+")
+
+
+def normalise_term(term: str) -> str:
+    """Case- and spacing-insensitive form of an ingredient name or allergen."""
+    return _SPACES.sub(" ", term.casefold()).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class _AllergenTarget:
+    """Ingredients a term names, and how (the ingredient itself or a risk tag)."""
+
+    ingredients: tuple[str, ...]
+    via: str
+
+
+class Screener:
+    """Screens intakes against one knowledge base under one clinic policy.
+
+    Built once (it indexes the rules and the ingredient names) and reused for
+    every intake: ``evaluate`` does no I/O and reads no clock.
+    """
+
+    def __init__(self, kb: KnowledgeBase, policy: Policy) -> None:
+        self.kb = kb
+        self.policy = policy
+        self._rules = tuple(
+            rule
+            for rule in kb.rules
+            if rule.only_under is None
+            or policy.reading_for(rule.only_under.conflict) == rule.only_under.reading
+        )
+        self._rule_by_id = {rule.id: rule for rule in self._rules}
+        self._rule_facts = {rule.id: tuple(sorted(rule.when.facts())) for rule in self._rules}
+        self._ingredients = {i.id: i for i in kb.ingredients}
+        self._by_tag: dict[str, list[str]] = {}
+        for ingredient in kb.ingredients:
+            for tag in ingredient.tags:
+                self._by_tag.setdefault(tag, []).append(ingredient.id)
+        self._allergen_terms = self._index_allergen_terms()
+
+    def _index_allergen_terms(self) -> dict[str, _AllergenTarget]:
+        """Every word that names an ingredient or a risk tag, normalised."""
+        terms: dict[str, _AllergenTarget] = {}
+        for tag in self.kb.risk_tags.values():
+            members = tuple(self._by_tag.get(tag.id, ()))
+            for term in (tag.id, tag.name.en, tag.name.vi, *tag.synonyms):
+                terms[normalise_term(term)] = _AllergenTarget(members, f"tag:{tag.id}")
+        for ingredient in self.kb.ingredients:
+            names = (ingredient.id, ingredient.name.en, ingredient.name.vi, *ingredient.synonyms)
+            for term in names:
+                terms[normalise_term(term)] = _AllergenTarget((ingredient.id,), "ingredient")
+        return terms
+
+    def evaluate(self, intake: Intake, on: date) -> Decision:
+        """The decision for ``intake`` on the screening date ``on``."""
+        facts = intake.facts
+        not_applicable = self._not_applicable(facts, on)
+        missing: dict[str, None] = {
+            q.id: None
+            for q in self.kb.questions
+            if q.required and q.id not in not_applicable and not is_known(facts.get(q.id))
+        }
+        findings: list[Finding] = []
+        for rule in self._rules:
+            try:
+                truth = rule.when.evaluate(facts, on)
+                if truth is Truth.TRUE:
+                    findings.append(self._finding(rule, facts))
+                elif truth is Truth.UNKNOWN:
+                    # Undecided: every unknown fact it reads must be asked, unless the
+                    # knowledge base says that question definitely does not apply here.
+                    for fact in self._rule_facts[rule.id]:
+                        if fact not in not_applicable and not is_known(facts.get(fact)):
+                            missing[fact] = None
+            except Exception as exc:
+                findings.append(self._error_finding(rule, facts, exc))
+        return self._combine(findings, tuple(missing), facts, on)
+
+    def _not_applicable(self, facts: Facts, on: date) -> frozenset[str]:
+        """Questions that definitely do not apply: their condition is false, or they follow
+        up a question that does not apply (questions come after the ones they depend on)."""
+        out: set[str] = set()
+        for question in self.kb.questions:
+            condition = question.applies_when
+            if condition is None:
+                continue
+            if not out.isdisjoint(condition.facts()) or (
+                condition.evaluate(facts, on) is Truth.FALSE
+            ):
+                out.add(question.id)
+        return frozenset(out)
+
+    def _evidence(self, rule: Rule, facts: Facts) -> MappingProxyType[str, FactValue]:
+        """The facts the rule read, as the intake gave them."""
+        return MappingProxyType(
+            {fact: facts.get(fact, "unknown") for fact in self._rule_facts[rule.id]}
+        )
+
+    def _finding(self, rule: Rule, facts: Facts) -> Finding:
+        """The finding of a rule that fired, with its deferral dates and conflict note."""
+        until = cautious = None
+        if rule.defer_until is not None:
+            start = facts.get(rule.defer_until.from_fact)
+            if isinstance(start, date):
+                until = add_months(start, rule.defer_until.months)
+                if rule.defer_until.cautious_months is not None:
+                    cautious = add_months(start, rule.defer_until.cautious_months)
+        conflict = None
+        if rule.only_under is not None:
+            source_conflict = self.kb.conflicts[rule.only_under.conflict]
+            conflict = ConflictNote(
+                conflict=source_conflict.id,
+                topic=source_conflict.topic,
+                chosen=rule.only_under.reading,
+                readings=source_conflict.readings,
+            )
+        return Finding(
+            rule=rule.id,
+            category=rule.category,
+            outcome=rule.outcome,
+            clinician_text=rule.clinician_text,
+            patient_text=rule.patient_text,
+            citation=rule.citation,
+            see_also=rule.see_also,
+            evidence=self._evidence(rule, facts),
+            until=until,
+            cautious_until=cautious,
+            actions=rule.actions,
+            excludes_tags=rule.excludes_tags,
+            conflict=conflict,
+        )
+
+    def _error_finding(self, rule: Rule, facts: Facts, exc: Exception) -> Finding:
+        """A failed rule, kept visible and never read as clear."""
+        try:
+            evidence = self._evidence(rule, facts)
+        except Exception:
+            evidence = MappingProxyType({})
+        return Finding(
+            rule=rule.id,
+            category=Category.RULE_ERROR,
+            outcome=Outcome.INCOMPLETE,
+            clinician_text=_RULE_ERROR_TEXT,
+            patient_text=_RULE_ERROR_PATIENT_TEXT,
+            citation=rule.citation,
+            evidence=evidence,
+            error=type(exc).__name__,
+        )
+
+    def _combine(
+        self, findings: list[Finding], missing: tuple[str, ...], facts: Facts, on: date
+    ) -> Decision:
+        """Fold findings and missing answers into the decision."""
+        worst = Outcome.INCOMPLETE if missing else Outcome.ELIGIBLE
+        for finding in findings:
+            if finding.outcome.severity > worst.severity:
+                worst = finding.outcome
+        return Decision(
+            outcome=worst,
+            earliest_date=self._earliest_date(worst, findings),
+            screening_date=on,
+            findings=tuple(findings),
+            missing=missing,
+            required_actions=self._required_actions(findings),
+            excluded_ingredient_tags=tuple(
+                dict.fromkeys(tag for f in findings for tag in f.excludes_tags)
+            ),
+            excluded_ingredients=self._excluded_ingredients(findings, facts),
+            unmatched_allergens=self._unmatched_allergens(findings, facts),
+            alternatives=self.kb.alternatives if self._offers_alternatives(findings) else (),
+            knowledge_base_version=self.kb.version,
+            knowledge_base_hash=self.kb.content_hash,
+            policy=self.policy,
+        )
+
+    @staticmethod
+    def _earliest_date(outcome: Outcome, findings: list[Finding]) -> date | None:
+        """For a deferral: the latest end date of all deferrals, or None if any is open-ended."""
+        if outcome is not Outcome.DEFERRED:
+            return None
+        ends = [f.until for f in findings if f.outcome is Outcome.DEFERRED]
+        if not ends or any(end is None for end in ends):
+            return None
+        return max(end for end in ends if end is not None)
+
+    def _required_actions(self, findings: list[Finding]) -> tuple[RequiredAction, ...]:
+        """Each action once, with every finding that asks for it."""
+        by_action: dict[str, list[str]] = {}
+        for finding in findings:
+            for action_id in finding.actions:
+                by_action.setdefault(action_id, []).append(finding.rule)
+        return tuple(
+            RequiredAction(action=self.kb.actions[action_id], required_by=tuple(rules))
+            for action_id, rules in by_action.items()
+        )
+
+    def _allergens(self, findings: list[Finding], facts: Facts) -> list[tuple[str, str]]:
+        """(rule id, allergen) for every allergen named in a fired rule's allergen fact."""
+        rules = self._rule_by_id
+        pairs: list[tuple[str, str]] = []
+        for finding in findings:
+            rule = rules.get(finding.rule)
+            if rule is None or rule.excludes_allergens_from is None:
+                continue
+            named = facts.get(rule.excludes_allergens_from)
+            if isinstance(named, tuple):
+                pairs.extend((rule.id, allergen) for allergen in named)
+        return pairs
+
+    def _match_allergen(self, allergen: str) -> list[_AllergenTarget]:
+        """Catalogue terms the allergen names: the whole text, or a whole word within it."""
+        text = normalise_term(allergen)
+        padded = f" {text} "
+        return [
+            target
+            for term, target in self._allergen_terms.items()
+            if term == text or f" {term} " in padded
+        ]
+
+    def _excluded_ingredients(
+        self, findings: list[Finding], facts: Facts
+    ) -> tuple[ExcludedIngredient, ...]:
+        """Ingredients ruled out by a finding's risk tags or by a named allergen."""
+        excluded: dict[str, ExcludedIngredient] = {}
+        for finding in findings:
+            for tag in finding.excludes_tags:
+                for ingredient_id in self._by_tag.get(tag, ()):
+                    excluded.setdefault(
+                        ingredient_id,
+                        ExcludedIngredient(
+                            ingredient=ingredient_id,
+                            name=self._ingredients[ingredient_id].name,
+                            rule=finding.rule,
+                            reason=f"tag:{tag}",
+                        ),
+                    )
+        for rule_id, allergen in self._allergens(findings, facts):
+            for target in self._match_allergen(allergen):
+                for ingredient_id in target.ingredients:
+                    excluded.setdefault(
+                        ingredient_id,
+                        ExcludedIngredient(
+                            ingredient=ingredient_id,
+                            name=self._ingredients[ingredient_id].name,
+                            rule=rule_id,
+                            reason=f"allergen:{allergen}",
+                        ),
+                    )
+        return tuple(excluded.values())
+
+    def _unmatched_allergens(self, findings: list[Finding], facts: Facts) -> tuple[str, ...]:
+        """Named allergens that match nothing in the catalogue: check each product by hand."""
+        return tuple(
+            allergen
+            for _, allergen in self._allergens(findings, facts)
+            if not self._match_allergen(allergen)
+        )
+
+    def _offers_alternatives(self, findings: list[Finding]) -> bool:
+        """Whether any fired rule points the patient to the safer alternatives."""
+        rules = self._rule_by_id
+        return any(
+            (rule := rules.get(f.rule)) is not None and rule.offers_alternatives for f in findings
+        )

@@ -1,0 +1,46 @@
+"""``mesoscreen screen FILE``: screen one intake and print the report or the decision JSON."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+
+from mesoscreen.domain.vocabulary import Language
+from mesoscreen.entrypoints.cli.app import app
+from mesoscreen.entrypoints.cli.inputs import parse_day, read_json
+from mesoscreen.entrypoints.cli.report import render_report
+from mesoscreen.knowledge import default_knowledge_base, load_policy
+from mesoscreen.services.screening import screening_service
+
+
+@app.command("screen")
+def screen_command(
+    file: Annotated[str, typer.Argument(help="Intake JSON file, or - for standard input.")],
+    on: Annotated[
+        str | None, typer.Option("--on", help="Screening date YYYY-MM-DD (default: today).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the decision object.")] = False,
+    policy: Annotated[
+        Path | None, typer.Option("--policy", help="Clinic policy file (YAML or JSON).")
+    ] = None,
+    language: Annotated[
+        Language, typer.Option("--language", help="Language of the report.")
+    ] = Language.EN,
+) -> None:
+    """Screen an intake: outcome first, then reasons with their sources, then what to do next.
+
+    Exits 0 whatever the outcome; 2 for unreadable or invalid input.
+    """
+    kb = default_knowledge_base()
+    chosen_policy = load_policy(policy, kb) if policy is not None else None
+    day = parse_day(on) or date.today()
+    document = read_json(file)
+    decision = screening_service(kb, chosen_policy).screen(document, day)  # type: ignore[arg-type]
+    if as_json:
+        typer.echo(orjson.dumps(decision.as_dict(), option=orjson.OPT_INDENT_2).decode())
+    else:
+        typer.echo(render_report(decision, kb, language))

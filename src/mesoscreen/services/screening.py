@@ -1,0 +1,36 @@
+"""The screening use case: check an intake, evaluate it, return the decision."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from functools import lru_cache
+
+from mesoscreen.domain.decision import Decision
+from mesoscreen.domain.errors import IntakeError
+from mesoscreen.domain.intake import parse_intake
+from mesoscreen.domain.knowledge_base import KnowledgeBase
+from mesoscreen.domain.policy import Policy, default_policy
+from mesoscreen.domain.screening import Screener
+
+
+class ScreeningService:
+    """Screens raw intakes with one knowledge base under one clinic policy."""
+
+    def __init__(self, kb: KnowledgeBase, policy: Policy | None = None) -> None:
+        self.kb = kb
+        self.policy = policy if policy is not None else default_policy(kb)
+        self.screener = Screener(kb, self.policy)
+
+    def screen(self, raw: Mapping[str, object], on: date) -> Decision:
+        """The decision for the raw intake ``raw`` on ``on``; IntakeError if it is invalid."""
+        if not isinstance(raw, Mapping):
+            raise IntakeError("intake", f"must be a JSON object (got a {type(raw).__name__})")
+        intake = parse_intake(raw, self.kb.questions, on)
+        return self.screener.evaluate(intake, on)
+
+
+@lru_cache(maxsize=8)
+def screening_service(kb: KnowledgeBase, policy: Policy | None = None) -> ScreeningService:
+    """A shared service per knowledge base and policy (building one indexes the rules)."""
+    return ScreeningService(kb, policy)
