@@ -3,8 +3,6 @@
 Decision support for clinicians, never a replacement for their judgement.
 """
 
-from __future__ import annotations
-
 from mesoscreen._public import screen
 from mesoscreen.domain.decision import Decision, ExcludedIngredient, Finding, RequiredAction
 from mesoscreen.domain.errors import (

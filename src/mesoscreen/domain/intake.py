@@ -102,24 +102,45 @@ def _parse_text_list(question: Question, value: object) -> FactValue:
     return tuple(items)
 
 
-def parse_intake(raw: Mapping[str, object], questions: Iterable[Question], on: date) -> Intake:
-    """Check ``raw`` answers against ``questions`` on the screening date ``on``.
+class IntakeSchema:
+    """The questions of one knowledge base, indexed once for checking many intakes."""
 
-    Raises IntakeError naming the first key that is unknown or of a bad value.
-    Dates of past events may not lie after ``on``.
-    """
-    by_id = {q.id: q for q in questions}
-    facts: dict[str, FactValue] = {}
-    for key, value in raw.items():
-        if not isinstance(key, str) or key not in by_id:
-            expected = ", ".join(sorted(by_id))
-            raise IntakeError(str(key), f"is not an intake question (expected one of: {expected})")
-        question = by_id[key]
-        parsed = _parse_answer(question, value)
-        if question.past_date and isinstance(parsed, date) and parsed > on:
-            raise IntakeError(
-                key,
-                f"must not be after the screening date {on.isoformat()} (got {parsed.isoformat()})",
-            )
-        facts[key] = parsed
-    return Intake(facts=MappingProxyType(facts))
+    def __init__(self, questions: Iterable[Question]) -> None:
+        self._by_id = {q.id: q for q in questions}
+        self._expected = ", ".join(sorted(self._by_id))
+
+    def parse(self, raw: Mapping[str, object], on: date) -> Intake:
+        """Check ``raw`` answers on the screening date ``on``.
+
+        Raises IntakeError naming the first key that is unknown or of a bad value.
+        Dates of past events may not lie after ``on``.
+        """
+        by_id = self._by_id
+        facts: dict[str, FactValue] = {}
+        for key, value in raw.items():
+            question = by_id.get(key) if isinstance(key, str) else None
+            if question is None:
+                raise IntakeError(
+                    str(key), f"is not an intake question (expected one of: {self._expected})"
+                )
+            if (
+                question.answer_type is AnswerType.YES_NO_UNKNOWN
+                and isinstance(value, str)
+                and value in _YES_NO_UNKNOWN
+            ):
+                facts[key] = value  # the common case, without the general checks
+                continue
+            parsed = _parse_answer(question, value)
+            if question.past_date and isinstance(parsed, date) and parsed > on:
+                raise IntakeError(
+                    key,
+                    f"must not be after the screening date {on.isoformat()} "
+                    f"(got {parsed.isoformat()})",
+                )
+            facts[key] = parsed
+        return Intake(facts=MappingProxyType(facts))
+
+
+def parse_intake(raw: Mapping[str, object], questions: Iterable[Question], on: date) -> Intake:
+    """Check ``raw`` answers against ``questions`` on ``on`` (see ``IntakeSchema.parse``)."""
+    return IntakeSchema(questions).parse(raw, on)

@@ -78,6 +78,13 @@ class Screener:
             for tag in ingredient.tags:
                 self._by_tag.setdefault(tag, []).append(ingredient.id)
         self._allergen_terms = self._index_allergen_terms()
+        self._longest_term = max((len(t.split()) for t in self._allergen_terms), default=1)
+        self._gated = tuple(
+            (q.id, q.applies_when, q.applies_when.facts())
+            for q in kb.questions
+            if q.applies_when is not None
+        )
+        self._required = tuple(q.id for q in kb.questions if q.required)
 
     def _index_allergen_terms(self) -> dict[str, _AllergenTarget]:
         """Every word that names an ingredient or a risk tag, normalised."""
@@ -97,9 +104,9 @@ class Screener:
         facts = intake.facts
         not_applicable = self._not_applicable(facts, on)
         missing: dict[str, None] = {
-            q.id: None
-            for q in self.kb.questions
-            if q.required and q.id not in not_applicable and not is_known(facts.get(q.id))
+            qid: None
+            for qid in self._required
+            if qid not in not_applicable and not is_known(facts.get(qid))
         }
         findings: list[Finding] = []
         for rule in self._rules:
@@ -117,19 +124,14 @@ class Screener:
                 findings.append(self._error_finding(rule, facts, exc))
         return self._combine(findings, tuple(missing), facts, on)
 
-    def _not_applicable(self, facts: Facts, on: date) -> frozenset[str]:
+    def _not_applicable(self, facts: Facts, on: date) -> set[str]:
         """Questions that definitely do not apply: their condition is false, or they follow
         up a question that does not apply (questions come after the ones they depend on)."""
         out: set[str] = set()
-        for question in self.kb.questions:
-            condition = question.applies_when
-            if condition is None:
-                continue
-            if not out.isdisjoint(condition.facts()) or (
-                condition.evaluate(facts, on) is Truth.FALSE
-            ):
-                out.add(question.id)
-        return frozenset(out)
+        for question_id, condition, reads in self._gated:
+            if not out.isdisjoint(reads) or condition.evaluate(facts, on) is Truth.FALSE:
+                out.add(question_id)
+        return out
 
     def _evidence(self, rule: Rule, facts: Facts) -> MappingProxyType[str, FactValue]:
         """The facts the rule read, as the intake gave them."""
@@ -192,6 +194,7 @@ class Screener:
         self, findings: list[Finding], missing: tuple[str, ...], facts: Facts, on: date
     ) -> Decision:
         """Fold findings and missing answers into the decision."""
+        allergens = self._allergens(findings, facts) if findings else []
         worst = Outcome.INCOMPLETE if missing else Outcome.ELIGIBLE
         for finding in findings:
             if finding.outcome.severity > worst.severity:
@@ -206,8 +209,10 @@ class Screener:
             excluded_ingredient_tags=tuple(
                 dict.fromkeys(tag for f in findings for tag in f.excludes_tags)
             ),
-            excluded_ingredients=self._excluded_ingredients(findings, facts),
-            unmatched_allergens=self._unmatched_allergens(findings, facts),
+            excluded_ingredients=self._excluded_ingredients(findings, allergens),
+            unmatched_allergens=tuple(
+                allergen for _, allergen in allergens if not self._match_allergen(allergen)
+            ),
             alternatives=self.kb.alternatives if self._offers_alternatives(findings) else (),
             knowledge_base_version=self.kb.version,
             knowledge_base_hash=self.kb.content_hash,
@@ -249,17 +254,18 @@ class Screener:
         return pairs
 
     def _match_allergen(self, allergen: str) -> list[_AllergenTarget]:
-        """Catalogue terms the allergen names: the whole text, or a whole word within it."""
-        text = normalise_term(allergen)
-        padded = f" {text} "
-        return [
-            target
-            for term, target in self._allergen_terms.items()
-            if term == text or f" {term} " in padded
-        ]
+        """Catalogue terms the allergen names: the whole text, or whole words within it."""
+        words = normalise_term(allergen).split()
+        found: list[_AllergenTarget] = []
+        for size in range(min(self._longest_term, len(words)), 0, -1):
+            for start in range(len(words) - size + 1):
+                target = self._allergen_terms.get(" ".join(words[start : start + size]))
+                if target is not None:
+                    found.append(target)
+        return found
 
     def _excluded_ingredients(
-        self, findings: list[Finding], facts: Facts
+        self, findings: list[Finding], allergens: list[tuple[str, str]]
     ) -> tuple[ExcludedIngredient, ...]:
         """Ingredients ruled out by a finding's risk tags or by a named allergen."""
         excluded: dict[str, ExcludedIngredient] = {}
@@ -275,7 +281,7 @@ class Screener:
                             reason=f"tag:{tag}",
                         ),
                     )
-        for rule_id, allergen in self._allergens(findings, facts):
+        for rule_id, allergen in allergens:
             for target in self._match_allergen(allergen):
                 for ingredient_id in target.ingredients:
                     excluded.setdefault(
@@ -288,14 +294,6 @@ class Screener:
                         ),
                     )
         return tuple(excluded.values())
-
-    def _unmatched_allergens(self, findings: list[Finding], facts: Facts) -> tuple[str, ...]:
-        """Named allergens that match nothing in the catalogue: check each product by hand."""
-        return tuple(
-            allergen
-            for _, allergen in self._allergens(findings, facts)
-            if not self._match_allergen(allergen)
-        )
 
     def _offers_alternatives(self, findings: list[Finding]) -> bool:
         """Whether any fired rule points the patient to the safer alternatives."""

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from mesoscreen.domain.decision import Decision
 from mesoscreen.domain.errors import IntakeError
-from mesoscreen.domain.intake import parse_intake
+from mesoscreen.domain.intake import IntakeSchema
 from mesoscreen.domain.knowledge_base import KnowledgeBase
 from mesoscreen.domain.policy import Policy, default_policy
 from mesoscreen.domain.screening import Screener
@@ -21,12 +21,13 @@ class ScreeningService:
         self.kb = kb
         self.policy = policy if policy is not None else default_policy(kb)
         self.screener = Screener(kb, self.policy)
+        self.schema = IntakeSchema(kb.questions)
 
     def screen(self, raw: Mapping[str, object], on: date) -> Decision:
         """The decision for the raw intake ``raw`` on ``on``; IntakeError if it is invalid."""
         if not isinstance(raw, Mapping):
             raise IntakeError("intake", f"must be a JSON object (got a {type(raw).__name__})")
-        intake = parse_intake(raw, self.kb.questions, on)
+        intake = self.schema.parse(raw, on)
         return self.screener.evaluate(intake, on)
 
 

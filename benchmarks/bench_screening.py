@@ -1,0 +1,111 @@
+"""Screening throughput: decisions per second per core, from raw intake to decision object.
+
+Run: .venv/bin/python benchmarks/bench_screening.py [--intakes 20000] [--workers 2]
+
+Prints decisions per second for (a) validate + evaluate, (b) the same plus the
+decision's JSON form (as_dict + orjson), single core; and (c) (a) across worker
+processes. Intakes are generated with a fixed seed: a realistic mix of clear,
+risky and incomplete answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date, timedelta
+from typing import Any
+
+import orjson
+
+from mesoscreen.domain.knowledge_base import AnswerType
+from mesoscreen.knowledge import default_knowledge_base
+from mesoscreen.services.screening import ScreeningService
+
+ON = date(2026, 11, 25)
+
+
+def make_intakes(count: int, seed: int = 7) -> list[dict[str, Any]]:
+    """``count`` intakes: mostly 'no', some 'yes', a few 'unknown' or missing."""
+    rng = random.Random(seed)
+    kb = default_knowledge_base()
+    intakes = []
+    for _ in range(count):
+        raw: dict[str, Any] = {}
+        for q in kb.questions:
+            roll = rng.random()
+            if roll < 0.03:
+                continue
+            if q.answer_type is AnswerType.YES_NO_UNKNOWN:
+                raw[q.id] = "yes" if roll < 0.1 else ("unknown" if roll < 0.13 else "no")
+            elif q.answer_type is AnswerType.CHOICE:
+                raw[q.id] = rng.choice(q.choices)
+            elif q.answer_type is AnswerType.DATE:
+                raw[q.id] = (
+                    ON - timedelta(days=rng.randint(1, 20000 if q.id == "birth_date" else 200))
+                ).isoformat()
+            else:
+                raw[q.id] = rng.sample(["lidocaine", "peanuts", "minoxidil", "latex"], k=2)
+        intakes.append(raw)
+    return intakes
+
+
+def _screen_chunk(chunk: list[dict[str, Any]]) -> int:
+    """Screen a chunk in a worker process; returns how many were screened."""
+    service = ScreeningService(default_knowledge_base())
+    for raw in chunk:
+        service.screen(raw, ON)
+    return len(chunk)
+
+
+def _rate(count: int, seconds: float) -> str:
+    """Decisions per second, formatted."""
+    return f"{count / seconds:,.0f}/s"
+
+
+def main() -> None:
+    """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--intakes", type=int, default=20000)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    intakes = make_intakes(args.intakes)
+    service = ScreeningService(default_knowledge_base())
+    for raw in intakes[:500]:  # warm up
+        service.screen(raw, ON)
+
+    start = time.perf_counter()
+    outcomes: dict[str, int] = {}
+    for raw in intakes:
+        outcome = service.screen(raw, ON).outcome.value
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    evaluate = time.perf_counter() - start
+
+    start = time.perf_counter()
+    for raw in intakes:
+        orjson.dumps(service.screen(raw, ON).as_dict())
+    with_json = time.perf_counter() - start
+
+    chunks = [intakes[i :: args.workers] for i in range(args.workers)]
+    with ProcessPoolExecutor(args.workers) as pool:
+        list(pool.map(_screen_chunk, [c[:50] for c in chunks]))  # start and warm workers
+        start = time.perf_counter()
+        screened = sum(pool.map(_screen_chunk, chunks))
+        parallel = time.perf_counter() - start
+
+    print(f"intakes: {len(intakes):,}  outcomes: {dict(sorted(outcomes.items()))}")
+    print(
+        f"validate + evaluate, 1 core:          {_rate(len(intakes), evaluate)}"
+        f"  ({evaluate / len(intakes) * 1e6:.1f} us per decision)"
+    )
+    print(f"validate + evaluate + JSON, 1 core:   {_rate(len(intakes), with_json)}")
+    print(
+        f"validate + evaluate, {args.workers} workers:       {_rate(screened, parallel)}"
+        f"  ({screened / parallel / args.workers:,.0f}/s per core)"
+    )
+
+
+if __name__ == "__main__":
+    main()

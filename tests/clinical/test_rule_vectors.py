@@ -1,0 +1,98 @@
+"""Every screening rule against its test vectors, and a meta-test that no rule lacks them."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from mesoscreen.domain.conditions import Condition, MonthsSince
+from mesoscreen.domain.knowledge_base import Rule
+from mesoscreen.domain.policy import make_policy
+from mesoscreen.knowledge import default_knowledge_base
+from mesoscreen.services.screening import ScreeningService
+from tests.intakes import BASES
+
+VECTORS: list[dict[str, Any]] = yaml.safe_load(
+    (Path(__file__).parent / "vectors" / "rules.yaml").read_text(encoding="utf-8")
+)["vectors"]
+DEFAULT_DAY = date(2026, 11, 25)
+
+
+def _vector_id(vector: dict[str, Any]) -> str:
+    """A readable test id: rule and kind."""
+    return f"{vector['rule']}-{vector['kind']}"
+
+
+def _run(vector: dict[str, Any]) -> Any:
+    """Screen the vector's intake on its date under its policy."""
+    kb = default_knowledge_base()
+    raw = BASES[vector["base"]] | vector.get("set", {})
+    for key in vector.get("unset", []):
+        raw.pop(key, None)
+    policy = make_policy(kb, "test policy", vector.get("policy", {}))
+    on = date.fromisoformat(vector["day"]) if "day" in vector else DEFAULT_DAY
+    return ScreeningService(kb, policy).screen(raw, on)
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=_vector_id)
+def test_rule_vector(vector: dict[str, Any]) -> None:
+    """The rule fires exactly when the vector says, with the expected decision."""
+    decision = _run(vector)
+    fired = {f.rule for f in decision.findings}
+    should_fire = vector["kind"] in ("fires", "boundary_in")
+    assert (vector["rule"] in fired) is should_fire, fired
+    expect = vector["expect"]
+    assert decision.outcome.value == expect["outcome"]
+    if "earliest_date" in expect:
+        assert decision.earliest_date == (
+            date.fromisoformat(expect["earliest_date"]) if expect["earliest_date"] else None
+        )
+    finding = next((f for f in decision.findings if f.rule == vector["rule"]), None)
+    if "until" in expect:
+        assert finding is not None
+        assert finding.until == date.fromisoformat(expect["until"])
+    if "cautious_until" in expect:
+        assert finding is not None
+        assert finding.cautious_until == date.fromisoformat(expect["cautious_until"])
+    if "actions" in expect:
+        assert [a.action.id for a in decision.required_actions] == expect["actions"]
+    excluded = {e.ingredient for e in decision.excluded_ingredients}
+    assert set(expect.get("excluded", [])) <= excluded
+
+
+def _has_threshold(condition: Condition) -> bool:
+    """Whether a condition compares a date with a bound anywhere inside it."""
+    if isinstance(condition, MonthsSince):
+        return True
+    parts = getattr(condition, "parts", None) or (
+        (condition.part,) if hasattr(condition, "part") else ()
+    )
+    return any(_has_threshold(part) for part in parts)
+
+
+def _needs_boundary(rule: Rule) -> bool:
+    """Rules with a date threshold or a computed date need a boundary pair."""
+    return rule.defer_until is not None or _has_threshold(rule.when)
+
+
+def test_every_rule_has_fires_does_not_fire_and_boundary_vectors() -> None:
+    """A rule without a firing case, a non-firing case or (with a threshold) a boundary pair
+    fails the suite, so a new rule cannot ship untested."""
+    kinds: dict[str, set[str]] = {}
+    for vector in VECTORS:
+        kinds.setdefault(vector["rule"], set()).add(vector["kind"])
+    problems = []
+    for rule in default_knowledge_base().rules:
+        have = kinds.get(rule.id, set())
+        needed = {"fires", "does_not_fire"}
+        if _needs_boundary(rule):
+            needed |= {"boundary_in", "boundary_out"}
+        if missing := needed - have:
+            problems.append(f"{rule.id}: missing {sorted(missing)}")
+    unknown = set(kinds) - {r.id for r in default_knowledge_base().rules}
+    assert not problems, problems
+    assert not unknown, f"vectors for rules that do not exist: {sorted(unknown)}"

@@ -1,0 +1,187 @@
+"""The screening engine: combining findings, missing answers, exclusions, failures."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+import pytest
+
+from mesoscreen.domain.conditions import Facts, Truth
+from mesoscreen.domain.policy import default_policy, make_policy
+from mesoscreen.domain.screening import Screener
+from mesoscreen.domain.vocabulary import Category, Outcome
+from mesoscreen.knowledge import default_knowledge_base
+from mesoscreen.services.screening import ScreeningService
+from tests.intakes import CLEAR_FEMALE, CLEAR_MALE, intake
+
+ON = date(2026, 11, 25)
+
+
+def _screen(raw: dict[str, Any], **readings: str) -> Any:
+    """Screen with the shipped knowledge under the given readings."""
+    kb = default_knowledge_base()
+    return ScreeningService(kb, make_policy(kb, "test", readings)).screen(raw, ON)
+
+
+def test_a_fully_answered_risk_free_intake_is_eligible() -> None:
+    """No risk and nothing unknown: eligible, with nothing to do."""
+    decision = _screen(CLEAR_FEMALE)
+    assert decision.outcome is Outcome.ELIGIBLE
+    assert decision.findings == ()
+    assert decision.missing == ()
+
+
+def test_pregnancy_questions_do_not_apply_to_a_man() -> None:
+    """A man's intake without pregnancy answers is complete."""
+    assert _screen(CLEAR_MALE).outcome is Outcome.ELIGIBLE
+
+
+def test_an_empty_intake_is_incomplete_and_lists_every_required_question() -> None:
+    """Nothing answered: incomplete, and follow-up questions are asked too (sex is unknown)."""
+    decision = _screen({})
+    assert decision.outcome is Outcome.INCOMPLETE
+    assert {"sex", "pregnant", "breastfeeding", "cancer_history"} <= set(decision.missing)
+
+
+def test_an_unknown_answer_makes_an_otherwise_clear_intake_incomplete() -> None:
+    """'unknown' on one safety question is never eligible."""
+    decision = _screen(intake(cancer_history="unknown"))
+    assert decision.outcome is Outcome.INCOMPLETE
+    assert decision.missing == ("cancer_history",)
+
+
+def test_a_follow_up_question_is_asked_when_its_gate_is_unknown() -> None:
+    """Breastfeeding unknown: the weaning questions may apply, so they are missing too."""
+    decision = _screen(intake(breastfeeding="unknown", recently_weaned=None))
+    assert {"breastfeeding", "recently_weaned", "weaned_on"} <= set(decision.missing)
+
+
+def test_a_blocking_finding_outranks_missing_answers() -> None:
+    """Contraindicated with unanswered questions is still contraindicated, and lists them."""
+    decision = _screen(intake(cancer_history="yes", sensitive_skin="unknown"))
+    assert decision.outcome is Outcome.CONTRAINDICATED
+    assert decision.missing == ("sensitive_skin",)
+
+
+def test_missing_answers_outrank_precautions() -> None:
+    """Precautions with an unknown answer is incomplete, not precautions."""
+    decision = _screen(intake(sensitive_skin="yes", cancer_history="unknown"))
+    assert decision.outcome is Outcome.INCOMPLETE
+
+
+def test_allergy_without_the_allergen_list_is_incomplete() -> None:
+    """An allergy history needs the list of allergens to exclude ingredients."""
+    decision = _screen(intake(allergy_history="yes"))
+    assert decision.outcome is Outcome.INCOMPLETE
+    assert decision.missing == ("allergens",)
+
+
+def test_cardiovascular_disease_of_unknown_stability_asks_about_stability() -> None:
+    """Neither cardiovascular rule can decide, so stability is asked and nothing is eligible."""
+    decision = _screen(intake(cardiovascular_disease="yes"))
+    assert decision.outcome is Outcome.INCOMPLETE
+    assert decision.missing == ("cardiovascular_stable",)
+
+
+def test_the_most_severe_finding_decides_and_every_reason_is_kept() -> None:
+    """Deferred and contraindicated together: contraindicated, both findings listed."""
+    decision = _screen(intake(pregnant="yes", clotting_disorder="yes"))
+    assert decision.outcome is Outcome.CONTRAINDICATED
+    assert [f.rule for f in decision.findings] == ["pregnancy", "clotting_disorder"]
+    assert decision.earliest_date is None
+
+
+def test_earliest_date_is_the_latest_of_several_dated_deferrals() -> None:
+    """Only dated deferrals: the earliest treatment date is when the last one ends."""
+    decision = _screen(intake(recently_weaned="yes", weaned_on="2026-10-15"))
+    assert decision.earliest_date == date(2027, 1, 15)
+
+
+def test_an_open_ended_deferral_leaves_the_earliest_date_unknown() -> None:
+    """A dated deferral plus an undated one (scalp infection): no earliest date."""
+    decision = _screen(
+        intake(
+            recently_weaned="yes", weaned_on="2026-10-15", treatment_area_wound_or_infection="yes"
+        )
+    )
+    assert decision.outcome is Outcome.DEFERRED
+    assert decision.earliest_date is None
+
+
+def test_allergens_exclude_ingredients_by_name_synonym_and_class() -> None:
+    """'Xylocaine' names lidocaine; 'local anaesthetics' names the whole class."""
+    decision = _screen(
+        intake(allergy_history="yes", allergens=["Xylocaine cream", "local anaesthetics", "cats"])
+    )
+    excluded = {e.ingredient: e.reason for e in decision.excluded_ingredients}
+    assert excluded["lidocaine"] == "allergen:Xylocaine cream"
+    assert excluded["procaine"] == "allergen:local anaesthetics"
+    assert decision.unmatched_allergens == ("cats",)
+
+
+def test_the_decision_records_knowledge_version_hash_and_policy() -> None:
+    """Traceability: every decision names the knowledge base and the policy in force."""
+    kb = default_knowledge_base()
+    decision = _screen(CLEAR_MALE)
+    assert decision.knowledge_base_version == kb.version
+    assert decision.knowledge_base_hash.startswith("sha256:")
+    assert decision.as_dict()["policy"] == {
+        "name": "test",
+        "readings": {
+            "anticoagulant_therapy": "exclude",
+            "insulin_dependent_diabetes": "absolute",
+        },
+        "hash": None,
+    }
+
+
+def test_a_finding_from_a_conflict_shows_every_reading_and_the_chosen_one() -> None:
+    """The diabetes conflict is surfaced, not hidden."""
+    decision = _screen(intake(insulin_dependent_diabetes="yes", diabetes_stable="yes"))
+    conflict = decision.findings[0].conflict
+    assert conflict is not None
+    assert conflict.chosen == "absolute"
+    assert [r.id for r in conflict.readings] == ["absolute", "defer_until_stable"]
+
+
+def test_deferrals_for_pregnancy_offer_the_safer_alternatives() -> None:
+    """Someone who must wait is told what to do meanwhile."""
+    decision = _screen(intake(pregnant="yes"))
+    assert [a.id for a in decision.alternatives] == [
+        "balanced_diet",
+        "scalp_massage",
+        "mild_shampoo",
+        "doctor_for_persistent_loss",
+    ]
+
+
+class _Exploding:
+    """A condition that fails, standing in for a broken rule."""
+
+    def evaluate(self, facts: Facts, on: date) -> Truth:
+        """Always raises."""
+        raise ZeroDivisionError
+
+    def facts(self) -> frozenset[str]:
+        """Reads one fact."""
+        return frozenset({"cancer_history"})
+
+
+@pytest.mark.parametrize("raw", [CLEAR_FEMALE, CLEAR_MALE])
+def test_a_rule_that_raises_fails_closed(raw: dict[str, Any]) -> None:
+    """A broken rule gives an error finding and never 'eligible'."""
+    kb = default_knowledge_base()
+    broken = tuple(
+        replace(rule, when=_Exploding()) if rule.id == "cancer_history" else rule
+        for rule in kb.rules
+    )
+    screener = Screener(replace(kb, rules=broken), default_policy(kb))
+    service = ScreeningService(kb)
+    service.screener = screener
+    decision = service.screen(raw, ON)
+    assert decision.outcome is Outcome.INCOMPLETE
+    error = next(f for f in decision.findings if f.category is Category.RULE_ERROR)
+    assert error.rule == "cancer_history"
+    assert error.error == "ZeroDivisionError"

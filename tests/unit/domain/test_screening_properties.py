@@ -1,0 +1,63 @@
+"""Invariants of screening over every intake Hypothesis can think of."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mesoscreen.domain.vocabulary import Outcome
+from mesoscreen.knowledge import default_knowledge_base
+from mesoscreen.services.screening import ScreeningService
+from tests.strategies import SCREENING_DAY, answers_for
+
+KB = default_knowledge_base()
+SERVICE = ScreeningService(KB)
+RISK_QUESTIONS = [q for q in KB.questions if q.risk_answer is not None]
+
+
+@settings(max_examples=400)
+@given(answers_for(KB))
+def test_an_unknown_or_missing_answer_that_applies_never_gives_eligible(
+    raw: dict[str, Any],
+) -> None:
+    """Eligible only when nothing applicable is missing: 'unknown' is never read as 'no'."""
+    decision = SERVICE.screen(raw, SCREENING_DAY)
+    if decision.outcome is Outcome.ELIGIBLE:
+        assert decision.missing == ()
+        assert decision.findings == ()
+    if decision.missing:
+        assert decision.outcome is not Outcome.ELIGIBLE
+        assert decision.outcome is not Outcome.PRECAUTIONS
+
+
+@settings(max_examples=400)
+@given(answers_for(KB), st.sampled_from(RISK_QUESTIONS))
+def test_moving_an_answer_towards_risk_never_lowers_severity(
+    raw: dict[str, Any], question: Any
+) -> None:
+    """Changing a safe answer to its risk answer never makes the outcome less severe."""
+    safe = "no" if question.risk_answer == "yes" else "yes"
+    safer = SERVICE.screen(raw | {question.id: safe}, SCREENING_DAY)
+    riskier = SERVICE.screen(raw | {question.id: question.risk_answer}, SCREENING_DAY)
+    assert riskier.outcome.severity >= safer.outcome.severity
+
+
+@settings(max_examples=200)
+@given(answers_for(KB))
+def test_the_same_intake_gives_the_same_decision(raw: dict[str, Any]) -> None:
+    """Screening is deterministic."""
+    assert (
+        SERVICE.screen(raw, SCREENING_DAY).as_dict()
+        == SERVICE.screen(dict(raw), SCREENING_DAY).as_dict()
+    )
+
+
+@settings(max_examples=200)
+@given(answers_for(KB))
+def test_every_finding_cites_a_source_passage(raw: dict[str, Any]) -> None:
+    """No reason without its source."""
+    for finding in SERVICE.screen(raw, SCREENING_DAY).findings:
+        assert finding.citation.source in KB.sources
+        assert len(finding.citation.passage) > 10

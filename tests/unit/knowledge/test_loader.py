@@ -1,0 +1,234 @@
+"""The knowledge-base validator: a broken file fails at load, naming file, entry and fault."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from mesoscreen.domain.errors import KnowledgeBaseError
+from mesoscreen.knowledge import DEFAULT_DATA_DIR, DEFAULT_SOURCES_DIR, load_knowledge_base
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A private copy of the shipped data files to break."""
+    target = tmp_path / "data"
+    shutil.copytree(DEFAULT_DATA_DIR, target)
+    return target
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    """Replace the first occurrence of ``old``, which must be there."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_the_shipped_knowledge_base_loads() -> None:
+    """Every shipped rule, question and citation is valid."""
+    kb = load_knowledge_base()
+    assert kb.version
+    assert kb.content_hash.startswith("sha256:")
+    assert {r.category.value for r in kb.rules} >= {
+        "pregnancy", "breastfeeding", "allergy", "cardiovascular",
+        "diabetes", "cancer", "coagulation", "treatment_area",
+    }  # fmt: skip
+    assert {c.id for c in kb.complications} >= {
+        "irritation", "swelling", "bruising", "skin_necrosis", "infection", "anaphylactic_shock",
+    }  # fmt: skip
+
+
+def test_the_hash_changes_when_any_file_changes(data_dir: Path) -> None:
+    """One changed character in a rule text gives another content hash."""
+    before = load_knowledge_base(data_dir).content_hash
+    _edit(data_dir / "rules.yaml", "Pregnant: defer", "Pregnant:  defer")
+    assert load_knowledge_base(data_dir).content_hash != before
+
+
+SCALP_MASSAGE_CITATION = (
+    "    citation:\n      source: mesotherapy-hair-loss-who-should-avoid.txt\n"
+    '      passage: "regular scalp massages"\n'
+)
+
+BREAKAGES: list[tuple[str, Callable[[Path], None], str, str, str]] = [
+    (
+        "unknown fact",
+        lambda d: _edit(d / "rules.yaml", "{fact: pregnant, is:", "{fact: pregnnt, is:"),
+        "rules.yaml",
+        "pregnancy",
+        "unknown fact 'pregnnt'",
+    ),
+    (
+        "misquoted citation",
+        lambda d: _edit(d / "rules.yaml", "despite its benefits.", "whatever its benefits."),
+        "rules.yaml",
+        "pregnancy",
+        "not found word for word",
+    ),
+    (
+        "unknown source",
+        lambda d: _edit(
+            d / "rules.yaml",
+            "source: mesotherapy-hair-loss-who-should-avoid.txt",
+            "source: blog.txt",
+        ),
+        "rules.yaml",
+        "pregnancy",
+        "unknown source 'blog.txt'",
+    ),
+    (
+        "missing citation",
+        lambda d: _edit(d / "alternatives.yaml", SCALP_MASSAGE_CITATION, ""),
+        "alternatives.yaml",
+        "scalp_massage",
+        "citation: Field required",
+    ),
+    (
+        "duplicate id",
+        lambda d: _edit(d / "rules.yaml", "- id: breastfeeding\n", "- id: pregnancy\n"),
+        "rules.yaml",
+        "pregnancy",
+        "duplicate id",
+    ),
+    (
+        "bad date rule source",
+        lambda d: _edit(
+            d / "rules.yaml",
+            "defer_until: {from: weaned_on, months: 3",
+            "defer_until: {from: pregnant, months: 3",
+        ),
+        "rules.yaml",
+        "weaning_wait",
+        "bad date rule",
+    ),
+    (
+        "bad date rule months",
+        lambda d: _edit(
+            d / "rules.yaml", "months: 3, cautious_months: 6", "months: 6, cautious_months: 3"
+        ),
+        "rules.yaml",
+        "weaning_wait",
+        "cautious_months must be above months",
+    ),
+    (
+        "unknown outcome",
+        lambda d: _edit(d / "rules.yaml", "    outcome: contraindicated", "    outcome: forbidden"),
+        "rules.yaml",
+        "myocardial_infarction",
+        "outcome must be one of",
+    ),
+    (
+        "incomplete is not a rule outcome",
+        lambda d: _edit(
+            d / "rules.yaml", "    outcome: contraindicated", "    outcome: incomplete"
+        ),
+        "rules.yaml",
+        "myocardial_infarction",
+        "outcome must be one of",
+    ),
+    (
+        "unknown action",
+        lambda d: _edit(d / "rules.yaml", "actions: [rescreen_after_pregnancy]", "actions: [pray]"),
+        "rules.yaml",
+        "pregnancy",
+        "unknown action 'pray'",
+    ),
+    (
+        "unknown risk tag",
+        lambda d: _edit(
+            d / "rules.yaml", "excludes_tags: [antiandrogen]", "excludes_tags: [magic]"
+        ),
+        "rules.yaml",
+        "pregnancy",
+        "unknown risk tag 'magic'",
+    ),
+    (
+        "impossible answer",
+        lambda d: _edit(
+            d / "rules.yaml", '{fact: pregnant, is: "yes"}', '{fact: pregnant, is: "maybe"}'
+        ),
+        "rules.yaml",
+        "pregnancy",
+        "cannot be 'maybe'",
+    ),
+    (
+        "missing translation",
+        lambda d: _edit(d / "questions.yaml", '      vi: "Giới tính"\n', ""),
+        "questions.yaml",
+        "sex",
+        "text.vi: Field required",
+    ),
+    (
+        "misspelt key",
+        lambda d: _edit(d / "rules.yaml", "offers_alternatives: true", "offer_alternatives: true"),
+        "rules.yaml",
+        "pregnancy",
+        "offer_alternatives: Extra inputs are not permitted",
+    ),
+    (
+        "follow-up before its gate",
+        lambda d: _edit(
+            d / "questions.yaml",
+            "applies_when: {not: {fact: sex, is: male}}",
+            'applies_when: {fact: allergy_history, is: "yes"}',
+        ),
+        "questions.yaml",
+        "pregnant",
+        "must be a question listed before it",
+    ),
+    (
+        "unknown conflict reading",
+        lambda d: _edit(d / "rules.yaml", "reading: absolute}", "reading: lenient}"),
+        "rules.yaml",
+        "diabetes_absolute",
+        "unknown reading 'lenient'",
+    ),
+    (
+        "bad conflict default",
+        lambda d: _edit(d / "conflicts.yaml", "default: absolute", "default: lenient"),
+        "conflicts.yaml",
+        "insulin_dependent_diabetes",
+        "default 'lenient'",
+    ),
+    (
+        "ingredient with unknown tag",
+        lambda d: _edit(d / "ingredients.yaml", "tags: [vasodilator]\n", "tags: [vasodilatr]\n"),
+        "ingredients.yaml",
+        "minoxidil",
+        "unknown risk tag 'vasodilatr'",
+    ),
+    (
+        "invalid yaml",
+        lambda d: (d / "actions.yaml").write_text("actions: [\n", encoding="utf-8"),
+        "actions.yaml",
+        "-",
+        "not valid YAML",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("breakage", "file", "entry", "fragment"),
+    [(b[1], b[2], b[3], b[4]) for b in BREAKAGES],
+    ids=[b[0] for b in BREAKAGES],
+)
+def test_a_broken_knowledge_base_fails_at_load_naming_file_entry_and_fault(
+    data_dir: Path, breakage: Callable[[Path], None], file: str, entry: str, fragment: str
+) -> None:
+    """Each kind of breakage is refused with a message a knowledge editor can act on."""
+    breakage(data_dir)
+    with pytest.raises(KnowledgeBaseError) as caught:
+        load_knowledge_base(data_dir, DEFAULT_SOURCES_DIR)
+    assert (caught.value.file, caught.value.entry) == (file, entry)
+    assert fragment in caught.value.problem
+
+
+def test_a_missing_source_file_is_refused(data_dir: Path, tmp_path: Path) -> None:
+    """A manifest source that is not shipped fails the load."""
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    with pytest.raises(KnowledgeBaseError, match=r"source file .* is missing"):
+        load_knowledge_base(data_dir, sources)
