@@ -170,3 +170,34 @@ class Decision:
             },
             "policy": self.policy.as_dict(),
         }
+
+    def as_compact_dict(self) -> dict[str, object]:
+        """The decision without its texts, for bulk output: rule ids, dates, sources, provenance.
+
+        Every text can be recovered from the rule ids and the knowledge-base version and hash.
+        """
+        return {
+            "outcome": self.outcome.value,
+            "earliest_date": _iso(self.earliest_date),
+            "screening_date": self.screening_date.isoformat(),
+            "findings": [
+                {
+                    "rule": f.rule,
+                    "category": f.category.value,
+                    "outcome": f.outcome.value,
+                    "until": _iso(f.until),
+                    "cautious_until": _iso(f.cautious_until),
+                    "source": f.citation.source,
+                    "evidence": {k: _fact_json(v) for k, v in f.evidence.items()},
+                }
+                for f in self.findings
+            ],
+            "missing": list(self.missing),
+            "required_actions": [a.action.id for a in self.required_actions],
+            "excluded_ingredients": [e.ingredient for e in self.excluded_ingredients],
+            "knowledge_base": {
+                "version": self.knowledge_base_version,
+                "hash": self.knowledge_base_hash,
+            },
+            "policy": {"name": self.policy.name, "hash": self.policy.content_hash},
+        }

@@ -84,7 +84,10 @@ class Screener:
             for q in kb.questions
             if q.applies_when is not None
         )
-        self._required = tuple(q.id for q in kb.questions if q.required)
+        self._question_order = tuple(q.id for q in kb.questions)
+        self._question_ids = frozenset(self._question_order)
+        self._required_ids = frozenset(q.id for q in kb.questions if q.required)
+        self._rule_reads = tuple((rule, rule.when.facts()) for rule in self._rules)
 
     def _index_allergen_terms(self) -> dict[str, _AllergenTarget]:
         """Every word that names an ingredient or a risk tag, normalised."""
@@ -102,14 +105,17 @@ class Screener:
     def evaluate(self, intake: Intake, on: date) -> Decision:
         """The decision for ``intake`` on the screening date ``on``."""
         facts = intake.facts
-        not_applicable = self._not_applicable(facts, on)
-        missing: dict[str, None] = {
-            qid: None
-            for qid in self._required
-            if qid not in not_applicable and not is_known(facts.get(qid))
-        }
+        known = {key for key, value in facts.items() if is_known(value)}
+        not_applicable = self._not_applicable(facts, on, known)
+        unknown = self._question_ids - known - not_applicable
+        missing = self._required_ids & unknown
         findings: list[Finding] = []
-        for rule in self._rules:
+        for rule, reads in self._rule_reads:
+            if reads.isdisjoint(known):
+                # Every fact it reads is unknown: in Kleene logic (no constants) the rule is
+                # undecided, so all of them must be asked; no need to evaluate it.
+                missing |= reads & unknown
+                continue
             try:
                 truth = rule.when.evaluate(facts, on)
                 if truth is Truth.TRUE:
@@ -117,19 +123,20 @@ class Screener:
                 elif truth is Truth.UNKNOWN:
                     # Undecided: every unknown fact it reads must be asked, unless the
                     # knowledge base says that question definitely does not apply here.
-                    for fact in self._rule_facts[rule.id]:
-                        if fact not in not_applicable and not is_known(facts.get(fact)):
-                            missing[fact] = None
-            except Exception as exc:
+                    missing |= reads & unknown
+            except Exception as exc:  # noqa: BLE001 - fail closed on any rule fault (F4)
                 findings.append(self._error_finding(rule, facts, exc))
-        return self._combine(findings, tuple(missing), facts, on)
+        ordered = tuple(qid for qid in self._question_order if qid in missing)
+        return self._combine(findings, ordered, facts, on)
 
-    def _not_applicable(self, facts: Facts, on: date) -> set[str]:
+    def _not_applicable(self, facts: Facts, on: date, known: set[str]) -> set[str]:
         """Questions that definitely do not apply: their condition is false, or they follow
         up a question that does not apply (questions come after the ones they depend on)."""
         out: set[str] = set()
         for question_id, condition, reads in self._gated:
-            if not out.isdisjoint(reads) or condition.evaluate(facts, on) is Truth.FALSE:
+            if not out.isdisjoint(reads):
+                out.add(question_id)
+            elif not reads.isdisjoint(known) and condition.evaluate(facts, on) is Truth.FALSE:
                 out.add(question_id)
         return out
 
@@ -194,7 +201,23 @@ class Screener:
         self, findings: list[Finding], missing: tuple[str, ...], facts: Facts, on: date
     ) -> Decision:
         """Fold findings and missing answers into the decision."""
-        allergens = self._allergens(findings, facts) if findings else []
+        if not findings:
+            return Decision(
+                outcome=Outcome.INCOMPLETE if missing else Outcome.ELIGIBLE,
+                earliest_date=None,
+                screening_date=on,
+                findings=(),
+                missing=missing,
+                required_actions=(),
+                excluded_ingredient_tags=(),
+                excluded_ingredients=(),
+                unmatched_allergens=(),
+                alternatives=(),
+                knowledge_base_version=self.kb.version,
+                knowledge_base_hash=self.kb.content_hash,
+                policy=self.policy,
+            )
+        allergens = self._allergens(findings, facts)
         worst = Outcome.INCOMPLETE if missing else Outcome.ELIGIBLE
         for finding in findings:
             if finding.outcome.severity > worst.severity:
