@@ -124,7 +124,7 @@ class Screener:
                     # Undecided: every unknown fact it reads must be asked, unless the
                     # knowledge base says that question definitely does not apply here.
                     missing |= reads & unknown
-            except Exception as exc:  # noqa: BLE001 - fail closed on any rule fault (F4)
+            except Exception as exc:
                 findings.append(self._error_finding(rule, facts, exc))
         ordered = tuple(qid for qid in self._question_order if qid in missing)
         return self._combine(findings, ordered, facts, on)
@@ -134,9 +134,7 @@ class Screener:
         up a question that does not apply (questions come after the ones they depend on)."""
         out: set[str] = set()
         for question_id, condition, reads in self._gated:
-            if not out.isdisjoint(reads):
-                out.add(question_id)
-            elif not reads.isdisjoint(known) and condition.evaluate(facts, on) is Truth.FALSE:
+            if not out.isdisjoint(reads) or (not reads.isdisjoint(known) and condition.evaluate(facts, on) is Truth.FALSE):
                 out.add(question_id)
         return out
 
