@@ -134,7 +134,9 @@ class Screener:
         up a question that does not apply (questions come after the ones they depend on)."""
         out: set[str] = set()
         for question_id, condition, reads in self._gated:
-            if not out.isdisjoint(reads) or (not reads.isdisjoint(known) and condition.evaluate(facts, on) is Truth.FALSE):
+            if not out.isdisjoint(reads) or (
+                not reads.isdisjoint(known) and condition.evaluate(facts, on) is Truth.FALSE
+            ):
                 out.add(question_id)
         return out
 
