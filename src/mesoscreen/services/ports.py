@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, Self, TypeVar
 
 from mesoscreen.domain.audit import AuditEntry
+from mesoscreen.domain.records import (
+    ActionCompletion,
+    AdverseEvent,
+    AuthSession,
+    Clinic,
+    LoginThrottle,
+    Page,
+    Patient,
+    Screening,
+    TreatmentPlan,
+    TreatmentSession,
+    User,
+)
 
 
 class Clock(Protocol):
@@ -25,4 +41,227 @@ class AuditLog(Protocol):
 
     def append(self, entry: AuditEntry) -> None:
         """Record ``entry`` (in the caller's transaction where storage has one)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAuditEntry:
+    """An audit entry as stored: its place in the chain and the hashes that link it."""
+
+    seq: int
+    entry: AuditEntry
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    """The result of checking the audit hash chain: entries read and the first fault found."""
+
+    entries: int
+    first_bad_seq: int | None = None
+    problem: str | None = None
+
+    @property
+    def intact(self) -> bool:
+        """Whether every entry and the chain head verified."""
+        return self.problem is None
+
+
+class AuditTrail(Protocol):
+    """The read side of the audit trail: reports, export and chain verification."""
+
+    def page(
+        self, since: datetime | None, until: datetime | None, offset: int, limit: int
+    ) -> Page[StoredAuditEntry]:
+        """Entries recorded in [since, until), oldest first."""
+        ...
+
+    def entries(self) -> Iterator[StoredAuditEntry]:
+        """Every entry in chain order, read in batches."""
+        ...
+
+    def head(self) -> tuple[int, str]:
+        """The chain head: the last sequence number and its hash."""
+        ...
+
+
+class PasswordHasher(Protocol):
+    """Hashes and checks passwords (Argon2id in production)."""
+
+    def hash(self, password: str) -> str:
+        """A salted hash of ``password``."""
+        ...
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        """Whether ``password`` matches ``password_hash``."""
+        ...
+
+
+R = TypeVar("R")
+
+
+class RecordRepository(Protocol[R]):
+    """Records of one kind, always looked up within the caller's clinics."""
+
+    def add(self, record: R) -> None:
+        """Store a new record."""
+        ...
+
+    def get(self, record_id: str, clinic_ids: Collection[str]) -> R:
+        """The record with ``record_id`` in one of ``clinic_ids``; NotFoundError otherwise."""
+        ...
+
+    def save(self, record: R, expected_version: int) -> None:
+        """Overwrite the record if its stored version is ``expected_version``; else stale."""
+        ...
+
+    def page(
+        self, clinic_ids: Collection[str], where: Mapping[str, str], offset: int, limit: int
+    ) -> Page[R]:
+        """Records in ``clinic_ids`` whose columns equal ``where``, oldest first."""
+        ...
+
+    def replaced(self, record_id: str) -> bool:
+        """Whether a newer record names ``record_id`` as the one it replaces."""
+        ...
+
+
+class PatientRepository(RecordRepository[Patient], Protocol):
+    """Patients, with a name search."""
+
+    def search(
+        self, clinic_ids: Collection[str], name: str | None, offset: int, limit: int
+    ) -> Page[Patient]:
+        """Patients whose family or given name contains ``name`` (case-insensitive)."""
+        ...
+
+
+class ClinicRepository(Protocol):
+    """The clinics of the group."""
+
+    def add(self, clinic: Clinic) -> None:
+        """Store a new clinic."""
+        ...
+
+    def list(self, clinic_ids: Collection[str] | None) -> list[Clinic]:
+        """Clinics among ``clinic_ids`` (every clinic for None)."""
+        ...
+
+
+class UserRepository(Protocol):
+    """Accounts and their clinic memberships."""
+
+    def add(self, user: User) -> None:
+        """Store a new user; ConflictError if the username is taken."""
+        ...
+
+    def get(self, user_id: str) -> User:
+        """The user with ``user_id``; NotFoundError otherwise."""
+        ...
+
+    def by_username(self, username: str) -> User | None:
+        """The user with ``username``, or None."""
+        ...
+
+    def save(self, user: User, expected_version: int) -> None:
+        """Overwrite the user if its stored version is ``expected_version``."""
+        ...
+
+    def in_clinics(self, clinic_ids: Collection[str], offset: int, limit: int) -> Page[User]:
+        """Users belonging to any of ``clinic_ids``."""
+        ...
+
+    def count(self) -> int:
+        """How many accounts exist."""
+        ...
+
+
+class AuthSessionRepository(Protocol):
+    """Server-side sign-in sessions."""
+
+    def add(self, session: AuthSession) -> None:
+        """Store a new session."""
+        ...
+
+    def get(self, session_id: str) -> AuthSession | None:
+        """The session with ``session_id`` (a token hash), or None."""
+        ...
+
+    def touch(self, session_id: str, seen_at: datetime) -> None:
+        """Record activity on the session now."""
+        ...
+
+    def end(self, session_id: str, ended_at: datetime) -> None:
+        """End one session."""
+        ...
+
+    def end_all_for(self, user_id: str, ended_at: datetime) -> int:
+        """End every open session of ``user_id``; how many were ended."""
+        ...
+
+
+class ThrottleRepository(Protocol):
+    """Failed sign-in counters per username, counted atomically across processes."""
+
+    def get(self, username: str) -> LoginThrottle | None:
+        """The counter for ``username``, or None when it has no failures."""
+        ...
+
+    def record_failure(self, username: str, at: datetime) -> LoginThrottle:
+        """Add one failure for ``username`` at ``at`` and return the new counter."""
+        ...
+
+    def lock(self, username: str) -> None:
+        """Lock ``username`` until an admin unlocks it."""
+        ...
+
+    def clear(self, username: str) -> None:
+        """Forget the failures of ``username`` (and unlock it)."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over every repository; audit entries are written at commit.
+
+    Leaving the ``with`` block without ``commit()`` rolls everything back,
+    audit entries included.
+    """
+
+    clinics: ClinicRepository
+    users: UserRepository
+    auth_sessions: AuthSessionRepository
+    throttles: ThrottleRepository
+    patients: PatientRepository
+    screenings: RecordRepository[Screening]
+    action_completions: RecordRepository[ActionCompletion]
+    plans: RecordRepository[TreatmentPlan]
+    treatment_sessions: RecordRepository[TreatmentSession]
+    adverse_events: RecordRepository[AdverseEvent]
+    audit: AuditLog
+    audit_trail: AuditTrail
+
+    def commit(self) -> None:
+        """Write the pending audit entries to the chain and commit the transaction."""
+        ...
+
+    def __enter__(self) -> Self:
+        """Begin the transaction."""
+        ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back unless committed, and release the connection."""
+        ...
+
+
+class UnitOfWorkFactory(Protocol):
+    """Makes a fresh unit of work for each use case."""
+
+    def __call__(self) -> UnitOfWork:
+        """A new, not yet begun unit of work."""
         ...

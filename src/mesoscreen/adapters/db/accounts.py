@@ -1,0 +1,192 @@
+"""Accounts in storage: users with their clinic memberships, and server-side sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from mesoscreen.adapters.db import tables
+from mesoscreen.domain.access import Role
+from mesoscreen.domain.errors import ConflictError, NotFoundError
+from mesoscreen.domain.records import AuthSession, Page, StaleVersionError, User
+
+_users = tables.users
+_memberships = tables.memberships
+_sessions = tables.auth_sessions
+
+
+class SqlUsers:
+    """Users and the clinics each belongs to."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def _clinics_of(self, user_ids: Collection[str]) -> dict[str, set[str]]:
+        rows = self._connection.execute(
+            select(_memberships.c.user_id, _memberships.c.clinic_id).where(
+                _memberships.c.user_id.in_(list(user_ids))
+            )
+        )
+        clinics: dict[str, set[str]] = {uid: set() for uid in user_ids}
+        for user_id, clinic_id in rows:
+            clinics[user_id].add(clinic_id)
+        return clinics
+
+    def _user(self, row: RowMapping, clinic_ids: Collection[str]) -> User:
+        return User(
+            id=row["id"],
+            username=row["username"],
+            role=Role(row["role"]),
+            clinic_ids=frozenset(clinic_ids),
+            password_hash=row["password_hash"],
+            disabled=row["disabled"],
+            created_at=row["created_at"],
+            version=row["version"],
+        )
+
+    def _write_memberships(self, user: User) -> None:
+        self._connection.execute(delete(_memberships).where(_memberships.c.user_id == user.id))
+        if user.clinic_ids:
+            self._connection.execute(
+                insert(_memberships),
+                [{"user_id": user.id, "clinic_id": cid} for cid in sorted(user.clinic_ids)],
+            )
+
+    def add(self, user: User) -> None:
+        """Store a new user; ConflictError if the username is taken."""
+        try:
+            with self._connection.begin_nested():
+                self._connection.execute(
+                    insert(_users).values(
+                        id=user.id,
+                        username=user.username,
+                        role=user.role.value,
+                        password_hash=user.password_hash,
+                        disabled=user.disabled,
+                        created_at=user.created_at,
+                        version=user.version,
+                    )
+                )
+        except IntegrityError:
+            raise ConflictError(f"user '{user.username}': username already taken") from None
+        self._write_memberships(user)
+
+    def get(self, user_id: str) -> User:
+        """The user with ``user_id``; NotFoundError otherwise."""
+        row = self._connection.execute(select(_users).where(_users.c.id == user_id)).mappings()
+        found = row.first()
+        if found is None:
+            raise NotFoundError(f"user '{user_id}': not found")
+        return self._user(found, self._clinics_of([user_id])[user_id])
+
+    def by_username(self, username: str) -> User | None:
+        """The user with ``username``, or None."""
+        found = (
+            self._connection.execute(select(_users).where(_users.c.username == username))
+            .mappings()
+            .first()
+        )
+        if found is None:
+            return None
+        return self._user(found, self._clinics_of([found["id"]])[found["id"]])
+
+    def save(self, user: User, expected_version: int) -> None:
+        """Overwrite the user and its memberships if the stored version is ``expected_version``."""
+        result = self._connection.execute(
+            update(_users)
+            .where(_users.c.id == user.id, _users.c.version == expected_version)
+            .values(
+                role=user.role.value,
+                password_hash=user.password_hash,
+                disabled=user.disabled,
+                version=user.version,
+            )
+        )
+        if result.rowcount != 1:
+            raise StaleVersionError(
+                f"user '{user.id}': expected version {expected_version} (got a newer one)"
+            )
+        self._write_memberships(user)
+
+    def in_clinics(self, clinic_ids: Collection[str], offset: int, limit: int) -> Page[User]:
+        """Users belonging to any of ``clinic_ids``, by username."""
+        member = select(_memberships.c.user_id).where(
+            _memberships.c.clinic_id.in_(list(clinic_ids))
+        )
+        condition = _users.c.id.in_(member)
+        total = self._connection.execute(
+            select(func.count()).select_from(_users).where(condition)
+        ).scalar_one()
+        rows = list(
+            self._connection.execute(
+                select(_users)
+                .where(condition)
+                .order_by(_users.c.username)
+                .offset(offset)
+                .limit(limit)
+            ).mappings()
+        )
+        clinics = self._clinics_of([r["id"] for r in rows])
+        items = tuple(self._user(r, clinics[r["id"]]) for r in rows)
+        return Page(items, offset, limit, total)
+
+    def count(self) -> int:
+        """How many accounts exist."""
+        return int(self._connection.execute(select(func.count()).select_from(_users)).scalar_one())
+
+
+class SqlAuthSessions:
+    """Server-side sessions keyed by the SHA-256 of their token."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def add(self, session: AuthSession) -> None:
+        """Store a new session."""
+        self._connection.execute(
+            insert(_sessions).values(
+                id=session.id,
+                user_id=session.user_id,
+                kind=session.kind,
+                csrf_hash=session.csrf_hash,
+                created_at=session.created_at,
+                last_seen_at=session.last_seen_at,
+                ended_at=session.ended_at,
+                source=session.source,
+            )
+        )
+
+    def get(self, session_id: str) -> AuthSession | None:
+        """The session with ``session_id``, or None."""
+        row = (
+            self._connection.execute(select(_sessions).where(_sessions.c.id == session_id))
+            .mappings()
+            .first()
+        )
+        return AuthSession(**row) if row is not None else None
+
+    def touch(self, session_id: str, seen_at: datetime) -> None:
+        """Move the idle deadline: the session was used at ``seen_at``."""
+        self._connection.execute(
+            update(_sessions).where(_sessions.c.id == session_id).values(last_seen_at=seen_at)
+        )
+
+    def end(self, session_id: str, ended_at: datetime) -> None:
+        """End one session (if still open)."""
+        self._connection.execute(
+            update(_sessions)
+            .where(_sessions.c.id == session_id, _sessions.c.ended_at.is_(None))
+            .values(ended_at=ended_at)
+        )
+
+    def end_all_for(self, user_id: str, ended_at: datetime) -> int:
+        """End every open session of ``user_id``."""
+        result = self._connection.execute(
+            update(_sessions)
+            .where(_sessions.c.user_id == user_id, _sessions.c.ended_at.is_(None))
+            .values(ended_at=ended_at)
+        )
+        return int(result.rowcount)

@@ -1,0 +1,152 @@
+"""The audit log in storage: chained appends serialised on the chain head, and the read side.
+
+Appends lock the single ``audit_head`` row (``SELECT ... FOR UPDATE`` on
+PostgreSQL; SQLite transactions already hold the write lock from ``BEGIN
+IMMEDIATE``), so servers sharing one database extend one chain without forks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from sqlalchemy import Connection, Engine, RowMapping, func, insert, select, update
+
+from mesoscreen.adapters.db import tables
+from mesoscreen.domain.audit import AuditAction, AuditEntry, AuditOutcome
+from mesoscreen.domain.records import Page
+from mesoscreen.services.audit_chain import chain
+from mesoscreen.services.ports import StoredAuditEntry
+
+_log = tables.audit_log
+_head = tables.audit_head
+_BATCH = 1000
+
+
+def append_entries(connection: Connection, entries: Sequence[AuditEntry]) -> None:
+    """Chain ``entries`` after the current head and store them, in ``connection``'s transaction."""
+    if not entries:
+        return
+    seq, last_hash = connection.execute(
+        select(_head.c.seq, _head.c.hash).where(_head.c.id == 1).with_for_update()
+    ).one()
+    stored = chain(seq, last_hash, entries)
+    connection.execute(insert(_log), [_row(s) for s in stored])
+    connection.execute(
+        update(_head).where(_head.c.id == 1).values(seq=stored[-1].seq, hash=stored[-1].hash)
+    )
+
+
+def _row(stored: StoredAuditEntry) -> dict[str, Any]:
+    entry = stored.entry
+    return {
+        "seq": stored.seq,
+        "recorded_at": entry.recorded_at,
+        "event_type": entry.event_type,
+        "action": entry.action.value,
+        "outcome": entry.outcome.value,
+        "actor_id": entry.actor_id,
+        "actor_role": entry.actor_role,
+        "clinic_id": entry.clinic_id,
+        "patient_id": entry.patient_id,
+        "entity_type": entry.entity_type,
+        "entity_id": entry.entity_id,
+        "source": entry.source,
+        "detail": json.dumps(dict(entry.detail), sort_keys=True),
+        "prev_hash": stored.prev_hash,
+        "hash": stored.hash,
+    }
+
+
+def _stored(row: RowMapping) -> StoredAuditEntry:
+    entry = AuditEntry(
+        event_type=row["event_type"],
+        action=AuditAction(row["action"]),
+        outcome=AuditOutcome(row["outcome"]),
+        recorded_at=row["recorded_at"],
+        actor_id=row["actor_id"],
+        actor_role=row["actor_role"],
+        clinic_id=row["clinic_id"],
+        patient_id=row["patient_id"],
+        entity_type=row["entity_type"],
+        entity_id=row["entity_id"],
+        source=row["source"],
+        detail=MappingProxyType(json.loads(row["detail"])),
+    )
+    return StoredAuditEntry(row["seq"], entry, row["prev_hash"], row["hash"])
+
+
+class BufferedAuditLog:
+    """The AuditLog of a unit of work: entries wait and are chained when it commits."""
+
+    def __init__(self) -> None:
+        self.pending: list[AuditEntry] = []
+
+    def append(self, entry: AuditEntry) -> None:
+        """Queue ``entry`` for the commit of this unit of work."""
+        self.pending.append(entry)
+
+
+class EngineAuditLog:
+    """An AuditLog that writes each entry in a transaction of its own (for other services)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def append(self, entry: AuditEntry) -> None:
+        """Chain and store ``entry`` now."""
+        with self._engine.begin() as connection:
+            append_entries(connection, [entry])
+
+
+class SqlAuditTrail:
+    """Reads of the audit log: time-range reports, the whole chain, the head."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def page(
+        self, since: datetime | None, until: datetime | None, offset: int, limit: int
+    ) -> Page[StoredAuditEntry]:
+        """Entries recorded in [since, until), in chain order."""
+        conditions = []
+        if since is not None:
+            conditions.append(_log.c.recorded_at >= since)
+        if until is not None:
+            conditions.append(_log.c.recorded_at < until)
+        total = self._connection.execute(
+            select(func.count()).select_from(_log).where(*conditions)
+        ).scalar_one()
+        rows = self._connection.execute(
+            select(_log).where(*conditions).order_by(_log.c.seq).offset(offset).limit(limit)
+        ).mappings()
+        return Page(tuple(_stored(r) for r in rows), offset, limit, total)
+
+    def entries(self) -> Iterator[StoredAuditEntry]:
+        """Every entry in chain order, read in batches."""
+        last = 0
+        while True:
+            rows = list(
+                self._connection.execute(
+                    select(_log).where(_log.c.seq > last).order_by(_log.c.seq).limit(_BATCH)
+                ).mappings()
+            )
+            for row in rows:
+                yield _stored(row)
+            if len(rows) < _BATCH:
+                return
+            last = rows[-1]["seq"]
+
+    def head(self) -> tuple[int, str]:
+        """The last sequence number and its hash, holding appends back until the transaction ends.
+
+        The share lock keeps the chain still while it is read, so a check running
+        next to busy servers sees a consistent log.
+        """
+        seq, digest = self._connection.execute(
+            select(_head.c.seq, _head.c.hash).where(_head.c.id == 1).with_for_update(read=True)
+        ).one()
+        return int(seq), str(digest)

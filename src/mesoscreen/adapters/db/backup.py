@@ -1,0 +1,53 @@
+"""Online backup and restore of the embedded SQLite database with SQLite's backup API.
+
+A backup taken while servers write is a consistent snapshot (the backup API
+copies pages under a read transaction); a restore must run with the servers
+stopped. PostgreSQL deployments use pg_dump/pg_restore instead.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from mesoscreen.adapters.db.engine import BUSY_TIMEOUT_MS
+
+
+def _check(path: Path) -> None:
+    with closing(sqlite3.connect(path)) as connection:
+        result = connection.execute("PRAGMA integrity_check").fetchone()[0]
+    if result != "ok":
+        raise ValueError(f"database {path.name}: integrity check failed ({result})")
+
+
+def backup_sqlite(database: Path, out: Path) -> None:
+    """Copy ``database`` to ``out`` consistently, even while it is being written."""
+    if not database.exists():
+        raise FileNotFoundError(f"database {database}: does not exist")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    partial.unlink(missing_ok=True)
+    source = sqlite3.connect(database, timeout=BUSY_TIMEOUT_MS / 1000)
+    target = sqlite3.connect(partial)
+    try:
+        source.backup(target)
+        target.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        target.close()
+        source.close()
+    _check(partial)
+    partial.replace(out)
+
+
+def restore_sqlite(backup: Path, database: Path) -> None:
+    """Replace ``database`` with the checked copy ``backup`` (servers must be stopped)."""
+    _check(backup)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    source = sqlite3.connect(backup)
+    target = sqlite3.connect(database, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()

@@ -1,0 +1,206 @@
+"""Repositories over SQLAlchemy Core: records of one kind, patients, clinics and throttles.
+
+Rows and domain values share field names, so one generic mapper serves every
+patient record; every read filters on the caller's clinics, so another
+clinic's record is indistinguishable from one that does not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import fields
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Connection, RowMapping, Table, exists, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import ColumnElement
+
+from mesoscreen.adapters.db import tables
+from mesoscreen.domain.errors import NotFoundError
+from mesoscreen.domain.records import (
+    Clinic,
+    LoginThrottle,
+    Page,
+    Patient,
+    StaleVersionError,
+)
+
+R = TypeVar("R")
+
+
+class SqlRecords(Generic[R]):
+    """Records of one dataclass type stored in one table with the same column names."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        table: Table,
+        record_type: type[R],
+        kind: str,
+        order_column: str = "created_at",
+    ) -> None:
+        self._connection = connection
+        self._table = table
+        self._type = record_type
+        self._kind = kind
+        self._order = table.c[order_column]
+        self._names = [f.name for f in fields(record_type)]  # type: ignore[arg-type]
+
+    def _row(self, record: R) -> dict[str, Any]:
+        return {name: getattr(record, name) for name in self._names}
+
+    def _record(self, row: RowMapping) -> R:
+        return self._type(**{name: row[name] for name in self._names})
+
+    def add(self, record: R) -> None:
+        """Store a new record."""
+        self._connection.execute(insert(self._table).values(self._row(record)))
+
+    def get(self, record_id: str, clinic_ids: Collection[str]) -> R:
+        """The record in one of ``clinic_ids``; NotFoundError for any other clinic or none."""
+        row = (
+            self._connection.execute(
+                select(self._table).where(
+                    self._table.c.id == record_id, self._table.c.clinic_id.in_(list(clinic_ids))
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFoundError(f"{self._kind} '{record_id}': not found")
+        return self._record(row)
+
+    def save(self, record: R, expected_version: int) -> None:
+        """Overwrite the record only if its stored version is ``expected_version``."""
+        row = self._row(record)
+        result = self._connection.execute(
+            update(self._table)
+            .where(self._table.c.id == row["id"], self._table.c.version == expected_version)
+            .values(row)
+        )
+        if result.rowcount != 1:
+            raise StaleVersionError(
+                f"{self._kind} '{row['id']}': expected version {expected_version} "
+                "(got a newer stored version)"
+            )
+
+    def _page(self, conditions: list[ColumnElement[bool]], offset: int, limit: int) -> Page[R]:
+        total = self._connection.execute(
+            select(func.count()).select_from(self._table).where(*conditions)
+        ).scalar_one()
+        rows = self._connection.execute(
+            select(self._table)
+            .where(*conditions)
+            .order_by(self._order, self._table.c.id)
+            .offset(offset)
+            .limit(limit)
+        ).mappings()
+        return Page(tuple(self._record(r) for r in rows), offset, limit, total)
+
+    def page(
+        self, clinic_ids: Collection[str], where: Mapping[str, str], offset: int, limit: int
+    ) -> Page[R]:
+        """Records in ``clinic_ids`` whose columns equal ``where``, oldest first."""
+        conditions: list[ColumnElement[bool]] = [self._table.c.clinic_id.in_(list(clinic_ids))]
+        conditions += [self._table.c[name] == value for name, value in where.items()]
+        return self._page(conditions, offset, limit)
+
+    def replaced(self, record_id: str) -> bool:
+        """Whether a newer record names ``record_id`` as the one it replaces."""
+        query = select(exists().where(self._table.c.replaces_id == record_id))
+        return bool(self._connection.execute(query).scalar())
+
+
+class SqlPatients(SqlRecords[Patient]):
+    """Patients, with a case-insensitive name search."""
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection, tables.patients, Patient, "patient")
+
+    def search(
+        self, clinic_ids: Collection[str], name: str | None, offset: int, limit: int
+    ) -> Page[Patient]:
+        """Patients of ``clinic_ids`` whose family or given name contains ``name``."""
+        table = tables.patients
+        conditions: list[ColumnElement[bool]] = [table.c.clinic_id.in_(list(clinic_ids))]
+        if name:
+            needle = name.lower()
+            conditions.append(
+                or_(
+                    func.lower(table.c.family_name).contains(needle, autoescape=True),
+                    func.lower(table.c.given_name).contains(needle, autoescape=True),
+                )
+            )
+        return self._page(conditions, offset, limit)
+
+
+class SqlClinics:
+    """The clinics of the group."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def add(self, clinic: Clinic) -> None:
+        """Store a new clinic."""
+        self._connection.execute(
+            insert(tables.clinics).values(
+                id=clinic.id, name=clinic.name, created_at=clinic.created_at
+            )
+        )
+
+    def list(self, clinic_ids: Collection[str] | None) -> list[Clinic]:
+        """Clinics among ``clinic_ids`` (all for None), by name."""
+        query = select(tables.clinics).order_by(tables.clinics.c.name)
+        if clinic_ids is not None:
+            query = query.where(tables.clinics.c.id.in_(list(clinic_ids)))
+        return [Clinic(**row) for row in self._connection.execute(query).mappings()]
+
+
+class SqlThrottles:
+    """Failed sign-in counters; increments are single atomic upserts."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def get(self, username: str) -> LoginThrottle | None:
+        """The counter for ``username``, or None."""
+        row = (
+            self._connection.execute(
+                select(tables.login_throttles).where(tables.login_throttles.c.username == username)
+            )
+            .mappings()
+            .first()
+        )
+        return LoginThrottle(**row) if row is not None else None
+
+    def record_failure(self, username: str, at: datetime) -> LoginThrottle:
+        """Add one failure in one statement, so parallel attempts are all counted."""
+        table = tables.login_throttles
+        dialect = sqlite if self._connection.dialect.name == "sqlite" else postgresql
+        statement = dialect.insert(table).values(
+            username=username, failures=1, last_failure_at=at, locked=False
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.username],
+            set_={"failures": table.c.failures + 1, "last_failure_at": at},
+        ).returning(*table.c)
+        row = self._connection.execute(statement).mappings().one()
+        return LoginThrottle(**row)
+
+    def lock(self, username: str) -> None:
+        """Lock ``username`` until an admin unlocks it."""
+        self._connection.execute(
+            update(tables.login_throttles)
+            .where(tables.login_throttles.c.username == username)
+            .values(locked=True)
+        )
+
+    def clear(self, username: str) -> None:
+        """Forget the failures of ``username``."""
+        self._connection.execute(
+            update(tables.login_throttles)
+            .where(tables.login_throttles.c.username == username)
+            .values(failures=0, last_failure_at=None, locked=False)
+        )

@@ -1,0 +1,120 @@
+"""The SQL unit of work: one connection, one transaction, every repository, audit at commit."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine, RootTransaction
+
+from mesoscreen.adapters.db import tables
+from mesoscreen.adapters.db.accounts import SqlAuthSessions, SqlUsers
+from mesoscreen.adapters.db.audit import BufferedAuditLog, SqlAuditTrail, append_entries
+from mesoscreen.adapters.db.repositories import SqlClinics, SqlPatients, SqlRecords, SqlThrottles
+from mesoscreen.domain.records import (
+    ActionCompletion,
+    AdverseEvent,
+    Screening,
+    TreatmentPlan,
+    TreatmentSession,
+)
+from mesoscreen.services.ports import (
+    AuditLog,
+    AuditTrail,
+    AuthSessionRepository,
+    ClinicRepository,
+    PatientRepository,
+    RecordRepository,
+    ThrottleRepository,
+    UserRepository,
+)
+
+
+class SqlUnitOfWork:
+    """A transaction over every repository; audit entries are chained just before commit.
+
+    Writing the audit entries last keeps the lock on the chain head as short as
+    possible and always taken after any record lock, so transactions cannot
+    deadlock on it.
+    """
+
+    clinics: ClinicRepository
+    users: UserRepository
+    auth_sessions: AuthSessionRepository
+    throttles: ThrottleRepository
+    patients: PatientRepository
+    screenings: RecordRepository[Screening]
+    action_completions: RecordRepository[ActionCompletion]
+    plans: RecordRepository[TreatmentPlan]
+    treatment_sessions: RecordRepository[TreatmentSession]
+    adverse_events: RecordRepository[AdverseEvent]
+    audit: AuditLog
+    audit_trail: AuditTrail
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._pending = BufferedAuditLog()
+        self._connection: Connection | None = None
+        self._transaction: RootTransaction | None = None
+
+    def __enter__(self) -> Self:
+        """Open the connection and begin the transaction."""
+        connection = self._engine.connect()
+        self._connection = connection
+        self._transaction = connection.begin()
+        self.clinics = SqlClinics(connection)
+        self.users = SqlUsers(connection)
+        self.auth_sessions = SqlAuthSessions(connection)
+        self.throttles = SqlThrottles(connection)
+        self.patients = SqlPatients(connection)
+        self.screenings = SqlRecords(connection, tables.screenings, Screening, "screening")
+        self.action_completions = SqlRecords(
+            connection,
+            tables.action_completions,
+            ActionCompletion,
+            "action completion",
+            order_column="recorded_at",
+        )
+        self.plans = SqlRecords(connection, tables.treatment_plans, TreatmentPlan, "plan")
+        self.treatment_sessions = SqlRecords(
+            connection, tables.treatment_sessions, TreatmentSession, "treatment session"
+        )
+        self.adverse_events = SqlRecords(
+            connection, tables.adverse_events, AdverseEvent, "adverse event"
+        )
+        self._pending = BufferedAuditLog()
+        self.audit = self._pending
+        self.audit_trail = SqlAuditTrail(connection)
+        return self
+
+    def commit(self) -> None:
+        """Chain the pending audit entries, then commit."""
+        if self._connection is None or self._transaction is None:
+            raise RuntimeError("commit() outside the unit of work's with block")
+        append_entries(self._connection, self._pending.pending)
+        self._pending.pending.clear()
+        self._transaction.commit()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed and return the connection to the pool."""
+        if self._transaction is not None and self._transaction.is_active:
+            self._transaction.rollback()
+        if self._connection is not None:
+            self._connection.close()
+        self._connection = self._transaction = None
+
+
+class SqlUnitOfWorkFactory:
+    """Makes units of work on one engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __call__(self) -> SqlUnitOfWork:
+        """A new unit of work."""
+        return SqlUnitOfWork(self.engine)

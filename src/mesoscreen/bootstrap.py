@@ -1,0 +1,103 @@
+"""The composition root: the one module that picks concrete adapters and wires the use cases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import Engine
+
+from mesoscreen.adapters.db.audit import EngineAuditLog
+from mesoscreen.adapters.db.engine import create_database_engine
+from mesoscreen.adapters.db.migrations import upgrade_database
+from mesoscreen.adapters.db.passwords import Argon2PasswordHasher
+from mesoscreen.adapters.db.unit_of_work import SqlUnitOfWorkFactory
+from mesoscreen.config import Settings
+from mesoscreen.knowledge import default_knowledge_base, load_policy
+from mesoscreen.services.accounts import Accounts
+from mesoscreen.services.adverse_events import AdverseEventRecords
+from mesoscreen.services.audit_reports import AuditReports
+from mesoscreen.services.authentication import Authentication, SessionPolicy
+from mesoscreen.services.patients import PatientRecords
+from mesoscreen.services.plans import TreatmentPlanRecords
+from mesoscreen.services.ports import AuditLog, Clock
+from mesoscreen.services.required_actions import RequiredActionRecords
+from mesoscreen.services.screening import ScreeningService
+from mesoscreen.services.screening_records import ScreeningRecords
+from mesoscreen.services.treatment_sessions import TreatmentSessionRecords
+
+
+class SystemClock:
+    """The wall clock in UTC."""
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        return datetime.now(UTC)
+
+    def today(self) -> date:
+        """Today's date in UTC."""
+        return self.now().date()
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Every use case of the clinic service, wired to one database."""
+
+    settings: Settings
+    engine: Engine
+    clock: Clock
+    screening: ScreeningService
+    audit_log: AuditLog
+    authentication: Authentication
+    accounts: Accounts
+    patients: PatientRecords
+    screenings: ScreeningRecords
+    actions: RequiredActionRecords
+    plans: TreatmentPlanRecords
+    treatment_sessions: TreatmentSessionRecords
+    adverse_events: AdverseEventRecords
+    audit: AuditReports
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+
+def prepare_database(settings: Settings) -> None:
+    """Create or upgrade the schema (servers sharing PostgreSQL take turns)."""
+    upgrade_database(settings.resolved_database_url())
+
+
+def build_services(settings: Settings, clock: Clock | None = None) -> Services:
+    """The use cases on the database ``settings`` name; call ``close()`` when done."""
+    clock = clock or SystemClock()
+    kb = default_knowledge_base()
+    policy = load_policy(settings.policy_file, kb) if settings.policy_file else None
+    engine = create_database_engine(settings.resolved_database_url())
+    uow = SqlUnitOfWorkFactory(engine)
+    hasher = Argon2PasswordHasher(
+        settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
+    )
+    session_policy = SessionPolicy(
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        absolute=timedelta(hours=settings.session_absolute_hours),
+        free_failures=settings.login_free_failures,
+        lock_after=settings.login_lock_after,
+    )
+    screening = ScreeningService(kb, policy)
+    return Services(
+        settings=settings,
+        engine=engine,
+        clock=clock,
+        screening=screening,
+        audit_log=EngineAuditLog(engine),
+        authentication=Authentication(uow, clock, hasher, session_policy),
+        accounts=Accounts(uow, clock, hasher),
+        patients=PatientRecords(uow, clock),
+        screenings=ScreeningRecords(uow, clock, screening),
+        actions=RequiredActionRecords(uow, clock),
+        plans=TreatmentPlanRecords(uow, clock),
+        treatment_sessions=TreatmentSessionRecords(uow, clock),
+        adverse_events=AdverseEventRecords(uow, clock, [c.id for c in kb.complications]),
+        audit=AuditReports(uow, clock),
+    )

@@ -1,0 +1,49 @@
+"""Settings of the clinic service, read once from ``MESOSCREEN_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from platformdirs import user_data_path
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EMBEDDED_DATABASE_NAME = "mesoscreen.sqlite3"
+
+
+class Settings(BaseSettings):
+    """Where the data lives, how long sessions last, how hard passwords are to guess."""
+
+    model_config = SettingsConfigDict(env_prefix="MESOSCREEN_", extra="ignore", frozen=True)
+
+    # None: the embedded SQLite file in `data_dir`; a postgresql+psycopg:// URL for deployments.
+    database_url: str | None = None
+    # None: the per-user data folder of the platform (e.g. ~/.local/share/mesoscreen).
+    data_dir: Path | None = None
+    session_idle_minutes: float = Field(default=15, gt=0)
+    session_absolute_hours: float = Field(default=12, gt=0)
+    login_free_failures: int = Field(default=3, ge=1)
+    login_lock_after: int = Field(default=10, ge=2)
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=8)
+    argon2_parallelism: int = Field(default=4, ge=1)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # A clinic policy file choosing readings of source conflicts; None: the stricter ones.
+    policy_file: Path | None = None
+    # None: cookies are Secure exactly when the request came over TLS.
+    cookie_secure: bool | None = None
+
+    def resolved_data_dir(self) -> Path:
+        """The folder for the embedded database and its backups."""
+        return self.data_dir or user_data_path("mesoscreen", appauthor=False)
+
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to the embedded SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_data_dir() / EMBEDDED_DATABASE_NAME}"
+
+    @property
+    def embedded(self) -> bool:
+        """Whether the embedded SQLite database is in use."""
+        return self.resolved_database_url().startswith("sqlite")

@@ -1,0 +1,251 @@
+"""Clinic records as values: clinics, users, patients, screenings and the treatment record.
+
+Every patient record carries its ``clinic_id`` (the tenant) and a ``version``
+that grows by one on each write, for optimistic concurrency. Signed records
+are never changed: a correction is a new record whose ``replaces_id`` points
+at the one it corrects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+from mesoscreen.domain.access import Role
+from mesoscreen.domain.errors import ConflictError
+
+JsonObject = Mapping[str, Any]
+JsonList = Sequence[Mapping[str, Any]]
+
+
+class StaleVersionError(ConflictError):
+    """Raised when a write names a version that is no longer the stored one."""
+
+    code = "stale_version"
+
+
+class RecordStatus(StrEnum):
+    """Where a signable record stands: editable draft, or signed and frozen."""
+
+    DRAFT = "draft"
+    SIGNED = "signed"
+
+
+class ActionResult(StrEnum):
+    """What a required action came to; the first of each pair lets treatment go ahead."""
+
+    NEGATIVE = "negative"  # allergy or patch test without reaction
+    POSITIVE = "positive"
+    CLEARED = "cleared"  # specialist clearance given
+    NOT_CLEARED = "not_cleared"
+    DONE = "done"  # a review or re-examination carried out
+
+    @property
+    def done(self) -> bool:
+        """Whether this result completes the action so that it no longer blocks treatment."""
+        return self in (ActionResult.NEGATIVE, ActionResult.CLEARED, ActionResult.DONE)
+
+
+class EventOutcome(StrEnum):
+    """The outcome of an adverse event (after FHIR AdverseEvent.outcome)."""
+
+    RESOLVED = "resolved"
+    RECOVERING = "recovering"
+    ONGOING = "ongoing"
+    RESOLVED_WITH_SEQUELAE = "resolved_with_sequelae"
+    FATAL = "fatal"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Clinic:
+    """A clinic of the group: the tenant every patient record belongs to."""
+
+    id: str
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """An account: one role, one or more clinics, an Argon2 password hash."""
+
+    id: str
+    username: str
+    role: Role
+    clinic_ids: frozenset[str]
+    password_hash: str
+    disabled: bool
+    created_at: datetime
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSession:
+    """A server-side sign-in session; ``id`` is the SHA-256 of the token, never the token."""
+
+    id: str
+    user_id: str
+    kind: str  # "cookie" for the web pages, "bearer" for integrations
+    csrf_hash: str
+    created_at: datetime
+    last_seen_at: datetime
+    ended_at: datetime | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoginThrottle:
+    """Failed sign-ins for a username (known or not) and whether it is locked."""
+
+    username: str
+    failures: int
+    last_failure_at: datetime | None
+    locked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Patient:
+    """A patient of one clinic with the intake facts they gave; archived, never deleted."""
+
+    id: str
+    clinic_id: str
+    family_name: str
+    given_name: str
+    birth_date: date | None
+    sex: str | None
+    phone: str | None
+    intake: JsonObject
+    archived: bool
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Screening:
+    """An immutable snapshot: the answers, the decision, the knowledge base and the policy."""
+
+    id: str
+    clinic_id: str
+    patient_id: str
+    screening_date: date
+    outcome: str
+    answers: JsonObject
+    decision: JsonObject
+    knowledge_base_version: str
+    knowledge_base_hash: str
+    policy: JsonObject
+    replaces_id: str | None
+    created_by: str
+    created_at: datetime
+    signed_by: str | None = None
+    signed_at: datetime | None = None
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ActionCompletion:
+    """The recorded result of one required action of a screening (latest one counts)."""
+
+    id: str
+    clinic_id: str
+    patient_id: str
+    screening_id: str
+    action_id: str
+    kind: str
+    result: str
+    done: bool
+    performed_on: date
+    cleared_by: str | None
+    cleared_at: datetime | None
+    note: str | None
+    recorded_by: str
+    recorded_at: datetime
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class TreatmentPlan:
+    """A treatment plan document made from a screening, draft until a clinician signs it."""
+
+    id: str
+    clinic_id: str
+    patient_id: str
+    screening_id: str
+    document: JsonObject
+    status: str
+    replaces_id: str | None
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    signed_by: str | None = None
+    signed_at: datetime | None = None
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class TreatmentSession:
+    """One treatment: points injected, products with lot and expiry, volumes, depth, operator."""
+
+    id: str
+    clinic_id: str
+    patient_id: str
+    plan_id: str | None
+    performed_at: datetime
+    operator_id: str
+    points: JsonList
+    products: JsonList
+    depth_mm: float
+    total_volume_ml: float
+    notes: str | None
+    status: str
+    replaces_id: str | None
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    signed_by: str | None = None
+    signed_at: datetime | None = None
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class AdverseEvent:
+    """A complication after treatment: catalogue entry or free text, grade, actions, outcome."""
+
+    id: str
+    clinic_id: str
+    patient_id: str
+    session_id: str | None
+    complication_id: str | None
+    description: str | None
+    onset_at: datetime
+    severity_grade: int
+    actions_taken: str | None
+    outcome: str
+    follow_up_on: date | None
+    status: str
+    replaces_id: str | None
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    signed_by: str | None = None
+    signed_at: datetime | None = None
+    version: int = 1
+
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[R]):
+    """One page of a list: the items, the offset asked for and the total count."""
+
+    items: tuple[R, ...]
+    offset: int
+    limit: int
+    total: int

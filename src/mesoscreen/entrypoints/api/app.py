@@ -1,0 +1,70 @@
+"""``create_app(settings)``: the clinic records service as a FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from mesoscreen.bootstrap import Services, build_services
+from mesoscreen.config import Settings
+from mesoscreen.entrypoints.api.middleware import EdgeMiddleware
+from mesoscreen.entrypoints.api.problems import install_problem_handlers
+from mesoscreen.entrypoints.api.routes import (
+    admin,
+    adverse_events,
+    audit,
+    auth,
+    patients,
+    plans,
+    screenings,
+    treatment_sessions,
+)
+from mesoscreen.services.ports import Clock
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    services: Services | None = None,
+) -> FastAPI:
+    """The HTTP service on the database ``settings`` names (the schema must be migrated).
+
+    Pass ``services`` to share them (their owner closes them); otherwise the app
+    builds its own and disposes the engine when it shuts down.
+    """
+    settings = settings or Settings()
+    owned = services is None
+    wired = services or build_services(settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            wired.close()
+
+    app = FastAPI(
+        title="Mesoscreen clinic records",
+        version="1",
+        summary="Patients, screenings, plans, sessions, adverse events and their audit trail.",
+        lifespan=lifespan,
+    )
+    app.state.services = wired
+    install_problem_handlers(app)
+    app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
+    for module in (
+        auth,
+        admin,
+        patients,
+        screenings,
+        plans,
+        treatment_sessions,
+        adverse_events,
+        audit,
+    ):
+        app.include_router(module.router)
+    # CDS Hooks: the lead includes build_cds_router(config, wired.screening, wired.audit_log)
+    # from mesoscreen.entrypoints.api.cds_hooks here.
+    return app

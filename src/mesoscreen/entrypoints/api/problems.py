@@ -1,0 +1,176 @@
+"""Errors as RFC 9457 problem details (FHIR OperationOutcome under /fhir), never a traceback.
+
+Each problem carries a stable ``code`` and the request's correlation id; the
+log gets the id and the error type only, because messages may name a field a
+patient filled in.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from contextvars import ContextVar
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from mesoscreen.domain.access import AuthenticationError, TooManyAttemptsError
+from mesoscreen.domain.errors import (
+    ConflictError,
+    InputError,
+    MesoscreenError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from mesoscreen.domain.records import StaleVersionError
+
+_log = logging.getLogger("mesoscreen.api")
+
+PROBLEM_JSON = "application/problem+json"
+FHIR_JSON = "application/fhir+json"
+
+TITLES = {
+    400: "Bad request",
+    401: "Not signed in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict with the stored record",
+    412: "The record changed since you read it",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    428: "If-Match required",
+    429: "Too many attempts",
+    500: "Internal error",
+}
+
+_FHIR_CODES = {401: "login", 403: "forbidden", 404: "not-found", 409: "conflict", 412: "conflict"}
+
+
+class PreconditionRequiredError(InputError):
+    """Raised when an edit of a versioned record comes without an If-Match header."""
+
+    code = "if_match_required"
+
+
+class CsrfError(PermissionDeniedError):
+    """Raised when a cookie-authenticated write lacks the session's CSRF token."""
+
+    code = "csrf_failed"
+
+
+def status_for(error: MesoscreenError) -> int:
+    """The HTTP status of a Mesoscreen error."""
+    for kind, status in (
+        (AuthenticationError, 401),
+        (TooManyAttemptsError, 429),
+        (PermissionDeniedError, 403),
+        (NotFoundError, 404),
+        (StaleVersionError, 412),
+        (ConflictError, 409),
+        (PreconditionRequiredError, 428),
+        (InputError, 422),
+    ):
+        if isinstance(error, kind):
+            return status
+    return 500
+
+
+# Set by the edge middleware for each request.
+correlation_id: ContextVar[str] = ContextVar("correlation_id", default="-")
+
+
+def _correlation_id() -> str:
+    return correlation_id.get()
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    path: str,
+    headers: Mapping[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    """A problem-details response (an OperationOutcome for paths under /fhir)."""
+    reference = _correlation_id()
+    if path.startswith("/fhir"):
+        outcome = {
+            "resourceType": "OperationOutcome",
+            "issue": [
+                {
+                    "severity": "error",
+                    "code": _FHIR_CODES.get(status, "processing" if status < 500 else "exception"),
+                    "diagnostics": f"{detail} (reference {reference})",
+                }
+            ],
+        }
+        return JSONResponse(outcome, status, headers=headers, media_type=FHIR_JSON)
+    body: dict[str, Any] = {
+        "type": f"https://mesoscreen.org/problems/{code}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": f"urn:mesoscreen:request:{reference}",
+        "correlation_id": reference,
+    }
+    body.update(extra or {})
+    return JSONResponse(body, status, headers=headers, media_type=PROBLEM_JSON)
+
+
+async def _mesoscreen_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, MesoscreenError)  # noqa: S101  # registered for this type only
+    status = status_for(error)
+    headers = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="mesoscreen"'
+    if isinstance(error, TooManyAttemptsError) and error.retry_after_seconds:
+        headers["Retry-After"] = str(error.retry_after_seconds)
+    if status == 500:
+        _log.error("error %s: %s", _correlation_id(), type(error).__name__)
+        return problem_response(500, "internal_error", "internal error", request.url.path)
+    return problem_response(status, error.code, error.message, request.url.path, headers)
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)  # noqa: S101  # registered for this type only
+    # Field locations and messages only: the rejected input may be patient data.
+    errors = [
+        {
+            "loc": [str(part) for part in e.get("loc", ())],
+            "msg": e.get("msg"),
+            "type": e.get("type"),
+        }
+        for e in error.errors()
+    ]
+    first = errors[0] if errors else {"loc": [], "msg": "invalid"}
+    detail = f"{'.'.join(first['loc'])}: {first['msg']}"
+    return problem_response(
+        422, "invalid_request", detail, request.url.path, extra={"errors": errors}
+    )
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)  # noqa: S101  # registered for this type only
+    detail = error.detail if isinstance(error.detail, str) else TITLES.get(error.status_code, "")
+    code = TITLES.get(error.status_code, "error").lower().replace(" ", "_")
+    return problem_response(error.status_code, code, detail, request.url.path, error.headers)
+
+
+async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    # The exception type only: its message may quote patient data.
+    _log.error("internal error %s: %s", _correlation_id(), type(error).__name__)
+    return problem_response(500, "internal_error", "internal error", request.url.path)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Route every error of ``app`` through problem details."""
+    app.add_exception_handler(MesoscreenError, _mesoscreen_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,95 @@
+"""Clinics and accounts, for admins."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from mesoscreen.domain.records import User
+from mesoscreen.entrypoints.api.deps import IfMatchDep, PrincipalDep, ServicesDep, set_etag
+from mesoscreen.entrypoints.api.schemas import (
+    ClinicIn,
+    ClinicOut,
+    PageOut,
+    UserChangeIn,
+    UserIn,
+    UserOut,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["admin"])
+
+
+def _user(user: User) -> UserOut:
+    return UserOut(
+        id=user.id,
+        username=user.username,
+        role=user.role,
+        clinic_ids=sorted(user.clinic_ids),
+        disabled=user.disabled,
+        created_at=user.created_at,
+        version=user.version,
+    )
+
+
+@router.post("/clinics", response_model=ClinicOut, status_code=status.HTTP_201_CREATED)
+def create_clinic(body: ClinicIn, principal: PrincipalDep, services: ServicesDep) -> ClinicOut:
+    """Create a clinic; the admin creating it joins it."""
+    return ClinicOut.model_validate(services.accounts.create_clinic(principal, body.name))
+
+
+@router.get("/clinics", response_model=list[ClinicOut])
+def list_clinics(principal: PrincipalDep, services: ServicesDep) -> list[ClinicOut]:
+    """The clinics the caller belongs to."""
+    return [ClinicOut.model_validate(c) for c in services.accounts.clinics(principal)]
+
+
+@router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED)
+def create_user(
+    body: UserIn, principal: PrincipalDep, services: ServicesDep, response: Response
+) -> UserOut:
+    """Create an account in some of the admin's clinics."""
+    user = services.accounts.create_user(
+        principal, body.username, body.password, body.role, body.clinic_ids
+    )
+    set_etag(response, user.version)
+    return _user(user)
+
+
+@router.get("/users", response_model=PageOut[UserOut])
+def list_users(
+    principal: PrincipalDep, services: ServicesDep, offset: int = 0, limit: int = 50
+) -> PageOut[UserOut]:
+    """Accounts of the admin's clinics."""
+    return PageOut[UserOut].of(services.accounts.list_users(principal, offset, limit), _user)
+
+
+@router.get("/users/{user_id}", response_model=UserOut)
+def get_user(
+    user_id: str, principal: PrincipalDep, services: ServicesDep, response: Response
+) -> UserOut:
+    """One account."""
+    user = services.accounts.get_user(principal, user_id)
+    set_etag(response, user.version)
+    return _user(user)
+
+
+@router.put("/users/{user_id}", response_model=UserOut)
+def update_user(
+    user_id: str,
+    body: UserChangeIn,
+    version: IfMatchDep,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    response: Response,
+) -> UserOut:
+    """Change role, clinics or disabled state; disabling ends all the user's sessions."""
+    user = services.accounts.update_user(
+        principal, user_id, version, body.role, body.clinic_ids, body.disabled
+    )
+    set_etag(response, user.version)
+    return _user(user)
+
+
+@router.post("/users/{user_id}/unlock", response_model=UserOut)
+def unlock_user(user_id: str, principal: PrincipalDep, services: ServicesDep) -> UserOut:
+    """Clear the failed sign-ins that locked the account."""
+    return _user(services.accounts.unlock_user(principal, user_id))

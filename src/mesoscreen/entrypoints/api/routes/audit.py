@@ -1,0 +1,79 @@
+"""The audit trail for admins: reports, an NDJSON export and FHIR AuditEvent search."""
+
+from __future__ import annotations
+
+import orjson
+from fastapi import APIRouter, Response
+from pydantic import AwareDatetime
+
+from mesoscreen.entrypoints.api.deps import PrincipalDep, ServicesDep
+from mesoscreen.entrypoints.api.fhir_audit import audit_bundle, audit_event
+from mesoscreen.entrypoints.api.problems import FHIR_JSON
+from mesoscreen.entrypoints.api.schemas import AuditEntryOut, PageOut
+from mesoscreen.services.ports import StoredAuditEntry
+
+router = APIRouter(tags=["audit"])
+
+
+def _out(stored: StoredAuditEntry) -> AuditEntryOut:
+    entry = stored.entry
+    return AuditEntryOut(
+        seq=stored.seq,
+        recorded_at=entry.recorded_at,
+        event_type=entry.event_type,
+        action=entry.action.value,
+        outcome=entry.outcome.value,
+        actor_id=entry.actor_id,
+        actor_role=entry.actor_role,
+        clinic_id=entry.clinic_id,
+        patient_id=entry.patient_id,
+        entity_type=entry.entity_type,
+        entity_id=entry.entity_id,
+        source=entry.source,
+        detail=dict(entry.detail),
+        hash=stored.hash,
+    )
+
+
+@router.get("/api/v1/audit", response_model=PageOut[AuditEntryOut])
+def audit_report(
+    principal: PrincipalDep,
+    services: ServicesDep,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> PageOut[AuditEntryOut]:
+    """Entries recorded in [since, until), in chain order."""
+    page = services.audit.report(principal, since, until, offset, limit)
+    return PageOut[AuditEntryOut].of(page, _out)
+
+
+@router.get("/api/v1/audit/export", response_class=Response)
+def audit_export(
+    principal: PrincipalDep,
+    services: ServicesDep,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    format: str = "ndjson",  # the query parameter's public name
+) -> Response:
+    """Every entry in the range as NDJSON (``format=fhir`` for AuditEvent resources)."""
+    entries = services.audit.export(principal, since, until)
+    convert = audit_event if format == "fhir" else lambda s: _out(s).model_dump(mode="json")
+    body = b"".join(orjson.dumps(convert(s)) + b"\n" for s in entries)
+    return Response(body, media_type="application/x-ndjson")
+
+
+@router.get("/fhir/AuditEvent", response_class=Response)
+def search_audit_events(
+    principal: PrincipalDep,
+    services: ServicesDep,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    _offset: int = 0,
+    _count: int = 50,
+) -> Response:
+    """AuditEvent resources as a FHIR searchset Bundle."""
+    page = services.audit.report(principal, since, until, _offset, _count)
+    bundle = audit_bundle(list(page.items), page.total)
+    return Response(orjson.dumps(bundle), media_type=FHIR_JSON)

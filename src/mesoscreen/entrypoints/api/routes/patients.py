@@ -1,0 +1,140 @@
+"""Patients, and the screenings posted for them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from mesoscreen.domain.access import Permission, Principal
+from mesoscreen.domain.records import Patient, Screening
+from mesoscreen.entrypoints.api.deps import IfMatchDep, PrincipalDep, ServicesDep, set_etag
+from mesoscreen.entrypoints.api.schemas import (
+    IntakeIn,
+    NewPatientIn,
+    PageOut,
+    PatientIn,
+    PatientOut,
+    ScreeningOut,
+)
+from mesoscreen.services.patients import PatientDetails
+
+router = APIRouter(prefix="/api/v1", tags=["patients"])
+
+
+def patient_out(patient: Patient, principal: Principal) -> PatientOut:
+    """The patient as ``principal`` may see it: no intake facts for non-clinical roles."""
+    out = PatientOut.model_validate(patient)
+    if not principal.can(Permission.CLINICAL_READ):
+        out.intake = None
+    return out
+
+
+def screening_out(screening: Screening, replaced: bool = False) -> ScreeningOut:
+    """A screening with whether it has been corrected."""
+    out = ScreeningOut.model_validate(screening)
+    out.replaced = replaced
+    return out
+
+
+def _details(body: PatientIn) -> PatientDetails:
+    return PatientDetails(
+        family_name=body.family_name,
+        given_name=body.given_name,
+        birth_date=body.birth_date,
+        sex=body.sex,
+        phone=body.phone,
+        intake=body.intake,
+    )
+
+
+@router.post("/patients", response_model=PatientOut, status_code=status.HTTP_201_CREATED)
+def register_patient(
+    body: NewPatientIn, principal: PrincipalDep, services: ServicesDep, response: Response
+) -> PatientOut:
+    """Register a patient in one of the caller's clinics."""
+    patient = services.patients.register(principal, body.clinic_id, _details(body))
+    set_etag(response, patient.version)
+    return patient_out(patient, principal)
+
+
+@router.get("/patients", response_model=PageOut[PatientOut])
+def search_patients(
+    principal: PrincipalDep,
+    services: ServicesDep,
+    name: str | None = None,
+    clinic_id: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> PageOut[PatientOut]:
+    """Patients of the caller's clinics whose name contains ``name``."""
+    page = services.patients.search(principal, name, clinic_id, offset, limit)
+    return PageOut[PatientOut].of(page, lambda p: patient_out(p, principal))
+
+
+@router.get("/patients/{patient_id}", response_model=PatientOut)
+def get_patient(
+    patient_id: str, principal: PrincipalDep, services: ServicesDep, response: Response
+) -> PatientOut:
+    """One patient."""
+    patient = services.patients.get(principal, patient_id)
+    set_etag(response, patient.version)
+    return patient_out(patient, principal)
+
+
+@router.put("/patients/{patient_id}", response_model=PatientOut)
+def update_patient(
+    patient_id: str,
+    body: PatientIn,
+    version: IfMatchDep,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    response: Response,
+) -> PatientOut:
+    """Correct a patient's details (If-Match the version you read)."""
+    patient = services.patients.update(principal, patient_id, version, _details(body))
+    set_etag(response, patient.version)
+    return patient_out(patient, principal)
+
+
+@router.post("/patients/{patient_id}/archive", response_model=PatientOut)
+def archive_patient(
+    patient_id: str,
+    version: IfMatchDep,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    response: Response,
+) -> PatientOut:
+    """Archive a patient; records are never deleted."""
+    patient = services.patients.archive(principal, patient_id, version)
+    set_etag(response, patient.version)
+    return patient_out(patient, principal)
+
+
+@router.post(
+    "/patients/{patient_id}/screenings",
+    response_model=ScreeningOut,
+    status_code=status.HTTP_201_CREATED,
+)
+def screen_intake(
+    patient_id: str,
+    body: IntakeIn,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    response: Response,
+) -> ScreeningOut:
+    """Screen the intake with the engine and store the snapshot, in one transaction."""
+    screening = services.screenings.screen_intake(principal, patient_id, body.answers)
+    set_etag(response, screening.version)
+    return screening_out(screening)
+
+
+@router.get("/patients/{patient_id}/screenings", response_model=PageOut[ScreeningOut])
+def list_screenings(
+    patient_id: str,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    offset: int = 0,
+    limit: int = 50,
+) -> PageOut[ScreeningOut]:
+    """The patient's screenings, oldest first."""
+    page = services.screenings.list_for_patient(principal, patient_id, offset, limit)
+    return PageOut[ScreeningOut].of(page, screening_out)

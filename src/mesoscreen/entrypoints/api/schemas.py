@@ -1,0 +1,324 @@
+"""HTTP bodies: strict inputs (unknown fields refused) and the records as the API shows them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from mesoscreen.domain.access import Role
+from mesoscreen.domain.records import ActionResult, EventOutcome, Page
+
+T = TypeVar("T")
+
+Name = Field(min_length=1, max_length=200)
+
+
+class StrictInput(BaseModel):
+    """An input body: unknown fields (``clinic_id``, ``signed_by``...) are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Output(BaseModel):
+    """A response body read from a domain record."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class PageOut(BaseModel, Generic[T]):
+    """One page of a list."""
+
+    items: list[T]
+    offset: int
+    limit: int
+    total: int
+
+    @classmethod
+    def of(cls, page: Page[Any], convert: Any) -> PageOut[T]:
+        """A page of converted items."""
+        return cls(
+            items=[convert(i) for i in page.items],
+            offset=page.offset,
+            limit=page.limit,
+            total=page.total,
+        )
+
+
+class LoginIn(StrictInput):
+    """Credentials for a sign-in."""
+
+    username: str = Field(min_length=1, max_length=150)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class SessionOut(BaseModel):
+    """A browser session: who is signed in and the CSRF token to send with writes."""
+
+    user_id: str
+    username: str
+    role: Role
+    clinic_ids: list[str]
+    csrf_token: str | None = None
+    expires_at: datetime | None = None
+
+
+class TokenOut(BaseModel):
+    """A bearer token for an integration."""
+
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105  # the OAuth token type, not a secret
+    expires_at: datetime
+
+
+class ClinicIn(StrictInput):
+    """A new clinic."""
+
+    name: str = Name
+
+
+class ClinicOut(Output):
+    """A clinic."""
+
+    id: str
+    name: str
+    created_at: datetime
+
+
+class UserIn(StrictInput):
+    """A new account."""
+
+    username: str = Field(min_length=1, max_length=150)
+    password: str = Field(min_length=1, max_length=1024)
+    role: Role
+    clinic_ids: list[str] = Field(min_length=1)
+
+
+class UserChangeIn(StrictInput):
+    """A change of role, clinics or disabled state."""
+
+    role: Role
+    clinic_ids: list[str] = Field(min_length=1)
+    disabled: bool
+
+
+class UserOut(Output):
+    """An account, without its password hash."""
+
+    id: str
+    username: str
+    role: Role
+    clinic_ids: list[str]
+    disabled: bool
+    created_at: datetime
+    version: int
+
+
+class PatientIn(StrictInput):
+    """A patient's details; ``intake`` holds the facts they gave (clinical roles only)."""
+
+    family_name: str = Name
+    given_name: str = Name
+    birth_date: date | None = None
+    sex: str | None = Field(default=None, max_length=16)
+    phone: str | None = Field(default=None, max_length=40)
+    intake: dict[str, Any] | None = None
+
+
+class NewPatientIn(PatientIn):
+    """A patient to register in one of the caller's clinics."""
+
+    clinic_id: str = Field(min_length=1, max_length=36)
+
+
+class PatientOut(Output):
+    """A patient; ``intake`` is left out for roles that may not read clinical data."""
+
+    id: str
+    clinic_id: str
+    family_name: str
+    given_name: str
+    birth_date: date | None
+    sex: str | None
+    phone: str | None
+    intake: dict[str, Any] | None
+    archived: bool
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class IntakeIn(StrictInput):
+    """Intake answers to screen (keys are the knowledge base's question ids)."""
+
+    answers: dict[str, Any]
+
+
+class ScreeningOut(Output):
+    """A stored screening snapshot."""
+
+    id: str
+    clinic_id: str
+    patient_id: str
+    screening_date: date
+    outcome: str
+    answers: dict[str, Any]
+    decision: dict[str, Any]
+    knowledge_base_version: str
+    knowledge_base_hash: str
+    policy: dict[str, Any]
+    replaces_id: str | None
+    replaced: bool = False
+    created_by: str
+    created_at: datetime
+    signed_by: str | None
+    signed_at: datetime | None
+    version: int
+
+
+class ActionIn(StrictInput):
+    """The result of a required action; a clearance names who gave it and when."""
+
+    action_id: str = Field(min_length=1, max_length=80)
+    result: ActionResult
+    performed_on: date
+    cleared_by: str | None = Field(default=None, max_length=200)
+    cleared_at: AwareDatetime | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ActionOut(Output):
+    """A recorded action result."""
+
+    id: str
+    screening_id: str
+    patient_id: str
+    action_id: str
+    kind: str
+    result: str
+    done: bool
+    performed_on: date
+    cleared_by: str | None
+    cleared_at: datetime | None
+    note: str | None
+    recorded_by: str
+    recorded_at: datetime
+    version: int
+
+
+class SignableOut(Output):
+    """What every draft-then-signed record shows."""
+
+    id: str
+    clinic_id: str
+    patient_id: str
+    status: str
+    replaces_id: str | None
+    replaced: bool = False
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    signed_by: str | None
+    signed_at: datetime | None
+    version: int
+
+
+class PlanIn(StrictInput):
+    """A plan document from the planner: points, products, volumes, calendar."""
+
+    document: dict[str, Any]
+
+
+class PlanOut(SignableOut):
+    """A treatment plan."""
+
+    screening_id: str
+    document: dict[str, Any]
+
+
+class PointIn(StrictInput):
+    """One injection point."""
+
+    label: str = Field(min_length=1, max_length=80)
+    volume_ml: float = Field(gt=0, le=10)
+    depth_mm: float | None = Field(default=None, gt=0, le=10)
+
+
+class ProductIn(StrictInput):
+    """A product used, with its lot and expiry."""
+
+    name: str = Field(min_length=1, max_length=200)
+    lot_number: str = Field(min_length=1, max_length=80)
+    expiry: date
+    volume_ml: float = Field(gt=0, le=100)
+
+
+class SessionIn(StrictInput):
+    """A treatment session as performed."""
+
+    performed_at: AwareDatetime
+    points: list[PointIn] = Field(min_length=1, max_length=500)
+    products: list[ProductIn] = Field(min_length=1, max_length=50)
+    depth_mm: float = Field(gt=0, le=10)
+    plan_id: str | None = None
+    operator_id: str | None = None
+    notes: str | None = Field(default=None, max_length=4000)
+
+
+class TreatmentSessionOut(SignableOut):
+    """A treatment session."""
+
+    plan_id: str | None
+    performed_at: datetime
+    operator_id: str
+    points: list[dict[str, Any]]
+    products: list[dict[str, Any]]
+    depth_mm: float
+    total_volume_ml: float
+    notes: str | None
+
+
+class AdverseEventIn(StrictInput):
+    """An adverse event: a catalogue complication or free text, graded 1 to 5."""
+
+    onset_at: AwareDatetime
+    severity_grade: int = Field(ge=1, le=5)
+    outcome: EventOutcome
+    complication_id: str | None = Field(default=None, max_length=80)
+    description: str | None = Field(default=None, max_length=4000)
+    session_id: str | None = None
+    actions_taken: str | None = Field(default=None, max_length=4000)
+    follow_up_on: date | None = None
+
+
+class AdverseEventOut(SignableOut):
+    """An adverse event."""
+
+    session_id: str | None
+    complication_id: str | None
+    description: str | None
+    onset_at: datetime
+    severity_grade: int
+    actions_taken: str | None
+    outcome: str
+    follow_up_on: date | None
+
+
+class AuditEntryOut(BaseModel):
+    """One audit entry with its place in the chain."""
+
+    seq: int
+    recorded_at: datetime
+    event_type: str
+    action: str
+    outcome: str
+    actor_id: str | None
+    actor_role: str | None
+    clinic_id: str | None
+    patient_id: str | None
+    entity_type: str | None
+    entity_id: str | None
+    source: str | None
+    detail: dict[str, str]
+    hash: str

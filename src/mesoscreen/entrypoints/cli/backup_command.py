@@ -1,0 +1,56 @@
+"""``mesoscreen backup OUT`` and ``mesoscreen restore IN`` for the embedded database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mesoscreen.adapters.db.backup import backup_sqlite, restore_sqlite
+from mesoscreen.adapters.db.engine import is_sqlite, sqlite_path
+from mesoscreen.domain.errors import InputError
+from mesoscreen.entrypoints.cli.app import app
+from mesoscreen.entrypoints.cli.serve_command import settings_for
+
+DatabaseOption = Annotated[
+    str | None, typer.Option("--database", help="Database URL (default: as for serve).")
+]
+
+
+def _embedded_file(database: str | None) -> Path:
+    url = settings_for(database).resolved_database_url()
+    if not is_sqlite(url):
+        raise InputError(
+            "backup/restore: expected the embedded SQLite database "
+            "(got PostgreSQL; use pg_dump and pg_restore)"
+        )
+    return sqlite_path(url)
+
+
+@app.command("backup")
+def backup_command(
+    out: Annotated[Path, typer.Argument(help="File to write the backup to.")],
+    database: DatabaseOption = None,
+) -> None:
+    """Write a consistent copy of the embedded database, even while the server runs."""
+    try:
+        backup_sqlite(_embedded_file(database), out)
+    except (FileNotFoundError, ValueError) as error:
+        raise InputError(f"backup: {error}") from None
+    typer.echo(f"backup written to {out}")
+
+
+@app.command("restore")
+def restore_command(
+    backup: Annotated[Path, typer.Argument(help="Backup file to restore.")],
+    database: DatabaseOption = None,
+) -> None:
+    """Replace the embedded database with a backup; stop the server first."""
+    if not backup.is_file():
+        raise InputError(f"restore: backup file {backup} does not exist")
+    try:
+        restore_sqlite(backup, _embedded_file(database))
+    except ValueError as error:
+        raise InputError(f"restore: {error}") from None
+    typer.echo(f"restored from {backup}")

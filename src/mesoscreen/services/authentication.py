@@ -1,0 +1,201 @@
+"""Sign-in and sessions: Argon2-checked passwords, server-side sessions, throttled failures.
+
+A session ends after 15 minutes without use or 12 hours in all, at logout, or
+when its user is disabled; only the SHA-256 of a token is stored. Failed
+sign-ins for a username (known or not) are free at first, then each must wait
+twice as long as the one before, and the username locks after too many.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import MappingProxyType
+
+from mesoscreen.domain.access import AuthenticationError, Principal, TooManyAttemptsError
+from mesoscreen.domain.audit import AuditAction, AuditEntry, AuditOutcome
+from mesoscreen.domain.records import AuthSession, LoginThrottle
+from mesoscreen.services.ports import Clock, PasswordHasher, UnitOfWorkFactory
+from mesoscreen.services.recording import RecordsUseCases, Target
+
+_WRONG = "sign-in: username or password is wrong, or the account is disabled"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPolicy:
+    """Session lifetimes and the sign-in throttle."""
+
+    idle: timedelta = timedelta(minutes=15)
+    absolute: timedelta = timedelta(hours=12)
+    free_failures: int = 3  # failures before each attempt must wait
+    lock_after: int = 10  # failures that lock the username until an admin unlocks it
+    max_delay: timedelta = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A fresh session: the token to hand out once, its CSRF token and who it is for."""
+
+    token: str
+    csrf_token: str
+    principal: Principal
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    """A request's session, checked: who it is for and the hash its CSRF token must match."""
+
+    principal: Principal
+    kind: str
+    csrf_hash: str
+
+
+def token_hash(token: str) -> str:
+    """The SHA-256 under which a token is stored (tokens themselves never are)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def csrf_matches(authenticated: Authenticated, csrf_token: str | None) -> bool:
+    """Whether ``csrf_token`` is the one issued with the session (constant time)."""
+    if not csrf_token:
+        return False
+    return hmac.compare_digest(token_hash(csrf_token), authenticated.csrf_hash)
+
+
+class Authentication(RecordsUseCases):
+    """Signs users in and out and checks session tokens on each request."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        hasher: PasswordHasher,
+        policy: SessionPolicy | None = None,
+    ) -> None:
+        super().__init__(uow, clock)
+        self.hasher = hasher
+        self.policy = policy or SessionPolicy()
+        self._decoy: str | None = None
+
+    def _decoy_hash(self) -> str:
+        """A hash checked for unknown usernames, so they take as long as a wrong password."""
+        if self._decoy is None:
+            self._decoy = self.hasher.hash(secrets.token_urlsafe(16))
+        return self._decoy
+
+    def _wait(self, throttle: LoginThrottle | None, now: datetime) -> int | None:
+        """Seconds the next attempt must still wait, or None if it may go ahead."""
+        if throttle is None or throttle.failures < self.policy.free_failures:
+            return None
+        delay = min(
+            timedelta(seconds=2 ** (throttle.failures - self.policy.free_failures)),
+            self.policy.max_delay,
+        )
+        last = throttle.last_failure_at or now
+        remaining = (last + delay - now).total_seconds()
+        return int(remaining) + 1 if remaining > 0 else None
+
+    def login(self, username: str, password: str, kind: str, source: str | None) -> SignedIn:
+        """A new session for ``username``; AuthenticationError or TooManyAttemptsError."""
+        now = self.clock.now()
+        target = Target("Session")
+        with self.uow() as uow:
+            throttle = uow.throttles.get(username)
+            user = uow.users.by_username(username)
+            actor = user.id if user else None
+            refused = None
+            if throttle is not None and throttle.locked:
+                refused = TooManyAttemptsError(
+                    "sign-in: this username is locked after repeated failures "
+                    "(an admin must unlock it)",
+                    None,
+                )
+            elif (wait := self._wait(throttle, now)) is not None:
+                refused = TooManyAttemptsError(
+                    f"sign-in: too many failed attempts (try again in {wait} s)", wait
+                )
+            if refused is not None:
+                uow.audit.append(
+                    self._signin_entry(actor, source, AuditOutcome.DENIED, "throttled")
+                )
+                uow.commit()
+                raise refused
+            checked = self.hasher.verify(
+                user.password_hash if user else self._decoy_hash(), password
+            )
+            if user is None or user.disabled or not checked:
+                counted = uow.throttles.record_failure(username, now)
+                if counted.failures >= self.policy.lock_after:
+                    uow.throttles.lock(username)
+                uow.audit.append(self._signin_entry(actor, source, AuditOutcome.FAILURE, "wrong"))
+                uow.commit()
+                raise AuthenticationError(_WRONG)
+            uow.throttles.clear(username)
+            token, csrf_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+            session = AuthSession(
+                id=token_hash(token),
+                user_id=user.id,
+                kind=kind,
+                csrf_hash=token_hash(csrf_token),
+                created_at=now,
+                last_seen_at=now,
+                source=source,
+            )
+            uow.auth_sessions.add(session)
+            principal = Principal(
+                user.id, user.username, user.role, user.clinic_ids, session.id, source
+            )
+            uow.audit.append(self.entry(principal, "user.login", AuditAction.EXECUTE, target))
+            uow.commit()
+        return SignedIn(token, csrf_token, principal, now + self.policy.absolute)
+
+    def _signin_entry(
+        self, user_id: str | None, source: str | None, outcome: AuditOutcome, reason: str
+    ) -> AuditEntry:
+        """An audit entry for a refused sign-in (the username itself is not recorded)."""
+        return AuditEntry(
+            event_type="user.login",
+            action=AuditAction.EXECUTE,
+            outcome=outcome,
+            recorded_at=self.clock.now(),
+            actor_id=user_id,
+            entity_type="Session",
+            source=source,
+            detail=MappingProxyType({"reason": reason}),
+        )
+
+    def authenticate(self, token: str, source: str | None) -> Authenticated:
+        """The live session for ``token``; AuthenticationError if unknown, ended or expired."""
+        now = self.clock.now()
+        with self.uow() as uow:
+            session = uow.auth_sessions.get(token_hash(token))
+            if session is None or session.ended_at is not None:
+                raise AuthenticationError("session: not signed in or the session has ended")
+            expired = (
+                now - session.last_seen_at >= self.policy.idle
+                or now - session.created_at >= self.policy.absolute
+            )
+            user = uow.users.get(session.user_id)
+            if expired or user.disabled:
+                uow.auth_sessions.end(session.id, now)
+                uow.commit()
+                raise AuthenticationError("session: expired; please sign in again")
+            uow.auth_sessions.touch(session.id, now)
+            uow.commit()
+        principal = Principal(
+            user.id, user.username, user.role, user.clinic_ids, session.id, source
+        )
+        return Authenticated(principal, session.kind, session.csrf_hash)
+
+    def logout(self, principal: Principal) -> None:
+        """End the principal's session on the server."""
+        with self.uow() as uow:
+            uow.auth_sessions.end(principal.session_id, self.clock.now())
+            uow.audit.append(
+                self.entry(principal, "user.logout", AuditAction.EXECUTE, Target("Session"))
+            )
+            uow.commit()

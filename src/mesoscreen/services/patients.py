@@ -1,0 +1,154 @@
+"""Patient use cases: register, read, search, correct demographics or intake facts, archive."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from mesoscreen.domain.access import Permission, Principal
+from mesoscreen.domain.audit import AuditAction
+from mesoscreen.domain.errors import InputError
+from mesoscreen.domain.records import Page, Patient
+from mesoscreen.services.recording import RecordsUseCases, Target, page_bounds
+
+
+@dataclass(frozen=True, slots=True)
+class PatientDetails:
+    """What a clinic records about a patient; ``intake`` holds the facts the patient gave."""
+
+    family_name: str
+    given_name: str
+    birth_date: date | None = None
+    sex: str | None = None
+    phone: str | None = None
+    intake: Mapping[str, Any] | None = None
+
+
+def _target(patient: Patient) -> Target:
+    return Target("Patient", patient.id, patient.clinic_id, patient.id)
+
+
+class PatientRecords(RecordsUseCases):
+    """Patients of the caller's clinics; intake facts need clinical permissions."""
+
+    def _check(self, principal: Principal, details: PatientDetails) -> None:
+        if details.intake is not None:
+            # Intake facts are clinical: a front desk may not write them.
+            self.require(principal, Permission.SCREENING_WRITE)
+        if details.birth_date is not None and details.birth_date > self.clock.today():
+            raise InputError(
+                f"patient 'birth_date': must not lie in the future "
+                f"(got {details.birth_date.isoformat()})"
+            )
+
+    def register(self, principal: Principal, clinic_id: str, details: PatientDetails) -> Patient:
+        """Register a patient in ``clinic_id``, one of the caller's clinics."""
+        target = Target("Patient", clinic_id=clinic_id)
+        with self.transaction(principal, "patient.create", AuditAction.CREATE, target) as uow:
+            self.require(principal, Permission.PATIENT_WRITE)
+            self.require_clinic(principal, clinic_id)
+            self._check(principal, details)
+            now = self.clock.now()
+            patient = Patient(
+                id=str(uuid.uuid4()),
+                clinic_id=clinic_id,
+                family_name=details.family_name,
+                given_name=details.given_name,
+                birth_date=details.birth_date,
+                sex=details.sex,
+                phone=details.phone,
+                intake=dict(details.intake or {}),
+                archived=False,
+                created_by=principal.user_id,
+                created_at=now,
+                updated_at=now,
+            )
+            uow.patients.add(patient)
+            uow.audit.append(
+                self.entry(principal, "patient.create", AuditAction.CREATE, _target(patient))
+            )
+            uow.commit()
+            return patient
+
+    def get(self, principal: Principal, patient_id: str) -> Patient:
+        """The patient with ``patient_id`` if in one of the caller's clinics."""
+        target = Target("Patient", patient_id, patient_id=patient_id)
+        with self.transaction(principal, "patient.read", AuditAction.READ, target) as uow:
+            self.require(principal, Permission.PATIENT_READ)
+            patient = uow.patients.get(patient_id, principal.clinic_ids)
+            uow.audit.append(
+                self.entry(principal, "patient.read", AuditAction.READ, _target(patient))
+            )
+            uow.commit()
+            return patient
+
+    def search(
+        self,
+        principal: Principal,
+        name: str | None,
+        clinic_id: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Page[Patient]:
+        """Patients of the caller's clinics (or one of them) whose name contains ``name``."""
+        target = Target("Patient", clinic_id=clinic_id)
+        with self.transaction(principal, "patient.search", AuditAction.EXECUTE, target) as uow:
+            self.require(principal, Permission.PATIENT_READ)
+            clinics = principal.clinic_ids
+            if clinic_id is not None:
+                self.require_clinic(principal, clinic_id)
+                clinics = frozenset({clinic_id})
+            page = uow.patients.search(clinics, name, *page_bounds(offset, limit))
+            # The search text may be a name: only the count is recorded.
+            detail = {"results": str(len(page.items)), "total": str(page.total)}
+            uow.audit.append(
+                self.entry(principal, "patient.search", AuditAction.EXECUTE, target, detail=detail)
+            )
+            uow.commit()
+            return page
+
+    def update(
+        self, principal: Principal, patient_id: str, expected_version: int, details: PatientDetails
+    ) -> Patient:
+        """Correct the patient's details if nobody changed them since ``expected_version``."""
+        target = Target("Patient", patient_id, patient_id=patient_id)
+        with self.transaction(principal, "patient.update", AuditAction.UPDATE, target) as uow:
+            self.require(principal, Permission.PATIENT_WRITE)
+            current = uow.patients.get(patient_id, principal.clinic_ids)
+            self._check(principal, details)
+            updated = replace(
+                current,
+                family_name=details.family_name,
+                given_name=details.given_name,
+                birth_date=details.birth_date,
+                sex=details.sex,
+                phone=details.phone,
+                intake=dict(details.intake) if details.intake is not None else current.intake,
+                updated_at=self.clock.now(),
+                version=expected_version + 1,
+            )
+            uow.patients.save(updated, expected_version)
+            uow.audit.append(
+                self.entry(principal, "patient.update", AuditAction.UPDATE, _target(updated))
+            )
+            uow.commit()
+            return updated
+
+    def archive(self, principal: Principal, patient_id: str, expected_version: int) -> Patient:
+        """Archive the patient: hidden from daily work, never deleted."""
+        target = Target("Patient", patient_id, patient_id=patient_id)
+        with self.transaction(principal, "patient.archive", AuditAction.UPDATE, target) as uow:
+            self.require(principal, Permission.PATIENT_WRITE)
+            current = uow.patients.get(patient_id, principal.clinic_ids)
+            updated = replace(
+                current, archived=True, updated_at=self.clock.now(), version=expected_version + 1
+            )
+            uow.patients.save(updated, expected_version)
+            uow.audit.append(
+                self.entry(principal, "patient.archive", AuditAction.UPDATE, _target(updated))
+            )
+            uow.commit()
+            return updated

@@ -1,0 +1,108 @@
+"""What every records use case shares: the permission check and the audit of each attempt.
+
+A use case runs inside ``self.transaction(...)``; success entries are added to
+the unit of work by the use case itself (they need the record's clinic and
+patient), while a refusal or failure is audited here in a transaction of its
+own, because the use case's transaction is rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from mesoscreen.domain.access import Permission, Principal
+from mesoscreen.domain.audit import AuditAction, AuditEntry, AuditOutcome
+from mesoscreen.domain.errors import MesoscreenError, NotFoundError, PermissionDeniedError
+from mesoscreen.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What an audited attempt was about: a kind of record and, when known, which one."""
+
+    entity_type: str
+    entity_id: str | None = None
+    clinic_id: str | None = None
+    patient_id: str | None = None
+
+
+class RecordsUseCases:
+    """Base of the records use cases: units of work, the clock and audited transactions."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self.uow = uow
+        self.clock = clock
+
+    def entry(
+        self,
+        principal: Principal | None,
+        event_type: str,
+        action: AuditAction,
+        target: Target,
+        outcome: AuditOutcome = AuditOutcome.SUCCESS,
+        detail: Mapping[str, str] | None = None,
+    ) -> AuditEntry:
+        """An audit entry for ``principal`` acting on ``target`` now."""
+        return AuditEntry(
+            event_type=event_type,
+            action=action,
+            outcome=outcome,
+            recorded_at=self.clock.now(),
+            actor_id=principal.user_id if principal else None,
+            actor_role=principal.role.value if principal else None,
+            clinic_id=target.clinic_id,
+            patient_id=target.patient_id,
+            entity_type=target.entity_type,
+            entity_id=target.entity_id,
+            source=principal.source if principal else None,
+            detail=MappingProxyType(dict(detail or {})),
+        )
+
+    @contextmanager
+    def transaction(
+        self, principal: Principal | None, event_type: str, action: AuditAction, target: Target
+    ) -> Iterator[UnitOfWork]:
+        """A unit of work whose refusal or failure is audited after it rolls back."""
+        try:
+            with self.uow() as uow:
+                yield uow
+        except MesoscreenError as error:
+            outcome = (
+                AuditOutcome.DENIED
+                if isinstance(error, PermissionDeniedError)
+                else AuditOutcome.FAILURE
+            )
+            refusal = self.entry(
+                principal, event_type, action, target, outcome, {"error": error.code}
+            )
+            with self.uow() as uow:
+                uow.audit.append(refusal)
+                uow.commit()
+            raise
+
+    @staticmethod
+    def require(principal: Principal, permission: Permission) -> None:
+        """Raise PermissionDeniedError unless ``principal``'s role grants ``permission``."""
+        if not principal.can(permission):
+            raise PermissionDeniedError(
+                f"role '{principal.role.value}': not allowed to {permission.value} "
+                f"(needs a role granting '{permission.value}')"
+            )
+
+    @staticmethod
+    def require_clinic(principal: Principal, clinic_id: str) -> None:
+        """Raise NotFoundError unless ``principal`` belongs to ``clinic_id``."""
+        if clinic_id not in principal.clinic_ids:
+            raise NotFoundError(f"clinic '{clinic_id}': not found")
+
+
+def page_bounds(offset: int, limit: int | None) -> tuple[int, int]:
+    """A safe (offset, limit): non-negative offset, limit between 1 and MAX_PAGE_SIZE."""
+    limit = DEFAULT_PAGE_SIZE if limit is None else limit
+    return max(offset, 0), min(max(limit, 1), MAX_PAGE_SIZE)

@@ -1,0 +1,149 @@
+"""Stored screenings: screen an intake and keep the snapshot, correct it, sign it, read it.
+
+Posting an intake screens it with the engine and stores the answers, the
+decision, the knowledge-base version and hash and the policy in the same
+transaction as its audit entry. A snapshot is never rewritten: a correction is
+a new screening that points at the one it replaces; signing only adds who
+signed and when.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from mesoscreen.domain.access import Permission, Principal
+from mesoscreen.domain.audit import AuditAction
+from mesoscreen.domain.errors import ConflictError
+from mesoscreen.domain.records import Page, Patient, Screening
+from mesoscreen.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from mesoscreen.services.recording import RecordsUseCases, Target, page_bounds
+from mesoscreen.services.screening import ScreeningService
+
+
+def screening_target(screening: Screening) -> Target:
+    """The audit target of a screening."""
+    return Target("Screening", screening.id, screening.clinic_id, screening.patient_id)
+
+
+class ScreeningRecords(RecordsUseCases):
+    """Screenings of the caller's clinics, made with one screening service."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, screening: ScreeningService) -> None:
+        super().__init__(uow, clock)
+        self.screening = screening
+
+    def _snapshot(
+        self,
+        principal: Principal,
+        patient: Patient,
+        answers: Mapping[str, Any],
+        replaces_id: str | None,
+    ) -> Screening:
+        day = self.clock.today()
+        decision = self.screening.screen(answers, day)
+        return Screening(
+            id=str(uuid.uuid4()),
+            clinic_id=patient.clinic_id,
+            patient_id=patient.id,
+            screening_date=day,
+            outcome=decision.outcome.value,
+            answers=dict(answers),
+            decision=decision.as_dict(),
+            knowledge_base_version=decision.knowledge_base_version,
+            knowledge_base_hash=decision.knowledge_base_hash,
+            policy=decision.policy.as_dict(),
+            replaces_id=replaces_id,
+            created_by=principal.user_id,
+            created_at=self.clock.now(),
+        )
+
+    def _store(self, uow: UnitOfWork, principal: Principal, screening: Screening) -> Screening:
+        uow.screenings.add(screening)
+        event = "screening.correct" if screening.replaces_id else "screening.create"
+        uow.audit.append(
+            self.entry(principal, event, AuditAction.CREATE, screening_target(screening))
+        )
+        uow.commit()
+        return screening
+
+    def screen_intake(
+        self, principal: Principal, patient_id: str, answers: Mapping[str, Any]
+    ) -> Screening:
+        """Screen ``answers`` for the patient today and store the snapshot."""
+        target = Target("Screening", patient_id=patient_id)
+        with self.transaction(principal, "screening.create", AuditAction.CREATE, target) as uow:
+            self.require(principal, Permission.SCREENING_WRITE)
+            patient = uow.patients.get(patient_id, principal.clinic_ids)
+            return self._store(uow, principal, self._snapshot(principal, patient, answers, None))
+
+    def correct(
+        self, principal: Principal, screening_id: str, answers: Mapping[str, Any]
+    ) -> Screening:
+        """A new screening of corrected ``answers`` that replaces ``screening_id``."""
+        target = Target("Screening", screening_id)
+        with self.transaction(principal, "screening.correct", AuditAction.CREATE, target) as uow:
+            self.require(principal, Permission.SCREENING_WRITE)
+            old = uow.screenings.get(screening_id, principal.clinic_ids)
+            if uow.screenings.replaced(old.id):
+                raise ConflictError(
+                    f"screening '{old.id}': already corrected (expected the latest screening)"
+                )
+            patient = uow.patients.get(old.patient_id, principal.clinic_ids)
+            return self._store(uow, principal, self._snapshot(principal, patient, answers, old.id))
+
+    def get(self, principal: Principal, screening_id: str) -> tuple[Screening, bool]:
+        """The screening and whether a correction has replaced it."""
+        target = Target("Screening", screening_id)
+        with self.transaction(principal, "screening.read", AuditAction.READ, target) as uow:
+            self.require(principal, Permission.CLINICAL_READ)
+            screening = uow.screenings.get(screening_id, principal.clinic_ids)
+            replaced = uow.screenings.replaced(screening.id)
+            uow.audit.append(
+                self.entry(
+                    principal, "screening.read", AuditAction.READ, screening_target(screening)
+                )
+            )
+            uow.commit()
+            return screening, replaced
+
+    def list_for_patient(
+        self, principal: Principal, patient_id: str, offset: int = 0, limit: int | None = None
+    ) -> Page[Screening]:
+        """The patient's screenings, oldest first."""
+        target = Target("Screening", patient_id=patient_id)
+        with self.transaction(principal, "screening.search", AuditAction.EXECUTE, target) as uow:
+            self.require(principal, Permission.CLINICAL_READ)
+            patient = uow.patients.get(patient_id, principal.clinic_ids)
+            page = uow.screenings.page(
+                principal.clinic_ids, {"patient_id": patient.id}, *page_bounds(offset, limit)
+            )
+            found = Target("Screening", clinic_id=patient.clinic_id, patient_id=patient.id)
+            uow.audit.append(self.entry(principal, "screening.search", AuditAction.EXECUTE, found))
+            uow.commit()
+            return page
+
+    def sign(self, principal: Principal, screening_id: str, expected_version: int) -> Screening:
+        """Sign the screening as the clinician responsible for it."""
+        target = Target("Screening", screening_id)
+        with self.transaction(principal, "screening.sign", AuditAction.UPDATE, target) as uow:
+            self.require(principal, Permission.SCREENING_SIGN)
+            screening = uow.screenings.get(screening_id, principal.clinic_ids)
+            if screening.signed_at is not None:
+                raise ConflictError(f"screening '{screening.id}': already signed")
+            signed = replace(
+                screening,
+                signed_by=principal.user_id,
+                signed_at=self.clock.now(),
+                version=expected_version + 1,
+            )
+            uow.screenings.save(signed, expected_version)
+            uow.audit.append(
+                self.entry(
+                    principal, "screening.sign", AuditAction.UPDATE, screening_target(signed)
+                )
+            )
+            uow.commit()
+            return signed

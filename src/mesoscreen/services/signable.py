@@ -1,0 +1,203 @@
+"""The draft-then-signed lifecycle that plans, treatment sessions and adverse events share.
+
+A draft may be edited (with the version the editor last read); signing freezes
+it; a signed record is never edited again: an amendment is a new draft that
+replaces it, and the signed original is kept unchanged.
+"""
+
+from __future__ import annotations
+
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+from mesoscreen.domain.access import Permission, Principal
+from mesoscreen.domain.audit import AuditAction
+from mesoscreen.domain.errors import ConflictError, InputError
+from mesoscreen.domain.records import Page, RecordStatus
+from mesoscreen.services.ports import RecordRepository, UnitOfWork
+from mesoscreen.services.recording import RecordsUseCases, Target, page_bounds
+
+
+class SignableRecord(Protocol):
+    """What the lifecycle needs of a record: ids, status, signature and version."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def clinic_id(self) -> str: ...
+    @property
+    def patient_id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def signed_at(self) -> datetime | None: ...
+    @property
+    def version(self) -> int: ...
+
+
+S = TypeVar("S", bound=SignableRecord)
+
+
+@dataclass(frozen=True, slots=True)
+class SignableKind:
+    """How one kind of signable record is named, audited and permitted."""
+
+    name: str  # in messages and audit event types: "plan", "session", "adverse_event"
+    resource: str  # audit entity type, after the FHIR resource it maps to
+    write: Permission
+    sign: Permission
+
+
+class SignableRecords(RecordsUseCases, ABC, Generic[S]):
+    """Read, edit, sign and amend records of one signable kind."""
+
+    kind: ClassVar[SignableKind]
+    editable_fields: ClassVar[frozenset[str]]
+
+    @abstractmethod
+    def repository(self, uow: UnitOfWork) -> RecordRepository[S]:
+        """Where records of this kind are kept."""
+
+    @abstractmethod
+    def validate(self, uow: UnitOfWork, principal: Principal, record: S) -> S:
+        """The record checked (and completed, e.g. totals); InputError if it is invalid."""
+
+    def _target(self, record: S | None = None, record_id: str | None = None) -> Target:
+        if record is None:
+            return Target(self.kind.resource, record_id)
+        return Target(self.kind.resource, record.id, record.clinic_id, record.patient_id)
+
+    def _event(self, verb: str) -> str:
+        return f"{self.kind.name}.{verb}"
+
+    def store_new(self, uow: UnitOfWork, principal: Principal, record: S) -> S:
+        """Validate and add a new draft, audit it and commit."""
+        record = self.validate(uow, principal, record)
+        self.repository(uow).add(record)
+        event = self._event("amend" if getattr(record, "replaces_id", None) else "create")
+        uow.audit.append(self.entry(principal, event, AuditAction.CREATE, self._target(record)))
+        uow.commit()
+        return record
+
+    def get(self, principal: Principal, record_id: str) -> tuple[S, bool]:
+        """The record and whether an amendment has replaced it."""
+        event = self._event("read")
+        with self.transaction(
+            principal, event, AuditAction.READ, self._target(record_id=record_id)
+        ) as uow:
+            self.require(principal, Permission.CLINICAL_READ)
+            record = self.repository(uow).get(record_id, principal.clinic_ids)
+            replaced = self.repository(uow).replaced(record.id)
+            uow.audit.append(self.entry(principal, event, AuditAction.READ, self._target(record)))
+            uow.commit()
+            return record, replaced
+
+    def list_for_patient(
+        self, principal: Principal, patient_id: str, offset: int = 0, limit: int | None = None
+    ) -> Page[S]:
+        """The patient's records of this kind, oldest first."""
+        event = self._event("search")
+        target = Target(self.kind.resource, patient_id=patient_id)
+        with self.transaction(principal, event, AuditAction.EXECUTE, target) as uow:
+            self.require(principal, Permission.CLINICAL_READ)
+            patient = uow.patients.get(patient_id, principal.clinic_ids)
+            page = self.repository(uow).page(
+                principal.clinic_ids, {"patient_id": patient.id}, *page_bounds(offset, limit)
+            )
+            found = Target(self.kind.resource, None, patient.clinic_id, patient.id)
+            uow.audit.append(self.entry(principal, event, AuditAction.EXECUTE, found))
+            uow.commit()
+            return page
+
+    def update(
+        self,
+        principal: Principal,
+        record_id: str,
+        expected_version: int,
+        changes: Mapping[str, Any],
+    ) -> S:
+        """Edit a draft if nobody changed it since ``expected_version``; signed ones refuse."""
+        event = self._event("update")
+        with self.transaction(
+            principal, event, AuditAction.UPDATE, self._target(record_id=record_id)
+        ) as uow:
+            self.require(principal, self.kind.write)
+            current = self.repository(uow).get(record_id, principal.clinic_ids)
+            if current.status == RecordStatus.SIGNED:
+                raise ConflictError(
+                    f"{self.kind.name} '{current.id}': signed records are never edited "
+                    "(expected a draft; amend it to correct it)"
+                )
+            unknown = set(changes) - self.editable_fields
+            if unknown:
+                raise InputError(f"{self.kind.name}: fields {sorted(unknown)} are not editable")
+            edited: S = replace(
+                current, **changes, updated_at=self.clock.now(), version=expected_version + 1
+            )
+            edited = self.validate(uow, principal, edited)
+            self.repository(uow).save(edited, expected_version)
+            uow.audit.append(self.entry(principal, event, AuditAction.UPDATE, self._target(edited)))
+            uow.commit()
+            return edited
+
+    def sign(self, principal: Principal, record_id: str, expected_version: int) -> S:
+        """Sign the draft: from now on it is frozen."""
+        event = self._event("sign")
+        with self.transaction(
+            principal, event, AuditAction.UPDATE, self._target(record_id=record_id)
+        ) as uow:
+            self.require(principal, self.kind.sign)
+            current = self.repository(uow).get(record_id, principal.clinic_ids)
+            if current.status == RecordStatus.SIGNED:
+                raise ConflictError(f"{self.kind.name} '{current.id}': already signed")
+            now = self.clock.now()
+            signed: S = replace(
+                current,
+                status=RecordStatus.SIGNED.value,
+                signed_by=principal.user_id,
+                signed_at=now,
+                updated_at=now,
+                version=expected_version + 1,
+            )
+            self.repository(uow).save(signed, expected_version)
+            uow.audit.append(self.entry(principal, event, AuditAction.UPDATE, self._target(signed)))
+            uow.commit()
+            return signed
+
+    def amend(self, principal: Principal, record_id: str) -> S:
+        """A new draft copying the signed record and replacing it; the original stays as it is."""
+        event = self._event("amend")
+        with self.transaction(
+            principal, event, AuditAction.CREATE, self._target(record_id=record_id)
+        ) as uow:
+            self.require(principal, self.kind.write)
+            current = self.repository(uow).get(record_id, principal.clinic_ids)
+            if current.status != RecordStatus.SIGNED:
+                raise ConflictError(
+                    f"{self.kind.name} '{current.id}': only signed records are amended "
+                    "(got a draft; edit it instead)"
+                )
+            if self.repository(uow).replaced(current.id):
+                raise ConflictError(
+                    f"{self.kind.name} '{current.id}': already amended (expected the latest)"
+                )
+            now = self.clock.now()
+            draft: S = replace(
+                current,
+                id=str(uuid.uuid4()),
+                status=RecordStatus.DRAFT.value,
+                replaces_id=current.id,
+                created_by=principal.user_id,
+                created_at=now,
+                updated_at=now,
+                signed_by=None,
+                signed_at=None,
+                version=1,
+            )
+            return self.store_new(uow, principal, draft)

@@ -1,0 +1,102 @@
+"""Treatment sessions: points injected, products with lot and expiry, volumes, depth, operator."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from mesoscreen.domain.access import Permission, Principal
+from mesoscreen.domain.audit import AuditAction
+from mesoscreen.domain.errors import InputError, NotFoundError
+from mesoscreen.domain.records import RecordStatus, TreatmentSession
+from mesoscreen.services.ports import RecordRepository, UnitOfWork
+from mesoscreen.services.recording import Target
+from mesoscreen.services.signable import SignableKind, SignableRecords
+
+
+@dataclass(frozen=True, slots=True)
+class SessionDetails:
+    """What was done in one session; ``operator_id`` defaults to the recording user."""
+
+    performed_at: datetime
+    points: Sequence[Mapping[str, Any]]
+    products: Sequence[Mapping[str, Any]]
+    depth_mm: float
+    plan_id: str | None = None
+    operator_id: str | None = None
+    notes: str | None = None
+
+
+class TreatmentSessionRecords(SignableRecords[TreatmentSession]):
+    """Treatment sessions of the caller's clinics."""
+
+    kind = SignableKind("session", "Procedure", Permission.SESSION_WRITE, Permission.SESSION_SIGN)
+    editable_fields: ClassVar[frozenset[str]] = frozenset(
+        {"performed_at", "points", "products", "depth_mm", "plan_id", "operator_id", "notes"}
+    )
+
+    def repository(self, uow: UnitOfWork) -> RecordRepository[TreatmentSession]:
+        """The treatment sessions."""
+        return uow.treatment_sessions
+
+    def validate(
+        self, uow: UnitOfWork, principal: Principal, record: TreatmentSession
+    ) -> TreatmentSession:
+        """Check plan, operator, date and products; compute the total volume."""
+        if record.performed_at > self.clock.now():
+            raise InputError(
+                "session 'performed_at': must not lie in the future "
+                f"(got {record.performed_at.isoformat()})"
+            )
+        if record.plan_id is not None:
+            plan = uow.plans.get(record.plan_id, principal.clinic_ids)
+            if plan.patient_id != record.patient_id or plan.status != RecordStatus.SIGNED:
+                raise InputError(
+                    f"session 'plan_id': expected a signed plan of this patient "
+                    f"(got plan '{plan.id}', {plan.status})"
+                )
+        operator = uow.users.get(record.operator_id)
+        if record.clinic_id not in operator.clinic_ids or operator.disabled:
+            raise NotFoundError(f"user '{record.operator_id}': not found")
+        day: date = record.performed_at.date()
+        for product in record.products:
+            expiry = date.fromisoformat(str(product["expiry"]))
+            if expiry < day:
+                raise InputError(
+                    f"session product '{product['name']}' lot '{product['lot_number']}': "
+                    f"expired on {expiry.isoformat()} (session on {day.isoformat()})"
+                )
+        total = round(sum(float(point["volume_ml"]) for point in record.points), 3)
+        return replace(record, total_volume_ml=total)
+
+    def create(
+        self, principal: Principal, patient_id: str, details: SessionDetails
+    ) -> TreatmentSession:
+        """Record a draft session for the patient."""
+        target = Target("Procedure", patient_id=patient_id)
+        with self.transaction(principal, "session.create", AuditAction.CREATE, target) as uow:
+            self.require(principal, Permission.SESSION_WRITE)
+            patient = uow.patients.get(patient_id, principal.clinic_ids)
+            now = self.clock.now()
+            session = TreatmentSession(
+                id=str(uuid.uuid4()),
+                clinic_id=patient.clinic_id,
+                patient_id=patient.id,
+                plan_id=details.plan_id,
+                performed_at=details.performed_at,
+                operator_id=details.operator_id or principal.user_id,
+                points=[dict(p) for p in details.points],
+                products=[dict(p) for p in details.products],
+                depth_mm=details.depth_mm,
+                total_volume_ml=0.0,
+                notes=details.notes,
+                status=RecordStatus.DRAFT.value,
+                replaces_id=None,
+                created_by=principal.user_id,
+                created_at=now,
+                updated_at=now,
+            )
+            return self.store_new(uow, principal, session)

@@ -1,0 +1,89 @@
+"""Builders for records tests: settings, two clinics with a user of every role, principals."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from mesoscreen.config import Settings
+from mesoscreen.domain.access import Principal, Role
+from mesoscreen.domain.records import Clinic, User
+from mesoscreen.services.accounts import Accounts
+from tests.intakes import CLEAR_MALE
+
+PASSWORD = "correct horse battery staple"  # noqa: S105  # a test account's password
+_counter = itertools.count()
+
+
+def unique(prefix: str) -> str:
+    """A name no other test uses (tests share one database per run)."""
+    return f"{prefix}-{next(_counter)}-{uuid.uuid4().hex[:6]}"
+
+
+def records_settings(database_url: str, **overrides: object) -> Settings:
+    """Settings for ``database_url`` with cheap Argon2 so the suite stays fast."""
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 8,
+        "argon2_parallelism": 1,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def principal_for(user: User, session_id: str = "test-session") -> Principal:
+    """The principal of ``user``, as a checked session would give it."""
+    return Principal(user.id, user.username, user.role, user.clinic_ids, session_id, "127.0.0.1")
+
+
+@dataclass
+class ClinicStaff:
+    """One clinic and a user of each role in it."""
+
+    clinic: Clinic
+    users: dict[Role, User] = field(default_factory=dict)
+
+    def principal(self, role: Role) -> Principal:
+        """The principal of this clinic's user with ``role``."""
+        return principal_for(self.users[role])
+
+
+@dataclass
+class TwoClinics:
+    """Clinic A and clinic B of one group, each with its own staff."""
+
+    a: ClinicStaff
+    b: ClinicStaff
+
+
+def seed_clinic(accounts: Accounts) -> ClinicStaff:
+    """A new clinic with an admin, a clinician, a nurse and a receptionist."""
+    clinic = accounts.create_clinic_locally(unique("Clinic"))
+    admin = accounts.create_admin_locally(unique("admin"), PASSWORD, [clinic.name])
+    staff = ClinicStaff(clinic, {Role.ADMIN: admin})
+    for role in (Role.CLINICIAN, Role.NURSE, Role.RECEPTION):
+        staff.users[role] = accounts.create_user(
+            principal_for(admin), unique(role.value), PASSWORD, role, [clinic.id]
+        )
+    return staff
+
+
+def seed_two_clinics(accounts: Accounts) -> TwoClinics:
+    """Clinics A and B, each with a full staff."""
+    return TwoClinics(seed_clinic(accounts), seed_clinic(accounts))
+
+
+def eligible_answers() -> dict[str, object]:
+    """An intake that screens eligible with no required actions."""
+    return dict(CLEAR_MALE)
+
+
+def allergy_answers() -> dict[str, object]:
+    """An intake that needs an allergy test before treatment."""
+    return dict(CLEAR_MALE) | {"allergy_history": "yes", "allergens": ["lidocaine"]}
+
+
+ONE_HOUR = timedelta(hours=1)

@@ -1,0 +1,301 @@
+"""Fakes for the ports: a frozen clock and an in-memory unit of work, for service tests."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Iterator, Mapping
+from datetime import UTC, date, datetime, timedelta
+from types import TracebackType
+from typing import Any, Generic, Self, TypeVar
+
+from mesoscreen.domain.audit import AuditEntry
+from mesoscreen.domain.errors import ConflictError, NotFoundError
+from mesoscreen.domain.records import (
+    AuthSession,
+    Clinic,
+    LoginThrottle,
+    Page,
+    Patient,
+    StaleVersionError,
+    User,
+)
+from mesoscreen.services.audit_chain import GENESIS_HASH, chain
+from mesoscreen.services.ports import StoredAuditEntry
+
+R = TypeVar("R")
+
+
+class FrozenClock:
+    """A clock that only moves when a test moves it."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.current = now or datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        """The frozen time."""
+        return self.current
+
+    def today(self) -> date:
+        """The frozen date."""
+        return self.current.date()
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the clock forward by ``delta``."""
+        self.current += delta
+
+
+class FakeHasher:
+    """A reversible 'hash' that is fast; for service tests only."""
+
+    def hash(self, password: str) -> str:
+        """The password, tagged."""
+        return f"fake${password}"
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        """Whether the tagged password matches."""
+        return password_hash == f"fake${password}"
+
+
+class FakeRecords(Generic[R]):
+    """Records of one kind in a dict."""
+
+    def __init__(self, rows: dict[str, Any], kind: str) -> None:
+        self.rows = rows
+        self.kind = kind
+
+    def add(self, record: R) -> None:
+        """Store a new record."""
+        self.rows[record.id] = record  # type: ignore[attr-defined]
+
+    def get(self, record_id: str, clinic_ids: Collection[str]) -> R:
+        """The record if in ``clinic_ids``."""
+        record = self.rows.get(record_id)
+        if record is None or record.clinic_id not in clinic_ids:
+            raise NotFoundError(f"{self.kind} '{record_id}': not found")
+        return record  # type: ignore[no-any-return]
+
+    def save(self, record: R, expected_version: int) -> None:
+        """Overwrite if the stored version matches."""
+        if self.rows[record.id].version != expected_version:  # type: ignore[attr-defined]
+            raise StaleVersionError(f"{self.kind}: stale")
+        self.rows[record.id] = record  # type: ignore[attr-defined]
+
+    def page(
+        self, clinic_ids: Collection[str], where: Mapping[str, str], offset: int, limit: int
+    ) -> Page[R]:
+        """Matching records in insertion order."""
+        found = [
+            r
+            for r in self.rows.values()
+            if r.clinic_id in clinic_ids and all(getattr(r, k) == v for k, v in where.items())
+        ]
+        return Page(tuple(found[offset : offset + limit]), offset, limit, len(found))
+
+    def replaced(self, record_id: str) -> bool:
+        """Whether any record replaces ``record_id``."""
+        return any(getattr(r, "replaces_id", None) == record_id for r in self.rows.values())
+
+    def search(
+        self, clinic_ids: Collection[str], name: str | None, offset: int, limit: int
+    ) -> Page[Patient]:
+        """Patients whose names contain ``name``."""
+        needle = (name or "").lower()
+        found = [
+            p
+            for p in self.rows.values()
+            if p.clinic_id in clinic_ids
+            and (needle in p.family_name.lower() or needle in p.given_name.lower())
+        ]
+        return Page(tuple(found[offset : offset + limit]), offset, limit, len(found))
+
+
+class FakeStore:
+    """Everything a fake unit of work keeps, shared between units of work."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[str, Any]] = {}
+        self.throttles: dict[str, LoginThrottle] = {}
+        self.audit: list[StoredAuditEntry] = []
+
+    def table(self, name: str) -> dict[str, Any]:
+        """The rows of ``name``."""
+        return self.tables.setdefault(name, {})
+
+
+class _Clinics:
+    def __init__(self, rows: dict[str, Clinic]) -> None:
+        self.rows = rows
+
+    def add(self, clinic: Clinic) -> None:
+        self.rows[clinic.id] = clinic
+
+    def list(self, clinic_ids: Collection[str] | None) -> list[Clinic]:
+        return [c for c in self.rows.values() if clinic_ids is None or c.id in clinic_ids]
+
+
+class _Users:
+    def __init__(self, rows: dict[str, User]) -> None:
+        self.rows = rows
+
+    def add(self, user: User) -> None:
+        if self.by_username(user.username):
+            raise ConflictError(f"user '{user.username}': username already taken")
+        self.rows[user.id] = user
+
+    def get(self, user_id: str) -> User:
+        if user_id not in self.rows:
+            raise NotFoundError(f"user '{user_id}': not found")
+        return self.rows[user_id]
+
+    def by_username(self, username: str) -> User | None:
+        return next((u for u in self.rows.values() if u.username == username), None)
+
+    def save(self, user: User, expected_version: int) -> None:
+        if self.rows[user.id].version != expected_version:
+            raise StaleVersionError("user: stale")
+        self.rows[user.id] = user
+
+    def in_clinics(self, clinic_ids: Collection[str], offset: int, limit: int) -> Page[User]:
+        found = [u for u in self.rows.values() if u.clinic_ids & set(clinic_ids)]
+        return Page(tuple(found[offset : offset + limit]), offset, limit, len(found))
+
+    def count(self) -> int:
+        return len(self.rows)
+
+
+class _Sessions:
+    def __init__(self, rows: dict[str, AuthSession]) -> None:
+        self.rows = rows
+
+    def add(self, session: AuthSession) -> None:
+        self.rows[session.id] = session
+
+    def get(self, session_id: str) -> AuthSession | None:
+        return self.rows.get(session_id)
+
+    def touch(self, session_id: str, seen_at: datetime) -> None:
+        self.rows[session_id] = dataclasses.replace(self.rows[session_id], last_seen_at=seen_at)
+
+    def end(self, session_id: str, ended_at: datetime) -> None:
+        if self.rows[session_id].ended_at is None:
+            self.rows[session_id] = dataclasses.replace(self.rows[session_id], ended_at=ended_at)
+
+    def end_all_for(self, user_id: str, ended_at: datetime) -> int:
+        open_ids = [s.id for s in self.rows.values() if s.user_id == user_id and s.ended_at is None]
+        for session_id in open_ids:
+            self.end(session_id, ended_at)
+        return len(open_ids)
+
+
+class _Throttles:
+    def __init__(self, rows: dict[str, LoginThrottle]) -> None:
+        self.rows = rows
+
+    def get(self, username: str) -> LoginThrottle | None:
+        return self.rows.get(username)
+
+    def record_failure(self, username: str, at: datetime) -> LoginThrottle:
+        old = self.rows.get(username)
+        new = LoginThrottle(
+            username, (old.failures if old else 0) + 1, at, bool(old and old.locked)
+        )
+        self.rows[username] = new
+        return new
+
+    def lock(self, username: str) -> None:
+        self.rows[username] = dataclasses.replace(self.rows[username], locked=True)
+
+    def clear(self, username: str) -> None:
+        self.rows.pop(username, None)
+
+
+class _Audit:
+    def __init__(self) -> None:
+        self.pending: list[AuditEntry] = []
+
+    def append(self, entry: AuditEntry) -> None:
+        self.pending.append(entry)
+
+
+class _Trail:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def page(
+        self, since: datetime | None, until: datetime | None, offset: int, limit: int
+    ) -> Page[StoredAuditEntry]:
+        found = [
+            s
+            for s in self.store.audit
+            if (since is None or s.entry.recorded_at >= since)
+            and (until is None or s.entry.recorded_at < until)
+        ]
+        return Page(tuple(found[offset : offset + limit]), offset, limit, len(found))
+
+    def entries(self) -> Iterator[StoredAuditEntry]:
+        return iter(list(self.store.audit))
+
+    def head(self) -> tuple[int, str]:
+        return (
+            (self.store.audit[-1].seq, self.store.audit[-1].hash)
+            if self.store.audit
+            else (
+                0,
+                GENESIS_HASH,
+            )
+        )
+
+
+class FakeUnitOfWork:
+    """An in-memory unit of work: changes are applied to a copy and kept only on commit."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def __enter__(self) -> Self:
+        """Begin: work on copies of every table."""
+        self._copy = {name: dict(rows) for name, rows in self.store.tables.items()}
+        self._throttles = dict(self.store.throttles)
+        table = self._copy.setdefault
+        self.clinics = _Clinics(table("clinics", {}))
+        self.users = _Users(table("users", {}))
+        self.auth_sessions = _Sessions(table("auth_sessions", {}))
+        self.throttles = _Throttles(self._throttles)
+        self.patients = FakeRecords[Patient](table("patients", {}), "patient")
+        self.screenings = FakeRecords[Any](table("screenings", {}), "screening")
+        self.action_completions = FakeRecords[Any](table("actions", {}), "action completion")
+        self.plans = FakeRecords[Any](table("plans", {}), "plan")
+        self.treatment_sessions = FakeRecords[Any](table("sessions", {}), "treatment session")
+        self.adverse_events = FakeRecords[Any](table("events", {}), "adverse event")
+        self.audit = _Audit()
+        self.audit_trail = _Trail(self.store)
+        self.committed = False
+        return self
+
+    def commit(self) -> None:
+        """Keep the copies and chain the audit entries."""
+        self.store.tables = self._copy
+        self.store.throttles = self._throttles
+        head = _Trail(self.store).head()
+        self.store.audit.extend(chain(head[0], head[1], self.audit.pending))
+        self.audit.pending = []
+        self.committed = True
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Forget uncommitted changes."""
+
+
+class FakeUnitOfWorkFactory:
+    """Makes fake units of work over one shared store."""
+
+    def __init__(self) -> None:
+        self.store = FakeStore()
+
+    def __call__(self) -> FakeUnitOfWork:
+        """A new fake unit of work."""
+        return FakeUnitOfWork(self.store)
