@@ -1,0 +1,1 @@
+"""Treatment planning: the head model, scalp zones, injection-point layout, doses and calendar."""

@@ -1,0 +1,1 @@
+"""Renderings shared by the command line and the web pages (SVG injection maps)."""
