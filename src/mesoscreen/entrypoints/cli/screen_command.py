@@ -11,6 +11,7 @@ import typer
 
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.cli.app import app
+from mesoscreen.entrypoints.cli.input_kinds import screening_input
 from mesoscreen.entrypoints.cli.inputs import parse_day, read_json
 from mesoscreen.entrypoints.cli.report import render_report
 from mesoscreen.knowledge import default_knowledge_base, load_policy
@@ -19,7 +20,10 @@ from mesoscreen.services.screening import screening_service
 
 @app.command("screen")
 def screen_command(
-    file: Annotated[str, typer.Argument(help="Intake JSON file, or - for standard input.")],
+    file: Annotated[
+        str,
+        typer.Argument(help="Intake JSON or FHIR Bundle file, or - for standard input."),
+    ],
     on: Annotated[
         str | None, typer.Option("--on", help="Screening date YYYY-MM-DD (default: today).")
     ] = None,
@@ -33,14 +37,23 @@ def screen_command(
 ) -> None:
     """Screen an intake: outcome first, then reasons with their sources, then what to do next.
 
+    A FHIR Bundle is read as the patient's record: it can show risks, never their absence, so
+    what it does not say stays unknown and the report lists what to ask the patient.
     Exits 0 whatever the outcome; 2 for unreadable or invalid input.
     """
     kb = default_knowledge_base()
     chosen_policy = load_policy(policy, kb) if policy is not None else None
     day = parse_day(on) or date.today()
-    document = read_json(file)
-    decision = screening_service(kb, chosen_policy).screen(document, day)  # type: ignore[arg-type]
+    given = screening_input(read_json(file), day)
+    decision = screening_service(kb, chosen_policy).screen(given.answers, day)  # type: ignore[arg-type]
     if as_json:
-        typer.echo(orjson.dumps(decision.as_dict(), option=orjson.OPT_INDENT_2).decode())
+        document = decision.as_dict()
+        if given.kind != "intake":
+            document["input"] = {"kind": given.kind, "evidence": dict(given.evidence)}
+        typer.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
     else:
         typer.echo(render_report(decision, kb, language))
+        if given.evidence:
+            typer.echo("\nFrom the record:")
+            for question, references in given.evidence.items():
+                typer.echo(f"  {question}: {', '.join(references)}")

@@ -1,0 +1,90 @@
+"""One patient's raw record lines to one decision line: parse, read the facts, screen.
+
+The same screener runs in-process, in worker processes and in Spark partitions, so every
+engine gives byte-identical output for the same patient.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from mesoscreen.adapters.bulk_export import BadLine, PatientLines, patient_id_of
+from mesoscreen.adapters.fhir.bundle import resources_of
+from mesoscreen.adapters.fhir.record_facts import RecordReader
+from mesoscreen.adapters.ndjson import dumps_line
+from mesoscreen.domain.errors import InputError
+from mesoscreen.knowledge import default_knowledge_base, load_policy
+from mesoscreen.services.screening import ScreeningService
+
+
+@dataclass(frozen=True, slots=True)
+class RecordResult:
+    """A decision line and what the summary counts, and any lines that could not be used."""
+
+    output: bytes = b""
+    outcome: str = ""
+    categories: tuple[str, ...] = ()
+    bad: tuple[BadLine, ...] = ()
+
+
+class RecordScreener:
+    """Screens patient records with one knowledge base, policy and set of value sets."""
+
+    def __init__(self, service: ScreeningService, reader: RecordReader, on: date) -> None:
+        self.service = service
+        self.reader = reader
+        self.on = on
+
+    @classmethod
+    def build(cls, on: date, policy_path: Path | None = None) -> RecordScreener:
+        """The shipped knowledge base and value sets, under the policy in ``policy_path``."""
+        kb = default_knowledge_base()
+        policy = load_policy(policy_path, kb) if policy_path is not None else None
+        return cls(ScreeningService(kb, policy), RecordReader.default(), on)
+
+    def screen(self, record: PatientLines) -> RecordResult:
+        """The decision line for ``record``; unusable lines are reported, never fatal."""
+        resources: list[dict[str, Any]] = []
+        bad: list[BadLine] = []
+        patient = record.patient_id
+        for line in record.lines:
+            try:
+                document = orjson.loads(line.data)
+            except orjson.JSONDecodeError as exc:
+                bad.append(BadLine(line.source, line.number, f"invalid JSON: {exc.msg}"))
+                continue
+            if not record.is_bundle:
+                resources.append(document)
+                continue
+            try:
+                resources = resources_of(document)
+            except InputError as exc:
+                bad.append(BadLine(line.source, line.number, str(exc)))
+                continue
+            patient = next((p for p in map(patient_id_of, resources) if p is not None and p), "")
+            if not patient:
+                bad.append(BadLine(line.source, line.number, "Bundle has no Patient"))
+                return RecordResult(bad=tuple(bad))
+        if not resources:
+            return RecordResult(bad=tuple(bad))
+        facts = self.reader.read(resources, self.on)
+        try:
+            decision = self.service.screen(facts.answers, self.on)
+        except InputError as exc:
+            first = record.lines[0]
+            bad.append(BadLine(first.source, first.number, str(exc)))
+            return RecordResult(bad=tuple(bad))
+        document = {"patient": patient, **decision.as_compact_dict(), "record": facts.evidence}
+        if bad:
+            document["unreadable_lines"] = len(bad)
+        return RecordResult(
+            output=dumps_line(document),
+            outcome=decision.outcome.value,
+            categories=tuple({f.category.value for f in decision.findings}),
+            bad=tuple(bad),
+        )

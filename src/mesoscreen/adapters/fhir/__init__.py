@@ -1,0 +1,1 @@
+"""FHIR R4 in and out: records to intake facts, the questionnaire, decisions as resources."""

@@ -1,0 +1,111 @@
+"""``mesoscreen bulk INPUT... --out RESULTS.ndjson``: screen a FHIR Bulk Data export."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from mesoscreen.adapters.bulk_export import records_from_inputs
+from mesoscreen.adapters.bulk_runner import BulkSettings, BulkWriter, run_local
+from mesoscreen.domain.errors import InputError
+from mesoscreen.entrypoints.cli import exit_codes
+from mesoscreen.entrypoints.cli.app import app
+from mesoscreen.entrypoints.cli.inputs import parse_day
+from mesoscreen.knowledge import default_knowledge_base, load_policy
+from mesoscreen.services.bulk_screening import BulkSummary
+
+
+class Engine(StrEnum):
+    """Where the screening runs."""
+
+    LOCAL = "local"
+    SPARK = "spark"
+
+
+def _check_inputs(inputs: list[Path]) -> None:
+    """Every input exists: a file or an export folder."""
+    for path in inputs:
+        if not path.exists():
+            raise InputError(f"{path}: no such file or folder")
+
+
+def _summary_table(summary: BulkSummary) -> Table:
+    """Counts per outcome and per category, as the run's last words."""
+    table = Table(title="Bulk screening summary", show_lines=False)
+    table.add_column("outcome / category")
+    table.add_column("patients", justify="right")
+    for outcome, count in summary.outcome_rows():
+        table.add_row(outcome, str(count))
+    table.add_section()
+    for category, count in summary.category_rows():
+        table.add_row(f"category: {category}", str(count))
+    table.add_section()
+    table.add_row("patients screened", str(summary.patients))
+    table.add_row("bad lines", str(summary.bad_lines))
+    return table
+
+
+@app.command("bulk")
+def bulk_command(
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(help="NDJSON files (plain or gzip, one Bundle per line) or export folders."),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Where to write one decision per patient.")],
+    errors: Annotated[
+        Path | None,
+        typer.Option("--errors", help="Where to write bad lines (default: OUT with .errors)."),
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=256)] = 1,
+    on: Annotated[str | None, typer.Option("--on", help="Screening date (default today).")] = None,
+    policy: Annotated[Path | None, typer.Option("--policy", help="Clinic policy file.")] = None,
+    engine: Annotated[Engine, typer.Option("--engine")] = Engine.LOCAL,
+) -> None:
+    """Screen every patient of an export; bad lines go to an error file and do not stop the run.
+
+    Exits 0 when every line was screened, 1 when some lines failed, 2 for bad options.
+    """
+    _check_inputs(inputs)
+    if policy is not None:
+        load_policy(policy, default_knowledge_base())  # fail early, with the file named
+    settings = BulkSettings(on=parse_day(on) or date.today(), policy_path=policy)
+    errors_path = errors or out.with_name(out.name + ".errors.ndjson")
+    console = Console(stderr=True)
+    show_progress = sys.stderr.isatty()
+    with (
+        out.open("wb") as out_handle,
+        errors_path.open("wb") as errors_handle,
+        Progress(
+            TextColumn("screening"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=not show_progress,
+            transient=True,
+        ) as progress,  # fmt: skip
+    ):
+        task = progress.add_task("screening", total=None)
+        writer = BulkWriter(
+            out_handle,
+            errors_handle,
+            (lambda n: progress.advance(task, n)) if show_progress else None,
+        )
+        if engine is Engine.SPARK:
+            from mesoscreen.adapters.spark import run_spark  # optional extra
+
+            summary = run_spark(inputs, settings, writer, cores=workers)
+        else:
+            summary = run_local(records_from_inputs(inputs), settings, writer, workers=workers)
+    Console().print(_summary_table(summary))
+    if summary.bad_lines:
+        typer.echo(f"{summary.bad_lines} line(s) failed: see {errors_path}", err=True)
+        raise typer.Exit(exit_codes.FAILED)

@@ -1,0 +1,32 @@
+"""What a screening input file is: an intake, a FHIR Bundle or a QuestionnaireResponse.
+
+Each kind becomes the same raw intake mapping for the engine; a FHIR record also brings the
+references behind each fact it shows, which the report and the JSON carry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from mesoscreen.adapters.fhir.bundle import is_bundle, resources_of
+from mesoscreen.adapters.fhir.record_facts import RecordReader
+
+
+@dataclass(frozen=True, slots=True)
+class ScreeningInput:
+    """Raw intake answers, where they came from, and the record evidence if any."""
+
+    answers: object
+    kind: str
+    evidence: Mapping[str, list[str]] = field(default_factory=dict)
+
+
+def screening_input(document: object, on: date) -> ScreeningInput:
+    """The intake that ``document`` holds, whatever its kind (detected by its resourceType)."""
+    if is_bundle(document):
+        assert isinstance(document, Mapping)  # noqa: S101 (is_bundle checked it)
+        facts = RecordReader.default().read(resources_of(document), on)
+        return ScreeningInput(facts.answers, "fhir-bundle", facts.evidence)
+    return ScreeningInput(document, "intake")

@@ -1,0 +1,51 @@
+"""Bulk screening: the tally of outcomes and finding categories over many patients."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from mesoscreen.domain.decision import Decision
+from mesoscreen.domain.vocabulary import Outcome
+
+
+@dataclass
+class BulkSummary:
+    """Counts per outcome and per finding category, and of the lines that failed."""
+
+    patients: int = 0
+    bad_lines: int = 0
+    by_outcome: Counter[str] = field(default_factory=Counter)
+    by_category: Counter[str] = field(default_factory=Counter)
+
+    def add_decision(self, decision: Decision) -> None:
+        """Count one patient's decision (each category once per patient)."""
+        self.add(decision.outcome.value, {f.category.value for f in decision.findings})
+
+    def add(self, outcome: str, categories: Iterable[str]) -> None:
+        """Count one patient's outcome and the categories of its findings."""
+        self.patients += 1
+        self.by_outcome[outcome] += 1
+        for category in set(categories):
+            self.by_category[category] += 1
+
+    def add_bad_line(self) -> None:
+        """Count a line that could not be screened."""
+        self.bad_lines += 1
+
+    def merge(self, other: BulkSummary) -> None:
+        """Add another summary's counts (from a worker or a partition)."""
+        self.patients += other.patients
+        self.bad_lines += other.bad_lines
+        self.by_outcome.update(other.by_outcome)
+        self.by_category.update(other.by_category)
+
+    def outcome_rows(self) -> list[tuple[str, int]]:
+        """(outcome, count) for every outcome, most severe first, zeros included."""
+        ordered = sorted(Outcome, key=lambda o: -o.severity)
+        return [(o.value, self.by_outcome.get(o.value, 0)) for o in ordered]
+
+    def category_rows(self) -> list[tuple[str, int]]:
+        """(category, patients with a finding of it), largest first."""
+        return sorted(self.by_category.items(), key=lambda item: (-item[1], item[0]))
