@@ -48,7 +48,7 @@ def test_the_patient_of_a_resource_comes_from_its_reference() -> None:
                 "resourceType": "AllergyIntolerance",
                 "patient": {"reference": "https://ehr.example/fhir/Patient/p3/_history/2"},
             }
-        )  # fmt: skip
+        )
         == "p3"
     )
     assert patient_id_of({"resourceType": "Condition", "subject": {"reference": "Group/g"}}) is None

@@ -126,8 +126,8 @@ class RecordReader:
         """A reader with the shipped value sets."""
         return cls(default_value_sets())
 
-    def read(self, resources: Iterable[Mapping[str, Any]], on: date) -> RecordFacts:
-        """The facts ``resources`` (one patient's) show on day ``on``."""
+    def read(self, resources: Iterable[object], on: date) -> RecordFacts:
+        """The facts ``resources`` (one patient's) show on day ``on``; non-objects are skipped."""
         facts = RecordFacts()
         medications: dict[str, Mapping[str, Any]] = {}
         pending: list[Mapping[str, Any]] = []
