@@ -16,7 +16,7 @@ import orjson
 from mesoscreen.adapters.bulk_export import BadLine, PatientLines, patient_id_of
 from mesoscreen.adapters.fhir.bundle import resources_of
 from mesoscreen.adapters.fhir.record_facts import RecordReader
-from mesoscreen.adapters.ndjson import dumps_line
+from mesoscreen.domain.conditions import is_known
 from mesoscreen.domain.errors import InputError
 from mesoscreen.knowledge import default_knowledge_base, load_policy
 from mesoscreen.services.screening import ScreeningService
@@ -32,13 +32,54 @@ class RecordResult:
     bad: tuple[BadLine, ...] = ()
 
 
+MEMO_SIZE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class _Screened:
+    """A decision's JSON body (without braces) and what the summary counts."""
+
+    body: bytes
+    outcome: str
+    categories: tuple[str, ...]
+
+
 class RecordScreener:
-    """Screens patient records with one knowledge base, policy and set of value sets."""
+    """Screens patient records with one knowledge base, policy and set of value sets.
+
+    Patients whose intakes agree on every fact the rules read (and on which other questions
+    are answered) get the same decision, so decisions are shared through a small bounded memo
+    keyed on exactly that: the output is byte-for-byte what screening each one would give.
+    """
 
     def __init__(self, service: ScreeningService, reader: RecordReader, on: date) -> None:
         self.service = service
         self.reader = reader
         self.on = on
+        self._read = service.screener.facts_read
+        self._memo: dict[tuple[tuple[str, object], ...], _Screened] = {}
+
+    def _decide(self, answers: dict[str, object]) -> _Screened:
+        """The decision for ``answers``, shared with earlier patients with the same key."""
+        intake = self.service.schema.parse(answers, self.on)
+        key = tuple(
+            sorted(
+                (fact, value if fact in self._read else is_known(value))
+                for fact, value in intake.facts.items()
+            )
+        )
+        found = self._memo.get(key)
+        if found is None:
+            decision = self.service.screener.evaluate(intake, self.on)
+            found = _Screened(
+                body=orjson.dumps(decision.as_compact_dict())[1:-1],
+                outcome=decision.outcome.value,
+                categories=tuple(sorted({f.category.value for f in decision.findings})),
+            )
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            self._memo[key] = found
+        return found
 
     @classmethod
     def build(cls, on: date, policy_path: Path | None = None) -> RecordScreener:
@@ -74,17 +115,14 @@ class RecordScreener:
             return RecordResult(bad=tuple(bad))
         facts = self.reader.read(resources, self.on)
         try:
-            decision = self.service.screen(facts.answers, self.on)
+            screened = self._decide(facts.answers)
         except InputError as exc:
             first = record.lines[0]
             bad.append(BadLine(first.source, first.number, str(exc)))
             return RecordResult(bad=tuple(bad))
-        document = {"patient": patient, **decision.as_compact_dict(), "record": facts.evidence}
-        if bad:
-            document["unreadable_lines"] = len(bad)
-        return RecordResult(
-            output=dumps_line(document),
-            outcome=decision.outcome.value,
-            categories=tuple({f.category.value for f in decision.findings}),
-            bad=tuple(bad),
-        )
+        tail = b',"unreadable_lines":' + str(len(bad)).encode() if bad else b""
+        output = b"".join((
+            b'{"patient":', orjson.dumps(patient), b",", screened.body,
+            b',"record":', orjson.dumps(facts.evidence), tail, b"}\n",
+        ))  # fmt: skip
+        return RecordResult(output, screened.outcome, screened.categories, tuple(bad))

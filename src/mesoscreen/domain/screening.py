@@ -88,6 +88,18 @@ class Screener:
         self._question_ids = frozenset(self._question_order)
         self._required_ids = frozenset(q.id for q in kb.questions if q.required)
         self._rule_reads = tuple((rule, rule.when.facts()) for rule in self._rules)
+        read: set[str] = set()
+        for rule in self._rules:
+            read |= rule.when.facts()
+            if rule.defer_until is not None:
+                read.add(rule.defer_until.from_fact)
+            if rule.excludes_allergens_from is not None:
+                read.add(rule.excludes_allergens_from)
+        for _, _, reads in self._gated:
+            read |= reads
+        self.facts_read: frozenset[str] = frozenset(read)
+        """Every fact whose value can change a decision; of the others, a decision depends
+        only on whether they are answered (a bulk screener can share decisions on that)."""
 
     def _index_allergen_terms(self) -> dict[str, _AllergenTarget]:
         """Every word that names an ingredient or a risk tag, normalised."""

@@ -10,6 +10,7 @@ a scalp infection) needs an active status and, where the value set says so, a re
 from __future__ import annotations
 
 import calendar
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -35,7 +36,9 @@ class RecordFacts:
 
     def _show(self, question: str, value: object, reference: str) -> None:
         self.answers[question] = value
-        self.evidence.setdefault(question, []).append(reference)
+        references = self.evidence.setdefault(question, [])
+        if reference not in references:
+            references.append(reference)
 
 
 def _list(value: object) -> list[Any]:
@@ -104,8 +107,12 @@ class RecordReader:
     def __init__(self, value_sets: RecordValueSets) -> None:
         self.value_sets = value_sets
         self._by_code: dict[str, dict[tuple[str, str], list[FactCodes]]] = {}
-        self._by_prefix: dict[str, list[tuple[str, tuple[str, ...], FactCodes]]] = {}
-        self._by_name: dict[str, list[tuple[str, FactCodes]]] = {}
+        # Per resource type and system: every prefix (for one quick startswith test), then
+        # the facts with their own prefixes.
+        self._by_prefix: dict[
+            str, dict[str, tuple[tuple[str, ...], list[tuple[tuple[str, ...], FactCodes]]]]
+        ] = {}
+        self._names: dict[str, tuple[re.Pattern[str], dict[str, list[FactCodes]]]] = {}
         self._observations: dict[tuple[str, str], list[FactCodes]] = {}
         for fact in value_sets.facts:
             for kind in fact.resources:
@@ -117,9 +124,15 @@ class RecordReader:
                 for key in fact.codes:
                     index.setdefault(key, []).append(fact)
                 for system, prefixes in fact.prefixes:
-                    self._by_prefix.setdefault(kind, []).append((system, prefixes, fact))
-                for name in fact.names:
-                    self._by_name.setdefault(kind, []).append((name, fact))
+                    by_system = self._by_prefix.setdefault(kind, {})
+                    union, facts = by_system.get(system, ((), []))
+                    by_system[system] = (union + prefixes, [*facts, (prefixes, fact)])
+                if fact.names:
+                    by_name = self._names[kind][1] if kind in self._names else {}
+                    for name in fact.names:
+                        by_name.setdefault(name, []).append(fact)
+                    alternatives = "|".join(re.escape(n) for n in sorted(by_name, key=len)[::-1])
+                    self._names[kind] = (re.compile(alternatives), by_name)
 
     @classmethod
     def default(cls) -> RecordReader:
@@ -155,17 +168,29 @@ class RecordReader:
         """The facts whose codes or names match ``concept`` in a resource of ``kind``."""
         found: list[FactCodes] = []
         by_code = self._by_code.get(kind, {})
-        prefixes = self._by_prefix.get(kind, ())
-        for system, code in _codings(concept):
-            found.extend(by_code.get((system, code), ()))
-            for prefix_system, starts, fact in prefixes:
-                if system == prefix_system and code.upper().startswith(starts):
-                    found.append(fact)
-        names = self._by_name.get(kind)
-        if names:
+        by_prefix = self._by_prefix.get(kind, {})
+        codings = concept.get("coding") if isinstance(concept, dict) else None
+        # The hot loop of bulk screening: inlined, and cheap for the many codes that match nothing.
+        for coding in codings if isinstance(codings, list) else ():
+            if not isinstance(coding, dict):
+                continue
+            system, code = coding.get("system"), coding.get("code")
+            if not isinstance(system, str) or not isinstance(code, str):
+                continue
+            matched = by_code.get((system, code))
+            if matched:
+                found.extend(matched)
+            prefixed = by_prefix.get(system)
+            if prefixed is not None:
+                upper = code.upper()
+                if upper.startswith(prefixed[0]):
+                    found.extend(fact for starts, fact in prefixed[1] if upper.startswith(starts))
+        names = self._names.get(kind)
+        if names is not None:
+            pattern, by_name = names
             for text in _texts(concept):
-                lowered = text.lower()
-                found.extend(fact for name, fact in names if name in lowered)
+                for match in pattern.finditer(text.lower()):
+                    found.extend(by_name[match.group(0)])
         return found
 
     @staticmethod
@@ -176,13 +201,14 @@ class RecordReader:
         return (on - day).days <= fact.within_days
 
     def _condition(self, resource: Mapping[str, Any], on: date, facts: RecordFacts) -> None:
-        if _status(resource.get("verificationStatus")) in _IGNORED_VERIFICATION:
+        matched = self._matches("Condition", resource.get("code"))
+        if not matched or _status(resource.get("verificationStatus")) in _IGNORED_VERIFICATION:
             return
         clinical = _status(resource.get("clinicalStatus"))
         day = _latest_day(resource.get("onsetDateTime")) or _latest_day(
             resource.get("recordedDate")
         )
-        for fact in self._matches("Condition", resource.get("code")):
+        for fact in matched:
             if not fact.history and clinical is not None and clinical not in _CURRENT_CLINICAL:
                 continue
             if self._recent(fact, day, on):
@@ -191,11 +217,8 @@ class RecordReader:
     def _observation(self, resource: Mapping[str, Any], on: date, facts: RecordFacts) -> None:
         if _str(resource.get("status")) in _IGNORED_OBSERVATION:
             return
-        candidates = [
-            fact
-            for key in _codings(resource.get("code"))
-            for fact in self._observations.get(key, ())
-        ]
+        code = resource.get("code")
+        candidates = [fact for key in _codings(code) for fact in self._observations.get(key, ())]
         if not candidates:
             return
         value_codes = set(_codings(resource.get("valueCodeableConcept")))
@@ -234,12 +257,24 @@ class RecordReader:
             concept = medication.get("code") if medication is not None else None
             if concept is None and isinstance(reference.get("display"), str):
                 concept = {"text": reference["display"]}
+        # An active statement or order is current however long ago it started; only a
+        # period that has ended, or a resource without a status, is judged by its date.
         period = resource.get("effectivePeriod")
-        dates = [resource.get("effectiveDateTime")]
-        if isinstance(period, dict):
-            dates += [period.get("end"), period.get("start")]
-        dates += [resource.get("dateAsserted"), resource.get("authoredOn")]
-        day = next((d for d in map(_latest_day, dates) if d is not None), None)
+        ended = _latest_day(period.get("end")) if isinstance(period, dict) else None
+        if ended is not None or status in (None, "unknown"):
+            dates = [
+                ended,
+                resource.get("effectiveDateTime"),
+                period.get("start") if isinstance(period, dict) else None,
+                resource.get("dateAsserted"),
+                resource.get("authoredOn"),
+            ]
+            day = next(
+                (d if isinstance(d, date) else _latest_day(d) for d in dates if d is not None),
+                None,
+            )
+        else:
+            day = None
         for fact in self._matches(kind, concept):
             if self._recent(fact, day, on):
                 facts._show(fact.question, "yes", _reference(resource))

@@ -151,6 +151,28 @@ def test_allergies_name_their_substance_by_code_or_text() -> None:
     assert "lidocaine" in {e.ingredient for e in decision.excluded_ingredients}
 
 
+@pytest.mark.parametrize(
+    ("changes", "counts"),
+    [
+        ({"status": "active", "effectivePeriod": {"start": "2019-02-01"}}, True),
+        ({"status": "active", "effectivePeriod": {"start": "2019-02-01", "end": "2026-10-01"}},
+         True),
+        ({"status": "active", "effectivePeriod": {"start": "2019-02-01", "end": "2024-10-01"}},
+         False),
+        ({"status": "unknown", "effectiveDateTime": "2026-06-01"}, True),
+        ({"status": "unknown", "effectiveDateTime": "2023-06-01"}, False),
+        ({"status": "completed", "effectiveDateTime": "2026-11-01"}, False),
+    ],
+)  # fmt: skip
+def test_an_active_medication_is_current_however_long_ago_it_started(
+    changes: dict[str, Any], counts: bool
+) -> None:
+    """Only an ended period or an unknown status is judged by date (365 days for blood thinners)."""
+    statement = {"resourceType": "MedicationStatement", "id": "m",
+                 "medicationCodeableConcept": _concept(RXNORM, "11289"), **changes}  # fmt: skip
+    assert ("anticoagulant_use" in READER.read([statement], ON).answers) is counts
+
+
 def test_a_medication_by_reference_is_resolved_in_the_record() -> None:
     """MedicationStatement.medicationReference to a Medication in the same record."""
     resources = [

@@ -1,0 +1,230 @@
+"""Bulk screening speed: bytes to decision, against the JSON parser and against FHIRPath.
+
+Run: .venv/bin/python benchmarks/bench_bulk.py [--patients 20000] [--fhirpath-patients 400]
+
+On one generated export (Bundle per line, about 4.5 KB a patient) it prints, per core:
+  (a) parse only: orjson.loads of every line, the floor no screener in Python can beat;
+  (b) Mesoscreen: bytes to decision line (parse, read facts through the value sets, screen,
+      serialise), the work `mesoscreen bulk` does per patient;
+  (c) the same fact rules written as FHIRPath, evaluated by fhirpathpy on the parsed Bundle,
+      then screened by the same engine (on fewer patients: it is slow), and how often its
+      facts agree with (b);
+then (d) `run_local` wall-clock rates with 1 and 2 worker processes, and (e) the peak memory of
+`mesoscreen bulk` on the export and on an export four times larger (flat memory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+from fhirpathpy import compile as fhirpath_compile
+
+from benchmarks.synthetic_export import write_bundle_lines
+from mesoscreen.adapters.bulk_export import PatientLines, records_from_inputs
+from mesoscreen.adapters.bulk_records import RecordScreener
+from mesoscreen.adapters.bulk_runner import BulkSettings, BulkWriter, run_local
+from mesoscreen.adapters.fhir.bundle import resources_of
+from mesoscreen.adapters.fhir.record_facts import RecordReader
+from mesoscreen.adapters.ndjson import Line
+from mesoscreen.knowledge import default_knowledge_base
+from mesoscreen.knowledge.valuesets import FactCodes, default_value_sets
+from mesoscreen.services.screening import ScreeningService
+
+ON = date(2026, 11, 25)
+
+
+def _best_rate(count: int, work: Callable[[], None], repeats: int = 3) -> float:
+    """Items per second of the fastest of ``repeats`` runs of ``work`` over ``count`` items."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - start)
+    return count / best
+
+
+def _quoted(values: list[str]) -> str:
+    return " | ".join("'" + v.replace("'", "\\'") + "'" for v in values)
+
+
+def _code_test(fact: FactCodes, element: str) -> str:
+    """A FHIRPath test that a CodeableConcept ``element`` holds one of the fact's codes."""
+    by_system: dict[str, list[str]] = {}
+    for system, code in fact.codes:
+        by_system.setdefault(system, []).append(code)
+    tests = [f"(system = '{s}' and code in ({_quoted(sorted(c))}))" for s, c in by_system.items()]
+    for system, prefixes in fact.prefixes:
+        starts = " or ".join(f"code.startsWith('{p}')" for p in prefixes)
+        tests.append(f"(system = '{system}' and ({starts}))")
+    test = f"{element}.coding.where({' or '.join(tests)}).exists()" if tests else "false"
+    if fact.names:
+        names = " or ".join(f"$this.lower().contains('{n}')" for n in fact.names)
+        test += f" or ({element}.text | {element}.coding.display).where({names}).exists()"
+    return f"({test})"
+
+
+def fhirpath_rules(on: date) -> dict[str, str]:
+    """The record-fact rules of the shipped value sets as FHIRPath over a Bundle."""
+    not_refuted = (
+        "verificationStatus.coding.where(code = 'entered-in-error' or code = 'refuted')"
+        ".exists().not()"
+    )
+    current = (
+        "(clinicalStatus.exists().not() or clinicalStatus.coding.where(code = 'active' or "
+        "code = 'recurrence' or code = 'relapse').exists())"
+    )
+    rules: dict[str, list[str]] = {}
+    for fact in default_value_sets().facts:
+        since = (
+            f"@{(on - timedelta(days=fact.within_days)).isoformat()}" if fact.within_days else ""
+        )
+        parts = rules.setdefault(fact.question, [])
+        if "Condition" in fact.resources:
+            status = "" if fact.history else f" and {current}"
+            recent = (
+                f" and (onsetDateTime.exists().not() or onsetDateTime.toString().substring(0, 10)"
+                f" >= '{since[1:]}')"
+                if since and not fact.history
+                else ""
+            )
+            parts.append(
+                f"Bundle.entry.resource.ofType(Condition).where({not_refuted}{status}{recent} "
+                f"and {_code_test(fact, 'code')}).exists()"
+            )
+        for kind in ("MedicationStatement", "MedicationRequest"):
+            if kind in fact.resources:
+                allowed = "'active' | 'intended' | 'on-hold' | 'unknown'"
+                parts.append(
+                    f"Bundle.entry.resource.ofType({kind}).where((status.exists().not() or "
+                    f"status in ({allowed})) and "
+                    f"{_code_test(fact, 'medicationCodeableConcept')}).exists()"
+                )
+        if "Observation" in fact.resources:
+            observed = " or ".join(f"code = '{c}'" for _, c in fact.observation_codes)
+            values = " or ".join(f"code = '{c}'" for _, c in fact.value_codes)
+            boolean = " or valueBoolean = true" if fact.value_boolean else ""
+            parts.append(
+                "Bundle.entry.resource.ofType(Observation).where(status != 'entered-in-error' "
+                f"and code.coding.where({observed}).exists() and "
+                f"(valueCodeableConcept.coding.where({values}).exists(){boolean})).exists()"
+            )
+    expressions = {q: " or ".join(f"({p})" for p in parts) for q, parts in rules.items()}
+    expressions["allergy_history"] = (
+        f"Bundle.entry.resource.ofType(AllergyIntolerance).where({not_refuted}).exists()"
+    )
+    return expressions
+
+
+def fhirpath_answers(
+    compiled: dict[str, Callable[[Any], list[Any]]], bundle: dict[str, Any]
+) -> dict[str, object]:
+    """The facts the FHIRPath rules find in ``bundle``."""
+    answers: dict[str, object] = {}
+    for question, evaluate in compiled.items():
+        if evaluate(bundle) == [True]:
+            answers[question] = "yes"
+    return answers
+
+
+_MEASURE = (
+    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
+    "capture_output=True); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
+def _peak_rss_mb(args: list[str]) -> float:
+    """Peak resident memory of one run of ``args``, in MB (measured by a fresh parent)."""
+    done = subprocess.run(  # noqa: S603 (our own CLI)
+        [sys.executable, "-c", _MEASURE, *args], check=True, capture_output=True, text=True
+    )
+    return int(done.stdout.strip()) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=20000)
+    parser.add_argument("--fhirpath-patients", type=int, default=400)
+    parser.add_argument("--skip-memory", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="mesoscreen-bench-") as tmp:
+        export = Path(tmp) / "bundles.ndjson"
+        size = write_bundle_lines(export, args.patients)
+        lines = [ln for ln in export.read_bytes().splitlines() if ln]
+        records = [
+            PatientLines("", (Line(str(export), i + 1, ln),), is_bundle=True)
+            for i, ln in enumerate(lines)
+        ]
+        count = len(lines)
+        print(f"export: {count} patients, {size / count / 1024:.1f} KB a patient, "
+              f"{size / 1e6:.1f} MB, {os.cpu_count()} cores")  # fmt: skip
+
+        def parse_only() -> None:
+            for line in lines:  # each document dropped at once, as a screener drops it
+                orjson.loads(line)
+
+        def screen_all() -> None:
+            for record in records:
+                screener.screen(record)
+
+        parse = _best_rate(count, parse_only)
+        screener = RecordScreener.build(ON)
+        ours = _best_rate(count, screen_all)
+        print(f"(a) parse only (orjson.loads)            {parse:>10,.0f} patients/s/core")
+        print(f"(b) mesoscreen, bytes to decision line   {ours:>10,.0f} patients/s/core"
+              f"   {ours / parse:.2f} x the parse-only rate")  # fmt: skip
+
+        compiled = {q: fhirpath_compile(e) for q, e in fhirpath_rules(ON).items()}
+        service = ScreeningService(default_knowledge_base())
+        sample = lines[: args.fhirpath_patients]
+        parsed = [orjson.loads(ln) for ln in sample]
+
+        def fhirpath_run() -> None:
+            for bundle in [orjson.loads(ln) for ln in sample]:
+                service.screen(fhirpath_answers(compiled, bundle), ON)
+
+        slow = _best_rate(len(sample), fhirpath_run, repeats=1)
+        reader = RecordReader.default()
+        risk_keys = set(compiled)
+        agree = sum(
+            {k for k, v in reader.read(resources_of(b), ON).answers.items() if v == "yes"}
+            & risk_keys
+            == set(fhirpath_answers(compiled, b))
+            for b in parsed
+        )
+        print(f"(c) FHIRPath rules (fhirpathpy)          {slow:>10,.0f} patients/s/core"
+              f"   mesoscreen is {ours / slow:.0f}x faster; facts agree on "
+              f"{agree}/{len(parsed)} patients")  # fmt: skip
+
+        for workers in (1, 2):
+            settings = BulkSettings(on=ON)
+
+            def local_run(n: int = workers, s: BulkSettings = settings) -> None:
+                writer = BulkWriter(io.BytesIO(), io.BytesIO())
+                run_local(records_from_inputs([export]), s, writer, workers=n)
+
+            rate = _best_rate(count, local_run, repeats=2)
+            print(f"(d) run_local, {workers} worker(s), from the file  {rate:>10,.0f} patients/s")
+
+        if not args.skip_memory:
+            big = Path(tmp) / "big.ndjson"
+            write_bundle_lines(big, args.patients * 4, seed=11)
+            cli = [sys.executable, "-m", "mesoscreen", "bulk", "--on", ON.isoformat()]
+            small_rss = _peak_rss_mb([*cli, str(export), "--out", str(Path(tmp) / "o1")])
+            big_rss = _peak_rss_mb([*cli, str(big), "--out", str(Path(tmp) / "o2")])
+            print(f"(e) peak memory of `mesoscreen bulk`: {small_rss:.0f} MB for {count} "
+                  f"patients, {big_rss:.0f} MB for {count * 4}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
