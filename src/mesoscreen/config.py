@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from platformdirs import user_data_path
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EMBEDDED_DATABASE_NAME = "mesoscreen.sqlite3"
+
+
+class CdsClient(BaseModel):
+    """Where a CDS Hooks client's signing keys come from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    jwks: dict[str, list[dict[str, Any]]] | None = None
+    jku: list[str] = Field(default_factory=list)
 
 
 class Settings(BaseSettings):
@@ -32,6 +42,23 @@ class Settings(BaseSettings):
     policy_file: Path | None = None
     # None: cookies are Secure exactly when the request came over TLS.
     cookie_secure: bool | None = None
+    # CDS Hooks. Trusted record-system clients by issuer (JSON in MESOSCREEN_CDS_CLIENTS):
+    # {"https://ehr.example": {"jwks": {"keys": [...]}}} for keys given here, or
+    # {"https://ehr.example": {"jku": ["https://ehr.example/.well-known/jwks.json"]}} for keys
+    # fetched from an allow-listed JWK Set URL named in the token header.
+    cds_clients: dict[str, CdsClient] = Field(default_factory=dict)
+    # Development only: accept requests without a signed token. Off by default; never in use
+    # with real patients.
+    cds_development_mode: bool = False
+    # The codes ("system|code") of orders that are scalp mesotherapy.
+    cds_mesotherapy_codes: list[str] = Field(
+        default_factory=lambda: [
+            "https://mesoscreen.org/fhir/CodeSystem/procedure|scalp-mesotherapy"
+        ]
+    )
+    # Base of the absolute link on cards (e.g. https://mesoscreen.clinic.example); None: this
+    # server's own address as the request reached it.
+    cds_link_base: str | None = None
 
     def resolved_data_dir(self) -> Path:
         """The folder for the embedded database and its backups."""

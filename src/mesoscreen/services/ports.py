@@ -265,3 +265,11 @@ class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork:
         """A new, not yet begun unit of work."""
         ...
+
+
+class TokenReplayGuard(Protocol):
+    """Remembers client token ids until they expire, wherever the server runs."""
+
+    def first_use(self, issuer: str, jti: str, expires_at: datetime, now: datetime) -> bool:
+        """Record (issuer, jti) until ``expires_at``; False if it was already recorded."""
+        ...

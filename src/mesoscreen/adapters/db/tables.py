@@ -139,6 +139,14 @@ login_throttles = Table(
     Column("locked", Boolean, nullable=False),
 )
 
+cds_token_uses = Table(
+    "cds_token_uses",
+    metadata,
+    Column("issuer", String(300), primary_key=True),
+    Column("jti", String(200), primary_key=True),
+    Column("expires_at", UTCDateTime(), nullable=False, index=True),
+)
+
 patients = Table(
     "patients",
     metadata,

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 
+from mesoscreen.adapters.db.token_replay import SqlTokenReplayGuard
 from mesoscreen.bootstrap import Services, build_services
 from mesoscreen.config import Settings
+from mesoscreen.entrypoints.api.cds_hooks import build_cds_router
 from mesoscreen.entrypoints.api.middleware import EdgeMiddleware
 from mesoscreen.entrypoints.api.problems import install_problem_handlers
 from mesoscreen.entrypoints.api.routes import (
@@ -29,11 +32,13 @@ def create_app(
     *,
     clock: Clock | None = None,
     services: Services | None = None,
+    cds_transport: httpx.BaseTransport | None = None,
 ) -> FastAPI:
     """The HTTP service on the database ``settings`` names (the schema must be migrated).
 
     Pass ``services`` to share them (their owner closes them); otherwise the app
-    builds its own and disposes the engine when it shuts down.
+    builds its own and disposes the engine when it shuts down. ``cds_transport`` replaces
+    the network for the CDS service's calls to FHIR servers and JWK Set URLs (tests).
     """
     settings = settings or Settings()
     owned = services is None
@@ -65,6 +70,14 @@ def create_app(
         audit,
     ):
         app.include_router(module.router)
-    # CDS Hooks: the lead includes build_cds_router(config, wired.screening, wired.audit_log)
-    # from mesoscreen.entrypoints.api.cds_hooks here.
+    app.include_router(
+        build_cds_router(
+            settings,
+            wired.screening,
+            wired.audit_log,
+            SqlTokenReplayGuard(wired.engine),
+            wired.clock,
+            cds_transport,
+        )
+    )
     return app

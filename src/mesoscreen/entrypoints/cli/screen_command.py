@@ -9,6 +9,7 @@ from typing import Annotated
 import orjson
 import typer
 
+from mesoscreen.adapters.fhir.decision_resources import guidance_response
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.cli.app import app
 from mesoscreen.entrypoints.cli.input_kinds import screening_input
@@ -28,6 +29,10 @@ def screen_command(
         str | None, typer.Option("--on", help="Screening date YYYY-MM-DD (default: today).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the decision object.")] = False,
+    as_fhir: Annotated[
+        bool,
+        typer.Option("--fhir", help="Print the decision as a FHIR R4 GuidanceResponse Bundle."),
+    ] = False,
     policy: Annotated[
         Path | None, typer.Option("--policy", help="Clinic policy file (YAML or JSON).")
     ] = None,
@@ -46,7 +51,11 @@ def screen_command(
     day = parse_day(on) or date.today()
     given = screening_input(read_json(file), day)
     decision = screening_service(kb, chosen_policy).screen(given.answers, day)  # type: ignore[arg-type]
-    if as_json:
+    if as_fhir:
+        patient = given.evidence.get("sex", [None])[0]
+        bundle = guidance_response(decision, patient, language, given.evidence)
+        typer.echo(orjson.dumps(bundle, option=orjson.OPT_INDENT_2).decode())
+    elif as_json:
         document = decision.as_dict()
         if given.kind != "intake":
             document["input"] = {"kind": given.kind, "evidence": dict(given.evidence)}

@@ -1,0 +1,210 @@
+"""``/cds-services``: discovery, the three hook services, and feedback into the audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from mesoscreen.adapters.fhir.record_facts import RecordReader
+from mesoscreen.config import Settings
+from mesoscreen.domain.audit import AuditAction, AuditEntry, AuditOutcome
+from mesoscreen.entrypoints.api.cds_hooks.cards import cards_for
+from mesoscreen.entrypoints.api.cds_hooks.definitions import SERVICES, discovery
+from mesoscreen.entrypoints.api.cds_hooks.record import RecordUnavailableError, gather_record
+from mesoscreen.entrypoints.api.cds_hooks.tokens import (
+    CdsCaller,
+    TokenRejectedError,
+    verify_token,
+)
+from mesoscreen.entrypoints.api.problems import problem_response
+from mesoscreen.services.ports import AuditLog, Clock, TokenReplayGuard
+from mesoscreen.services.screening import ScreeningService
+
+FEEDBACK_OUTCOMES = ("accepted", "overridden")
+
+
+class _BadHookRequestError(Exception):
+    """The hook request is malformed; the message names the field (400)."""
+
+
+def _codings(concept: object) -> Iterator[str]:
+    """``system|code`` of each coding of a CodeableConcept."""
+    if isinstance(concept, dict) and isinstance(concept.get("coding"), list):
+        for coding in concept["coding"]:
+            if isinstance(coding, dict):
+                yield f"{coding.get('system')}|{coding.get('code')}"
+
+
+def _bundle_resources(value: object, field: str) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, dict) or value.get("resourceType") != "Bundle":
+        raise _BadHookRequestError(f"'context.{field}': expected a FHIR Bundle")
+    entries = value.get("entry")
+    if not isinstance(entries, list):
+        return []
+    return [
+        e["resource"]
+        for e in entries
+        if isinstance(e, dict) and isinstance(e.get("resource"), dict)
+    ]
+
+
+def _mesotherapy_orders(hook: str, context: Mapping[str, Any], codes: set[str]) -> list[str]:
+    """References of the draft orders or booked appointments that are scalp mesotherapy."""
+    if hook == "appointment-book":
+        found = []
+        for appointment in _bundle_resources(context.get("appointments"), "appointments"):
+            concepts = [appointment.get("appointmentType"), *(appointment.get("serviceType") or []),
+                        *(appointment.get("reasonCode") or [])]  # fmt: skip
+            if any(code in codes for concept in concepts for code in _codings(concept)):
+                found.append(f"Appointment/{appointment.get('id')}")
+        return found
+    selected = context.get("selections")
+    found = []
+    for order in _bundle_resources(context.get("draftOrders"), "draftOrders"):
+        reference = f"{order.get('resourceType')}/{order.get('id')}"
+        if hook == "order-select" and isinstance(selected, list) and reference not in selected:
+            continue
+        if any(code in codes for code in _codings(order.get("code"))):
+            found.append(reference)
+    return found
+
+
+def build_cds_router(
+    settings: Settings,
+    screening: ScreeningService,
+    audit_log: AuditLog,
+    replay_guard: TokenReplayGuard,
+    clock: Clock,
+    transport: httpx.BaseTransport | None = None,
+) -> APIRouter:
+    """The CDS Hooks endpoints, screening with ``screening`` and auditing to ``audit_log``."""
+    router = APIRouter(prefix="/cds-services", tags=["cds-hooks"])
+    reader = RecordReader.default()
+    codes = set(settings.cds_mesotherapy_codes)
+
+    def caller(request: Request) -> CdsCaller:
+        if settings.cds_development_mode:
+            return CdsCaller("development-mode", "development-mode", development=True)
+        base = settings.cds_link_base.rstrip("/") if settings.cds_link_base else None
+        audience = f"{base}{request.url.path}" if base else str(request.url.replace(query=""))
+        return verify_token(
+            request.headers.get("authorization"),
+            audience,
+            dict(settings.cds_clients),
+            replay_guard,
+            clock.now,
+            transport,
+        )
+
+    def audit(event: str, who: CdsCaller, service_id: str, detail: dict[str, str]) -> None:
+        audit_log.append(
+            AuditEntry(
+                event_type=event,
+                action=AuditAction.EXECUTE,
+                outcome=AuditOutcome.SUCCESS,
+                recorded_at=clock.now(),
+                actor_role="cds-client",
+                entity_type="cds-service",
+                entity_id=service_id,
+                source=who.issuer[:100],
+                detail={**detail, "development_mode": str(who.development).lower()},
+            )
+        )
+
+    def refused(status: int, code: str, message: str, path: str) -> JSONResponse:
+        headers = {"WWW-Authenticate": 'Bearer realm="cds-services"'} if status == 401 else None
+        return problem_response(status, code, message, path, headers=headers)
+
+    @router.get("")
+    def cds_discovery() -> dict[str, Any]:
+        """The services, their hooks and their prefetch templates."""
+        return discovery()
+
+    @router.post("/{service_id}", response_model=None)
+    async def call_service(service_id: str, request: Request) -> JSONResponse | dict[str, Any]:
+        """Screen the patient of the hook request against the record; answer with cards."""
+        path = request.url.path
+        if service_id not in SERVICES:
+            return refused(404, "not_found", f"no CDS service {service_id!r}", path)
+        try:
+            who = caller(request)
+        except TokenRejectedError as exc:
+            return refused(401, "unauthorized", str(exc), path)
+        try:
+            body = await request.json()
+        except ValueError:
+            return refused(400, "invalid_json", "the body is not JSON", path)
+        hook = SERVICES[service_id]["hook"]
+        try:
+            if not isinstance(body, dict):
+                raise _BadHookRequestError("the body must be a JSON object")
+            if body.get("hook") != hook:
+                raise _BadHookRequestError(f"'hook': expected {hook!r} for this service")
+            if not isinstance(body.get("hookInstance"), str):
+                raise _BadHookRequestError("'hookInstance': expected a string")
+            context = body.get("context")
+            if not isinstance(context, dict) or not isinstance(context.get("patientId"), str):
+                raise _BadHookRequestError("'context.patientId': expected a string")
+            orders = _mesotherapy_orders(hook, context, codes)
+        except _BadHookRequestError as exc:
+            return refused(400, "invalid_hook_request", str(exc), path)
+        if not orders:
+            return {"cards": []}
+        patient_id = context["patientId"]
+        try:
+            resources = gather_record(body, patient_id, transport)
+        except RecordUnavailableError as exc:
+            return refused(412, "record_unavailable", str(exc), path)
+        today = clock.today()
+        decision = screening.screen(reader.read(resources, today).answers, today)
+        link = f"{(settings.cds_link_base or str(request.base_url)).rstrip('/')}/"
+        drafts = orders if hook != "appointment-book" else []
+        cards = cards_for(decision, screening.kb, drafts, link)
+        audit("cds.hook", who, service_id, {
+            "hook": hook, "hook_instance": body["hookInstance"][:64],
+            "patient": patient_id[:64], "outcome": decision.outcome.value,
+            "cards": ",".join(c["uuid"] for c in cards),
+        })  # fmt: skip
+        return {"cards": cards}
+
+    @router.post("/{service_id}/feedback", response_model=None)
+    async def feedback(service_id: str, request: Request) -> JSONResponse | dict[str, Any]:
+        """Record which cards were accepted or overridden, and why, in the audit trail."""
+        path = request.url.path
+        if service_id not in SERVICES:
+            return refused(404, "not_found", f"no CDS service {service_id!r}", path)
+        try:
+            who = caller(request)
+        except TokenRejectedError as exc:
+            return refused(401, "unauthorized", str(exc), path)
+        try:
+            body = await request.json()
+        except ValueError:
+            return refused(400, "invalid_json", "the body is not JSON", path)
+        items = body.get("feedback") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items:
+            return refused(400, "invalid_feedback", "'feedback': expected a non-empty list", path)
+        for index, item in enumerate(items):
+            if not isinstance(item, dict) or not isinstance(item.get("card"), str):
+                return refused(400, "invalid_feedback", f"'feedback[{index}].card': expected "
+                               "the card's uuid", path)  # fmt: skip
+            if item.get("outcome") not in FEEDBACK_OUTCOMES:
+                return refused(400, "invalid_feedback", f"'feedback[{index}].outcome': expected "
+                               "accepted or overridden", path)  # fmt: skip
+        for item in items:
+            reason = item.get("overrideReason")
+            code = reason.get("reason", {}).get("code") if isinstance(reason, dict) else None
+            audit("cds.feedback", who, service_id, {
+                "card": item["card"][:64], "outcome": item["outcome"],
+                "override_reason": str(code)[:64] if code else "",
+                "accepted_suggestions": str(len(item.get("acceptedSuggestions") or [])),
+            })  # fmt: skip
+        return {}
+
+    return router

@@ -1,0 +1,141 @@
+"""A record system's side of CDS Hooks: signing keys, tokens, a FHIR server double, a client."""
+
+from __future__ import annotations
+
+import json
+import uuid
+import warnings
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from mesoscreen.bootstrap import Services, build_services
+from mesoscreen.entrypoints.api import create_app
+from tests.factories import records_settings
+from tests.fakes import FrozenClock
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette.testclient`")
+    from fastapi.testclient import TestClient
+
+ISSUER = "https://ehr.example.org"
+JKU_ISSUER = "https://other-ehr.example.org"
+JKU_URL = "https://other-ehr.example.org/.well-known/jwks.json"
+FHIR_SERVER = "https://fhir.ehr.example.org/r4"
+MESOTHERAPY = {"system": "https://mesoscreen.org/fhir/CodeSystem/procedure",
+               "code": "scalp-mesotherapy"}  # fmt: skip
+
+
+def _jwk(key: ec.EllipticCurvePrivateKey, kid: str) -> dict[str, Any]:
+    public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+    return {**public, "kid": kid, "alg": "ES384", "use": "sig"}
+
+
+class Keys:
+    """The record systems' signing keys and a token minter."""
+
+    def __init__(self, clock: FrozenClock) -> None:
+        self.clock = clock
+        self.ehr = ec.generate_private_key(ec.SECP384R1())
+        self.other = ec.generate_private_key(ec.SECP384R1())
+        self.stranger = ec.generate_private_key(ec.SECP384R1())
+
+    def token(
+        self,
+        audience: str,
+        *,
+        issuer: str = ISSUER,
+        key: ec.EllipticCurvePrivateKey | None = None,
+        kid: str = "ehr-1",
+        lifetime: timedelta = timedelta(minutes=4),
+        drop: tuple[str, ...] = (),
+        headers: dict[str, Any] | None = None,
+        jti: str | None = None,
+    ) -> str:
+        now = self.clock.now()
+        claims = {"iss": issuer, "sub": "client-1", "aud": audience,
+                  "iat": int(now.timestamp()), "exp": int((now + lifetime).timestamp()),
+                  "jti": jti or str(uuid.uuid4())}  # fmt: skip
+        for name in drop:
+            claims.pop(name)
+        return jwt.encode(
+            claims, key or self.ehr, algorithm="ES384", headers={"kid": kid, **(headers or {})}
+        )
+
+
+class FhirServerDouble:
+    """A FHIR server answering the prefetch queries from one patient's resources."""
+
+    def __init__(self) -> None:
+        self.resources: list[dict[str, Any]] = []
+        self.requests: list[httpx.Request] = []
+        self.fail_with: int | None = None
+        self.jwks: dict[str, Any] = {"keys": []}
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if str(request.url) == JKU_URL:
+            return httpx.Response(200, json=self.jwks)
+        if self.fail_with is not None:
+            return httpx.Response(self.fail_with, json={"resourceType": "OperationOutcome"})
+        path = request.url.path.removeprefix("/r4/")
+        kind = path.split("/")[0]
+        if "/" in path:
+            found = [r for r in self.resources if f"{r['resourceType']}/{r['id']}" == path]
+            return httpx.Response(200 if found else 404, json=found[0] if found else {})
+        matches = [r for r in self.resources if r["resourceType"] == kind]
+        return httpx.Response(200, json={"resourceType": "Bundle", "type": "searchset",
+                                         "entry": [{"resource": r} for r in matches]})  # fmt: skip
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture
+def keys(clock: FrozenClock) -> Keys:
+    return Keys(clock)
+
+
+@pytest.fixture
+def fhir_server(keys: Keys) -> FhirServerDouble:
+    server = FhirServerDouble()
+    server.jwks = {"keys": [_jwk(keys.other, "other-1")]}
+    return server
+
+
+@pytest.fixture
+def make_client(
+    database_url: str, clock: FrozenClock, keys: Keys, fhir_server: FhirServerDouble
+) -> Iterator[Callable[..., TestClient]]:
+    """Builds a client of the service with the CDS settings given (trusted clients by default)."""
+    opened: list[tuple[TestClient, Services]] = []
+
+    def make(**overrides: Any) -> TestClient:
+        settings = records_settings(
+            database_url,
+            cds_clients={
+                ISSUER: {"jwks": {"keys": [_jwk(keys.ehr, "ehr-1")]}},
+                JKU_ISSUER: {"jku": [JKU_URL]},
+            },
+            cds_link_base="https://mesoscreen.clinic.example",
+            **overrides,
+        )
+        services = build_services(settings, clock)
+        app = create_app(settings, services=services,
+                         cds_transport=httpx.MockTransport(fhir_server.handler))  # fmt: skip
+        client = TestClient(app)
+        client.__enter__()
+        opened.append((client, services))
+        return client
+
+    yield make
+    for client, services in opened:
+        client.__exit__(None, None, None)
+        services.close()

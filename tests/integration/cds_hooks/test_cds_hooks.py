@@ -1,0 +1,344 @@
+"""The CDS Hooks service as a record system meets it: discovery, cards, prefetch or fetch,
+feedback in the audit trail, and every token it must refuse."""
+
+from __future__ import annotations
+
+import copy
+import re
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, select
+
+from mesoscreen.adapters.db import tables
+from tests.integration.cds_hooks.conftest import (
+    FHIR_SERVER,
+    ISSUER,
+    JKU_ISSUER,
+    JKU_URL,
+    MESOTHERAPY,
+    FhirServerDouble,
+    Keys,
+)
+
+BASE = "https://mesoscreen.clinic.example"
+SIGN = "/cds-services/mesotherapy-order-sign"
+SELECT = "/cds-services/mesotherapy-order-select"
+BOOK = "/cds-services/mesotherapy-appointment-book"
+ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
+
+RECORD: list[dict[str, Any]] = [
+    {"resourceType": "Patient", "id": "1288992", "gender": "female", "birthDate": "1980-04-02"},
+    {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/1288992"},
+     "clinicalStatus": {"coding": [{"code": "remission"}]},
+     "code": {"coding": [{"system": ICD10, "code": "C50.911"}]}},
+    {"resourceType": "AllergyIntolerance", "id": "a1", "patient": {"reference": "Patient/1288992"},
+     "code": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                          "code": "6387", "display": "Lidocaine"}]}},
+]  # fmt: skip
+
+
+def _order(code: dict[str, str] = MESOTHERAPY, order_id: str = "meso-1") -> dict[str, Any]:
+    return {"resourceType": "ServiceRequest", "id": order_id, "status": "draft",
+            "intent": "order", "subject": {"reference": "Patient/1288992"},
+            "code": {"coding": [code]}}  # fmt: skip
+
+
+def _prefetch(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    """What a record system fills the discovery's templates with, from ``resources``."""
+
+    def search(kind: str) -> dict[str, Any]:
+        found = [{"resource": r} for r in resources if r["resourceType"] == kind]
+        return {"resourceType": "Bundle", "type": "searchset", "entry": found}
+
+    patient = next(r for r in resources if r["resourceType"] == "Patient")
+    return {"patient": patient, "conditions": search("Condition"),
+            "allergies": search("AllergyIntolerance"), "observations": search("Observation"),
+            "medicationStatements": search("MedicationStatement"),
+            "medicationRequests": search("MedicationRequest")}  # fmt: skip
+
+
+def _request(
+    hook: str = "order-sign", prefetch: dict[str, Any] | None = None, **context: Any
+) -> dict[str, Any]:
+    """A hook request shaped like the specification's order-sign example."""
+    body: dict[str, Any] = {
+        "hookInstance": str(uuid.uuid4()),
+        "fhirServer": FHIR_SERVER,
+        "hook": hook,
+        "fhirAuthorization": {
+            "access_token": "some-opaque-fhir-access-token",
+            "token_type": "Bearer",
+            "expires_in": 300,
+            "scope": "user/Patient.read user/Condition.read",
+            "subject": "cds-service",
+        },
+        "context": {
+            "userId": "PractitionerRole/123",
+            "patientId": "1288992",
+            "encounterId": "89284",
+            "draftOrders": {"resourceType": "Bundle", "entry": [{"resource": _order()}]},
+            **context,
+        },
+    }
+    if prefetch is not None:
+        body["prefetch"] = prefetch
+    return body
+
+
+def _call(client: Any, keys: Keys, path: str, body: Any, **token: Any) -> Any:
+    headers = {"Authorization": f"Bearer {keys.token(BASE + path, **token)}"}
+    return client.post(path, json=body, headers=headers)
+
+
+def _audit(database_url: str, event: str) -> list[dict[str, Any]]:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(tables.audit_log).where(tables.audit_log.c.event_type == event)
+            )
+            return [dict(r._mapping) for r in rows]
+    finally:
+        engine.dispose()
+
+
+def test_discovery_lists_three_services_with_their_hooks_and_prefetch(
+    make_client: Callable[..., Any],
+) -> None:
+    """GET /cds-services needs no token and names order-select, order-sign, appointment-book."""
+    services = make_client().get("/cds-services").json()["services"]
+    assert {s["hook"] for s in services} == {"order-select", "order-sign", "appointment-book"}
+    for service in services:
+        assert service["prefetch"]["patient"] == "Patient/{{context.patientId}}"
+        assert "82810-3" in service["prefetch"]["observations"]
+
+
+def test_a_contraindicating_record_gives_a_critical_card_with_sources_and_suggestions(
+    make_client: Callable[..., Any], keys: Keys, fhir_server: FhirServerDouble
+) -> None:
+    """Remitted cancer: critical; remove the order; allergy test; override reasons; a link."""
+    response = _call(make_client(), keys, SIGN, _request(prefetch=_prefetch(RECORD)))
+    assert response.status_code == 200, response.text
+    (card,) = response.json()["cards"]
+    assert card["indicator"] == "critical"
+    assert len(card["summary"]) < 140
+    assert card["summary"].startswith("Scalp mesotherapy contraindicated")
+    assert 'Source: mesotherapy-hair-loss-who-should-avoid.txt: "' in card["detail"]
+    assert "**Ask the patient**" in card["detail"]
+    assert card["source"]["label"]
+    labels = {s["label"]: s for s in card["suggestions"]}
+    remove = labels["Remove the scalp mesotherapy order"]["actions"][0]
+    assert remove == {"type": "delete", "description": "Remove the draft order",
+                      "resourceId": ["ServiceRequest/meso-1"]}  # fmt: skip
+    assert "Order an allergy test of the planned products" in labels
+    assert {r["code"] for r in card["overrideReasons"]} >= {"clinical-judgement"}
+    assert card["links"][0]["type"] == "absolute"
+    assert card["links"][0]["url"].startswith(BASE)
+    assert fhir_server.requests == []  # everything came by prefetch
+
+
+def test_without_prefetch_the_record_is_fetched_with_the_given_authorization(
+    make_client: Callable[..., Any], keys: Keys, fhir_server: FhirServerDouble
+) -> None:
+    """The FHIR server double answers each template's query; the bearer token is passed on."""
+    fhir_server.resources = copy.deepcopy(RECORD)
+    response = _call(make_client(), keys, SIGN, _request())
+    assert response.json()["cards"][0]["indicator"] == "critical"
+    assert {r.url.path.removeprefix("/r4/").split("?")[0] for r in fhir_server.requests} >= {
+        "Patient/1288992", "Condition", "AllergyIntolerance", "Observation",
+    }  # fmt: skip
+    assert all(
+        r.headers["Authorization"] == "Bearer some-opaque-fhir-access-token"
+        for r in fhir_server.requests
+    )
+
+
+@pytest.mark.parametrize("fault", ["no-server", "server-error"])
+def test_no_data_either_way_is_412(
+    make_client: Callable[..., Any], keys: Keys, fhir_server: FhirServerDouble, fault: str
+) -> None:
+    """Prefetch missing and the FHIR server absent or failing: 412 with a clear message."""
+    body = _request()
+    if fault == "no-server":
+        del body["fhirServer"]
+    else:
+        fhir_server.fail_with = 503
+    response = _call(make_client(), keys, SIGN, body)
+    assert response.status_code == 412
+    assert re.search(r"fhirServer|FHIR server answered 503", response.json()["detail"])
+
+
+def test_a_record_that_shows_nothing_gives_an_info_card_listing_the_questions(
+    make_client: Callable[..., Any], keys: Keys
+) -> None:
+    """Never 'eligible' from a record: info, incomplete, the questions to ask."""
+    quiet = [RECORD[0]]
+    (card,) = _call(make_client(), keys, SIGN, _request(prefetch=_prefetch(quiet))).json()["cards"]
+    assert card["indicator"] == "info"
+    assert "unanswered" in card["summary"]
+    assert "Are you pregnant" in card["detail"]
+    assert "suggestions" not in card
+
+
+def test_an_order_that_is_not_mesotherapy_gets_no_card_and_no_record_reads(
+    make_client: Callable[..., Any], keys: Keys, fhir_server: FhirServerDouble
+) -> None:
+    """Other orders are none of this service's business."""
+    other = _order({"system": "http://loinc.org", "code": "24627-2"}, "mri-1")
+    body = _request(draftOrders={"resourceType": "Bundle", "entry": [{"resource": other}]})
+    assert _call(make_client(), keys, SIGN, body).json() == {"cards": []}
+    assert fhir_server.requests == []
+
+
+def test_order_select_looks_only_at_the_selected_orders(
+    make_client: Callable[..., Any], keys: Keys
+) -> None:
+    """A mesotherapy draft that is not among the selections gives no card."""
+    client = make_client()
+    body = _request("order-select", prefetch=_prefetch(RECORD), selections=["ServiceRequest/x"])
+    assert _call(client, keys, SELECT, body).json() == {"cards": []}
+    body = _request("order-select", prefetch=_prefetch(RECORD),
+                    selections=["ServiceRequest/meso-1"])  # fmt: skip
+    assert _call(client, keys, SELECT, body).json()["cards"][0]["indicator"] == "critical"
+
+
+def test_booking_a_mesotherapy_appointment_is_checked(
+    make_client: Callable[..., Any], keys: Keys
+) -> None:
+    """appointment-book: the appointment's service type is the mesotherapy code."""
+    appointment = {"resourceType": "Appointment", "id": "apt-1", "status": "proposed",
+                   "serviceType": [{"coding": [MESOTHERAPY]}]}  # fmt: skip
+    booked = {"resourceType": "Bundle", "entry": [{"resource": appointment}]}
+    body = _request("appointment-book", prefetch=_prefetch(RECORD), appointments=booked)
+    (card,) = _call(make_client(), keys, BOOK, body).json()["cards"]
+    assert card["indicator"] == "critical"
+    assert "Remove the scalp mesotherapy order" not in {s["label"] for s in card["suggestions"]}
+
+
+def test_calls_and_feedback_are_audited_without_patient_data(
+    make_client: Callable[..., Any], keys: Keys, database_url: str
+) -> None:
+    """Each call and each accepted or overridden card is an audit entry."""
+    client = make_client()
+    body = _request(prefetch=_prefetch(RECORD))
+    card = _call(client, keys, SIGN, body).json()["cards"][0]
+    feedback = {"feedback": [{"card": card["uuid"], "outcome": "overridden",
+                              "overrideReason": {"reason": card["overrideReasons"][1]},
+                              "outcomeTimestamp": "2026-11-25T09:00:00Z"}]}  # fmt: skip
+    response = _call(client, keys, SIGN + "/feedback", feedback)
+    assert response.status_code == 200, response.text
+    calls = [e for e in _audit(database_url, "cds.hook") if body["hookInstance"] in e["detail"]]
+    assert len(calls) == 1
+    assert card["uuid"] in calls[0]["detail"]
+    recorded = [e for e in _audit(database_url, "cds.feedback") if card["uuid"] in e["detail"]]
+    assert len(recorded) == 1
+    assert "specialist-cleared" in recorded[0]["detail"]
+    assert "C50" not in recorded[0]["detail"] + calls[0]["detail"]
+    bad = _call(client, keys, SIGN + "/feedback", {"feedback": [{"card": "x", "outcome": "?"}]})
+    assert bad.status_code == 400
+    assert "feedback[0].outcome" in bad.json()["detail"]
+
+
+def _other_key_token(keys: Keys, path: str) -> str:
+    return keys.token(BASE + path, key=keys.stranger)
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("missing", "Bearer token"),
+        ("not-a-jwt", "not a JWT"),
+        ("hs256", "alg 'HS256' refused"),
+        ("unknown-issuer", "not a configured CDS client"),
+        ("wrong-key", "Signature verification failed"),
+        ("unknown-kid", "no key with kid"),
+        ("wrong-audience", "Audience doesn't match"),
+        ("expired", "expired"),
+        ("too-long", "more than five minutes"),
+        ("no-jti", 'missing the "jti" claim'),
+        ("jku-not-allowed", "not on this client's allow-list"),
+        ("replayed", "already used"),
+    ],
+)
+def test_every_unacceptable_token_is_refused_with_401_saying_why(
+    make_client: Callable[..., Any], keys: Keys, case: str, message: str
+) -> None:
+    """Issuer, signature, key id, audience, expiry, lifetime, jti, jku and replay."""
+    import jwt
+
+    client = make_client()
+    body = _request(prefetch=_prefetch(RECORD))
+    audience = BASE + SIGN
+    tokens: dict[str, Callable[[], str | None]] = {
+        "missing": lambda: None,
+        "not-a-jwt": lambda: "abc.def",
+        "hs256": lambda: jwt.encode({"iss": ISSUER}, "secret-key-of-32-bytes-or-more!!", "HS256"),
+        "unknown-issuer": lambda: keys.token(audience, issuer="https://rogue.example"),
+        "wrong-key": lambda: keys.token(audience, key=keys.stranger),
+        "unknown-kid": lambda: keys.token(audience, kid="ehr-9"),
+        "wrong-audience": lambda: keys.token(BASE + BOOK),
+        "expired": lambda: keys.token(audience, lifetime=timedelta(minutes=-5)),
+        "too-long": lambda: keys.token(audience, lifetime=timedelta(hours=1)),
+        "no-jti": lambda: keys.token(audience, drop=("jti",)),
+        "jku-not-allowed": lambda: keys.token(
+            audience, headers={"jku": "https://evil.example/jwks.json"}
+        ),
+        "replayed": lambda: keys.token(audience, jti="once-only"),
+    }
+    token = tokens[case]()
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if case == "replayed":
+        assert client.post(SIGN, json=body, headers=headers).status_code == 200
+    response = client.post(SIGN, json=body, headers=headers)
+    assert response.status_code == 401
+    assert message in response.json()["detail"]
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_keys_from_an_allow_listed_jku_are_fetched_and_accepted(
+    make_client: Callable[..., Any], keys: Keys, fhir_server: FhirServerDouble
+) -> None:
+    """The second client publishes its keys at its jku URL."""
+    token = keys.token(BASE + SIGN, issuer=JKU_ISSUER, key=keys.other, kid="other-1",
+                       headers={"jku": JKU_URL})  # fmt: skip
+    response = make_client().post(
+        SIGN,
+        json=_request(prefetch=_prefetch(RECORD)),
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200, response.text
+    assert [str(r.url) for r in fhir_server.requests] == [JKU_URL]
+
+
+def test_development_mode_is_off_by_default_and_marked_in_the_audit_when_on(
+    make_client: Callable[..., Any], database_url: str
+) -> None:
+    """Without a token: 401 by default; accepted in development mode, and audited as such."""
+    body = _request(prefetch=_prefetch(RECORD))
+    assert make_client().post(SIGN, json=body).status_code == 401
+    assert make_client(cds_development_mode=True).post(SIGN, json=body).status_code == 200
+    (entry,) = [e for e in _audit(database_url, "cds.hook") if body["hookInstance"] in e["detail"]]
+    assert '"development_mode": "true"' in entry["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"hook": "order-sign"}, "'hookInstance'"),
+        ({"hook": "appointment-book", "hookInstance": "x", "context": {}}, "'hook'"),
+        ({"hook": "order-sign", "hookInstance": "x", "context": {}}, "'context.patientId'"),
+        ({"hook": "order-sign", "hookInstance": "x",
+          "context": {"patientId": "1", "draftOrders": []}}, "'context.draftOrders'"),
+    ],
+)  # fmt: skip
+def test_a_malformed_hook_request_is_400_naming_the_field(
+    make_client: Callable[..., Any], keys: Keys, body: dict[str, Any], field: str
+) -> None:
+    """Clear problem details, never a traceback."""
+    response = _call(make_client(), keys, SIGN, body)
+    assert response.status_code == 400
+    assert field in response.json()["detail"]

@@ -1,0 +1,92 @@
+"""Decisions as FHIR R4: valid against fhir.resources' R4B models, and saying what they mean."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fhir.resources.R4B import get_fhir_model_class
+
+from mesoscreen.adapters.fhir.decision_resources import guidance_response
+from mesoscreen.entrypoints.cli import main
+from mesoscreen.knowledge import default_knowledge_base
+from mesoscreen.services.screening import ScreeningService
+
+ROOT = Path(__file__).parents[4]
+SCREENING = ScreeningService(default_knowledge_base())
+ON = date(2026, 11, 25)
+EXAMPLES = sorted((ROOT / "examples" / "intakes").glob("*.json"))
+
+
+def _validate(bundle: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Validate the Bundle and each resource with its own model; resources by type."""
+    get_fhir_model_class("Bundle").model_validate(bundle)
+    by_type: dict[str, dict[str, Any]] = {}
+    for entry in bundle["entry"]:
+        resource = entry["resource"]
+        get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+        by_type.setdefault(resource["resourceType"], resource)
+    return by_type
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_every_example_decision_validates_as_fhir(example: Path) -> None:
+    """GuidanceResponse, Parameters and one DetectedIssue per finding, all valid R4."""
+    decision = SCREENING.screen(json.loads(example.read_text()), ON)
+    bundle = guidance_response(decision, "Patient/p1")
+    _validate(bundle)
+    issues = [e["resource"] for e in bundle["entry"]
+              if e["resource"]["resourceType"] == "DetectedIssue"]  # fmt: skip
+    assert len(issues) == len(decision.findings)
+
+
+def test_a_finding_carries_severity_evidence_mitigation_and_its_citation() -> None:
+    """Stable heart disease: moderate, cardiologist clearance as mitigation, the source."""
+    decision = SCREENING.screen(
+        json.loads((ROOT / "examples/intakes/05-stable-heart-disease.json").read_text()), ON
+    )
+    resources = _validate(guidance_response(decision, "Patient/p1"))
+    issue = resources["DetectedIssue"]
+    assert issue["severity"] == "moderate"
+    assert issue["patient"] == {"reference": "Patient/p1"}
+    assert any(m["action"]["coding"][0]["code"] == "cardiologist_clearance"
+               for m in issue["mitigation"])  # fmt: skip
+    assert 'Source: mesotherapy-hair-loss-who-should-avoid.txt: "' in issue["detail"]
+    assert issue["reference"].endswith("mesotherapy-hair-loss-who-should-avoid.txt")
+    response = resources["GuidanceResponse"]
+    assert response["status"] == "success"
+    assert decision.knowledge_base_hash in response["identifier"][0]["value"]
+    parameters = resources["Parameters"]
+    assert parameters["parameter"][0] == {"name": "outcome", "valueCode": "specialist_clearance"}
+
+
+def test_an_incomplete_decision_is_data_required_with_the_questions(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """From a record that says nothing: data-required, one requirement per question, and the
+    record's resources as evidence where a finding rests on them."""
+    path = ROOT / "examples/fhir/record-says-nothing.json"
+    assert main(["screen", str(path), "--fhir", "--on", "2026-11-25"]) == 0
+    resources = _validate(json.loads(capsys.readouterr().out))
+    response = resources["GuidanceResponse"]
+    assert response["status"] == "data-required"
+    asked = {r["codeFilter"][0]["code"][0]["code"] for r in response["dataRequirement"]}
+    assert {"cancer_history", "clotting_disorder"} <= asked
+    assert response["subject"] == {"reference": "Patient/p2"}
+
+
+def test_record_evidence_points_at_the_record_resources(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The cancer issue's evidence references the Condition in the record."""
+    path = ROOT / "examples/fhir/record-resolved-cancer.json"
+    assert main(["screen", str(path), "--fhir", "--on", "2026-11-25"]) == 0
+    bundle = json.loads(capsys.readouterr().out)
+    _validate(bundle)
+    details = [d["reference"] for e in bundle["entry"] if e["resource"]["resourceType"] ==
+               "DetectedIssue" for ev in e["resource"].get("evidence", [])
+               for d in ev.get("detail", [])]  # fmt: skip
+    assert "Condition/c1" in details
