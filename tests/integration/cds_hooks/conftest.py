@@ -68,6 +68,45 @@ class Keys:
         )
 
 
+def fill_prefetch(
+    templates: dict[str, str], patient_id: str, resources: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """What a record system sends for discovery's prefetch templates, from its ``resources``.
+
+    Understands the template forms the service uses: ``Type/{{context.patientId}}`` and
+    ``Type?patient=..[&code=system|code,..][&status=..]``.
+    """
+    filled: dict[str, Any] = {}
+    for key, template in templates.items():
+        query = template.replace("{{context.patientId}}", patient_id)
+        if "?" not in query:
+            kind, rid = query.split("/")
+            filled[key] = next(
+                (r for r in resources if r["resourceType"] == kind and r.get("id") == rid), None
+            )
+            continue
+        kind, params = query.split("?", 1)
+        wanted = dict(p.split("=", 1) for p in params.split("&"))
+        matches = []
+        for resource in resources:
+            if resource["resourceType"] != kind:
+                continue
+            owner = (resource.get("subject") or resource.get("patient") or {}).get("reference")
+            if owner != f"Patient/{wanted['patient']}":
+                continue
+            if "status" in wanted and resource.get("status") != wanted["status"]:
+                continue
+            if "code" in wanted:
+                codes = {f"{c.get('system')}|{c.get('code')}"
+                         for c in resource.get("code", {}).get("coding", [])}  # fmt: skip
+                if not codes & set(wanted["code"].split(",")):
+                    continue
+            matches.append(resource)
+        filled[key] = {"resourceType": "Bundle", "type": "searchset",
+                       "entry": [{"resource": r} for r in matches]}  # fmt: skip
+    return filled
+
+
 class FhirServerDouble:
     """A FHIR server answering the prefetch queries from one patient's resources."""
 
@@ -84,13 +123,13 @@ class FhirServerDouble:
         if self.fail_with is not None:
             return httpx.Response(self.fail_with, json={"resourceType": "OperationOutcome"})
         path = request.url.path.removeprefix("/r4/")
-        kind = path.split("/")[0]
-        if "/" in path:
-            found = [r for r in self.resources if f"{r['resourceType']}/{r['id']}" == path]
-            return httpx.Response(200 if found else 404, json=found[0] if found else {})
-        matches = [r for r in self.resources if r["resourceType"] == kind]
-        return httpx.Response(200, json={"resourceType": "Bundle", "type": "searchset",
-                                         "entry": [{"resource": r} for r in matches]})  # fmt: skip
+        query = request.url.query.decode()
+        template = f"{path}?{query}" if query else path
+        patient = (
+            dict(p.split("=", 1) for p in query.split("&")).get("patient", "") if query else ""
+        )
+        found = fill_prefetch({"x": template}, patient, self.resources)["x"]
+        return httpx.Response(200 if found else 404, json=found or {})
 
 
 @pytest.fixture

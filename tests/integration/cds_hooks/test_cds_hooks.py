@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from mesoscreen.adapters.db import tables
+from mesoscreen.entrypoints.api.cds_hooks.definitions import discovery
 from tests.integration.cds_hooks.conftest import (
     FHIR_SERVER,
     ISSUER,
@@ -22,6 +23,7 @@ from tests.integration.cds_hooks.conftest import (
     MESOTHERAPY,
     FhirServerDouble,
     Keys,
+    fill_prefetch,
 )
 
 BASE = "https://mesoscreen.clinic.example"
@@ -32,6 +34,12 @@ ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
 
 RECORD: list[dict[str, Any]] = [
     {"resourceType": "Patient", "id": "1288992", "gender": "female", "birthDate": "1980-04-02"},
+    {"resourceType": "Observation", "id": "o1", "status": "final",
+     "subject": {"reference": "Patient/1288992"}, "effectiveDateTime": "2026-11-20",
+     "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
+     "valueQuantity": {"value": 70}},
+    {"resourceType": "Condition", "id": "someone-else", "subject": {"reference": "Patient/2"},
+     "code": {"coding": [{"system": ICD10, "code": "E10.9"}]}},
     {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/1288992"},
      "clinicalStatus": {"coding": [{"code": "remission"}]},
      "code": {"coding": [{"system": ICD10, "code": "C50.911"}]}},
@@ -48,17 +56,8 @@ def _order(code: dict[str, str] = MESOTHERAPY, order_id: str = "meso-1") -> dict
 
 
 def _prefetch(resources: list[dict[str, Any]]) -> dict[str, Any]:
-    """What a record system fills the discovery's templates with, from ``resources``."""
-
-    def search(kind: str) -> dict[str, Any]:
-        found = [{"resource": r} for r in resources if r["resourceType"] == kind]
-        return {"resourceType": "Bundle", "type": "searchset", "entry": found}
-
-    patient = next(r for r in resources if r["resourceType"] == "Patient")
-    return {"patient": patient, "conditions": search("Condition"),
-            "allergies": search("AllergyIntolerance"), "observations": search("Observation"),
-            "medicationStatements": search("MedicationStatement"),
-            "medicationRequests": search("MedicationRequest")}  # fmt: skip
+    """The prefetch a record system fills from the discovery templates, from ``resources``."""
+    return fill_prefetch(discovery()["services"][0]["prefetch"], "1288992", resources)
 
 
 def _request(
@@ -104,6 +103,27 @@ def _audit(database_url: str, event: str) -> list[dict[str, Any]]:
             return [dict(r._mapping) for r in rows]
     finally:
         engine.dispose()
+
+
+def test_a_scripted_record_system_discovers_fills_prefetch_and_calls_each_service(
+    make_client: Callable[..., Any], keys: Keys
+) -> None:
+    """Discover, fill each service's templates from a FHIR test bundle, call it, read cards."""
+    client = make_client()
+    for service in client.get("/cds-services").json()["services"]:
+        prefetch = fill_prefetch(service["prefetch"], "1288992", RECORD)
+        assert prefetch["observations"]["entry"] == []  # heart rate is not asked for
+        assert len(prefetch["conditions"]["entry"]) == 1  # nor another patient's diabetes
+        context: dict[str, Any] = {}
+        if service["hook"] == "appointment-book":
+            appointment = {"resourceType": "Appointment", "id": "apt-1", "status": "proposed",
+                           "serviceType": [{"coding": [MESOTHERAPY]}]}  # fmt: skip
+            context["appointments"] = {"resourceType": "Bundle",
+                                       "entry": [{"resource": appointment}]}  # fmt: skip
+        body = _request(service["hook"], prefetch=prefetch, **context)
+        response = _call(client, keys, f"/cds-services/{service['id']}", body)
+        assert response.status_code == 200, response.text
+        assert [c["indicator"] for c in response.json()["cards"]] == ["critical"]
 
 
 def test_discovery_lists_three_services_with_their_hooks_and_prefetch(

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from mesoscreen.adapters.fhir.bundle import is_bundle, resources_of
+from mesoscreen.adapters.fhir.questionnaire_response import answers_from_response
 from mesoscreen.adapters.fhir.record_facts import RecordReader
+from mesoscreen.knowledge import default_knowledge_base
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,4 +31,7 @@ def screening_input(document: object, on: date) -> ScreeningInput:
         assert isinstance(document, Mapping)  # noqa: S101 (is_bundle checked it)
         facts = RecordReader.default().read(resources_of(document), on)
         return ScreeningInput(facts.answers, "fhir-bundle", facts.evidence)
+    if isinstance(document, Mapping) and document.get("resourceType") == "QuestionnaireResponse":
+        answers = answers_from_response(document, default_knowledge_base())
+        return ScreeningInput(answers, "fhir-questionnaire-response")
     return ScreeningInput(document, "intake")

@@ -1,0 +1,178 @@
+"""The intake as a FHIR SDC Questionnaire, generated from the knowledge base.
+
+Every question is an item whose linkId is the question id; yes/no questions offer "not known"
+as an answer, because an unknown answer is an answer here (it never counts as "no"). A
+question that applies only sometimes is shown unless its condition is definitely false, as in
+the engine: a single test becomes ``enableWhen`` items (with ``exists = false`` so that an
+unanswered question upstream keeps it shown); the same logic is always given as an SDC
+``enableWhenExpression`` in FHIRPath, which also covers the composite conditions that
+``enableWhen`` cannot say. Texts carry their Vietnamese translation (the core translation
+extension).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mesoscreen.domain.conditions import AllOf, AnyOf, Condition, FactIs, Not
+from mesoscreen.domain.knowledge_base import AnswerType, KnowledgeBase, Question, Text
+
+QUESTIONNAIRE_URL = "https://mesoscreen.org/fhir/Questionnaire/scalp-mesotherapy-intake"
+ANSWER_SYSTEM = "https://mesoscreen.org/fhir/CodeSystem/intake-answer"
+TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"
+ENABLE_WHEN_EXPRESSION = (
+    "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression"
+)
+YES_NO_UNKNOWN = {
+    "yes": Text("Yes", "Có"),
+    "no": Text("No", "Không"),
+    "unknown": Text("Not known", "Không rõ"),
+}
+CHOICE_TEXTS = {
+    "female": Text("Female", "Nữ"),
+    "male": Text("Male", "Nam"),
+    "other": Text("Other", "Khác"),
+}
+_ITEM_TYPE = {
+    AnswerType.YES_NO_UNKNOWN: "choice",
+    AnswerType.CHOICE: "choice",
+    AnswerType.DATE: "date",
+}
+
+
+class UnsupportedConditionError(Exception):
+    """A condition form with no FHIRPath rendering (the item is then always shown)."""
+
+
+def _translated(text: Text) -> dict[str, Any]:
+    """The ``_text``/``_display`` element carrying the Vietnamese translation."""
+    return {
+        "extension": [
+            {
+                "url": TRANSLATION,
+                "extension": [
+                    {"url": "lang", "valueCode": "vi"},
+                    {"url": "content", "valueString": text.vi},
+                ],
+            }
+        ]
+    }
+
+
+def _answer(fact: str) -> str:
+    return f"%resource.repeat(item).where(linkId = '{fact}').answer.value"
+
+
+def _codes(values: frozenset[str]) -> str:
+    return " | ".join(f"'{v}'" for v in sorted(values))
+
+
+def definitely_true(condition: Condition) -> str:
+    """FHIRPath that is true when the answers make ``condition`` TRUE."""
+    if isinstance(condition, FactIs):
+        return f"{_answer(condition.fact)}.where(code in ({_codes(condition.values)})).exists()"
+    if isinstance(condition, Not):
+        return f"({not_definitely_false(condition.part)}).not()"
+    if isinstance(condition, AllOf):
+        return " and ".join(f"({definitely_true(p)})" for p in condition.parts)
+    if isinstance(condition, AnyOf):
+        return " or ".join(f"({definitely_true(p)})" for p in condition.parts)
+    raise UnsupportedConditionError(type(condition).__name__)
+
+
+def not_definitely_false(condition: Condition) -> str:
+    """FHIRPath that is true unless the answers make ``condition`` FALSE (Kleene logic)."""
+    if isinstance(condition, FactIs):
+        answer = _answer(condition.fact)
+        return (
+            f"{answer}.exists().not() or "
+            f"{answer}.where(code = 'unknown' or code in ({_codes(condition.values)})).exists()"
+        )
+    if isinstance(condition, Not):
+        return f"({definitely_true(condition.part)}).not()"
+    if isinstance(condition, AllOf):
+        return " and ".join(f"({not_definitely_false(p)})" for p in condition.parts)
+    if isinstance(condition, AnyOf):
+        return " or ".join(f"({not_definitely_false(p)})" for p in condition.parts)
+    raise UnsupportedConditionError(type(condition).__name__)
+
+
+def _coding(code: str, text: Text) -> dict[str, Any]:
+    return {"system": ANSWER_SYSTEM, "code": code, "display": text.en,
+            "_display": _translated(text)}  # fmt: skip
+
+
+def _enable_when(condition: Condition) -> list[dict[str, Any]] | None:
+    """Plain enableWhen items for a single test, or None when only the expression can say it."""
+    negated = isinstance(condition, Not)
+    test = condition.part if isinstance(condition, Not) else condition
+    if not isinstance(test, FactIs) or (negated and len(test.values) != 1):
+        return None
+    unanswered = {"question": test.fact, "operator": "exists", "answerBoolean": False}
+    if negated:
+        (value,) = test.values
+        return [unanswered, {"question": test.fact, "operator": "!=",
+                             "answerCoding": {"system": ANSWER_SYSTEM, "code": value}}]  # fmt: skip
+    return [unanswered] + [
+        {"question": test.fact, "operator": "=",
+         "answerCoding": {"system": ANSWER_SYSTEM, "code": value}}
+        for value in sorted({*test.values, "unknown"})
+    ]  # fmt: skip
+
+
+def _item(question: Question) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "linkId": question.id,
+        "text": question.text.en,
+        "_text": _translated(question.text),
+        "type": _ITEM_TYPE.get(question.answer_type, "string"),
+        "required": question.required,
+    }
+    if question.answer_type is AnswerType.YES_NO_UNKNOWN:
+        item["answerOption"] = [{"valueCoding": _coding(c, t)} for c, t in YES_NO_UNKNOWN.items()]
+    elif question.answer_type is AnswerType.CHOICE:
+        texts = {**CHOICE_TEXTS, "unknown": YES_NO_UNKNOWN["unknown"]}
+        item["answerOption"] = [
+            {"valueCoding": _coding(c, texts.get(c, Text(c, c)))}
+            for c in (*question.choices, "unknown")
+        ]
+    elif question.answer_type is AnswerType.TEXT_LIST:
+        item["repeats"] = True
+    if question.applies_when is not None:
+        try:
+            expression = not_definitely_false(question.applies_when)
+        except UnsupportedConditionError:
+            return item  # shown always: asking too much is safe, hiding a question is not
+        item["extension"] = [
+            {
+                "url": ENABLE_WHEN_EXPRESSION,
+                "valueExpression": {"language": "text/fhirpath", "expression": expression},
+            }
+        ]
+        plain = _enable_when(question.applies_when)
+        if plain is not None:
+            item["enableWhen"] = plain
+            item["enableBehavior"] = "any"
+    return item
+
+
+def questionnaire(kb: KnowledgeBase) -> dict[str, Any]:
+    """The SDC Questionnaire of the knowledge base's intake questions."""
+    return {
+        "resourceType": "Questionnaire",
+        "id": "scalp-mesotherapy-intake",
+        "meta": {
+            "profile": ["http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-behave"]
+        },
+        "url": QUESTIONNAIRE_URL,
+        "version": kb.version,
+        "name": "ScalpMesotherapyIntake",
+        "title": "Scalp mesotherapy for hair loss: pre-treatment questions",
+        "_title": _translated(
+            Text("", "Tiêm meso da đầu điều trị rụng tóc: câu hỏi trước điều trị")
+        ),
+        "status": "active",
+        "language": "en",
+        "subjectType": ["Patient"],
+        "item": [_item(q) for q in kb.questions],
+    }

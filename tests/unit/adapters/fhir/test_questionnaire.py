@@ -1,0 +1,132 @@
+"""The SDC Questionnaire: valid R4, both languages, shown exactly when the engine asks, and
+its responses screened like JSON intakes."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fhir.resources.R4B import get_fhir_model_class
+from fhirpathpy import evaluate
+from fhirpathpy.models import models
+
+from mesoscreen.adapters.fhir.questionnaire import (
+    ANSWER_SYSTEM,
+    ENABLE_WHEN_EXPRESSION,
+    QUESTIONNAIRE_URL,
+    questionnaire,
+)
+from mesoscreen.adapters.fhir.questionnaire_response import answers_from_response
+from mesoscreen.domain.conditions import Truth
+from mesoscreen.domain.errors import FhirInputError
+from mesoscreen.entrypoints.cli import main
+from mesoscreen.knowledge import default_knowledge_base
+from tests.intakes import intake
+
+KB = default_knowledge_base()
+QUESTIONNAIRE = questionnaire(KB)
+ITEMS = {item["linkId"]: item for item in QUESTIONNAIRE["item"]}
+ON = date(2026, 11, 25)
+
+
+def response(answers: dict[str, Any]) -> dict[str, Any]:
+    """A QuestionnaireResponse with ``answers`` (codes, dates or lists of strings)."""
+    items = []
+    for link, value in answers.items():
+        if isinstance(value, list):
+            given = [{"valueString": v} for v in value]
+        elif link in ("birth_date", "weaned_on"):
+            given = [{"valueDate": value}]
+        else:
+            given = [{"valueCoding": {"system": ANSWER_SYSTEM, "code": value}}]
+        items.append({"linkId": link, "answer": given})
+    return {"resourceType": "QuestionnaireResponse", "status": "completed",
+            "questionnaire": QUESTIONNAIRE_URL, "item": items}  # fmt: skip
+
+
+def test_the_questionnaire_is_valid_r4_with_every_question_in_both_languages() -> None:
+    """One item per knowledge-base question, each with its Vietnamese translation."""
+    get_fhir_model_class("Questionnaire").model_validate(QUESTIONNAIRE)
+    assert list(ITEMS) == [q.id for q in KB.questions]
+    for question in KB.questions:
+        translation = ITEMS[question.id]["_text"]["extension"][0]["extension"]
+        assert {"url": "content", "valueString": question.text.vi} in translation
+    codes = [o["valueCoding"]["code"] for o in ITEMS["pregnant"]["answerOption"]]
+    assert codes == ["yes", "no", "unknown"]
+
+
+CHOICES = {
+    "sex": [None, "male", "female", "unknown"],
+    "breastfeeding": [None, "yes", "no", "unknown"],
+    "recently_weaned": [None, "yes", "no"],
+    "allergy_history": [None, "yes", "no", "unknown"],
+}
+
+
+@pytest.mark.parametrize(
+    "combination", list(itertools.product(*CHOICES.values())), ids=lambda c: "-".join(map(str, c))
+)
+def test_an_item_is_enabled_exactly_when_the_engine_would_ask_it(
+    combination: tuple[str | None, ...],
+) -> None:
+    """enableWhenExpression (run by fhirpathpy) agrees with the engine's Kleene logic."""
+    answers = {k: v for k, v in zip(CHOICES, combination, strict=True) if v is not None}
+    resource = response(answers)
+    for question in KB.questions:
+        if question.applies_when is None:
+            continue
+        expression = ITEMS[question.id]["extension"][0]
+        assert expression["url"] == ENABLE_WHEN_EXPRESSION
+        shown = evaluate(resource, expression["valueExpression"]["expression"],
+                         {"resource": resource}, models["r4"])  # fmt: skip
+        engine = question.applies_when.evaluate(answers, ON) is not Truth.FALSE
+        assert shown == [engine], (question.id, answers)
+
+
+def test_a_response_screens_like_the_same_json_intake() -> None:
+    """Same answers, same decision."""
+    from mesoscreen.services.screening import ScreeningService
+
+    raw = intake("female", allergy_history="yes", allergens=["lidocaine"], breastfeeding="no",
+                 recently_weaned="yes", weaned_on="2026-10-01")  # fmt: skip
+    service = ScreeningService(KB)
+    from_response = service.screen(answers_from_response(response(raw), KB), ON)
+    assert from_response.as_dict() == service.screen(raw, ON).as_dict()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"questionnaire": "https://elsewhere.example/Questionnaire/x"}, "'questionnaire'"),
+        ({"item": [{"answer": []}]}, "'item[0].linkId'"),
+        ({"item": [{"linkId": "pregnant", "answer": [{"valueInteger": 3}]}]},
+         "'item[0].answer[0]'"),
+        ({"item": [{"linkId": "pregnant", "answer": [{"valueCoding": {"code": "yes"}},
+                                                     {"valueCoding": {"code": "no"}}]}]},
+         "takes one answer"),
+    ],
+)  # fmt: skip
+def test_a_malformed_response_names_the_element(change: dict[str, Any], message: str) -> None:
+    """Errors say where the response is wrong."""
+    with pytest.raises(FhirInputError, match=re.escape(message)):
+        answers_from_response({**response({}), **change}, KB)
+
+
+def test_the_commands_print_the_questionnaire_and_screen_a_response(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`questionnaire --fhir` prints the resource; `screen` takes a response to it."""
+    assert main(["questionnaire", "--fhir"]) == 0
+    assert json.loads(capsys.readouterr().out)["url"] == QUESTIONNAIRE_URL
+    path = tmp_path / "response.json"
+    path.write_text(json.dumps(response(intake("female", pregnant="yes"))), encoding="utf-8")
+    assert main(["screen", str(path), "--json", "--on", "2026-11-25"]) == 0
+    assert json.loads(capsys.readouterr().out)["outcome"] == "deferred"
+    path.write_text(json.dumps(response({"pregnant": "perhaps"})), encoding="utf-8")
+    assert main(["screen", str(path)]) == 2
+    assert "intake field 'pregnant'" in capsys.readouterr().err
