@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from mesoscreen.adapters.db.token_replay import SqlTokenReplayGuard
 from mesoscreen.bootstrap import Services, build_services
@@ -24,6 +25,7 @@ from mesoscreen.entrypoints.api.routes import (
     screenings,
     treatment_sessions,
 )
+from mesoscreen.entrypoints.web import STATIC_DIR, build_web_router
 from mesoscreen.services.ports import Clock
 
 
@@ -80,4 +82,6 @@ def create_app(
             cds_transport,
         )
     )
+    app.include_router(build_web_router(wired))
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
