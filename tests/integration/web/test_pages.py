@@ -150,3 +150,10 @@ def test_both_catalogues_have_the_same_keys() -> None:
     """A missing translation fails at load, not in front of a patient."""
     english, vietnamese = catalogues().values()
     assert english.keys() == vietnamese.keys()
+
+
+def test_health_answers_without_a_session_or_the_database(browser: TestClient) -> None:
+    """The liveness endpoint (also the load benchmark's bare endpoint)."""
+    response = browser.get("/health")
+    assert response.json() == {"status": "ok"}
+    assert response.headers["x-content-type-options"] == "nosniff"

@@ -82,6 +82,13 @@ def create_app(
             cds_transport,
         )
     )
+
+    @app.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        """Liveness: the process answers (no database work; load tests use it as the bare
+        endpoint of the same stack)."""
+        return {"status": "ok"}
+
     app.include_router(build_web_router(wired))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

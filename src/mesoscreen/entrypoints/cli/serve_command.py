@@ -27,12 +27,32 @@ def serve_command(
             help="Database URL (default: MESOSCREEN_DATABASE_URL or the embedded file).",
         ),
     ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="Server processes (state is shared).")
+    ] = 1,
 ) -> None:
     """Start the HTTP service; creates or upgrades the database schema first."""
+    import os
+
     import uvicorn
 
     from mesoscreen.entrypoints.api import create_app
 
     settings = settings_for(database)
     prepare_database(settings)
-    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=False)
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=False)
+        return
+    # Worker processes build their own app from the environment; nothing that matters is
+    # kept in process memory, so they can share the database.
+    if database:
+        os.environ["MESOSCREEN_DATABASE_URL"] = database
+    uvicorn.run(
+        "mesoscreen.entrypoints.api:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,
+        log_level="warning",
+    )
