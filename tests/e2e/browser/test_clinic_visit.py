@@ -65,12 +65,43 @@ def test_a_visit_deferred_then_an_eligible_patient(page: Any, server: Any) -> No
 
     _add_patient(page, base, "Le", "male")
     page.get_by_role("link", name="Pre-treatment questions").click()
-    assert not page.get_by_role(
-        "group", name="Are you pregnant, or could you be pregnant?"
-    ).is_visible()
+    page.get_by_role("group", name="Are you pregnant, or could you be pregnant?").wait_for(
+        state="hidden"
+    )
     _answer_all_no(page)
     page.get_by_role("button", name="Screen").click()
     assert "ELIGIBLE" in page.locator("#outcome").inner_text()
+
+    # Sign, plan with the injection map, record the session, report a bruise.
+    page.get_by_role("button", name="Sign this screening").click()
+    page.get_by_role("link", name="Plan treatment").click()
+    page.get_by_label("Hair-loss stage").select_option("norwood-1")
+    page.get_by_label("First session").fill("2026-12-01")
+    page.get_by_role("button", name="Preview").click()
+    page.locator("svg#map, .map svg").first.wait_for()
+    assert int(page.locator("#point-count").inner_text()) > 20
+    assert "01 Dec 2026".lstrip("0") in page.content() or "1 Dec 2026" in page.content()
+    page.get_by_role("button", name="Save plan").click()
+    page.get_by_role("heading", name="Plans").wait_for()
+
+    page.get_by_role("link", name="Record a treatment session").click()
+    page.get_by_label("Date and time").fill("2026-11-24T08:30")
+    page.get_by_label("Product").fill("Dutasteride 0.01%")
+    page.get_by_label("Lot number").fill("LOT-42")
+    page.get_by_label("Expiry date").fill("2027-06-30")
+    page.get_by_label("Points injected").fill("55")
+    page.get_by_label("Volume per point (mL)").fill("0.01")
+    page.get_by_label("Depth (mm)").fill("1.5")
+    page.get_by_role("button", name="Save").click()
+    assert "LOT-42" in page.locator("#sessions").inner_text()
+
+    page.get_by_role("link", name="Report an adverse event").click()
+    assert "Anaphylaxis is an emergency" in page.locator("#anaphylaxis").inner_text()
+    page.get_by_label("Complication").select_option("bruising")
+    page.get_by_label("Onset").fill("2026-11-24T09:00")
+    page.get_by_label("Severity grade (1 mild to 5 fatal)").fill("1")
+    page.get_by_role("button", name="Save").click()
+    assert "bruising" in page.locator("#events").inner_text()
 
 
 def test_reception_is_refused_a_clinical_page(page: Any, server: Any) -> None:

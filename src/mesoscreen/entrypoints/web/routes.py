@@ -32,6 +32,8 @@ from mesoscreen.entrypoints.api.deps import (
     cookie_is_secure,
 )
 from mesoscreen.entrypoints.web.i18n import catalogues, format_date
+from mesoscreen.entrypoints.web.kit import PageKit
+from mesoscreen.entrypoints.web.treatment_pages import add_treatment_pages
 from mesoscreen.services.authentication import Authenticated, csrf_matches
 from mesoscreen.services.patients import PatientDetails
 
@@ -164,6 +166,9 @@ def build_web_router(services: Services) -> APIRouter:
         message = "CSRF token missing or not this session's: reload the page"
         return render(request, "error.html", authenticated, 403, message=message)
 
+    kit = PageKit(render, guarded, session, posted, csrf_refused, language, _SignInRequiredError)
+    add_treatment_pages(router, services, kit)
+
     @router.get("/")
     def home() -> RedirectResponse:
         return RedirectResponse("/patients", status_code=303)
@@ -268,13 +273,25 @@ def build_web_router(services: Services) -> APIRouter:
     def patient_page(request: Request, patient_id: str) -> Response:
         def page(a: Authenticated) -> Response:
             patient = services.patients.get(a.principal, patient_id)
+            principal = a.principal
             try:
-                screenings = list(
-                    services.screenings.list_for_patient(a.principal, patient_id).items
+                screenings = list(services.screenings.list_for_patient(principal, patient_id).items)
+                plans = list(services.plans.list_for_patient(principal, patient_id).items)
+                sessions = list(
+                    services.treatment_sessions.list_for_patient(principal, patient_id).items
                 )
+                events = list(services.adverse_events.list_for_patient(principal, patient_id).items)
+                clinical = True
             except PermissionDeniedError:
-                screenings = []
-            return render(request, "patient.html", a, patient=patient, screenings=screenings)
+                screenings, plans, sessions, events, clinical = [], [], [], [], False
+            timeline: dict[str, Any] = {
+                "screenings": screenings,
+                "plans": plans,
+                "sessions": sessions,
+                "events": events,
+                "clinical": clinical,
+            }
+            return render(request, "patient.html", a, patient=patient, **timeline)
 
         return guarded(request, page)
 
