@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 
 from mesoscreen.domain.access import AuthenticationError, TooManyAttemptsError
@@ -46,6 +47,7 @@ TITLES = {
     428: "If-Match required",
     429: "Too many attempts",
     500: "Internal error",
+    503: "Service unavailable",
 }
 
 _FHIR_CODES = {401: "login", 403: "forbidden", 404: "not-found", 409: "conflict", 412: "conflict"}
@@ -162,6 +164,22 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     return problem_response(error.status_code, code, detail, request.url.path, error.headers)
 
 
+DATABASE_RETRY_SECONDS = 5
+
+
+async def _database_unavailable(request: Request, error: Exception) -> JSONResponse:
+    # Connection-level failures only (refused, dropped, timed out): the service stays up and
+    # says so clearly; the engine's pre-ping reconnects once the database is back.
+    _log.warning("database unavailable %s: %s", _correlation_id(), type(error).__name__)
+    return problem_response(
+        503,
+        "database_unavailable",
+        "the database cannot be reached; nothing was changed, try again shortly",
+        request.url.path,
+        headers={"Retry-After": str(DATABASE_RETRY_SECONDS)},
+    )
+
+
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:
     # The exception type only: its message may quote patient data.
     _log.error("internal error %s: %s", _correlation_id(), type(error).__name__)
@@ -173,4 +191,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(MesoscreenError, _mesoscreen_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(InterfaceError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)
