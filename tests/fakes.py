@@ -246,6 +246,22 @@ class _Trail:
         )
 
 
+class _IdempotencyKeys:
+    """Idempotency keys in a dict (the fake store is single-threaded: no races)."""
+
+    def __init__(self, rows: dict[Any, Any]) -> None:
+        self.rows = rows
+
+    def find(self, user_id: str, key: str) -> tuple[str, str] | None:
+        found = self.rows.get((user_id, key))
+        return (found[0], found[1]) if found is not None else None
+
+    def remember(
+        self, user_id: str, key: str, request_hash: str, record_id: str, at: datetime
+    ) -> None:
+        self.rows[(user_id, key)] = (request_hash, record_id, at)
+
+
 class FakeUnitOfWork:
     """An in-memory unit of work: changes are applied to a copy and kept only on commit."""
 
@@ -267,6 +283,7 @@ class FakeUnitOfWork:
         self.plans = FakeRecords[Any](table("plans", {}), "plan")
         self.treatment_sessions = FakeRecords[Any](table("sessions", {}), "treatment session")
         self.adverse_events = FakeRecords[Any](table("events", {}), "adverse event")
+        self.idempotency_keys = _IdempotencyKeys(table("idempotency_keys", {}))
         self.audit = _Audit()
         self.audit_trail = _Trail(self.store)
         self.committed = False

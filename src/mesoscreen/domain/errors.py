@@ -90,6 +90,12 @@ class ConflictError(MesoscreenError):
     code = "conflict"
 
 
+class DuplicateRequestError(ConflictError):
+    """Raised when another request with the same idempotency key committed first."""
+
+    code = "duplicate_request"
+
+
 class PermissionDeniedError(MesoscreenError):
     """Raised when the caller's role does not permit the action."""
 

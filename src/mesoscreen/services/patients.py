@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -10,7 +12,7 @@ from typing import Any
 
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
-from mesoscreen.domain.errors import InputError
+from mesoscreen.domain.errors import ConflictError, DuplicateRequestError, InputError
 from mesoscreen.domain.records import Page, Patient
 from mesoscreen.services.recording import RecordsUseCases, Target, page_bounds
 
@@ -25,6 +27,21 @@ class PatientDetails:
     sex: str | None = None
     phone: str | None = None
     intake: Mapping[str, Any] | None = None
+
+
+def _request_hash(clinic_id: str, details: PatientDetails) -> str:
+    """A digest of what was asked, to tell a repeated request from a different one."""
+    fields = {
+        "clinic_id": clinic_id,
+        "family_name": details.family_name,
+        "given_name": details.given_name,
+        "birth_date": details.birth_date.isoformat() if details.birth_date else None,
+        "sex": details.sex,
+        "phone": details.phone,
+        "intake": dict(details.intake or {}),
+    }
+    canonical = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _target(patient: Patient) -> Target:
@@ -44,12 +61,41 @@ class PatientRecords(RecordsUseCases):
                 f"(got {details.birth_date.isoformat()})"
             )
 
-    def register(self, principal: Principal, clinic_id: str, details: PatientDetails) -> Patient:
-        """Register a patient in ``clinic_id``, one of the caller's clinics."""
+    def register(
+        self,
+        principal: Principal,
+        clinic_id: str,
+        details: PatientDetails,
+        idempotency_key: str | None = None,
+    ) -> Patient:
+        """Register a patient in ``clinic_id``, one of the caller's clinics.
+
+        With an ``idempotency_key``, repeating the same request (a retry, a double-submitted
+        form) returns the patient the first one made instead of a duplicate; the same key
+        with a different request is refused.
+        """
+        request_hash = _request_hash(clinic_id, details)
+        try:
+            return self._register(principal, clinic_id, details, idempotency_key, request_hash)
+        except DuplicateRequestError:
+            # A concurrent request with this key committed first: answer as it did.
+            assert idempotency_key is not None  # noqa: S101 (only raised with a key)
+            return self._replay(principal, idempotency_key, request_hash)
+
+    def _register(
+        self,
+        principal: Principal,
+        clinic_id: str,
+        details: PatientDetails,
+        key: str | None,
+        request_hash: str,
+    ) -> Patient:
         target = Target("Patient", clinic_id=clinic_id)
         with self.transaction(principal, "patient.create", AuditAction.CREATE, target) as uow:
             self.require(principal, Permission.PATIENT_WRITE)
             self.require_clinic(principal, clinic_id)
+            if key is not None and uow.idempotency_keys.find(principal.user_id, key):
+                raise DuplicateRequestError(f"Idempotency-Key {key!r}: already used")
             self._check(principal, details)
             now = self.clock.now()
             patient = Patient(
@@ -67,8 +113,29 @@ class PatientRecords(RecordsUseCases):
                 updated_at=now,
             )
             uow.patients.add(patient)
+            if key is not None:
+                uow.idempotency_keys.remember(principal.user_id, key, request_hash, patient.id, now)
             uow.audit.append(
                 self.entry(principal, "patient.create", AuditAction.CREATE, _target(patient))
+            )
+            uow.commit()
+            return patient
+
+    def _replay(self, principal: Principal, key: str, request_hash: str) -> Patient:
+        """The patient an earlier request with ``key`` made, if it was the same request."""
+        target = Target("Patient")
+        with self.transaction(principal, "patient.create", AuditAction.CREATE, target) as uow:
+            stored = uow.idempotency_keys.find(principal.user_id, key)
+            if stored is None:
+                raise ConflictError(f"Idempotency-Key {key!r}: the first request did not finish")
+            if stored[0] != request_hash:
+                raise InputError(
+                    f"Idempotency-Key {key!r}: already used for a different request "
+                    "(use a new key for a new patient)"
+                )
+            patient = uow.patients.get(stored[1], principal.clinic_ids)
+            uow.audit.append(
+                self.entry(principal, "patient.create.replayed", AuditAction.READ, _target(patient))
             )
             uow.commit()
             return patient

@@ -221,6 +221,20 @@ class ThrottleRepository(Protocol):
         ...
 
 
+class IdempotencyRepository(Protocol):
+    """Creates already made under a client's idempotency key: (request hash, record id)."""
+
+    def find(self, user_id: str, key: str) -> tuple[str, str] | None:
+        """The request hash and the id of the record made under ``key``, if any."""
+        ...
+
+    def remember(
+        self, user_id: str, key: str, request_hash: str, record_id: str, at: datetime
+    ) -> None:
+        """Record the create; DuplicateRequestError if another request took the key first."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository; audit entries are written at commit.
 
@@ -238,6 +252,7 @@ class UnitOfWork(Protocol):
     plans: RecordRepository[TreatmentPlan]
     treatment_sessions: RecordRepository[TreatmentSession]
     adverse_events: RecordRepository[AdverseEvent]
+    idempotency_keys: IdempotencyRepository
     audit: AuditLog
     audit_trail: AuditTrail
 

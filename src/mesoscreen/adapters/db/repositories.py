@@ -14,10 +14,11 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, RowMapping, Table, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from mesoscreen.adapters.db import tables
-from mesoscreen.domain.errors import NotFoundError
+from mesoscreen.domain.errors import DuplicateRequestError, NotFoundError
 from mesoscreen.domain.records import (
     Clinic,
     LoginThrottle,
@@ -204,3 +205,37 @@ class SqlThrottles:
             .where(tables.login_throttles.c.username == username)
             .values(failures=0, last_failure_at=None, locked=False)
         )
+
+
+class SqlIdempotencyKeys:
+    """Idempotency keys; the primary key makes a second claim of a key fail atomically."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def find(self, user_id: str, key: str) -> tuple[str, str] | None:
+        """The request hash and record id stored under (user, key), if any."""
+        table = tables.idempotency_keys
+        row = self._connection.execute(
+            select(table.c.request_hash, table.c.record_id).where(
+                table.c.user_id == user_id, table.c.key == key
+            )
+        ).first()
+        return (row.request_hash, row.record_id) if row is not None else None
+
+    def remember(
+        self, user_id: str, key: str, request_hash: str, record_id: str, at: datetime
+    ) -> None:
+        """Store the key; DuplicateRequestError when a concurrent request stored it first."""
+        try:
+            with self._connection.begin_nested():
+                self._connection.execute(
+                    insert(tables.idempotency_keys).values(
+                        user_id=user_id, key=key, request_hash=request_hash,
+                        record_id=record_id, created_at=at,
+                    )
+                )  # fmt: skip
+        except IntegrityError:
+            raise DuplicateRequestError(
+                f"Idempotency-Key {key!r}: another request with this key was made first"
+            ) from None

@@ -139,6 +139,16 @@ login_throttles = Table(
     Column("locked", Boolean, nullable=False),
 )
 
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("user_id", String(ID), primary_key=True),
+    Column("key", String(100), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("record_id", String(ID), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
 cds_token_uses = Table(
     "cds_token_uses",
     metadata,

@@ -10,7 +10,13 @@ from sqlalchemy import Connection, Engine, RootTransaction
 from mesoscreen.adapters.db import tables
 from mesoscreen.adapters.db.accounts import SqlAuthSessions, SqlUsers
 from mesoscreen.adapters.db.audit import BufferedAuditLog, SqlAuditTrail, append_entries
-from mesoscreen.adapters.db.repositories import SqlClinics, SqlPatients, SqlRecords, SqlThrottles
+from mesoscreen.adapters.db.repositories import (
+    SqlClinics,
+    SqlIdempotencyKeys,
+    SqlPatients,
+    SqlRecords,
+    SqlThrottles,
+)
 from mesoscreen.domain.records import (
     ActionCompletion,
     AdverseEvent,
@@ -23,6 +29,7 @@ from mesoscreen.services.ports import (
     AuditTrail,
     AuthSessionRepository,
     ClinicRepository,
+    IdempotencyRepository,
     PatientRepository,
     RecordRepository,
     ThrottleRepository,
@@ -48,6 +55,7 @@ class SqlUnitOfWork:
     plans: RecordRepository[TreatmentPlan]
     treatment_sessions: RecordRepository[TreatmentSession]
     adverse_events: RecordRepository[AdverseEvent]
+    idempotency_keys: IdempotencyRepository
     audit: AuditLog
     audit_trail: AuditTrail
 
@@ -82,6 +90,7 @@ class SqlUnitOfWork:
         self.adverse_events = SqlRecords(
             connection, tables.adverse_events, AdverseEvent, "adverse event"
         )
+        self.idempotency_keys = SqlIdempotencyKeys(connection)
         self._pending = BufferedAuditLog()
         self.audit = self._pending
         self.audit_trail = SqlAuditTrail(connection)

@@ -8,6 +8,7 @@ access; a role that may not see clinical data gets 403 on those pages.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -239,7 +240,10 @@ def build_web_router(services: Services) -> APIRouter:
 
     @router.get("/patients/new", response_model=None)
     def new_patient_form(request: Request) -> Response:
-        return guarded(request, lambda a: render(request, "patient_new.html", a))
+        # One key per form shown: submitting it twice registers one patient.
+        key = f"form-{uuid.uuid4()}"
+        return guarded(request, lambda a: render(request, "patient_new.html", a,
+                                                 idempotency_key=key))  # fmt: skip
 
     @router.post("/patients/new", response_model=None)
     async def new_patient(request: Request) -> Response:
@@ -262,9 +266,11 @@ def build_web_router(services: Services) -> APIRouter:
                     phone=form.get("phone") or None,
                 )
                 clinic = sorted(a.principal.clinic_ids)[0]
-                patient = services.patients.register(a.principal, clinic, details)
+                key = form.get("idempotency_key") or None
+                patient = services.patients.register(a.principal, clinic, details, key)
             except (InputError, ValueError, IndexError) as exc:
-                return render(request, "patient_new.html", a, 400, error=str(exc))
+                return render(request, "patient_new.html", a, 400, error=str(exc),
+                              idempotency_key=f"form-{uuid.uuid4()}")  # fmt: skip
             return RedirectResponse(f"/patients/{patient.id}", status_code=303)
 
         return guarded(request, page)

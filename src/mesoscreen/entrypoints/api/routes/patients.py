@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response, status
 
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.records import Patient, Screening
@@ -48,10 +50,22 @@ def _details(body: PatientIn) -> PatientDetails:
 
 @router.post("/patients", response_model=PatientOut, status_code=status.HTTP_201_CREATED)
 def register_patient(
-    body: NewPatientIn, principal: PrincipalDep, services: ServicesDep, response: Response
+    body: NewPatientIn,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=100,
+            pattern=r"^[A-Za-z0-9._:-]{8,100}$",
+            description="Repeat a create safely: the same key returns the first result.",
+        ),
+    ] = None,
 ) -> PatientOut:
-    """Register a patient in one of the caller's clinics."""
-    patient = services.patients.register(principal, body.clinic_id, _details(body))
+    """Register a patient in one of the caller's clinics (idempotent with Idempotency-Key)."""
+    patient = services.patients.register(principal, body.clinic_id, _details(body), idempotency_key)
     set_etag(response, patient.version)
     return patient_out(patient, principal)
 
