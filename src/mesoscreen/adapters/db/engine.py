@@ -43,14 +43,19 @@ def sqlite_path(url: str) -> Path:
 
 
 def create_database_engine(url: str) -> Engine:
-    """An engine for ``url``: SQLite with enforced PRAGMAs, or PostgreSQL with pre-ping."""
+    """An engine for ``url``: SQLite with enforced PRAGMAs, or PostgreSQL with pre-ping.
+
+    Statement parameters (names, answers) never appear in SQL logs or error messages.
+    """
     if is_sqlite(url):
         sqlite_path(url).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        engine = create_engine(
+            url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, hide_parameters=True
+        )
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_immediate)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: object) -> None:

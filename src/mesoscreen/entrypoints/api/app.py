@@ -13,6 +13,7 @@ from mesoscreen.adapters.db.token_replay import SqlTokenReplayGuard
 from mesoscreen.bootstrap import Services, build_services
 from mesoscreen.config import Settings
 from mesoscreen.entrypoints.api.cds_hooks import build_cds_router
+from mesoscreen.entrypoints.api.log_privacy import install_log_privacy
 from mesoscreen.entrypoints.api.middleware import EdgeMiddleware
 from mesoscreen.entrypoints.api.problems import install_problem_handlers
 from mesoscreen.entrypoints.api.routes import (
@@ -59,6 +60,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = wired
+    install_log_privacy()
     install_problem_handlers(app)
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
     for module in (

@@ -22,6 +22,23 @@ SECURITY_HEADERS = [
 _DOCS_PATHS = ("/docs", "/redoc")
 
 
+_JSON_PATHS = ("/api/", "/cds-services")
+_WRITES = {"POST", "PUT", "PATCH"}
+
+
+def _needs_json(scope: Scope, headers: dict[bytes, bytes]) -> bool:
+    """Whether a write with a body to a JSON endpoint came with another content type."""
+    if scope.get("method") not in _WRITES or not scope.get("path", "").startswith(_JSON_PATHS):
+        return False
+    length = headers.get(b"content-length")
+    if length is not None and length.strip() == b"0":
+        return False
+    if length is None and b"transfer-encoding" not in headers:
+        return False
+    media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    return not (media == b"application/json" or media.endswith(b"+json"))
+
+
 class EdgeMiddleware:
     """Tags each request with a correlation id, adds security headers, caps the body size."""
 
@@ -52,7 +69,17 @@ class EdgeMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        declared = dict(scope.get("headers", [])).get(b"content-length")
+        headers = dict(scope.get("headers", []))
+        if _needs_json(scope, headers):
+            response = problem_response(
+                415,
+                "unsupported_media_type",
+                "Content-Type: expected application/json (or a +json type) for this body",
+                path,
+            )
+            await response(scope, receive, send_with_headers)
+            return
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
             await self._too_large(scope, receive, send_with_headers)
             return

@@ -138,8 +138,8 @@ def build_cds_router(
             return refused(401, "unauthorized", str(exc), path)
         try:
             body = await request.json()
-        except ValueError:
-            return refused(400, "invalid_json", "the body is not JSON", path)
+        except (ValueError, RecursionError):
+            return refused(400, "invalid_json", "the body is not JSON (or nested too deeply)", path)
         hook = SERVICES[service_id]["hook"]
         try:
             if not isinstance(body, dict):
@@ -185,8 +185,8 @@ def build_cds_router(
             return refused(401, "unauthorized", str(exc), path)
         try:
             body = await request.json()
-        except ValueError:
-            return refused(400, "invalid_json", "the body is not JSON", path)
+        except (ValueError, RecursionError):
+            return refused(400, "invalid_json", "the body is not JSON (or nested too deeply)", path)
         items = body.get("feedback") if isinstance(body, dict) else None
         if not isinstance(items, list) or not items:
             return refused(400, "invalid_feedback", "'feedback': expected a non-empty list", path)

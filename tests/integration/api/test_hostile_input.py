@@ -1,0 +1,84 @@
+"""Hostile and careless input is refused early with clear problems; no patient data in logs."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from fastapi.testclient import TestClient
+
+from mesoscreen.domain.access import Role
+from tests.factories import PASSWORD, TwoClinics
+from tests.intakes import intake
+from tests.integration.api.conftest import bearer
+
+
+def test_a_body_that_is_not_json_is_415_naming_the_header(
+    client: TestClient, clinics: TwoClinics
+) -> None:
+    headers = bearer(client, clinics.a.users[Role.NURSE]) | {"Content-Type": "text/plain"}
+    response = client.post("/api/v1/patients", content=b"family_name=x", headers=headers)
+    assert response.status_code == 415
+    assert response.json()["detail"].startswith("Content-Type: expected application/json")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/patients", "/cds-services/mesotherapy-order-sign"])
+def test_deeply_nested_json_is_a_400_not_a_crash(
+    client: TestClient, clinics: TwoClinics, path: str
+) -> None:
+    headers = bearer(client, clinics.a.users[Role.NURSE]) | {"Content-Type": "application/json"}
+    deep = b"[" * 100_000 + b"]" * 100_000
+    response = client.post(path, content=deep, headers=headers)
+    assert response.status_code in (400, 401, 422)
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_an_oversized_body_is_413(client: TestClient, clinics: TwoClinics) -> None:
+    headers = bearer(client, clinics.a.users[Role.NURSE]) | {"Content-Type": "application/json"}
+    response = client.post("/api/v1/patients", content=b" " * 2_000_000, headers=headers)
+    assert response.status_code == 413
+
+
+def test_no_patient_name_reaches_any_log_line(
+    client: TestClient, clinics: TwoClinics, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A whole visit (pages, API, refusals, errors) at DEBUG: the seeded names never appear."""
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.INFO, logger="sqlalchemy.engine")  # SQL logging, as when debugging
+    family, given = "Zyxwquorra", "Vellantine"
+    user = clinics.a.users[Role.CLINICIAN]
+    client.post("/signin", data={"username": user.username, "password": PASSWORD})
+    csrf = client.cookies["mesoscreen_csrf"]
+    created = client.post("/patients/new", data={"csrf": csrf, "family_name": family,
+                          "given_name": given, "birth_date": "1990-01-01"},
+                          follow_redirects=False)  # fmt: skip
+    patient = created.headers["location"].rsplit("/", 1)[1]
+    client.post(f"/patients/{patient}/intake", data={"csrf": csrf, **intake("female")})
+    client.get(f"/patients?q={family}")
+    headers = bearer(client, user)
+    client.get(f"/api/v1/patients?name={family}", headers=headers)
+    client.post("/api/v1/patients", json={"clinic_id": "nope", "family_name": family,
+                                          "given_name": given}, headers=headers)  # fmt: skip
+    client.post("/api/v1/patients", json={"clinic_id": clinics.a.clinic.id,
+                                          "family_name": family, "given_name": given,
+                                          "birth_date": "2999-01-01"}, headers=headers)  # fmt: skip
+    reception = bearer(client, clinics.a.users[Role.RECEPTION])
+    client.get(f"/api/v1/patients/{patient}/screenings", headers=reception)
+    # The server's records (the test's own HTTP client logs its requests; it is not the service).
+    server = [r for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))]
+    assert server, "the visit should have logged something"
+    text = "\n".join(f"{r.name} {r.getMessage()}" for r in server)
+    assert family not in text
+    assert given not in text
+
+
+def test_access_log_lines_never_carry_the_query_string() -> None:
+    """uvicorn's access line for a search keeps the path, not the name searched for."""
+    from mesoscreen.entrypoints.api.log_privacy import QueryStringRedactor
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1,
+                               '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5000", "GET", "/patients?q=Zyxwquorra", "1.1", 200),
+                               None)  # fmt: skip
+    QueryStringRedactor().filter(record)
+    assert record.getMessage() == '127.0.0.1:5000 - "GET /patients?… HTTP/1.1" 200'
