@@ -157,3 +157,40 @@ def test_health_answers_without_a_session_or_the_database(browser: TestClient) -
     response = browser.get("/health")
     assert response.json() == {"status": "ok"}
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_required_action_is_recorded_as_done_from_the_result_page(
+    browser: TestClient, staff: ClinicStaff, services: Services
+) -> None:
+    """An allergy test recorded as negative from the form is stored with the screening."""
+    csrf = sign_in(browser, staff, Role.CLINICIAN)
+    patient = new_patient(browser, csrf)
+    form = intake("female", allergy_history="yes", allergens="lidocaine")
+    result = browser.post(f"/patients/{patient}/intake", data={"csrf": csrf, **form})
+    assert "Record as done" in result.text
+    screening = str(result.url).rsplit("/", 1)[1]
+    done = browser.post(f"/screenings/{screening}/actions", follow_redirects=False, data={
+        "csrf": csrf, "action_id": "allergy_assessment_and_test", "result": "negative",
+        "performed_on": "2026-11-24"})  # fmt: skip
+    assert done.status_code == 303, done.text
+    principal = services.authentication.authenticate(
+        browser.cookies["mesoscreen_session"], None
+    ).principal
+    (completion,) = services.actions.list_for_screening(principal, screening).items
+    assert completion.action_id == "allergy_assessment_and_test"
+
+
+def test_admin_pages_list_users_and_the_audit_trail_for_admins_only(
+    browser: TestClient, staff: ClinicStaff
+) -> None:
+    """An admin sees the users and an intact chain; a clinician is refused."""
+    sign_in(browser, staff, Role.ADMIN)
+    users = browser.get("/admin/users")
+    assert users.status_code == 200
+    assert staff.users[Role.NURSE].username in users.text
+    audit = browser.get("/admin/audit")
+    assert "The audit chain is intact." in audit.text
+    assert "user.search" in audit.text
+    browser.cookies.clear()
+    sign_in(browser, staff, Role.CLINICIAN)
+    assert browser.get("/admin/users").status_code == 403

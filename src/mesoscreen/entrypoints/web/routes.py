@@ -32,6 +32,7 @@ from mesoscreen.entrypoints.api.deps import (
     client_source,
     cookie_is_secure,
 )
+from mesoscreen.entrypoints.web.admin_pages import add_admin_pages
 from mesoscreen.entrypoints.web.i18n import catalogues, format_date
 from mesoscreen.entrypoints.web.kit import PageKit
 from mesoscreen.entrypoints.web.treatment_pages import add_treatment_pages
@@ -169,6 +170,7 @@ def build_web_router(services: Services) -> APIRouter:
 
     kit = PageKit(render, guarded, session, posted, csrf_refused, language, _SignInRequiredError)
     add_treatment_pages(router, services, kit)
+    add_admin_pages(router, services, kit)
 
     @router.get("/")
     def home() -> RedirectResponse:
