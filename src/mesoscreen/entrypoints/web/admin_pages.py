@@ -22,12 +22,7 @@ def add_admin_pages(router: APIRouter, services: Services, kit: PageKit) -> None
 
     @router.post("/screenings/{screening_id}/actions", response_model=None)
     async def record_action(request: Request, screening_id: str) -> Response:
-        checked = await kit.form_or_refusal(request)
-        if isinstance(checked, Response):
-            return checked
-        _, form = checked
-
-        def page(a: Authenticated) -> Response:
+        def page(a: Authenticated, form: dict[str, str]) -> Response:
             try:
                 cleared_by = form.get("cleared_by") or None
                 report = ActionReport(
@@ -43,7 +38,7 @@ def add_admin_pages(router: APIRouter, services: Services, kit: PageKit) -> None
                 return kit.render(request, "error.html", a, 400, message=str(exc))
             return RedirectResponse(f"/screenings/{screening_id}", status_code=303)
 
-        return kit.guarded(request, page)
+        return await kit.handle_post(request, page)
 
     @router.get("/admin/users", response_model=None)
     def users_page(request: Request) -> Response:

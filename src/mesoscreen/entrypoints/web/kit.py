@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.services.authentication import Authenticated
@@ -25,12 +24,10 @@ class PageKit:
     language: Callable[[Request], Language]
     sign_in_required: type[Exception]
 
-    async def form_or_refusal(
-        self, request: Request
-    ) -> tuple[Authenticated, dict[str, str]] | Response:
-        """The session and its CSRF-checked form, or the response that refuses the post."""
-        from fastapi.responses import RedirectResponse
-
+    async def handle_post(
+        self, request: Request, page: Callable[[Authenticated, dict[str, str]], Response]
+    ) -> Response:
+        """Run ``page`` with the session and its CSRF-checked form; refuse the post otherwise."""
         try:
             authenticated = self.session(request)
         except self.sign_in_required:
@@ -38,7 +35,4 @@ class PageKit:
         form = await self.posted(request, authenticated)
         if form is None:
             return self.csrf_refused(request, authenticated)
-        return authenticated, form
-
-
-Handler = Callable[..., Any]
+        return self.guarded(request, lambda a: page(a, form))

@@ -249,15 +249,7 @@ def build_web_router(services: Services) -> APIRouter:
 
     @router.post("/patients/new", response_model=None)
     async def new_patient(request: Request) -> Response:
-        try:
-            authenticated = session(request)
-        except _SignInRequiredError:
-            return RedirectResponse("/signin", status_code=303)
-        form = await posted(request, authenticated)
-        if form is None:
-            return csrf_refused(request, authenticated)
-
-        def page(a: Authenticated) -> Response:
+        def page(a: Authenticated, form: dict[str, str]) -> Response:
             try:
                 born = date.fromisoformat(form["birth_date"]) if form.get("birth_date") else None
                 details = PatientDetails(
@@ -275,7 +267,7 @@ def build_web_router(services: Services) -> APIRouter:
                               idempotency_key=f"form-{uuid.uuid4()}")  # fmt: skip
             return RedirectResponse(f"/patients/{patient.id}", status_code=303)
 
-        return guarded(request, page)
+        return await kit.handle_post(request, page)
 
     @router.get("/patients/{patient_id}", response_model=None)
     def patient_page(request: Request, patient_id: str) -> Response:
@@ -343,15 +335,7 @@ def build_web_router(services: Services) -> APIRouter:
 
     @router.post("/patients/{patient_id}/intake", response_model=None)
     async def submit_intake(request: Request, patient_id: str) -> Response:
-        try:
-            authenticated = session(request)
-        except _SignInRequiredError:
-            return RedirectResponse("/signin", status_code=303)
-        form = await posted(request, authenticated)
-        if form is None:
-            return csrf_refused(request, authenticated)
-
-        def page(a: Authenticated) -> Response:
+        def page(a: Authenticated, form: dict[str, str]) -> Response:
             answers = intake_from_form(form, kb, services.clock.today())
             try:
                 screening = services.screenings.screen_intake(a.principal, patient_id, answers)
@@ -359,7 +343,7 @@ def build_web_router(services: Services) -> APIRouter:
                 return intake_page(request, a, patient_id, 400, str(exc), answers)
             return RedirectResponse(f"/screenings/{screening.id}", status_code=303)
 
-        return guarded(request, page)
+        return await kit.handle_post(request, page)
 
     def screening_context(a: Authenticated, screening_id: str, lang: Language) -> dict[str, Any]:
         screening, _ = services.screenings.get(a.principal, screening_id)

@@ -46,17 +46,12 @@ def add_treatment_pages(router: APIRouter, services: Services, kit: PageKit) -> 
 
     @router.post("/screenings/{screening_id}/sign", response_model=None)
     async def sign_screening(request: Request, screening_id: str) -> Response:
-        checked = await kit.form_or_refusal(request)
-        if isinstance(checked, Response):
-            return checked
-        _, form = checked
-
-        def page(a: Authenticated) -> Response:
+        def page(a: Authenticated, form: dict[str, str]) -> Response:
             version = int(form.get("version", "0") or 0)
             services.screenings.sign(a.principal, screening_id, version)
             return RedirectResponse(f"/screenings/{screening_id}", status_code=303)
 
-        return kit.guarded(request, page)
+        return await kit.handle_post(request, page)
 
     def plan_page(request: Request, a: Authenticated, screening_id: str,
                   form: dict[str, str] | None, status: int = 200) -> Response:  # fmt: skip
@@ -98,11 +93,9 @@ def add_treatment_pages(router: APIRouter, services: Services, kit: PageKit) -> 
 
     @router.post("/screenings/{screening_id}/plan", response_model=None)
     async def plan_submit(request: Request, screening_id: str) -> Response:
-        checked = await kit.form_or_refusal(request)
-        if isinstance(checked, Response):
-            return checked
-        _, form = checked
-        return kit.guarded(request, lambda a: plan_page(request, a, screening_id, form))
+        return await kit.handle_post(
+            request, lambda a, form: plan_page(request, a, screening_id, form)
+        )
 
     @router.get("/patients/{patient_id}/sessions/new", response_model=None)
     def session_form(request: Request, patient_id: str) -> Response:
@@ -114,12 +107,7 @@ def add_treatment_pages(router: APIRouter, services: Services, kit: PageKit) -> 
 
     @router.post("/patients/{patient_id}/sessions/new", response_model=None)
     async def session_submit(request: Request, patient_id: str) -> Response:
-        checked = await kit.form_or_refusal(request)
-        if isinstance(checked, Response):
-            return checked
-        _, form = checked
-
-        def page(a: Authenticated) -> Response:
+        def page(a: Authenticated, form: dict[str, str]) -> Response:
             patient = services.patients.get(a.principal, patient_id)
             try:
                 count = int(_number(form, "points"))
@@ -139,7 +127,7 @@ def add_treatment_pages(router: APIRouter, services: Services, kit: PageKit) -> 
                                   form=form, error=str(exc))  # fmt: skip
             return RedirectResponse(f"/patients/{patient_id}", status_code=303)
 
-        return kit.guarded(request, page)
+        return await kit.handle_post(request, page)
 
     def event_page(request: Request, a: Authenticated, patient_id: str, form: dict[str, str],
                    error: str | None = None, status: int = 200) -> Response:  # fmt: skip
@@ -154,12 +142,7 @@ def add_treatment_pages(router: APIRouter, services: Services, kit: PageKit) -> 
 
     @router.post("/patients/{patient_id}/adverse-events/new", response_model=None)
     async def event_submit(request: Request, patient_id: str) -> Response:
-        checked = await kit.form_or_refusal(request)
-        if isinstance(checked, Response):
-            return checked
-        _, form = checked
-
-        def page(a: Authenticated) -> Response:
+        def page(a: Authenticated, form: dict[str, str]) -> Response:
             try:
                 follow_up = form.get("follow_up_on")
                 details = EventDetails(
@@ -176,4 +159,4 @@ def add_treatment_pages(router: APIRouter, services: Services, kit: PageKit) -> 
                 return event_page(request, a, patient_id, form, str(exc), 400)
             return RedirectResponse(f"/patients/{patient_id}", status_code=303)
 
-        return kit.guarded(request, page)
+        return await kit.handle_post(request, page)

@@ -121,6 +121,20 @@ def build_cds_router(
         headers = {"WWW-Authenticate": 'Bearer realm="cds-services"'} if status == 401 else None
         return problem_response(status, code, message, path, headers=headers)
 
+    async def accepted(service_id: str, request: Request) -> tuple[CdsCaller, Any] | JSONResponse:
+        """The caller and the JSON body of a call to a known service, or why it is refused."""
+        path = request.url.path
+        if service_id not in SERVICES:
+            return refused(404, "not_found", f"no CDS service {service_id!r}", path)
+        try:
+            who = caller(request)
+        except TokenRejectedError as exc:
+            return refused(401, "unauthorized", str(exc), path)
+        try:
+            return who, await request.json()
+        except (ValueError, RecursionError):
+            return refused(400, "invalid_json", "the body is not JSON (or nested too deeply)", path)
+
     @router.get("")
     def cds_discovery() -> dict[str, Any]:
         """The services, their hooks and their prefetch templates."""
@@ -130,16 +144,10 @@ def build_cds_router(
     async def call_service(service_id: str, request: Request) -> JSONResponse | dict[str, Any]:
         """Screen the patient of the hook request against the record; answer with cards."""
         path = request.url.path
-        if service_id not in SERVICES:
-            return refused(404, "not_found", f"no CDS service {service_id!r}", path)
-        try:
-            who = caller(request)
-        except TokenRejectedError as exc:
-            return refused(401, "unauthorized", str(exc), path)
-        try:
-            body = await request.json()
-        except (ValueError, RecursionError):
-            return refused(400, "invalid_json", "the body is not JSON (or nested too deeply)", path)
+        opened = await accepted(service_id, request)
+        if isinstance(opened, JSONResponse):
+            return opened
+        who, body = opened
         hook = SERVICES[service_id]["hook"]
         try:
             if not isinstance(body, dict):
@@ -177,16 +185,10 @@ def build_cds_router(
     async def feedback(service_id: str, request: Request) -> JSONResponse | dict[str, Any]:
         """Record which cards were accepted or overridden, and why, in the audit trail."""
         path = request.url.path
-        if service_id not in SERVICES:
-            return refused(404, "not_found", f"no CDS service {service_id!r}", path)
-        try:
-            who = caller(request)
-        except TokenRejectedError as exc:
-            return refused(401, "unauthorized", str(exc), path)
-        try:
-            body = await request.json()
-        except (ValueError, RecursionError):
-            return refused(400, "invalid_json", "the body is not JSON (or nested too deeply)", path)
+        opened = await accepted(service_id, request)
+        if isinstance(opened, JSONResponse):
+            return opened
+        who, body = opened
         items = body.get("feedback") if isinstance(body, dict) else None
         if not isinstance(items, list) or not items:
             return refused(400, "invalid_feedback", "'feedback': expected a non-empty list", path)
