@@ -18,6 +18,7 @@ from mesoscreen.services.accounts import Accounts
 from mesoscreen.services.adverse_events import AdverseEventRecords
 from mesoscreen.services.audit_reports import AuditReports
 from mesoscreen.services.authentication import Authentication, SessionPolicy
+from mesoscreen.services.follow_up import FollowUps
 from mesoscreen.services.patients import PatientRecords
 from mesoscreen.services.plans import TreatmentPlanRecords
 from mesoscreen.services.ports import AuditLog, Clock
@@ -57,6 +58,7 @@ class Services:
     treatment_sessions: TreatmentSessionRecords
     adverse_events: AdverseEventRecords
     audit: AuditReports
+    follow_ups: FollowUps
 
     def close(self) -> None:
         """Release the database connections."""
@@ -100,4 +102,5 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         treatment_sessions=TreatmentSessionRecords(uow, clock),
         adverse_events=AdverseEventRecords(uow, clock, [c.id for c in kb.complications]),
         audit=AuditReports(uow, clock),
+        follow_ups=FollowUps(uow, clock),
     )

@@ -194,3 +194,22 @@ def test_admin_pages_list_users_and_the_audit_trail_for_admins_only(
     browser.cookies.clear()
     sign_in(browser, staff, Role.CLINICIAN)
     assert browser.get("/admin/users").status_code == 403
+
+
+def test_the_worklist_page_shows_overdue_and_upcoming_for_clinical_roles(
+    browser: TestClient, staff: ClinicStaff
+) -> None:
+    """A deferral ending in the coming week appears; reception is refused the page."""
+    csrf = sign_in(browser, staff, Role.CLINICIAN)
+    patient = new_patient(browser, csrf, "Hoang")
+    # Weaned 2026-08-28: the three-month deferral ends 2026-11-28, within a week of 11-25.
+    form = intake("female", breastfeeding="no", recently_weaned="yes", weaned_on="2026-08-28")
+    browser.post(f"/patients/{patient}/intake", data={"csrf": csrf, **form})
+    page = browser.get("/worklist")
+    assert page.status_code == 200
+    upcoming = page.text.split('id="upcoming"', 1)[1]
+    assert "Hoang" in upcoming
+    assert "Screen again" in upcoming
+    browser.cookies.clear()
+    sign_in(browser, staff, Role.RECEPTION)
+    assert browser.get("/worklist").status_code == 403

@@ -22,6 +22,7 @@ from mesoscreen.entrypoints.cli import screen_command  # noqa: F401  isort: skip
 from mesoscreen.entrypoints.cli import plan_command  # noqa: F401  isort: skip
 from mesoscreen.entrypoints.cli import bulk_command  # noqa: F401  isort: skip
 from mesoscreen.entrypoints.cli import questionnaire_command  # noqa: F401  isort: skip
+from mesoscreen.entrypoints.cli import reminders_command  # noqa: F401  isort: skip
 from mesoscreen.entrypoints.cli import serve_command  # noqa: F401  isort: skip
 from mesoscreen.entrypoints.cli import admin_command  # noqa: F401  isort: skip
 from mesoscreen.entrypoints.cli import audit_command  # noqa: F401  isort: skip

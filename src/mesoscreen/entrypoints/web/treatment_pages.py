@@ -136,6 +136,18 @@ def add_treatment_pages(router: APIRouter, services: Services, kit: PageKit) -> 
                           complications=kb.complications, outcomes=list(EventOutcome),
                           error=error)  # fmt: skip
 
+    @router.get("/worklist", response_model=None)
+    def worklist(request: Request) -> Response:
+        """Overdue follow-ups, then what falls due in the coming week."""
+
+        def page(a: Authenticated) -> Response:
+            items = services.follow_ups.worklist(a.principal, services.clock.today(), 7)
+            overdue = [i for i in items if i.overdue]
+            upcoming = [i for i in items if not i.overdue]
+            return kit.render(request, "worklist.html", a, overdue=overdue, upcoming=upcoming)
+
+        return kit.guarded(request, page)
+
     @router.get("/patients/{patient_id}/adverse-events/new", response_model=None)
     def event_form(request: Request, patient_id: str) -> Response:
         return kit.guarded(request, lambda a: event_page(request, a, patient_id, {}))

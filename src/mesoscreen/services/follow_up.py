@@ -1,0 +1,147 @@
+"""Follow-up that nobody forgets: next sessions, adverse-event follow-ups and re-screenings.
+
+Three sources, each from the records themselves (nothing is stored twice):
+- the next session of each current plan: its calendar's first date after the sessions already
+  recorded for the patient (one per recorded session, in order);
+- each adverse event's follow-up date, until the event is resolved;
+- each deferral's earliest date, unless the patient has been screened again since.
+Items are ``overdue`` before the day asked about, ``due`` from it up to the horizon.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, TypeVar
+
+from mesoscreen.domain.access import Permission, Principal
+from mesoscreen.domain.audit import AuditAction
+from mesoscreen.domain.records import EventOutcome, Patient
+from mesoscreen.services.ports import RecordRepository, UnitOfWork
+from mesoscreen.services.recording import RecordsUseCases, Target
+
+R = TypeVar("R")
+_BATCH = 500
+_CLOSED_EVENTS = frozenset({EventOutcome.RESOLVED.value, EventOutcome.FATAL.value})
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """One thing to do for one patient by a date."""
+
+    kind: str  # "session", "adverse_event_follow_up" or "rescreen"
+    due_on: date
+    overdue: bool
+    patient: Patient
+    record_id: str
+    detail: str
+
+
+def _all(repository: RecordRepository[R], clinic_ids: Collection[str]) -> Iterator[R]:
+    """Every record of the clinics, page by page."""
+    offset = 0
+    while True:
+        page = repository.page(clinic_ids, {}, offset, _BATCH)
+        yield from page.items
+        offset += len(page.items)
+        if not page.items or offset >= page.total:
+            return
+
+
+def _items(uow: UnitOfWork, clinic_ids: Collection[str], today: date) -> list[tuple[Any, ...]]:
+    """(kind, due date, patient id, record id, detail) of every open follow-up."""
+    found: list[tuple[Any, ...]] = []
+    sessions_done: dict[str, int] = defaultdict(int)
+    for session in _all(uow.treatment_sessions, clinic_ids):
+        if not uow.treatment_sessions.replaced(session.id):  # a corrected session counts once
+            sessions_done[session.patient_id] += 1
+    latest_plan: dict[str, Any] = {}
+    for plan in _all(uow.plans, clinic_ids):
+        if not uow.plans.replaced(plan.id):
+            latest_plan[plan.patient_id] = plan
+    for patient_id, plan in latest_plan.items():
+        calendar = [s for s in plan.document.get("sessions", []) if isinstance(s, dict)]
+        done = sessions_done[patient_id]
+        if done < len(calendar):
+            upcoming = calendar[done]
+            label = f"session {upcoming.get('number')} ({upcoming.get('phase')})"
+            day = date.fromisoformat(str(upcoming["date"]))
+            found.append(("session", day, patient_id, plan.id, label))
+    for event in _all(uow.adverse_events, clinic_ids):
+        if event.follow_up_on is not None and event.outcome not in _CLOSED_EVENTS:
+            label = event.complication_id or "adverse event"
+            found.append(
+                ("adverse_event_follow_up", event.follow_up_on, event.patient_id, event.id, label)
+            )
+    newest: dict[str, Any] = {}
+    for screening in _all(uow.screenings, clinic_ids):
+        current = newest.get(screening.patient_id)
+        if current is None or (screening.created_at, screening.id) > (
+            current.created_at,
+            current.id,
+        ):
+            newest[screening.patient_id] = screening
+    for patient_id, screening in newest.items():
+        earliest = screening.decision.get("earliest_date")
+        if screening.outcome == "deferred" and earliest:
+            found.append(
+                (
+                    "rescreen",
+                    date.fromisoformat(str(earliest)),
+                    patient_id,
+                    screening.id,
+                    "deferral ends: screen again",
+                )
+            )
+    return found
+
+
+class FollowUps(RecordsUseCases):
+    """The clinic worklist and the reminder list."""
+
+    def _collect(
+        self, uow: UnitOfWork, clinic_ids: Collection[str], today: date, horizon: date
+    ) -> list[FollowUp]:
+        items = []
+        for kind, due_on, patient_id, record_id, detail in _items(uow, clinic_ids, today):
+            if due_on > horizon:
+                continue
+            patient = uow.patients.get(patient_id, clinic_ids)
+            if patient.archived:
+                continue
+            items.append(FollowUp(kind, due_on, due_on < today, patient, record_id, detail))
+        return sorted(items, key=lambda i: (i.due_on, i.patient.family_name, i.kind))
+
+    def worklist(self, principal: Principal, today: date, within_days: int = 7) -> list[FollowUp]:
+        """What is overdue, and what falls due within ``within_days`` of ``today``."""
+        target = Target("Worklist")
+        with self.transaction(principal, "followup.worklist", AuditAction.EXECUTE, target) as uow:
+            self.require(principal, Permission.CLINICAL_READ)
+            items = self._collect(uow, principal.clinic_ids, today, today + timedelta(within_days))
+            uow.audit.append(
+                self.entry(
+                    principal,
+                    "followup.worklist",
+                    AuditAction.EXECUTE,
+                    target,
+                    detail={"items": str(len(items))},
+                )
+            )
+            uow.commit()
+            return items
+
+    def reminders(self, today: date, within_days: int) -> list[FollowUp]:
+        """Every clinic's list, for the local `mesoscreen reminders` command (audited as such)."""
+        target = Target("Worklist")
+        with self.transaction(None, "followup.reminders", AuditAction.EXECUTE, target) as uow:
+            clinic_ids = [clinic.id for clinic in uow.clinics.list(None)]
+            items = self._collect(uow, clinic_ids, today, today + timedelta(within_days))
+            detail = {"items": str(len(items)), "source": "cli"}
+            entry = self.entry(
+                None, "followup.reminders", AuditAction.EXECUTE, target, detail=detail
+            )
+            uow.audit.append(entry)
+            uow.commit()
+            return items
