@@ -285,6 +285,9 @@ class UnitOfWorkFactory(Protocol):
 class TokenReplayGuard(Protocol):
     """Remembers client token ids until they expire, wherever the server runs."""
 
-    def first_use(self, issuer: str, jti: str, expires_at: datetime, now: datetime) -> bool:
-        """Record (issuer, jti) until ``expires_at``; False if it was already recorded."""
+    def record_call(
+        self, issuer: str, jti: str, expires_at: datetime, now: datetime, entry: AuditEntry
+    ) -> bool:
+        """Record the token's first use with the call's audit entry (one transaction); False,
+        and nothing written, if the token was used before."""
         ...

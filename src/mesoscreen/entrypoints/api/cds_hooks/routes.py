@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -75,6 +76,18 @@ def _mesotherapy_orders(hook: str, context: Mapping[str, Any], codes: set[str]) 
     return found
 
 
+def _feedback_problem(items: object) -> str | None:
+    """What is wrong with a feedback list, naming the element; None when it is well formed."""
+    if not isinstance(items, list) or not items:
+        return "'feedback': expected a non-empty list"
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get("card"), str):
+            return f"'feedback[{index}].card': expected the card's uuid"
+        if item.get("outcome") not in FEEDBACK_OUTCOMES:
+            return f"'feedback[{index}].outcome': expected accepted or overridden"
+    return None
+
+
 def build_cds_router(
     settings: Settings,
     screening: ScreeningService,
@@ -97,25 +110,49 @@ def build_cds_router(
             request.headers.get("authorization"),
             audience,
             dict(settings.cds_clients),
-            replay_guard,
             clock.now,
             transport,
         )
 
-    def audit(event: str, who: CdsCaller, service_id: str, detail: dict[str, str]) -> None:
-        audit_log.append(
-            AuditEntry(
-                event_type=event,
-                action=AuditAction.EXECUTE,
-                outcome=AuditOutcome.SUCCESS,
-                recorded_at=clock.now(),
-                actor_role="cds-client",
-                entity_type="cds-service",
-                entity_id=service_id,
-                source=who.issuer[:100],
-                detail={**detail, "development_mode": str(who.development).lower()},
-            )
+    def audit(
+        event: str,
+        who: CdsCaller,
+        service_id: str,
+        detail: dict[str, str],
+        outcome: AuditOutcome = AuditOutcome.SUCCESS,
+    ) -> bool:
+        """Audit the call and record its token as used, together; False for a replayed token."""
+        entry = AuditEntry(
+            event_type=event,
+            action=AuditAction.EXECUTE,
+            outcome=outcome,
+            recorded_at=clock.now(),
+            actor_role="cds-client",
+            entity_type="cds-service",
+            entity_id=service_id,
+            source=who.issuer[:100],
+            detail={**detail, "development_mode": str(who.development).lower()},
         )
+        if who.jti is None or who.expires_at is None:
+            audit_log.append(entry)
+            return True
+        if replay_guard.record_call(who.issuer, who.jti, who.expires_at, clock.now(), entry):
+            return True
+        audit_log.append(replace(entry, outcome=AuditOutcome.DENIED,
+                                 detail={**entry.detail, "refused": "replayed token"}))  # fmt: skip
+        return False
+
+    def replayed(path: str) -> JSONResponse:
+        return refused(401, "unauthorized", "token refused: this jti was already used", path)
+
+    def failed(
+        who: CdsCaller, service_id: str, status: int, code: str, message: str, path: str
+    ) -> JSONResponse:
+        """Refuse an authenticated call, spending its token and auditing the refusal."""
+        event = "cds.feedback" if path.endswith("/feedback") else "cds.hook"
+        if not audit(event, who, service_id, {"refused": code}, AuditOutcome.FAILURE):
+            return replayed(path)
+        return refused(status, code, message, path)
 
     def refused(status: int, code: str, message: str, path: str) -> JSONResponse:
         headers = {"WWW-Authenticate": 'Bearer realm="cds-services"'} if status == 401 else None
@@ -133,7 +170,8 @@ def build_cds_router(
         try:
             return who, await request.json()
         except (ValueError, RecursionError):
-            return refused(400, "invalid_json", "the body is not JSON (or nested too deeply)", path)
+            message = "the body is not JSON (or nested too deeply)"
+            return failed(who, service_id, 400, "invalid_json", message, path)
 
     @router.get("")
     def cds_discovery() -> dict[str, Any]:
@@ -161,25 +199,27 @@ def build_cds_router(
                 raise _BadHookRequestError("'context.patientId': expected a string")
             orders = _mesotherapy_orders(hook, context, codes)
         except _BadHookRequestError as exc:
-            return refused(400, "invalid_hook_request", str(exc), path)
+            return failed(who, service_id, 400, "invalid_hook_request", str(exc), path)
         if not orders:
-            return {"cards": []}
+            detail = {"hook": hook, "hook_instance": body["hookInstance"][:64],
+                      "outcome": "not-mesotherapy"}  # fmt: skip
+            return {"cards": []} if audit("cds.hook", who, service_id, detail) else replayed(path)
         patient_id = context["patientId"]
         try:
             resources = gather_record(body, patient_id, transport)
         except RecordUnavailableError as exc:
-            return refused(412, "record_unavailable", str(exc), path)
+            return failed(who, service_id, 412, "record_unavailable", str(exc), path)
         today = clock.today()
         decision = screening.screen(reader.read(resources, today).answers, today)
         link = f"{(settings.cds_link_base or str(request.base_url)).rstrip('/')}/"
         drafts = orders if hook != "appointment-book" else []
         cards = cards_for(decision, screening.kb, drafts, link)
-        audit("cds.hook", who, service_id, {
+        detail = {
             "hook": hook, "hook_instance": body["hookInstance"][:64],
             "patient": patient_id[:64], "outcome": decision.outcome.value,
             "cards": ",".join(c["uuid"] for c in cards),
-        })  # fmt: skip
-        return {"cards": cards}
+        }  # fmt: skip
+        return {"cards": cards} if audit("cds.hook", who, service_id, detail) else replayed(path)
 
     @router.post("/{service_id}/feedback", response_model=None)
     async def feedback(service_id: str, request: Request) -> JSONResponse | dict[str, Any]:
@@ -190,23 +230,24 @@ def build_cds_router(
             return opened
         who, body = opened
         items = body.get("feedback") if isinstance(body, dict) else None
-        if not isinstance(items, list) or not items:
-            return refused(400, "invalid_feedback", "'feedback': expected a non-empty list", path)
-        for index, item in enumerate(items):
-            if not isinstance(item, dict) or not isinstance(item.get("card"), str):
-                return refused(400, "invalid_feedback", f"'feedback[{index}].card': expected "
-                               "the card's uuid", path)  # fmt: skip
-            if item.get("outcome") not in FEEDBACK_OUTCOMES:
-                return refused(400, "invalid_feedback", f"'feedback[{index}].outcome': expected "
-                               "accepted or overridden", path)  # fmt: skip
+        problem = _feedback_problem(items)
+        if problem is not None:
+            return failed(who, service_id, 400, "invalid_feedback", problem, path)
+        assert isinstance(items, list)  # noqa: S101 (checked just above)
+        spent = False
         for item in items:
             reason = item.get("overrideReason")
             code = reason.get("reason", {}).get("code") if isinstance(reason, dict) else None
-            audit("cds.feedback", who, service_id, {
+            detail = {
                 "card": item["card"][:64], "outcome": item["outcome"],
                 "override_reason": str(code)[:64] if code else "",
                 "accepted_suggestions": str(len(item.get("acceptedSuggestions") or [])),
-            })  # fmt: skip
+            }  # fmt: skip
+            if spent:
+                audit("cds.feedback", replace(who, jti=None), service_id, detail)
+            elif not audit("cds.feedback", who, service_id, detail):
+                return replayed(path)
+            spent = True
         return {}
 
     return router

@@ -3,7 +3,8 @@
 The token (``Authorization: Bearer``) must be signed with ES384 or RS384 by a configured
 client (its issuer), with a key from the client's configured JWK Set or from a ``jku`` URL on
 that client's allow-list; ``aud`` must be this service's endpoint URL; ``exp`` must be in the
-future and at most five minutes away; a ``jti`` may be used once. Development mode skips all
+future and at most five minutes away; a ``jti`` may be used once (recorded by the call with
+its audit entry, in one transaction). Development mode skips all
 of this and says so in every audit entry.
 """
 
@@ -18,7 +19,6 @@ import httpx
 import jwt
 
 from mesoscreen.config import CdsClient
-from mesoscreen.services.ports import TokenReplayGuard
 
 ALGORITHMS = ["ES384", "RS384"]
 MAX_LIFETIME_SECONDS = 300
@@ -31,11 +31,14 @@ class TokenRejectedError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class CdsCaller:
-    """An authenticated record system (or the development stand-in)."""
+    """An authenticated record system (or the development stand-in), and its token's id and
+    expiry, which the call records as used when it records its audit entry."""
 
     issuer: str
     subject: str
     development: bool = False
+    jti: str | None = None
+    expires_at: datetime | None = None
 
 
 def _fetch_jwks(url: str, transport: httpx.BaseTransport | None) -> dict[str, Any]:
@@ -80,7 +83,6 @@ def verify_token(
     authorization: str | None,
     audience: str,
     clients: dict[str, CdsClient],
-    replay_guard: TokenReplayGuard,
     now: Callable[[], datetime],
     transport: httpx.BaseTransport | None = None,
 ) -> CdsCaller:
@@ -127,6 +129,4 @@ def verify_token(
         raise TokenRejectedError("token refused: exp is more than five minutes away")
     if (issued - current).total_seconds() > LEEWAY_SECONDS:
         raise TokenRejectedError("token refused: iat is in the future")
-    if not replay_guard.first_use(issuer, str(verified["jti"]), expires, current):
-        raise TokenRejectedError("token refused: this jti was already used")
-    return CdsCaller(issuer=issuer, subject=str(verified["sub"]))
+    return CdsCaller(issuer, str(verified["sub"]), jti=str(verified["jti"]), expires_at=expires)
