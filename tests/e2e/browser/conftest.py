@@ -21,6 +21,7 @@ from mesoscreen.bootstrap import build_services
 from mesoscreen.entrypoints.api import create_app
 from tests.conftest import migrated_database
 from tests.factories import ClinicStaff, records_settings, seed_clinic
+from tests.fakes import FrozenClock
 
 CHROMIUM = os.environ.get("MESOSCREEN_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -43,9 +44,10 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, ClinicStaff]]:
-    """The service on an embedded SQLite file, with one staffed clinic."""
+    """The service on an embedded SQLite file, with one staffed clinic, on a frozen clock
+    (25 Nov 2026, 09:00 UTC) so the dates a visit reads are always the same."""
     with migrated_database("sqlite", tmp_path_factory.mktemp("browser-db")) as url:
-        services = build_services(records_settings(url))
+        services = build_services(records_settings(url), FrozenClock())
         staff = seed_clinic(services.accounts)
         port = _free_port()
         config = uvicorn.Config(create_app(services.settings, services=services),
@@ -80,7 +82,9 @@ def chromium() -> Iterator[Any]:
 @pytest.fixture
 def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh browser context and page; a screenshot if the test failed."""
-    context = chromium.new_context(viewport={"width": 1024, "height": 768})
+    # A tablet in a clinic in Vietnam, in English until a test switches.
+    context = chromium.new_context(viewport={"width": 1024, "height": 768},
+                                   timezone_id="Asia/Ho_Chi_Minh", locale="en-GB")  # fmt: skip
     tab = context.new_page()
     tab.set_default_timeout(15_000)
     yield tab

@@ -1,4 +1,5 @@
-"""A clinic's day in Chromium: sign in, add patients, fill intakes, read the decisions."""
+"""A clinic's day in Chromium: sign in, add patients, fill intakes, read the decisions, plan,
+record a session, report a bruise; the front desk refused a clinical page; Vietnamese, print."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ def _sign_in(page: Any, base: str, staff: ClinicStaff, role: Role) -> None:
     page.wait_for_url(f"{base}/patients")
 
 
-def _add_patient(page: Any, base: str, family: str, sex: str) -> None:
-    page.get_by_role("link", name="New patient").first.click()
+def _add_patient(page: Any, family: str, sex: str) -> None:
+    page.get_by_role("navigation").get_by_role("link", name="New patient").click()
     page.get_by_label("Family name").fill(family)
     page.get_by_label("Given name").fill("Test")
     page.get_by_label("Date of birth").fill("1990-04-12")
@@ -35,83 +36,127 @@ def _answer(page: Any, question: str, answer: str) -> None:
 
 
 def _answer_all_no(page: Any) -> None:
-    """'No' to every yes/no question still shown."""
+    """'No' to every yes/no question still shown and not yet answered."""
     for group in page.locator("fieldset:visible").all():
         option = group.get_by_label("No", exact=True)
         if option.count() and not group.locator("input:checked").count():
             option.check()
 
 
-def test_a_visit_deferred_then_an_eligible_patient(page: Any, server: Any) -> None:
-    """Recently weaned: deferred with its date; a man with no risk: eligible."""
+def test_a_whole_visit_deferred_then_eligible_planned_treated_and_a_bruise(
+    page: Any, server: Any
+) -> None:
+    """Recently weaned: deferred to 15 Jan 2027; a man with no risk: eligible, planned, treated."""
     base, staff = server
     _sign_in(page, base, staff, Role.CLINICIAN)
-    _add_patient(page, base, "Pham", "female")
+    _add_patient(page, "Pham", "female")
     page.get_by_role("link", name="Pre-treatment questions").click()
     _answer(page, "Are you breastfeeding?", "No")
-    recently = page.get_by_role(
-        "group", name="Did you stop breastfeeding within the last 6 months?"
-    )
-    recently.wait_for(state="visible")
-    _answer(page, "Did you stop breastfeeding within the last 6 months?", "Yes")
+    weaned = "Did you stop breastfeeding within the last 6 months?"
+    page.get_by_role("group", name=weaned).wait_for(state="visible")
+    _answer(page, weaned, "Yes")
     page.get_by_label("On what date did breastfeeding end?").fill("2026-10-15")
     _answer_all_no(page)
     page.get_by_role("button", name="Screen").click()
     banner = page.locator("#outcome")
-    banner.wait_for()
     assert "DEFERRED" in banner.inner_text()
-    assert page.locator("#earliest-date").inner_text().strip()
+    assert page.locator("#earliest-date").inner_text().strip() == "15 Jan 2027"
     assert "It is advisable to wait" in page.content()
 
-    _add_patient(page, base, "Le", "male")
+    _add_patient(page, "Le", "male")
     page.get_by_role("link", name="Pre-treatment questions").click()
-    page.get_by_role("group", name="Are you pregnant, or could you be pregnant?").wait_for(
-        state="hidden"
-    )
+    pregnancy = page.get_by_role("group", name="Are you pregnant, or could you be pregnant?")
+    pregnancy.wait_for(state="hidden")
     _answer_all_no(page)
     page.get_by_role("button", name="Screen").click()
     assert "ELIGIBLE" in page.locator("#outcome").inner_text()
 
-    # Sign, plan with the injection map, record the session, report a bruise.
     page.get_by_role("button", name="Sign this screening").click()
     page.get_by_role("link", name="Plan treatment").click()
     page.get_by_label("Hair-loss stage").select_option("norwood-1")
     page.get_by_label("First session").fill("2026-12-01")
     page.get_by_role("button", name="Preview").click()
-    page.locator("svg#map, .map svg").first.wait_for()
-    assert int(page.locator("#point-count").inner_text()) > 20
-    assert "01 Dec 2026".lstrip("0") in page.content() or "1 Dec 2026" in page.content()
+    page.locator(".map svg").wait_for()
+    assert int(page.locator("#point-count").inner_text().replace(",", "")) > 20
+    assert "1 Dec 2026" in page.locator("#session-dates").inner_text()
     page.get_by_role("button", name="Save plan").click()
-    page.get_by_role("heading", name="Plans").wait_for()
+    page.get_by_role("button", name="Sign this plan").click()
+    assert page.locator("#plan-status").inner_text() == "signed"
+    page.locator(".map svg").wait_for()
 
     page.get_by_role("link", name="Record a treatment session").click()
-    page.get_by_label("Date and time").fill("2026-11-24T08:30")
-    page.get_by_label("Product").fill("Dutasteride 0.01%")
+    assert page.get_by_label("Points injected").input_value() != ""
+    page.get_by_label("Date and time").fill("2026-11-25T08:30")
     page.get_by_label("Lot number").fill("LOT-42")
     page.get_by_label("Expiry date").fill("2027-06-30")
-    page.get_by_label("Points injected").fill("55")
-    page.get_by_label("Volume per point (mL)").fill("0.01")
-    page.get_by_label("Depth (mm)").fill("1.5")
     page.get_by_role("button", name="Save").click()
-    assert "LOT-42" in page.locator("#sessions").inner_text()
+    timeline = page.locator("#timeline")
+    assert "LOT-42" in timeline.inner_text()
+    assert "25 Nov 2026 08:30" in timeline.inner_text()
 
     page.get_by_role("link", name="Report an adverse event").click()
-    assert "Anaphylaxis is an emergency" in page.locator("#anaphylaxis").inner_text()
+    assert "EMERGENCY" in page.locator("#emergency-anaphylactic_shock").inner_text()
     page.get_by_label("Complication").select_option("bruising")
-    page.get_by_label("Onset").fill("2026-11-24T09:00")
-    page.get_by_label("Severity grade (1 mild to 5 fatal)").fill("1")
+    page.get_by_label("Onset").fill("2026-11-25T09:00")
+    page.get_by_label("Severity grade").select_option("1")
     page.get_by_role("button", name="Save").click()
-    assert "bruising" in page.locator("#events").inner_text()
+    assert "Bruising" in page.locator("#timeline").inner_text()
 
 
 def test_reception_is_refused_a_clinical_page(page: Any, server: Any) -> None:
-    """The front desk finds the patient list but not the intake."""
+    """The front desk finds the patient but gets 403 on the intake."""
     base, staff = server
     _sign_in(page, base, staff, Role.CLINICIAN)
-    _add_patient(page, base, "Vo", "female")
+    _add_patient(page, "Vo", "female")
     intake_url = page.get_by_role("link", name="Pre-treatment questions").get_attribute("href")
     page.context.clear_cookies()
     _sign_in(page, base, staff, Role.RECEPTION)
+    page.get_by_label("Search by name").fill("Vo")
+    page.get_by_role("button", name="Search").click()
+    assert page.get_by_role("link", name="Vo").count() >= 1
     response = page.goto(f"{base}{intake_url}")
     assert response.status == 403
-    assert "does not allow" in page.content()
+    assert "Your role does not allow this page." in page.content()
+
+
+def test_the_language_list_switches_to_vietnamese_and_the_handout_prints_without_chrome(
+    page: Any, server: Any
+) -> None:
+    """Choosing Tiếng Việt translates the page at once (script); print hides the header."""
+    base, staff = server
+    _sign_in(page, base, staff, Role.NURSE)
+    _add_patient(page, "Dang", "male")
+    page.get_by_role("link", name="Pre-treatment questions").click()
+    _answer_all_no(page)
+    page.get_by_role("button", name="Screen").click()
+    page.get_by_label("Language").select_option("vi")
+    page.wait_for_selector("html[lang=vi]")
+    assert "ĐỦ ĐIỀU KIỆN" in page.locator("#outcome").inner_text()
+    page.get_by_role("link", name="Tờ thông tin cho bệnh nhân").click()
+    page.emulate_media(media="print")
+    assert not page.locator("header").is_visible()
+    assert page.locator("#outcome").is_visible()
+    page.emulate_media(media="screen")
+    page.get_by_label("Ngôn ngữ").select_option("en")
+    page.wait_for_selector("html[lang=en]")
+    assert "Patient handout" in page.title()
+
+
+def test_sign_in_and_search_work_from_the_keyboard_alone(page: Any, server: Any) -> None:
+    """The sign-in form starts focused; Tab moves on; Enter submits; a skip link comes first."""
+    base, staff = server
+    page.goto(f"{base}/signin")
+    assert page.evaluate("document.activeElement.id") == "username"
+    page.keyboard.type(staff.users[Role.NURSE].username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/patients")
+    page.get_by_label("Search by name").focus()
+    page.keyboard.type("nobody-at-all")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/patients?q=nobody-at-all")
+    assert "Patients found: 0" in page.locator("#found").inner_text()
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"

@@ -1,5 +1,6 @@
-"""The pages' words in English and Vietnamese, loaded from the locale files at start-up.
+"""The pages' words in English and Vietnamese, and dates, times and numbers as each writes them.
 
+The words come from the locale files (``locales/en.yaml``, ``locales/vi.yaml``), loaded once.
 Both catalogues must carry the same keys (checked at load, so a missing translation fails the
 server's start, not a page in front of a patient). Clinical texts come from the knowledge
 base, which carries both languages itself.
@@ -7,7 +8,7 @@ base, which carries both languages itself.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ import yaml
 from mesoscreen.domain.vocabulary import Language
 
 LOCALES = Path(__file__).parent / "locales"
+_CODES = {language.value: language for language in Language}
+_VIETNAMESE_SEPARATORS = str.maketrans(",.", ".,")
 
 
 def _keys(tree: dict[str, Any], prefix: str = "") -> set[str]:
@@ -35,17 +38,60 @@ def catalogues() -> dict[Language, dict[str, Any]]:
     }
     english = _keys(loaded[Language.EN])
     for language, messages in loaded.items():
-        missing = english ^ _keys(messages)
-        if missing:
-            raise ValueError(f"locale {language.value}: keys differ: {sorted(missing)}")
+        differing = english ^ _keys(messages)
+        if differing:
+            raise ValueError(f"locale {language.value}: keys differ: {sorted(differing)}")
     return loaded
+
+
+def language_named(code: str | None) -> Language | None:
+    """The language a cookie or a form names; None when it is not one the pages speak."""
+    return _CODES.get(code or "")
+
+
+def preferred_language(accept_language: str | None) -> Language | None:
+    """The browser's most wanted language among ours (RFC 9110 ``Accept-Language``), if any."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "").split(",")[:20]):
+        tag, _, parameters = part.strip().partition(";")
+        quality = 1.0
+        name, _, value = parameters.strip().partition("=")
+        if name.strip() == "q":
+            try:
+                quality = float(value)
+            except ValueError:
+                quality = 0.0
+        if quality > 0:
+            ranked.append((-quality, position, tag.split("-")[0].strip().lower()))
+    for _, _, code in sorted(ranked):
+        if language_named(code):
+            return language_named(code)
+    return None
 
 
 def format_date(day: date | str | None, language: Language) -> str:
     """A date as the user's locale writes it: 15 Jan 2027, or 15/01/2027 in Vietnamese."""
-    if day is None:
+    if day is None or day == "":
         return ""
     value = date.fromisoformat(day) if isinstance(day, str) else day
     if language is Language.VI:
         return value.strftime("%d/%m/%Y")
     return value.strftime("%d %b %Y").lstrip("0")
+
+
+def format_moment(moment: datetime | None, language: Language, zone: tzinfo) -> str:
+    """A stored (UTC) moment in the clinic's time zone: 24 Nov 2026 08:30, 24/11/2026 08:30."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(zone)
+    return f"{format_date(local.date(), language)} {local:%H:%M}"
+
+
+def format_number(value: float | int | None, language: Language, decimals: int = 2) -> str:
+    """A number with at most ``decimals`` decimals: 1,234.5 in English, 1.234,5 in Vietnamese."""
+    if value is None:
+        return ""
+    text = f"{value:,.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.translate(_VIETNAMESE_SEPARATORS) if language is Language.VI else text

@@ -1,38 +1,251 @@
-"""What every page module needs from the router: rendering, the session, CSRF-checked forms."""
+"""What every page needs: the session, the CSRF check, the language and time zone, rendering.
+
+A page is a function of the checked session (and, for a post, of its CSRF-checked form). The
+kit turns the errors a page can meet into pages: no session sends the browser to sign in, a
+refused role is 403, a record outside the user's clinics is 404, a stale or signed record is
+409 and bad input is 400, each with a message that is safe to show (it names fields, never
+patient data).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+import hmac
+import re
+import secrets
+from collections.abc import Callable
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
 
+from mesoscreen.bootstrap import Services
+from mesoscreen.domain.access import AuthenticationError, Permission
+from mesoscreen.domain.errors import (
+    ConflictError,
+    InputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from mesoscreen.domain.vocabulary import Language
-from mesoscreen.services.authentication import Authenticated
+from mesoscreen.entrypoints.web import cookies
+from mesoscreen.entrypoints.web.i18n import (
+    catalogues,
+    format_date,
+    format_moment,
+    format_number,
+    language_named,
+    preferred_language,
+)
+from mesoscreen.services.authentication import Authenticated, csrf_matches
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; "
+        "base-uri 'none'; object-src 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    # Not "no-referrer": with it Chromium posts forms with "Origin: null", which the origin
+    # check must refuse; "same-origin" still tells other sites nothing.
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+_ZONE_NAME = re.compile(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+){0,2}$")
+
+Form = dict[str, str]
+Page = Callable[[Authenticated], Response]
+FormPage = Callable[[Authenticated, Form], Response]
 
 
-@dataclass(frozen=True)
+class SignInRequiredError(Exception):
+    """No live session: the page sends the browser to the sign-in form."""
+
+
+def local_path(target: str | None, fallback: str) -> str:
+    """``target`` if it is a path on this site (never another site: no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    parsed = urlparse(target)
+    return fallback if parsed.scheme or parsed.netloc or "\\" in target else target
+
+
 class PageKit:
-    """The shared page machinery of ``build_web_router``."""
+    """The shared page machinery, built once per app on its services."""
 
-    render: Callable[..., HTMLResponse]
-    guarded: Callable[[Request, Callable[[Authenticated], Response]], Response]
-    session: Callable[[Request], Authenticated]
-    posted: Callable[[Request, Authenticated], Awaitable[dict[str, str] | None]]
-    csrf_refused: Callable[[Request, Authenticated], HTMLResponse]
-    language: Callable[[Request], Language]
-    sign_in_required: type[Exception]
+    def __init__(self, services: Services) -> None:
+        self.services = services
 
-    async def handle_post(
-        self, request: Request, page: Callable[[Authenticated, dict[str, str]], Response]
-    ) -> Response:
-        """Run ``page`` with the session and its CSRF-checked form; refuse the post otherwise."""
+    # Who, in which language and time zone.
+
+    def secure(self, request: Request) -> bool:
+        """Whether this request's cookies are Secure (see ``cookies``)."""
+        return cookies.secure_cookies(request, self.services.settings)
+
+    def session(self, request: Request) -> Authenticated:
+        """The live cookie session of the request; SignInRequiredError otherwise."""
+        token = cookies.read_cookie(request, cookies.SESSION, self.secure(request))
+        if not token:
+            raise SignInRequiredError
+        source = request.client.host if request.client else None
+        try:
+            authenticated = self.services.authentication.authenticate(token, source)
+        except AuthenticationError:
+            raise SignInRequiredError from None
+        if authenticated.kind != "cookie":
+            raise SignInRequiredError
+        return authenticated
+
+    def language(self, request: Request, authenticated: Authenticated | None = None) -> Language:
+        """The user's own choice in this browser, else the browser's last, else its header."""
+        secure = self.secure(request)
+        chosen = []
+        if authenticated is not None:
+            personal = cookies.personal_language_cookie(authenticated.principal.user_id)
+            chosen.append(cookies.read_cookie(request, personal, secure))
+        chosen.append(cookies.read_cookie(request, cookies.LANGUAGE, secure))
+        for code in chosen:
+            language = language_named(code)
+            if language is not None:
+                return language
+        header = preferred_language(request.headers.get("accept-language"))
+        return header or Language.EN
+
+    def zone(self, request: Request) -> tzinfo:
+        """The browser's time zone (set by app.js), else the server's own."""
+        name = request.cookies.get(cookies.TIME_ZONE, "")
+        if _ZONE_NAME.match(name):
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                pass
+        return datetime.now().astimezone().tzinfo or ZoneInfo("UTC")
+
+    def words(self, request: Request, authenticated: Authenticated | None = None) -> Any:
+        """The catalogue of the page's language."""
+        return catalogues()[self.language(request, authenticated)]
+
+    # Rendering.
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        authenticated: Authenticated | None = None,
+        status: int = 200,
+        **context: Any,
+    ) -> HTMLResponse:
+        """The template in the user's language, with the security headers of a PHI page."""
+        lang = self.language(request, authenticated)
+        zone = self.zone(request)
+        secure = self.secure(request)
+        form_token = cookies.read_cookie(request, cookies.FORM_TOKEN, secure)
+        new_form_token = None if form_token else secrets.token_urlsafe(32)
+        principal = authenticated.principal if authenticated else None
+        session_csrf = cookies.read_cookie(request, cookies.CSRF, secure) if principal else None
+        response = TEMPLATES.TemplateResponse(
+            request,
+            template,
+            {
+                "t": catalogues()[lang],
+                "lang": lang.value,
+                "user": principal,
+                "can": lambda name: principal is not None and principal.can(Permission(name)),
+                "csrf": session_csrf or "",
+                "form_token": form_token or new_form_token,
+                "path": request.url.path,
+                "date": lambda day: format_date(day, lang),
+                "moment": lambda when: format_moment(when, lang, zone),
+                "number": lambda value, decimals=2: format_number(value, lang, decimals),
+                **context,
+            },
+            status_code=status,
+        )
+        response.headers.update(_SECURITY_HEADERS)
+        if new_form_token:
+            cookies.set_cookie(
+                response, cookies.FORM_TOKEN, new_form_token, secure, cookies.ONE_YEAR_S
+            )
+        return response
+
+    def error(
+        self, request: Request, authenticated: Authenticated | None, status: int, message: str
+    ) -> HTMLResponse:
+        """A page that says what went wrong."""
+        return self.render(request, "error.html", authenticated, status, message=message)
+
+    def sign_in_redirect(self, request: Request) -> RedirectResponse:
+        """To the sign-in form, coming back here afterwards (GET pages only)."""
+        back = request.url.path if request.method == "GET" else ""
+        query = f"?next={quote(back, safe='/')}" if back and back != "/" else ""
+        return RedirectResponse(f"/signin{query}", status_code=303)
+
+    # Running pages.
+
+    def _run(self, request: Request, authenticated: Authenticated, page: Page) -> Response:
+        t = self.words(request, authenticated)
+        try:
+            return page(authenticated)
+        except PermissionDeniedError:
+            return self.error(request, authenticated, 403, t["forbidden"])
+        except NotFoundError:
+            return self.error(request, authenticated, 404, t["not_found"])
+        except ConflictError as conflict:
+            return self.error(request, authenticated, 409, f"{t['conflict']} ({conflict})")
+        except InputError as refused:
+            return self.error(request, authenticated, 400, str(refused))
+
+    def page(self, request: Request, page: Page) -> Response:
+        """Run a GET page with the request's session."""
         try:
             authenticated = self.session(request)
-        except self.sign_in_required:
+        except SignInRequiredError:
+            return self.sign_in_redirect(request)
+        return self._run(request, authenticated, page)
+
+    def same_origin(self, request: Request) -> bool:
+        """False when the browser says the post comes from another site (Origin header)."""
+        origin = request.headers.get("origin")
+        if origin is None:
+            return True
+        parsed = urlparse(origin)
+        # A page's own form, whether Host arrives as the browser wrote it or, behind a
+        # proxy, in X-Forwarded-Host (a cross-site form cannot set either header).
+        hosts = {request.headers.get("host"), request.headers.get("x-forwarded-host")}
+        return parsed.scheme in ("http", "https") and parsed.netloc in hosts - {None}
+
+    async def form(self, request: Request) -> Form:
+        """The posted form's text fields."""
+        posted = await request.form()
+        return {key: value for key, value in posted.items() if isinstance(value, str)}
+
+    async def form_page(self, request: Request, page: FormPage) -> Response:
+        """Run a POST page: a session, the same origin and the session's CSRF token, or 403."""
+        try:
+            authenticated = self.session(request)
+        except SignInRequiredError:
             return RedirectResponse("/signin", status_code=303)
-        form = await self.posted(request, authenticated)
-        if form is None:
-            return self.csrf_refused(request, authenticated)
-        return self.guarded(request, lambda a: page(a, form))
+        form = await self.form(request)
+        if not (self.same_origin(request) and csrf_matches(authenticated, form.get("csrf"))):
+            t = self.words(request, authenticated)
+            return self.error(request, authenticated, 403, t["csrf_refused"])
+        return self._run(request, authenticated, lambda a: page(a, form))
+
+    def anonymous_form_accepted(self, request: Request, form: Form) -> bool:
+        """A form posted before sign-in carries the browser's form token (double submit)."""
+        expected = cookies.read_cookie(request, cookies.FORM_TOKEN, self.secure(request))
+        given = form.get("csrf") or ""
+        return (
+            self.same_origin(request)
+            and bool(expected)
+            and hmac.compare_digest(given.encode(), (expected or "").encode())
+        )
+
+
+def redirect(target: str) -> RedirectResponse:
+    """See Other: where a successful post sends the browser."""
+    return RedirectResponse(target, status_code=303)

@@ -1,20 +1,21 @@
-"""Treatment pages: sign a screening, plan with the injection map, record a session, report an
-adverse event. Each goes through the records services, which check roles and audit."""
+"""Treatment pages: the plan editor with its injection map, a saved plan and its signature,
+recording a session and reporting an adverse event. All go through the records services,
+which check roles and audit; the plan itself comes from the planning service."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
-from mesoscreen.bootstrap import Services
 from mesoscreen.domain.errors import InputError
-from mesoscreen.domain.planner.plan import PlanRequest
-from mesoscreen.domain.records import EventOutcome
+from mesoscreen.domain.planner.plan import PlanRequest, TreatmentPlan
+from mesoscreen.domain.records import EventOutcome, RecordStatus
 from mesoscreen.entrypoints.rendering.injection_map_svg import render_injection_map
-from mesoscreen.entrypoints.web.kit import PageKit
+from mesoscreen.entrypoints.web.kit import Form, PageKit, redirect
+from mesoscreen.entrypoints.web.screening_pages import latest_completions
 from mesoscreen.knowledge.planning_loader import default_atlas, load_formulary
 from mesoscreen.services.adverse_events import EventDetails
 from mesoscreen.services.authentication import Authenticated
@@ -22,153 +23,226 @@ from mesoscreen.services.planning import PlanningService
 from mesoscreen.services.treatment_sessions import SessionDetails
 
 
-def _moment(value: str, field: str) -> datetime:
-    """A datetime-local form value (the clinic's local time, stored as UTC)."""
+def _moment(value: str, field: str, zone: tzinfo) -> datetime:
+    """A datetime-local form value, read in the clinic's time zone."""
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise InputError(f"'{field}': expected a date and time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        raise InputError(f"'{field}': expected a date and time (got '{value[:30]}')") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
-def _number(form: dict[str, str], field: str) -> float:
+def _number(form: Form, field: str) -> float:
+    value = form.get(field, "").strip().replace(",", ".")
     try:
-        return float(form.get(field, ""))
+        return float(value)
     except ValueError:
-        raise InputError(f"'{field}': expected a number") from None
+        raise InputError(f"'{field}': expected a number (got '{value[:30]}')") from None
 
 
-def add_treatment_pages(router: APIRouter, services: Services, kit: PageKit) -> None:
-    """Register the treatment pages on ``router``."""
+def _day(form: Form, field: str) -> date | None:
+    value = form.get(field, "")
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise InputError(f"'{field}': expected a date as YYYY-MM-DD (got '{value[:30]}')") from None
+
+
+def plan_request(form: Form, zone_ids: list[str], today: date) -> PlanRequest:
+    """What the clinician asked for in the plan editor."""
+    return PlanRequest(
+        zones=tuple(z for z in zone_ids if form.get(f"zone_{z}")),
+        stage=form.get("stage") or None,
+        spacing_cm=_number(form, "spacing_cm"),
+        product=form.get("product", ""),
+        first_session=_day(form, "start") or today,
+        head_circumference_cm=_number(form, "head_cm") if form.get("head_cm") else None,
+    )
+
+
+def _stored_request(request: PlanRequest) -> dict[str, object]:
+    """The request saved with the plan, so the map can be drawn again from it."""
+    return {
+        "zones": list(request.zones),
+        "stage": request.stage,
+        "spacing_cm": request.spacing_cm,
+        "product": request.product,
+        "first_session": request.first_session.isoformat(),
+        "head_circumference_cm": request.head_circumference_cm,
+    }
+
+
+def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
+    """Register the plan, session and adverse-event routes on ``router``."""
+    services = kit.services
     kb = services.screening.kb
     atlas = default_atlas()
     planner = PlanningService(atlas, load_formulary(kb=kb))
 
-    @router.post("/screenings/{screening_id}/sign", response_model=None)
-    async def sign_screening(request: Request, screening_id: str) -> Response:
-        def page(a: Authenticated, form: dict[str, str]) -> Response:
-            version = int(form.get("version", "0") or 0)
-            services.screenings.sign(a.principal, screening_id, version)
-            return RedirectResponse(f"/screenings/{screening_id}", status_code=303)
-
-        return await kit.handle_post(request, page)
-
-    def plan_page(request: Request, a: Authenticated, screening_id: str,
-                  form: dict[str, str] | None, status: int = 200) -> Response:  # fmt: skip
+    def plan_page(request: Request, a: Authenticated, screening_id: str, form: Form | None,
+                  status: int = 200) -> Response:  # fmt: skip
         screening, _ = services.screenings.get(a.principal, screening_id)
         patient = services.patients.get(a.principal, screening.patient_id)
-        lang = kit.language(request)
+        recorded = services.actions.list_for_screening(a.principal, screening_id, limit=200)
+        done = [c.action_id for c in latest_completions(recorded.items).values() if c.done]
         context: dict[str, Any] = {
             "screening": screening, "patient": patient, "form": form or {},
             "stages": list(atlas.stages.values()), "zones": list(atlas.zones.values()),
             "products": list(planner.formulary.products.values()),
+            "formulary_notice": planner.formulary.notice if planner.formulary.review_required
+            else None, "actions_done": done,
         }  # fmt: skip
         if form is not None:
             try:
-                start = form.get("start") or services.clock.today().isoformat()
-                request_ = PlanRequest(
-                    zones=tuple(z for z in atlas.zones if form.get(f"zone_{z}")),
-                    stage=form.get("stage") or None,
-                    spacing_cm=_number(form, "spacing_cm"),
-                    product=form.get("product", ""),
-                    first_session=date.fromisoformat(start),
-                    head_circumference_cm=_number(form, "head_cm") if form.get("head_cm") else None,
-                )  # fmt: skip
-                plan = planner.plan(
-                    request_, screening.decision, form.get("actions_done", "").split()
-                )
-                context["plan"] = plan
-                context["svg"] = render_injection_map(plan, atlas, lang)
+                asked = plan_request(form, list(atlas.zones), services.clock.today())
+                plan = planner.plan(asked, screening.decision, done)
+                context |= {"plan": plan, "svg": render_injection_map(plan, atlas, kit.language(
+                    request, a))}  # fmt: skip
                 if form.get("save"):
-                    saved = services.plans.create(a.principal, screening_id, plan.as_dict())
-                    return RedirectResponse(f"/patients/{saved.patient_id}", status_code=303)
-            except (InputError, ValueError) as exc:
-                context["error"] = str(exc)
+                    document = plan.as_dict() | {"request": _stored_request(asked)}
+                    saved = services.plans.create(a.principal, screening_id, document)
+                    return redirect(f"/plans/{saved.id}")
+            except InputError as refused:
+                context["error"] = str(refused)
                 status = 400
         return kit.render(request, "plan.html", a, status, **context)
 
     @router.get("/screenings/{screening_id}/plan", response_model=None)
     def plan_form(request: Request, screening_id: str) -> Response:
-        return kit.guarded(request, lambda a: plan_page(request, a, screening_id, None))
+        return kit.page(request, lambda a: plan_page(request, a, screening_id, None))
 
     @router.post("/screenings/{screening_id}/plan", response_model=None)
     async def plan_submit(request: Request, screening_id: str) -> Response:
-        return await kit.handle_post(
+        return await kit.form_page(
             request, lambda a, form: plan_page(request, a, screening_id, form)
         )
 
-    @router.get("/patients/{patient_id}/sessions/new", response_model=None)
-    def session_form(request: Request, patient_id: str) -> Response:
-        def page(a: Authenticated) -> Response:
-            patient = services.patients.get(a.principal, patient_id)
-            return kit.render(request, "session.html", a, patient=patient, form={})
+    def redrawn(document: dict[str, Any]) -> TreatmentPlan | None:
+        """The saved plan's geometry again from its request (the planner is deterministic);
+        None when the document has no request or the planner now places other points."""
+        asked = document.get("request")
+        if not isinstance(asked, dict):
+            return None
+        try:
+            plan = planner.plan(PlanRequest(
+                zones=tuple(asked["zones"]), stage=asked["stage"],
+                spacing_cm=float(asked["spacing_cm"]), product=str(asked["product"]),
+                first_session=date.fromisoformat(asked["first_session"]),
+                head_circumference_cm=asked.get("head_circumference_cm"),
+            ), None)  # fmt: skip
+        except (InputError, KeyError, TypeError, ValueError):
+            return None
+        return plan if len(plan.points) == document.get("point_count") else None
 
-        return kit.guarded(request, page)
+    @router.get("/plans/{plan_id}", response_model=None)
+    def saved_plan(request: Request, plan_id: str) -> Response:
+        def page(a: Authenticated) -> Response:
+            plan, replaced = services.plans.get(a.principal, plan_id)
+            patient = services.patients.get(a.principal, plan.patient_id)
+            geometry = redrawn(dict(plan.document))
+            svg = render_injection_map(geometry, atlas, kit.language(request, a)) if geometry \
+                else None  # fmt: skip
+            return kit.render(request, "plan_saved.html", a, plan=plan, doc=plan.document,
+                              patient=patient, svg=svg, replaced=replaced)  # fmt: skip
+
+        return kit.page(request, page)
+
+    @router.post("/plans/{plan_id}/sign", response_model=None)
+    async def sign_plan(request: Request, plan_id: str) -> Response:
+        def page(a: Authenticated, form: Form) -> Response:
+            services.plans.sign(a.principal, plan_id, int(_number(form, "version")))
+            return redirect(f"/plans/{plan_id}")
+
+        return await kit.form_page(request, page)
+
+    def session_page(request: Request, a: Authenticated, patient_id: str, form: Form,
+                     status: int = 200, error: str | None = None) -> Response:  # fmt: skip
+        patient = services.patients.get(a.principal, patient_id)
+        plans = [
+            p for p in services.plans.list_for_patient(a.principal, patient_id).items
+            if p.status == RecordStatus.SIGNED
+        ]  # fmt: skip
+        chosen = next((p for p in plans if p.id == form.get("plan_id")), None)
+        if chosen is not None and "product" not in form:
+            doc = chosen.document
+            depth = doc["product"]["depth_mm"]
+            form = form | {
+                "product": doc["product"]["name"][kit.language(request, a).value],
+                "points": str(doc["point_count"]),
+                "volume_per_point_ml": str(doc["product"]["volume_per_point_ml"]),
+                "depth_mm": str(round((float(depth[0]) + float(depth[1])) / 2, 1)),
+            }
+        now = datetime.now(kit.zone(request)).replace(second=0, microsecond=0, tzinfo=None)
+        return kit.render(request, "session.html", a, status, patient=patient, form=form,
+                          plans=plans, error=error, now=now.isoformat())  # fmt: skip
+
+    @router.get("/patients/{patient_id}/sessions/new", response_model=None)
+    def session_form(request: Request, patient_id: str, plan: str | None = None) -> Response:
+        form = {"plan_id": plan} if plan else {}
+        return kit.page(request, lambda a: session_page(request, a, patient_id, form))
 
     @router.post("/patients/{patient_id}/sessions/new", response_model=None)
     async def session_submit(request: Request, patient_id: str) -> Response:
-        def page(a: Authenticated, form: dict[str, str]) -> Response:
-            patient = services.patients.get(a.principal, patient_id)
+        def page(a: Authenticated, form: Form) -> Response:
             try:
                 count = int(_number(form, "points"))
+                if not 1 <= count <= 2000:
+                    raise InputError(f"'points': expected 1 to 2000 (got {count})")
                 per_point = _number(form, "volume_per_point_ml")
                 details = SessionDetails(
-                    performed_at=_moment(form.get("performed_at", ""), "performed_at"),
+                    performed_at=_moment(form.get("performed_at", ""), "performed_at",
+                                         kit.zone(request)),
                     points=[{"number": n + 1, "volume_ml": per_point} for n in range(count)],
                     products=[{"name": form.get("product", "").strip(),
                                "lot_number": form.get("lot_number", "").strip(),
                                "expiry": form.get("expiry", "")}],
                     depth_mm=_number(form, "depth_mm"),
-                    notes=form.get("notes") or None,
+                    plan_id=form.get("plan_id") or None,
+                    notes=form.get("notes", "").strip() or None,
                 )  # fmt: skip
                 services.treatment_sessions.create(a.principal, patient_id, details)
-            except (InputError, ValueError, KeyError) as exc:
-                return kit.render(request, "session.html", a, 400, patient=patient,
-                                  form=form, error=str(exc))  # fmt: skip
-            return RedirectResponse(f"/patients/{patient_id}", status_code=303)
+            except InputError as refused:
+                return session_page(request, a, patient_id, form, 400, str(refused))
+            return redirect(f"/patients/{patient_id}")
 
-        return await kit.handle_post(request, page)
+        return await kit.form_page(request, page)
 
-    def event_page(request: Request, a: Authenticated, patient_id: str, form: dict[str, str],
+    def event_page(request: Request, a: Authenticated, patient_id: str, form: Form,
                    error: str | None = None, status: int = 200) -> Response:  # fmt: skip
         patient = services.patients.get(a.principal, patient_id)
+        sessions = services.treatment_sessions.list_for_patient(a.principal, patient_id).items
         return kit.render(request, "adverse_event.html", a, status, patient=patient, form=form,
                           complications=kb.complications, outcomes=list(EventOutcome),
-                          error=error)  # fmt: skip
-
-    @router.get("/worklist", response_model=None)
-    def worklist(request: Request) -> Response:
-        """Overdue follow-ups, then what falls due in the coming week."""
-
-        def page(a: Authenticated) -> Response:
-            items = services.follow_ups.worklist(a.principal, services.clock.today(), 7)
-            overdue = [i for i in items if i.overdue]
-            upcoming = [i for i in items if not i.overdue]
-            return kit.render(request, "worklist.html", a, overdue=overdue, upcoming=upcoming)
-
-        return kit.guarded(request, page)
+                          sessions=list(reversed(sessions)), error=error,
+                          emergencies=[c for c in kb.complications if c.emergency])  # fmt: skip
 
     @router.get("/patients/{patient_id}/adverse-events/new", response_model=None)
     def event_form(request: Request, patient_id: str) -> Response:
-        return kit.guarded(request, lambda a: event_page(request, a, patient_id, {}))
+        return kit.page(request, lambda a: event_page(request, a, patient_id, {}))
 
     @router.post("/patients/{patient_id}/adverse-events/new", response_model=None)
     async def event_submit(request: Request, patient_id: str) -> Response:
-        def page(a: Authenticated, form: dict[str, str]) -> Response:
+        def page(a: Authenticated, form: Form) -> Response:
             try:
-                follow_up = form.get("follow_up_on")
+                outcome = EventOutcome(form.get("outcome", "unknown"))
+            except ValueError:
+                expected = ", ".join(o.value for o in EventOutcome)
+                return event_page(request, a, patient_id, form,
+                                  f"'outcome': expected one of {expected}", 400)  # fmt: skip
+            try:
                 details = EventDetails(
-                    onset_at=_moment(form.get("onset_at", ""), "onset_at"),
+                    onset_at=_moment(form.get("onset_at", ""), "onset_at", kit.zone(request)),
                     severity_grade=int(_number(form, "severity_grade")),
-                    outcome=EventOutcome(form.get("outcome", "unknown")),
+                    outcome=outcome,
                     complication_id=form.get("complication_id") or None,
-                    description=form.get("description") or None,
-                    actions_taken=form.get("actions_taken") or None,
-                    follow_up_on=date.fromisoformat(follow_up) if follow_up else None,
+                    description=form.get("description", "").strip() or None,
+                    session_id=form.get("session_id") or None,
+                    actions_taken=form.get("actions_taken", "").strip() or None,
+                    follow_up_on=_day(form, "follow_up_on"),
                 )
                 services.adverse_events.report(a.principal, patient_id, details)
-            except (InputError, ValueError) as exc:
-                return event_page(request, a, patient_id, form, str(exc), 400)
-            return RedirectResponse(f"/patients/{patient_id}", status_code=303)
+            except InputError as refused:
+                return event_page(request, a, patient_id, form, str(refused), 400)
+            return redirect(f"/patients/{patient_id}")
 
-        return await kit.handle_post(request, page)
+        return await kit.form_page(request, page)

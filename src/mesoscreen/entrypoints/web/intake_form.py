@@ -1,0 +1,141 @@
+"""The intake questionnaire as a form, generated from the knowledge base, and its answers back.
+
+Every question of the knowledge base becomes a field: yes / no / not known, a choice, a date
+or a list. A question that applies only sometimes carries its condition for the page script,
+which hides it when the condition is definitely false; the server ignores an answer to such a
+question whatever the browser sent, using the engine's own three-valued conditions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from itertools import groupby
+from typing import Any
+
+import orjson
+
+from mesoscreen.domain.conditions import AllOf, AnyOf, Condition, FactIs, Not, Truth
+from mesoscreen.domain.knowledge_base import AnswerType, KnowledgeBase
+from mesoscreen.domain.vocabulary import Language
+
+YES_NO_UNKNOWN = ("yes", "no", "unknown")
+
+
+def condition_json(condition: Condition) -> dict[str, Any] | None:
+    """The applicability condition for the page script; None when it cannot be expressed
+    (the question is then always shown: asking too much is safe, hiding a question is not)."""
+    if isinstance(condition, FactIs):
+        return {"fact": condition.fact, "is": sorted(condition.values)}
+    if isinstance(condition, Not):
+        inner = condition_json(condition.part)
+        return None if inner is None else {"not": inner}
+    if isinstance(condition, AllOf | AnyOf):
+        parts = [condition_json(p) for p in condition.parts]
+        if any(p is None for p in parts):
+            return None
+        return {"all" if isinstance(condition, AllOf) else "any": parts}
+    return None
+
+
+def _typed(answers: Mapping[str, object]) -> dict[str, Any]:
+    """Answers as the conditions read them (ISO dates as dates)."""
+    typed: dict[str, Any] = {}
+    for key, given in answers.items():
+        try:
+            typed[key] = date.fromisoformat(given) if isinstance(given, str) else given
+        except ValueError:
+            typed[key] = given
+    return typed
+
+
+def intake_from_form(form: Mapping[str, str], kb: KnowledgeBase, on: date) -> dict[str, object]:
+    """Answers from the posted form; answers to questions that do not apply are dropped.
+
+    A question does not apply when its condition is definitely false on the answers as posted,
+    which is when the page script hides it. Dropping an answer can only make other conditions
+    unknown, never false (three-valued logic), so one pass decides. Fields that are not
+    questions of the knowledge base are not answers.
+    """
+    answers: dict[str, object] = {}
+    for question in kb.questions:
+        value = form.get(question.id, "").strip()
+        if not value:
+            continue
+        if question.answer_type is AnswerType.TEXT_LIST:
+            answers[question.id] = [line.strip() for line in value.splitlines() if line.strip()]
+        else:
+            answers[question.id] = value
+    typed = _typed(answers)
+    conditions = {q.id: q.applies_when for q in kb.questions}
+    return {
+        question_id: answer
+        for question_id, answer in answers.items()
+        if (condition := conditions[question_id]) is None
+        or condition.evaluate(typed, on) is not Truth.FALSE
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionField:
+    """One question as the form shows it."""
+
+    id: str
+    text: str
+    help: str | None
+    kind: str
+    options: tuple[tuple[str, str], ...]
+    value: str | None
+    applies: str | None  # the condition as JSON for the page script
+    required: bool
+    past_date: bool  # a date of a past event: the form refuses later dates
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """The questions of one section of the knowledge base, in its order."""
+
+    id: str
+    questions: tuple[QuestionField, ...]
+
+
+def _shown(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return "\n".join(map(str, value))
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def questionnaire(
+    kb: KnowledgeBase, language: Language, words: Mapping[str, Any], given: Mapping[str, object]
+) -> list[Section]:
+    """The form's sections in ``language`` with the answers ``given`` filled in."""
+    fields = []
+    for question in kb.questions:
+        if question.answer_type is AnswerType.CHOICE:
+            options = tuple((c, str(words.get(c, c))) for c in question.choices)
+        else:
+            options = tuple((v, str(words[v])) for v in YES_NO_UNKNOWN)
+        applies = condition_json(question.applies_when) if question.applies_when else None
+        fields.append(
+            (
+                question.section,
+                QuestionField(
+                    id=question.id,
+                    text=question.text.in_language(language),
+                    help=question.help.in_language(language) if question.help else None,
+                    kind=question.answer_type.value,
+                    options=options,
+                    value=_shown(given.get(question.id)),
+                    applies=orjson.dumps(applies).decode() if applies else None,
+                    required=question.required,
+                    past_date=question.past_date,
+                ),
+            )
+        )
+    return [
+        Section(section, tuple(field for _, field in group))
+        for section, group in groupby(fields, key=lambda pair: pair[0])
+    ]

@@ -1,0 +1,141 @@
+"""The intake questionnaire, the screening result, its patient handout, signing, and recording a
+required action as done. Every read and write goes through the screening records service."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from mesoscreen.domain.errors import InputError
+from mesoscreen.domain.records import ActionCompletion, ActionResult
+from mesoscreen.domain.vocabulary import Outcome
+from mesoscreen.entrypoints.web.intake_form import intake_from_form, questionnaire
+from mesoscreen.entrypoints.web.kit import Form, PageKit, redirect
+from mesoscreen.services.authentication import Authenticated
+from mesoscreen.services.required_actions import RESULTS_BY_KIND, ActionReport
+
+
+def latest_completions(completions: tuple[ActionCompletion, ...]) -> dict[str, ActionCompletion]:
+    """The latest recorded result of each required action (the one that counts)."""
+    latest: dict[str, ActionCompletion] = {}
+    for completion in sorted(completions, key=lambda c: c.recorded_at):
+        latest[completion.action_id] = completion
+    return latest
+
+
+def add_screening_pages(router: APIRouter, kit: PageKit) -> None:
+    """Register the intake, result, handout, signing and action routes on ``router``."""
+    services = kit.services
+    kb = services.screening.kb
+
+    def intake_page(
+        request: Request,
+        a: Authenticated,
+        patient_id: str,
+        status: int = 200,
+        error: str | None = None,
+        given: Mapping[str, object] | None = None,
+    ) -> Response:
+        patient = services.patients.get(a.principal, patient_id)
+        # Showing the intake is reading clinical data: the service checks the role and audits.
+        services.screenings.list_for_patient(a.principal, patient_id, limit=1)
+        prefill: dict[str, object] = dict(patient.intake)
+        prefill.update({"sex": patient.sex, "birth_date": patient.birth_date})
+        prefill.update(given or {})
+        language = kit.language(request, a)
+        sections = questionnaire(kb, language, kit.words(request, a), prefill)
+        return kit.render(request, "intake.html", a, status, patient=patient, sections=sections,
+                          error=error, today=services.clock.today().isoformat())  # fmt: skip
+
+    @router.get("/patients/{patient_id}/intake", response_model=None)
+    def intake_form(request: Request, patient_id: str) -> Response:
+        return kit.page(request, lambda a: intake_page(request, a, patient_id))
+
+    @router.post("/patients/{patient_id}/intake", response_model=None)
+    async def submit_intake(request: Request, patient_id: str) -> Response:
+        def page(a: Authenticated, form: Form) -> Response:
+            answers = intake_from_form(form, kb, services.clock.today())
+            try:
+                screening = services.screenings.screen_intake(a.principal, patient_id, answers)
+            except InputError as refused:
+                return intake_page(request, a, patient_id, 400, str(refused), answers)
+            return redirect(f"/screenings/{screening.id}")
+
+        return await kit.form_page(request, page)
+
+    def screening_context(a: Authenticated, screening_id: str, request: Request) -> dict[str, Any]:
+        screening, replaced = services.screenings.get(a.principal, screening_id)
+        patient = services.patients.get(a.principal, screening.patient_id)
+        language = kit.language(request, a)
+        texts = {q.id: q.text.in_language(language) for q in kb.questions}
+        decision = screening.decision
+        missing = [texts.get(str(m), str(m)) for m in decision.get("missing", [])]
+        return {
+            "screening": screening,
+            "replaced": replaced,
+            "patient": patient,
+            "d": decision,
+            "missing": missing,
+            "permits_treatment": Outcome(screening.outcome).permits_treatment,
+        }
+
+    @router.get("/screenings/{screening_id}", response_model=None)
+    def screening_page(request: Request, screening_id: str) -> Response:
+        def page(a: Authenticated) -> Response:
+            context = screening_context(a, screening_id, request)
+            done = services.actions.list_for_screening(a.principal, screening_id, limit=200)
+            results = {
+                kind: sorted(r.value for r in allowed) for kind, allowed in RESULTS_BY_KIND.items()
+            }
+            return kit.render(request, "screening.html", a, **context,
+                              completions=latest_completions(done.items), results=results,
+                              today=services.clock.today().isoformat())  # fmt: skip
+
+        return kit.page(request, page)
+
+    @router.get("/screenings/{screening_id}/handout", response_model=None)
+    def handout_page(request: Request, screening_id: str) -> Response:
+        return kit.page(request, lambda a: kit.render(
+            request, "handout.html", a, **screening_context(a, screening_id, request)
+        ))  # fmt: skip
+
+    @router.post("/screenings/{screening_id}/sign", response_model=None)
+    async def sign_screening(request: Request, screening_id: str) -> Response:
+        def page(a: Authenticated, form: Form) -> Response:
+            version = form.get("version", "")
+            if not version.isdigit():
+                raise InputError(f"'version': expected a whole number (got '{version[:20]}')")
+            services.screenings.sign(a.principal, screening_id, int(version))
+            return redirect(f"/screenings/{screening_id}")
+
+        return await kit.form_page(request, page)
+
+    @router.post("/screenings/{screening_id}/actions", response_model=None)
+    async def record_action(request: Request, screening_id: str) -> Response:
+        def page(a: Authenticated, form: Form) -> Response:
+            cleared_by = form.get("cleared_by", "").strip() or None
+            performed = form.get("performed_on", "")
+            try:
+                performed_on = date.fromisoformat(performed)
+                result = ActionResult(form.get("result", ""))
+            except ValueError:
+                raise InputError(
+                    "'performed_on' and 'result': expected a date and one of "
+                    f"{', '.join(r.value for r in ActionResult)}"
+                ) from None
+            report = ActionReport(
+                action_id=form.get("action_id", ""),
+                result=result,
+                performed_on=performed_on,
+                cleared_by=cleared_by,
+                cleared_at=services.clock.now() if cleared_by else None,
+                note=form.get("note", "").strip() or None,
+            )
+            services.actions.record(a.principal, screening_id, report)
+            return redirect(f"/screenings/{screening_id}#actions")
+
+        return await kit.form_page(request, page)
