@@ -10,8 +10,9 @@ from mesoscreen.bootstrap import Services
 from mesoscreen.domain.access import Role
 from mesoscreen.domain.errors import ConflictError
 from mesoscreen.services.patients import PatientDetails
-from tests.factories import PASSWORD, TwoClinics, principal_for, unique
+from tests.factories import TwoClinics, principal_for, unique
 from tests.integration.api.conftest import bearer
+from tests.integration.web.conftest import new_browser, sign_in
 
 THREADS = 8
 
@@ -81,18 +82,19 @@ def test_concurrent_edits_of_one_version_let_exactly_one_through(
 
 
 def test_a_double_submitted_web_form_registers_one_patient(
-    client: TestClient, clinics: TwoClinics
+    services: Services, clinics: TwoClinics
 ) -> None:
     """The new-patient form carries its key: posting it twice makes one patient."""
-    user = clinics.a.users[Role.RECEPTION]
-    client.post("/signin", data={"username": user.username, "password": PASSWORD})
-    form_page = client.get("/patients/new").text
-    key = form_page.split('name="idempotency_key" value="', 1)[1].split('"', 1)[0]
-    family = unique("Form")
-    data = {"csrf": client.cookies["mesoscreen_csrf"], "idempotency_key": key,
-            "family_name": family, "given_name": "Twice"}  # fmt: skip
-    first = client.post("/patients/new", data=data, follow_redirects=False)
-    second = client.post("/patients/new", data=data, follow_redirects=False)
-    assert first.headers["location"] == second.headers["location"]
-    listed = client.get(f"/patients?q={family}").text
-    assert listed.count(f">{family}</a>") == 1
+    with new_browser(services) as browser:
+        csrf = sign_in(browser, clinics.a, Role.RECEPTION)
+        form_page = browser.get("/patients/new").text
+        key = form_page.split('name="idempotency_key" value="', 1)[1].split('"', 1)[0]
+        family = unique("Form")
+        data = {"csrf": csrf, "idempotency_key": key, "family_name": family,
+                "given_name": "Twice"}  # fmt: skip
+        first = browser.post("/patients/new", data=data, follow_redirects=False)
+        second = browser.post("/patients/new", data=data, follow_redirects=False)
+        assert first.status_code == second.status_code == 303
+        assert first.headers["location"] == second.headers["location"]
+    principal = principal_for(clinics.a.users[Role.RECEPTION])
+    assert services.patients.search(principal, family).total == 1

@@ -7,10 +7,12 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
+from mesoscreen.bootstrap import Services
 from mesoscreen.domain.access import Role
-from tests.factories import PASSWORD, TwoClinics
+from tests.factories import TwoClinics
 from tests.intakes import intake
 from tests.integration.api.conftest import bearer
+from tests.integration.web.conftest import new_browser, sign_in
 
 
 def test_a_body_that_is_not_json_is_415_naming_the_header(
@@ -40,21 +42,22 @@ def test_an_oversized_body_is_413(client: TestClient, clinics: TwoClinics) -> No
 
 
 def test_no_patient_name_reaches_any_log_line(
-    client: TestClient, clinics: TwoClinics, caplog: pytest.LogCaptureFixture
+    client: TestClient, services: Services, clinics: TwoClinics, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A whole visit (pages, API, refusals, errors) at DEBUG: the seeded names never appear."""
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.INFO, logger="sqlalchemy.engine")  # SQL logging, as when debugging
     family, given = "Zyxwquorra", "Vellantine"
+    with new_browser(services) as browser:
+        csrf = sign_in(browser, clinics.a, Role.CLINICIAN)
+        created = browser.post("/patients/new", data={"csrf": csrf, "family_name": family,
+                               "given_name": given, "birth_date": "1990-01-01"},
+                               follow_redirects=False)  # fmt: skip
+        assert created.status_code == 303, created.text
+        patient = created.headers["location"].rsplit("/", 1)[1]
+        browser.post(f"/patients/{patient}/intake", data={"csrf": csrf, **intake("female")})
+        browser.get(f"/patients?q={family}")
     user = clinics.a.users[Role.CLINICIAN]
-    client.post("/signin", data={"username": user.username, "password": PASSWORD})
-    csrf = client.cookies["mesoscreen_csrf"]
-    created = client.post("/patients/new", data={"csrf": csrf, "family_name": family,
-                          "given_name": given, "birth_date": "1990-01-01"},
-                          follow_redirects=False)  # fmt: skip
-    patient = created.headers["location"].rsplit("/", 1)[1]
-    client.post(f"/patients/{patient}/intake", data={"csrf": csrf, **intake("female")})
-    client.get(f"/patients?q={family}")
     headers = bearer(client, user)
     client.get(f"/api/v1/patients?name={family}", headers=headers)
     client.post("/api/v1/patients", json={"clinic_id": "nope", "family_name": family,
