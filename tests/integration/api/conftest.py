@@ -7,30 +7,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from mesoscreen.bootstrap import Services, build_services
+from mesoscreen.bootstrap import Services
 from mesoscreen.domain.records import User
 from mesoscreen.entrypoints.api import create_app
-from tests.factories import PASSWORD, TwoClinics, records_settings, seed_two_clinics
-from tests.fakes import FrozenClock
+from tests.factories import PASSWORD, TwoClinics, seed_two_clinics
 
 with warnings.catch_warnings():
     # Starlette asks for the httpx2 package; until the lock file carries it, httpx serves.
     warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    """The frozen clock every service of a test reads."""
-    return FrozenClock()
-
-
-@pytest.fixture
-def services(database_url: str, clock: FrozenClock) -> Iterator[Services]:
-    """The use cases on the shared test database."""
-    built = build_services(records_settings(database_url), clock)
-    yield built
-    built.close()
 
 
 @pytest.fixture

@@ -10,31 +10,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from mesoscreen.bootstrap import Services, build_services
+from mesoscreen.bootstrap import Services
 from mesoscreen.domain.access import Role
 from mesoscreen.entrypoints.api import create_app
-from tests.factories import PASSWORD, ClinicStaff, records_settings, seed_clinic
-from tests.fakes import FrozenClock
+from tests.factories import PASSWORD, ClinicStaff, seed_clinic
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
 _CSRF_FIELD = re.compile(r'name="csrf" value="([^"]*)"')
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    """The frozen clock of every service in a test (25 Nov 2026, 09:00 UTC)."""
-    return FrozenClock()
-
-
-@pytest.fixture
-def services(database_url: str, clock: FrozenClock) -> Iterator[Services]:
-    """The use cases on the shared test database."""
-    built = build_services(records_settings(database_url), clock)
-    yield built
-    built.close()
 
 
 @pytest.fixture
