@@ -222,7 +222,12 @@ class _Trail:
         self.store = store
 
     def page(
-        self, since: datetime | None, until: datetime | None, offset: int, limit: int
+        self,
+        since: datetime | None,
+        until: datetime | None,
+        offset: int,
+        limit: int,
+        newest_first: bool = False,
     ) -> Page[StoredAuditEntry]:
         found = [
             s
@@ -230,6 +235,8 @@ class _Trail:
             if (since is None or s.entry.recorded_at >= since)
             and (until is None or s.entry.recorded_at < until)
         ]
+        if newest_first:
+            found.reverse()
         return Page(tuple(found[offset : offset + limit]), offset, limit, len(found))
 
     def entries(self) -> Iterator[StoredAuditEntry]:

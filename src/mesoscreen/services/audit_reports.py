@@ -23,12 +23,13 @@ class AuditReports(RecordsUseCases):
         until: datetime | None,
         offset: int = 0,
         limit: int | None = None,
+        newest_first: bool = False,
     ) -> Page[StoredAuditEntry]:
-        """Entries recorded in [since, until), in chain order."""
+        """Entries recorded in [since, until), in chain order (or newest first)."""
         target = Target("AuditEvent")
         with self.transaction(principal, "audit.search", AuditAction.EXECUTE, target) as uow:
             self.require(principal, Permission.AUDIT_READ)
-            page = uow.audit_trail.page(since, until, *page_bounds(offset, limit))
+            page = uow.audit_trail.page(since, until, *page_bounds(offset, limit), newest_first)
             uow.audit.append(self.entry(principal, "audit.search", AuditAction.EXECUTE, target))
             uow.commit()
             return page

@@ -72,9 +72,14 @@ class AuditTrail(Protocol):
     """The read side of the audit trail: reports, export and chain verification."""
 
     def page(
-        self, since: datetime | None, until: datetime | None, offset: int, limit: int
+        self,
+        since: datetime | None,
+        until: datetime | None,
+        offset: int,
+        limit: int,
+        newest_first: bool = False,
     ) -> Page[StoredAuditEntry]:
-        """Entries recorded in [since, until), oldest first."""
+        """Entries recorded in [since, until), oldest first (or newest first)."""
         ...
 
     def entries(self) -> Iterator[StoredAuditEntry]:

@@ -109,9 +109,14 @@ class SqlAuditTrail:
         self._connection = connection
 
     def page(
-        self, since: datetime | None, until: datetime | None, offset: int, limit: int
+        self,
+        since: datetime | None,
+        until: datetime | None,
+        offset: int,
+        limit: int,
+        newest_first: bool = False,
     ) -> Page[StoredAuditEntry]:
-        """Entries recorded in [since, until), in chain order."""
+        """Entries recorded in [since, until), in chain order (or newest first)."""
         conditions = []
         if since is not None:
             conditions.append(_log.c.recorded_at >= since)
@@ -121,7 +126,11 @@ class SqlAuditTrail:
             select(func.count()).select_from(_log).where(*conditions)
         ).scalar_one()
         rows = self._connection.execute(
-            select(_log).where(*conditions).order_by(_log.c.seq).offset(offset).limit(limit)
+            select(_log)
+            .where(*conditions)
+            .order_by(_log.c.seq.desc() if newest_first else _log.c.seq)
+            .offset(offset)
+            .limit(limit)
         ).mappings()
         return Page(tuple(_stored(r) for r in rows), offset, limit, total)
 

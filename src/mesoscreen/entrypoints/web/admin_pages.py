@@ -92,7 +92,7 @@ def add_admin_pages(router: APIRouter, kit: PageKit) -> None:
             span = max(1, min(days, AUDIT_MAX_DAYS))
             since = services.clock.now() - timedelta(days=span)
             found = services.audit.report(a.principal, since, None, offset=max(0, offset),
-                                          limit=AUDIT_PAGE_SIZE)  # fmt: skip
+                                          limit=AUDIT_PAGE_SIZE, newest_first=True)  # fmt: skip
             chain = services.audit.verify()
             return kit.render(request, "admin_audit.html", a, entries=found.items,
                               total=found.total, intact=chain.intact, days=span,
