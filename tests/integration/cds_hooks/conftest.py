@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import uuid
 import warnings
@@ -12,6 +15,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from mesoscreen.bootstrap import Services, build_services
@@ -31,7 +35,12 @@ MESOTHERAPY = {"system": "https://mesoscreen.org/fhir/CodeSystem/procedure",
                "code": "scalp-mesotherapy"}  # fmt: skip
 
 
-def _jwk(key: ec.EllipticCurvePrivateKey, kid: str) -> dict[str, Any]:
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def jwk(key: ec.EllipticCurvePrivateKey, kid: str) -> dict[str, Any]:
+    """The public JWK of ``key`` under ``kid``."""
     public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
     return {**public, "kid": kid, "alg": "ES384", "use": "sig"}
 
@@ -51,20 +60,42 @@ class Keys:
         *,
         issuer: str = ISSUER,
         key: ec.EllipticCurvePrivateKey | None = None,
-        kid: str = "ehr-1",
+        kid: str | None = "ehr-1",
         lifetime: timedelta = timedelta(minutes=4),
         drop: tuple[str, ...] = (),
         headers: dict[str, Any] | None = None,
         jti: str | None = None,
     ) -> str:
         now = self.clock.now()
-        claims = {"iss": issuer, "sub": "client-1", "aud": audience,
+        # CDS Hooks 2.0 tokens carry no sub claim.
+        claims = {"iss": issuer, "aud": audience,
                   "iat": int(now.timestamp()), "exp": int((now + lifetime).timestamp()),
                   "jti": jti or str(uuid.uuid4())}  # fmt: skip
         for name in drop:
             claims.pop(name)
         return jwt.encode(
-            claims, key or self.ehr, algorithm="ES384", headers={"kid": kid, **(headers or {})}
+            claims,
+            key or self.ehr,
+            algorithm="ES384",
+            headers={**({"kid": kid} if kid else {}), **(headers or {})},
+        )
+
+    def forged(self, audience: str, header: dict[str, Any], secret: bytes | None) -> str:
+        """A token with exactly ``header``, signed with HMAC-SHA256 over ``secret`` (or not
+        signed at all when ``secret`` is None): what an attacker would send."""
+        now = int(self.clock.now().timestamp())
+        claims = {"iss": ISSUER, "aud": audience, "iat": now, "exp": now + 240,
+                  "jti": str(uuid.uuid4())}  # fmt: skip
+        signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
+        if secret is None:
+            return signing_input + "."
+        mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+        return f"{signing_input}.{_b64(mac)}"
+
+    def ehr_public_pem(self) -> bytes:
+        """The record system's public key as PEM (what an HS256 forgery would use as secret)."""
+        return self.ehr.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
 
 
@@ -115,11 +146,15 @@ class FhirServerDouble:
         self.requests: list[httpx.Request] = []
         self.fail_with: int | None = None
         self.jwks: dict[str, Any] = {"keys": []}
+        # Whole answers by absolute URL (next pages of a search, for instance).
+        self.pages: dict[str, dict[str, Any]] = {}
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         if str(request.url) == JKU_URL:
             return httpx.Response(200, json=self.jwks)
+        if str(request.url) in self.pages:
+            return httpx.Response(200, json=self.pages[str(request.url)])
         if self.fail_with is not None:
             return httpx.Response(self.fail_with, json={"resourceType": "OperationOutcome"})
         path = request.url.path.removeprefix("/r4/")
@@ -145,7 +180,7 @@ def keys(clock: FrozenClock) -> Keys:
 @pytest.fixture
 def fhir_server(keys: Keys) -> FhirServerDouble:
     server = FhirServerDouble()
-    server.jwks = {"keys": [_jwk(keys.other, "other-1")]}
+    server.jwks = {"keys": [jwk(keys.other, "other-1")]}
     return server
 
 
@@ -160,7 +195,7 @@ def make_client(
         settings = records_settings(
             database_url,
             cds_clients={
-                ISSUER: {"jwks": {"keys": [_jwk(keys.ehr, "ehr-1")]}},
+                ISSUER: {"jwks": {"keys": [jwk(keys.ehr, "ehr-1")]}},
                 JKU_ISSUER: {"jku": [JKU_URL]},
             },
             cds_link_base="https://mesoscreen.clinic.example",

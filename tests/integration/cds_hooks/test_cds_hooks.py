@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from fhir.resources.R4B import get_fhir_model_class
 from sqlalchemy import create_engine, select
 
 from mesoscreen.adapters.db import tables
@@ -24,6 +25,7 @@ from tests.integration.cds_hooks.conftest import (
     FhirServerDouble,
     Keys,
     fill_prefetch,
+    jwk,
 )
 
 BASE = "https://mesoscreen.clinic.example"
@@ -151,10 +153,13 @@ def test_a_contraindicating_record_gives_a_critical_card_with_sources_and_sugges
     assert "**Ask the patient**" in card["detail"]
     assert card["source"]["label"]
     labels = {s["label"]: s for s in card["suggestions"]}
-    remove = labels["Remove the scalp mesotherapy order"]["actions"][0]
-    assert remove == {"type": "delete", "description": "Remove the draft order",
-                      "resourceId": ["ServiceRequest/meso-1"]}  # fmt: skip
-    assert "Order an allergy test of the planned products" in labels
+    (remove,) = labels["Remove the scalp mesotherapy order"]["actions"]
+    assert remove["type"] == "delete"
+    assert remove["resourceId"] == "ServiceRequest/meso-1"
+    allergy_test = labels["Order an allergy test of the planned products"]["actions"][0]
+    assert allergy_test["type"] == "create"
+    get_fhir_model_class("ServiceRequest").model_validate(allergy_test["resource"])
+    assert allergy_test["resource"]["subject"] == {"reference": "Patient/1288992"}
     assert {r["code"] for r in card["overrideReasons"]} >= {"clinical-judgement"}
     assert card["links"][0]["type"] == "absolute"
     assert card["links"][0]["url"].startswith(BASE)
@@ -263,52 +268,73 @@ def test_calls_and_feedback_are_audited_without_patient_data(
     assert "feedback[0].outcome" in bad.json()["detail"]
 
 
-def _other_key_token(keys: Keys, path: str) -> str:
-    return keys.token(BASE + path, key=keys.stranger)
-
-
 @pytest.mark.parametrize(
     ("case", "message"),
     [
         ("missing", "Bearer token"),
         ("not-a-jwt", "not a JWT"),
+        ("alg-none", "alg 'none' refused"),
         ("hs256", "alg 'HS256' refused"),
+        ("hs256-signed-with-the-public-key", "alg 'HS256' refused"),
+        ("wrong-typ", "typ 'at+jwt' refused"),
+        ("no-kid", "no kid"),
         ("unknown-issuer", "not a configured CDS client"),
+        ("issuer-without-keys", "no jku in the token and no keys configured"),
         ("wrong-key", "Signature verification failed"),
         ("unknown-kid", "no key with kid"),
+        ("duplicate-kid", "kid 'other-1' names 2 keys"),
         ("wrong-audience", "Audience doesn't match"),
         ("expired", "expired"),
         ("too-long", "more than five minutes"),
+        ("no-iat", 'missing the "iat" claim'),
+        ("no-exp", 'missing the "exp" claim'),
         ("no-jti", 'missing the "jti" claim'),
         ("jku-not-allowed", "not on this client's allow-list"),
         ("replayed", "already used"),
     ],
 )
 def test_every_unacceptable_token_is_refused_with_401_saying_why(
-    make_client: Callable[..., Any], keys: Keys, case: str, message: str
+    make_client: Callable[..., Any],
+    keys: Keys,
+    fhir_server: FhirServerDouble,
+    case: str,
+    message: str,
 ) -> None:
-    """Issuer, signature, key id, audience, expiry, lifetime, jti, jku and replay."""
+    """Algorithm, type, key id, issuer, signature, audience, times, jti, jku and replay."""
     import jwt
 
     client = make_client()
     body = _request(prefetch=_prefetch(RECORD))
     audience = BASE + SIGN
+    fhir_server.jwks = {"keys": [jwk(keys.other, "other-1"), jwk(keys.stranger, "other-1")]}
     tokens: dict[str, Callable[[], str | None]] = {
         "missing": lambda: None,
         "not-a-jwt": lambda: "abc.def",
+        "alg-none": lambda: keys.forged(audience, {"alg": "none", "typ": "JWT",
+                                                   "kid": "ehr-1"}, None),
         "hs256": lambda: jwt.encode({"iss": ISSUER}, "secret-key-of-32-bytes-or-more!!", "HS256"),
+        "hs256-signed-with-the-public-key": lambda: keys.forged(
+            audience, {"alg": "HS256", "typ": "JWT", "kid": "ehr-1"}, keys.ehr_public_pem()
+        ),
+        "wrong-typ": lambda: keys.token(audience, headers={"typ": "at+jwt"}),
+        "no-kid": lambda: keys.token(audience, kid=None),
         "unknown-issuer": lambda: keys.token(audience, issuer="https://rogue.example"),
+        "issuer-without-keys": lambda: keys.token(audience, issuer=JKU_ISSUER),
         "wrong-key": lambda: keys.token(audience, key=keys.stranger),
         "unknown-kid": lambda: keys.token(audience, kid="ehr-9"),
+        "duplicate-kid": lambda: keys.token(audience, issuer=JKU_ISSUER, key=keys.other,
+                                            kid="other-1", headers={"jku": JKU_URL}),
         "wrong-audience": lambda: keys.token(BASE + BOOK),
         "expired": lambda: keys.token(audience, lifetime=timedelta(minutes=-5)),
         "too-long": lambda: keys.token(audience, lifetime=timedelta(hours=1)),
+        "no-iat": lambda: keys.token(audience, drop=("iat",)),
+        "no-exp": lambda: keys.token(audience, drop=("exp",)),
         "no-jti": lambda: keys.token(audience, drop=("jti",)),
         "jku-not-allowed": lambda: keys.token(
             audience, headers={"jku": "https://evil.example/jwks.json"}
         ),
         "replayed": lambda: keys.token(audience, jti="once-only"),
-    }
+    }  # fmt: skip
     token = tokens[case]()
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     if case == "replayed":
@@ -317,6 +343,8 @@ def test_every_unacceptable_token_is_refused_with_401_saying_why(
     assert response.status_code == 401
     assert message in response.json()["detail"]
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    if case != "duplicate-kid":
+        assert fhir_server.requests == []  # no key fetched, nothing read (jku: no SSRF)
 
 
 def test_keys_from_an_allow_listed_jku_are_fetched_and_accepted(

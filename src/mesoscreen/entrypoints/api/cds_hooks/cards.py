@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import uuid4
 
+from mesoscreen.adapters.fhir.decision_resources import ACTION_SYSTEM
 from mesoscreen.domain.decision import Decision
 from mesoscreen.domain.knowledge_base import ActionKind, KnowledgeBase
 from mesoscreen.domain.vocabulary import Outcome
@@ -69,8 +70,15 @@ def _detail(decision: Decision, kb: KnowledgeBase) -> str:
     return "\n".join(lines)
 
 
-def _suggestions(decision: Decision, draft_orders: list[str]) -> list[dict[str, Any]]:
-    """Remove the draft order when treatment must not go ahead; order what the actions need."""
+def _suggestions(
+    decision: Decision, draft_orders: list[str], patient_reference: str
+) -> list[dict[str, Any]]:
+    """Remove the draft order when treatment must not go ahead; order what the actions need.
+
+    A delete names one resource (``resourceId`` is a relative reference in CDS Hooks 2.0), so
+    there is one delete action per draft order; a created order is a valid R4 ServiceRequest
+    for this patient.
+    """
     suggestions: list[dict[str, Any]] = []
     if draft_orders and decision.outcome in (Outcome.CONTRAINDICATED, Outcome.DEFERRED):
         suggestions.append(
@@ -79,8 +87,9 @@ def _suggestions(decision: Decision, draft_orders: list[str]) -> list[dict[str, 
                 "uuid": str(uuid4()),
                 "isRecommended": True,
                 "actions": [
-                    {"type": "delete", "description": "Remove the draft order",
-                     "resourceId": draft_orders}
+                    {"type": "delete", "description": f"Remove the draft order {order}",
+                     "resourceId": order}
+                    for order in draft_orders
                 ],
             }
         )  # fmt: skip
@@ -104,7 +113,17 @@ def _suggestions(decision: Decision, draft_orders: list[str]) -> list[dict[str, 
                             "resourceType": "ServiceRequest",
                             "status": "draft",
                             "intent": "proposal",
-                            "code": {"text": action.text.en},
+                            "subject": {"reference": patient_reference},
+                            "code": {
+                                "coding": [
+                                    {
+                                        "system": ACTION_SYSTEM,
+                                        "code": action.id,
+                                        "display": action.text.en,
+                                    }
+                                ],
+                                "text": action.text.en,
+                            },
                         },
                     }
                 ],
@@ -114,7 +133,11 @@ def _suggestions(decision: Decision, draft_orders: list[str]) -> list[dict[str, 
 
 
 def cards_for(
-    decision: Decision, kb: KnowledgeBase, draft_orders: list[str], link: str
+    decision: Decision,
+    kb: KnowledgeBase,
+    draft_orders: list[str],
+    link: str,
+    patient_reference: str,
 ) -> list[dict[str, Any]]:
     """The card for ``decision`` (none when the record shows it is eligible)."""
     indicator = INDICATOR.get(decision.outcome)
@@ -130,7 +153,7 @@ def cards_for(
         "links": [{"label": "Complete the screening in Mesoscreen", "url": link,
                    "type": "absolute"}],
     }  # fmt: skip
-    suggestions = _suggestions(decision, draft_orders)
+    suggestions = _suggestions(decision, draft_orders, patient_reference)
     if suggestions:
         card["suggestions"] = suggestions
         card["selectionBehavior"] = "any"

@@ -1,13 +1,24 @@
 """The patient's record for a hook call: from prefetch, or fetched from the FHIR server.
 
-Prefetch values are single resources or search Bundles; a key that is missing or ``null`` is
-fetched from ``fhirServer`` with the ``fhirAuthorization`` access token. When the data can be
-had neither way the call gets 412, as the specification says.
+CDS Hooks 2.0 gives each prefetch key one of three meanings, and we keep them apart:
+
+- the key holds a resource or a search Bundle: that is the data (if the Bundle is paginated,
+  its ``next`` pages are fetched from ``fhirServer``, never from another host);
+- the key is ``null``: the record system has no data for it (nothing to fetch);
+- the key is missing, or holds an ``OperationOutcome`` reporting an error: the record system
+  could not or would not satisfy it, so the query is run against ``fhirServer`` with the
+  ``fhirAuthorization`` access token.
+
+When the data can be had neither way the call gets 412, as the specification says. Resources
+that belong to another patient are dropped: they must not decide this patient's screening.
+``httpx``'s transport is the one I/O seam, so a test double stands in for the FHIR server.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -15,60 +26,170 @@ import httpx
 from mesoscreen.entrypoints.api.cds_hooks.definitions import PREFETCH
 
 FETCH_TIMEOUT_SECONDS = 5.0
+MAX_PAGES = 20
+FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+_FAILED_SEVERITIES = frozenset({"error", "fatal"})
 
 
 class RecordUnavailableError(Exception):
-    """Neither prefetch nor the FHIR server gave the data (412)."""
+    """Neither prefetch nor the FHIR server gave the data (412); the message says which."""
 
 
-def _resources(value: object) -> list[dict[str, Any]]:
-    """The resources of a prefetched or fetched value (a resource or a Bundle)."""
+@dataclass(frozen=True, slots=True)
+class FhirServer:
+    """The record system's FHIR server as the hook request names it, and the way to it."""
+
+    base: str | None
+    access_token: str | None
+    transport: httpx.BaseTransport | None
+    allow_plain_http: bool = False
+
+    @classmethod
+    def of(
+        cls,
+        request: Mapping[str, Any],
+        transport: httpx.BaseTransport | None,
+        allow_plain_http: bool = False,
+    ) -> FhirServer:
+        """The server of a hook request (``fhirServer`` and ``fhirAuthorization``)."""
+        base = request.get("fhirServer")
+        authorization = request.get("fhirAuthorization")
+        token = authorization.get("access_token") if isinstance(authorization, dict) else None
+        return cls(
+            base.rstrip("/") if isinstance(base, str) else None,
+            token if isinstance(token, str) else None,
+            transport,
+            allow_plain_http,
+        )
+
+    def get(self, url: str, why: str) -> object:
+        """The JSON at ``url`` (relative to the base, or absolute on the same server)."""
+        if self.base is None:
+            raise RecordUnavailableError(f"{why} and no fhirServer was given")
+        schemes = ("https://", "http://") if self.allow_plain_http else ("https://",)
+        if not self.base.startswith(schemes):
+            raise RecordUnavailableError(f"{why} and fhirServer is not an https URL")
+        if url.startswith(("https://", "http://")):
+            if not url.startswith(self.base + "/"):
+                raise RecordUnavailableError(f"{why}: a page link leaves fhirServer")
+        else:
+            url = f"{self.base}/{url}"
+        headers = {"Accept": "application/fhir+json"}
+        if self.access_token:
+            headers["Authorization"] = f"Bearer {self.access_token}"
+        try:
+            with httpx.Client(transport=self.transport, timeout=FETCH_TIMEOUT_SECONDS) as client:
+                response = client.get(url, headers=headers)
+        except httpx.HTTPError as exc:
+            raise RecordUnavailableError(
+                f"{why} and the FHIR server could not be reached ({type(exc).__name__})"
+            ) from None
+        if response.status_code != 200:
+            raise RecordUnavailableError(
+                f"{why} and the FHIR server answered {response.status_code}"
+            )
+        try:
+            return response.json()
+        except ValueError:
+            raise RecordUnavailableError(f"{why} and the FHIR server sent no JSON") from None
+
+
+def _is_failure(value: object) -> bool:
+    """Whether a prefetched value reports an error instead of data (an OperationOutcome)."""
+    if not isinstance(value, dict):
+        return True
+    if value.get("resourceType") == "OperationOutcome":
+        return True
+    if value.get("resourceType") != "Bundle":
+        return not isinstance(value.get("resourceType"), str)
+    for entry in value.get("entry") or []:
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if isinstance(resource, dict) and resource.get("resourceType") == "OperationOutcome":
+            issues = resource.get("issue")
+            if any(isinstance(i, dict) and i.get("severity") in _FAILED_SEVERITIES
+                   for i in (issues if isinstance(issues, list) else [])):  # fmt: skip
+                return True
+    return False
+
+
+def _next_page(bundle: Mapping[str, Any]) -> str | None:
+    links = bundle.get("link")
+    for link in links if isinstance(links, list) else []:
+        if isinstance(link, dict) and link.get("relation") == "next":
+            url = link.get("url")
+            return url if isinstance(url, str) else None
+    return None
+
+
+def _resources(value: object, key: str, server: FhirServer) -> list[dict[str, Any]]:
+    """The resources of a resource or a (possibly paginated) searchset Bundle."""
     if not isinstance(value, dict):
         return []
-    if value.get("resourceType") == "Bundle":
-        entries = value.get("entry")
-        return [
+    if value.get("resourceType") != "Bundle":
+        return [value] if value.get("resourceType") != "OperationOutcome" else []
+    found: list[dict[str, Any]] = []
+    page: object = value
+    for _ in range(MAX_PAGES):
+        if _is_failure(page) or not isinstance(page, dict):
+            raise RecordUnavailableError(f"a page of prefetch {key!r} reports an error")
+        entries = page.get("entry")
+        found += [
             e["resource"]
             for e in (entries if isinstance(entries, list) else [])
-            if isinstance(e, dict) and isinstance(e.get("resource"), dict)
+            if isinstance(e, dict)
+            and isinstance(e.get("resource"), dict)
+            and e["resource"].get("resourceType") != "OperationOutcome"
         ]
-    return [value] if isinstance(value.get("resourceType"), str) else []
+        next_url = _next_page(page)
+        if next_url is None:
+            return found
+        page = server.get(next_url, f"prefetch {key!r} has more pages")
+    raise RecordUnavailableError(f"prefetch {key!r} has more than {MAX_PAGES} pages")
 
 
-def _fetch(request: Mapping[str, Any], query: str, transport: httpx.BaseTransport | None) -> object:
-    """One prefetch query run against the FHIR server of the request."""
-    server = request.get("fhirServer")
-    authorization = request.get("fhirAuthorization")
-    if not isinstance(server, str) or not server.startswith(("https://", "http://")):
-        raise RecordUnavailableError("prefetch is incomplete and no fhirServer was given")
-    headers = {"Accept": "application/fhir+json"}
-    if isinstance(authorization, dict) and isinstance(authorization.get("access_token"), str):
-        headers["Authorization"] = f"Bearer {authorization['access_token']}"
-    try:
-        with httpx.Client(transport=transport, timeout=FETCH_TIMEOUT_SECONDS) as client:
-            response = client.get(f"{server.rstrip('/')}/{query}", headers=headers)
-    except httpx.HTTPError as exc:
-        raise RecordUnavailableError(f"the FHIR server could not be reached ({exc})") from None
-    if response.status_code != 200:
-        raise RecordUnavailableError(f"the FHIR server answered {response.status_code}")
-    try:
-        return response.json()
-    except ValueError:
-        raise RecordUnavailableError("the FHIR server sent something that is not JSON") from None
+def is_fhir_id(value: object) -> bool:
+    """Whether ``value`` is a FHIR id (and not a path segment such as ``..``)."""
+    return isinstance(value, str) and bool(FHIR_ID.fullmatch(value)) and value.strip(".") != ""
+
+
+def belongs_to(resource: Mapping[str, Any], patient_id: str) -> bool:
+    """False when the resource says it is another patient's."""
+    if resource.get("resourceType") == "Patient":
+        return resource.get("id") in (None, patient_id)
+    for field in ("subject", "patient"):
+        owner = resource.get(field)
+        reference = owner.get("reference") if isinstance(owner, dict) else None
+        if isinstance(reference, str) and reference.startswith(("Patient/", "http")):
+            return reference == f"Patient/{patient_id}" or reference.endswith(
+                f"/Patient/{patient_id}"
+            )
+    return True
 
 
 def gather_record(
-    request: Mapping[str, Any], patient_id: str, transport: httpx.BaseTransport | None = None
+    request: Mapping[str, Any],
+    patient_id: str,
+    transport: httpx.BaseTransport | None = None,
+    allow_plain_http: bool = False,
 ) -> list[dict[str, Any]]:
-    """Every resource the screening reads, prefetched or fetched."""
+    """Every resource of this patient that the screening reads, prefetched or fetched."""
+    if not is_fhir_id(patient_id):
+        raise ValueError("patient_id is not a FHIR id")
+    server = FhirServer.of(request, transport, allow_plain_http)
     prefetch = request.get("prefetch")
     given = prefetch if isinstance(prefetch, dict) else {}
     resources: list[dict[str, Any]] = []
     for key, template in PREFETCH.items():
+        if key in given and given[key] is None:
+            continue  # the record system has no data for this query
         value = given.get(key)
-        if value is None:
-            value = _fetch(
-                request, template.replace("{{context.patientId}}", patient_id), transport
-            )
-        resources.extend(_resources(value))
-    return resources
+        if key not in given or _is_failure(value):
+            query = template.replace("{{context.patientId}}", patient_id)
+            why = f"prefetch {key!r} is missing" if key not in given else (
+                f"prefetch {key!r} reports an error"
+            )  # fmt: skip
+            value = server.get(query, why)
+            if _is_failure(value):
+                raise RecordUnavailableError(f"{why} and the FHIR server reported an error")
+        resources += _resources(value, key, server)
+    return [r for r in resources if belongs_to(r, patient_id)]

@@ -15,7 +15,11 @@ from mesoscreen.config import Settings
 from mesoscreen.domain.audit import AuditAction, AuditEntry, AuditOutcome
 from mesoscreen.entrypoints.api.cds_hooks.cards import cards_for
 from mesoscreen.entrypoints.api.cds_hooks.definitions import SERVICES, discovery
-from mesoscreen.entrypoints.api.cds_hooks.record import RecordUnavailableError, gather_record
+from mesoscreen.entrypoints.api.cds_hooks.record import (
+    RecordUnavailableError,
+    gather_record,
+    is_fhir_id,
+)
 from mesoscreen.entrypoints.api.cds_hooks.tokens import (
     CdsCaller,
     TokenRejectedError,
@@ -40,9 +44,12 @@ def _codings(concept: object) -> Iterator[str]:
                 yield f"{coding.get('system')}|{coding.get('code')}"
 
 
-def _bundle_resources(value: object, field: str) -> list[dict[str, Any]]:
+def _bundle_resources(value: object, field: str, bare_list: bool = False) -> list[dict[str, Any]]:
+    """The resources of a context Bundle (or of a plain list where a hook's examples use one)."""
     if value is None:
         return []
+    if bare_list and isinstance(value, list):
+        return [r for r in value if isinstance(r, dict)]
     if not isinstance(value, dict) or value.get("resourceType") != "Bundle":
         raise _BadHookRequestError(f"'context.{field}': expected a FHIR Bundle")
     entries = value.get("entry")
@@ -59,7 +66,9 @@ def _mesotherapy_orders(hook: str, context: Mapping[str, Any], codes: set[str]) 
     """References of the draft orders or booked appointments that are scalp mesotherapy."""
     if hook == "appointment-book":
         found = []
-        for appointment in _bundle_resources(context.get("appointments"), "appointments"):
+        # appointment-book's own examples send a plain list of Appointments.
+        booked = _bundle_resources(context.get("appointments"), "appointments", bare_list=True)
+        for appointment in booked:
             concepts = [appointment.get("appointmentType"), *(appointment.get("serviceType") or []),
                         *(appointment.get("reasonCode") or [])]  # fmt: skip
             if any(code in codes for concept in concepts for code in _codings(concept)):
@@ -69,6 +78,8 @@ def _mesotherapy_orders(hook: str, context: Mapping[str, Any], codes: set[str]) 
     found = []
     for order in _bundle_resources(context.get("draftOrders"), "draftOrders"):
         reference = f"{order.get('resourceType')}/{order.get('id')}"
+        if order.get("resourceType") != "ServiceRequest":
+            continue  # mesotherapy is ordered as a procedure; medication orders are not it
         if hook == "order-select" and isinstance(selected, list) and reference not in selected:
             continue
         if any(code in codes for code in _codings(order.get("code"))):
@@ -85,7 +96,26 @@ def _feedback_problem(items: object) -> str | None:
             return f"'feedback[{index}].card': expected the card's uuid"
         if item.get("outcome") not in FEEDBACK_OUTCOMES:
             return f"'feedback[{index}].outcome': expected accepted or overridden"
+        if not isinstance(item.get("outcomeTimestamp"), str):
+            return f"'feedback[{index}].outcomeTimestamp': expected an ISO timestamp"
+        accepted = item.get("acceptedSuggestions")
+        if item["outcome"] == "accepted" and not (
+            isinstance(accepted, list)
+            and accepted
+            and all(isinstance(a, dict) and isinstance(a.get("id"), str) for a in accepted)
+        ):
+            return (
+                f"'feedback[{index}].acceptedSuggestions': expected the accepted suggestions' ids"
+            )
     return None
+
+
+def _unavailable(message: str) -> dict[str, Any]:
+    """The OperationOutcome that goes with a 412, for clients that read FHIR."""
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "incomplete", "diagnostics": message}],
+    }
 
 
 def build_cds_router(
@@ -103,7 +133,7 @@ def build_cds_router(
 
     def caller(request: Request) -> CdsCaller:
         if settings.cds_development_mode:
-            return CdsCaller("development-mode", "development-mode", development=True)
+            return CdsCaller("development-mode", development=True)
         base = settings.cds_link_base.rstrip("/") if settings.cds_link_base else None
         audience = f"{base}{request.url.path}" if base else str(request.url.replace(query=""))
         return verify_token(
@@ -131,7 +161,11 @@ def build_cds_router(
             entity_type="cds-service",
             entity_id=service_id,
             source=who.issuer[:100],
-            detail={**detail, "development_mode": str(who.development).lower()},
+            detail={
+                **detail,
+                **({"tenant": who.tenant} if who.tenant else {}),
+                "development_mode": str(who.development).lower(),
+            },
         )
         if who.jti is None or who.expires_at is None:
             audit_log.append(entry)
@@ -156,7 +190,8 @@ def build_cds_router(
 
     def refused(status: int, code: str, message: str, path: str) -> JSONResponse:
         headers = {"WWW-Authenticate": 'Bearer realm="cds-services"'} if status == 401 else None
-        return problem_response(status, code, message, path, headers=headers)
+        extra = {"operationOutcome": _unavailable(message)} if status == 412 else None
+        return problem_response(status, code, message, path, headers=headers, extra=extra)
 
     async def accepted(service_id: str, request: Request) -> tuple[CdsCaller, Any] | JSONResponse:
         """The caller and the JSON body of a call to a known service, or why it is refused."""
@@ -195,8 +230,8 @@ def build_cds_router(
             if not isinstance(body.get("hookInstance"), str):
                 raise _BadHookRequestError("'hookInstance': expected a string")
             context = body.get("context")
-            if not isinstance(context, dict) or not isinstance(context.get("patientId"), str):
-                raise _BadHookRequestError("'context.patientId': expected a string")
+            if not isinstance(context, dict) or not is_fhir_id(context.get("patientId")):
+                raise _BadHookRequestError("'context.patientId': expected a FHIR id")
             orders = _mesotherapy_orders(hook, context, codes)
         except _BadHookRequestError as exc:
             return failed(who, service_id, 400, "invalid_hook_request", str(exc), path)
@@ -206,14 +241,14 @@ def build_cds_router(
             return {"cards": []} if audit("cds.hook", who, service_id, detail) else replayed(path)
         patient_id = context["patientId"]
         try:
-            resources = gather_record(body, patient_id, transport)
+            resources = gather_record(body, patient_id, transport, settings.cds_development_mode)
         except RecordUnavailableError as exc:
             return failed(who, service_id, 412, "record_unavailable", str(exc), path)
         today = clock.today()
         decision = screening.screen(reader.read(resources, today).answers, today)
-        link = f"{(settings.cds_link_base or str(request.base_url)).rstrip('/')}/"
+        link = f"{(settings.cds_link_base or str(request.base_url)).rstrip('/')}/patients"
         drafts = orders if hook != "appointment-book" else []
-        cards = cards_for(decision, screening.kb, drafts, link)
+        cards = cards_for(decision, screening.kb, drafts, link, f"Patient/{patient_id}")
         detail = {
             "hook": hook, "hook_instance": body["hookInstance"][:64],
             "patient": patient_id[:64], "outcome": decision.outcome.value,
@@ -238,10 +273,11 @@ def build_cds_router(
         for item in items:
             reason = item.get("overrideReason")
             code = reason.get("reason", {}).get("code") if isinstance(reason, dict) else None
+            chosen = [str(a["id"])[:64] for a in item.get("acceptedSuggestions") or []]
             detail = {
                 "card": item["card"][:64], "outcome": item["outcome"],
                 "override_reason": str(code)[:64] if code else "",
-                "accepted_suggestions": str(len(item.get("acceptedSuggestions") or [])),
+                "accepted_suggestions": ",".join(chosen[:20]),
             }  # fmt: skip
             if spent:
                 audit("cds.feedback", replace(who, jti=None), service_id, detail)

@@ -1,11 +1,14 @@
 """Who is calling: the record system's signed JWT, checked as CDS Hooks 2.0 requires.
 
-The token (``Authorization: Bearer``) must be signed with ES384 or RS384 by a configured
-client (its issuer), with a key from the client's configured JWK Set or from a ``jku`` URL on
-that client's allow-list; ``aud`` must be this service's endpoint URL; ``exp`` must be in the
-future and at most five minutes away; a ``jti`` may be used once (recorded by the call with
-its audit entry, in one transaction). Development mode skips all
-of this and says so in every audit entry.
+The token (``Authorization: Bearer``) must carry the header fields the specification makes
+required (``alg`` ES384 or RS384, never ``none`` nor an HMAC; ``typ`` JWT; ``kid``) and be
+signed by a configured client (its ``iss``) with the key of that ``kid`` in the client's
+configured JWK Set, or in the JWK Set at a ``jku`` URL on that client's allow-list (a ``jku``
+off the list is refused before anything is fetched). A ``kid`` must name exactly one key.
+``aud`` must be this service's endpoint URL; ``exp`` must be in the future and at most five
+minutes away; ``iat`` and ``jti`` must be there, and a ``jti`` may be used once (recorded by
+the call with its audit entry, in one transaction). CDS Hooks 2.0 has no ``sub`` claim, so
+none is required. Development mode skips all of this and says so in every audit entry.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ import jwt
 from mesoscreen.config import CdsClient
 
 ALGORITHMS = ["ES384", "RS384"]
+REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "jti"]
 MAX_LIFETIME_SECONDS = 300
 LEEWAY_SECONDS = 30
+JWKS_TIMEOUT_SECONDS = 5.0
 
 
 class TokenRejectedError(Exception):
@@ -35,7 +40,7 @@ class CdsCaller:
     expiry, which the call records as used when it records its audit entry."""
 
     issuer: str
-    subject: str
+    tenant: str | None = None
     development: bool = False
     jti: str | None = None
     expires_at: datetime | None = None
@@ -44,7 +49,7 @@ class CdsCaller:
 def _fetch_jwks(url: str, transport: httpx.BaseTransport | None) -> dict[str, Any]:
     """The JWK Set at an allow-listed ``jku`` URL."""
     try:
-        with httpx.Client(transport=transport, timeout=5.0) as client:
+        with httpx.Client(transport=transport, timeout=JWKS_TIMEOUT_SECONDS) as client:
             response = client.get(url, headers={"Accept": "application/json"})
             response.raise_for_status()
             document = response.json()
@@ -58,7 +63,7 @@ def _fetch_jwks(url: str, transport: httpx.BaseTransport | None) -> dict[str, An
 def _signing_key(
     header: dict[str, Any], client: CdsClient, transport: httpx.BaseTransport | None
 ) -> Any:
-    """The client's key named by the header's ``kid``."""
+    """The one key of the client's JWK Set that the header's ``kid`` names."""
     jku = header.get("jku")
     if jku is not None:
         if jku not in client.jku:
@@ -68,15 +73,35 @@ def _signing_key(
         keys = dict(client.jwks)
     else:
         raise TokenRejectedError("no jku in the token and no keys configured for this client")
+    kid = header["kid"]
+    listed = keys.get("keys")
+    named = [k for k in listed if isinstance(k, dict) and k.get("kid") == kid] if isinstance(
+        listed, list
+    ) else []  # fmt: skip
+    if not named:
+        raise TokenRejectedError(f"no key with kid {kid!r} in the client's JWK Set")
+    if len(named) > 1:
+        raise TokenRejectedError(f"kid {kid!r} names {len(named)} keys in the client's JWK Set")
     try:
-        key_set = jwt.PyJWKSet.from_dict(keys)
+        return jwt.PyJWK.from_dict(named[0]).key
     except jwt.PyJWTError as exc:
-        raise TokenRejectedError(f"the client's JWK Set is unusable ({exc})") from None
-    kid = header.get("kid")
-    for key in key_set.keys:
-        if kid is None or key.key_id == kid:
-            return key.key
-    raise TokenRejectedError(f"no key with kid {kid!r} in the client's JWK Set")
+        raise TokenRejectedError(f"the key {kid!r} is unusable ({exc})") from None
+
+
+def _checked_header(token: str) -> dict[str, Any]:
+    """The token's header, refused unless it has the fields CDS Hooks requires."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise TokenRejectedError(f"the token is not a JWT ({exc})") from None
+    if header.get("alg") not in ALGORITHMS:
+        raise TokenRejectedError(f"alg {header.get('alg')!r} refused: use ES384 or RS384")
+    typ = header.get("typ")
+    if not isinstance(typ, str) or typ.upper() != "JWT":
+        raise TokenRejectedError(f"typ {typ!r} refused: expected 'JWT'")
+    if not isinstance(header.get("kid"), str) or not header["kid"]:
+        raise TokenRejectedError("the token header has no kid naming its signing key")
+    return header
 
 
 def verify_token(
@@ -90,18 +115,15 @@ def verify_token(
     if not authorization or not authorization.startswith("Bearer "):
         raise TokenRejectedError("a Bearer token signed by the record system is required")
     token = authorization.removeprefix("Bearer ").strip()
+    header = _checked_header(token)
     try:
-        header = jwt.get_unverified_header(token)
         claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError as exc:
         raise TokenRejectedError(f"the token is not a JWT ({exc})") from None
-    if header.get("alg") not in ALGORITHMS:
-        raise TokenRejectedError(f"alg {header.get('alg')!r} refused: use ES384 or RS384")
     issuer = claims.get("iss")
     if not isinstance(issuer, str) or issuer not in clients:
         raise TokenRejectedError(f"issuer {issuer!r} is not a configured CDS client")
-    client = clients[issuer]
-    key = _signing_key(header, client, transport)
+    key = _signing_key(header, clients[issuer], transport)
     try:
         verified = jwt.decode(
             token,
@@ -111,7 +133,7 @@ def verify_token(
             issuer=issuer,
             # Times are checked below against the service's clock, not the library's.
             options={
-                "require": ["iss", "sub", "aud", "exp", "iat", "jti"],
+                "require": REQUIRED_CLAIMS,
                 "verify_exp": False,
                 "verify_iat": False,
                 "verify_nbf": False,
@@ -121,6 +143,8 @@ def verify_token(
         issued = datetime.fromtimestamp(int(verified["iat"]), UTC)
     except (jwt.PyJWTError, TypeError, ValueError, OverflowError) as exc:
         raise TokenRejectedError(f"token refused: {exc}") from None
+    if not isinstance(verified["jti"], str) or not verified["jti"]:
+        raise TokenRejectedError("token refused: jti must be a non-empty string")
     current = now()
     ahead = (expires - current).total_seconds()
     if ahead < -LEEWAY_SECONDS:
@@ -129,4 +153,10 @@ def verify_token(
         raise TokenRejectedError("token refused: exp is more than five minutes away")
     if (issued - current).total_seconds() > LEEWAY_SECONDS:
         raise TokenRejectedError("token refused: iat is in the future")
-    return CdsCaller(issuer, str(verified["sub"]), jti=str(verified["jti"]), expires_at=expires)
+    tenant = verified.get("tenant")
+    return CdsCaller(
+        issuer,
+        tenant=tenant[:100] if isinstance(tenant, str) else None,
+        jti=verified["jti"],
+        expires_at=expires,
+    )
