@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import copy
 import re
-import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
-from sqlalchemy import create_engine, select
 
-from mesoscreen.adapters.db import tables
-from mesoscreen.entrypoints.api.cds_hooks.definitions import discovery
+from tests.integration.cds_hooks.conformance import assert_conforms
 from tests.integration.cds_hooks.conftest import (
-    FHIR_SERVER,
     ISSUER,
     JKU_ISSUER,
     JKU_URL,
@@ -27,84 +23,18 @@ from tests.integration.cds_hooks.conftest import (
     fill_prefetch,
     jwk,
 )
-
-BASE = "https://mesoscreen.clinic.example"
-SIGN = "/cds-services/mesotherapy-order-sign"
-SELECT = "/cds-services/mesotherapy-order-select"
-BOOK = "/cds-services/mesotherapy-appointment-book"
-ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
-
-RECORD: list[dict[str, Any]] = [
-    {"resourceType": "Patient", "id": "1288992", "gender": "female", "birthDate": "1980-04-02"},
-    {"resourceType": "Observation", "id": "o1", "status": "final",
-     "subject": {"reference": "Patient/1288992"}, "effectiveDateTime": "2026-11-20",
-     "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
-     "valueQuantity": {"value": 70}},
-    {"resourceType": "Condition", "id": "someone-else", "subject": {"reference": "Patient/2"},
-     "code": {"coding": [{"system": ICD10, "code": "E10.9"}]}},
-    {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/1288992"},
-     "clinicalStatus": {"coding": [{"code": "remission"}]},
-     "code": {"coding": [{"system": ICD10, "code": "C50.911"}]}},
-    {"resourceType": "AllergyIntolerance", "id": "a1", "patient": {"reference": "Patient/1288992"},
-     "code": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
-                          "code": "6387", "display": "Lidocaine"}]}},
-]  # fmt: skip
-
-
-def _order(code: dict[str, str] = MESOTHERAPY, order_id: str = "meso-1") -> dict[str, Any]:
-    return {"resourceType": "ServiceRequest", "id": order_id, "status": "draft",
-            "intent": "order", "subject": {"reference": "Patient/1288992"},
-            "code": {"coding": [code]}}  # fmt: skip
-
-
-def _prefetch(resources: list[dict[str, Any]]) -> dict[str, Any]:
-    """The prefetch a record system fills from the discovery templates, from ``resources``."""
-    return fill_prefetch(discovery()["services"][0]["prefetch"], "1288992", resources)
-
-
-def _request(
-    hook: str = "order-sign", prefetch: dict[str, Any] | None = None, **context: Any
-) -> dict[str, Any]:
-    """A hook request shaped like the specification's order-sign example."""
-    body: dict[str, Any] = {
-        "hookInstance": str(uuid.uuid4()),
-        "fhirServer": FHIR_SERVER,
-        "hook": hook,
-        "fhirAuthorization": {
-            "access_token": "some-opaque-fhir-access-token",
-            "token_type": "Bearer",
-            "expires_in": 300,
-            "scope": "user/Patient.read user/Condition.read",
-            "subject": "cds-service",
-        },
-        "context": {
-            "userId": "PractitionerRole/123",
-            "patientId": "1288992",
-            "encounterId": "89284",
-            "draftOrders": {"resourceType": "Bundle", "entry": [{"resource": _order()}]},
-            **context,
-        },
-    }
-    if prefetch is not None:
-        body["prefetch"] = prefetch
-    return body
-
-
-def _call(client: Any, keys: Keys, path: str, body: Any, **token: Any) -> Any:
-    headers = {"Authorization": f"Bearer {keys.token(BASE + path, **token)}"}
-    return client.post(path, json=body, headers=headers)
-
-
-def _audit(database_url: str, event: str) -> list[dict[str, Any]]:
-    engine = create_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                select(tables.audit_log).where(tables.audit_log.c.event_type == event)
-            )
-            return [dict(r._mapping) for r in rows]
-    finally:
-        engine.dispose()
+from tests.integration.cds_hooks.hook_requests import (
+    BASE,
+    BOOK,
+    RECORD,
+    SELECT,
+    SIGN,
+    audit_rows,
+    call,
+    hook_request,
+    order,
+    prefetch_of,
+)
 
 
 def test_a_scripted_record_system_discovers_fills_prefetch_and_calls_each_service(
@@ -122,13 +52,14 @@ def test_a_scripted_record_system_discovers_fills_prefetch_and_calls_each_servic
                            "serviceType": [{"coding": [MESOTHERAPY]}]}  # fmt: skip
             context["appointments"] = {"resourceType": "Bundle",
                                        "entry": [{"resource": appointment}]}  # fmt: skip
-        body = _request(service["hook"], prefetch=prefetch, **context)
-        response = _call(client, keys, f"/cds-services/{service['id']}", body)
+        body = hook_request(service["hook"], prefetch=prefetch, **context)
+        response = call(client, keys, f"/cds-services/{service['id']}", body)
         assert response.status_code == 200, response.text
+        assert_conforms(response.json())
         assert [c["indicator"] for c in response.json()["cards"]] == ["critical"]
 
 
-def test_discovery_lists_three_services_with_their_hooks_and_prefetch(
+def test_discovery_lists_three_services_with_their_hooks_andprefetch_of(
     make_client: Callable[..., Any],
 ) -> None:
     """GET /cds-services needs no token and names order-select, order-sign, appointment-book."""
@@ -143,8 +74,9 @@ def test_a_contraindicating_record_gives_a_critical_card_with_sources_and_sugges
     make_client: Callable[..., Any], keys: Keys, fhir_server: FhirServerDouble
 ) -> None:
     """Remitted cancer: critical; remove the order; allergy test; override reasons; a link."""
-    response = _call(make_client(), keys, SIGN, _request(prefetch=_prefetch(RECORD)))
+    response = call(make_client(), keys, SIGN, hook_request(prefetch=prefetch_of(RECORD)))
     assert response.status_code == 200, response.text
+    assert_conforms(response.json())
     (card,) = response.json()["cards"]
     assert card["indicator"] == "critical"
     assert len(card["summary"]) < 140
@@ -171,7 +103,7 @@ def test_without_prefetch_the_record_is_fetched_with_the_given_authorization(
 ) -> None:
     """The FHIR server double answers each template's query; the bearer token is passed on."""
     fhir_server.resources = copy.deepcopy(RECORD)
-    response = _call(make_client(), keys, SIGN, _request())
+    response = call(make_client(), keys, SIGN, hook_request())
     assert response.json()["cards"][0]["indicator"] == "critical"
     assert {r.url.path.removeprefix("/r4/").split("?")[0] for r in fhir_server.requests} >= {
         "Patient/1288992", "Condition", "AllergyIntolerance", "Observation",
@@ -187,12 +119,12 @@ def test_no_data_either_way_is_412(
     make_client: Callable[..., Any], keys: Keys, fhir_server: FhirServerDouble, fault: str
 ) -> None:
     """Prefetch missing and the FHIR server absent or failing: 412 with a clear message."""
-    body = _request()
+    body = hook_request()
     if fault == "no-server":
         del body["fhirServer"]
     else:
         fhir_server.fail_with = 503
-    response = _call(make_client(), keys, SIGN, body)
+    response = call(make_client(), keys, SIGN, body)
     assert response.status_code == 412
     assert re.search(r"fhirServer|FHIR server answered 503", response.json()["detail"])
 
@@ -202,7 +134,9 @@ def test_a_record_that_shows_nothing_gives_an_info_card_listing_the_questions(
 ) -> None:
     """Never 'eligible' from a record: info, incomplete, the questions to ask."""
     quiet = [RECORD[0]]
-    (card,) = _call(make_client(), keys, SIGN, _request(prefetch=_prefetch(quiet))).json()["cards"]
+    (card,) = call(make_client(), keys, SIGN, hook_request(prefetch=prefetch_of(quiet))).json()[
+        "cards"
+    ]
     assert card["indicator"] == "info"
     assert "unanswered" in card["summary"]
     assert "Are you pregnant" in card["detail"]
@@ -213,9 +147,9 @@ def test_an_order_that_is_not_mesotherapy_gets_no_card_and_no_record_reads(
     make_client: Callable[..., Any], keys: Keys, fhir_server: FhirServerDouble
 ) -> None:
     """Other orders are none of this service's business."""
-    other = _order({"system": "http://loinc.org", "code": "24627-2"}, "mri-1")
-    body = _request(draftOrders={"resourceType": "Bundle", "entry": [{"resource": other}]})
-    assert _call(make_client(), keys, SIGN, body).json() == {"cards": []}
+    other = order({"system": "http://loinc.org", "code": "24627-2"}, "mri-1")
+    body = hook_request(draftOrders={"resourceType": "Bundle", "entry": [{"resource": other}]})
+    assert call(make_client(), keys, SIGN, body).json() == {"cards": []}
     assert fhir_server.requests == []
 
 
@@ -224,11 +158,13 @@ def test_order_select_looks_only_at_the_selected_orders(
 ) -> None:
     """A mesotherapy draft that is not among the selections gives no card."""
     client = make_client()
-    body = _request("order-select", prefetch=_prefetch(RECORD), selections=["ServiceRequest/x"])
-    assert _call(client, keys, SELECT, body).json() == {"cards": []}
-    body = _request("order-select", prefetch=_prefetch(RECORD),
+    body = hook_request(
+        "order-select", prefetch=prefetch_of(RECORD), selections=["ServiceRequest/x"]
+    )
+    assert call(client, keys, SELECT, body).json() == {"cards": []}
+    body = hook_request("order-select", prefetch=prefetch_of(RECORD),
                     selections=["ServiceRequest/meso-1"])  # fmt: skip
-    assert _call(client, keys, SELECT, body).json()["cards"][0]["indicator"] == "critical"
+    assert call(client, keys, SELECT, body).json()["cards"][0]["indicator"] == "critical"
 
 
 def test_booking_a_mesotherapy_appointment_is_checked(
@@ -238,8 +174,8 @@ def test_booking_a_mesotherapy_appointment_is_checked(
     appointment = {"resourceType": "Appointment", "id": "apt-1", "status": "proposed",
                    "serviceType": [{"coding": [MESOTHERAPY]}]}  # fmt: skip
     booked = {"resourceType": "Bundle", "entry": [{"resource": appointment}]}
-    body = _request("appointment-book", prefetch=_prefetch(RECORD), appointments=booked)
-    (card,) = _call(make_client(), keys, BOOK, body).json()["cards"]
+    body = hook_request("appointment-book", prefetch=prefetch_of(RECORD), appointments=booked)
+    (card,) = call(make_client(), keys, BOOK, body).json()["cards"]
     assert card["indicator"] == "critical"
     assert "Remove the scalp mesotherapy order" not in {s["label"] for s in card["suggestions"]}
 
@@ -249,21 +185,21 @@ def test_calls_and_feedback_are_audited_without_patient_data(
 ) -> None:
     """Each call and each accepted or overridden card is an audit entry."""
     client = make_client()
-    body = _request(prefetch=_prefetch(RECORD))
-    card = _call(client, keys, SIGN, body).json()["cards"][0]
+    body = hook_request(prefetch=prefetch_of(RECORD))
+    card = call(client, keys, SIGN, body).json()["cards"][0]
     feedback = {"feedback": [{"card": card["uuid"], "outcome": "overridden",
                               "overrideReason": {"reason": card["overrideReasons"][1]},
                               "outcomeTimestamp": "2026-11-25T09:00:00Z"}]}  # fmt: skip
-    response = _call(client, keys, SIGN + "/feedback", feedback)
+    response = call(client, keys, SIGN + "/feedback", feedback)
     assert response.status_code == 200, response.text
-    calls = [e for e in _audit(database_url, "cds.hook") if body["hookInstance"] in e["detail"]]
+    calls = [e for e in audit_rows(database_url, "cds.hook") if body["hookInstance"] in e["detail"]]
     assert len(calls) == 1
     assert card["uuid"] in calls[0]["detail"]
-    recorded = [e for e in _audit(database_url, "cds.feedback") if card["uuid"] in e["detail"]]
+    recorded = [e for e in audit_rows(database_url, "cds.feedback") if card["uuid"] in e["detail"]]
     assert len(recorded) == 1
     assert "specialist-cleared" in recorded[0]["detail"]
     assert "C50" not in recorded[0]["detail"] + calls[0]["detail"]
-    bad = _call(client, keys, SIGN + "/feedback", {"feedback": [{"card": "x", "outcome": "?"}]})
+    bad = call(client, keys, SIGN + "/feedback", {"feedback": [{"card": "x", "outcome": "?"}]})
     assert bad.status_code == 400
     assert "feedback[0].outcome" in bad.json()["detail"]
 
@@ -304,7 +240,7 @@ def test_every_unacceptable_token_is_refused_with_401_saying_why(
     import jwt
 
     client = make_client()
-    body = _request(prefetch=_prefetch(RECORD))
+    body = hook_request(prefetch=prefetch_of(RECORD))
     audience = BASE + SIGN
     fhir_server.jwks = {"keys": [jwk(keys.other, "other-1"), jwk(keys.stranger, "other-1")]}
     tokens: dict[str, Callable[[], str | None]] = {
@@ -355,7 +291,7 @@ def test_keys_from_an_allow_listed_jku_are_fetched_and_accepted(
                        headers={"jku": JKU_URL})  # fmt: skip
     response = make_client().post(
         SIGN,
-        json=_request(prefetch=_prefetch(RECORD)),
+        json=hook_request(prefetch=prefetch_of(RECORD)),
         headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status_code == 200, response.text
@@ -366,10 +302,11 @@ def test_development_mode_is_off_by_default_and_marked_in_the_audit_when_on(
     make_client: Callable[..., Any], database_url: str
 ) -> None:
     """Without a token: 401 by default; accepted in development mode, and audited as such."""
-    body = _request(prefetch=_prefetch(RECORD))
+    body = hook_request(prefetch=prefetch_of(RECORD))
     assert make_client().post(SIGN, json=body).status_code == 401
     assert make_client(cds_development_mode=True).post(SIGN, json=body).status_code == 200
-    (entry,) = [e for e in _audit(database_url, "cds.hook") if body["hookInstance"] in e["detail"]]
+    entries = audit_rows(database_url, "cds.hook")
+    (entry,) = [e for e in entries if body["hookInstance"] in e["detail"]]
     assert '"development_mode": "true"' in entry["detail"]
 
 
@@ -387,6 +324,6 @@ def test_a_malformed_hook_request_is_400_naming_the_field(
     make_client: Callable[..., Any], keys: Keys, body: dict[str, Any], field: str
 ) -> None:
     """Clear problem details, never a traceback."""
-    response = _call(make_client(), keys, SIGN, body)
+    response = call(make_client(), keys, SIGN, body)
     assert response.status_code == 400
     assert field in response.json()["detail"]
