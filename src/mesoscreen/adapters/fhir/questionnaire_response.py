@@ -1,8 +1,11 @@
 """A QuestionnaireResponse to the intake Questionnaire as raw intake answers.
 
 Each answered item becomes its question's answer: a coding's code, a date, or strings for
-list questions; an item without an answer stays unknown. The intake validator then checks
-every answer as it checks a JSON intake, so a response gets the same clear errors.
+list questions; an item without an answer stays unknown, so an ``in-progress`` or ``stopped``
+response is screened as far as it goes (and comes out ``incomplete``). A response marked
+``entered-in-error`` counts for nothing and is refused, as is a coding from another code
+system (a "yes" in SNOMED CT is not our "yes"). The intake validator then checks every
+answer as it checks a JSON intake, so a response gets the same clear errors.
 """
 
 from __future__ import annotations
@@ -10,9 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from mesoscreen.adapters.fhir.questionnaire import QUESTIONNAIRE_URL
+from mesoscreen.adapters.fhir.questionnaire import ANSWER_SYSTEM, QUESTIONNAIRE_URL
 from mesoscreen.domain.errors import FhirInputError
 from mesoscreen.domain.knowledge_base import AnswerType, KnowledgeBase
+
+USABLE_STATUSES = ("in-progress", "completed", "amended", "stopped")
 
 
 def _items(items: object, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -39,6 +44,11 @@ def _value(answer: object, where: str) -> object:
                 code = value.get("code") if isinstance(value, dict) else None
                 if not isinstance(code, str):
                     raise FhirInputError(f"'{where}.valueCoding.code': expected a string")
+                system = value.get("system", ANSWER_SYSTEM)
+                if system != ANSWER_SYSTEM:
+                    raise FhirInputError(
+                        f"'{where}.valueCoding.system': expected {ANSWER_SYSTEM} (got {system!r})"
+                    )
                 return code
             if key == "valueBoolean":
                 if not isinstance(value, bool):
@@ -52,6 +62,11 @@ def answers_from_response(response: Mapping[str, Any], kb: KnowledgeBase) -> dic
     """The raw intake a QuestionnaireResponse gives; FhirInputError naming the bad element."""
     if response.get("resourceType") != "QuestionnaireResponse":
         raise FhirInputError("'resourceType': expected 'QuestionnaireResponse'")
+    status = response.get("status")
+    if status not in USABLE_STATUSES:
+        raise FhirInputError(
+            f"'status': expected one of {', '.join(USABLE_STATUSES)} (got {status!r})"
+        )
     canonical = response.get("questionnaire")
     if canonical is not None and (
         not isinstance(canonical, str) or canonical.split("|")[0] != QUESTIONNAIRE_URL

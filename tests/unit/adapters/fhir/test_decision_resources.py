@@ -9,11 +9,15 @@ from typing import Any
 
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mesoscreen.adapters.fhir.decision_resources import guidance_response
+from mesoscreen.domain.vocabulary import Language, Outcome
 from mesoscreen.entrypoints.cli import main
 from mesoscreen.knowledge import default_knowledge_base
 from mesoscreen.services.screening import ScreeningService
+from tests.strategies import SCREENING_DAY, answers_for
 
 ROOT = Path(__file__).parents[4]
 SCREENING = ScreeningService(default_knowledge_base())
@@ -90,3 +94,19 @@ def test_record_evidence_points_at_the_record_resources(
                "DetectedIssue" for ev in e["resource"].get("evidence", [])
                for d in ev.get("detail", [])]  # fmt: skip
     assert "Condition/c1" in details
+
+
+@settings(max_examples=150, deadline=None)
+@given(answers_for(default_knowledge_base()), st.sampled_from(list(Language)))
+def test_any_decision_in_either_language_is_valid_fhir_with_one_issue_per_finding(
+    answers: dict[str, Any], language: Language
+) -> None:
+    """Whatever the answers: valid R4B resources, one DetectedIssue per finding, and
+    data-required exactly when the decision is incomplete."""
+    decision = SCREENING.screen(answers, SCREENING_DAY)
+    bundle = guidance_response(decision, "Patient/p1", language)
+    resources = _validate(bundle)
+    issues = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "DetectedIssue"]
+    assert len(issues) == len(decision.findings)
+    incomplete = decision.outcome is Outcome.INCOMPLETE
+    assert (resources["GuidanceResponse"]["status"] == "data-required") is incomplete

@@ -95,8 +95,19 @@ def test_a_response_screens_like_the_same_json_intake() -> None:
     raw = intake("female", allergy_history="yes", allergens=["lidocaine"], breastfeeding="no",
                  recently_weaned="yes", weaned_on="2026-10-01")  # fmt: skip
     service = ScreeningService(KB)
+    get_fhir_model_class("QuestionnaireResponse").model_validate(response(raw))
     from_response = service.screen(answers_from_response(response(raw), KB), ON)
     assert from_response.as_dict() == service.screen(raw, ON).as_dict()
+
+
+def test_a_response_stopped_half_way_is_screened_as_incomplete() -> None:
+    """Unanswered items stay unknown: never eligible, and the engine lists what to ask."""
+    from mesoscreen.services.screening import ScreeningService
+
+    partial = {**response({"sex": "male", "cancer_history": "no"}), "status": "stopped"}
+    decision = ScreeningService(KB).screen(answers_from_response(partial, KB), ON)
+    assert decision.outcome.value == "incomplete"
+    assert "clotting_disorder" in decision.missing
 
 
 @pytest.mark.parametrize(
@@ -109,6 +120,11 @@ def test_a_response_screens_like_the_same_json_intake() -> None:
         ({"item": [{"linkId": "pregnant", "answer": [{"valueCoding": {"code": "yes"}},
                                                      {"valueCoding": {"code": "no"}}]}]},
          "takes one answer"),
+        ({"status": "entered-in-error"}, "'status': expected one of"),
+        ({"status": None}, "'status': expected one of"),
+        ({"item": [{"linkId": "pregnant", "answer": [{"valueCoding": {
+            "system": "http://snomed.info/sct", "code": "yes"}}]}]},
+         "'item[0].answer[0].valueCoding.system'"),
     ],
 )  # fmt: skip
 def test_a_malformed_response_names_the_element(change: dict[str, Any], message: str) -> None:
