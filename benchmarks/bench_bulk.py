@@ -9,7 +9,7 @@ On one generated export (Bundle per line, about 4.5 KB a patient) it prints, per
   (c) the same fact rules written as FHIRPath, evaluated by fhirpathpy on the parsed Bundle,
       then screened by the same engine (on fewer patients: it is slow), and how often its
       facts agree with (b);
-then (d) `run_local` wall-clock rates with 1 and 2 worker processes, and (e) the peak memory of
+then (d) `run_inputs` wall-clock rates with 1 and 2 worker processes, and (e) the peak memory of
 `mesoscreen bulk` on the export and on an export four times larger (flat memory).
 """
 
@@ -31,9 +31,9 @@ import orjson
 from fhirpathpy import compile as fhirpath_compile
 
 from benchmarks.synthetic_export import write_bundle_lines
-from mesoscreen.adapters.bulk_export import PatientLines, records_from_inputs
+from mesoscreen.adapters.bulk_export import PatientLines
 from mesoscreen.adapters.bulk_records import RecordScreener
-from mesoscreen.adapters.bulk_runner import BulkSettings, BulkWriter, run_local
+from mesoscreen.adapters.bulk_runner import BulkSettings, BulkWriter, run_inputs
 from mesoscreen.adapters.fhir.bundle import resources_of
 from mesoscreen.adapters.fhir.record_facts import RecordReader
 from mesoscreen.adapters.ndjson import Line
@@ -211,10 +211,10 @@ def main() -> None:
 
             def local_run(n: int = workers, s: BulkSettings = settings) -> None:
                 writer = BulkWriter(io.BytesIO(), io.BytesIO())
-                run_local(records_from_inputs([export]), s, writer, workers=n)
+                run_inputs([export], s, writer, workers=n)
 
             rate = _best_rate(count, local_run, repeats=2)
-            print(f"(d) run_local, {workers} worker(s), from the file  {rate:>10,.0f} patients/s")
+            print(f"(d) end to end from the file, {workers} worker(s) {rate:>10,.0f} patients/s")
 
         if not args.skip_memory:
             big = Path(tmp) / "big.ndjson"

@@ -1,11 +1,14 @@
 """The local bulk engine: screen patient records on N worker processes, in input order.
 
-Memory stays flat: records are sent to the workers in small batches with a bounded number
-in flight, and results are written as they come back.
+Memory stays flat: work goes to the workers in pieces with a bounded number in flight, and
+results are written as they come back. Plain Bundle-per-line files are cut into byte ranges
+at line ends that the workers read themselves, so the parent only stitches results together;
+gzip files and Bulk Data folders go record by record.
 """
 
 from __future__ import annotations
 
+import io
 import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -15,13 +18,14 @@ from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import IO
 
-from mesoscreen.adapters.bulk_export import BadLine, PatientLines
+from mesoscreen.adapters.bulk_export import BadLine, PatientLines, records_from_inputs
 from mesoscreen.adapters.bulk_records import RecordResult, RecordScreener
-from mesoscreen.adapters.ndjson import dumps_line
+from mesoscreen.adapters.ndjson import GZIP_MAGIC, Line, dumps_line
 from mesoscreen.services.bulk_screening import BulkSummary
 
 BATCH_SIZE = 256
 BATCHES_IN_FLIGHT_PER_WORKER = 4
+CHUNK_BYTES = 2 * 1024 * 1024
 
 _worker_screener: RecordScreener | None = None
 
@@ -44,6 +48,60 @@ def _screen_batch(batch: list[PatientLines]) -> list[RecordResult]:
     """Screen a batch in a worker."""
     assert _worker_screener is not None, "worker not initialised"  # noqa: S101
     return [_worker_screener.screen(record) for record in batch]
+
+
+@dataclass(frozen=True, slots=True)
+class FileChunk:
+    """Whole lines of a plain NDJSON file: a byte range and the number of its first line."""
+
+    path: str
+    offset: int
+    length: int
+    first_line: int
+
+
+def file_chunks(path: Path, size: int = CHUNK_BYTES) -> Iterator[FileChunk]:
+    """The file cut into ranges of about ``size`` bytes, each ending at a line end."""
+    offset, line, carry = 0, 1, b""
+    with path.open("rb") as handle:
+        while True:
+            block = handle.read(size)
+            if not block:
+                if carry:
+                    yield FileChunk(str(path), offset, len(carry), line)
+                return
+            data = carry + block
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                carry = data
+                continue
+            piece, carry = data[: cut + 1], data[cut + 1 :]
+            yield FileChunk(str(path), offset, len(piece), line)
+            offset += len(piece)
+            line += piece.count(b"\n")
+
+
+def _screen_chunk(chunk: FileChunk) -> tuple[bytes, bytes, BulkSummary]:
+    """Read and screen one chunk in a worker: its decision lines, error lines and tally."""
+    assert _worker_screener is not None, "worker not initialised"  # noqa: S101
+    with open(chunk.path, "rb") as handle:
+        handle.seek(chunk.offset)
+        data = handle.read(chunk.length)
+    out, errors = io.BytesIO(), io.BytesIO()
+    writer = BulkWriter(out, errors)
+    for number, raw in enumerate(data.split(b"\n"), start=chunk.first_line):
+        text = raw.strip()
+        if text:
+            record = PatientLines("", (Line(chunk.path, number, text),), is_bundle=True)
+            writer.results([_worker_screener.screen(record)])
+    return out.getvalue(), errors.getvalue(), writer.summary
+
+
+def _is_plain_file(path: Path) -> bool:
+    if not path.is_file():
+        return False
+    with path.open("rb") as probe:
+        return probe.read(2) != GZIP_MAGIC
 
 
 def _batches(
@@ -115,4 +173,32 @@ def run_local(
                 writer.results(window.popleft().get())
         while window:
             writer.results(window.popleft().get())
+    return writer.summary
+
+
+def run_inputs(
+    inputs: list[Path], settings: BulkSettings, writer: BulkWriter, workers: int = 1
+) -> BulkSummary:
+    """Screen every input: plain files in chunks the workers read, anything else by record."""
+    if workers <= 1 or not all(_is_plain_file(path) for path in inputs):
+        return run_local(records_from_inputs(inputs), settings, writer, workers)
+    window: deque[AsyncResult[tuple[bytes, bytes, BulkSummary]]] = deque()
+    limit = workers * BATCHES_IN_FLIGHT_PER_WORKER
+
+    def take(result: tuple[bytes, bytes, BulkSummary]) -> None:
+        out, errors, summary = result
+        writer.out.write(out)
+        writer.errors.write(errors)
+        writer.summary.merge(summary)
+        if writer.progress:
+            writer.progress(summary.patients + summary.bad_lines)
+
+    with multiprocessing.Pool(workers, initializer=_init_worker, initargs=(settings,)) as pool:
+        for path in inputs:
+            for chunk in file_chunks(path):
+                window.append(pool.apply_async(_screen_chunk, (chunk,)))
+                if len(window) >= limit:
+                    take(window.popleft().get())
+        while window:
+            take(window.popleft().get())
     return writer.summary

@@ -93,3 +93,25 @@ def test_inputs_mix_bundle_files_and_folders_in_order(tmp_path: Path) -> None:
     _write(folder / "Patient.ndjson", [b'{"resourceType":"Patient","id":"x"}'])
     records = list(records_from_inputs([bundles, folder]))
     assert [r.is_bundle for r in records if isinstance(r, PatientLines)] == [True, True, False]
+
+
+def test_file_chunks_cover_the_file_at_line_ends_with_their_first_line_numbers(
+    tmp_path: Path,
+) -> None:
+    """Small chunks: every byte once, each chunk ends a line, numbering as iter_lines has it."""
+    from mesoscreen.adapters.bulk_runner import file_chunks
+
+    path = tmp_path / "lines.ndjson"
+    lines = [f'{{"n": {i}, "pad": "{"x" * (i % 7)}"}}' for i in range(50)]
+    path.write_text("\n".join(lines[:20]) + "\n\n" + "\n".join(lines[20:]), encoding="utf-8")
+    data = path.read_bytes()
+    chunks = list(file_chunks(path, size=64))
+    assert b"".join(data[c.offset : c.offset + c.length] for c in chunks) == data
+    assert all(data[c.offset + c.length - 1 : c.offset + c.length] == b"\n" for c in chunks[:-1])
+    numbered = {
+        c.first_line + i: raw.strip()
+        for c in chunks
+        for i, raw in enumerate(data[c.offset : c.offset + c.length].split(b"\n"))
+        if raw.strip()
+    }
+    assert numbered == {ln.number: ln.data for ln in iter_lines(path)}

@@ -13,8 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mesoscreen.adapters.bulk_export import records_from_inputs
-from mesoscreen.adapters.bulk_runner import BulkSettings, BulkWriter, run_local
+from mesoscreen.adapters.bulk_runner import BulkSettings, BulkWriter, run_inputs
 from mesoscreen.domain.errors import InputError
 from mesoscreen.entrypoints.cli import exit_codes
 from mesoscreen.entrypoints.cli.app import app
@@ -104,7 +103,7 @@ def bulk_command(
 
             summary = run_spark(inputs, settings, writer, cores=workers)
         else:
-            summary = run_local(records_from_inputs(inputs), settings, writer, workers=workers)
+            summary = run_inputs(inputs, settings, writer, workers=workers)
     Console().print(_summary_table(summary))
     if summary.bad_lines:
         typer.echo(f"{summary.bad_lines} line(s) failed: see {errors_path}", err=True)
