@@ -4,6 +4,7 @@ feedback in the audit trail, and every token it must refuse."""
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -233,10 +234,12 @@ def test_every_unacceptable_token_is_refused_with_401_saying_why(
     make_client: Callable[..., Any],
     keys: Keys,
     fhir_server: FhirServerDouble,
+    database_url: str,
     case: str,
     message: str,
 ) -> None:
-    """Algorithm, type, key id, issuer, signature, audience, times, jti, jku and replay."""
+    """Algorithm, type, key id, issuer, signature, audience, times, jti, jku and replay; each
+    refusal is a denied entry in the audit trail."""
     import jwt
 
     client = make_client()
@@ -281,6 +284,9 @@ def test_every_unacceptable_token_is_refused_with_401_saying_why(
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     if case != "duplicate-kid":
         assert fhir_server.requests == []  # no key fetched, nothing read (jku: no SSRF)
+    logged = "replayed token" if case == "replayed" else message
+    denied = [e for e in audit_rows(database_url, "cds.hook") if e["outcome"] == "denied"]
+    assert any(logged in " ".join(json.loads(e["detail"]).values()) for e in denied)
 
 
 def test_keys_from_an_allow_listed_jku_are_fetched_and_accepted(

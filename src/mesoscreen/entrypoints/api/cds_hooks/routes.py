@@ -201,6 +201,11 @@ def build_cds_router(
         try:
             who = caller(request)
         except TokenRejectedError as exc:
+            # Refusals are audited too (who tried, why); there is no token to spend.
+            event = "cds.feedback" if path.endswith("/feedback") else "cds.hook"
+            stranger = CdsCaller("unauthenticated")
+            audit(event, stranger, service_id, {"refused": "token", "reason": str(exc)[:200]},
+                  AuditOutcome.DENIED)  # fmt: skip
             return refused(401, "unauthorized", str(exc), path)
         try:
             return who, await request.json()
