@@ -23,15 +23,31 @@ class ScreeningInput:
     answers: object
     kind: str
     evidence: Mapping[str, list[str]] = field(default_factory=dict)
+    # "Patient/<id>" when the document names its patient (the decision's FHIR subject).
+    patient_reference: str | None = None
+
+
+def _patient_of_bundle(resources: list[dict[str, object]]) -> str | None:
+    ids = [r.get("id") for r in resources if r.get("resourceType") == "Patient"]
+    return f"Patient/{ids[0]}" if len(ids) == 1 and isinstance(ids[0], str) else None
+
+
+def _subject_of(response: Mapping[str, object]) -> str | None:
+    subject = response.get("subject")
+    reference = subject.get("reference") if isinstance(subject, Mapping) else None
+    return reference if isinstance(reference, str) and reference.startswith("Patient/") else None
 
 
 def screening_input(document: object, on: date) -> ScreeningInput:
     """The intake that ``document`` holds, whatever its kind (detected by its resourceType)."""
     if is_bundle(document):
         assert isinstance(document, Mapping)  # noqa: S101 (is_bundle checked it)
-        facts = RecordReader.default().read(resources_of(document), on)
-        return ScreeningInput(facts.answers, "fhir-bundle", facts.evidence)
+        resources = resources_of(document)
+        facts = RecordReader.default().read(resources, on)
+        return ScreeningInput(
+            facts.answers, "fhir-bundle", facts.evidence, _patient_of_bundle(resources)
+        )
     if isinstance(document, Mapping) and document.get("resourceType") == "QuestionnaireResponse":
         answers = answers_from_response(document, default_knowledge_base())
-        return ScreeningInput(answers, "fhir-questionnaire-response")
+        return ScreeningInput(answers, "fhir-questionnaire-response", {}, _subject_of(document))
     return ScreeningInput(document, "intake")

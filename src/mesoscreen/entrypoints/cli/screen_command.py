@@ -52,8 +52,7 @@ def screen_command(
     given = screening_input(read_json(file), day)
     decision = screening_service(kb, chosen_policy).screen(given.answers, day)  # type: ignore[arg-type]
     if as_fhir:
-        patient = given.evidence.get("sex", [None])[0]
-        bundle = guidance_response(decision, patient, language, given.evidence)
+        bundle = guidance_response(decision, given.patient_reference, language, given.evidence)
         typer.echo(orjson.dumps(bundle, option=orjson.OPT_INDENT_2).decode())
     elif as_json:
         document = decision.as_dict()

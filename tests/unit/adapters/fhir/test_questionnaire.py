@@ -146,3 +146,17 @@ def test_the_commands_print_the_questionnaire_and_screen_a_response(
     path.write_text(json.dumps(response({"pregnant": "perhaps"})), encoding="utf-8")
     assert main(["screen", str(path)]) == 2
     assert "intake field 'pregnant'" in capsys.readouterr().err
+
+
+def test_a_responses_subject_becomes_the_decisions_subject(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`screen --fhir` on a response about Patient/q1: the GuidanceResponse is about q1 too."""
+    path = tmp_path / "response.json"
+    document = {**response(intake("male")), "subject": {"reference": "Patient/q1"}}
+    path.write_text(json.dumps(document), encoding="utf-8")
+    assert main(["screen", str(path), "--fhir", "--on", "2026-11-25"]) == 0
+    bundle = json.loads(capsys.readouterr().out)
+    (guidance,) = [e["resource"] for e in bundle["entry"]
+                   if e["resource"]["resourceType"] == "GuidanceResponse"]  # fmt: skip
+    assert guidance["subject"] == {"reference": "Patient/q1"}
