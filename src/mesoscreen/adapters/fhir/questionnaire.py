@@ -6,8 +6,8 @@ question that applies only sometimes is shown unless its condition is definitely
 the engine: a single test becomes ``enableWhen`` items (with ``exists = false`` so that an
 unanswered question upstream keeps it shown); the same logic is always given as an SDC
 ``enableWhenExpression`` in FHIRPath, which also covers the composite conditions that
-``enableWhen`` cannot say. Texts carry their Vietnamese translation (the core translation
-extension).
+``enableWhen`` cannot say. Texts are in the chosen language (``Questionnaire.language``) and
+carry the other one through the core translation extension, so one resource serves both.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 from mesoscreen.domain.conditions import AllOf, AnyOf, Condition, FactIs, Not
 from mesoscreen.domain.knowledge_base import AnswerType, KnowledgeBase, Question, Text
+from mesoscreen.domain.vocabulary import Language
 
 QUESTIONNAIRE_URL = "https://mesoscreen.org/fhir/Questionnaire/scalp-mesotherapy-intake"
 ANSWER_SYSTEM = "https://mesoscreen.org/fhir/CodeSystem/intake-answer"
@@ -44,17 +45,19 @@ class UnsupportedConditionError(Exception):
     """A condition form with no FHIRPath rendering (the item is then always shown)."""
 
 
-def _translated(text: Text) -> dict[str, Any]:
-    """The ``_text``/``_display`` element carrying the Vietnamese translation."""
+def _translated(text: Text, language: Language) -> dict[str, Any]:
+    """The ``_text``/``_display`` element carrying the translations other than ``language``."""
     return {
         "extension": [
             {
                 "url": TRANSLATION,
                 "extension": [
-                    {"url": "lang", "valueCode": "vi"},
-                    {"url": "content", "valueString": text.vi},
+                    {"url": "lang", "valueCode": other.value},
+                    {"url": "content", "valueString": text.in_language(other)},
                 ],
             }
+            for other in Language
+            if other is not language
         ]
     }
 
@@ -97,9 +100,9 @@ def not_definitely_false(condition: Condition) -> str:
     raise UnsupportedConditionError(type(condition).__name__)
 
 
-def _coding(code: str, text: Text) -> dict[str, Any]:
-    return {"system": ANSWER_SYSTEM, "code": code, "display": text.en,
-            "_display": _translated(text)}  # fmt: skip
+def _coding(code: str, text: Text, language: Language) -> dict[str, Any]:
+    return {"system": ANSWER_SYSTEM, "code": code, "display": text.in_language(language),
+            "_display": _translated(text, language)}  # fmt: skip
 
 
 def _enable_when(condition: Condition) -> list[dict[str, Any]] | None:
@@ -120,20 +123,22 @@ def _enable_when(condition: Condition) -> list[dict[str, Any]] | None:
     ]  # fmt: skip
 
 
-def _item(question: Question) -> dict[str, Any]:
+def _item(question: Question, language: Language) -> dict[str, Any]:
     item: dict[str, Any] = {
         "linkId": question.id,
-        "text": question.text.en,
-        "_text": _translated(question.text),
+        "text": question.text.in_language(language),
+        "_text": _translated(question.text, language),
         "type": _ITEM_TYPE.get(question.answer_type, "string"),
         "required": question.required,
     }
     if question.answer_type is AnswerType.YES_NO_UNKNOWN:
-        item["answerOption"] = [{"valueCoding": _coding(c, t)} for c, t in YES_NO_UNKNOWN.items()]
+        item["answerOption"] = [
+            {"valueCoding": _coding(c, t, language)} for c, t in YES_NO_UNKNOWN.items()
+        ]
     elif question.answer_type is AnswerType.CHOICE:
         texts = {**CHOICE_TEXTS, "unknown": YES_NO_UNKNOWN["unknown"]}
         item["answerOption"] = [
-            {"valueCoding": _coding(c, texts.get(c, Text(c, c)))}
+            {"valueCoding": _coding(c, texts.get(c, Text(c, c)), language)}
             for c in (*question.choices, "unknown")
         ]
     elif question.answer_type is AnswerType.TEXT_LIST:
@@ -156,8 +161,14 @@ def _item(question: Question) -> dict[str, Any]:
     return item
 
 
-def questionnaire(kb: KnowledgeBase) -> dict[str, Any]:
-    """The SDC Questionnaire of the knowledge base's intake questions."""
+TITLE = Text(
+    "Scalp mesotherapy for hair loss: pre-treatment questions",
+    "Tiêm meso da đầu điều trị rụng tóc: câu hỏi trước điều trị",
+)
+
+
+def questionnaire(kb: KnowledgeBase, language: Language = Language.EN) -> dict[str, Any]:
+    """The SDC Questionnaire of the knowledge base's intake questions, in ``language``."""
     return {
         "resourceType": "Questionnaire",
         "id": "scalp-mesotherapy-intake",
@@ -167,12 +178,10 @@ def questionnaire(kb: KnowledgeBase) -> dict[str, Any]:
         "url": QUESTIONNAIRE_URL,
         "version": kb.version,
         "name": "ScalpMesotherapyIntake",
-        "title": "Scalp mesotherapy for hair loss: pre-treatment questions",
-        "_title": _translated(
-            Text("", "Tiêm meso da đầu điều trị rụng tóc: câu hỏi trước điều trị")
-        ),
+        "title": TITLE.in_language(language),
+        "_title": _translated(TITLE, language),
         "status": "active",
-        "language": "en",
+        "language": language.value,
         "subjectType": ["Patient"],
-        "item": [_item(q) for q in kb.questions],
+        "item": [_item(q, language) for q in kb.questions],
     }

@@ -18,12 +18,16 @@ def questionnaire_command(
     as_fhir: Annotated[
         bool, typer.Option("--fhir", help="Print the FHIR R4 SDC Questionnaire (JSON).")
     ] = False,
-    language: Annotated[Language, typer.Option("--language")] = Language.EN,
+    language: Annotated[
+        Language,
+        typer.Option("--language", help="Language of the texts (the FHIR form carries both)."),
+    ] = Language.EN,
 ) -> None:
     """The pre-treatment questions from the knowledge base; answers go to `mesoscreen screen`."""
     kb = default_knowledge_base()
     if as_fhir:
-        typer.echo(orjson.dumps(questionnaire(kb), option=orjson.OPT_INDENT_2).decode())
+        document = questionnaire(kb, language)
+        typer.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
         return
     for number, question in enumerate(kb.questions, start=1):
         shown = "" if question.applies_when is None else "  (only when it applies)"

@@ -160,3 +160,22 @@ def test_a_responses_subject_becomes_the_decisions_subject(
     (guidance,) = [e["resource"] for e in bundle["entry"]
                    if e["resource"]["resourceType"] == "GuidanceResponse"]  # fmt: skip
     assert guidance["subject"] == {"reference": "Patient/q1"}
+
+
+def test_the_vietnamese_questionnaire_carries_english_as_its_translation(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--language vi`: Vietnamese texts and displays, English in the translation extension,
+    the same items and logic."""
+    assert main(["questionnaire", "--fhir", "--language", "vi"]) == 0
+    vietnamese = json.loads(capsys.readouterr().out)
+    get_fhir_model_class("Questionnaire").model_validate(vietnamese)
+    assert vietnamese["language"] == "vi"
+    for item, question in zip(vietnamese["item"], KB.questions, strict=True):
+        assert item["text"] == question.text.vi
+        translation = item["_text"]["extension"][0]["extension"]
+        assert {"url": "lang", "valueCode": "en"} in translation
+        assert {"url": "content", "valueString": question.text.en} in translation
+        assert item.get("enableWhen") == ITEMS[question.id].get("enableWhen")
+    display = vietnamese["item"][0]["answerOption"][0]["valueCoding"]
+    assert display["code"] == ITEMS[KB.questions[0].id]["answerOption"][0]["valueCoding"]["code"]
