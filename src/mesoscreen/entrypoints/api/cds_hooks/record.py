@@ -17,8 +17,9 @@ that belong to another patient are dropped: they must not decide this patient's 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -26,6 +27,8 @@ import httpx
 from mesoscreen.entrypoints.api.cds_hooks.definitions import PREFETCH
 
 FETCH_TIMEOUT_SECONDS = 5.0
+# All fetches of one call together: a hook answer that comes too late is no answer.
+CALL_BUDGET_SECONDS = 8.0
 MAX_PAGES = 20
 FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 _FAILED_SEVERITIES = frozenset({"error", "fatal"})
@@ -43,6 +46,7 @@ class FhirServer:
     access_token: str | None
     transport: httpx.BaseTransport | None
     allow_plain_http: bool = False
+    deadline: float = field(default_factory=lambda: time.monotonic() + CALL_BUDGET_SECONDS)
 
     @classmethod
     def of(
@@ -77,8 +81,12 @@ class FhirServer:
         headers = {"Accept": "application/fhir+json"}
         if self.access_token:
             headers["Authorization"] = f"Bearer {self.access_token}"
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise RecordUnavailableError(f"{why} and the FHIR server took too long")
+        timeout = min(FETCH_TIMEOUT_SECONDS, remaining)
         try:
-            with httpx.Client(transport=self.transport, timeout=FETCH_TIMEOUT_SECONDS) as client:
+            with httpx.Client(transport=self.transport, timeout=timeout) as client:
                 response = client.get(url, headers=headers)
         except httpx.HTTPError as exc:
             raise RecordUnavailableError(
@@ -156,8 +164,8 @@ def belongs_to(resource: Mapping[str, Any], patient_id: str) -> bool:
     """False when the resource says it is another patient's."""
     if resource.get("resourceType") == "Patient":
         return resource.get("id") in (None, patient_id)
-    for field in ("subject", "patient"):
-        owner = resource.get(field)
+    for element in ("subject", "patient"):
+        owner = resource.get(element)
         reference = owner.get("reference") if isinstance(owner, dict) else None
         if isinstance(reference, str) and reference.startswith(("Patient/", "http")):
             return reference == f"Patient/{patient_id}" or reference.endswith(

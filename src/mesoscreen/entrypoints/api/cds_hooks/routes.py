@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from mesoscreen.adapters.fhir.record_facts import RecordReader
 from mesoscreen.config import Settings
@@ -199,7 +200,8 @@ def build_cds_router(
         if service_id not in SERVICES:
             return refused(404, "not_found", f"no CDS service {service_id!r}", path)
         try:
-            who = caller(request)
+            # Off the event loop: a jku key set may be fetched over the network.
+            who = await run_in_threadpool(caller, request)
         except TokenRejectedError as exc:
             # Refusals are audited too (who tried, why); there is no token to spend.
             event = "cds.feedback" if path.endswith("/feedback") else "cds.hook"
@@ -246,7 +248,9 @@ def build_cds_router(
             return {"cards": []} if audit("cds.hook", who, service_id, detail) else replayed(path)
         patient_id = context["patientId"]
         try:
-            resources = gather_record(body, patient_id, transport, settings.cds_development_mode)
+            resources = await run_in_threadpool(
+                gather_record, body, patient_id, transport, settings.cds_development_mode
+            )
         except RecordUnavailableError as exc:
             return failed(who, service_id, 412, "record_unavailable", str(exc), path)
         today = clock.today()
