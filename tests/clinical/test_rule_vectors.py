@@ -79,6 +79,29 @@ def _needs_boundary(rule: Rule) -> bool:
     return rule.defer_until is not None or _has_threshold(rule.when)
 
 
+def _one_day_apart(inside: dict[str, Any], outside: dict[str, Any]) -> bool:
+    """Whether two vectors are the same case one day apart: the screening date moves one day
+    on, or one date answer moves one day back, and nothing else changes."""
+    day_in = date.fromisoformat(inside.get("day", DEFAULT_DAY.isoformat()))
+    day_out = date.fromisoformat(outside.get("day", DEFAULT_DAY.isoformat()))
+    same = ("base", "unset", "policy")
+    if any(inside.get(key) != outside.get(key) for key in same):
+        return False
+    set_in, set_out = inside.get("set", {}), outside.get("set", {})
+    if (day_out - day_in).days == 1:
+        return bool(set_in == set_out)
+    if day_in != day_out or set_in.keys() != set_out.keys():
+        return False
+    moved = [key for key in set_in if set_in[key] != set_out[key]]
+    if len(moved) != 1:
+        return False
+    try:
+        step = date.fromisoformat(set_in[moved[0]]) - date.fromisoformat(set_out[moved[0]])
+    except (TypeError, ValueError):
+        return False
+    return step.days == 1
+
+
 def test_every_rule_has_fires_does_not_fire_and_boundary_vectors() -> None:
     """A rule without a firing case, a non-firing case or (with a threshold) a boundary pair
     fails the suite, so a new rule cannot ship untested."""
@@ -93,6 +116,27 @@ def test_every_rule_has_fires_does_not_fire_and_boundary_vectors() -> None:
             needed |= {"boundary_in", "boundary_out"}
         if missing := needed - have:
             problems.append(f"{rule.id}: missing {sorted(missing)}")
+        elif _needs_boundary(rule):
+            ins = [v for v in VECTORS if v["rule"] == rule.id and v["kind"] == "boundary_in"]
+            outs = [v for v in VECTORS if v["rule"] == rule.id and v["kind"] == "boundary_out"]
+            if not any(_one_day_apart(i, o) for i in ins for o in outs):
+                problems.append(f"{rule.id}: no boundary pair one day apart (last in, first out)")
     unknown = set(kinds) - {r.id for r in default_knowledge_base().rules}
     assert not problems, problems
     assert not unknown, f"vectors for rules that do not exist: {sorted(unknown)}"
+
+
+def test_a_boundary_pair_must_be_the_same_case_one_day_apart() -> None:
+    """The meta-test accepts last-day-in/first-day-out pairs only: by screening date or by one
+    date answer, with nothing else changed."""
+    base = {"base": "female", "set": {"recently_weaned": "yes", "weaned_on": "2026-08-25"}}
+    by_day = ({**base, "day": "2026-11-24"}, {**base, "day": "2026-11-25"})
+    by_answer = (base, {"base": "female", "set": {"recently_weaned": "yes",
+                                                  "weaned_on": "2026-08-24"}})  # fmt: skip
+    assert _one_day_apart(*by_day)
+    assert _one_day_apart(*by_answer)
+    assert not _one_day_apart(by_day[1], by_day[0])  # out before in
+    assert not _one_day_apart({**base, "day": "2026-11-23"}, by_day[1])  # two days
+    assert not _one_day_apart(by_day[0], {**by_day[1], "base": "male"})  # another case
+    assert not _one_day_apart(base, {**base, "set": {"recently_weaned": "no",
+                                                     "weaned_on": "2026-08-24"}})  # fmt: skip

@@ -4,11 +4,14 @@ Posting an intake screens it with the engine and stores the answers, the
 decision, the knowledge-base version and hash and the policy in the same
 transaction as its audit entry. A snapshot is never rewritten: a correction is
 a new screening that points at the one it replaces; signing only adds who
-signed and when.
+signed and when. A rule that failed while screening is named (by rule id, never
+with answers) in the audit entry and in a warning log line, so the fault is
+seen; the decision itself already fails closed.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
@@ -18,14 +21,27 @@ from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
 from mesoscreen.domain.errors import ConflictError
 from mesoscreen.domain.records import Page, Patient, Screening
+from mesoscreen.domain.vocabulary import Category
 from mesoscreen.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from mesoscreen.services.recording import RecordsUseCases, Target, page_bounds
 from mesoscreen.services.screening import ScreeningService
+
+_log = logging.getLogger("mesoscreen.screening")
 
 
 def screening_target(screening: Screening) -> Target:
     """The audit target of a screening."""
     return Target("Screening", screening.id, screening.clinic_id, screening.patient_id)
+
+
+def failed_rules(screening: Screening) -> list[str]:
+    """The ids of the rules that raised while the screening was made (error findings)."""
+    findings = screening.decision.get("findings", [])
+    return [
+        str(finding["rule"])
+        for finding in findings
+        if isinstance(finding, Mapping) and finding.get("category") == Category.RULE_ERROR.value
+    ]
 
 
 class ScreeningRecords(RecordsUseCases):
@@ -63,8 +79,19 @@ class ScreeningRecords(RecordsUseCases):
     def _store(self, uow: UnitOfWork, principal: Principal, screening: Screening) -> Screening:
         uow.screenings.add(screening)
         event = "screening.correct" if screening.replaces_id else "screening.create"
+        detail = {}
+        if failed := failed_rules(screening):
+            detail["rule_errors"] = ",".join(failed)
+            # Rule ids and the record id only: no answers, no outcome.
+            _log.warning(
+                "screening %s: rule(s) %s failed; the decision does not clear the patient",
+                screening.id,
+                detail["rule_errors"],
+            )
         uow.audit.append(
-            self.entry(principal, event, AuditAction.CREATE, screening_target(screening))
+            self.entry(
+                principal, event, AuditAction.CREATE, screening_target(screening), detail=detail
+            )
         )
         uow.commit()
         return screening
