@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 
@@ -166,17 +166,37 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
 
 DATABASE_RETRY_SECONDS = 5
 
+# Machine clients: problem details (or an OperationOutcome); everything else is a page.
+_MACHINE_PATHS = ("/api/", "/fhir", "/cds-services", "/health", "/openapi.json")
 
-async def _database_unavailable(request: Request, error: Exception) -> JSONResponse:
-    # Connection-level failures only (refused, dropped, timed out): the service stays up and
-    # says so clearly; the engine's pre-ping reconnects once the database is back.
+_UNAVAILABLE_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Service unavailable</title></head>
+<body><main>
+<h1>Service unavailable</h1>
+<p>The database cannot be reached. Try again in a few seconds.</p>
+<p lang="vi">Không kết nối được cơ sở dữ liệu. Vui lòng thử lại sau vài giây.</p>
+<p><small>Reference {reference}</small></p>
+</main></body></html>
+"""
+
+
+async def _database_unavailable(request: Request, error: Exception) -> JSONResponse | HTMLResponse:
+    # Connection-level failures (refused, dropped, timed out, SQLite locked past its busy
+    # timeout): the service stays up and says so; the engine's pre-ping reconnects once the
+    # database is back. A write cut off at its commit may or may not have been saved, so the
+    # message promises nothing either way (creates are safe to retry with an Idempotency-Key).
     _log.warning("database unavailable %s: %s", _correlation_id(), type(error).__name__)
+    headers = {"Retry-After": str(DATABASE_RETRY_SECONDS)}
+    path = request.url.path
+    if not path.startswith(_MACHINE_PATHS) and "text/html" in request.headers.get("accept", ""):
+        page = _UNAVAILABLE_PAGE.format(reference=_correlation_id())
+        return HTMLResponse(page, 503, headers=headers)
     return problem_response(
         503,
         "database_unavailable",
-        "the database cannot be reached; nothing was changed, try again shortly",
-        request.url.path,
-        headers={"Retry-After": str(DATABASE_RETRY_SECONDS)},
+        "the database cannot be reached; try again shortly",
+        path,
+        headers=headers,
     )
 
 
