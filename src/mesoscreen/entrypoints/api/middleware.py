@@ -1,13 +1,26 @@
-"""ASGI middleware at the edge: correlation ids, security headers and a request body limit."""
+"""ASGI middleware at the edge: correlation ids, security headers, early refusal of bad bodies.
+
+Every response leaves through here with the security headers, the last-resort 500
+included: an error no handler caught is answered here (problem details, the correlation
+id, no traceback) and logged as its type and stack frames only, never its message, which
+may quote patient data. JSON bodies are read whole (they are capped at ``max_body_bytes``)
+and refused before any route parses them when they are too large (413) or nested deeper
+than ``MAX_JSON_DEPTH`` (400); a body of another media type sent to a JSON endpoint is a 415.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
+import traceback
 import uuid
 
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mesoscreen.entrypoints.api.problems import correlation_id, problem_response
+
+_log = logging.getLogger("mesoscreen.api")
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -18,29 +31,68 @@ SECURITY_HEADERS = [
     (b"strict-transport-security", b"max-age=31536000; includeSubDomains"),
 ]
 
-# The OpenAPI page loads its scripts and styles from a CDN; only it gets a looser policy.
+# The OpenAPI pages load their script and styles from a CDN and start them inline.
 _DOCS_PATHS = ("/docs", "/redoc")
-
+_DOCS_CSP = (
+    b"default-src 'none'; script-src https://cdn.jsdelivr.net 'unsafe-inline'; "
+    b"style-src https://cdn.jsdelivr.net 'unsafe-inline'; img-src https: data:; "
+    b"font-src https://fonts.gstatic.com; connect-src 'self'; worker-src blob:; "
+    b"frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
 
 _JSON_PATHS = ("/api/", "/cds-services")
 _WRITES = {"POST", "PUT", "PATCH"}
 
+# Deeper than any FHIR Bundle or intake we read (a Bundle's resources nest about 12 levels).
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_INNERMOST_PAIR = re.compile(rb"\[\]|\{\}")
 
-def _needs_json(scope: Scope, headers: dict[bytes, bytes]) -> bool:
-    """Whether a write with a body to a JSON endpoint came with another content type."""
-    if scope.get("method") not in _WRITES or not scope.get("path", "").startswith(_JSON_PATHS):
+
+def json_nesting_exceeds(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the JSON text ``body`` nests arrays and objects more than ``limit`` deep.
+
+    Strings are dropped, then each pass deletes the innermost ``[]``/``{}`` pairs, so the
+    passes needed are the depth; all of it runs in the regex engine, not a Python loop.
+    Malformed bracketing stops early and is left to the parser to report.
+    """
+    if body.count(b"[") + body.count(b"{") <= limit:
         return False
+    skeleton = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    for _ in range(limit):
+        skeleton, removed = _INNERMOST_PAIR.subn(b"", skeleton)
+        if not skeleton or not removed:
+            return False
+    return True
+
+
+def _media_type(headers: dict[bytes, bytes]) -> bytes:
+    return headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+
+
+def _is_json(media: bytes) -> bool:
+    return media == b"application/json" or media.endswith(b"+json")
+
+
+def _has_body(headers: dict[bytes, bytes]) -> bool:
     length = headers.get(b"content-length")
-    if length is not None and length.strip() == b"0":
-        return False
-    if length is None and b"transfer-encoding" not in headers:
-        return False
-    media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-    return not (media == b"application/json" or media.endswith(b"+json"))
+    if length is not None:
+        return length.strip() != b"0"
+    return b"transfer-encoding" in headers
+
+
+def _is_json_write(scope: Scope) -> bool:
+    """Whether the request is a write to an endpoint that takes JSON bodies."""
+    return scope.get("method") in _WRITES and scope.get("path", "").startswith(_JSON_PATHS)
+
+
+class _BodyTooLargeError(Exception):
+    """Raised while buffering a body that passes the size limit."""
 
 
 class EdgeMiddleware:
-    """Tags each request with a correlation id, adds security headers, caps the body size."""
+    """Tags each request with a correlation id, adds security headers, refuses bad bodies."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
@@ -54,35 +106,90 @@ class EdgeMiddleware:
         reference = uuid.uuid4().hex
         correlation_id.set(reference)
         path = scope.get("path", "")
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                for name, value in SECURITY_HEADERS:
-                    if name in present:
-                        continue
-                    if name == b"content-security-policy" and path.startswith(_DOCS_PATHS):
-                        continue
-                    headers.append((name, value))
-                headers.append((b"x-correlation-id", reference.encode()))
-                message["headers"] = headers
+                started = True
+                message["headers"] = self._with_security_headers(
+                    list(message.get("headers", [])), path, reference
+                )
             await send(message)
 
+        try:
+            await self._handle(scope, receive, send_with_headers)
+        except Exception as error:
+            # The type and the frames only: the message may quote what a patient typed.
+            frames = "".join(traceback.format_tb(error.__traceback__))
+            _log.error("internal error %s: %s\n%s", reference, type(error).__name__, frames)
+            if not started:
+                response = problem_response(500, "internal_error", "internal error", path)
+                await response(scope, receive, send_with_headers)
+
+    @staticmethod
+    def _with_security_headers(
+        headers: list[tuple[bytes, bytes]], path: str, reference: str
+    ) -> list[tuple[bytes, bytes]]:
+        present = {name.lower() for name, _ in headers}
+        for name, value in SECURITY_HEADERS:
+            if name in present:
+                continue
+            if name == b"content-security-policy" and path.startswith(_DOCS_PATHS):
+                value = _DOCS_CSP
+            headers.append((name, value))
+        headers.append((b"x-correlation-id", reference.encode()))
+        return headers
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse what can be refused from the headers and body; pass the rest on."""
         headers = dict(scope.get("headers", []))
-        if _needs_json(scope, headers):
-            response = problem_response(
-                415,
-                "unsupported_media_type",
-                "Content-Type: expected application/json (or a +json type) for this body",
-                path,
-            )
-            await response(scope, receive, send_with_headers)
-            return
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await self._too_large(scope, receive, send_with_headers)
+            await self._refuse(413, "body_too_large", self._too_large_message(), scope, send)
             return
+        json_write = _is_json_write(scope) and _has_body(headers)
+        if json_write and not _is_json(_media_type(headers)):
+            detail = "Content-Type: expected application/json (or a +json type) for this body"
+            await self._refuse(415, "unsupported_media_type", detail, scope, send)
+            return
+        if json_write:
+            try:
+                body = await self._read_body(receive)
+            except _BodyTooLargeError:
+                await self._refuse(413, "body_too_large", self._too_large_message(), scope, send)
+                return
+            if body is None:  # the client went away
+                return
+            if json_nesting_exceeds(body):
+                detail = (
+                    f"request body: JSON must nest at most {MAX_JSON_DEPTH} levels "
+                    "of arrays and objects (got deeper)"
+                )
+                await self._refuse(400, "json_too_deep", detail, scope, send)
+                return
+            await self.app(scope, _replay(body, receive), send)
+            return
+        await self.app(scope, self._counting(receive), send)
+
+    async def _read_body(self, receive: Receive) -> bytes | None:
+        """The whole body; None if the client disconnected; _BodyTooLargeError past the cap."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise _BodyTooLargeError
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    def _counting(self, receive: Receive) -> Receive:
+        """``receive`` that raises a 413 once the body passes the cap (forms, uploads)."""
         received = 0
 
         async def counting_receive() -> Message:
@@ -95,16 +202,29 @@ class EdgeMiddleware:
                     raise HTTPException(413, self._too_large_message())
             return message
 
-        await self.app(scope, counting_receive, send_with_headers)
+        return counting_receive
 
     def _too_large_message(self) -> str:
         return f"request body: must be at most {self.max_body_bytes} bytes"
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem_response(
-            413,
-            "body_too_large",
-            self._too_large_message(),
-            scope.get("path", ""),
-        )
-        await response(scope, receive, send)
+    @staticmethod
+    async def _refuse(status: int, code: str, detail: str, scope: Scope, send: Send) -> None:
+        """Answer with a problem without reading the body (the server discards the rest)."""
+        response = problem_response(status, code, detail, scope.get("path", ""))
+        await send({"type": "http.response.start", "status": status,
+                    "headers": response.raw_headers})  # fmt: skip
+        await send({"type": "http.response.body", "body": response.body})
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the buffered body over once, then waits on the client."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
