@@ -64,13 +64,25 @@ def test_no_patient_name_reaches_any_log_line(
     assert given not in text
 
 
-def test_access_log_lines_never_carry_the_query_string() -> None:
-    """uvicorn's access line for a search keeps the path, not the name searched for."""
-    from mesoscreen.entrypoints.api.log_privacy import QueryStringRedactor
+def test_access_log_lines_name_the_route_never_the_query_or_an_id_slot() -> None:
+    """uvicorn's access line keeps the route template: no query string, and a name typed where
+    an id belongs (or in a path no route matches) is not written either."""
+    from mesoscreen.entrypoints.api.log_privacy import AccessLogRedactor
 
-    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1,
-                               '%s - "%s %s HTTP/%s" %d',
-                               ("127.0.0.1:5000", "GET", "/patients?q=Zyxwquorra", "1.1", 200),
-                               None)  # fmt: skip
-    QueryStringRedactor().filter(record)
-    assert record.getMessage() == '127.0.0.1:5000 - "GET /patients?… HTTP/1.1" 200'
+    redactor = AccessLogRedactor()
+    redactor.use_routes(
+        ["/", "/patients", "/patients/{patient_id}", "/api/v1/patients/{patient_id}"]
+    )
+    for path, logged in [
+        ("/patients?q=Zyxwquorra", "/patients?…"),
+        ("/patients/Zyxwquorra", "/patients/{patient_id}"),
+        ("/api/v1/patients/Zyxwquorra?x=1", "/api/v1/patients/{patient_id}?…"),
+        ("/api/v1/patients/Zyxwquorra/more", "/api/…"),
+        ("/Zyxwquorra", "/…"),
+        ("/", "/"),
+    ]:
+        record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1,
+                                   '%s - "%s %s HTTP/%s" %d',
+                                   ("127.0.0.1:5000", "GET", path, "1.1", 200), None)  # fmt: skip
+        redactor.filter(record)
+        assert record.getMessage() == f'127.0.0.1:5000 - "GET {logged} HTTP/1.1" 200'

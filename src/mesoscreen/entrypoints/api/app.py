@@ -60,7 +60,6 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = wired
-    install_log_privacy()
     install_problem_handlers(app)
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
     for module in (
@@ -93,4 +92,5 @@ def create_app(
 
     app.include_router(build_web_router(wired))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_log_privacy(app.routes)
     return app
