@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo serve test lint typecheck lock clean
+.PHONY: demo serve test lint typecheck lock scan clean
 
 $(STAMP): pyproject.toml requirements/dev.lock
 	$(PYTHON) -m venv $(VENV)
@@ -41,5 +41,12 @@ lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra spark --python-version 3.11 --quiet -o requirements/dev.lock
 
+## scan: bandit (fails on any medium or high finding) and pip-audit of the lock (needs the network)
+scan:
+	$(PYTHON) -m venv .venv-scan
+	.venv-scan/bin/python -m pip install --quiet bandit pip-audit
+	.venv-scan/bin/bandit -q -r src -ll
+	.venv-scan/bin/pip-audit -r requirements/dev.lock --progress-spinner off
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-scan .pytest_cache .mypy_cache .ruff_cache .hypothesis
