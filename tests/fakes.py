@@ -269,6 +269,23 @@ class _IdempotencyKeys:
         self.rows[(user_id, key)] = (request_hash, record_id, at)
 
 
+class _SourceThrottles:
+    """Failed sign-ins per client address in a dict."""
+
+    def __init__(self, rows: dict[Any, Any]) -> None:
+        self.rows = rows
+
+    def get(self, source: str) -> tuple[int, datetime] | None:
+        found = self.rows.get(source)
+        return (found[0], found[1]) if found is not None else None
+
+    def record_failure(self, source: str, at: datetime, stale_before: datetime) -> None:
+        failures, started = self.rows.get(source, (0, at))
+        if started <= stale_before:
+            failures, started = 0, at
+        self.rows[source] = (failures + 1, started)
+
+
 class FakeUnitOfWork:
     """An in-memory unit of work: changes are applied to a copy and kept only on commit."""
 
@@ -291,6 +308,7 @@ class FakeUnitOfWork:
         self.treatment_sessions = FakeRecords[Any](table("sessions", {}), "treatment session")
         self.adverse_events = FakeRecords[Any](table("events", {}), "adverse event")
         self.idempotency_keys = _IdempotencyKeys(table("idempotency_keys", {}))
+        self.source_throttles = _SourceThrottles(table("signin_source_failures", {}))
         self.audit = _Audit()
         self.audit_trail = _Trail(self.store)
         self.committed = False

@@ -85,6 +85,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         absolute=timedelta(hours=settings.session_absolute_hours),
         free_failures=settings.login_free_failures,
         lock_after=settings.login_lock_after,
+        source_failures=settings.login_source_failures_per_minute,
     )
     screening = ScreeningService(kb, policy)
     return Services(

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     session_absolute_hours: float = Field(default=12, gt=0)
     login_free_failures: int = Field(default=3, ge=1)
     login_lock_after: int = Field(default=10, ge=2)
+    # Failed sign-ins from one client address (any usernames) per minute before it must wait.
+    login_source_failures_per_minute: int = Field(default=10, ge=1)
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)

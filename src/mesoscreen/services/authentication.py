@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +34,8 @@ class SessionPolicy:
     free_failures: int = 3  # failures before each attempt must wait
     lock_after: int = 10  # failures that lock the username until an admin unlocks it
     max_delay: timedelta = timedelta(minutes=5)
+    source_failures: int = 10  # failures from one address (any usernames) per window
+    source_window: timedelta = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,16 +102,38 @@ class Authentication(RecordsUseCases):
         remaining = (last + delay - now).total_seconds()
         return int(remaining) + 1 if remaining > 0 else None
 
+    def _source_wait(self, counted: tuple[int, datetime] | None, now: datetime) -> int | None:
+        """Seconds until the address may try again, or None if it may go ahead now."""
+        if counted is None or counted[0] < self.policy.source_failures:
+            return None
+        remaining = (counted[1] + self.policy.source_window - now).total_seconds()
+        return math.ceil(remaining) if remaining > 0 else None
+
     def login(self, username: str, password: str, kind: str, source: str | None) -> SignedIn:
-        """A new session for ``username``; AuthenticationError or TooManyAttemptsError."""
+        """A new session for ``username``; AuthenticationError or TooManyAttemptsError.
+
+        Failures are counted per username (slowed, then locked) and per client address
+        (``source``: a flood across many usernames waits out the window), both in the
+        database, so every server process sees the same counts.
+        """
         now = self.clock.now()
         target = Target("Session")
+        address = source[:64] if source else None
         with self.uow() as uow:
             throttle = uow.throttles.get(username)
             user = uow.users.by_username(username)
             actor = user.id if user else None
             refused = None
-            if throttle is not None and throttle.locked:
+            source_wait = (
+                self._source_wait(uow.source_throttles.get(address), now) if address else None
+            )
+            if source_wait is not None:
+                refused = TooManyAttemptsError(
+                    "sign-in: too many failed attempts from this address "
+                    f"(try again in {source_wait} s)",
+                    source_wait,
+                )
+            elif throttle is not None and throttle.locked:
                 refused = TooManyAttemptsError(
                     "sign-in: this username is locked after repeated failures "
                     "(an admin must unlock it)",
@@ -131,6 +156,10 @@ class Authentication(RecordsUseCases):
                 counted = uow.throttles.record_failure(username, now)
                 if counted.failures >= self.policy.lock_after:
                     uow.throttles.lock(username)
+                if address:
+                    uow.source_throttles.record_failure(
+                        address, now, now - self.policy.source_window
+                    )
                 uow.audit.append(self._signin_entry(actor, source, AuditOutcome.FAILURE, "wrong"))
                 uow.commit()
                 raise AuthenticationError(_WRONG)

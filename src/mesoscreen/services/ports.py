@@ -226,6 +226,21 @@ class ThrottleRepository(Protocol):
         ...
 
 
+class SourceThrottleRepository(Protocol):
+    """Failed sign-ins per client address in a fixed window, counted atomically across processes.
+
+    Each count is (failures, when its window started).
+    """
+
+    def get(self, source: str) -> tuple[int, datetime] | None:
+        """The count for ``source``, or None when it has never failed."""
+        ...
+
+    def record_failure(self, source: str, at: datetime, stale_before: datetime) -> None:
+        """Add one failure at ``at``; a window started at or before ``stale_before`` restarts."""
+        ...
+
+
 class IdempotencyRepository(Protocol):
     """Creates already made under a client's idempotency key: (request hash, record id)."""
 
@@ -258,6 +273,7 @@ class UnitOfWork(Protocol):
     treatment_sessions: RecordRepository[TreatmentSession]
     adverse_events: RecordRepository[AdverseEvent]
     idempotency_keys: IdempotencyRepository
+    source_throttles: SourceThrottleRepository
     audit: AuditLog
     audit_trail: AuditTrail
 

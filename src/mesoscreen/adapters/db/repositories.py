@@ -12,7 +12,18 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection, RowMapping, Table, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    RowMapping,
+    Table,
+    case,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
@@ -239,3 +250,36 @@ class SqlIdempotencyKeys:
             raise DuplicateRequestError(
                 f"Idempotency-Key {key!r}: another request with this key was made first"
             ) from None
+
+
+class SqlSourceThrottles:
+    """Failed sign-ins per client address; each failure is one atomic upsert."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def get(self, source: str) -> tuple[int, datetime] | None:
+        """(failures, window start) for ``source``, or None."""
+        table = tables.signin_source_failures
+        row = self._connection.execute(
+            select(table.c.failures, table.c.window_started_at).where(table.c.source == source)
+        ).first()
+        return (row.failures, row.window_started_at) if row is not None else None
+
+    def record_failure(self, source: str, at: datetime, stale_before: datetime) -> None:
+        """Count one failure; restart a window that began at or before ``stale_before``."""
+        table = tables.signin_source_failures
+        dialect = sqlite if self._connection.dialect.name == "sqlite" else postgresql
+        statement = dialect.insert(table).values(source=source, window_started_at=at, failures=1)
+        stale = table.c.window_started_at <= stale_before
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.source],
+            set_={
+                "failures": case((stale, statement.excluded.failures), else_=table.c.failures + 1),
+                "window_started_at": case(
+                    (stale, statement.excluded.window_started_at),
+                    else_=table.c.window_started_at,
+                ),
+            },
+        )
+        self._connection.execute(statement)

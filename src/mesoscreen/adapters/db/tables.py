@@ -149,6 +149,14 @@ idempotency_keys = Table(
     Column("created_at", UTCDateTime(), nullable=False),
 )
 
+signin_source_failures = Table(
+    "signin_source_failures",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("window_started_at", UTCDateTime(), nullable=False),
+    Column("failures", Integer, nullable=False),
+)
+
 cds_token_uses = Table(
     "cds_token_uses",
     metadata,

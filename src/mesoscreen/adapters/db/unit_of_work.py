@@ -15,6 +15,7 @@ from mesoscreen.adapters.db.repositories import (
     SqlIdempotencyKeys,
     SqlPatients,
     SqlRecords,
+    SqlSourceThrottles,
     SqlThrottles,
 )
 from mesoscreen.domain.records import (
@@ -32,6 +33,7 @@ from mesoscreen.services.ports import (
     IdempotencyRepository,
     PatientRepository,
     RecordRepository,
+    SourceThrottleRepository,
     ThrottleRepository,
     UserRepository,
 )
@@ -56,6 +58,7 @@ class SqlUnitOfWork:
     treatment_sessions: RecordRepository[TreatmentSession]
     adverse_events: RecordRepository[AdverseEvent]
     idempotency_keys: IdempotencyRepository
+    source_throttles: SourceThrottleRepository
     audit: AuditLog
     audit_trail: AuditTrail
 
@@ -91,6 +94,7 @@ class SqlUnitOfWork:
             connection, tables.adverse_events, AdverseEvent, "adverse event"
         )
         self.idempotency_keys = SqlIdempotencyKeys(connection)
+        self.source_throttles = SqlSourceThrottles(connection)
         self._pending = BufferedAuditLog()
         self.audit = self._pending
         self.audit_trail = SqlAuditTrail(connection)
