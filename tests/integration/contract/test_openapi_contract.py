@@ -15,8 +15,12 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    negative_data_rejection,
+    response_schema_conformance,
+)
 
 from mesoscreen.bootstrap import build_services
 from mesoscreen.domain.access import Role
@@ -26,6 +30,7 @@ from tests.factories import PASSWORD, records_settings, seed_clinic
 
 pytestmark = pytest.mark.slow
 OPERATIONS_EXAMPLES = 600  # across every operation; raise it locally for a deeper search
+NEGATIVE_EXAMPLES = 400
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +66,40 @@ def test_no_server_error_and_documented_responses_match(api: tuple[Any, dict[str
 
     check()
     assert len(seen) >= 20, sorted(seen)
+
+
+def _problem_shaped(response: Any, case: Any) -> None:
+    """A refusal is problem details (an OperationOutcome under /fhir), never a traceback."""
+    if response.status_code < 400:
+        return
+    media = response.headers.get("content-type", [""])
+    media = media[0] if isinstance(media, list) else media
+    if case.path.startswith("/fhir"):
+        assert media.startswith("application/fhir+json"), (case.path, media)
+        assert response.json()["resourceType"] == "OperationOutcome"
+    else:
+        assert media.startswith("application/problem+json"), (case.path, media)
+        assert {"type", "title", "status", "code"} <= set(response.json())
+    assert "Traceback" not in response.text
+    assert "SELECT " not in response.text
+
+
+def test_invalid_requests_are_refused_with_problems_never_a_server_error(
+    api: tuple[Any, dict[str, str]],
+) -> None:
+    """Requests that break the document (wrong types, missing fields, bad parameters): a 4xx
+    problem for each, never a 5xx, never accepted as if valid."""
+    schema, headers = api
+    refused: list[int] = []
+
+    @settings(max_examples=NEGATIVE_EXAMPLES, deadline=None,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @given(schema.as_strategy(generation_mode=GenerationMode.NEGATIVE))
+    def check(case: Any) -> None:
+        response = case.call(headers=headers)
+        case.validate_response(response, checks=[not_a_server_error, negative_data_rejection])
+        _problem_shaped(response, case)
+        refused.append(response.status_code)
+
+    check()
+    assert sum(400 <= status < 500 for status in refused) > NEGATIVE_EXAMPLES // 2, refused
