@@ -2,6 +2,7 @@
 each against a bare endpoint of the same stack, in one run.
 
 Run: .venv/bin/python -m benchmarks.bench_load [--seconds 10] [--connections 16] [--workers 2]
+     [--only health,cds,api,page]
 
 Starts `mesoscreen serve --workers N` on loopback with production settings (signed CDS client
 tokens, Argon2 defaults, PostgreSQL when MESOSCREEN_BENCH_POSTGRES_URL or the local test server
@@ -122,7 +123,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--only", default="health,cds,api,page", help="endpoints to drive (the bare one always)"
+    )
     args = parser.parse_args()
+    chosen = set(args.only.split(",")) | {"health"}
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install -y wrk")
     url, schema = _database()
@@ -245,11 +250,11 @@ def main() -> None:
             )
             page_lua = folder / "page.lua"
             page_lua.write_text(f'wrk.headers["Cookie"] = "{cookie}"\n')
-            results = [
-                _wrk(
+            runs = {
+                "health": lambda: _wrk(
                     "bare endpoint (GET /health)", f"{base}/health", args.seconds, args.connections
                 ),
-                _wrk(
+                "cds": lambda: _wrk(
                     "CDS Hooks order-sign (signed JWT, prefetch)",
                     base + cds_path,
                     args.seconds,
@@ -259,7 +264,7 @@ def main() -> None:
                     "--",
                     token_file,
                 ),
-                _wrk(
+                "api": lambda: _wrk(
                     "screening API (POST, DB write + audit)",
                     f"{base}/api/v1/patients/{patient['id']}/screenings",
                     args.seconds,
@@ -267,7 +272,7 @@ def main() -> None:
                     "-s",
                     str(screening_lua),
                 ),
-                _wrk(
+                "page": lambda: _wrk(
                     "screening page (GET, DB read + audit)",
                     f"{base}/screenings/{screening['id']}",
                     args.seconds,
@@ -275,7 +280,8 @@ def main() -> None:
                     "-s",
                     str(page_lua),
                 ),
-            ]
+            }
+            results = [run() for name, run in runs.items() if name in chosen]
     finally:
         server.terminate()
         server.wait(20)

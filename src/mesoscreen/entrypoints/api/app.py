@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from mesoscreen.adapters.db.token_replay import SqlTokenReplayGuard
+from mesoscreen.adapters.db.grouped_token_uses import GroupCommitTokenReplayGuard
 from mesoscreen.bootstrap import Services, build_services
 from mesoscreen.config import Settings
 from mesoscreen.entrypoints.api.cds_hooks import build_cds_router
@@ -78,7 +78,7 @@ def create_app(
             settings,
             wired.screening,
             wired.audit_log,
-            SqlTokenReplayGuard(wired.engine),
+            GroupCommitTokenReplayGuard(wired.engine),
             wired.clock,
             cds_transport,
         )

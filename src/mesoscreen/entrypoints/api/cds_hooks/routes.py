@@ -245,7 +245,8 @@ def build_cds_router(
         if not orders:
             detail = {"hook": hook, "hook_instance": body["hookInstance"][:64],
                       "outcome": "not-mesotherapy"}  # fmt: skip
-            return {"cards": []} if audit("cds.hook", who, service_id, detail) else replayed(path)
+            recorded = await run_in_threadpool(audit, "cds.hook", who, service_id, detail)
+            return {"cards": []} if recorded else replayed(path)
         patient_id = context["patientId"]
         try:
             resources = await run_in_threadpool(
@@ -263,7 +264,10 @@ def build_cds_router(
             "patient": patient_id[:64], "outcome": decision.outcome.value,
             "cards": ",".join(c["uuid"] for c in cards),
         }  # fmt: skip
-        return {"cards": cards} if audit("cds.hook", who, service_id, detail) else replayed(path)
+        # Off the event loop: the call waits for its audit entry's commit (shared with the
+        # calls that arrive meanwhile), and other calls go on in the meantime.
+        recorded = await run_in_threadpool(audit, "cds.hook", who, service_id, detail)
+        return {"cards": cards} if recorded else replayed(path)
 
     @router.post("/{service_id}/feedback", response_model=None)
     async def feedback(service_id: str, request: Request) -> JSONResponse | dict[str, Any]:

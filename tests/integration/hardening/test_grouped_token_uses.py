@@ -1,0 +1,129 @@
+"""Group commit of CDS Hooks calls: batched token uses and audit entries stay exact.
+
+Each token id is accepted once, whether its earlier use is stored or in the same batch;
+only accepted calls write an audit entry, the chain verifies, and a failed commit reaches
+every caller waiting on it. On SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from mesoscreen.adapters.db import grouped_token_uses, tables
+from mesoscreen.adapters.db.engine import create_database_engine
+from mesoscreen.adapters.db.grouped_token_uses import GroupCommitTokenReplayGuard, PendingCall
+from mesoscreen.bootstrap import Services
+from mesoscreen.domain.audit import AuditAction, AuditEntry, AuditOutcome
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+EXPIRES = NOW + timedelta(minutes=5)
+
+
+def _entry(marker: str) -> AuditEntry:
+    """An audit entry of a CDS call, told apart by ``marker``."""
+    return AuditEntry(
+        event_type="cds.hook",
+        action=AuditAction.EXECUTE,
+        outcome=AuditOutcome.SUCCESS,
+        recorded_at=NOW,
+        actor_role="cds-client",
+        entity_type="cds-service",
+        entity_id="mesotherapy-order-sign",
+        source="https://ehr.example.org",
+        detail={"hook_instance": marker},
+    )
+
+
+def _entries_marked(services: Services, markers: set[str]) -> list[str]:
+    """The markers of stored audit entries among ``markers``, in chain order."""
+    found = []
+    for stored in services.audit.all_entries():
+        marker = stored.entry.detail.get("hook_instance")
+        if marker in markers:
+            found.append(marker)
+    return found
+
+
+def test_a_batch_accepts_each_token_once_and_audits_only_accepted_calls(
+    services: Services,
+) -> None:
+    """One batch: a new token, the same token again, and a token stored before: only the
+    first is accepted and only its entry is written."""
+    guard = GroupCommitTokenReplayGuard(services.engine)
+    issuer, new, old = "https://ehr.example.org", uuid.uuid4().hex, uuid.uuid4().hex
+    assert guard.record_call(issuer, old, EXPIRES, NOW, _entry(f"old-{old}"))
+    batch = [PendingCall(issuer, new, EXPIRES, NOW, _entry(f"first-{new}")),
+             PendingCall(issuer, new, EXPIRES, NOW, _entry(f"again-{new}")),
+             PendingCall(issuer, old, EXPIRES, NOW, _entry(f"reused-{old}"))]  # fmt: skip
+    guard.write_batch(batch)
+    assert [call.first_use for call in batch] == [True, False, False]
+    assert all(call.done.is_set() and call.error is None for call in batch)
+    markers = {f"old-{old}", f"first-{new}", f"again-{new}", f"reused-{old}"}
+    assert _entries_marked(services, markers) == [f"old-{old}", f"first-{new}"]
+    assert services.audit.verify().intact
+
+
+def test_concurrent_calls_with_reused_tokens_are_accepted_exactly_once_each(
+    services: Services,
+) -> None:
+    """16 threads, 400 calls over 100 token ids (each sent four times, at once or later):
+    100 accepted, 100 entries, an intact chain."""
+    guard = GroupCommitTokenReplayGuard(services.engine)
+    run = uuid.uuid4().hex[:8]
+    jtis = [f"{run}-{n}" for n in range(100)] * 4
+
+    def call(jti: str) -> tuple[str, bool]:
+        return jti, guard.record_call("https://ehr.example.org", jti, EXPIRES, NOW,
+                                      _entry(f"c-{jti}"))  # fmt: skip
+
+    with ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(call, jtis))
+    accepted = [jti for jti, first in results if first]
+    assert sorted(accepted) == sorted(set(jtis))
+    assert len(_entries_marked(services, {f"c-{jti}" for jti in jtis})) == 100
+    with services.engine.connect() as connection:
+        stored = connection.execute(
+            select(func.count()).where(tables.cds_token_uses.c.jti.like(f"{run}-%"))
+        ).scalar_one()
+    assert stored == 100
+    assert services.audit.verify().intact
+
+
+def test_a_commit_that_fails_reaches_every_call_waiting_on_it(tmp_path: Path) -> None:
+    """No table to write to: each waiting caller gets the database error, none an answer."""
+    engine = create_database_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    guard = GroupCommitTokenReplayGuard(engine)
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            futures = [
+                pool.submit(guard.record_call, "iss", f"j{n}", EXPIRES, NOW, _entry(str(n)))
+                for n in range(8)
+            ]
+            for future in futures:
+                with pytest.raises(OperationalError):
+                    future.result(timeout=30)
+    finally:
+        engine.dispose()
+
+
+def test_the_writer_leaves_when_idle_and_comes_back_for_the_next_call(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No thread lingers for an idle service, and a call after that is still recorded."""
+    monkeypatch.setattr(grouped_token_uses, "WRITER_IDLE_SECONDS", 0.01)
+    guard = GroupCommitTokenReplayGuard(services.engine)
+    run = uuid.uuid4().hex[:8]
+    assert guard.record_call("https://ehr.example.org", f"{run}-1", EXPIRES, NOW, _entry("i1"))
+    writer = guard._writer
+    assert writer is not None
+    writer.join(timeout=10)
+    assert not writer.is_alive()
+    assert guard.record_call("https://ehr.example.org", f"{run}-2", EXPIRES, NOW, _entry("i2"))
+    assert not guard.record_call("https://ehr.example.org", f"{run}-1", EXPIRES, NOW, _entry("i3"))
