@@ -188,3 +188,21 @@ def test_the_nesting_check_agrees_with_the_parsed_depth(value: Any, limit: int) 
     check says "too deep" exactly when the parsed value nests deeper than the limit."""
     body = json.dumps(value).encode()
     assert json_nesting_exceeds(body, limit) is (_depth(value) > limit)
+
+
+def test_an_oversized_form_is_413_declared_or_streamed(client: TestClient) -> None:
+    """A form past the cap is refused from its Content-Length, or counted as it streams in
+    when it has none: the same 413 problem either way."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    body = b"username=" + b"a" * 2_000_000
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(body), 65_536):
+            yield body[start : start + 65_536]
+
+    for response in (
+        client.post("/signin", content=body, headers=headers),
+        client.post("/signin", content=chunks(), headers=headers),
+    ):
+        assert response.status_code == 413
+        assert response.json()["code"] == "body_too_large"

@@ -50,6 +50,9 @@ TITLES = {
     503: "Service unavailable",
 }
 
+# Codes the edge middleware also uses, so one refusal has one code however it is detected.
+_HTTP_CODES = {413: "body_too_large", 415: "unsupported_media_type"}
+
 _FHIR_CODES = {401: "login", 403: "forbidden", 404: "not-found", 409: "conflict", 412: "conflict"}
 
 
@@ -160,7 +163,9 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HTTPException)  # noqa: S101  # registered for this type only
     detail = error.detail if isinstance(error.detail, str) else TITLES.get(error.status_code, "")
-    code = TITLES.get(error.status_code, "error").lower().replace(" ", "_")
+    code = _HTTP_CODES.get(error.status_code) or (
+        TITLES.get(error.status_code, "error").lower().replace(" ", "_")
+    )
     return problem_response(error.status_code, code, detail, request.url.path, error.headers)
 
 
