@@ -129,16 +129,20 @@ def test_the_language_list_switches_to_vietnamese_and_the_handout_prints_without
     page.get_by_role("link", name="Pre-treatment questions").click()
     _answer_all_no(page)
     page.get_by_role("button", name="Screen").click()
+    # The language list submits itself once the result page's script has run: wait for it.
+    page.locator("#outcome").wait_for()
+    page.wait_for_load_state("load")
     page.get_by_label("Language").select_option("vi")
-    page.wait_for_selector("html[lang=vi]")
+    page.wait_for_selector("html[lang=vi]", state="attached")
     assert "ĐỦ ĐIỀU KIỆN" in page.locator("#outcome").inner_text()
     page.get_by_role("link", name="Tờ thông tin cho bệnh nhân").click()
+    page.wait_for_load_state("load")
     page.emulate_media(media="print")
     assert not page.locator("header").is_visible()
     assert page.locator("#outcome").is_visible()
     page.emulate_media(media="screen")
     page.get_by_label("Ngôn ngữ").select_option("en")
-    page.wait_for_selector("html[lang=en]")
+    page.wait_for_selector("html[lang=en]", state="attached")
     assert "Patient handout" in page.title()
 
 
