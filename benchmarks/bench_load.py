@@ -2,7 +2,7 @@
 each against a bare endpoint of the same stack, in one run.
 
 Run: .venv/bin/python -m benchmarks.bench_load [--seconds 10] [--connections 16] [--workers 2]
-     [--only health,cds,api,page]
+     [--only health,cds,api,page] [--alg ES384|RS384]
 
 Starts `mesoscreen serve --workers N` on loopback with production settings (signed CDS client
 tokens, Argon2 defaults, PostgreSQL when MESOSCREEN_BENCH_POSTGRES_URL or the local test server
@@ -30,7 +30,7 @@ from pathlib import Path
 import httpx
 import jwt
 import psycopg
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from tests.factories import principal_for
 from tests.intakes import intake
 from tests.integration.cds_hooks.conftest import ISSUER, MESOTHERAPY, fill_prefetch
@@ -126,13 +126,21 @@ def main() -> None:
     parser.add_argument(
         "--only", default="health,cds,api,page", help="endpoints to drive (the bare one always)"
     )
+    parser.add_argument(
+        "--alg", choices=["ES384", "RS384"], default="ES384", help="the CDS client's signature"
+    )
     args = parser.parse_args()
     chosen = set(args.only.split(",")) | {"health"}
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install -y wrk")
     url, schema = _database()
-    key = ec.generate_private_key(ec.SECP384R1())
-    public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+    if args.alg == "ES384":
+        key = ec.generate_private_key(ec.SECP384R1())
+        public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+    else:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
     port = 18000 + os.getpid() % 1000
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -206,7 +214,7 @@ def main() -> None:
                         "jti": str(uuid.uuid4()),
                     },
                     key,
-                    "ES384",
+                    args.alg,
                     headers={"kid": "k1"},
                 )
                 for _ in range(max(20000, args.seconds * 3000))
@@ -255,7 +263,7 @@ def main() -> None:
                     "bare endpoint (GET /health)", f"{base}/health", args.seconds, args.connections
                 ),
                 "cds": lambda: _wrk(
-                    "CDS Hooks order-sign (signed JWT, prefetch)",
+                    f"CDS Hooks order-sign ({args.alg} JWT, prefetch)",
                     base + cds_path,
                     args.seconds,
                     args.connections,
