@@ -11,8 +11,6 @@ from typing import IO, Any, cast
 import orjson
 
 GZIP_MAGIC = b"\x1f\x8b"
-# One NDJSON line may be large (a Bundle of a long history) but never unbounded.
-MAX_LINE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)

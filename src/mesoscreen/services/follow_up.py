@@ -50,7 +50,7 @@ def _all(repository: RecordRepository[R], clinic_ids: Collection[str]) -> Iterat
             return
 
 
-def _items(uow: UnitOfWork, clinic_ids: Collection[str], today: date) -> list[tuple[Any, ...]]:
+def _items(uow: UnitOfWork, clinic_ids: Collection[str]) -> list[tuple[Any, ...]]:
     """(kind, due date, patient id, record id, detail) of every open follow-up."""
     found: list[tuple[Any, ...]] = []
     sessions_done: dict[str, int] = defaultdict(int)
@@ -105,7 +105,7 @@ class FollowUps(RecordsUseCases):
         self, uow: UnitOfWork, clinic_ids: Collection[str], today: date, horizon: date
     ) -> list[FollowUp]:
         items = []
-        for kind, due_on, patient_id, record_id, detail in _items(uow, clinic_ids, today):
+        for kind, due_on, patient_id, record_id, detail in _items(uow, clinic_ids):
             if due_on > horizon:
                 continue
             patient = uow.patients.get(patient_id, clinic_ids)

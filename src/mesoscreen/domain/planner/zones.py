@@ -100,10 +100,3 @@ class ScalpAtlas:
         if not wanted:
             raise PlanError("'zones': no zone chosen (give zones, a stage, or both)")
         return tuple(self.zones[zone_id] for zone_id in dict.fromkeys(wanted))
-
-    def zone_of(self, theta: float, phi: float) -> Zone | None:
-        """The zone that holds (theta, phi), if any (zones do not overlap)."""
-        for zone in self.zones.values():
-            if zone.contains(theta, phi):
-                return zone
-        return None
