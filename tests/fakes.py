@@ -286,6 +286,21 @@ class _SourceThrottles:
         self.rows[source] = (failures + 1, started)
 
 
+class _PhotoContents:
+    """Photo bytes in a dict."""
+
+    def __init__(self, rows: dict[str, bytes]) -> None:
+        self.rows = rows
+
+    def add(self, photo_id: str, data: bytes) -> None:
+        self.rows[photo_id] = data
+
+    def get(self, photo_id: str) -> bytes:
+        if photo_id not in self.rows:
+            raise NotFoundError(f"photo '{photo_id}': not found")
+        return self.rows[photo_id]
+
+
 class FakeUnitOfWork:
     """An in-memory unit of work: changes are applied to a copy and kept only on commit."""
 
@@ -307,6 +322,11 @@ class FakeUnitOfWork:
         self.plans = FakeRecords[Any](table("plans", {}), "plan")
         self.treatment_sessions = FakeRecords[Any](table("sessions", {}), "treatment session")
         self.adverse_events = FakeRecords[Any](table("events", {}), "adverse event")
+        self.consents = FakeRecords[Any](table("consents", {}), "consent")
+        self.consent_withdrawals = FakeRecords[Any](table("withdrawals", {}), "withdrawal")
+        self.photos = FakeRecords[Any](table("photos", {}), "photo")
+        self.photo_contents = _PhotoContents(table("photo_contents", {}))
+        self.outcome_measures = FakeRecords[Any](table("outcomes", {}), "outcome measure")
         self.idempotency_keys = _IdempotencyKeys(table("idempotency_keys", {}))
         self.source_throttles = _SourceThrottles(table("signin_source_failures", {}))
         self.audit = _Audit()

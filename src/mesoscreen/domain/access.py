@@ -39,6 +39,10 @@ class Permission(StrEnum):
     SESSION_SIGN = "session:sign"
     ADVERSE_EVENT_WRITE = "adverse_event:write"
     ADVERSE_EVENT_SIGN = "adverse_event:sign"
+    CONSENT_RECORD = "consent:record"  # take the patient's signature, record a withdrawal
+    CONSENT_COUNTERSIGN = "consent:countersign"
+    PHOTO_WRITE = "photo:write"
+    OUTCOME_WRITE = "outcome:write"  # hair counts, density, thickness, self-assessment
     USER_MANAGE = "user:manage"
     CLINIC_MANAGE = "clinic:manage"
     AUDIT_READ = "audit:read"
@@ -47,8 +51,8 @@ class Permission(StrEnum):
 _P = Permission
 
 # Admins run accounts, clinics and the audit trail and see no patient data at all;
-# reception books and sees names, never clinical findings; only clinicians sign
-# screenings, plans and adverse-event reports.
+# reception books and sees names, never clinical findings or photos; only clinicians sign
+# screenings, plans and adverse-event reports and countersign consent.
 ROLE_MATRIX: Mapping[Role, frozenset[Permission]] = MappingProxyType(
     {
         Role.ADMIN: frozenset({_P.USER_MANAGE, _P.CLINIC_MANAGE, _P.AUDIT_READ}),
@@ -66,6 +70,10 @@ ROLE_MATRIX: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 _P.SESSION_SIGN,
                 _P.ADVERSE_EVENT_WRITE,
                 _P.ADVERSE_EVENT_SIGN,
+                _P.CONSENT_RECORD,
+                _P.CONSENT_COUNTERSIGN,
+                _P.PHOTO_WRITE,
+                _P.OUTCOME_WRITE,
             }
         ),
         Role.NURSE: frozenset(
@@ -78,6 +86,9 @@ ROLE_MATRIX: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 _P.SESSION_WRITE,
                 _P.SESSION_SIGN,
                 _P.ADVERSE_EVENT_WRITE,
+                _P.CONSENT_RECORD,
+                _P.PHOTO_WRITE,
+                _P.OUTCOME_WRITE,
             }
         ),
         Role.RECEPTION: frozenset({_P.PATIENT_READ, _P.PATIENT_WRITE}),

@@ -238,6 +238,108 @@ class AdverseEvent:
     version: int = 1
 
 
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """A consent document the patient signed, frozen with its template's version and hash.
+
+    ``document`` is the text exactly as the patient saw it (template sections plus this
+    patient's screening findings and required actions); ``document_hash`` is its SHA-256.
+    Status ``draft`` means signed by the patient and awaiting the clinician's countersignature
+    (``signed_by``/``signed_at``); ``signed`` means countersigned. Nothing of it changes after
+    that: a withdrawal is a record of its own.
+    """
+
+    id: str
+    clinic_id: str
+    patient_id: str
+    screening_id: str | None
+    procedure: str
+    template_version: str
+    template_hash: str
+    language: str
+    document: JsonObject
+    document_hash: str
+    signature_method: str  # "drawn" (a PNG data URL) or "typed" (the full name, confirmed)
+    signature: str
+    patient_signed_at: datetime
+    status: str
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    signed_by: str | None = None
+    signed_at: datetime | None = None
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentWithdrawal:
+    """The patient withdrew a consent: from ``withdrawn_at`` on it permits no session."""
+
+    id: str
+    clinic_id: str
+    patient_id: str
+    consent_id: str
+    withdrawn_at: datetime
+    reason: str | None
+    recorded_by: str
+    created_at: datetime
+    version: int = 1
+
+
+class PhotoView(StrEnum):
+    """The standardised views of the scalp photographed at baseline and at sessions."""
+
+    FRONT_HAIRLINE = "front_hairline"
+    VERTEX = "vertex"
+    LEFT_TEMPORAL = "left_temporal"
+    RIGHT_TEMPORAL = "right_temporal"
+    TARGET_AREA = "target_area"  # the marked area where hairs are counted
+
+
+@dataclass(frozen=True, slots=True)
+class Photo:
+    """A clinical photo's metadata; its bytes (location metadata stripped) are kept apart."""
+
+    id: str
+    clinic_id: str
+    patient_id: str
+    session_id: str | None  # None for a baseline photo
+    view: str
+    taken_on: date
+    taken_by: str
+    content_type: str  # image/jpeg or image/png
+    byte_size: int
+    width: int
+    height: int
+    sha256: str
+    note: str | None
+    replaces_id: str | None
+    created_by: str
+    created_at: datetime
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeMeasure:
+    """Hair count and density in the target area, shaft thickness and self-assessment."""
+
+    id: str
+    clinic_id: str
+    patient_id: str
+    session_id: str | None  # None for the baseline
+    measured_on: date
+    hair_count: int | None
+    area_cm2: float | None
+    density_per_cm2: float | None
+    shaft_thickness_um: float | None
+    self_assessment: int | None
+    note: str | None
+    replaces_id: str | None
+    created_by: str
+    created_at: datetime
+    version: int = 1
+
+
 R = TypeVar("R")
 
 

@@ -14,9 +14,13 @@ from mesoscreen.domain.records import (
     AdverseEvent,
     AuthSession,
     Clinic,
+    Consent,
+    ConsentWithdrawal,
     LoginThrottle,
+    OutcomeMeasure,
     Page,
     Patient,
+    Photo,
     Screening,
     TreatmentPlan,
     TreatmentSession,
@@ -255,6 +259,18 @@ class IdempotencyRepository(Protocol):
         ...
 
 
+class PhotoContentRepository(Protocol):
+    """The bytes of each photo, written once and never changed."""
+
+    def add(self, photo_id: str, data: bytes) -> None:
+        """Store the bytes of ``photo_id``."""
+        ...
+
+    def get(self, photo_id: str) -> bytes:
+        """The bytes of ``photo_id`` (look the photo up in its clinic first); NotFoundError."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository; audit entries are written at commit.
 
@@ -272,6 +288,11 @@ class UnitOfWork(Protocol):
     plans: RecordRepository[TreatmentPlan]
     treatment_sessions: RecordRepository[TreatmentSession]
     adverse_events: RecordRepository[AdverseEvent]
+    consents: RecordRepository[Consent]
+    consent_withdrawals: RecordRepository[ConsentWithdrawal]
+    photos: RecordRepository[Photo]
+    photo_contents: PhotoContentRepository
+    outcome_measures: RecordRepository[OutcomeMeasure]
     idempotency_keys: IdempotencyRepository
     source_throttles: SourceThrottleRepository
     audit: AuditLog

@@ -252,6 +252,27 @@ class SqlIdempotencyKeys:
             ) from None
 
 
+class SqlPhotoContents:
+    """Photo bytes, one row per photo; the database refuses to change or delete them."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def add(self, photo_id: str, data: bytes) -> None:
+        """Store the bytes of ``photo_id``."""
+        self._connection.execute(insert(tables.photo_contents).values(photo_id=photo_id, data=data))
+
+    def get(self, photo_id: str) -> bytes:
+        """The bytes of ``photo_id``; NotFoundError if none are stored."""
+        table = tables.photo_contents
+        data = self._connection.execute(
+            select(table.c.data).where(table.c.photo_id == photo_id)
+        ).scalar()
+        if data is None:
+            raise NotFoundError(f"photo '{photo_id}': not found")
+        return bytes(data)
+
+
 class SqlSourceThrottles:
     """Failed sign-ins per client address; each failure is one atomic upsert."""
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -267,6 +268,95 @@ adverse_events = Table(
     Column("outcome", String(32), nullable=False),
     Column("follow_up_on", Date, nullable=True),
     *_signable("adverse_events"),
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    _id(),
+    _ref("clinic_id", "clinics"),
+    _ref("patient_id", "patients"),
+    _ref("screening_id", "screenings", nullable=True, index=False),
+    Column("procedure", String(80), nullable=False),
+    Column("template_version", String(40), nullable=False),
+    Column("template_hash", String(80), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("document", json_type(), nullable=False),
+    Column("document_hash", String(64), nullable=False),
+    Column("signature_method", String(16), nullable=False),
+    Column("signature", Text, nullable=False),
+    Column("patient_signed_at", UTCDateTime(), nullable=False),
+    Column("status", String(16), nullable=False),
+    _ref("created_by", "users", index=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    _ref("signed_by", "users", nullable=True, index=False),
+    Column("signed_at", UTCDateTime(), nullable=True),
+    Column("version", Integer, nullable=False),
+)
+
+consent_withdrawals = Table(
+    "consent_withdrawals",
+    metadata,
+    _id(),
+    _ref("clinic_id", "clinics"),
+    _ref("patient_id", "patients"),
+    _ref("consent_id", "consents"),
+    Column("withdrawn_at", UTCDateTime(), nullable=False),
+    Column("reason", Text, nullable=True),
+    _ref("recorded_by", "users", index=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+photos = Table(
+    "photos",
+    metadata,
+    _id(),
+    _ref("clinic_id", "clinics"),
+    _ref("patient_id", "patients"),
+    _ref("session_id", "treatment_sessions", nullable=True),
+    Column("view", String(32), nullable=False),
+    Column("taken_on", Date, nullable=False),
+    _ref("taken_by", "users", index=False),
+    Column("content_type", String(32), nullable=False),
+    Column("byte_size", Integer, nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("note", Text, nullable=True),
+    _ref("replaces_id", "photos", nullable=True),
+    _ref("created_by", "users", index=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+# The image bytes, apart from the metadata so that listing photos never reads them.
+photo_contents = Table(
+    "photo_contents",
+    metadata,
+    Column("photo_id", String(ID), ForeignKey("photos.id"), primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)
+
+outcome_measures = Table(
+    "outcome_measures",
+    metadata,
+    _id(),
+    _ref("clinic_id", "clinics"),
+    _ref("patient_id", "patients"),
+    _ref("session_id", "treatment_sessions", nullable=True),
+    Column("measured_on", Date, nullable=False),
+    Column("hair_count", Integer, nullable=True),
+    Column("area_cm2", Float, nullable=True),
+    Column("density_per_cm2", Float, nullable=True),
+    Column("shaft_thickness_um", Float, nullable=True),
+    Column("self_assessment", Integer, nullable=True),
+    Column("note", Text, nullable=True),
+    _ref("replaces_id", "outcome_measures", nullable=True),
+    _ref("created_by", "users", index=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("version", Integer, nullable=False),
 )
 
 audit_log = Table(

@@ -14,6 +14,7 @@ from mesoscreen.adapters.db.repositories import (
     SqlClinics,
     SqlIdempotencyKeys,
     SqlPatients,
+    SqlPhotoContents,
     SqlRecords,
     SqlSourceThrottles,
     SqlThrottles,
@@ -21,6 +22,10 @@ from mesoscreen.adapters.db.repositories import (
 from mesoscreen.domain.records import (
     ActionCompletion,
     AdverseEvent,
+    Consent,
+    ConsentWithdrawal,
+    OutcomeMeasure,
+    Photo,
     Screening,
     TreatmentPlan,
     TreatmentSession,
@@ -32,6 +37,7 @@ from mesoscreen.services.ports import (
     ClinicRepository,
     IdempotencyRepository,
     PatientRepository,
+    PhotoContentRepository,
     RecordRepository,
     SourceThrottleRepository,
     ThrottleRepository,
@@ -57,6 +63,11 @@ class SqlUnitOfWork:
     plans: RecordRepository[TreatmentPlan]
     treatment_sessions: RecordRepository[TreatmentSession]
     adverse_events: RecordRepository[AdverseEvent]
+    consents: RecordRepository[Consent]
+    consent_withdrawals: RecordRepository[ConsentWithdrawal]
+    photos: RecordRepository[Photo]
+    photo_contents: PhotoContentRepository
+    outcome_measures: RecordRepository[OutcomeMeasure]
     idempotency_keys: IdempotencyRepository
     source_throttles: SourceThrottleRepository
     audit: AuditLog
@@ -92,6 +103,15 @@ class SqlUnitOfWork:
         )
         self.adverse_events = SqlRecords(
             connection, tables.adverse_events, AdverseEvent, "adverse event"
+        )
+        self.consents = SqlRecords(connection, tables.consents, Consent, "consent")
+        self.consent_withdrawals = SqlRecords(
+            connection, tables.consent_withdrawals, ConsentWithdrawal, "consent withdrawal"
+        )
+        self.photos = SqlRecords(connection, tables.photos, Photo, "photo")
+        self.photo_contents = SqlPhotoContents(connection)
+        self.outcome_measures = SqlRecords(
+            connection, tables.outcome_measures, OutcomeMeasure, "outcome measure"
         )
         self.idempotency_keys = SqlIdempotencyKeys(connection)
         self.source_throttles = SqlSourceThrottles(connection)
