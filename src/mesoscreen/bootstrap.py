@@ -14,11 +14,13 @@ from mesoscreen.adapters.db.passwords import Argon2PasswordHasher
 from mesoscreen.adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from mesoscreen.config import Settings
 from mesoscreen.knowledge import default_knowledge_base, load_policy
+from mesoscreen.knowledge.outcome_scales_loader import default_outcome_scales
 from mesoscreen.services.accounts import Accounts
 from mesoscreen.services.adverse_events import AdverseEventRecords
 from mesoscreen.services.audit_reports import AuditReports
 from mesoscreen.services.authentication import Authentication, SessionPolicy
 from mesoscreen.services.follow_up import FollowUps
+from mesoscreen.services.outcome_measures import OutcomeMeasureRecords
 from mesoscreen.services.patients import PatientRecords
 from mesoscreen.services.plans import TreatmentPlanRecords
 from mesoscreen.services.ports import AuditLog, Clock
@@ -59,6 +61,7 @@ class Services:
     adverse_events: AdverseEventRecords
     audit: AuditReports
     follow_ups: FollowUps
+    outcome_measures: OutcomeMeasureRecords
 
     def close(self) -> None:
         """Release the database connections."""
@@ -104,4 +107,5 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         adverse_events=AdverseEventRecords(uow, clock, [c.id for c in kb.complications]),
         audit=AuditReports(uow, clock),
         follow_ups=FollowUps(uow, clock),
+        outcome_measures=OutcomeMeasureRecords(uow, clock, default_outcome_scales()),
     )

@@ -85,7 +85,7 @@ class _FormularyModel(_Strict):
     products: list[_ProductModel] = Field(min_length=1)
 
 
-def _read(path: Path) -> Any:
+def read_yaml(path: Path) -> Any:
     """Parse a YAML file, naming it on failure."""
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -95,7 +95,7 @@ def _read(path: Path) -> Any:
         raise KnowledgeBaseError(path.name, "-", f"is not valid YAML: {exc}") from None
 
 
-def _validate(path: Path, model: type[BaseModel], document: Any) -> Any:
+def validate_document(path: Path, model: type[BaseModel], document: Any) -> Any:
     """The document as ``model``; KnowledgeBaseError naming the entry and field otherwise."""
     try:
         return model.model_validate(document)
@@ -113,7 +113,7 @@ def _validate(path: Path, model: type[BaseModel], document: Any) -> Any:
 
 def load_atlas(path: Path = DEFAULT_ATLAS) -> ScalpAtlas:
     """The zones and stages; zones may not overlap and stages must name known zones."""
-    model: _AtlasModel = _validate(path, _AtlasModel, _read(path))
+    model: _AtlasModel = validate_document(path, _AtlasModel, read_yaml(path))
     zones: dict[str, Zone] = {}
     for z in model.zones:
         if z.id in zones:
@@ -153,7 +153,7 @@ def _check_no_overlap(path: Path, zones: list[Zone]) -> None:
                 )
 
 
-def _sections(sources_dir: Path) -> frozenset[str]:
+def cited_sections(sources_dir: Path) -> frozenset[str]:
     """Section ids (A1, B10, ...) that clinical-facts.md defines: 'A1.' items and numbered
     items under '## B.' style headings."""
     text = (sources_dir / "clinical-facts.md").read_text(encoding="utf-8")
@@ -176,9 +176,9 @@ def load_formulary(
     sources_dir: Path = DEFAULT_SOURCES_DIR,
 ) -> Formulary:
     """A formulary whose every figure cites an existing section of clinical-facts.md."""
-    model: _FormularyModel = _validate(path, _FormularyModel, _read(path))
+    model: _FormularyModel = validate_document(path, _FormularyModel, read_yaml(path))
     known_ingredients = {i.id for i in kb.ingredients} if kb is not None else None
-    sections = _sections(sources_dir)
+    sections = cited_sections(sources_dir)
     products: dict[str, Product] = {}
     for p in model.products:
         if p.id in products:

@@ -91,6 +91,11 @@ PROBES: dict[Permission, Probe] = {
     Permission.ADVERSE_EVENT_SIGN: lambda c, h, k, s: c.post(
         f"/api/v1/adverse-events/{_draft(c, k, s, 'event')}/sign", headers=h | ETAG_1
     ),
+    Permission.OUTCOME_WRITE: lambda c, h, k, s: c.post(
+        f"/api/v1/patients/{new_patient(c, k, s.clinic.id)}/outcome-measures",
+        json={"measured_on": "2026-11-24", "self_assessment": 1},
+        headers=h,
+    ),
     Permission.USER_MANAGE: lambda c, h, k, s: c.get("/api/v1/users", headers=h),
     Permission.CLINIC_MANAGE: lambda c, h, k, s: c.post(
         "/api/v1/clinics", json={"name": unique("Branch")}, headers=h

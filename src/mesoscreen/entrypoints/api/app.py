@@ -21,6 +21,7 @@ from mesoscreen.entrypoints.api.routes import (
     adverse_events,
     audit,
     auth,
+    outcome_measures,
     patients,
     plans,
     screenings,
@@ -70,6 +71,7 @@ def create_app(
         plans,
         treatment_sessions,
         adverse_events,
+        outcome_measures,
         audit,
     ):
         app.include_router(module.router)

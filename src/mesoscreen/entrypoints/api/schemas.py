@@ -322,3 +322,35 @@ class AuditEntryOut(BaseModel):
     source: str | None
     detail: dict[str, str]
     hash: str
+
+
+class OutcomeMeasureIn(StrictInput):
+    """What was measured on one day; a count needs the area it was made in."""
+
+    measured_on: date
+    session_id: str | None = None
+    hair_count: int | None = Field(default=None, ge=0)
+    area_cm2: float | None = Field(default=None, gt=0)
+    shaft_thickness_um: float | None = Field(default=None, gt=0)
+    self_assessment: int | None = None
+    note: str | None = Field(default=None, max_length=2000)
+    replaces_id: str | None = None
+
+
+class OutcomeMeasureOut(Output):
+    """A recorded outcome measure, with the density worked out from the count."""
+
+    id: str
+    clinic_id: str
+    patient_id: str
+    session_id: str | None
+    measured_on: date
+    hair_count: int | None
+    area_cm2: float | None
+    density_per_cm2: float | None
+    shaft_thickness_um: float | None
+    self_assessment: int | None
+    note: str | None
+    replaces_id: str | None
+    created_by: str
+    created_at: datetime

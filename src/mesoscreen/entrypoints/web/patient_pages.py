@@ -16,6 +16,7 @@ from fastapi.responses import Response
 
 from mesoscreen.domain.errors import InputError, PermissionDeniedError
 from mesoscreen.entrypoints.web.kit import Form, PageKit, redirect
+from mesoscreen.entrypoints.web.outcome_pages import trend_charts
 from mesoscreen.entrypoints.web.timeline import build_timeline
 from mesoscreen.services.authentication import Authenticated
 from mesoscreen.services.patients import PatientDetails
@@ -109,11 +110,18 @@ def add_patient_pages(router: APIRouter, kit: PageKit) -> None:
                     services.treatment_sessions.list_for_patient(principal, patient_id).items,
                     services.adverse_events.list_for_patient(principal, patient_id).items,
                 )
+                measures = services.outcome_measures.list_for_patient(principal, patient_id)
+                charts = trend_charts(
+                    services.outcome_measures.trends_of(measures),
+                    kit.language(request, a),
+                    kit.words(request, a),
+                )
                 clinical = True
             except PermissionDeniedError:
-                timeline, clinical = [], False
+                timeline, clinical, charts = [], False, []
             complications = {c.id: c for c in services.screening.kb.complications}
             return kit.render(request, "patient.html", a, patient=patient, timeline=timeline,
-                              clinical=clinical, complications=complications)  # fmt: skip
+                              clinical=clinical, complications=complications,
+                              charts=charts)  # fmt: skip
 
         return kit.page(request, page)
