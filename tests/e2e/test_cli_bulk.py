@@ -117,6 +117,35 @@ def test_bad_lines_are_reported_with_line_numbers_and_do_not_stop_the_run(
     assert _count(summary, "bad lines") == 3
 
 
+def test_a_line_over_the_limit_is_a_bad_line_for_every_engine_and_input_form(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One workers, two workers, gzip: the long line is reported with its number, the rest is
+    screened, and the outputs agree."""
+    good = [orjson.dumps(bundle_of(r)).decode() for r in ExportGenerator().patients(2)]
+    limit = max(len(g) for g in good) + 10
+    long_line = '{"resourceType": "Bundle", "pad": "' + "x" * (limit + 100) + '"}'
+    source = tmp_path / "long.ndjson"
+    source.write_text("\n".join([good[0], long_line, good[1]]) + "\n", encoding="utf-8")
+    zipped = tmp_path / "long.ndjson.gz"
+    zipped.write_bytes(gzip.compress(source.read_bytes()))
+    outputs = []
+    for name, extra in (("one", (str(source),)), ("two", (str(source), "--workers", "2")),
+                        ("gz", (str(zipped),))):  # fmt: skip
+        out = tmp_path / f"{name}.ndjson"
+        code, summary = _run(capsys, *extra, "--out", str(out), "--max-line-bytes", str(limit))
+        assert code == 1
+        assert _count(summary, "bad lines") == 1
+        (error,) = map(
+            json.loads, out.with_name(out.name + ".errors.ndjson").read_text().splitlines()
+        )
+        assert error["line"] == 2
+        assert error["reason"].startswith(f"line too long: {len(long_line)} bytes")
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert len(_decisions(tmp_path / "one.ndjson")) == 2
+
+
 def test_a_missing_input_or_a_bad_option_exits_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -144,3 +173,30 @@ def test_spark_local_mode_gives_the_single_machine_output(
     assert code == 0
     assert spark.read_bytes() == local.read_bytes()
     assert _count(summary, "patients screened") == PATIENTS + 60
+
+
+@pytest.mark.slow
+def test_spark_reports_a_long_line_as_the_local_engine_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Spark's error file and decisions equal the local engine's, for a file and a folder."""
+    pytest.importorskip("pyspark", reason="the spark extra is not installed")
+    good = [orjson.dumps(bundle_of(r)).decode() for r in ExportGenerator().patients(2)]
+    limit = max(len(g) for g in good) + 10
+    source = tmp_path / "long.ndjson"
+    long_line = '{"resourceType": "Bundle", "pad": "' + "x" * (limit + 100) + '"}'
+    source.write_text("\n".join([good[0], long_line, good[1]]) + "\n", encoding="utf-8")
+    folder = tmp_path / "export"
+    write_bulk_folder(folder, 5)
+    with (folder / "Observation.ndjson").open("a", encoding="utf-8") as handle:
+        handle.write('{"resourceType": "Observation", "pad": "' + "y" * limit + '"}\n')
+    results = []
+    for engine in ("local", "spark"):
+        out = tmp_path / f"{engine}.ndjson"
+        code, _ = _run(capsys, str(source), str(folder), "--out", str(out), "--engine", engine,
+                       "--max-line-bytes", str(limit))  # fmt: skip
+        assert code == 1
+        errors = out.with_name(out.name + ".errors.ndjson").read_bytes()
+        results.append((out.read_bytes(), errors))
+    assert results[0] == results[1]
+    assert results[0][1].count(b"line too long") == 2

@@ -15,7 +15,13 @@ from pathlib import Path
 
 import orjson
 
-from mesoscreen.adapters.ndjson import Line, iter_lines
+from mesoscreen.adapters.ndjson import (
+    MAX_LINE_BYTES,
+    Line,
+    LongLine,
+    iter_lines,
+    long_line_reason,
+)
 
 NDJSON_SUFFIXES = (".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz")
 # Where a resource names its patient, by resource type; others are tried in this order.
@@ -81,8 +87,12 @@ def _locate(line: Line) -> tuple[str, Line] | BadLine:
     return patient, line
 
 
+def _too_long(line: LongLine, limit: int) -> BadLine:
+    return BadLine(line.source, line.number, long_line_reason(line.length, limit))
+
+
 def group_by_patient(
-    files: Iterable[Path], workdir: Path | None = None
+    files: Iterable[Path], workdir: Path | None = None, max_line_bytes: int = MAX_LINE_BYTES
 ) -> Iterator[PatientLines | BadLine]:
     """Every patient's resources from folder files, grouped on disk; bad lines as they come.
 
@@ -99,7 +109,10 @@ def group_by_patient(
             )
             batch: list[tuple[str, str, int, bytes]] = []
             for path in files:
-                for line in iter_lines(path):
+                for line in iter_lines(path, max_line_bytes):
+                    if isinstance(line, LongLine):
+                        yield _too_long(line, max_line_bytes)
+                        continue
                     located = _locate(line)
                     if isinstance(located, BadLine):
                         yield located
@@ -135,21 +148,28 @@ def _read_groups(db: sqlite3.Connection) -> Iterator[PatientLines]:
         yield PatientLines(current, tuple(lines))
 
 
-def bundle_lines(files: Iterable[Path]) -> Iterator[PatientLines]:
+def bundle_lines(
+    files: Iterable[Path], max_line_bytes: int = MAX_LINE_BYTES
+) -> Iterator[PatientLines | BadLine]:
     """Each line of Bundle-per-line files as one record (the patient id is found later)."""
     for path in files:
-        for line in iter_lines(path):
-            yield PatientLines(patient_id="", lines=(line,), is_bundle=True)
+        for line in iter_lines(path, max_line_bytes):
+            if isinstance(line, LongLine):
+                yield _too_long(line, max_line_bytes)
+            else:
+                yield PatientLines(patient_id="", lines=(line,), is_bundle=True)
 
 
-def records_from_inputs(inputs: Iterable[Path]) -> Iterator[PatientLines | BadLine]:
+def records_from_inputs(
+    inputs: Iterable[Path], max_line_bytes: int = MAX_LINE_BYTES
+) -> Iterator[PatientLines | BadLine]:
     """Patient records from every input: folders are grouped, files are Bundle per line."""
     files: list[Path] = []
     for path in inputs:
         if path.is_dir():
-            yield from bundle_lines(files)
+            yield from bundle_lines(files, max_line_bytes)
             files = []
-            yield from group_by_patient(ndjson_files(path))
+            yield from group_by_patient(ndjson_files(path), max_line_bytes=max_line_bytes)
         else:
             files.append(path)
-    yield from bundle_lines(files)
+    yield from bundle_lines(files, max_line_bytes)

@@ -20,7 +20,13 @@ from typing import IO
 
 from mesoscreen.adapters.bulk_export import BadLine, PatientLines, records_from_inputs
 from mesoscreen.adapters.bulk_records import RecordResult, RecordScreener
-from mesoscreen.adapters.ndjson import GZIP_MAGIC, Line, dumps_line
+from mesoscreen.adapters.ndjson import (
+    GZIP_MAGIC,
+    MAX_LINE_BYTES,
+    Line,
+    dumps_line,
+    long_line_reason,
+)
 from mesoscreen.services.bulk_screening import BulkSummary
 
 BATCH_SIZE = 256
@@ -28,20 +34,23 @@ BATCHES_IN_FLIGHT_PER_WORKER = 4
 CHUNK_BYTES = 2 * 1024 * 1024
 
 _worker_screener: RecordScreener | None = None
+_worker_max_line = MAX_LINE_BYTES
 
 
 @dataclass(frozen=True, slots=True)
 class BulkSettings:
-    """What every worker needs to build its screener: the date and the policy file."""
+    """What every worker needs: the date, the policy file and the longest line it reads."""
 
     on: date
     policy_path: Path | None = None
+    max_line_bytes: int = MAX_LINE_BYTES
 
 
 def _init_worker(settings: BulkSettings) -> None:
     """Build the worker's screener once (knowledge base, policy, value sets)."""
-    global _worker_screener  # one screener per worker process
+    global _worker_screener, _worker_max_line  # one screener per worker process
     _worker_screener = RecordScreener.build(settings.on, settings.policy_path)
+    _worker_max_line = settings.max_line_bytes
 
 
 def _screen_batch(batch: list[PatientLines]) -> list[RecordResult]:
@@ -52,28 +61,56 @@ def _screen_batch(batch: list[PatientLines]) -> list[RecordResult]:
 
 @dataclass(frozen=True, slots=True)
 class FileChunk:
-    """Whole lines of a plain NDJSON file: a byte range and the number of its first line."""
+    """Whole lines of a plain NDJSON file: a byte range and the number of its first line.
+
+    ``too_long`` marks one line longer than the limit (``length`` is then the line's length
+    without its newline): it is reported, never read.
+    """
 
     path: str
     offset: int
     length: int
     first_line: int
+    too_long: bool = False
 
 
-def file_chunks(path: Path, size: int = CHUNK_BYTES) -> Iterator[FileChunk]:
-    """The file cut into ranges of about ``size`` bytes, each ending at a line end."""
+def _skip_line(handle: IO[bytes], size: int) -> tuple[int, bool, bytes]:
+    """Read past the end of the current line: the bytes skipped before its newline, whether
+    there was one, and the bytes read after it."""
+    skipped = 0
+    while block := handle.read(size):
+        cut = block.find(b"\n")
+        if cut >= 0:
+            return skipped + cut, True, block[cut + 1 :]
+        skipped += len(block)
+    return skipped, False, b""
+
+
+def file_chunks(
+    path: Path, size: int = CHUNK_BYTES, max_line_bytes: int = MAX_LINE_BYTES
+) -> Iterator[FileChunk]:
+    """The file cut into ranges of about ``size`` bytes, each ending at a line end; a line
+    longer than ``max_line_bytes`` becomes a range of its own, marked and never held whole."""
     offset, line, carry = 0, 1, b""
     with path.open("rb") as handle:
         while True:
             block = handle.read(size)
             if not block:
                 if carry:
-                    yield FileChunk(str(path), offset, len(carry), line)
+                    yield FileChunk(
+                        str(path), offset, len(carry), line, len(carry) > max_line_bytes
+                    )
                 return
             data = carry + block
             cut = data.rfind(b"\n")
             if cut < 0:
                 carry = data
+                if len(carry) > max_line_bytes:
+                    skipped, newline, carry = _skip_line(handle, size)
+                    length = len(data) + skipped
+                    yield FileChunk(str(path), offset, length, line, too_long=True)
+                    offset += length + newline
+                    line += 1
                 continue
             piece, carry = data[: cut + 1], data[cut + 1 :]
             yield FileChunk(str(path), offset, len(piece), line)
@@ -84,12 +121,19 @@ def file_chunks(path: Path, size: int = CHUNK_BYTES) -> Iterator[FileChunk]:
 def _screen_chunk(chunk: FileChunk) -> tuple[bytes, bytes, BulkSummary]:
     """Read and screen one chunk in a worker: its decision lines, error lines and tally."""
     assert _worker_screener is not None, "worker not initialised"  # noqa: S101
+    out, errors = io.BytesIO(), io.BytesIO()
+    writer = BulkWriter(out, errors)
+    if chunk.too_long:
+        reason = long_line_reason(chunk.length, _worker_max_line)
+        writer.bad(BadLine(chunk.path, chunk.first_line, reason))
+        return out.getvalue(), errors.getvalue(), writer.summary
     with open(chunk.path, "rb") as handle:
         handle.seek(chunk.offset)
         data = handle.read(chunk.length)
-    out, errors = io.BytesIO(), io.BytesIO()
-    writer = BulkWriter(out, errors)
     for number, raw in enumerate(data.split(b"\n"), start=chunk.first_line):
+        if len(raw) > _worker_max_line:
+            writer.bad(BadLine(chunk.path, number, long_line_reason(len(raw), _worker_max_line)))
+            continue
         text = raw.strip()
         if text:
             record = PatientLines("", (Line(chunk.path, number, text),), is_bundle=True)
@@ -181,7 +225,8 @@ def run_inputs(
 ) -> BulkSummary:
     """Screen every input: plain files in chunks the workers read, anything else by record."""
     if workers <= 1 or not all(_is_plain_file(path) for path in inputs):
-        return run_local(records_from_inputs(inputs), settings, writer, workers)
+        records = records_from_inputs(inputs, settings.max_line_bytes)
+        return run_local(records, settings, writer, workers)
     window: deque[AsyncResult[tuple[bytes, bytes, BulkSummary]]] = deque()
     limit = workers * BATCHES_IN_FLIGHT_PER_WORKER
 
@@ -195,7 +240,7 @@ def run_inputs(
 
     with multiprocessing.Pool(workers, initializer=_init_worker, initargs=(settings,)) as pool:
         for path in inputs:
-            for chunk in file_chunks(path):
+            for chunk in file_chunks(path, max_line_bytes=settings.max_line_bytes):
                 window.append(pool.apply_async(_screen_chunk, (chunk,)))
                 if len(window) >= limit:
                     take(window.popleft().get())

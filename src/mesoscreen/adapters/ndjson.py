@@ -11,6 +11,10 @@ from typing import IO, Any, cast
 import orjson
 
 GZIP_MAGIC = b"\x1f\x8b"
+# One line may be large (a Bundle of a long history) but never unbounded: a longer line is
+# reported and skipped without being held in memory. ``--max-line-bytes`` changes it.
+MAX_LINE_BYTES = 64 * 1024 * 1024
+_SKIP_BLOCK = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +26,20 @@ class Line:
     data: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class LongLine:
+    """A line longer than the limit: where it is and how long it was; its bytes were skipped."""
+
+    source: str
+    number: int
+    length: int
+
+
+def long_line_reason(length: int, limit: int) -> str:
+    """Why a long line was not screened (the same words from every engine)."""
+    return f"line too long: {length} bytes, more than the limit of {limit} (--max-line-bytes)"
+
+
 def open_binary(path: Path) -> IO[bytes]:
     """Open ``path`` for reading, transparently un-gzipping it (by magic bytes, not name)."""
     with path.open("rb") as probe:
@@ -31,13 +49,25 @@ def open_binary(path: Path) -> IO[bytes]:
     return path.open("rb")
 
 
-def iter_lines(path: Path) -> Iterator[Line]:
-    """The non-blank lines of an NDJSON file, numbered from 1, one at a time."""
+def iter_lines(path: Path, max_bytes: int = MAX_LINE_BYTES) -> Iterator[Line | LongLine]:
+    """The non-blank lines of an NDJSON file, numbered from 1, one at a time; a line longer
+    than ``max_bytes`` comes as a LongLine and is never read whole."""
+    source = str(path)
     with open_binary(path) as handle:
-        for number, raw in enumerate(handle, start=1):
+        number = 0
+        while raw := handle.readline(max_bytes + 1):
+            number += 1
+            ended = raw.endswith(b"\n")
+            length = len(raw) - ended
+            if length > max_bytes:
+                while not ended and (rest := handle.readline(_SKIP_BLOCK)):
+                    ended = rest.endswith(b"\n")
+                    length += len(rest) - ended
+                yield LongLine(source, number, length)
+                continue
             data = raw.strip()
             if data:
-                yield Line(source=str(path), number=number, data=data)
+                yield Line(source=source, number=number, data=data)
 
 
 def dumps_line(document: Any) -> bytes:

@@ -18,7 +18,7 @@ from typing import Any
 from mesoscreen.adapters.bulk_export import BadLine, PatientLines, _locate, ndjson_files
 from mesoscreen.adapters.bulk_records import RecordResult, RecordScreener
 from mesoscreen.adapters.bulk_runner import BulkSettings, BulkWriter
-from mesoscreen.adapters.ndjson import Line
+from mesoscreen.adapters.ndjson import Line, long_line_reason
 from mesoscreen.domain.errors import InputError
 from mesoscreen.services.bulk_screening import BulkSummary
 
@@ -49,34 +49,42 @@ def _session(cores: int) -> Any:
     return session
 
 
-def _numbered(sc: Any, path: Path) -> Any:
-    """(source, line number, text) for the non-blank lines of a file; gzip is read by Spark."""
+def _numbered(sc: Any, path: Path, max_bytes: int) -> Any:
+    """Line or BadLine for the non-blank lines of a file (gzip is read by Spark); a line
+    longer than ``max_bytes`` is a BadLine, as with the local engine."""
     source = str(path)
+
+    def line(pair: tuple[str, int]) -> Line | BadLine:
+        raw = pair[0].encode()
+        if len(raw) > max_bytes:
+            return BadLine(source, pair[1] + 1, long_line_reason(len(raw), max_bytes))
+        return Line(source, pair[1] + 1, raw.strip())
+
     return (
         sc.textFile(source)
         .zipWithIndex()
-        .map(lambda pair: (source, pair[1] + 1, pair[0].strip()))
-        .filter(lambda item: bool(item[2]))
+        .map(line)
+        .filter(lambda item: isinstance(item, BadLine) or bool(item.data))
     )
 
 
-def _bundle_records(sc: Any, index: int, path: Path) -> Any:
+def _bundle_records(sc: Any, index: int, path: Path, max_bytes: int) -> Any:
     """Bundle-per-line records keyed for output order."""
-    return _numbered(sc, path).map(
+    return _numbered(sc, path, max_bytes).map(
         lambda item: (
-            (index, 0, item[0], item[1]),
-            PatientLines("", (Line(item[0], item[1], item[2].encode()),), is_bundle=True),
+            (index, 0, item.source, item.number),
+            item if isinstance(item, BadLine) else PatientLines("", (item,), is_bundle=True),
         )
     )
 
 
-def _folder_records(sc: Any, index: int, folder: Path) -> Any:
+def _folder_records(sc: Any, index: int, folder: Path, max_bytes: int) -> Any:
     """A Bulk Data folder grouped by patient with Spark's own shuffle."""
     files = ndjson_files(folder)
     if not files:
         return sc.emptyRDD()
-    lines = sc.union([_numbered(sc, f) for f in files]).map(
-        lambda item: _locate(Line(item[0], item[1], item[2].encode()))
+    lines = sc.union([_numbered(sc, f, max_bytes) for f in files]).map(
+        lambda item: item if isinstance(item, BadLine) else _locate(item)
     )
     bad = lines.filter(lambda x: isinstance(x, BadLine)).map(
         lambda b: ((index, 0, b.source, b.number), b)
@@ -118,7 +126,9 @@ def run_spark(
     try:
         sc = session.sparkContext
         parts = [
-            _folder_records(sc, i, p) if p.is_dir() else _bundle_records(sc, i, p)
+            _folder_records(sc, i, p, settings.max_line_bytes)
+            if p.is_dir()
+            else _bundle_records(sc, i, p, settings.max_line_bytes)
             for i, p in enumerate(inputs)
         ]
         results = (

@@ -115,3 +115,35 @@ def test_file_chunks_cover_the_file_at_line_ends_with_their_first_line_numbers(
         if raw.strip()
     }
     assert numbered == {ln.number: ln.data for ln in iter_lines(path)}
+
+
+def test_a_line_over_the_limit_is_reported_with_its_length_and_the_next_line_is_read(
+    tmp_path: Path,
+) -> None:
+    """Plain and gzip: the long line becomes a LongLine with its number and exact length."""
+    from mesoscreen.adapters.ndjson import LongLine
+
+    lines = [b'{"a":1}', b"x" * 5000, b'{"a":2}', b"y" * 1024]
+    for gz in (False, True):
+        path = _write(tmp_path / f"long-{gz}.ndjson", lines, gz)
+        found = list(iter_lines(path, max_bytes=1024))
+        assert found[1] == LongLine(str(path), 2, 5000)
+        assert [(ln.number, ln.data) for ln in found if not isinstance(ln, LongLine)] == [
+            (1, b'{"a":1}'), (3, b'{"a":2}'), (4, b"y" * 1024)
+        ]  # fmt: skip
+
+
+def test_file_chunks_give_a_long_line_a_marked_range_of_its_own(tmp_path: Path) -> None:
+    """A line longer than the limit is one too_long chunk (never read whole); the numbering
+    and the bytes of the other lines are unchanged, with or without a final newline."""
+    from mesoscreen.adapters.bulk_runner import file_chunks
+
+    for ending in (b"\n", b""):
+        path = tmp_path / f"long{len(ending)}.ndjson"
+        path.write_bytes(b'{"a":1}\n' + b"z" * 700 + b'\n{"a":2}\n' + b"w" * 600 + ending)
+        chunks = list(file_chunks(path, size=64, max_line_bytes=256))
+        long = [(c.first_line, c.length) for c in chunks if c.too_long]
+        assert long == [(2, 700), (4, 600)]
+        data = path.read_bytes()
+        kept = [data[c.offset : c.offset + c.length].strip() for c in chunks if not c.too_long]
+        assert kept == [b'{"a":1}', b'{"a":2}']

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from mesoscreen.adapters.bulk_runner import BulkSettings, BulkWriter, run_inputs
+from mesoscreen.adapters.ndjson import MAX_LINE_BYTES
 from mesoscreen.domain.errors import InputError
 from mesoscreen.entrypoints.cli import exit_codes
 from mesoscreen.entrypoints.cli.app import app
@@ -67,6 +68,14 @@ def bulk_command(
     on: Annotated[str | None, typer.Option("--on", help="Screening date (default today).")] = None,
     policy: Annotated[Path | None, typer.Option("--policy", help="Clinic policy file.")] = None,
     engine: Annotated[Engine, typer.Option("--engine")] = Engine.LOCAL,
+    max_line_bytes: Annotated[
+        int,
+        typer.Option(
+            "--max-line-bytes",
+            min=1024,
+            help="Longest line read; a longer one is reported as a bad line and skipped.",
+        ),
+    ] = MAX_LINE_BYTES,
 ) -> None:
     """Screen every patient of an export; bad lines go to an error file and do not stop the run.
 
@@ -75,7 +84,9 @@ def bulk_command(
     _check_inputs(inputs)
     if policy is not None:
         load_policy(policy, default_knowledge_base())  # fail early, with the file named
-    settings = BulkSettings(on=parse_day(on) or date.today(), policy_path=policy)
+    settings = BulkSettings(
+        on=parse_day(on) or date.today(), policy_path=policy, max_line_bytes=max_line_bytes
+    )
     errors_path = errors or out.with_name(out.name + ".errors.ndjson")
     console = Console(stderr=True)
     show_progress = sys.stderr.isatty()
