@@ -50,17 +50,23 @@ def _all(repository: RecordRepository[R], clinic_ids: Collection[str]) -> Iterat
             return
 
 
+def _current(records: Iterator[Any]) -> list[Any]:
+    """The records no other record of the list replaces, in their order (one pass, no query
+    per record: an amendment is in the same clinic as what it amends)."""
+    listed = list(records)
+    replaced = {r.replaces_id for r in listed if r.replaces_id is not None}
+    return [r for r in listed if r.id not in replaced]
+
+
 def _items(uow: UnitOfWork, clinic_ids: Collection[str]) -> list[tuple[Any, ...]]:
     """(kind, due date, patient id, record id, detail) of every open follow-up."""
     found: list[tuple[Any, ...]] = []
     sessions_done: dict[str, int] = defaultdict(int)
-    for session in _all(uow.treatment_sessions, clinic_ids):
-        if not uow.treatment_sessions.replaced(session.id):  # a corrected session counts once
-            sessions_done[session.patient_id] += 1
+    for session in _current(_all(uow.treatment_sessions, clinic_ids)):
+        sessions_done[session.patient_id] += 1  # a corrected session counts once
     latest_plan: dict[str, Any] = {}
-    for plan in _all(uow.plans, clinic_ids):
-        if not uow.plans.replaced(plan.id):
-            latest_plan[plan.patient_id] = plan
+    for plan in _current(_all(uow.plans, clinic_ids)):
+        latest_plan[plan.patient_id] = plan
     for patient_id, plan in latest_plan.items():
         calendar = [s for s in plan.document.get("sessions", []) if isinstance(s, dict)]
         done = sessions_done[patient_id]
