@@ -9,8 +9,12 @@ from datetime import timedelta
 
 from mesoscreen.config import Settings
 from mesoscreen.domain.access import Principal, Role
-from mesoscreen.domain.records import Clinic, User
+from mesoscreen.domain.records import Clinic, Consent, User
+from mesoscreen.domain.vocabulary import Language
 from mesoscreen.services.accounts import Accounts
+from mesoscreen.services.consents import ConsentRecords, PatientSignature
+from mesoscreen.services.patients import PatientRecords
+from mesoscreen.services.screening_records import ScreeningRecords
 from tests.intakes import CLEAR_MALE
 
 PASSWORD = "correct horse battery staple"  # noqa: S105  # a test account's password
@@ -90,3 +94,21 @@ def allergy_answers() -> dict[str, object]:
 
 
 ONE_HOUR = timedelta(hours=1)
+
+
+def give_consent(
+    patients: PatientRecords,
+    screenings: ScreeningRecords,
+    consents: ConsentRecords,
+    staff: ClinicStaff,
+    patient_id: str,
+) -> Consent:
+    """An eligible screening, signed, and the patient's typed consent countersigned by the
+    clinic's clinician: what a session needs before it starts."""
+    clinician = staff.principal(Role.CLINICIAN)
+    screening = screenings.screen_intake(clinician, patient_id, eligible_answers())
+    screenings.sign(clinician, screening.id, screening.version)
+    patient = patients.get(clinician, patient_id)
+    typed = PatientSignature("typed", f"{patient.family_name} {patient.given_name}", True)
+    taken = consents.take(clinician, screening.id, Language.EN, typed)
+    return consents.countersign(clinician, taken.id, taken.version)

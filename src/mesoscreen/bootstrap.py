@@ -14,11 +14,13 @@ from mesoscreen.adapters.db.passwords import Argon2PasswordHasher
 from mesoscreen.adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from mesoscreen.config import Settings
 from mesoscreen.knowledge import default_knowledge_base, load_policy
+from mesoscreen.knowledge.consent_loader import CONSENT_DIR, load_consent_templates
 from mesoscreen.knowledge.outcome_scales_loader import default_outcome_scales
 from mesoscreen.services.accounts import Accounts
 from mesoscreen.services.adverse_events import AdverseEventRecords
 from mesoscreen.services.audit_reports import AuditReports
 from mesoscreen.services.authentication import Authentication, SessionPolicy
+from mesoscreen.services.consents import ConsentRecords
 from mesoscreen.services.follow_up import FollowUps
 from mesoscreen.services.outcome_measures import OutcomeMeasureRecords
 from mesoscreen.services.patients import PatientRecords
@@ -62,6 +64,7 @@ class Services:
     audit: AuditReports
     follow_ups: FollowUps
     outcome_measures: OutcomeMeasureRecords
+    consents: ConsentRecords
 
     def close(self) -> None:
         """Release the database connections."""
@@ -91,6 +94,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         source_failures=settings.login_source_failures_per_minute,
     )
     screening = ScreeningService(kb, policy)
+    templates = load_consent_templates(kb, settings.consent_templates_dir or CONSENT_DIR)
     return Services(
         settings=settings,
         engine=engine,
@@ -103,9 +107,10 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         screenings=ScreeningRecords(uow, clock, screening),
         actions=RequiredActionRecords(uow, clock),
         plans=TreatmentPlanRecords(uow, clock),
-        treatment_sessions=TreatmentSessionRecords(uow, clock),
+        treatment_sessions=TreatmentSessionRecords(uow, clock, templates),
         adverse_events=AdverseEventRecords(uow, clock, [c.id for c in kb.complications]),
         audit=AuditReports(uow, clock),
         follow_ups=FollowUps(uow, clock),
         outcome_measures=OutcomeMeasureRecords(uow, clock, default_outcome_scales()),
+        consents=ConsentRecords(uow, clock, kb, templates),
     )

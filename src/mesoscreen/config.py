@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # A clinic policy file choosing readings of source conflicts; None: the stricter ones.
     policy_file: Path | None = None
+    # A folder of consent templates (all versions) instead of the packaged ones.
+    consent_templates_dir: Path | None = None
     # None: cookies are Secure exactly when the request came over TLS.
     cookie_secure: bool | None = None
     # CDS Hooks. Trusted record-system clients by issuer (JSON in MESOSCREEN_CDS_CLIENTS):

@@ -10,9 +10,11 @@ from typing import Any, ClassVar
 
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
+from mesoscreen.domain.consent import ConsentTemplates
 from mesoscreen.domain.errors import InputError, NotFoundError
 from mesoscreen.domain.records import RecordStatus, TreatmentSession
-from mesoscreen.services.ports import RecordRepository, UnitOfWork
+from mesoscreen.services.consents import require_consent_for_session
+from mesoscreen.services.ports import Clock, RecordRepository, UnitOfWork, UnitOfWorkFactory
 from mesoscreen.services.recording import Target
 from mesoscreen.services.signable import SignableKind, SignableRecords
 
@@ -37,6 +39,12 @@ class TreatmentSessionRecords(SignableRecords[TreatmentSession]):
     editable_fields: ClassVar[frozenset[str]] = frozenset(
         {"performed_at", "points", "products", "depth_mm", "plan_id", "operator_id", "notes"}
     )
+
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, consent_templates: ConsentTemplates
+    ) -> None:
+        super().__init__(uow, clock)
+        self.consent_templates = consent_templates
 
     def repository(self, uow: UnitOfWork) -> RecordRepository[TreatmentSession]:
         """The treatment sessions."""
@@ -75,11 +83,15 @@ class TreatmentSessionRecords(SignableRecords[TreatmentSession]):
     def create(
         self, principal: Principal, patient_id: str, details: SessionDetails
     ) -> TreatmentSession:
-        """Record a draft session for the patient."""
+        """Record a draft session for the patient; ConsentRequiredError without consent."""
         target = Target("Procedure", patient_id=patient_id)
         with self.transaction(principal, "session.create", AuditAction.CREATE, target) as uow:
             self.require(principal, Permission.SESSION_WRITE)
             patient = uow.patients.get(patient_id, principal.clinic_ids)
+            require_consent_for_session(
+                uow, principal.clinic_ids, patient.id, details.plan_id,
+                self.consent_templates, self.clock.today(),
+            )  # fmt: skip
             now = self.clock.now()
             session = TreatmentSession(
                 id=str(uuid.uuid4()),

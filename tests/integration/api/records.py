@@ -29,6 +29,7 @@ class PatientRecord:
     session: str = ""
     event: str = ""
     completion: str = ""
+    consent: str = ""
 
 
 def new_patient(client: TestClient, headers: dict[str, str], clinic_id: str) -> str:
@@ -52,6 +53,24 @@ def signed_screening(client: TestClient, headers: dict[str, str], patient: str) 
     screening = new_screening(client, headers, patient)["id"]
     ok(client.post(f"/api/v1/screenings/{screening}/sign", headers=headers | ETAG_1))
     return str(screening)
+
+
+def consented(client: TestClient, headers: dict[str, str], patient: str) -> str:
+    """The patient's eligible screening, signed, and their typed consent countersigned: what a
+    session needs before it starts; the consent id."""
+    screening = signed_screening(client, headers, patient)
+    body = {"signature_method": "typed", "signature": "Tran Minh", "confirmed": True}
+    taken = ok(client.post(f"/api/v1/screenings/{screening}/consents", json=body, headers=headers),
+               201)  # fmt: skip
+    ok(client.post(f"/api/v1/consents/{taken['id']}/countersign", headers=headers | ETAG_1))
+    return str(taken["id"])
+
+
+def consented_patient(client: TestClient, headers: dict[str, str], clinic_id: str) -> str:
+    """A new patient who has given consent; the id."""
+    patient = new_patient(client, headers, clinic_id)
+    consented(client, headers, patient)
+    return patient
 
 
 def session_body(plan_id: str | None = None, expiry: str = "2027-06-30") -> dict[str, Any]:
@@ -94,6 +113,7 @@ def full_record(client: TestClient, headers: dict[str, str], clinic_id: str) -> 
     )
     record.plan = plan["id"]
     ok(client.post(f"/api/v1/plans/{record.plan}/sign", headers=headers | ETAG_1))
+    record.consent = consented(client, headers, record.patient)
     session = client.post(
         f"/api/v1/patients/{record.patient}/treatment-sessions",
         json=session_body(record.plan),

@@ -18,7 +18,7 @@ from mesoscreen.services.adverse_events import EventDetails
 from mesoscreen.services.patients import PatientDetails
 from mesoscreen.services.planning import PlanningService
 from mesoscreen.services.treatment_sessions import SessionDetails
-from tests.factories import TwoClinics, principal_for, unique
+from tests.factories import TwoClinics, give_consent, principal_for, unique
 from tests.fakes import FrozenClock
 from tests.intakes import intake
 
@@ -47,6 +47,7 @@ def test_the_worklist_on_fixed_dates(
         screening.decision,
     )
     services.plans.create(clinician, screening.id, plan.as_dict())
+    give_consent(services.patients, services.screenings, services.consents, clinics.a, treated.id)
     services.treatment_sessions.create(clinician, treated.id, SessionDetails(
         performed_at=datetime(2026, 11, 25, 8, tzinfo=UTC),
         points=[{"volume_ml": 0.01}] * 55,

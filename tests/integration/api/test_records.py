@@ -13,6 +13,7 @@ from tests.integration.api.conftest import bearer
 from tests.integration.api.records import (
     ETAG_1,
     EVENT_BODY,
+    consented,
     new_patient,
     new_screening,
     ok,
@@ -199,6 +200,7 @@ def test_sessions_refuse_expired_products_and_total_their_volume(
     client: TestClient, clinician: dict[str, str], patient: str
 ) -> None:
     """An expired lot is a 422; a valid session sums its point volumes."""
+    consented(client, clinician, patient)
     url = f"/api/v1/patients/{patient}/treatment-sessions"
     expired = client.post(url, json=session_body(expiry="2026-01-31"), headers=clinician)
     assert expired.status_code == 422

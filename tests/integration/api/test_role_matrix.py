@@ -15,6 +15,7 @@ from tests.integration.api.conftest import bearer
 from tests.integration.api.records import (
     ETAG_1,
     EVENT_BODY,
+    consented_patient,
     new_patient,
     new_screening,
     ok,
@@ -34,7 +35,7 @@ def _plan(client: TestClient, clinician: dict[str, str], staff: ClinicStaff) -> 
 
 
 def _draft(client: TestClient, clinician: dict[str, str], staff: ClinicStaff, kind: str) -> str:
-    patient = new_patient(client, clinician, staff.clinic.id)
+    patient = consented_patient(client, clinician, staff.clinic.id)
     path, body = (
         ("treatment-sessions", session_body())
         if kind == "session"
@@ -42,6 +43,15 @@ def _draft(client: TestClient, clinician: dict[str, str], staff: ClinicStaff, ki
     )
     created = client.post(f"/api/v1/patients/{patient}/{path}", json=body, headers=clinician)
     return str(ok(created, 201)["id"])
+
+
+def _patient_signed_consent(
+    client: TestClient, clinician: dict[str, str], staff: ClinicStaff
+) -> str:
+    screening = signed_screening(client, clinician, new_patient(client, clinician, staff.clinic.id))
+    body = {"signature_method": "typed", "signature": "Tran Minh", "confirmed": True}
+    taken = client.post(f"/api/v1/screenings/{screening}/consents", json=body, headers=clinician)
+    return str(ok(taken, 201)["id"])
 
 
 # How each permission is exercised: (client, caller headers, clinician headers, staff) -> response.
@@ -76,7 +86,7 @@ PROBES: dict[Permission, Probe] = {
         f"/api/v1/plans/{_plan(c, k, s)}/sign", headers=h | ETAG_1
     ),
     Permission.SESSION_WRITE: lambda c, h, k, s: c.post(
-        f"/api/v1/patients/{new_patient(c, k, s.clinic.id)}/treatment-sessions",
+        f"/api/v1/patients/{consented_patient(c, k, s.clinic.id)}/treatment-sessions",
         json=session_body(),
         headers=h,
     ),
@@ -90,6 +100,14 @@ PROBES: dict[Permission, Probe] = {
     ),
     Permission.ADVERSE_EVENT_SIGN: lambda c, h, k, s: c.post(
         f"/api/v1/adverse-events/{_draft(c, k, s, 'event')}/sign", headers=h | ETAG_1
+    ),
+    Permission.CONSENT_RECORD: lambda c, h, k, s: c.post(
+        f"/api/v1/screenings/{signed_screening(c, k, new_patient(c, k, s.clinic.id))}/consents",
+        json={"signature_method": "typed", "signature": "Tran Minh", "confirmed": True},
+        headers=h,
+    ),
+    Permission.CONSENT_COUNTERSIGN: lambda c, h, k, s: c.post(
+        f"/api/v1/consents/{_patient_signed_consent(c, k, s)}/countersign", headers=h | ETAG_1
     ),
     Permission.OUTCOME_WRITE: lambda c, h, k, s: c.post(
         f"/api/v1/patients/{new_patient(c, k, s.clinic.id)}/outcome-measures",

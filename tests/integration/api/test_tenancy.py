@@ -30,6 +30,16 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/api/v1/treatment-sessions/{session_id}"): session_body(),
     ("POST", "/api/v1/patients/{patient_id}/adverse-events"): EVENT_BODY,
     ("PUT", "/api/v1/adverse-events/{event_id}"): EVENT_BODY,
+    ("POST", "/api/v1/screenings/{screening_id}/consents"): {
+        "signature_method": "typed",
+        "signature": "Tran Minh",
+        "confirmed": True,
+    },
+    ("POST", "/api/v1/consents/{consent_id}/withdrawal"): {"reason": None},
+    ("POST", "/api/v1/patients/{patient_id}/outcome-measures"): {
+        "measured_on": "2026-11-24",
+        "self_assessment": 1,
+    },
 }
 _PARAM = re.compile(r"\{(\w+)\}")
 
@@ -62,6 +72,7 @@ def test_every_id_route_answers_404_for_another_clinics_record(
         "session_id": record.session,
         "event_id": record.event,
         "completion_id": record.completion,
+        "consent_id": record.consent,
         "user_id": clinics.a.users[Role.NURSE].id,
     }
     b_clinician = bearer(client, clinics.b.users[Role.CLINICIAN])

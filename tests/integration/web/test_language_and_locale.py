@@ -18,7 +18,7 @@ from mesoscreen.entrypoints.web.i18n import (
     preferred_language,
 )
 from mesoscreen.knowledge import default_knowledge_base
-from tests.factories import ClinicStaff
+from tests.factories import ClinicStaff, give_consent
 from tests.intakes import intake
 from tests.integration.web.conftest import TestClient, csrf_in, new_patient, screen, sign_in
 
@@ -125,6 +125,7 @@ def test_times_typed_in_are_read_in_the_browsers_time_zone(
     """08:30 in Ho Chi Minh City is stored as 01:30 UTC and shown back as 08:30."""
     csrf = sign_in(browser, staff, Role.NURSE)
     patient = new_patient(browser, csrf)
+    give_consent(services.patients, services.screenings, services.consents, staff, patient)
     browser.cookies.set("mesoscreen_tz", "Asia/Ho_Chi_Minh")
     response = browser.post(f"/patients/{patient}/sessions/new", follow_redirects=False, data={
         "csrf": csrf, "performed_at": "2026-11-25T08:30", "product": "Biotin", "lot_number": "L1",

@@ -8,7 +8,7 @@ import html
 from mesoscreen.bootstrap import Services
 from mesoscreen.domain.access import Role
 from mesoscreen.knowledge import default_knowledge_base
-from tests.factories import ClinicStaff
+from tests.factories import ClinicStaff, give_consent
 from tests.intakes import intake
 from tests.integration.web.conftest import TestClient, new_patient, screen, sign_in
 
@@ -86,6 +86,7 @@ def test_a_session_is_recorded_from_a_signed_plan_and_shown_on_the_timeline(
     version = browser.get(f"/plans/{plan_id}").text.split('name="version" value="')[1][:1]
     browser.post(f"/plans/{plan_id}/sign", data={"csrf": csrf, "version": version})
     browser.cookies.set("mesoscreen_tz", "UTC")
+    give_consent(services.patients, services.screenings, services.consents, staff, patient)
     form = browser.get(f"/patients/{patient}/sessions/new?plan={plan_id}").text
     points = form.split('id="points" name="points"')[1].split('value="')[1].split('"')[0]
     assert int(points) > 20

@@ -21,6 +21,7 @@ from mesoscreen.entrypoints.api.routes import (
     adverse_events,
     audit,
     auth,
+    consents,
     outcome_measures,
     patients,
     plans,
@@ -71,6 +72,7 @@ def create_app(
         plans,
         treatment_sessions,
         adverse_events,
+        consents,
         outcome_measures,
         audit,
     ):

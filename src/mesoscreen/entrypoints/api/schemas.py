@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from mesoscreen.domain.access import Role
 from mesoscreen.domain.records import ActionResult, EventOutcome, Page
+from mesoscreen.domain.vocabulary import Language
 
 T = TypeVar("T")
 
@@ -354,3 +355,44 @@ class OutcomeMeasureOut(Output):
     replaces_id: str | None
     created_by: str
     created_at: datetime
+
+
+class ConsentIn(StrictInput):
+    """The patient's signature on the consent document of a screening."""
+
+    language: Language = Language.EN
+    signature_method: str = Field(pattern="^(drawn|typed)$")
+    signature: str = Field(min_length=1, max_length=300_000)
+    confirmed: bool
+    template_version: str | None = Field(default=None, max_length=20)
+
+
+class WithdrawalIn(StrictInput):
+    """Why the patient withdrew consent, if they said."""
+
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class ConsentOut(BaseModel):
+    """A consent: the frozen document, both signatures, and its withdrawal if any."""
+
+    id: str
+    clinic_id: str
+    patient_id: str
+    screening_id: str | None
+    procedure: str
+    template_version: str
+    template_hash: str
+    current_version: bool
+    language: str
+    document: dict[str, Any]
+    document_hash: str
+    signature_method: str
+    patient_signed_at: datetime
+    status: str
+    signed_by: str | None
+    signed_at: datetime | None
+    active: bool
+    withdrawn_at: datetime | None
+    withdrawal_reason: str | None
+    version: int
