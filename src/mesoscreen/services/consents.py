@@ -11,8 +11,8 @@ new session and needs nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -55,6 +55,7 @@ class ConsentState:
     consent: Consent
     withdrawal: ConsentWithdrawal | None
     current_version: bool
+    staff_names: Mapping[str, str] = field(default_factory=dict)  # user id -> username
 
     @property
     def active(self) -> bool:
@@ -262,6 +263,25 @@ class ConsentRecords(RecordsUseCases):
             uow.audit.append(self.entry(principal, "consent.withdraw", AuditAction.CREATE, done))
             uow.commit()
             return withdrawal
+
+    def session_blocker(
+        self, principal: Principal, patient_id: str, plan_id: str | None
+    ) -> str | None:
+        """Why a new session of the patient may not start yet, or None (audited read)."""
+        target = Target(RESOURCE, patient_id=patient_id)
+        with self.transaction(principal, "consent.check", AuditAction.READ, target) as uow:
+            self.require(principal, Permission.CLINICAL_READ)
+            patient = uow.patients.get(patient_id, principal.clinic_ids)
+            try:
+                require_consent_for_session(uow, principal.clinic_ids, patient.id, plan_id,
+                                            self.templates, self.clock.today())  # fmt: skip
+                problem = None
+            except ConsentRequiredError as refused:
+                problem = str(refused)
+            seen = Target(RESOURCE, None, patient.clinic_id, patient.id)
+            uow.audit.append(self.entry(principal, "consent.check", AuditAction.READ, seen))
+            uow.commit()
+            return problem
 
     def _state(self, consent: Consent, withdrawals: dict[str, ConsentWithdrawal]) -> ConsentState:
         current = consent.template_version == self.current_template().version

@@ -116,12 +116,13 @@ def add_patient_pages(router: APIRouter, kit: PageKit) -> None:
                     kit.language(request, a),
                     kit.words(request, a),
                 )
+                consents = services.consents.list_for_patient(principal, patient_id)
                 clinical = True
             except PermissionDeniedError:
-                timeline, clinical, charts = [], False, []
+                timeline, clinical, charts, consents = [], False, [], []
             complications = {c.id: c for c in services.screening.kb.complications}
             return kit.render(request, "patient.html", a, patient=patient, timeline=timeline,
                               clinical=clinical, complications=complications,
-                              charts=charts)  # fmt: skip
+                              charts=charts, consents=consents)  # fmt: skip
 
         return kit.page(request, page)

@@ -15,6 +15,7 @@ from fastapi import APIRouter
 from mesoscreen.bootstrap import Services
 from mesoscreen.entrypoints.web.admin_pages import add_admin_pages
 from mesoscreen.entrypoints.web.auth_pages import add_auth_pages
+from mesoscreen.entrypoints.web.consent_pages import add_consent_pages
 from mesoscreen.entrypoints.web.kit import PageKit
 from mesoscreen.entrypoints.web.outcome_pages import add_outcome_pages
 from mesoscreen.entrypoints.web.patient_pages import add_patient_pages
@@ -33,5 +34,6 @@ def build_web_router(services: Services) -> APIRouter:
     add_screening_pages(router, kit)
     add_treatment_pages(router, kit)
     add_outcome_pages(router, kit)
+    add_consent_pages(router, kit)
     add_admin_pages(router, kit)
     return router

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from mesoscreen.domain.consent import ConsentRequiredError
 from mesoscreen.domain.errors import InputError
 from mesoscreen.domain.planner.plan import PlanRequest, TreatmentPlan
 from mesoscreen.domain.records import EventOutcome, RecordStatus
@@ -157,6 +158,7 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
 
     def session_page(request: Request, a: Authenticated, patient_id: str, form: Form,
                      status: int = 200, error: str | None = None) -> Response:  # fmt: skip
+        """The session form; it says at once when consent is missing, and links to it."""
         patient = services.patients.get(a.principal, patient_id)
         plans = [
             p for p in services.plans.list_for_patient(a.principal, patient_id).items
@@ -173,8 +175,13 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
                 "depth_mm": str(round((float(depth[0]) + float(depth[1])) / 2, 1)),
             }
         now = datetime.now(kit.zone(request)).replace(second=0, microsecond=0, tzinfo=None)
+        blocker = services.consents.session_blocker(a.principal, patient_id,
+                                                    chosen.id if chosen else None)  # fmt: skip
+        consent_link = (f"/screenings/{chosen.screening_id}/consent" if chosen
+                        else f"/patients/{patient_id}#consents")  # fmt: skip
         return kit.render(request, "session.html", a, status, patient=patient, form=form,
-                          plans=plans, error=error, now=now.isoformat())  # fmt: skip
+                          plans=plans, error=error, now=now.isoformat(),
+                          consent_blocker=blocker, consent_link=consent_link)  # fmt: skip
 
     @router.get("/patients/{patient_id}/sessions/new", response_model=None)
     def session_form(request: Request, patient_id: str, plan: str | None = None) -> Response:
@@ -203,6 +210,8 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
                 services.treatment_sessions.create(a.principal, patient_id, details)
             except InputError as refused:
                 return session_page(request, a, patient_id, form, 400, str(refused))
+            except ConsentRequiredError as refused:
+                return session_page(request, a, patient_id, form, 409, str(refused))
             return redirect(f"/patients/{patient_id}")
 
         return await kit.form_page(request, page)
