@@ -1,5 +1,6 @@
 """A clinic's day in Chromium: sign in, add patients, fill intakes, read the decisions, plan,
-record a session, report a bruise; the front desk refused a clinical page; Vietnamese, print."""
+sign consent by drawing, record a session, report a bruise; the front desk refused a clinical
+page; Vietnamese, print."""
 
 from __future__ import annotations
 
@@ -43,10 +44,39 @@ def _answer_all_no(page: Any) -> None:
             option.check()
 
 
+def _sign_consent_by_drawing(page: Any) -> None:
+    """From the session form's warning: the patient draws a signature, the clinician
+    countersigns, and the printable consent shows the drawing."""
+    page.locator("#consent-needed a").click()
+    page.wait_for_load_state("load")  # the signature script has run
+    pad = page.locator("#signature-pad")
+    pad.wait_for(state="visible")
+    assert "Skin necrosis" in page.locator("#consent-risks").inner_text()
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + 30, box["y"] + 60)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 160, box["y"] + 110, steps=12)
+    page.mouse.move(box["x"] + 320, box["y"] + 40, steps=12)
+    page.mouse.up()
+    assert page.locator("#method-drawn").is_checked()
+    page.locator("#confirmed").check()
+    page.get_by_role("button", name="Patient signs").click()
+    page.wait_for_load_state("load")
+    assert "awaiting" in page.locator("#consent-status").inner_text()
+    page.get_by_role("button", name="Countersign").click()
+    page.wait_for_load_state("load")
+    assert page.locator("#consent-status").inner_text().strip() == "Signed and countersigned"
+    drawn = page.locator("img.signature")
+    assert drawn.evaluate("img => img.complete && img.naturalWidth") == 600
+
+
 def test_a_whole_visit_deferred_then_eligible_planned_treated_and_a_bruise(
     page: Any, server: Any
 ) -> None:
-    """Recently weaned: deferred to 15 Jan 2027; a man with no risk: eligible, planned, treated."""
+    """Recently weaned: deferred to 15 Jan 2027; a man with no risk: eligible, planned, consent
+    drawn and countersigned, treated."""
     base, staff = server
     _sign_in(page, base, staff, Role.CLINICIAN)
     _add_patient(page, "Pham", "female")
@@ -83,8 +113,14 @@ def test_a_whole_visit_deferred_then_eligible_planned_treated_and_a_bruise(
     page.get_by_role("button", name="Sign this plan").click()
     assert page.locator("#plan-status").inner_text() == "signed"
     page.locator(".map svg").wait_for()
+    plan_url = page.url
 
     page.get_by_role("link", name="Record a treatment session").click()
+    assert "Consent needed" in page.locator("#consent-needed").inner_text()
+    _sign_consent_by_drawing(page)
+    page.goto(plan_url)
+    page.get_by_role("link", name="Record a treatment session").click()
+    assert page.locator("#consent-needed").count() == 0
     assert page.get_by_label("Points injected").input_value() != ""
     page.get_by_label("Date and time").fill("2026-11-25T08:30")
     page.get_by_label("Lot number").fill("LOT-42")
