@@ -2,7 +2,8 @@
 
 Three sources, each from the records themselves (nothing is stored twice):
 - the next session of each current plan: its calendar's first date after the sessions already
-  recorded for the patient (one per recorded session, in order);
+  recorded for the patient (one per recorded session, in order), marked when consent is still
+  needed, and left out once the patient has withdrawn consent;
 - each adverse event's follow-up date, until the event is resolved;
 - each deferral's earliest date, unless the patient has been screened again since.
 Items are ``overdue`` before the day asked about, ``due`` from it up to the horizon.
@@ -18,7 +19,7 @@ from typing import Any, TypeVar
 
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
-from mesoscreen.domain.records import EventOutcome, Patient
+from mesoscreen.domain.records import EventOutcome, Patient, RecordStatus
 from mesoscreen.services.ports import RecordRepository, UnitOfWork
 from mesoscreen.services.recording import RecordsUseCases, Target
 
@@ -67,12 +68,24 @@ def _items(uow: UnitOfWork, clinic_ids: Collection[str]) -> list[tuple[Any, ...]
     latest_plan: dict[str, Any] = {}
     for plan in _current(_all(uow.plans, clinic_ids)):
         latest_plan[plan.patient_id] = plan
+    withdrawn = {w.consent_id for w in _all(uow.consent_withdrawals, clinic_ids)}
+    consent_standing: dict[str, str] = {}  # patient id -> "active" or "withdrawn"
+    for consent in _all(uow.consents, clinic_ids):
+        if consent.id in withdrawn:
+            consent_standing.setdefault(consent.patient_id, "withdrawn")
+        elif consent.status == RecordStatus.SIGNED:
+            consent_standing[consent.patient_id] = "active"
     for patient_id, plan in latest_plan.items():
+        standing = consent_standing.get(patient_id)
+        if standing == "withdrawn":
+            continue  # the patient withdrew consent: no further session is due
         calendar = [s for s in plan.document.get("sessions", []) if isinstance(s, dict)]
         done = sessions_done[patient_id]
         if done < len(calendar):
             upcoming = calendar[done]
             label = f"session {upcoming.get('number')} ({upcoming.get('phase')})"
+            if standing is None:
+                label += ": consent needed first"
             day = date.fromisoformat(str(upcoming["date"]))
             found.append(("session", day, patient_id, plan.id, label))
     for event in _all(uow.adverse_events, clinic_ids):

@@ -47,7 +47,9 @@ def test_the_worklist_on_fixed_dates(
         screening.decision,
     )
     services.plans.create(clinician, screening.id, plan.as_dict())
-    give_consent(services.patients, services.screenings, services.consents, clinics.a, treated.id)
+    consent = give_consent(
+        services.patients, services.screenings, services.consents, clinics.a, treated.id
+    )
     services.treatment_sessions.create(clinician, treated.id, SessionDetails(
         performed_at=datetime(2026, 11, 25, 8, tzinfo=UTC),
         points=[{"volume_ml": 0.01}] * 55,
@@ -65,6 +67,16 @@ def test_the_worklist_on_fixed_dates(
         ("session", "2026-12-02", False),
     ]
     assert _kinds(items, weaned.family_name) == []  # the deferral ends in January
+    services.consents.withdraw(clinician, consent.id, "stopping treatment")
+    stopped = services.follow_ups.worklist(clinician, date(2026, 11, 30), 7)
+    assert _kinds(stopped, treated.family_name) == [("adverse_event_follow_up", "2026-11-28", True)]
+    waiting = services.patients.register(clinician, clinic, PatientDetails(unique("Waiting"), "C"))
+    first = services.screenings.screen_intake(clinician, waiting.id, intake("male"))
+    services.screenings.sign(clinician, first.id, first.version)
+    services.plans.create(clinician, first.id, plan.as_dict())
+    due = services.follow_ups.worklist(clinician, date(2026, 11, 30), 7)
+    (reminder,) = [i for i in due if i.patient.id == waiting.id]
+    assert reminder.detail.endswith("consent needed first")
     january = services.follow_ups.worklist(clinician, date(2027, 1, 12), 7)
     assert ("rescreen", "2027-01-15", False) in _kinds(january, weaned.family_name)
     clock.advance(timedelta(days=60))
