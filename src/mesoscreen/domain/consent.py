@@ -19,19 +19,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from mesoscreen.domain.errors import ConflictError, InputError
+from mesoscreen.domain.errors import InputError
 from mesoscreen.domain.knowledge_base import Complication, Text
 from mesoscreen.domain.vocabulary import Language
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_SIGNATURE_BYTES = 200_000  # a drawn signature is a small PNG; anything larger is not one
 MAX_SIGNATURE_SIDE_PX = 4000
-
-
-class ConsentRequiredError(ConflictError):
-    """Raised when a session would start without a countersigned, current, unwithdrawn consent."""
-
-    code = "consent_required"
 
 
 class SignatureMethod:

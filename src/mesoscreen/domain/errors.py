@@ -9,6 +9,7 @@
     ├── KnowledgeBaseError          a knowledge file is broken (at load; names file and entry)
     ├── NotFoundError               a record does not exist or is not visible to the caller
     ├── ConflictError               a write clashes with stored state (stale or signed)
+    │   └── ConsentRequiredError    a session would start without current, valid consent
     └── PermissionDeniedError       the caller's role does not allow the action
 
 Messages name the thing, what was expected and what was received, and never carry
@@ -88,6 +89,12 @@ class ConflictError(MesoscreenError):
     """Raised when a write clashes with stored state: a stale version or a signed record."""
 
     code = "conflict"
+
+
+class ConsentRequiredError(ConflictError):
+    """Raised when a session would start without a countersigned, current, unwithdrawn consent."""
+
+    code = "consent_required"
 
 
 class DuplicateRequestError(ConflictError):

@@ -19,7 +19,6 @@ from typing import Any
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
 from mesoscreen.domain.consent import (
-    ConsentRequiredError,
     ConsentTemplate,
     ConsentTemplates,
     SignatureMethod,
@@ -28,7 +27,7 @@ from mesoscreen.domain.consent import (
     render_document,
     typed_name_matches,
 )
-from mesoscreen.domain.errors import ConflictError, InputError
+from mesoscreen.domain.errors import ConflictError, ConsentRequiredError, InputError
 from mesoscreen.domain.knowledge_base import KnowledgeBase
 from mesoscreen.domain.records import Consent, ConsentWithdrawal, RecordStatus, Screening
 from mesoscreen.domain.vocabulary import Language, Outcome

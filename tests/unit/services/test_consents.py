@@ -11,8 +11,13 @@ from fhir.resources.R4B import get_fhir_model_class
 
 from mesoscreen.adapters.fhir.consent_resource import consent_resource
 from mesoscreen.domain.access import Role
-from mesoscreen.domain.consent import ConsentRequiredError, ConsentTemplates
-from mesoscreen.domain.errors import ConflictError, InputError, PermissionDeniedError
+from mesoscreen.domain.consent import ConsentTemplates
+from mesoscreen.domain.errors import (
+    ConflictError,
+    ConsentRequiredError,
+    InputError,
+    PermissionDeniedError,
+)
 from mesoscreen.domain.records import Patient
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.knowledge import default_knowledge_base

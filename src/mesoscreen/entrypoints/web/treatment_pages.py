@@ -10,8 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from mesoscreen.domain.consent import ConsentRequiredError
-from mesoscreen.domain.errors import InputError
+from mesoscreen.domain.errors import ConsentRequiredError, InputError
 from mesoscreen.domain.planner.plan import PlanRequest, TreatmentPlan
 from mesoscreen.domain.records import EventOutcome, RecordStatus
 from mesoscreen.entrypoints.rendering.injection_map_svg import render_injection_map
