@@ -192,7 +192,10 @@ def test_the_fhir_consent_is_valid_r4_and_follows_the_lifecycle(clinic: Clinic) 
     active = consent_resource(signed, None)
     model.model_validate(active)
     assert active["status"] == "active"
-    assert active["verification"][0]["verifiedWith"]["reference"].endswith(signed.signed_by)
+    assert active["verification"][0]["verifiedWith"]["reference"] == f"Patient/{patient.id}"
+    (countersigned,) = [e for e in active["extension"] if e["url"].endswith("countersigned-by")]
+    practitioner = countersigned["extension"][0]["valueReference"]["reference"]
+    assert practitioner == f"Practitioner/{signed.signed_by}"
     assert active["identifier"][0]["value"] == signed.document_hash
     assert "/1#sha256:" in active["policy"][0]["uri"]
     clinic.clock.advance(timedelta(days=1))

@@ -20,7 +20,8 @@ TEMPLATE_BASE = "https://mesoscreen.org/consent-templates/"
 DOCUMENT_HASH_SYSTEM = "https://mesoscreen.org/fhir/NamingSystem/consent-document-sha256"
 CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
 CONSENT_CATEGORY = "http://loinc.org"
-ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+COUNTERSIGNED_BY = "https://mesoscreen.org/fhir/StructureDefinition/consent-countersigned-by"
+WITHDRAWAL_REASON = "https://mesoscreen.org/fhir/StructureDefinition/consent-withdrawal-reason"
 
 
 def _status(consent: Consent, withdrawal: ConsentWithdrawal | None) -> str:
@@ -86,15 +87,25 @@ def consent_resource(consent: Consent, withdrawal: ConsentWithdrawal | None) -> 
             "code": [{"text": consent.procedure}],
         },
     }
+    extensions = []
     if consent.signed_by is not None and consent.signed_at is not None:
+        # R4 lets verification name only the Patient or a RelatedPerson: it says the agreement
+        # was checked with the patient; the countersigning clinician travels in an extension.
         resource["verification"] = [{
             "verified": True,
-            "verifiedWith": {"reference": f"Practitioner/{consent.signed_by}"},
+            "verifiedWith": {"reference": f"Patient/{consent.patient_id}"},
             "verificationDate": consent.signed_at.isoformat(),
         }]  # fmt: skip
+        extensions.append({
+            "url": COUNTERSIGNED_BY,
+            "extension": [
+                {"url": "practitioner",
+                 "valueReference": {"reference": f"Practitioner/{consent.signed_by}"}},
+                {"url": "time", "valueDateTime": consent.signed_at.isoformat()},
+            ],
+        })  # fmt: skip
     if withdrawal is not None and withdrawal.reason:
-        resource["extension"] = [{
-            "url": "https://mesoscreen.org/fhir/StructureDefinition/consent-withdrawal-reason",
-            "valueString": withdrawal.reason,
-        }]  # fmt: skip
+        extensions.append({"url": WITHDRAWAL_REASON, "valueString": withdrawal.reason})
+    if extensions:
+        resource["extension"] = extensions
     return resource
