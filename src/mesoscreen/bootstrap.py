@@ -12,6 +12,7 @@ from mesoscreen.adapters.db.engine import create_database_engine
 from mesoscreen.adapters.db.migrations import upgrade_database
 from mesoscreen.adapters.db.passwords import Argon2PasswordHasher
 from mesoscreen.adapters.db.unit_of_work import SqlUnitOfWorkFactory
+from mesoscreen.adapters.photo_sanitiser import PillowPhotoSanitiser
 from mesoscreen.config import Settings
 from mesoscreen.knowledge import default_knowledge_base, load_policy
 from mesoscreen.services.accounts import Accounts
@@ -20,6 +21,7 @@ from mesoscreen.services.audit_reports import AuditReports
 from mesoscreen.services.authentication import Authentication, SessionPolicy
 from mesoscreen.services.follow_up import FollowUps
 from mesoscreen.services.patients import PatientRecords
+from mesoscreen.services.photos import PhotoRecords
 from mesoscreen.services.plans import TreatmentPlanRecords
 from mesoscreen.services.ports import AuditLog, Clock
 from mesoscreen.services.required_actions import RequiredActionRecords
@@ -57,6 +59,7 @@ class Services:
     plans: TreatmentPlanRecords
     treatment_sessions: TreatmentSessionRecords
     adverse_events: AdverseEventRecords
+    photos: PhotoRecords
     audit: AuditReports
     follow_ups: FollowUps
 
@@ -102,6 +105,11 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         plans=TreatmentPlanRecords(uow, clock),
         treatment_sessions=TreatmentSessionRecords(uow, clock),
         adverse_events=AdverseEventRecords(uow, clock, [c.id for c in kb.complications]),
+        photos=PhotoRecords(
+            uow,
+            clock,
+            PillowPhotoSanitiser(settings.max_photo_bytes, settings.max_photo_pixels),
+        ),
         audit=AuditReports(uow, clock),
         follow_ups=FollowUps(uow, clock),
     )
