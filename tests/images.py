@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import struct
 import zlib
 
@@ -85,6 +86,14 @@ def png(
         options["icc_profile"] = ICC
     out = io.BytesIO()
     _picture(width, height, colour).save(out, "PNG", **options)
+    return out.getvalue()
+
+
+def noise_png(width: int, height: int, seed: int = 7) -> bytes:
+    """A PNG of random pixels: noise does not compress, so it is about 3 bytes a pixel."""
+    pixels = random.Random(seed).randbytes(width * height * 3)  # noqa: S311  # test pixels, no secret
+    out = io.BytesIO()
+    Image.frombytes("RGB", (width, height), pixels).save(out, "PNG")
     return out.getvalue()
 
 

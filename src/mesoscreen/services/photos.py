@@ -72,7 +72,7 @@ class PhotoRecords(RecordsUseCases):
         principal: Principal,
         patient_id: str,
         details: PhotoDetails,
-        data: bytes,
+        data: bytes | None,
         declared_type: str | None = None,
     ) -> Photo:
         """Store a new photo of the patient; its bytes are cleaned first."""
@@ -80,6 +80,8 @@ class PhotoRecords(RecordsUseCases):
         with self.transaction(principal, "photo.create", AuditAction.CREATE, target) as uow:
             self.require(principal, Permission.PHOTO_WRITE)
             patient = uow.patients.get(patient_id, principal.clinic_ids)
+            if data is None:
+                raise InputError("'photo': required (expected a JPEG or PNG file; got none)")
             image = self._clean(data, declared_type)
             return self._store(uow, principal, patient, details, image, None)
 
@@ -195,8 +197,9 @@ class PhotoRecords(RecordsUseCases):
 
     def list_for_patient(
         self, principal: Principal, patient_id: str, offset: int = 0, limit: int | None = None
-    ) -> Page[Photo]:
-        """One page of the patient's photos (details only, no bytes), oldest first."""
+    ) -> tuple[Page[Photo], frozenset[str]]:
+        """One page of the patient's photos (details only), oldest first, and which of them a
+        correction replaced."""
         target = Target(RESOURCE, patient_id=patient_id)
         with self.transaction(principal, "photo.search", AuditAction.EXECUTE, target) as uow:
             self.require(principal, Permission.CLINICAL_READ)
@@ -204,10 +207,11 @@ class PhotoRecords(RecordsUseCases):
             page = uow.photos.page(
                 principal.clinic_ids, {"patient_id": patient.id}, *page_bounds(offset, limit)
             )
+            replaced = frozenset(p.id for p in page.items if uow.photos.replaced(p.id))
             found = Target(RESOURCE, None, patient.clinic_id, patient.id)
             uow.audit.append(self.entry(principal, "photo.search", AuditAction.EXECUTE, found))
             uow.commit()
-            return page
+            return page, replaced
 
     def history(self, principal: Principal, patient_id: str) -> list[Photo]:
         """Every photo of the patient (details only), oldest first; one audited search."""

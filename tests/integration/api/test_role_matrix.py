@@ -12,6 +12,7 @@ from mesoscreen.bootstrap import Services
 from mesoscreen.domain.access import Permission, Role, allows
 from tests.factories import ClinicStaff, allergy_answers, seed_clinic, unique
 from tests.integration.api.conftest import bearer
+from tests.integration.api.photos import post_photo
 from tests.integration.api.records import (
     ETAG_1,
     EVENT_BODY,
@@ -91,6 +92,7 @@ PROBES: dict[Permission, Probe] = {
     Permission.ADVERSE_EVENT_SIGN: lambda c, h, k, s: c.post(
         f"/api/v1/adverse-events/{_draft(c, k, s, 'event')}/sign", headers=h | ETAG_1
     ),
+    Permission.PHOTO_WRITE: lambda c, h, k, s: post_photo(c, h, new_patient(c, k, s.clinic.id)),
     Permission.USER_MANAGE: lambda c, h, k, s: c.get("/api/v1/users", headers=h),
     Permission.CLINIC_MANAGE: lambda c, h, k, s: c.post(
         "/api/v1/clinics", json={"name": unique("Branch")}, headers=h
