@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -263,6 +263,21 @@ class PhotoRecords(RecordsUseCases):
             uow.commit()
             return photo, data
 
+    def staff_names(self, principal: Principal, user_ids: Iterable[str]) -> dict[str, str]:
+        """The usernames of those of ``user_ids`` who share a clinic with the caller (who took
+        the photos), for showing beside them."""
+        self.require(principal, Permission.CLINICAL_READ)
+        names = {}
+        with self.uow() as uow:
+            for user_id in set(user_ids):
+                try:
+                    user = uow.users.get(user_id)
+                except NotFoundError:
+                    continue
+                if principal.clinic_ids & set(user.clinic_ids):
+                    names[user_id] = user.username
+        return names
+
     # Comparing.
 
     def compare(self, principal: Principal, first_id: str, second_id: str) -> PhotoComparison:
@@ -292,6 +307,11 @@ class PhotoRecords(RecordsUseCases):
         with self.transaction(principal, "photo.compare", AuditAction.READ, target) as uow:
             self.require(principal, Permission.CLINICAL_READ)
             patient = uow.patients.get(patient_id, principal.clinic_ids)
+            if view not in {v.value for v in PhotoView}:
+                raise InputError(
+                    f"photo comparison 'view': expected one of "
+                    f"{', '.join(v.value for v in PhotoView)} (got '{view[:40]}')"
+                )
             photos = [p for p in self._all(uow, principal, patient.id) if p.view == view]
             replaced = {p.replaces_id for p in photos if p.replaces_id}
             current = [p for p in photos if p.id not in replaced]

@@ -17,6 +17,7 @@ from mesoscreen.entrypoints.web.admin_pages import add_admin_pages
 from mesoscreen.entrypoints.web.auth_pages import add_auth_pages
 from mesoscreen.entrypoints.web.kit import PageKit
 from mesoscreen.entrypoints.web.patient_pages import add_patient_pages
+from mesoscreen.entrypoints.web.photo_pages import add_photo_pages
 from mesoscreen.entrypoints.web.screening_pages import add_screening_pages
 from mesoscreen.entrypoints.web.treatment_pages import add_treatment_pages
 
@@ -31,5 +32,6 @@ def build_web_router(services: Services) -> APIRouter:
     add_patient_pages(router, kit)
     add_screening_pages(router, kit)
     add_treatment_pages(router, kit)
+    add_photo_pages(router, kit)
     add_admin_pages(router, kit)
     return router
