@@ -34,6 +34,16 @@ def signature_type(data: bytes) -> str | None:
     return next((kind for magic, kind in _SIGNATURES if data.startswith(magic)), None)
 
 
+def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation (1: upright); 1 when the EXIF is unreadable, as it is dropped."""
+    try:
+        value = image.getexif().get(_EXIF_ORIENTATION, 1)
+    # Corrupt EXIF fails in many ways inside Pillow; the pixels are then kept as they are.
+    except Exception:
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
 class PillowPhotoSanitiser:
     """Checks type, size and pixel count of a photo, then re-encodes it without metadata."""
 
@@ -95,7 +105,7 @@ class PillowPhotoSanitiser:
     def _clean(image: Image.Image) -> CleanImage:
         """Upright, metadata dropped, encoded again in its own format."""
         content_type = _DECODED[image.format or ""]
-        upright = image.getexif().get(_EXIF_ORIENTATION, 1) in (None, 1)
+        upright = _orientation(image) == 1
         picture = image if upright else ImageOps.exif_transpose(image)
         for key in list(picture.info):
             if key not in _KEPT_INFO:

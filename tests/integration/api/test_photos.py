@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -268,3 +269,33 @@ def test_a_missing_image_is_refused_with_422(
     )
     assert response.status_code == 422
     assert "'photo'" in response.json()["detail"]
+
+
+def test_an_upload_streamed_past_the_cap_without_a_length_is_refused_with_413(
+    client: TestClient, services: Services, clinician: dict[str, str], patient: str
+) -> None:
+    """Chunked, with no Content-Length: counted as it arrives and refused past the cap."""
+    boundary = "photo-boundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="view"\r\n\r\nvertex\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="taken_on"\r\n\r\n2026-11-20\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="photo"; filename="a.jpg"\r\n'
+        "Content-Type: image/jpeg\r\n\r\n"
+    ).encode()
+    size = services.settings.max_photo_bytes + 200_000
+
+    def chunks() -> Iterator[bytes]:
+        yield head + b"\xff\xd8\xff"
+        for _ in range(size // 65_536 + 1):
+            yield b"\x00" * 65_536
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    response = client.post(
+        f"/api/v1/patients/{patient}/photos",
+        content=chunks(),
+        headers=clinician | {"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status_code == 413
+    assert response.json()["code"] == "body_too_large"
+    listed = ok(client.get(f"/api/v1/patients/{patient}/photos", headers=clinician))
+    assert listed["total"] == 0

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import struct
+import warnings
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from mesoscreen.adapters.photo_sanitiser import PillowPhotoSanitiser, signature_type
@@ -86,6 +90,17 @@ def test_the_exif_orientation_is_applied_before_it_is_dropped(
     assert red > 150
     assert green < 100
     assert min(image.getpixel(white)) > 200  # type: ignore[type-var]
+
+
+def test_a_photo_with_corrupt_exif_is_stored_without_it(sanitiser: PillowPhotoSanitiser) -> None:
+    """A broken EXIF segment does not refuse the photo (or fail): it is dropped like any other."""
+    payload = b"Exif\x00\x00MM\x00\x2a\x00\x00\x00\x08\xff\xff" + b"\x01" * 40
+    segment = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+    upload = jpeg()[:2] + segment + jpeg()[2:]
+    with pytest.warns(UserWarning, match="Corrupt EXIF"):  # Pillow's, not an error outside tests
+        clean = sanitiser.sanitise(upload)
+    assert payload not in clean.data
+    assert (clean.width, clean.height) == (64, 32)
 
 
 def test_the_colour_profile_is_kept(sanitiser: PillowPhotoSanitiser) -> None:
@@ -179,3 +194,30 @@ def test_the_signature_names_only_jpeg_and_png() -> None:
     assert signature_type(jpeg()) == "image/jpeg"
     assert signature_type(png()) == "image/png"
     assert signature_type(gif()) is None
+
+
+_VALID = (jpeg(gps=True), png(gps=True))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    source=st.sampled_from(_VALID),
+    cuts=st.lists(st.tuples(st.integers(0, 4000), st.binary(min_size=0, max_size=8)), max_size=6),
+)
+def test_damaged_uploads_are_refused_as_input_never_a_crash(
+    source: bytes, cuts: list[tuple[int, bytes]]
+) -> None:
+    """Valid photos with bytes overwritten or cut: cleaned, or refused with an InputError."""
+    sanitiser = PillowPhotoSanitiser(10 * MIB, 40_000_000)
+    data = bytearray(source)
+    for position, replacement in cuts:
+        at = position % max(len(data), 1)
+        data[at : at + len(replacement) + 1] = replacement
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pillow warns about what it skips; that is no failure
+        try:
+            clean = sanitiser.sanitise(bytes(data))
+        except InputError:
+            return
+    assert PATIENT_TEXT.encode() not in clean.data
+    assert opened(clean.data).size == (clean.width, clean.height)

@@ -316,6 +316,10 @@ def test_a_correction_is_a_new_photo_and_the_original_is_kept(
     original, replaced = photos.get(nurse, earlier.id)
     assert (original, replaced) == (earlier, True)
     assert photos.get(nurse, fixed.id) == (fixed, False)
+    listed, replaced_ids = photos.list_for_patient(nurse, patient)
+    assert fixed in listed.items
+    assert earlier in listed.items
+    assert replaced_ids == {earlier.id}
     with pytest.raises(NotFoundError):
         photos.compare_dates(nurse, patient, "vertex", date(2026, 8, 1), TODAY)
     assert photos.compare_dates(nurse, patient, "vertex", date(2026, 8, 2), TODAY).first == fixed
