@@ -167,3 +167,20 @@ def test_a_correction_through_the_page_keeps_the_original(
     assert "Replaced by a correction" in old_page
     gallery = browser.get(f"/patients/{patient}/photos").text
     assert original.id not in gallery
+
+
+def test_comparing_a_date_without_a_photo_of_the_view_says_which(
+    browser: TestClient, staff: ClinicStaff
+) -> None:
+    """404 with the gallery and the reason, naming the date that has no photo."""
+    csrf = sign_in(browser, staff, Role.CLINICIAN)
+    patient = new_patient(browser, csrf)
+    _upload(browser, csrf, patient, jpeg(), taken_on="2026-11-20")
+    _upload(browser, csrf, patient, jpeg(), view="front_hairline", taken_on="2026-10-01")
+    page = browser.get(
+        f"/patients/{patient}/photos/compare",
+        params={"view": "vertex", "first": "2026-10-01", "second": "2026-11-20"},
+    )
+    assert page.status_code == 404
+    assert "no photo of view &#39;vertex&#39; taken on 2026-10-01" in page.text
+    assert 'id="upload-title"' in page.text

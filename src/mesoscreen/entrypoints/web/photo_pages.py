@@ -15,7 +15,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from mesoscreen.domain.errors import InputError, TooLargeError, UnsupportedMediaError
+from mesoscreen.domain.errors import (
+    InputError,
+    NotFoundError,
+    TooLargeError,
+    UnsupportedMediaError,
+)
 from mesoscreen.domain.records import Photo, PhotoView
 from mesoscreen.entrypoints.api.photo_uploads import PAGE_FIELDS, Upload, photo_details, read_upload
 from mesoscreen.entrypoints.api.routes.photos import image_response
@@ -149,9 +154,12 @@ def add_photo_pages(router: APIRouter, kit: PageKit) -> None:
                       second: str = "") -> Response:  # fmt: skip
         def page(a: Authenticated) -> Response:
             patient = services.patients.get(a.principal, patient_id)
-            compared = services.photos.compare_dates(
-                a.principal, patient_id, view, _day(first, "first"), _day(second, "second")
-            )
+            try:
+                compared = services.photos.compare_dates(
+                    a.principal, patient_id, view, _day(first, "first"), _day(second, "second")
+                )
+            except NotFoundError as missing:  # the patient is visible: a date has no photo
+                return gallery(request, a, patient_id, status=404, error=str(missing))
             pair = [compared.first, compared.second]
             return kit.render(request, "photo_compare.html", a, patient=patient,
                               compared=compared, pair=pair,
