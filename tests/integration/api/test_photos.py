@@ -14,7 +14,7 @@ from tests.factories import TwoClinics
 from tests.images import PATIENT_TEXT, gif, jpeg, noise_png, opened, png, png_header_only
 from tests.integration.api.conftest import bearer
 from tests.integration.api.photos import photo_form, post_photo, upload_photo
-from tests.integration.api.records import new_patient, ok, session_body
+from tests.integration.api.records import full_record, new_patient, ok
 
 
 @pytest.fixture
@@ -39,18 +39,13 @@ def _audit(client: TestClient, clinics: TwoClinics, event_type: str) -> list[dic
 
 
 def test_an_uploaded_photo_is_stored_clean_with_its_details(
-    client: TestClient, clinician: dict[str, str], patient: str
+    client: TestClient, clinics: TwoClinics, clinician: dict[str, str]
 ) -> None:
     """GPS EXIF sent in the upload is absent from the stored bytes; the details say what
     was kept: view, date, session, taker, size, type and the hash of the clean bytes."""
-    session = ok(
-        client.post(
-            f"/api/v1/patients/{patient}/treatment-sessions",
-            json=session_body(),
-            headers=clinician,
-        ),
-        201,
-    )["id"]
+    # A patient with a recorded session (and whatever a session needs before it).
+    record = full_record(client, clinician, clinics.a.clinic.id)
+    patient, session = record.patient, record.session
     upload = jpeg(120, 80, gps=True)
     created = upload_photo(client, clinician, patient, upload, session_id=session, note="baseline")
     assert created["view"] == "vertex"
