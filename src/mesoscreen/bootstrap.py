@@ -12,6 +12,7 @@ from mesoscreen.adapters.db.engine import create_database_engine
 from mesoscreen.adapters.db.migrations import upgrade_database
 from mesoscreen.adapters.db.passwords import Argon2PasswordHasher
 from mesoscreen.adapters.db.unit_of_work import SqlUnitOfWorkFactory
+from mesoscreen.adapters.photo_sanitiser import PillowPhotoSanitiser
 from mesoscreen.config import Settings
 from mesoscreen.knowledge import default_knowledge_base, load_policy
 from mesoscreen.knowledge.consent_loader import CONSENT_DIR, load_consent_templates
@@ -24,6 +25,7 @@ from mesoscreen.services.consents import ConsentRecords
 from mesoscreen.services.follow_up import FollowUps
 from mesoscreen.services.outcome_measures import OutcomeMeasureRecords
 from mesoscreen.services.patients import PatientRecords
+from mesoscreen.services.photos import PhotoRecords
 from mesoscreen.services.plans import TreatmentPlanRecords
 from mesoscreen.services.ports import AuditLog, Clock
 from mesoscreen.services.required_actions import RequiredActionRecords
@@ -61,6 +63,7 @@ class Services:
     plans: TreatmentPlanRecords
     treatment_sessions: TreatmentSessionRecords
     adverse_events: AdverseEventRecords
+    photos: PhotoRecords
     audit: AuditReports
     follow_ups: FollowUps
     outcome_measures: OutcomeMeasureRecords
@@ -109,6 +112,11 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         plans=TreatmentPlanRecords(uow, clock),
         treatment_sessions=TreatmentSessionRecords(uow, clock, templates),
         adverse_events=AdverseEventRecords(uow, clock, [c.id for c in kb.complications]),
+        photos=PhotoRecords(
+            uow,
+            clock,
+            PillowPhotoSanitiser(settings.max_photo_bytes, settings.max_photo_pixels),
+        ),
         audit=AuditReports(uow, clock),
         follow_ups=FollowUps(uow, clock),
         outcome_measures=OutcomeMeasureRecords(uow, clock, default_outcome_scales()),

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=65536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Clinical photos: bytes of one upload (the edge lets photo uploads past max_body_bytes up
+    # to this), and pixels (width x height), which also guards against decompression bombs.
+    max_photo_bytes: int = Field(default=10 * 1_048_576, ge=1024)
+    max_photo_pixels: int = Field(default=40_000_000, ge=1)
     # A clinic policy file choosing readings of source conflicts; None: the stricter ones.
     policy_file: Path | None = None
     # A folder of consent templates (all versions) instead of the packaged ones.

@@ -5,7 +5,9 @@
     │   ├── IntakeError             an intake field is unknown or of a bad value
     │   ├── PolicyError             a policy names an unknown conflict or reading
     │   ├── PlanError               a treatment plan cannot be made as asked
-    │   └── FhirInputError          a FHIR resource cannot be read as screening input
+    │   ├── FhirInputError          a FHIR resource cannot be read as screening input
+    │   ├── UnsupportedMediaError   an upload is not of a type we accept (HTTP 415)
+    │   └── TooLargeError           an upload passes a size limit (HTTP 413)
     ├── KnowledgeBaseError          a knowledge file is broken (at load; names file and entry)
     ├── NotFoundError               a record does not exist or is not visible to the caller
     ├── ConflictError               a write clashes with stored state (stale or signed)
@@ -65,6 +67,18 @@ class FhirInputError(InputError):
     """Raised when FHIR input cannot be read as screening input."""
 
     code = "invalid_fhir"
+
+
+class UnsupportedMediaError(InputError):
+    """Raised when an upload is not of an accepted type, judged by its content."""
+
+    code = "unsupported_media_type"
+
+
+class TooLargeError(InputError):
+    """Raised when an upload is larger in bytes than the configured limit."""
+
+    code = "too_large"
 
 
 class KnowledgeBaseError(MesoscreenError):

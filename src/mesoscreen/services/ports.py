@@ -271,6 +271,28 @@ class PhotoContentRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class CleanImage:
+    """An uploaded image checked and re-encoded without its metadata, ready to store."""
+
+    data: bytes
+    content_type: str  # image/jpeg or image/png, from the content itself
+    width: int
+    height: int
+
+
+class PhotoSanitiser(Protocol):
+    """Checks an uploaded photo and strips its metadata (location included)."""
+
+    def sanitise(self, data: bytes) -> CleanImage:
+        """The image upright, without EXIF/XMP/IPTC/comments/text chunks, ICC profile kept.
+
+        UnsupportedMediaError unless the content is a JPEG or PNG; TooLargeError past the
+        byte limit; InputError past the pixel limit or when the image cannot be decoded.
+        """
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository; audit entries are written at commit.
 

@@ -12,6 +12,7 @@ from mesoscreen.bootstrap import Services
 from mesoscreen.domain.access import Permission, Role, allows
 from tests.factories import ClinicStaff, allergy_answers, seed_clinic, unique
 from tests.integration.api.conftest import bearer
+from tests.integration.api.photos import post_photo
 from tests.integration.api.records import (
     ETAG_1,
     EVENT_BODY,
@@ -114,6 +115,7 @@ PROBES: dict[Permission, Probe] = {
         json={"measured_on": "2026-11-24", "self_assessment": 1},
         headers=h,
     ),
+    Permission.PHOTO_WRITE: lambda c, h, k, s: post_photo(c, h, new_patient(c, k, s.clinic.id)),
     Permission.USER_MANAGE: lambda c, h, k, s: c.get("/api/v1/users", headers=h),
     Permission.CLINIC_MANAGE: lambda c, h, k, s: c.post(
         "/api/v1/clinics", json={"name": unique("Branch")}, headers=h

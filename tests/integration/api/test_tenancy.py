@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from mesoscreen.domain.access import Role
 from tests.factories import TwoClinics
 from tests.integration.api.conftest import bearer
+from tests.integration.api.photos import TINY_JPEG, photo_form, upload_photo
 from tests.integration.api.records import EVENT_BODY, full_record, ok, session_body
 
 # A valid body for each write route that takes an id, so that only the id can make it fail.
@@ -40,7 +41,19 @@ BODIES: dict[tuple[str, str], Any] = {
         "measured_on": "2026-11-24",
         "self_assessment": 1,
     },
+    # Uploads are multipart/form-data: the fields go as the form, with the image beside them.
+    ("POST", "/api/v1/patients/{patient_id}/photos"): photo_form(),
+    ("POST", "/api/v1/photos/{photo_id}/corrections"): photo_form(),
 }
+# Valid required query parameters of id routes that have some.
+QUERIES: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/api/v1/patients/{patient_id}/photo-comparison"): {
+        "view": "vertex",
+        "first_on": "2026-11-20",
+        "second_on": "2026-11-20",
+    },
+}
+_UPLOADS = {"/api/v1/patients/{patient_id}/photos", "/api/v1/photos/{photo_id}/corrections"}
 _PARAM = re.compile(r"\{(\w+)\}")
 
 
@@ -74,6 +87,7 @@ def test_every_id_route_answers_404_for_another_clinics_record(
         "completion_id": record.completion,
         "consent_id": record.consent,
         "user_id": clinics.a.users[Role.NURSE].id,
+        "photo_id": upload_photo(client, a_clinician, record.patient)["id"],
     }
     b_clinician = bearer(client, clinics.b.users[Role.CLINICIAN])
     b_admin = bearer(client, clinics.b.users[Role.ADMIN])
@@ -86,7 +100,15 @@ def test_every_id_route_answers_404_for_another_clinics_record(
         headers = (b_admin if path.startswith("/api/v1/users") else b_clinician) | {
             "If-Match": 'W/"1"'
         }
-        response = client.request(method, url, json=BODIES.get((method, path)), headers=headers)
+        if method == "POST" and path in _UPLOADS:
+            files = {"photo": ("scalp.jpg", TINY_JPEG, "image/jpeg")}
+            response = client.request(
+                method, url, data=BODIES[(method, path)], files=files, headers=headers
+            )
+        else:
+            body = BODIES.get((method, path))
+            params = QUERIES.get((method, path))
+            response = client.request(method, url, json=body, params=params, headers=headers)
         assert response.status_code == 404, f"{method} {path}: {response.status_code}"
 
 

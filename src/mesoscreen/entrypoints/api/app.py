@@ -15,6 +15,7 @@ from mesoscreen.config import Settings
 from mesoscreen.entrypoints.api.cds_hooks import build_cds_router
 from mesoscreen.entrypoints.api.log_privacy import install_log_privacy
 from mesoscreen.entrypoints.api.middleware import EdgeMiddleware
+from mesoscreen.entrypoints.api.photo_uploads import upload_caps
 from mesoscreen.entrypoints.api.problems import install_problem_handlers
 from mesoscreen.entrypoints.api.routes import (
     admin,
@@ -24,6 +25,7 @@ from mesoscreen.entrypoints.api.routes import (
     consents,
     outcome_measures,
     patients,
+    photos,
     plans,
     screenings,
     treatment_sessions,
@@ -63,7 +65,11 @@ def create_app(
     )
     app.state.services = wired
     install_problem_handlers(app)
-    app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        EdgeMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        uploads=upload_caps(settings.max_photo_bytes),
+    )
     for module in (
         auth,
         admin,
@@ -74,6 +80,7 @@ def create_app(
         adverse_events,
         consents,
         outcome_measures,
+        photos,
         audit,
     ):
         app.include_router(module.router)

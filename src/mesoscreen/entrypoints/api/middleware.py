@@ -6,6 +6,8 @@ id, no traceback) and logged as its type and stack frames only, never its messag
 may quote patient data. JSON bodies are read whole (they are capped at ``max_body_bytes``)
 and refused before any route parses them when they are too large (413) or nested deeper
 than ``MAX_JSON_DEPTH`` (400); a body of another media type sent to a JSON endpoint is a 415.
+Upload routes (photos) are named with their own, larger cap: their bodies are counted as they
+stream in and refused past that cap, and they are not JSON; every other route keeps the cap.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import logging
 import re
 import traceback
 import uuid
+from collections.abc import Sequence
 
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -94,9 +97,22 @@ class _BodyTooLargeError(Exception):
 class EdgeMiddleware:
     """Tags each request with a correlation id, adds security headers, refuses bad bodies."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        uploads: Sequence[tuple[re.Pattern[str], int]] = (),
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.uploads = tuple(uploads)
+
+    def _upload_cap(self, scope: Scope) -> int | None:
+        """The cap of an upload route a POST is sent to; None for any other request."""
+        if scope.get("method") != "POST":
+            return None
+        path = scope.get("path", "")
+        return next((cap for pattern, cap in self.uploads if pattern.fullmatch(path)), None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one HTTP request; other scopes pass through."""
@@ -145,6 +161,13 @@ class EdgeMiddleware:
         """Refuse what can be refused from the headers and body; pass the rest on."""
         headers = dict(scope.get("headers", []))
         declared = headers.get(b"content-length")
+        upload_cap = self._upload_cap(scope)
+        if upload_cap is not None:
+            if declared is not None and declared.isdigit() and int(declared) > upload_cap:
+                await self._refuse(413, "body_too_large", _too_large(upload_cap), scope, send)
+                return
+            await self.app(scope, self._counting(receive, upload_cap), send)
+            return
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
             await self._refuse(413, "body_too_large", self._too_large_message(), scope, send)
             return
@@ -170,7 +193,7 @@ class EdgeMiddleware:
                 return
             await self.app(scope, _replay(body, receive), send)
             return
-        await self.app(scope, self._counting(receive), send)
+        await self.app(scope, self._counting(receive, self.max_body_bytes), send)
 
     async def _read_body(self, receive: Receive) -> bytes | None:
         """The whole body; None if the client disconnected; _BodyTooLargeError past the cap."""
@@ -188,8 +211,9 @@ class EdgeMiddleware:
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
-    def _counting(self, receive: Receive) -> Receive:
-        """``receive`` that raises a 413 once the body passes the cap (forms, uploads)."""
+    @staticmethod
+    def _counting(receive: Receive, cap: int) -> Receive:
+        """``receive`` that raises a 413 once the body passes ``cap`` (forms, uploads)."""
         received = 0
 
         async def counting_receive() -> Message:
@@ -197,15 +221,15 @@ class EdgeMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > cap:
                     # The route reading the body turns this into a 413 problem.
-                    raise HTTPException(413, self._too_large_message())
+                    raise HTTPException(413, _too_large(cap))
             return message
 
         return counting_receive
 
     def _too_large_message(self) -> str:
-        return f"request body: must be at most {self.max_body_bytes} bytes"
+        return _too_large(self.max_body_bytes)
 
     @staticmethod
     async def _refuse(status: int, code: str, detail: str, scope: Scope, send: Send) -> None:
@@ -214,6 +238,10 @@ class EdgeMiddleware:
         await send({"type": "http.response.start", "status": status,
                     "headers": response.raw_headers})  # fmt: skip
         await send({"type": "http.response.body", "body": response.body})
+
+
+def _too_large(cap: int) -> str:
+    return f"request body: must be at most {cap} bytes"
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -25,6 +25,8 @@ from mesoscreen.domain.errors import (
     MesoscreenError,
     NotFoundError,
     PermissionDeniedError,
+    TooLargeError,
+    UnsupportedMediaError,
 )
 from mesoscreen.domain.records import StaleVersionError
 
@@ -78,6 +80,8 @@ def status_for(error: MesoscreenError) -> int:
         (StaleVersionError, 412),
         (ConflictError, 409),
         (PreconditionRequiredError, 428),
+        (UnsupportedMediaError, 415),
+        (TooLargeError, 413),
         (InputError, 422),
     ):
         if isinstance(error, kind):

@@ -19,6 +19,7 @@ from mesoscreen.entrypoints.web.consent_pages import add_consent_pages
 from mesoscreen.entrypoints.web.kit import PageKit
 from mesoscreen.entrypoints.web.outcome_pages import add_outcome_pages
 from mesoscreen.entrypoints.web.patient_pages import add_patient_pages
+from mesoscreen.entrypoints.web.photo_pages import add_photo_pages
 from mesoscreen.entrypoints.web.screening_pages import add_screening_pages
 from mesoscreen.entrypoints.web.treatment_pages import add_treatment_pages
 
@@ -35,5 +36,6 @@ def build_web_router(services: Services) -> APIRouter:
     add_treatment_pages(router, kit)
     add_outcome_pages(router, kit)
     add_consent_pages(router, kit)
+    add_photo_pages(router, kit)
     add_admin_pages(router, kit)
     return router

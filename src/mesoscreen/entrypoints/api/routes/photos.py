@@ -1,0 +1,159 @@
+"""Clinical photos: upload (multipart/form-data), list, details, the image itself, compare.
+
+Only roles that read clinical data see photos; each request for an image is audited as one
+view, and the image is sent with ``Cache-Control: no-store`` so no browser or proxy keeps it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from mesoscreen.domain.records import Photo, PhotoView
+from mesoscreen.entrypoints.api.deps import PrincipalDep, ServicesDep, set_etag
+from mesoscreen.entrypoints.api.photo_schemas import (
+    IMAGE_RESPONSE,
+    PhotoComparisonOut,
+    PhotoOut,
+    upload_form,
+)
+from mesoscreen.entrypoints.api.photo_uploads import API_FIELDS, photo_details, read_upload
+from mesoscreen.entrypoints.api.schemas import PageOut
+from mesoscreen.services.photos import PhotoComparison
+
+router = APIRouter(prefix="/api/v1", tags=["photos"])
+
+IMAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Disposition": "inline",
+    # An image is never a document: nothing in it may run or load anything.
+    "Content-Security-Policy": "default-src 'none'; sandbox; frame-ancestors 'none'",
+}
+
+
+def image_response(photo: Photo, data: bytes) -> Response:
+    """The photo's bytes with its own content type, never cached, never sniffed."""
+    return Response(data, media_type=photo.content_type, headers=IMAGE_HEADERS)
+
+
+def _out(photo: Photo, response: Response | None = None, replaced: bool = False) -> PhotoOut:
+    if response is not None:
+        set_etag(response, photo.version)
+    out = PhotoOut.model_validate(photo)
+    out.replaced = replaced
+    return out
+
+
+def _comparison(compared: PhotoComparison) -> PhotoComparisonOut:
+    return PhotoComparisonOut(
+        view=compared.view, first=_out(compared.first), second=_out(compared.second)
+    )
+
+
+@router.post(
+    "/patients/{patient_id}/photos",
+    response_model=PhotoOut,
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=upload_form(required=True),
+)
+async def upload_photo(
+    patient_id: str,
+    request: Request,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    response: Response,
+) -> PhotoOut:
+    """Upload a photo (multipart/form-data: the image as 'photo', JPEG or PNG; 'view',
+    'taken_on', optional 'session_id', 'taken_by' and 'note'). Refused with 415 for another
+    type, 413 past the size limit, 422 past the pixel limit or for bad details."""
+    upload = await read_upload(request, API_FIELDS)
+    details = photo_details(upload.fields)
+    photo = services.photos.upload(
+        principal, patient_id, details, upload.data, upload.declared_type
+    )
+    response.headers["Location"] = f"/api/v1/photos/{photo.id}"
+    return _out(photo, response)
+
+
+@router.get("/patients/{patient_id}/photos", response_model=PageOut[PhotoOut])
+def list_photos(
+    patient_id: str,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> PageOut[PhotoOut]:
+    """The patient's photos (details only), oldest first."""
+    page, replaced = services.photos.list_for_patient(principal, patient_id, offset, limit)
+    return PageOut[PhotoOut].of(page, lambda p: _out(p, replaced=p.id in replaced))
+
+
+@router.get("/patients/{patient_id}/photo-comparison", response_model=PhotoComparisonOut)
+def compare_dates(
+    patient_id: str,
+    view: PhotoView,
+    first_on: date,
+    second_on: date,
+    principal: PrincipalDep,
+    services: ServicesDep,
+) -> PhotoComparisonOut:
+    """The patient's photos of one view taken on two dates (the latest of each date), the
+    earlier first."""
+    compared = services.photos.compare_dates(principal, patient_id, view.value, first_on, second_on)
+    return _comparison(compared)
+
+
+@router.get("/photo-comparisons", response_model=PhotoComparisonOut)
+def compare_photos(
+    first: Annotated[str, Query(min_length=1, max_length=36)],
+    second: Annotated[str, Query(min_length=1, max_length=36)],
+    principal: PrincipalDep,
+    services: ServicesDep,
+) -> PhotoComparisonOut:
+    """Two photos of the same patient and view, by id, the earlier first."""
+    return _comparison(services.photos.compare(principal, first, second))
+
+
+@router.get("/photos/{photo_id}", response_model=PhotoOut)
+def get_photo(
+    photo_id: str, principal: PrincipalDep, services: ServicesDep, response: Response
+) -> PhotoOut:
+    """One photo's details, and whether a correction replaced it."""
+    photo, replaced = services.photos.get(principal, photo_id)
+    return _out(photo, response, replaced)
+
+
+@router.get(
+    "/photos/{photo_id}/content",
+    response_class=Response,
+    responses=IMAGE_RESPONSE,
+)
+def get_photo_content(photo_id: str, principal: PrincipalDep, services: ServicesDep) -> Response:
+    """The photo itself (each request is audited as one view)."""
+    photo, data = services.photos.content(principal, photo_id)
+    return image_response(photo, data)
+
+
+@router.post(
+    "/photos/{photo_id}/corrections",
+    response_model=PhotoOut,
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=upload_form(required=False),
+)
+async def correct_photo(
+    photo_id: str,
+    request: Request,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    response: Response,
+) -> PhotoOut:
+    """A new photo replacing this one (new details, and a new image or the same one); the
+    original is kept and marked replaced."""
+    upload = await read_upload(request, API_FIELDS)
+    details = photo_details(upload.fields)
+    photo = services.photos.correct(principal, photo_id, details, upload.data, upload.declared_type)
+    response.headers["Location"] = f"/api/v1/photos/{photo.id}"
+    return _out(photo, response)
