@@ -57,6 +57,11 @@ class ConsentState:
     staff_names: Mapping[str, str] = field(default_factory=dict)  # user id -> username
 
     @property
+    def intact(self) -> bool:
+        """Whether the stored document still has the hash it was signed with."""
+        return canonical_hash(self.consent.document) == self.consent.document_hash
+
+    @property
     def active(self) -> bool:
         """Countersigned and not withdrawn: it permits treatment."""
         return self.consent.status == RecordStatus.SIGNED and self.withdrawal is None

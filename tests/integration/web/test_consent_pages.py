@@ -60,6 +60,7 @@ def test_consent_is_typed_countersigned_printed_and_then_allows_a_session(
     assert 'class="status-signed"' in printable
     assert staff.users[Role.CLINICIAN].username in printable
     assert re.search(r'id="document-hash">sha256:[0-9a-f]{64}<', printable)
+    assert "The document matches this hash." in printable
     assert "Nguyen Lan" in printable
     recorded = browser.post(f"/patients/{patient}/sessions/new", data=_session_form(csrf),
                             follow_redirects=False)  # fmt: skip

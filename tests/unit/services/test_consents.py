@@ -162,6 +162,10 @@ def test_signature_and_roles_are_checked(clinic: Clinic) -> None:
     with pytest.raises(ConflictError, match="already countersigned"):
         clinic.consents.countersign(clinic.clinician, taken.id, signed.version)
     assert signed.document == taken.document  # frozen as the patient signed it
+    state = clinic.consents.get(clinic.clinician, taken.id)
+    assert state.intact
+    altered = replace(state, consent=replace(signed, document=dict(signed.document) | {"x": 1}))
+    assert not altered.intact
     assert signed.language == "vi"
 
 
