@@ -30,9 +30,10 @@ from mesoscreen.domain.consent import (
 from mesoscreen.domain.errors import ConflictError, ConsentRequiredError, InputError
 from mesoscreen.domain.knowledge_base import KnowledgeBase
 from mesoscreen.domain.records import Consent, ConsentWithdrawal, RecordStatus, Screening
-from mesoscreen.domain.vocabulary import Language, Outcome
+from mesoscreen.domain.vocabulary import Language
 from mesoscreen.services.ports import Clock, RecordRepository, UnitOfWork, UnitOfWorkFactory
 from mesoscreen.services.recording import MAX_PAGE_SIZE, RecordsUseCases, Target
+from mesoscreen.services.screening_records import treatable_screening
 
 PROCEDURE = "scalp-mesotherapy"
 RESOURCE = "Consent"
@@ -140,21 +141,7 @@ class ConsentRecords(RecordsUseCases):
 
     def _screening(self, uow: UnitOfWork, principal: Principal, screening_id: str) -> Screening:
         """A signed, latest screening whose outcome permits treatment."""
-        screening = uow.screenings.get(screening_id, principal.clinic_ids)
-        if uow.screenings.replaced(screening.id):
-            raise ConflictError(
-                f"screening '{screening.id}': has been corrected (expected the latest one)"
-            )
-        if screening.signed_at is None:
-            raise ConflictError(
-                f"screening '{screening.id}': must be signed by a clinician before consent"
-            )
-        if not Outcome(screening.outcome).permits_treatment:
-            raise InputError(
-                f"screening '{screening.id}': outcome must permit treatment for consent "
-                f"(got '{screening.outcome}')"
-            )
-        return screening
+        return treatable_screening(uow, principal.clinic_ids, screening_id, "consent")
 
     def document(
         self, principal: Principal, screening_id: str, language: Language

@@ -13,12 +13,12 @@ from typing import Any, ClassVar
 
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
-from mesoscreen.domain.errors import ConflictError, PlanError
+from mesoscreen.domain.errors import PlanError
 from mesoscreen.domain.records import RecordStatus, TreatmentPlan
-from mesoscreen.domain.vocabulary import Outcome
 from mesoscreen.services.ports import RecordRepository, UnitOfWork
 from mesoscreen.services.recording import Target
 from mesoscreen.services.required_actions import blocking_actions_open
+from mesoscreen.services.screening_records import treatable_screening
 from mesoscreen.services.signable import SignableKind, SignableRecords
 
 
@@ -45,20 +45,9 @@ class TreatmentPlanRecords(SignableRecords[TreatmentPlan]):
         target = Target("CarePlan")
         with self.transaction(principal, "plan.create", AuditAction.CREATE, target) as uow:
             self.require(principal, Permission.PLAN_WRITE)
-            screening = uow.screenings.get(screening_id, principal.clinic_ids)
-            if uow.screenings.replaced(screening.id):
-                raise ConflictError(
-                    f"screening '{screening.id}': has been corrected (expected the latest one)"
-                )
-            if screening.signed_at is None:
-                raise ConflictError(
-                    f"screening '{screening.id}': must be signed by a clinician before planning"
-                )
-            if not Outcome(screening.outcome).permits_treatment:
-                raise PlanError(
-                    f"screening '{screening.id}': outcome must permit treatment "
-                    f"(got '{screening.outcome}')"
-                )
+            screening = treatable_screening(
+                uow, principal.clinic_ids, screening_id, "planning", PlanError
+            )
             still_open = blocking_actions_open(uow, screening, principal.clinic_ids)
             if still_open:
                 raise PlanError(

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from typing import Any
 
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
-from mesoscreen.domain.errors import ConflictError
+from mesoscreen.domain.errors import ConflictError, InputError
 from mesoscreen.domain.records import Page, Patient, Screening
-from mesoscreen.domain.vocabulary import Category
+from mesoscreen.domain.vocabulary import Category, Outcome
 from mesoscreen.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from mesoscreen.services.recording import RecordsUseCases, Target, page_bounds
 from mesoscreen.services.screening import ScreeningService
@@ -42,6 +42,35 @@ def failed_rules(screening: Screening) -> list[str]:
         for finding in findings
         if isinstance(finding, Mapping) and finding.get("category") == Category.RULE_ERROR.value
     ]
+
+
+def treatable_screening(
+    uow: UnitOfWork,
+    clinic_ids: Collection[str],
+    screening_id: str,
+    purpose: str,
+    refusal: type[InputError] = InputError,
+) -> Screening:
+    """The screening, if it is the latest, signed, and its outcome permits treatment.
+
+    ConflictError when it was corrected or is unsigned; ``refusal`` when its outcome does not
+    permit treatment. ``purpose`` ("planning", "consent") goes into the messages.
+    """
+    screening = uow.screenings.get(screening_id, clinic_ids)
+    if uow.screenings.replaced(screening.id):
+        raise ConflictError(
+            f"screening '{screening.id}': has been corrected (expected the latest one)"
+        )
+    if screening.signed_at is None:
+        raise ConflictError(
+            f"screening '{screening.id}': must be signed by a clinician before {purpose}"
+        )
+    if not Outcome(screening.outcome).permits_treatment:
+        raise refusal(
+            f"screening '{screening.id}': outcome must permit treatment for {purpose} "
+            f"(got '{screening.outcome}')"
+        )
+    return screening
 
 
 class ScreeningRecords(RecordsUseCases):

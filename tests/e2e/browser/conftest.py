@@ -18,9 +18,10 @@ import pytest
 import uvicorn
 
 from mesoscreen.bootstrap import build_services
+from mesoscreen.domain.access import Role
 from mesoscreen.entrypoints.api import create_app
 from tests.conftest import migrated_database
-from tests.factories import ClinicStaff, records_settings, seed_clinic
+from tests.factories import PASSWORD, ClinicStaff, records_settings, seed_clinic
 from tests.fakes import FrozenClock
 
 CHROMIUM = os.environ.get("MESOSCREEN_CHROMIUM", "/usr/bin/chromium")
@@ -93,3 +94,12 @@ def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         tab.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+def sign_in(page: Any, base: str, staff: ClinicStaff, role: Role) -> None:
+    """Sign in through the form as the clinic's user with ``role``; lands on the patient list."""
+    page.goto(f"{base}/signin")
+    page.get_by_label("Username").fill(staff.users[role].username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/patients")

@@ -9,17 +9,10 @@ from typing import Any
 import pytest
 
 from mesoscreen.domain.access import Role
-from tests.factories import PASSWORD, ClinicStaff
+from tests.e2e.browser.conftest import sign_in
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page: Any, base: str, staff: ClinicStaff, role: Role) -> None:
-    page.goto(f"{base}/signin")
-    page.get_by_label("Username").fill(staff.users[role].username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/patients")
 
 
 def _add_patient(page: Any, family: str, sex: str) -> None:
@@ -78,7 +71,7 @@ def test_a_whole_visit_deferred_then_eligible_planned_treated_and_a_bruise(
     """Recently weaned: deferred to 15 Jan 2027; a man with no risk: eligible, planned, consent
     drawn and countersigned, treated."""
     base, staff = server
-    _sign_in(page, base, staff, Role.CLINICIAN)
+    sign_in(page, base, staff, Role.CLINICIAN)
     _add_patient(page, "Pham", "female")
     page.get_by_role("link", name="Pre-treatment questions").click()
     _answer(page, "Are you breastfeeding?", "No")
@@ -142,11 +135,11 @@ def test_a_whole_visit_deferred_then_eligible_planned_treated_and_a_bruise(
 def test_reception_is_refused_a_clinical_page(page: Any, server: Any) -> None:
     """The front desk finds the patient but gets 403 on the intake."""
     base, staff = server
-    _sign_in(page, base, staff, Role.CLINICIAN)
+    sign_in(page, base, staff, Role.CLINICIAN)
     _add_patient(page, "Vo", "female")
     intake_url = page.get_by_role("link", name="Pre-treatment questions").get_attribute("href")
     page.context.clear_cookies()
-    _sign_in(page, base, staff, Role.RECEPTION)
+    sign_in(page, base, staff, Role.RECEPTION)
     page.get_by_label("Search by name").fill("Vo")
     page.get_by_role("button", name="Search").click()
     assert page.get_by_role("link", name="Vo").count() >= 1
@@ -160,7 +153,7 @@ def test_the_language_list_switches_to_vietnamese_and_the_handout_prints_without
 ) -> None:
     """Choosing Tiếng Việt translates the page at once (script); print hides the header."""
     base, staff = server
-    _sign_in(page, base, staff, Role.NURSE)
+    sign_in(page, base, staff, Role.NURSE)
     _add_patient(page, "Dang", "male")
     page.get_by_role("link", name="Pre-treatment questions").click()
     _answer_all_no(page)

@@ -8,18 +8,10 @@ from typing import Any
 import pytest
 
 from mesoscreen.domain.access import Role
-from tests.factories import PASSWORD, ClinicStaff
+from tests.e2e.browser.conftest import sign_in
 from tests.images import jpeg, png
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page: Any, base: str, staff: ClinicStaff, role: Role) -> None:
-    page.goto(f"{base}/signin")
-    page.get_by_label("Username").fill(staff.users[role].username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/patients")
 
 
 def _upload(page: Any, name: str, data: bytes, mime: str, view: str, day: str) -> None:
@@ -41,7 +33,7 @@ def test_two_dates_of_the_vertex_are_compared_side_by_side(page: Any, server: An
     """A nurse uploads a JPEG in August and a PNG in November from the patient's page; the
     comparison shows both, the earlier on the left, with their dates and who took them."""
     base, staff = server
-    _sign_in(page, base, staff, Role.NURSE)
+    sign_in(page, base, staff, Role.NURSE)
     page.get_by_role("navigation").get_by_role("link", name="New patient").click()
     page.get_by_label("Family name").fill("Vo")
     page.get_by_label("Given name").fill("Photo")

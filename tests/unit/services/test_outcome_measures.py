@@ -13,29 +13,10 @@ from mesoscreen.domain.errors import ConflictError, InputError, PermissionDenied
 from mesoscreen.domain.outcomes import Measurements
 from mesoscreen.domain.records import Patient, RecordStatus, TreatmentSession
 from mesoscreen.knowledge.outcome_scales_loader import default_outcome_scales
-from mesoscreen.services.accounts import Accounts
 from mesoscreen.services.outcome_measures import OutcomeDetails, OutcomeMeasureRecords
 from mesoscreen.services.patients import PatientDetails, PatientRecords
-from tests.factories import ClinicStaff, seed_clinic
-from tests.fakes import FakeHasher, FakeUnitOfWorkFactory, FrozenClock
-
-
-@pytest.fixture
-def uow() -> FakeUnitOfWorkFactory:
-    """An empty in-memory store."""
-    return FakeUnitOfWorkFactory()
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    """25 Nov 2026, 09:00 UTC."""
-    return FrozenClock()
-
-
-@pytest.fixture
-def staff(uow: FakeUnitOfWorkFactory, clock: FrozenClock) -> ClinicStaff:
-    """A clinic with a user of each role."""
-    return seed_clinic(Accounts(uow, clock, FakeHasher()))
+from tests.factories import ClinicStaff
+from tests.fakes import FakeUnitOfWorkFactory, FrozenClock
 
 
 @pytest.fixture

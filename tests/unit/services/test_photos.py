@@ -48,24 +48,6 @@ class FakeSanitiser:
 
 
 @pytest.fixture
-def uow() -> FakeUnitOfWorkFactory:
-    """An empty in-memory store."""
-    return FakeUnitOfWorkFactory()
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    """25 Nov 2026, 09:00 UTC."""
-    return FrozenClock()
-
-
-@pytest.fixture
-def staff(uow: FakeUnitOfWorkFactory, clock: FrozenClock) -> ClinicStaff:
-    """A clinic with a user of each role."""
-    return seed_clinic(Accounts(uow, clock, FakeHasher()))
-
-
-@pytest.fixture
 def photos(uow: FakeUnitOfWorkFactory, clock: FrozenClock) -> PhotoRecords:
     """The photo use cases with the fake sanitiser."""
     return PhotoRecords(uow, clock, FakeSanitiser())

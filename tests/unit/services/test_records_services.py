@@ -17,7 +17,6 @@ from mesoscreen.domain.audit import AuditOutcome
 from mesoscreen.domain.errors import ConflictError, NotFoundError, PermissionDeniedError, PlanError
 from mesoscreen.domain.records import ActionResult, StaleVersionError
 from mesoscreen.knowledge import default_knowledge_base
-from mesoscreen.services.accounts import Accounts
 from mesoscreen.services.audit_chain import verify_chain
 from mesoscreen.services.authentication import Authentication, SessionPolicy
 from mesoscreen.services.patients import PatientDetails, PatientRecords
@@ -25,26 +24,8 @@ from mesoscreen.services.plans import TreatmentPlanRecords
 from mesoscreen.services.required_actions import ActionReport, RequiredActionRecords
 from mesoscreen.services.screening import ScreeningService
 from mesoscreen.services.screening_records import ScreeningRecords
-from tests.factories import PASSWORD, ClinicStaff, allergy_answers, eligible_answers, seed_clinic
+from tests.factories import PASSWORD, ClinicStaff, allergy_answers, eligible_answers
 from tests.fakes import FakeHasher, FakeUnitOfWorkFactory, FrozenClock
-
-
-@pytest.fixture
-def uow() -> FakeUnitOfWorkFactory:
-    """An empty in-memory store."""
-    return FakeUnitOfWorkFactory()
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    """A frozen clock."""
-    return FrozenClock()
-
-
-@pytest.fixture
-def staff(uow: FakeUnitOfWorkFactory, clock: FrozenClock) -> ClinicStaff:
-    """A clinic with a user of each role."""
-    return seed_clinic(Accounts(uow, clock, FakeHasher()))
 
 
 def test_the_matrix_keeps_clinical_data_from_admins_and_reception() -> None:
