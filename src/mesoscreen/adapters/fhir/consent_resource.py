@@ -24,6 +24,12 @@ COUNTERSIGNED_BY = "https://mesoscreen.org/fhir/StructureDefinition/consent-coun
 WITHDRAWAL_REASON = "https://mesoscreen.org/fhir/StructureDefinition/consent-withdrawal-reason"
 
 
+def _sha1(data: bytes) -> bytes:
+    """SHA-1 because R4's Attachment.hash is defined as SHA-1; an integrity check for the
+    receiver, not security (the SHA-256 travels as an identifier)."""
+    return hashlib.sha1(data, usedforsecurity=False).digest()
+
+
 def _status(consent: Consent, withdrawal: ConsentWithdrawal | None) -> str:
     if withdrawal is not None:
         return "inactive"
@@ -60,7 +66,7 @@ def consent_resource(consent: Consent, withdrawal: ConsentWithdrawal | None) -> 
             "contentType": "application/json",
             "language": consent.language,
             "data": base64.b64encode(document).decode("ascii"),
-            "hash": base64.b64encode(hashlib.sha1(document).digest()).decode("ascii"),  # noqa: S324 (R4 Attachment.hash is SHA-1 by definition)
+            "hash": base64.b64encode(_sha1(document)).decode("ascii"),
             "size": len(document),
             "title": f"{consent.procedure} consent, template version {consent.template_version}",
             "creation": consent.patient_signed_at.isoformat(),
