@@ -24,7 +24,7 @@ from mesoscreen.domain.knowledge_base import Complication, Text
 from mesoscreen.domain.vocabulary import Language
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-MAX_SIGNATURE_BYTES = 200_000  # a drawn signature is a small PNG; anything larger is not one
+MAX_SIGNATURE_BYTES = 100_000  # a drawn signature is a PNG of a few KB; larger is not one
 MAX_SIGNATURE_SIDE_PX = 4000
 
 

@@ -362,7 +362,8 @@ class ConsentIn(StrictInput):
 
     language: Language = Language.EN
     signature_method: str = Field(pattern="^(drawn|typed)$")
-    signature: str = Field(min_length=1, max_length=300_000)
+    # A drawn signature is a PNG data URL of at most 100 KB (about 133,400 base64 characters).
+    signature: str = Field(min_length=1, max_length=140_000)
     confirmed: bool
     template_version: str | None = Field(default=None, max_length=20)
 
