@@ -75,13 +75,6 @@ class ConsentTemplates:
             raise InputError(f"procedure '{procedure}': no consent template in force on {today}")
         return max(in_force, key=lambda t: t.effective_from)
 
-    def version(self, procedure: str, version: str) -> ConsentTemplate:
-        """One version of ``procedure``'s template."""
-        for template in self.templates:
-            if template.procedure == procedure and template.version == version:
-                return template
-        raise InputError(f"procedure '{procedure}': no consent template version '{version}'")
-
 
 def canonical_hash(document: Mapping[str, Any]) -> str:
     """The SHA-256 (hex) of ``document`` as canonical JSON (sorted keys, no spaces)."""

@@ -31,8 +31,8 @@ from mesoscreen.domain.errors import ConflictError, ConsentRequiredError, InputE
 from mesoscreen.domain.knowledge_base import KnowledgeBase
 from mesoscreen.domain.records import Consent, ConsentWithdrawal, RecordStatus, Screening
 from mesoscreen.domain.vocabulary import Language
-from mesoscreen.services.ports import Clock, RecordRepository, UnitOfWork, UnitOfWorkFactory
-from mesoscreen.services.recording import MAX_PAGE_SIZE, RecordsUseCases, Target
+from mesoscreen.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from mesoscreen.services.recording import RecordsUseCases, Target, every_record
 from mesoscreen.services.screening_records import treatable_screening
 
 PROCEDURE = "scalp-mesotherapy"
@@ -68,22 +68,11 @@ class ConsentState:
         return self.consent.status == RecordStatus.SIGNED and self.withdrawal is None
 
 
-def _every(
-    repository: RecordRepository[Any], clinic_ids: Collection[str], patient_id: str
-) -> list[Any]:
-    """Every record of the patient in ``repository``, page by page."""
-    found: list[Any] = []
-    while True:
-        page = repository.page(clinic_ids, {"patient_id": patient_id}, len(found), MAX_PAGE_SIZE)
-        found += page.items
-        if not page.items or len(found) >= page.total:
-            return found
-
-
 def _withdrawals(
     uow: UnitOfWork, clinic_ids: Collection[str], patient_id: str
 ) -> dict[str, ConsentWithdrawal]:
-    return {w.consent_id: w for w in _every(uow.consent_withdrawals, clinic_ids, patient_id)}
+    where = {"patient_id": patient_id}
+    return {w.consent_id: w for w in every_record(uow.consent_withdrawals, clinic_ids, where)}
 
 
 def require_consent_for_session(
@@ -96,7 +85,7 @@ def require_consent_for_session(
 ) -> None:
     """Raise ConsentRequiredError unless a new session of the patient may start (module doc)."""
     withdrawn = _withdrawals(uow, clinic_ids, patient_id)
-    consents = _every(uow.consents, clinic_ids, patient_id)
+    consents = list(every_record(uow.consents, clinic_ids, {"patient_id": patient_id}))
     active = [c for c in consents if c.status == RecordStatus.SIGNED and c.id not in withdrawn]
     if not active:
         if any(c.id in withdrawn for c in consents):
@@ -299,8 +288,8 @@ class ConsentRecords(RecordsUseCases):
             self.require(principal, Permission.CLINICAL_READ)
             patient = uow.patients.get(patient_id, principal.clinic_ids)
             withdrawals = _withdrawals(uow, principal.clinic_ids, patient.id)
-            found = [self._state(c, withdrawals)
-                     for c in _every(uow.consents, principal.clinic_ids, patient.id)]  # fmt: skip
+            consents = every_record(uow.consents, principal.clinic_ids, {"patient_id": patient.id})
+            found = [self._state(c, withdrawals) for c in consents]
             seen = Target(RESOURCE, None, patient.clinic_id, patient.id)
             uow.audit.append(self.entry(principal, "consent.search", AuditAction.EXECUTE, seen))
             uow.commit()

@@ -12,19 +12,17 @@ Items are ``overdue`` before the day asked about, ``due`` from it up to the hori
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
 from mesoscreen.domain.records import EventOutcome, Patient, RecordStatus
-from mesoscreen.services.ports import RecordRepository, UnitOfWork
-from mesoscreen.services.recording import RecordsUseCases, Target
+from mesoscreen.services.ports import UnitOfWork
+from mesoscreen.services.recording import RecordsUseCases, Target, every_record
 
-R = TypeVar("R")
-_BATCH = 500
 _CLOSED_EVENTS = frozenset({EventOutcome.RESOLVED.value, EventOutcome.FATAL.value})
 
 
@@ -40,18 +38,7 @@ class FollowUp:
     detail: str
 
 
-def _all(repository: RecordRepository[R], clinic_ids: Collection[str]) -> Iterator[R]:
-    """Every record of the clinics, page by page."""
-    offset = 0
-    while True:
-        page = repository.page(clinic_ids, {}, offset, _BATCH)
-        yield from page.items
-        offset += len(page.items)
-        if not page.items or offset >= page.total:
-            return
-
-
-def _current(records: Iterator[Any]) -> list[Any]:
+def _current(records: Iterable[Any]) -> list[Any]:
     """The records no other record of the list replaces, in their order (one pass, no query
     per record: an amendment is in the same clinic as what it amends)."""
     listed = list(records)
@@ -63,14 +50,14 @@ def _items(uow: UnitOfWork, clinic_ids: Collection[str]) -> list[tuple[Any, ...]
     """(kind, due date, patient id, record id, detail) of every open follow-up."""
     found: list[tuple[Any, ...]] = []
     sessions_done: dict[str, int] = defaultdict(int)
-    for session in _current(_all(uow.treatment_sessions, clinic_ids)):
+    for session in _current(every_record(uow.treatment_sessions, clinic_ids, {})):
         sessions_done[session.patient_id] += 1  # a corrected session counts once
     latest_plan: dict[str, Any] = {}
-    for plan in _current(_all(uow.plans, clinic_ids)):
+    for plan in _current(every_record(uow.plans, clinic_ids, {})):
         latest_plan[plan.patient_id] = plan
-    withdrawn = {w.consent_id for w in _all(uow.consent_withdrawals, clinic_ids)}
+    withdrawn = {w.consent_id for w in every_record(uow.consent_withdrawals, clinic_ids, {})}
     consent_standing: dict[str, str] = {}  # patient id -> "active" or "withdrawn"
-    for consent in _all(uow.consents, clinic_ids):
+    for consent in every_record(uow.consents, clinic_ids, {}):
         if consent.id in withdrawn:
             consent_standing.setdefault(consent.patient_id, "withdrawn")
         elif consent.status == RecordStatus.SIGNED:
@@ -88,14 +75,14 @@ def _items(uow: UnitOfWork, clinic_ids: Collection[str]) -> list[tuple[Any, ...]
                 label += ": consent needed first"
             day = date.fromisoformat(str(upcoming["date"]))
             found.append(("session", day, patient_id, plan.id, label))
-    for event in _all(uow.adverse_events, clinic_ids):
+    for event in every_record(uow.adverse_events, clinic_ids, {}):
         if event.follow_up_on is not None and event.outcome not in _CLOSED_EVENTS:
             label = event.complication_id or "adverse event"
             found.append(
                 ("adverse_event_follow_up", event.follow_up_on, event.patient_id, event.id, label)
             )
     newest: dict[str, Any] = {}
-    for screening in _all(uow.screenings, clinic_ids):
+    for screening in every_record(uow.screenings, clinic_ids, {}):
         current = newest.get(screening.patient_id)
         if current is None or (screening.created_at, screening.id) > (
             current.created_at,

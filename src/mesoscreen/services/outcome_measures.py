@@ -24,7 +24,7 @@ from mesoscreen.domain.outcomes import (
 )
 from mesoscreen.domain.records import OutcomeMeasure
 from mesoscreen.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from mesoscreen.services.recording import MAX_PAGE_SIZE, RecordsUseCases, Target
+from mesoscreen.services.recording import RecordsUseCases, Target, every_record
 
 RESOURCE = "Observation"  # outcome measures map to FHIR Observations
 
@@ -108,16 +108,8 @@ class OutcomeMeasureRecords(RecordsUseCases):
         with self.transaction(principal, "outcome.search", AuditAction.EXECUTE, target) as uow:
             self.require(principal, Permission.CLINICAL_READ)
             patient = uow.patients.get(patient_id, principal.clinic_ids)
-            found: list[OutcomeMeasure] = []
-            offset = 0
-            while True:
-                page = uow.outcome_measures.page(
-                    principal.clinic_ids, {"patient_id": patient.id}, offset, MAX_PAGE_SIZE
-                )
-                found += page.items
-                offset += len(page.items)
-                if not page.items or offset >= page.total:
-                    break
+            where = {"patient_id": patient.id}
+            found = list(every_record(uow.outcome_measures, principal.clinic_ids, where))
             seen = Target(RESOURCE, None, patient.clinic_id, patient.id)
             uow.audit.append(self.entry(principal, "outcome.search", AuditAction.EXECUTE, seen))
             uow.commit()

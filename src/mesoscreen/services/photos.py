@@ -25,7 +25,7 @@ from mesoscreen.services.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from mesoscreen.services.recording import MAX_PAGE_SIZE, RecordsUseCases, Target, page_bounds
+from mesoscreen.services.recording import RecordsUseCases, Target, every_record, page_bounds
 
 RESOURCE = "Media"  # the FHIR resource a clinical photo maps to
 MAX_NOTE_CHARS = 2000
@@ -227,15 +227,7 @@ class PhotoRecords(RecordsUseCases):
 
     @staticmethod
     def _all(uow: UnitOfWork, principal: Principal, patient_id: str) -> Iterator[Photo]:
-        offset = 0
-        while True:
-            page = uow.photos.page(
-                principal.clinic_ids, {"patient_id": patient_id}, offset, MAX_PAGE_SIZE
-            )
-            yield from page.items
-            offset += len(page.items)
-            if not page.items or offset >= page.total:
-                return
+        return every_record(uow.photos, principal.clinic_ids, {"patient_id": patient_id})
 
     def get(self, principal: Principal, photo_id: str) -> tuple[Photo, bool]:
         """The photo's details and whether a correction replaced it."""

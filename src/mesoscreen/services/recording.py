@@ -8,15 +8,16 @@ own, because the use case's transaction is rolled back.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import TypeVar
 
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction, AuditEntry, AuditOutcome
 from mesoscreen.domain.errors import MesoscreenError, NotFoundError, PermissionDeniedError
-from mesoscreen.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from mesoscreen.services.ports import Clock, RecordRepository, UnitOfWork, UnitOfWorkFactory
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -100,6 +101,22 @@ class RecordsUseCases:
         """Raise NotFoundError unless ``principal`` belongs to ``clinic_id``."""
         if clinic_id not in principal.clinic_ids:
             raise NotFoundError(f"clinic '{clinic_id}': not found")
+
+
+R = TypeVar("R")
+
+
+def every_record(
+    repository: RecordRepository[R], clinic_ids: Collection[str], where: Mapping[str, str]
+) -> Iterator[R]:
+    """Every record of ``clinic_ids`` whose columns equal ``where``, read page by page."""
+    offset = 0
+    while True:
+        page = repository.page(clinic_ids, where, offset, MAX_PAGE_SIZE)
+        yield from page.items
+        offset += len(page.items)
+        if not page.items or offset >= page.total:
+            return
 
 
 def page_bounds(offset: int, limit: int | None) -> tuple[int, int]:

@@ -17,7 +17,7 @@ from mesoscreen.domain.errors import InputError
 from mesoscreen.domain.knowledge_base import ActionKind
 from mesoscreen.domain.records import ActionCompletion, ActionResult, Page, Screening
 from mesoscreen.services.ports import UnitOfWork
-from mesoscreen.services.recording import RecordsUseCases, Target, page_bounds
+from mesoscreen.services.recording import RecordsUseCases, Target, every_record, page_bounds
 
 # Which results make sense for each kind of action.
 RESULTS_BY_KIND: dict[str, frozenset[ActionResult]] = {
@@ -54,14 +54,9 @@ def blocking_actions_open(
 ) -> list[str]:
     """Ids of the screening's treatment-blocking actions whose latest result is not done."""
     latest: dict[str, ActionCompletion] = {}
-    offset = 0
-    while True:
-        page = uow.action_completions.page(clinic_ids, {"screening_id": screening.id}, offset, 200)
-        for completion in page.items:
-            latest[completion.action_id] = completion
-        offset += len(page.items)
-        if not page.items or offset >= page.total:
-            break
+    where = {"screening_id": screening.id}
+    for completion in every_record(uow.action_completions, clinic_ids, where):
+        latest[completion.action_id] = completion
     return sorted(
         action_id
         for action_id, action in required_actions(screening).items()

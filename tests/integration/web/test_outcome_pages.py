@@ -35,6 +35,7 @@ def test_measurements_recorded_on_the_form_draw_a_trend_on_the_patient_page(
     assert density is not None
     assert density.group(0).count('class="point"') == 2
     assert 'class="reference"' in density.group(0)
+    assert "(+32 since the first measurement)" in density.group(0)
     assert 'data-measure="self_assessment"' in page
     assert 'data-measure="shaft_thickness_um"' not in page  # none measured: no chart
     table = browser.get(f"/patients/{patient}/outcomes").text

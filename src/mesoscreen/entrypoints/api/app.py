@@ -15,7 +15,6 @@ from mesoscreen.config import Settings
 from mesoscreen.entrypoints.api.cds_hooks import build_cds_router
 from mesoscreen.entrypoints.api.log_privacy import install_log_privacy
 from mesoscreen.entrypoints.api.middleware import EdgeMiddleware
-from mesoscreen.entrypoints.api.photo_uploads import upload_caps
 from mesoscreen.entrypoints.api.problems import install_problem_handlers
 from mesoscreen.entrypoints.api.routes import (
     admin,
@@ -30,6 +29,7 @@ from mesoscreen.entrypoints.api.routes import (
     screenings,
     treatment_sessions,
 )
+from mesoscreen.entrypoints.photo_http import upload_caps
 from mesoscreen.entrypoints.web import STATIC_DIR, build_web_router
 from mesoscreen.services.ports import Clock
 

@@ -36,6 +36,9 @@ def trend_charts(trends: list[Trend], language: Language, words: Any) -> list[st
             return format_number(value, language, places)
 
         title = trend.measure.name.in_language(language)
+        if trend.change is not None:
+            sign = "+" if trend.change > 0 else ""
+            title += f" ({sign}{number(trend.change)} {words['since_first']})"
         charts.append(trend_chart_svg(trend, title, day, number, words["normal_range"]))
     return charts
 

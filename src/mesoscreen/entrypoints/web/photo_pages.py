@@ -22,8 +22,13 @@ from mesoscreen.domain.errors import (
     UnsupportedMediaError,
 )
 from mesoscreen.domain.records import Photo, PhotoView
-from mesoscreen.entrypoints.api.photo_uploads import PAGE_FIELDS, Upload, photo_details, read_upload
-from mesoscreen.entrypoints.api.routes.photos import image_response
+from mesoscreen.entrypoints.photo_http import (
+    PAGE_FIELDS,
+    Upload,
+    image_response,
+    photo_details,
+    read_upload,
+)
 from mesoscreen.entrypoints.web.kit import Form, PageKit, redirect
 from mesoscreen.services.authentication import Authenticated
 

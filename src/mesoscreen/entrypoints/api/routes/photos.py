@@ -19,24 +19,11 @@ from mesoscreen.entrypoints.api.photo_schemas import (
     PhotoOut,
     upload_form,
 )
-from mesoscreen.entrypoints.api.photo_uploads import API_FIELDS, photo_details, read_upload
 from mesoscreen.entrypoints.api.schemas import PageOut
+from mesoscreen.entrypoints.photo_http import API_FIELDS, image_response, photo_details, read_upload
 from mesoscreen.services.photos import PhotoComparison
 
 router = APIRouter(prefix="/api/v1", tags=["photos"])
-
-IMAGE_HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Disposition": "inline",
-    # An image is never a document: nothing in it may run or load anything.
-    "Content-Security-Policy": "default-src 'none'; sandbox; frame-ancestors 'none'",
-}
-
-
-def image_response(photo: Photo, data: bytes) -> Response:
-    """The photo's bytes with its own content type, never cached, never sniffed."""
-    return Response(data, media_type=photo.content_type, headers=IMAGE_HEADERS)
 
 
 def _out(photo: Photo, response: Response | None = None, replaced: bool = False) -> PhotoOut:

@@ -1,4 +1,5 @@
-"""Reading a photo upload (multipart/form-data) for the API and the pages alike.
+"""Photos over HTTP for the API and the pages alike: reading an upload (multipart/form-data)
+and sending an image back.
 
 The upload routes are the only ones whose bodies may pass ``max_body_bytes``: the edge lets
 them through up to ``max_photo_bytes`` plus room for the form's fields and boundaries, and
@@ -11,10 +12,11 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from fastapi import Request
+from fastapi import Request, Response
 from starlette.datastructures import UploadFile
 
 from mesoscreen.domain.errors import InputError
+from mesoscreen.domain.records import Photo
 from mesoscreen.services.photos import PhotoDetails
 
 # Room in an upload's body for the text fields and the multipart boundaries and headers.
@@ -87,3 +89,17 @@ def photo_details(fields: dict[str, str]) -> PhotoDetails:
         taken_by=fields.get("taken_by", "").strip() or None,
         note=fields.get("note", "").strip() or None,
     )
+
+
+IMAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Disposition": "inline",
+    # An image is never a document: nothing in it may run or load anything.
+    "Content-Security-Policy": "default-src 'none'; sandbox; frame-ancestors 'none'",
+}
+
+
+def image_response(photo: Photo, data: bytes) -> Response:
+    """The photo's bytes with its own content type, never cached, never sniffed."""
+    return Response(data, media_type=photo.content_type, headers=IMAGE_HEADERS)
