@@ -5,7 +5,9 @@ Run: .venv/bin/python benchmarks/bench_bulk.py [--patients 20000] [--fhirpath-pa
 On one generated export (Bundle per line, about 4.5 KB a patient) it prints, per core:
   (a) parse only: orjson.loads of every line, the floor no screener in Python can beat;
   (b) Mesoscreen: bytes to decision line (parse, read facts through the value sets, screen,
-      serialise), the work `mesoscreen bulk` does per patient;
+      serialise), the work `mesoscreen bulk` does per patient; (b') the same on a copy of the
+      export in which no coded concept repeats (each text names its patient), the worst case
+      for the reader's memo of concepts;
   (c) the same fact rules written as FHIRPath, evaluated by fhirpathpy on the parsed Bundle,
       then screened by the same engine (on fewer patients: it is slow), and how often its
       facts agree with (b);
@@ -177,12 +179,33 @@ def main() -> None:
             for record in records:
                 screener.screen(record)
 
-        parse = _best_rate(count, parse_only)
         screener = RecordScreener.build(ON)
-        ours = _best_rate(count, screen_all)
+        # The two rates are compared, so they are taken in turns: a burst of load from
+        # elsewhere on the machine then slows both rather than one.
+        parse, ours = 0.0, 0.0
+        for _ in range(5):
+            parse = max(parse, _best_rate(count, parse_only, repeats=1))
+            ours = max(ours, _best_rate(count, screen_all, repeats=1))
         print(f"(a) parse only (orjson.loads)            {parse:>10,.0f} patients/s/core")
         print(f"(b) mesoscreen, bytes to decision line   {ours:>10,.0f} patients/s/core"
               f"   {ours / parse:.2f} x the parse-only rate")  # fmt: skip
+
+        # The reader parses each distinct CodeableConcept once; here no coded concept repeats
+        # (each text carries its patient's number), the worst case for that memo.
+        unique = [
+            PatientLines("", (Line(str(export), i + 1, ln.replace(b'"text":"', b'"text":"%d ' % i)),
+                              ), is_bundle=True)
+            for i, ln in enumerate(lines)
+        ]  # fmt: skip
+
+        def screen_unique() -> None:
+            for record in unique:
+                cold.screen(record)
+
+        cold = RecordScreener.build(ON)
+        worst = _best_rate(count, screen_unique)
+        print(f"(b') the same, no concept seen twice     {worst:>10,.0f} patients/s/core"
+              f"   {worst / parse:.2f} x the parse-only rate")  # fmt: skip
 
         compiled = {q: fhirpath_compile(e) for q, e in fhirpath_rules(ON).items()}
         service = ScreeningService(default_knowledge_base())

@@ -25,7 +25,7 @@ from mesoscreen.adapters.ndjson import (
 
 NDJSON_SUFFIXES = (".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz")
 # Where a resource names its patient, by resource type; others are tried in this order.
-_PATIENT_FIELDS = ("subject", "patient", "beneficiary")
+PATIENT_FIELDS = ("subject", "patient", "beneficiary")
 _INSERT_BATCH = 5000
 
 
@@ -61,7 +61,7 @@ def patient_id_of(resource: dict[str, object]) -> str | None:
     if resource.get("resourceType") == "Patient":
         rid = resource.get("id")
         return rid if isinstance(rid, str) and rid else None
-    for field in _PATIENT_FIELDS:
+    for field in PATIENT_FIELDS:
         ref = resource.get(field)
         if isinstance(ref, dict):
             target = ref.get("reference")

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from mesoscreen.adapters.bulk_decoder import BulkDecoder
 from mesoscreen.adapters.bulk_export import BadLine, PatientLines, patient_id_of
 from mesoscreen.adapters.fhir.bundle import resources_of
 from mesoscreen.adapters.fhir.record_facts import RecordReader
@@ -56,18 +57,17 @@ class RecordScreener:
         self.service = service
         self.reader = reader
         self.on = on
+        self.decoder = BulkDecoder()
         self._read = service.screener.facts_read
         self._memo: dict[tuple[tuple[str, object], ...], _Screened] = {}
 
     def _decide(self, answers: dict[str, object]) -> _Screened:
         """The decision for ``answers``, shared with earlier patients with the same key."""
         intake = self.service.schema.parse(answers, self.on)
-        key = tuple(
-            sorted(
-                (fact, value if fact in self._read else is_known(value))
-                for fact, value in intake.facts.items()
-            )
-        )
+        read = self._read
+        pairs = [(f, v if f in read else is_known(v)) for f, v in intake.facts.items()]
+        pairs.sort()
+        key = tuple(pairs)
         found = self._memo.get(key)
         if found is None:
             decision = self.service.screener.evaluate(intake, self.on)
@@ -90,10 +90,51 @@ class RecordScreener:
 
     def screen(self, record: PatientLines) -> RecordResult:
         """The decision line for ``record``; unusable lines are reported, never fatal."""
+        try:
+            parsed = self._parse(record, fast=True)
+            facts = self.reader.read(parsed.resources, self.on) if parsed.resources else None
+        except orjson.JSONDecodeError:
+            # A raw concept that msgspec accepted and orjson refuses (a number out of range):
+            # the general path reports the line as `screen` would.
+            parsed, facts = self._parse(record, fast=False), None
+        if parsed.failed or not parsed.resources:
+            return RecordResult(bad=parsed.bad)
+        if facts is None:
+            facts = self.reader.read(parsed.resources, self.on)
+        try:
+            screened = self._decide(facts.answers)
+        except InputError as exc:
+            first = record.lines[0]
+            return RecordResult(bad=(*parsed.bad, BadLine(first.source, first.number, str(exc))))
+        tail = b',"unreadable_lines":' + str(len(parsed.bad)).encode() if parsed.bad else b""
+        output = b"".join((
+            b'{"patient":', orjson.dumps(parsed.patient), b",", screened.body,
+            b',"record":', orjson.dumps(facts.evidence), tail, b"}\n",
+        ))  # fmt: skip
+        return RecordResult(output, screened.outcome, screened.categories, parsed.bad)
+
+    def _parse(self, record: PatientLines, fast: bool) -> _Parsed:
+        """The resources of ``record``'s lines, the lines that could not be used, the patient.
+
+        ``fast`` decodes only what the reader reads (``BulkDecoder``); a line it cannot take
+        whole is parsed in full, as it is without ``fast``, so both give the same facts.
+        """
         resources: list[dict[str, Any]] = []
         bad: list[BadLine] = []
         patient = record.patient_id
+        decoder = self.decoder if fast else None
         for line in record.lines:
+            if not record.is_bundle:
+                resource = decoder.resource(line.data) if decoder is not None else None
+                if resource is not None:
+                    resources.append(resource)
+                    continue
+            else:
+                decoded = decoder.bundle(line.data) if decoder is not None else None
+                found = _patient_of(decoded) if decoded is not None else ""
+                if decoded is not None and found:  # else the general path says what is wrong
+                    resources, patient = decoded, found
+                    continue
             try:
                 document = orjson.loads(line.data)
             except orjson.JSONDecodeError as exc:
@@ -107,22 +148,23 @@ class RecordScreener:
             except InputError as exc:
                 bad.append(BadLine(line.source, line.number, str(exc)))
                 continue
-            patient = next((p for p in map(patient_id_of, resources) if p is not None and p), "")
+            patient = _patient_of(resources)
             if not patient:
                 bad.append(BadLine(line.source, line.number, "Bundle has no Patient"))
-                return RecordResult(bad=tuple(bad))
-        if not resources:
-            return RecordResult(bad=tuple(bad))
-        facts = self.reader.read(resources, self.on)
-        try:
-            screened = self._decide(facts.answers)
-        except InputError as exc:
-            first = record.lines[0]
-            bad.append(BadLine(first.source, first.number, str(exc)))
-            return RecordResult(bad=tuple(bad))
-        tail = b',"unreadable_lines":' + str(len(bad)).encode() if bad else b""
-        output = b"".join((
-            b'{"patient":', orjson.dumps(patient), b",", screened.body,
-            b',"record":', orjson.dumps(facts.evidence), tail, b"}\n",
-        ))  # fmt: skip
-        return RecordResult(output, screened.outcome, screened.categories, tuple(bad))
+                return _Parsed([], tuple(bad), "", failed=True)
+        return _Parsed(resources, tuple(bad), patient)
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    """A record's resources, the lines that could not be used, and whose record it is."""
+
+    resources: list[dict[str, Any]]
+    bad: tuple[BadLine, ...]
+    patient: str
+    failed: bool = False
+
+
+def _patient_of(resources: list[dict[str, Any]]) -> str:
+    """The first patient id the resources name ('' if none does)."""
+    return next((p for p in map(patient_id_of, resources) if p is not None and p), "")

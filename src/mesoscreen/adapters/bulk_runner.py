@@ -112,10 +112,10 @@ def file_chunks(
                     offset += length + newline
                     line += 1
                 continue
-            piece, carry = data[: cut + 1], data[cut + 1 :]
-            yield FileChunk(str(path), offset, len(piece), line)
-            offset += len(piece)
-            line += piece.count(b"\n")
+            carry = data[cut + 1 :]
+            yield FileChunk(str(path), offset, cut + 1, line)
+            offset += cut + 1
+            line += data.count(b"\n", 0, cut + 1)
 
 
 def _screen_chunk(chunk: FileChunk) -> tuple[bytes, bytes, BulkSummary]:

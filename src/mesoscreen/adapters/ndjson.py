@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ GZIP_MAGIC = b"\x1f\x8b"
 # reported and skipped without being held in memory. ``--max-line-bytes`` changes it.
 MAX_LINE_BYTES = 64 * 1024 * 1024
 _SKIP_BLOCK = 1024 * 1024
+_READ_BUFFER = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +43,18 @@ def long_line_reason(length: int, limit: int) -> str:
 
 
 def open_binary(path: Path) -> IO[bytes]:
-    """Open ``path`` for reading, transparently un-gzipping it (by magic bytes, not name)."""
+    """Open ``path`` for reading, transparently un-gzipping it (by magic bytes, not name).
+
+    The buffer is large: reading lines of a few KB through the default 8 KB buffer cost
+    4.6 us a line, through 1 MiB 1.0 us (gzip: 7.9 and 4.6; benchmarks/bench_bulk.py (d)).
+    """
     with path.open("rb") as probe:
         magic = probe.read(2)
     if magic == GZIP_MAGIC:
-        return cast(IO[bytes], gzip.open(path, "rb"))
-    return path.open("rb")
+        return io.BufferedReader(
+            cast(io.RawIOBase, gzip.open(path, "rb")), buffer_size=_READ_BUFFER
+        )
+    return path.open("rb", buffering=_READ_BUFFER)
 
 
 def iter_lines(path: Path, max_bytes: int = MAX_LINE_BYTES) -> Iterator[Line | LongLine]:

@@ -5,16 +5,24 @@ list of allergens, a sex, a birth date); everything else stays unknown and the s
 the patient. ``verificationStatus`` entered-in-error or refuted counts for nothing; a history
 fact (cancer, infarction) counts whatever the ``clinicalStatus``; a current fact (pregnancy,
 a scalp infection) needs an active status and, where the value set says so, a recent date.
+
+A CodeableConcept may arrive parsed (a dict) or as its raw JSON (``msgspec.Raw``, from the
+bulk decoder, which skips every element the reader does not read). What the reader takes from
+a raw concept is kept per distinct byte string, so a code seen in thousands of records is
+parsed and matched once; the result is the same as for the parsed concept.
 """
 
 from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+import orjson
+from msgspec import Raw
 
 from mesoscreen.knowledge.valuesets import FactCodes, RecordValueSets, default_value_sets
 
@@ -51,34 +59,76 @@ def _str(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _codings(concept: object) -> Iterator[tuple[str, str]]:
+def _codings(concept: object) -> tuple[tuple[str, str], ...]:
     """(system, code) of every coding of a CodeableConcept."""
-    if isinstance(concept, dict):
-        for coding in _list(concept.get("coding")):
-            if isinstance(coding, dict):
-                system, code = coding.get("system"), coding.get("code")
-                if isinstance(system, str) and isinstance(code, str):
-                    yield system, code
+    if not isinstance(concept, dict):
+        return ()
+    found = []
+    for coding in _list(concept.get("coding")):
+        if isinstance(coding, dict):
+            system, code = coding.get("system"), coding.get("code")
+            if isinstance(system, str) and isinstance(code, str):
+                found.append((system, code))
+    return tuple(found)
 
 
-def _texts(concept: object) -> Iterator[str]:
+def _texts(concept: object) -> tuple[str, ...]:
     """The text and every display of a CodeableConcept."""
-    if isinstance(concept, dict):
-        text = concept.get("text")
-        if isinstance(text, str) and text.strip():
-            yield text.strip()
-        for coding in _list(concept.get("coding")):
-            if isinstance(coding, dict):
-                display = coding.get("display")
-                if isinstance(display, str) and display.strip():
-                    yield display.strip()
+    if not isinstance(concept, dict):
+        return ()
+    found = []
+    text = concept.get("text")
+    if isinstance(text, str) and text.strip():
+        found.append(text.strip())
+    for coding in _list(concept.get("coding")):
+        if isinstance(coding, dict):
+            display = coding.get("display")
+            if isinstance(display, str) and display.strip():
+                found.append(display.strip())
+    return tuple(found)
 
 
-def _status(concept: object) -> str | None:
-    """The first code of a status CodeableConcept (clinicalStatus, verificationStatus)."""
-    for _, code in _codings(concept):
-        return code
-    return None
+class Concept:
+    """What the reader uses of one CodeableConcept (anything but a JSON object holds nothing),
+    and the facts it matched per resource kind."""
+
+    __slots__ = ("_texts", "codings", "matches", "value")
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+        self.codings = _codings(value)
+        self.matches: dict[str, list[FactCodes]] = {}
+        self._texts: tuple[str, ...] | None = None
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        """The text and every display, worked out when first asked for."""
+        if self._texts is None:
+            self._texts = _texts(self.value)
+        return self._texts
+
+    @property
+    def status(self) -> str | None:
+        """The first code (of a clinicalStatus or verificationStatus)."""
+        return self.codings[0][1] if self.codings else None
+
+
+#: Elements of a resource the reader reads; the bulk decoder keeps these and skips the rest.
+READ_ELEMENTS = frozenset({
+    "resourceType", "id", "status", "gender", "birthDate", "contained",
+    "onsetDateTime", "recordedDate", "effectiveDateTime", "effectivePeriod", "issued",
+    "dateAsserted", "authoredOn", "valueBoolean", "medicationReference",
+})  # fmt: skip
+#: The CodeableConcepts among them, which the bulk decoder hands over as raw JSON.
+CONCEPT_ELEMENTS = frozenset({
+    "code", "clinicalStatus", "verificationStatus", "valueCodeableConcept",
+    "medicationCodeableConcept",
+})  # fmt: skip
+RAW_MEMO_SIZE = 4096
+_SEEN_SIZE = 4 * RAW_MEMO_SIZE
+_UNSEEN = Concept(None)
+_OBSERVED = "Observation code"  # the key of an Observation code's candidate facts
+RAW_MEMO_MAX_BYTES = 1024
 
 
 def _latest_day(value: object) -> date | None:
@@ -114,6 +164,8 @@ class RecordReader:
         ] = {}
         self._names: dict[str, tuple[re.Pattern[str], dict[str, list[FactCodes]]]] = {}
         self._observations: dict[tuple[str, str], list[FactCodes]] = {}
+        self._raw: dict[bytes, Concept | None] = {}
+        self._seen: set[int] = set()
         for fact in value_sets.facts:
             for kind in fact.resources:
                 if kind == "Observation":
@@ -145,7 +197,7 @@ class RecordReader:
         medications: dict[str, Mapping[str, Any]] = {}
         pending: list[Mapping[str, Any]] = []
         for resource in resources:
-            if not isinstance(resource, Mapping):
+            if not isinstance(resource, dict):
                 continue
             kind = resource.get("resourceType")
             if kind == "Condition":
@@ -164,19 +216,52 @@ class RecordReader:
             self._medication(resource, medications, on, facts)
         return facts
 
-    def _matches(self, kind: str, concept: object) -> list[FactCodes]:
+    def concept(self, value: object) -> Concept | None:
+        """The concept in an element's ``value``, parsed or raw; None if absent or null.
+
+        Raw concepts are remembered by their bytes from the second time they are seen (a
+        bounded memo of small ones): a concept seen once, such as free text, is not kept, so
+        it neither fills the memo nor lives on for the garbage collector to walk. Raw bytes
+        that are not JSON raise ``orjson.JSONDecodeError``, as parsing the line would.
+        """
+        if not isinstance(value, Raw):
+            return None if value is None else Concept(value)
+        raw = bytes(value)
+        known = self._raw.get(raw, _UNSEEN)
+        if known is not _UNSEEN:
+            return known
+        parsed = orjson.loads(raw)
+        concept = None if parsed is None else Concept(parsed)
+        if len(raw) <= RAW_MEMO_MAX_BYTES:
+            seen = hash(raw)  # a collision only keeps a concept early; the memo key is exact
+            if seen in self._seen:
+                if len(self._raw) >= RAW_MEMO_SIZE:
+                    self._raw.clear()
+                self._raw[raw] = concept
+            else:
+                if len(self._seen) >= _SEEN_SIZE:
+                    self._seen.clear()
+                self._seen.add(seen)
+        return concept
+
+    def _status(self, value: object) -> str | None:
+        concept = self.concept(value)
+        return concept.status if concept is not None else None
+
+    def _matches(self, kind: str, concept: Concept | None) -> list[FactCodes]:
         """The facts whose codes or names match ``concept`` in a resource of ``kind``."""
+        if concept is None:
+            return []
+        found = concept.matches.get(kind)
+        if found is None:
+            found = concept.matches[kind] = self._match(kind, concept)
+        return found
+
+    def _match(self, kind: str, concept: Concept) -> list[FactCodes]:
         found: list[FactCodes] = []
         by_code = self._by_code.get(kind, {})
         by_prefix = self._by_prefix.get(kind, {})
-        codings = concept.get("coding") if isinstance(concept, dict) else None
-        # The hot loop of bulk screening: inlined, and cheap for the many codes that match nothing.
-        for coding in codings if isinstance(codings, list) else ():
-            if not isinstance(coding, dict):
-                continue
-            system, code = coding.get("system"), coding.get("code")
-            if not isinstance(system, str) or not isinstance(code, str):
-                continue
+        for system, code in concept.codings:
             matched = by_code.get((system, code))
             if matched:
                 found.extend(matched)
@@ -188,7 +273,7 @@ class RecordReader:
         names = self._names.get(kind)
         if names is not None:
             pattern, by_name = names
-            for text in _texts(concept):
+            for text in concept.texts:
                 for match in pattern.finditer(text.lower()):
                     found.extend(by_name[match.group(0)])
         return found
@@ -201,10 +286,10 @@ class RecordReader:
         return (on - day).days <= fact.within_days
 
     def _condition(self, resource: Mapping[str, Any], on: date, facts: RecordFacts) -> None:
-        matched = self._matches("Condition", resource.get("code"))
-        if not matched or _status(resource.get("verificationStatus")) in _IGNORED_VERIFICATION:
+        matched = self._matches("Condition", self.concept(resource.get("code")))
+        if not matched or self._status(resource.get("verificationStatus")) in _IGNORED_VERIFICATION:
             return
-        clinical = _status(resource.get("clinicalStatus"))
+        clinical = self._status(resource.get("clinicalStatus"))
         day = _latest_day(resource.get("onsetDateTime")) or _latest_day(
             resource.get("recordedDate")
         )
@@ -217,11 +302,18 @@ class RecordReader:
     def _observation(self, resource: Mapping[str, Any], on: date, facts: RecordFacts) -> None:
         if _str(resource.get("status")) in _IGNORED_OBSERVATION:
             return
-        code = resource.get("code")
-        candidates = [fact for key in _codings(code) for fact in self._observations.get(key, ())]
+        code = self.concept(resource.get("code"))
+        if code is None:
+            return
+        candidates = code.matches.get(_OBSERVED)
+        if candidates is None:
+            candidates = code.matches[_OBSERVED] = [
+                fact for key in code.codings for fact in self._observations.get(key, ())
+            ]
         if not candidates:
             return
-        value_codes = set(_codings(resource.get("valueCodeableConcept")))
+        value = self.concept(resource.get("valueCodeableConcept"))
+        value_codes = set(value.codings if value is not None else ())
         value_boolean = resource.get("valueBoolean")
         day = _latest_day(resource.get("effectiveDateTime")) or _latest_day(resource.get("issued"))
         for fact in candidates:
@@ -243,7 +335,7 @@ class RecordReader:
         current = _TAKEN_STATEMENT if kind == "MedicationStatement" else _CURRENT_REQUEST
         if status is not None and status not in current:
             return
-        concept = resource.get("medicationCodeableConcept")
+        concept = self.concept(resource.get("medicationCodeableConcept"))
         reference = resource.get("medicationReference")
         if concept is None and isinstance(reference, dict):
             target = reference.get("reference")
@@ -254,9 +346,12 @@ class RecordReader:
                      and c.get("id") == target[1:]),
                     None,
                 )  # fmt: skip
-            concept = medication.get("code") if medication is not None else None
+            concept = self.concept(medication.get("code")) if medication is not None else None
             if concept is None and isinstance(reference.get("display"), str):
-                concept = {"text": reference["display"]}
+                concept = Concept({"text": reference["display"]})
+        matched = self._matches(kind, concept)
+        if not matched:
+            return
         # An active statement or order is current however long ago it started; only a
         # period that has ended, or a resource without a status, is judged by its date.
         period = resource.get("effectivePeriod")
@@ -275,24 +370,23 @@ class RecordReader:
             )
         else:
             day = None
-        for fact in self._matches(kind, concept):
+        for fact in matched:
             if self._recent(fact, day, on):
                 facts._show(fact.question, "yes", _reference(resource))
 
     def _allergy(self, resource: Mapping[str, Any], facts: RecordFacts) -> None:
-        if _status(resource.get("verificationStatus")) in _IGNORED_VERIFICATION:
+        if self._status(resource.get("verificationStatus")) in _IGNORED_VERIFICATION:
             return
         reference = _reference(resource)
         facts._show("allergy_history", "yes", reference)
-        code = resource.get("code")
+        code = self.concept(resource.get("code")) or Concept(None)
         named = [
             self.value_sets.allergen_codes[key]
-            for key in _codings(code)
+            for key in code.codings
             if key in self.value_sets.allergen_codes
         ]
-        text = next(_texts(code), None)
-        if text is not None:
-            named.append(text[:200])
+        if code.texts:
+            named.append(code.texts[0][:200])
         if named:
             allergens = facts.answers.get("allergens")
             listed: list[str] = allergens if isinstance(allergens, list) else []
