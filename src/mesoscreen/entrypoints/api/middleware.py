@@ -67,7 +67,7 @@ def json_nesting_exceeds(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
         skeleton, removed = _INNERMOST_PAIR.subn(b"", skeleton)
         if not skeleton or not removed:
             return False
-    return True
+    return bool(skeleton)  # brackets left after ``limit`` passes (none if all were in strings)
 
 
 def _media_type(headers: dict[bytes, bytes]) -> bytes:
