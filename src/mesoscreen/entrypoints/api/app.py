@@ -70,6 +70,17 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         uploads=upload_caps(settings.max_photo_bytes),
     )
+    # First: routes are matched in order, and the record system waits on every hook call.
+    app.include_router(
+        build_cds_router(
+            settings,
+            wired.screening,
+            wired.audit_log,
+            GroupCommitTokenReplayGuard(wired.engine),
+            wired.clock,
+            cds_transport,
+        )
+    )
     for module in (
         auth,
         admin,
@@ -84,16 +95,6 @@ def create_app(
         audit,
     ):
         app.include_router(module.router)
-    app.include_router(
-        build_cds_router(
-            settings,
-            wired.screening,
-            wired.audit_log,
-            GroupCommitTokenReplayGuard(wired.engine),
-            wired.clock,
-            cds_transport,
-        )
-    )
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:
