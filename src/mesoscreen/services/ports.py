@@ -355,3 +355,9 @@ class TokenReplayGuard(Protocol):
         """Record the token's first use with the call's audit entry (one transaction); False,
         and nothing written, if the token was used before."""
         ...
+
+    async def record_call_async(
+        self, issuer: str, jti: str, expires_at: datetime, now: datetime, entry: AuditEntry
+    ) -> bool:
+        """``record_call`` awaited on an event loop, holding no thread while it waits."""
+        ...

@@ -7,6 +7,7 @@ every caller waiting on it. On SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -109,6 +110,53 @@ def test_a_commit_that_fails_reaches_every_call_waiting_on_it(tmp_path: Path) ->
             for future in futures:
                 with pytest.raises(OperationalError):
                     future.result(timeout=30)
+    finally:
+        engine.dispose()
+
+
+def test_awaiting_callers_on_the_event_loop_are_accepted_exactly_once_each(
+    services: Services,
+) -> None:
+    """The event loop's callers: 200 awaits at once over 50 token ids, none holding a
+    thread: 50 accepted, 50 entries, an intact chain."""
+    guard = GroupCommitTokenReplayGuard(services.engine)
+    run = uuid.uuid4().hex[:8]
+    jtis = [f"{run}-{n}" for n in range(50)] * 4
+
+    async def calls() -> list[bool]:
+        return await asyncio.gather(
+            *(
+                guard.record_call_async(
+                    "https://ehr.example.org", jti, EXPIRES, NOW, _entry(f"a-{jti}")
+                )
+                for jti in jtis
+            )
+        )
+
+    results = asyncio.run(calls())
+    accepted = [jti for jti, first in zip(jtis, results, strict=True) if first]
+    assert sorted(accepted) == sorted(set(jtis))
+    assert len(_entries_marked(services, {f"a-{jti}" for jti in jtis})) == 50
+    assert services.audit.verify().intact
+
+
+def test_a_commit_that_fails_reaches_every_awaiting_caller(tmp_path: Path) -> None:
+    """The same failure on the event loop: every await raises the database error."""
+    engine = create_database_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    guard = GroupCommitTokenReplayGuard(engine)
+
+    async def calls() -> list[bool | BaseException]:
+        return await asyncio.gather(
+            *(
+                guard.record_call_async("iss", f"j{n}", EXPIRES, NOW, _entry(str(n)))
+                for n in range(8)
+            ),
+            return_exceptions=True,
+        )
+
+    try:
+        results = asyncio.run(calls())
+        assert all(isinstance(result, OperationalError) for result in results)
     finally:
         engine.dispose()
 

@@ -11,13 +11,18 @@ it fails, each of them gets the error). A token used twice is refused whether th
 is already stored or in the same batch. Nothing is kept in memory beyond the calls waiting
 for their commit, so several server processes still share one database safely.
 
-``record_call`` blocks its thread until the commit: call it off the event loop.
+``record_call`` blocks its thread until the commit: call it off the event loop. On the event
+loop, ``await record_call_async(...)``: the call waits without holding a thread, and the
+writer hands it its result through the loop.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -46,6 +51,14 @@ class PendingCall:
     done: threading.Event = field(default_factory=threading.Event)
     first_use: bool = False
     error: BaseException | None = None
+    # Called by the writer once the batch has ended (the async callers' wake-up).
+    on_done: Callable[[], None] | None = None
+
+    def finish(self) -> None:
+        """Wake whoever waits for this call: a blocked thread, or an awaiting task."""
+        self.done.set()
+        if self.on_done is not None:
+            self.on_done()
 
 
 class GroupCommitTokenReplayGuard:
@@ -68,6 +81,28 @@ class GroupCommitTokenReplayGuard:
         self._waiting.put(call)
         self._ensure_writer()
         call.done.wait()
+        if call.error is not None:
+            raise call.error
+        return call.first_use
+
+    async def record_call_async(
+        self, issuer: str, jti: str, expires_at: datetime, now: datetime, entry: AuditEntry
+    ) -> bool:
+        """``record_call`` for the event loop: awaits the commit without holding a thread."""
+        loop = asyncio.get_running_loop()
+        committed: asyncio.Future[None] = loop.create_future()
+
+        def wake() -> None:
+            # A loop that has closed has nobody waiting on it any more.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle, committed)
+
+        call = PendingCall(issuer, jti, expires_at, now, entry, on_done=wake)
+        self._waiting.put(call)
+        self._ensure_writer()
+        # Shielded: a client that goes away does not cancel a write already queued, and the
+        # answer still waits for the commit it depends on.
+        await asyncio.shield(committed)
         if call.error is not None:
             raise call.error
         return call.first_use
@@ -111,7 +146,7 @@ class GroupCommitTokenReplayGuard:
                 call.error = error
         finally:
             for call in batch:
-                call.done.set()
+                call.finish()
 
     def _store(self, connection: Connection, batch: list[PendingCall]) -> None:
         table = tables.cds_token_uses
@@ -134,3 +169,9 @@ class GroupCommitTokenReplayGuard:
         for key, call in firsts.items():
             call.first_use = key in inserted
         append_entries(connection, [call.entry for call in batch if call.first_use])
+
+
+def _settle(committed: asyncio.Future[None]) -> None:
+    """Resolve an awaiting call's future on its loop (unless it was cancelled meanwhile)."""
+    if not committed.done():
+        committed.set_result(None)

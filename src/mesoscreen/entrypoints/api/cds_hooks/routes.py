@@ -7,8 +7,9 @@ from dataclasses import replace
 from typing import Any
 
 import httpx
+import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from mesoscreen.adapters.fhir.record_facts import RecordReader
@@ -111,6 +112,11 @@ def _feedback_problem(items: object) -> str | None:
     return None
 
 
+def _json(content: dict[str, Any]) -> Response:
+    """A JSON answer encoded once by orjson (the record system waits on every hook call)."""
+    return Response(orjson.dumps(content), media_type="application/json")
+
+
 def _unavailable(message: str) -> dict[str, Any]:
     """The OperationOutcome that goes with a 412, for clients that read FHIR."""
     return {
@@ -145,14 +151,18 @@ def build_cds_router(
             transport,
         )
 
-    def audit(
+    async def audit(
         event: str,
         who: CdsCaller,
         service_id: str,
         detail: dict[str, str],
         outcome: AuditOutcome = AuditOutcome.SUCCESS,
     ) -> bool:
-        """Audit the call and record its token as used, together; False for a replayed token."""
+        """Audit the call and record its token as used, together; False for a replayed token.
+
+        Awaited: the call waits for the commit it shares with the calls that arrive
+        meanwhile, without holding a thread, and other calls go on.
+        """
         entry = AuditEntry(
             event_type=event,
             action=AuditAction.EXECUTE,
@@ -169,23 +179,25 @@ def build_cds_router(
             },
         )
         if who.jti is None or who.expires_at is None:
-            audit_log.append(entry)
+            await run_in_threadpool(audit_log.append, entry)
             return True
-        if replay_guard.record_call(who.issuer, who.jti, who.expires_at, clock.now(), entry):
+        now = clock.now()
+        if await replay_guard.record_call_async(who.issuer, who.jti, who.expires_at, now, entry):
             return True
-        audit_log.append(replace(entry, outcome=AuditOutcome.DENIED,
-                                 detail={**entry.detail, "refused": "replayed token"}))  # fmt: skip
+        denied = replace(entry, outcome=AuditOutcome.DENIED,
+                         detail={**entry.detail, "refused": "replayed token"})  # fmt: skip
+        await run_in_threadpool(audit_log.append, denied)
         return False
 
     def replayed(path: str) -> JSONResponse:
         return refused(401, "unauthorized", "token refused: this jti was already used", path)
 
-    def failed(
+    async def failed(
         who: CdsCaller, service_id: str, status: int, code: str, message: str, path: str
     ) -> JSONResponse:
         """Refuse an authenticated call, spending its token and auditing the refusal."""
         event = "cds.feedback" if path.endswith("/feedback") else "cds.hook"
-        if not audit(event, who, service_id, {"refused": code}, AuditOutcome.FAILURE):
+        if not await audit(event, who, service_id, {"refused": code}, AuditOutcome.FAILURE):
             return replayed(path)
         return refused(status, code, message, path)
 
@@ -206,14 +218,14 @@ def build_cds_router(
             # Refusals are audited too (who tried, why); there is no token to spend.
             event = "cds.feedback" if path.endswith("/feedback") else "cds.hook"
             stranger = CdsCaller("unauthenticated")
-            audit(event, stranger, service_id, {"refused": "token", "reason": str(exc)[:200]},
-                  AuditOutcome.DENIED)  # fmt: skip
+            reason = {"refused": "token", "reason": str(exc)[:200]}
+            await audit(event, stranger, service_id, reason, AuditOutcome.DENIED)
             return refused(401, "unauthorized", str(exc), path)
         try:
             return who, await request.json()
         except (ValueError, RecursionError):
             message = "the body is not JSON (or nested too deeply)"
-            return failed(who, service_id, 400, "invalid_json", message, path)
+            return await failed(who, service_id, 400, "invalid_json", message, path)
 
     @router.get("")
     def cds_discovery() -> dict[str, Any]:
@@ -221,7 +233,7 @@ def build_cds_router(
         return discovery()
 
     @router.post("/{service_id}", response_model=None)
-    async def call_service(service_id: str, request: Request) -> JSONResponse | dict[str, Any]:
+    async def call_service(service_id: str, request: Request) -> Response:
         """Screen the patient of the hook request against the record; answer with cards."""
         path = request.url.path
         opened = await accepted(service_id, request)
@@ -241,19 +253,19 @@ def build_cds_router(
                 raise _BadHookRequestError("'context.patientId': expected a FHIR id")
             orders = _mesotherapy_orders(hook, context, codes)
         except _BadHookRequestError as exc:
-            return failed(who, service_id, 400, "invalid_hook_request", str(exc), path)
+            return await failed(who, service_id, 400, "invalid_hook_request", str(exc), path)
         if not orders:
             detail = {"hook": hook, "hook_instance": body["hookInstance"][:64],
                       "outcome": "not-mesotherapy"}  # fmt: skip
-            recorded = await run_in_threadpool(audit, "cds.hook", who, service_id, detail)
-            return {"cards": []} if recorded else replayed(path)
+            recorded = await audit("cds.hook", who, service_id, detail)
+            return _json({"cards": []}) if recorded else replayed(path)
         patient_id = context["patientId"]
         try:
             resources = await run_in_threadpool(
                 gather_record, body, patient_id, transport, settings.cds_development_mode
             )
         except RecordUnavailableError as exc:
-            return failed(who, service_id, 412, "record_unavailable", str(exc), path)
+            return await failed(who, service_id, 412, "record_unavailable", str(exc), path)
         today = clock.today()
         decision = screening.screen(reader.read(resources, today).answers, today)
         link = f"{(settings.cds_link_base or str(request.base_url)).rstrip('/')}/patients"
@@ -264,10 +276,8 @@ def build_cds_router(
             "patient": patient_id[:64], "outcome": decision.outcome.value,
             "cards": ",".join(c["uuid"] for c in cards),
         }  # fmt: skip
-        # Off the event loop: the call waits for its audit entry's commit (shared with the
-        # calls that arrive meanwhile), and other calls go on in the meantime.
-        recorded = await run_in_threadpool(audit, "cds.hook", who, service_id, detail)
-        return {"cards": cards} if recorded else replayed(path)
+        recorded = await audit("cds.hook", who, service_id, detail)
+        return _json({"cards": cards}) if recorded else replayed(path)
 
     @router.post("/{service_id}/feedback", response_model=None)
     async def feedback(service_id: str, request: Request) -> JSONResponse | dict[str, Any]:
@@ -280,7 +290,7 @@ def build_cds_router(
         items = body.get("feedback") if isinstance(body, dict) else None
         problem = _feedback_problem(items)
         if problem is not None:
-            return failed(who, service_id, 400, "invalid_feedback", problem, path)
+            return await failed(who, service_id, 400, "invalid_feedback", problem, path)
         assert isinstance(items, list)  # noqa: S101 (checked just above)
         spent = False
         for item in items:
@@ -293,8 +303,8 @@ def build_cds_router(
                 "accepted_suggestions": ",".join(chosen[:20]),
             }  # fmt: skip
             if spent:
-                audit("cds.feedback", replace(who, jti=None), service_id, detail)
-            elif not audit("cds.feedback", who, service_id, detail):
+                await audit("cds.feedback", replace(who, jti=None), service_id, detail)
+            elif not await audit("cds.feedback", who, service_id, detail):
                 return replayed(path)
             spent = True
         return {}
