@@ -79,6 +79,23 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    cpu_ms: float = float("nan")  # server CPU (all its processes) per request
+
+
+def _server_cpu_seconds(root: int) -> float:
+    """CPU seconds used so far by the server process ``root`` and its children (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # the process ended meanwhile
+        fields = text[text.rindex(")") + 2 :].split()
+        pid, parent = int(stat.parent.name), int(fields[1])
+        if root in (pid, parent):
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def _database() -> tuple[str, str | None]:
@@ -95,12 +112,14 @@ def _database() -> tuple[str, str | None]:
         return f"sqlite:///{folder / 'bench.sqlite3'}", None
 
 
-def _wrk(name: str, url: str, seconds: int, connections: int, *extra: str) -> Result:
-    """One wrk run; requests/s, p50, p99 and non-2xx responses."""
+def _wrk(name: str, url: str, seconds: int, connections: int, server: int, *extra: str) -> Result:
+    """One wrk run; requests/s, p50, p99, non-2xx responses and the server's CPU per request."""
     cut = extra.index("--") if "--" in extra else len(extra)
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", *extra[:cut], url]
     command += list(extra[cut:])
+    cpu_before = _server_cpu_seconds(server)
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout  # noqa: S603
+    cpu_used = _server_cpu_seconds(server) - cpu_before
 
     def latency(label: str) -> float:
         found = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.MULTILINE)
@@ -110,12 +129,15 @@ def _wrk(name: str, url: str, seconds: int, connections: int, *extra: str) -> Re
         return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     socket_errors = re.search(r"Socket errors: .*", out)
     failed = int(errors.group(1)) if errors else 0
     if socket_errors:
         failed += sum(int(n) for n in re.findall(r"\d+", socket_errors.group(0)))
-    return Result(name, rps, latency("50"), latency("99"), failed)
+    return Result(
+        name, rps, latency("50"), latency("99"), failed, 1000 * cpu_used / max(requests, 1)
+    )
 
 
 def main() -> None:
@@ -260,13 +282,18 @@ def main() -> None:
             page_lua.write_text(f'wrk.headers["Cookie"] = "{cookie}"\n')
             runs = {
                 "health": lambda: _wrk(
-                    "bare endpoint (GET /health)", f"{base}/health", args.seconds, args.connections
+                    "bare endpoint (GET /health)",
+                    f"{base}/health",
+                    args.seconds,
+                    args.connections,
+                    server.pid,
                 ),
                 "cds": lambda: _wrk(
                     f"CDS Hooks order-sign ({args.alg} JWT, prefetch)",
                     base + cds_path,
                     args.seconds,
                     args.connections,
+                    server.pid,
                     "-s",
                     str(lua),
                     "--",
@@ -277,6 +304,7 @@ def main() -> None:
                     f"{base}/api/v1/patients/{patient['id']}/screenings",
                     args.seconds,
                     args.connections,
+                    server.pid,
                     "-s",
                     str(screening_lua),
                 ),
@@ -285,6 +313,7 @@ def main() -> None:
                     f"{base}/screenings/{screening['id']}",
                     args.seconds,
                     args.connections,
+                    server.pid,
                     "-s",
                     str(page_lua),
                 ),
@@ -303,12 +332,16 @@ def main() -> None:
         f"{args.workers} server workers, {database}, wrk -t2 -c{args.connections} "
         f"-d{args.seconds}s, {os.cpu_count()} cores"
     )
-    print(f"{'endpoint':48} {'req/s':>9} {'ratio':>6} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    print(
+        f"{'endpoint':48} {'req/s':>9} {'ratio':>6} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+        f"{'CPU ms/req':>10}"
+    )
     for r in results:
         print(
             f"{r.name:48} {r.rps:>9,.0f} {r.rps / bare.rps:>6.2f} {r.p50_ms:>8.1f} "
-            f"{r.p99_ms:>8.1f} {r.errors:>7}"
+            f"{r.p99_ms:>8.1f} {r.errors:>7} {r.cpu_ms:>10.2f}"
         )
+    print("CPU ms/req: the server's processes' CPU time over the run per request served")
 
 
 if __name__ == "__main__":
