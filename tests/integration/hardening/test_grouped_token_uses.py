@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import func, select
@@ -25,6 +27,7 @@ from mesoscreen.domain.audit import AuditAction, AuditEntry, AuditOutcome
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 EXPIRES = NOW + timedelta(minutes=5)
+T = TypeVar("T")
 
 
 def _entry(marker: str) -> AuditEntry:
@@ -50,6 +53,13 @@ def _entries_marked(services: Services, markers: set[str]) -> list[str]:
         if marker in markers:
             found.append(marker)
     return found
+
+
+def _on_a_loop_of_its_own(calls: Callable[[], Coroutine[None, None, T]]) -> T:
+    """Run ``calls()`` on a new event loop in a thread of its own: a test session may already
+    run a loop in the main thread (Playwright's sync API does)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(calls())).result(timeout=60)
 
 
 def test_a_batch_accepts_each_token_once_and_audits_only_accepted_calls(
@@ -133,7 +143,7 @@ def test_awaiting_callers_on_the_event_loop_are_accepted_exactly_once_each(
             )
         )
 
-    results = asyncio.run(calls())
+    results = _on_a_loop_of_its_own(calls)
     accepted = [jti for jti, first in zip(jtis, results, strict=True) if first]
     assert sorted(accepted) == sorted(set(jtis))
     assert len(_entries_marked(services, {f"a-{jti}" for jti in jtis})) == 50
@@ -155,7 +165,7 @@ def test_a_commit_that_fails_reaches_every_awaiting_caller(tmp_path: Path) -> No
         )
 
     try:
-        results = asyncio.run(calls())
+        results = _on_a_loop_of_its_own(calls)
         assert all(isinstance(result, OperationalError) for result in results)
     finally:
         engine.dispose()
