@@ -349,15 +349,9 @@ class UnitOfWorkFactory(Protocol):
 class TokenReplayGuard(Protocol):
     """Remembers client token ids until they expire, wherever the server runs."""
 
-    def record_call(
+    async def record_call(
         self, issuer: str, jti: str, expires_at: datetime, now: datetime, entry: AuditEntry
     ) -> bool:
         """Record the token's first use with the call's audit entry (one transaction); False,
-        and nothing written, if the token was used before."""
-        ...
-
-    async def record_call_async(
-        self, issuer: str, jti: str, expires_at: datetime, now: datetime, entry: AuditEntry
-    ) -> bool:
-        """``record_call`` awaited on an event loop, holding no thread while it waits."""
+        and nothing written, if the token was used before. Holds no thread while it waits."""
         ...

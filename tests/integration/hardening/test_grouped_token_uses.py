@@ -27,6 +27,7 @@ from mesoscreen.domain.audit import AuditAction, AuditEntry, AuditOutcome
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 EXPIRES = NOW + timedelta(minutes=5)
+ISSUER = "https://ehr.example.org"
 T = TypeVar("T")
 
 
@@ -62,6 +63,15 @@ def _on_a_loop_of_its_own(calls: Callable[[], Coroutine[None, None, T]]) -> T:
         return pool.submit(lambda: asyncio.run(calls())).result(timeout=60)
 
 
+def _record(
+    guard: GroupCommitTokenReplayGuard, jti: str, marker: str, issuer: str = ISSUER
+) -> bool:
+    """One call recorded the way the service records it, awaited on a loop of its own."""
+    return _on_a_loop_of_its_own(
+        lambda: guard.record_call(issuer, jti, EXPIRES, NOW, _entry(marker))
+    )
+
+
 def test_a_batch_accepts_each_token_once_and_audits_only_accepted_calls(
     services: Services,
 ) -> None:
@@ -69,7 +79,7 @@ def test_a_batch_accepts_each_token_once_and_audits_only_accepted_calls(
     first is accepted and only its entry is written."""
     guard = GroupCommitTokenReplayGuard(services.engine)
     issuer, new, old = "https://ehr.example.org", uuid.uuid4().hex, uuid.uuid4().hex
-    assert guard.record_call(issuer, old, EXPIRES, NOW, _entry(f"old-{old}"))
+    assert _record(guard, old, f"old-{old}", issuer)
     batch = [PendingCall(issuer, new, EXPIRES, NOW, _entry(f"first-{new}")),
              PendingCall(issuer, new, EXPIRES, NOW, _entry(f"again-{new}")),
              PendingCall(issuer, old, EXPIRES, NOW, _entry(f"reused-{old}"))]  # fmt: skip
@@ -91,8 +101,7 @@ def test_concurrent_calls_with_reused_tokens_are_accepted_exactly_once_each(
     jtis = [f"{run}-{n}" for n in range(100)] * 4
 
     def call(jti: str) -> tuple[str, bool]:
-        return jti, guard.record_call("https://ehr.example.org", jti, EXPIRES, NOW,
-                                      _entry(f"c-{jti}"))  # fmt: skip
+        return jti, _record(guard, jti, f"c-{jti}")
 
     with ThreadPoolExecutor(16) as pool:
         results = list(pool.map(call, jtis))
@@ -113,10 +122,7 @@ def test_a_commit_that_fails_reaches_every_call_waiting_on_it(tmp_path: Path) ->
     guard = GroupCommitTokenReplayGuard(engine)
     try:
         with ThreadPoolExecutor(4) as pool:
-            futures = [
-                pool.submit(guard.record_call, "iss", f"j{n}", EXPIRES, NOW, _entry(str(n)))
-                for n in range(8)
-            ]
+            futures = [pool.submit(_record, guard, f"j{n}", str(n), "iss") for n in range(8)]
             for future in futures:
                 with pytest.raises(OperationalError):
                     future.result(timeout=30)
@@ -136,9 +142,7 @@ def test_awaiting_callers_on_the_event_loop_are_accepted_exactly_once_each(
     async def calls() -> list[bool]:
         return await asyncio.gather(
             *(
-                guard.record_call_async(
-                    "https://ehr.example.org", jti, EXPIRES, NOW, _entry(f"a-{jti}")
-                )
+                guard.record_call("https://ehr.example.org", jti, EXPIRES, NOW, _entry(f"a-{jti}"))
                 for jti in jtis
             )
         )
@@ -157,10 +161,7 @@ def test_a_commit_that_fails_reaches_every_awaiting_caller(tmp_path: Path) -> No
 
     async def calls() -> list[bool | BaseException]:
         return await asyncio.gather(
-            *(
-                guard.record_call_async("iss", f"j{n}", EXPIRES, NOW, _entry(str(n)))
-                for n in range(8)
-            ),
+            *(guard.record_call("iss", f"j{n}", EXPIRES, NOW, _entry(str(n))) for n in range(8)),
             return_exceptions=True,
         )
 
@@ -178,10 +179,10 @@ def test_the_writer_leaves_when_idle_and_comes_back_for_the_next_call(
     monkeypatch.setattr(grouped_token_uses, "WRITER_IDLE_SECONDS", 0.01)
     guard = GroupCommitTokenReplayGuard(services.engine)
     run = uuid.uuid4().hex[:8]
-    assert guard.record_call("https://ehr.example.org", f"{run}-1", EXPIRES, NOW, _entry("i1"))
+    assert _record(guard, f"{run}-1", "i1")
     writer = guard._writer
     assert writer is not None
     writer.join(timeout=10)
     assert not writer.is_alive()
-    assert guard.record_call("https://ehr.example.org", f"{run}-2", EXPIRES, NOW, _entry("i2"))
-    assert not guard.record_call("https://ehr.example.org", f"{run}-1", EXPIRES, NOW, _entry("i3"))
+    assert _record(guard, f"{run}-2", "i2")
+    assert not _record(guard, f"{run}-1", "i3")

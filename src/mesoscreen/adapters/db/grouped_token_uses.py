@@ -11,9 +11,8 @@ it fails, each of them gets the error). A token used twice is refused whether th
 is already stored or in the same batch. Nothing is kept in memory beyond the calls waiting
 for their commit, so several server processes still share one database safely.
 
-``record_call`` blocks its thread until the commit: call it off the event loop. On the event
-loop, ``await record_call_async(...)``: the call waits without holding a thread, and the
-writer hands it its result through the loop.
+``await record_call(...)`` on the event loop: the call waits for its commit without holding
+a thread, and the writer hands it its result through the loop.
 """
 
 from __future__ import annotations
@@ -48,14 +47,14 @@ class PendingCall:
     expires_at: datetime
     now: datetime
     entry: AuditEntry
-    done: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)  # set when its batch ended
     first_use: bool = False
     error: BaseException | None = None
-    # Called by the writer once the batch has ended (the async callers' wake-up).
+    # Called by the writer once the batch has ended: wakes the task awaiting the call.
     on_done: Callable[[], None] | None = None
 
     def finish(self) -> None:
-        """Wake whoever waits for this call: a blocked thread, or an awaiting task."""
+        """Mark the call ended and wake whoever awaits it."""
         self.done.set()
         if self.on_done is not None:
             self.on_done()
@@ -72,23 +71,12 @@ class GroupCommitTokenReplayGuard:
         self._start_lock = threading.Lock()
         self._batches = 0
 
-    def record_call(
+    async def record_call(
         self, issuer: str, jti: str, expires_at: datetime, now: datetime, entry: AuditEntry
     ) -> bool:
         """Record the token's first use with the call's audit entry, durably, then return;
-        False, and no entry written, if the token was used before."""
-        call = PendingCall(issuer, jti, expires_at, now, entry)
-        self._waiting.put(call)
-        self._ensure_writer()
-        call.done.wait()
-        if call.error is not None:
-            raise call.error
-        return call.first_use
-
-    async def record_call_async(
-        self, issuer: str, jti: str, expires_at: datetime, now: datetime, entry: AuditEntry
-    ) -> bool:
-        """``record_call`` for the event loop: awaits the commit without holding a thread."""
+        False, and no entry written, if the token was used before. Awaited on the event loop:
+        the call holds no thread while it waits for its commit."""
         loop = asyncio.get_running_loop()
         committed: asyncio.Future[None] = loop.create_future()
 

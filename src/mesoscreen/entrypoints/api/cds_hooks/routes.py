@@ -182,7 +182,7 @@ def build_cds_router(
             await run_in_threadpool(audit_log.append, entry)
             return True
         now = clock.now()
-        if await replay_guard.record_call_async(who.issuer, who.jti, who.expires_at, now, entry):
+        if await replay_guard.record_call(who.issuer, who.jti, who.expires_at, now, entry):
             return True
         denied = replace(entry, outcome=AuditOutcome.DENIED,
                          detail={**entry.detail, "refused": "replayed token"})  # fmt: skip
