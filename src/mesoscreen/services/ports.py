@@ -72,22 +72,37 @@ class ChainReport:
         return self.problem is None
 
 
+@dataclass(frozen=True, slots=True)
+class AuditReadScope:
+    """The audit entries a reader may see: those of ``clinic_ids``, or all of them."""
+
+    clinic_ids: frozenset[str]
+    everything: bool = False
+
+
 class AuditTrail(Protocol):
-    """The read side of the audit trail: reports, export and chain verification."""
+    """The read side of the audit trail: reports and exports for a reader, the chain check."""
 
     def page(
         self,
+        scope: AuditReadScope,
         since: datetime | None,
         until: datetime | None,
         offset: int,
         limit: int,
         newest_first: bool = False,
     ) -> Page[StoredAuditEntry]:
-        """Entries recorded in [since, until), oldest first (or newest first)."""
+        """Entries ``scope`` may read, recorded in [since, until), oldest (or newest) first."""
+        ...
+
+    def select(
+        self, scope: AuditReadScope, since: datetime | None, until: datetime | None
+    ) -> Iterator[StoredAuditEntry]:
+        """Every entry ``scope`` may read, recorded in [since, until), in chain order."""
         ...
 
     def entries(self) -> Iterator[StoredAuditEntry]:
-        """Every entry in chain order, read in batches."""
+        """Every entry in chain order, read in batches (for the chain check only)."""
         ...
 
     def head(self) -> tuple[int, str]:
@@ -142,7 +157,8 @@ class PatientRepository(RecordRepository[Patient], Protocol):
     def search(
         self, clinic_ids: Collection[str], name: str | None, offset: int, limit: int
     ) -> Page[Patient]:
-        """Patients whose family or given name contains ``name`` (case-insensitive)."""
+        """Patients whose names, folded by ``domain.names.name_search_key`` (no case, accents
+        or tone marks), contain every word of ``name`` folded alike."""
         ...
 
 
@@ -162,7 +178,7 @@ class UserRepository(Protocol):
     """Accounts and their clinic memberships."""
 
     def add(self, user: User) -> None:
-        """Store a new user; ConflictError if the username is taken."""
+        """Store a new user; UsernameUnavailableError if the username is taken."""
         ...
 
     def get(self, user_id: str) -> User:
