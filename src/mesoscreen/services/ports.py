@@ -110,6 +110,38 @@ class AuditTrail(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A signed statement that the audit log held ``entry_count`` entries ending in
+    ``head_hash`` at ``recorded_at``; the ``sequence``-th of its file."""
+
+    sequence: int
+    entry_count: int
+    head_hash: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointFile:
+    """What a checkpoint file holds: the checkpoints whose signatures verify, and what is
+    wrong with the rest (a bad signature, a line that is not a checkpoint)."""
+
+    checkpoints: tuple[Checkpoint, ...]
+    problems: tuple[str, ...] = ()
+
+
+class CheckpointLog(Protocol):
+    """The append-only file of signed checkpoints, kept outside the database."""
+
+    def last(self) -> Checkpoint | None:
+        """The last checkpoint written, or None for an empty or missing file."""
+        ...
+
+    def append(self, entry_count: int, head_hash: str, at: datetime) -> Checkpoint:
+        """Sign a checkpoint of the head and append it as the next one of the file."""
+        ...
+
+
 class PasswordHasher(Protocol):
     """Hashes and checks passwords (Argon2id in production)."""
 
