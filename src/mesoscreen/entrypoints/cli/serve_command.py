@@ -9,9 +9,11 @@ head into the checkpoint file (when a key is set).
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -25,6 +27,7 @@ from mesoscreen.bootstrap import (
 )
 from mesoscreen.config import Settings
 from mesoscreen.domain.errors import MesoscreenError
+from mesoscreen.entrypoints.cli import exit_codes
 from mesoscreen.entrypoints.cli.app import app
 from mesoscreen.services.audit_integrity import AuditIntegrity
 from mesoscreen.services.ports import CheckpointLog
@@ -78,6 +81,11 @@ def checkpointing(settings: Settings) -> Iterator[None]:
         services.close()
 
 
+def _stop(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM: leave through the ``with`` blocks, as after a normal stop."""
+    raise SystemExit(exit_codes.OK)
+
+
 @app.command("serve")
 def serve_command(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
@@ -104,6 +112,9 @@ def serve_command(
     with hold_database(settings):
         prepare_database(settings)
         check_protections(settings, "serve")
+        # uvicorn stops gracefully on SIGTERM and then raises the signal again; unwinding
+        # from it (instead of dying) writes the last checkpoint and lets go of the lock.
+        signal.signal(signal.SIGTERM, _stop)
         with checkpointing(settings):
             if workers == 1:
                 uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=False)
