@@ -8,8 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
+from mesoscreen.domain.access import UsernameUnavailableError
 from mesoscreen.domain.audit import AuditEntry
-from mesoscreen.domain.errors import ConflictError, NotFoundError
+from mesoscreen.domain.errors import NotFoundError
+from mesoscreen.domain.names import name_search_key
 from mesoscreen.domain.records import (
     AuthSession,
     Clinic,
@@ -20,7 +22,7 @@ from mesoscreen.domain.records import (
     User,
 )
 from mesoscreen.services.audit_chain import GENESIS_HASH, chain
-from mesoscreen.services.ports import StoredAuditEntry
+from mesoscreen.services.ports import AuditReadScope, StoredAuditEntry
 
 R = TypeVar("R")
 
@@ -98,13 +100,13 @@ class FakeRecords(Generic[R]):
     def search(
         self, clinic_ids: Collection[str], name: str | None, offset: int, limit: int
     ) -> Page[Patient]:
-        """Patients whose names contain ``name``."""
-        needle = (name or "").lower()
+        """Patients whose folded names contain every folded word of ``name``."""
+        words = name_search_key(name or "").split()
         found = [
             p
             for p in self.rows.values()
             if p.clinic_id in clinic_ids
-            and (needle in p.family_name.lower() or needle in p.given_name.lower())
+            and all(w in name_search_key(f"{p.family_name} {p.given_name}") for w in words)
         ]
         return Page(tuple(found[offset : offset + limit]), offset, limit, len(found))
 
@@ -139,7 +141,7 @@ class _Users:
 
     def add(self, user: User) -> None:
         if self.by_username(user.username):
-            raise ConflictError(f"user '{user.username}': username already taken")
+            raise UsernameUnavailableError
         self.rows[user.id] = user
 
     def get(self, user_id: str) -> User:
@@ -221,20 +223,29 @@ class _Trail:
     def __init__(self, store: FakeStore) -> None:
         self.store = store
 
+    def select(
+        self, scope: AuditReadScope, since: datetime | None, until: datetime | None
+    ) -> Iterator[StoredAuditEntry]:
+        return iter(
+            [
+                s
+                for s in self.store.audit
+                if (scope.everything or s.entry.clinic_ids() & scope.clinic_ids)
+                and (since is None or s.entry.recorded_at >= since)
+                and (until is None or s.entry.recorded_at < until)
+            ]
+        )
+
     def page(
         self,
+        scope: AuditReadScope,
         since: datetime | None,
         until: datetime | None,
         offset: int,
         limit: int,
         newest_first: bool = False,
     ) -> Page[StoredAuditEntry]:
-        found = [
-            s
-            for s in self.store.audit
-            if (since is None or s.entry.recorded_at >= since)
-            and (until is None or s.entry.recorded_at < until)
-        ]
+        found = list(self.select(scope, since, until))
         if newest_first:
             found.reverse()
         return Page(tuple(found[offset : offset + limit]), offset, limit, len(found))

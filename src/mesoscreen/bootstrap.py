@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine
 
+from mesoscreen.adapters.audit_checkpoints import FileCheckpointLog, load_signing_key
 from mesoscreen.adapters.db.audit import EngineAuditLog
-from mesoscreen.adapters.db.engine import create_database_engine
+from mesoscreen.adapters.db.engine import create_database_engine, is_sqlite, sqlite_path
 from mesoscreen.adapters.db.migrations import upgrade_database
 from mesoscreen.adapters.db.passwords import Argon2PasswordHasher
+from mesoscreen.adapters.db.protections import require_protections
 from mesoscreen.adapters.db.unit_of_work import SqlUnitOfWorkFactory
+from mesoscreen.adapters.db.usage_lock import serving
 from mesoscreen.adapters.photo_sanitiser import PillowPhotoSanitiser
 from mesoscreen.config import Settings
 from mesoscreen.knowledge import default_knowledge_base, load_policy
@@ -19,6 +23,7 @@ from mesoscreen.knowledge.consent_loader import CONSENT_DIR, load_consent_templa
 from mesoscreen.knowledge.outcome_scales_loader import default_outcome_scales
 from mesoscreen.services.accounts import Accounts
 from mesoscreen.services.adverse_events import AdverseEventRecords
+from mesoscreen.services.audit_integrity import AuditIntegrity
 from mesoscreen.services.audit_reports import AuditReports
 from mesoscreen.services.authentication import Authentication, SessionPolicy
 from mesoscreen.services.consents import ConsentRecords
@@ -65,6 +70,7 @@ class Services:
     adverse_events: AdverseEventRecords
     photos: PhotoRecords
     audit: AuditReports
+    audit_integrity: AuditIntegrity
     follow_ups: FollowUps
     outcome_measures: OutcomeMeasureRecords
     consents: ConsentRecords
@@ -77,6 +83,30 @@ class Services:
 def prepare_database(settings: Settings) -> None:
     """Create or upgrade the schema (servers sharing PostgreSQL take turns)."""
     upgrade_database(settings.resolved_database_url())
+
+
+def hold_database(settings: Settings) -> AbstractContextManager[object]:
+    """The lock a server holds on the embedded database while it runs (a restore then waits
+    for it to stop); nothing for PostgreSQL, restored with its own tools."""
+    url = settings.resolved_database_url()
+    return serving(sqlite_path(url)) if is_sqlite(url) else nullcontext()
+
+
+def check_protections(settings: Settings, who: str) -> None:
+    """MissingProtectionsError unless every append-only trigger of the database is live."""
+    engine = create_database_engine(settings.resolved_database_url())
+    try:
+        require_protections(engine, who)
+    finally:
+        engine.dispose()
+
+
+def checkpoint_log(settings: Settings) -> FileCheckpointLog | None:
+    """Where this server signs and appends audit checkpoints; None when no key is set."""
+    if settings.audit_checkpoint_key is None:
+        return None
+    key = load_signing_key(settings.audit_checkpoint_key)
+    return FileCheckpointLog(settings.resolved_checkpoint_file(), key)
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
@@ -118,6 +148,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
             PillowPhotoSanitiser(settings.max_photo_bytes, settings.max_photo_pixels),
         ),
         audit=AuditReports(uow, clock),
+        audit_integrity=AuditIntegrity(uow, clock),
         follow_ups=FollowUps(uow, clock),
         outcome_measures=OutcomeMeasureRecords(uow, clock, default_outcome_scales()),
         consents=ConsentRecords(uow, clock, kb, templates),

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EMBEDDED_DATABASE_NAME = "mesoscreen.sqlite3"
+CHECKPOINT_FILE_NAME = "audit-checkpoints.jsonl"
 
 
 class CdsClient(BaseModel):
@@ -67,6 +68,15 @@ class Settings(BaseSettings):
     # Base of the absolute link on cards (e.g. https://mesoscreen.clinic.example); None: this
     # server's own address as the request reached it.
     cds_link_base: str | None = None
+    # Signed checkpoints of the audit chain head (docs/adr/0010). The Ed25519 private key: a
+    # PEM file of mode 0600 outside the database (`mesoscreen audit keygen` makes a pair);
+    # None: `serve` writes no checkpoints and says so. Where they are appended (None:
+    # audit-checkpoints.jsonl in data_dir), how often `serve` writes one (and once more on
+    # shutdown), and the public key `audit verify` checks them with (None: the key + ".pub").
+    audit_checkpoint_key: Path | None = None
+    audit_checkpoint_file: Path | None = None
+    audit_checkpoint_interval_seconds: float = Field(default=300, gt=0)
+    audit_checkpoint_public_key: Path | None = None
 
     def resolved_data_dir(self) -> Path:
         """The folder for the embedded database and its backups."""
@@ -77,6 +87,17 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.resolved_data_dir() / EMBEDDED_DATABASE_NAME}"
+
+    def resolved_checkpoint_file(self) -> Path:
+        """The append-only file of signed audit checkpoints."""
+        return self.audit_checkpoint_file or self.resolved_data_dir() / CHECKPOINT_FILE_NAME
+
+    def resolved_checkpoint_public_key(self) -> Path | None:
+        """The public key that checks the checkpoints, if one is known."""
+        if self.audit_checkpoint_public_key:
+            return self.audit_checkpoint_public_key
+        key = self.audit_checkpoint_key
+        return key.with_name(key.name + ".pub") if key else None
 
     @property
     def embedded(self) -> bool:

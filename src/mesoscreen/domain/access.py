@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
-from mesoscreen.domain.errors import InputError, MesoscreenError
+from mesoscreen.domain.errors import ConflictError, InputError, MesoscreenError
 
 
 class Role(StrEnum):
@@ -137,6 +137,20 @@ class WeakPasswordError(InputError):
     """Raised when a new password is too short, too long or too common."""
 
     code = "weak_password"
+
+
+class UsernameUnavailableError(ConflictError):
+    """Raised when a new account's username is in use anywhere in the group.
+
+    Sign-in names are unique across every clinic, so the refusal cannot be avoided; its
+    message is the same wherever the name is used and names neither the account nor its
+    clinic.
+    """
+
+    code = "username_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__("username: not available; choose another")
 
 
 MIN_PASSWORD_LENGTH = 12

@@ -2,6 +2,12 @@
 
 Shaped after the FHIR AuditEvent / IHE BALP fields. An entry never carries
 patient data beyond record ids: no names, no answers.
+
+Each entry belongs to the clinics it concerns (``clinic_ids()``): the record's clinic, and
+for an act on no one clinic's record (a sign-in, a change to an account) the clinics of
+the people involved. Only admins of those clinics read it; an entry of no clinic (a failed
+sign-in under an unknown name, a record-system call) is read only by an admin of every
+clinic and by the operator on the server (docs/adr/0010).
 """
 
 from __future__ import annotations
@@ -47,3 +53,15 @@ class AuditEntry:
     entity_id: str | None = None
     source: str | None = None
     detail: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # Clinics the entry concerns besides ``clinic_id`` (never repeating it).
+    other_clinic_ids: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.clinic_id is not None and self.clinic_id in self.other_clinic_ids:
+            # One spelling per entry: the hash covers the other clinics, not a repeat.
+            object.__setattr__(self, "other_clinic_ids", self.other_clinic_ids - {self.clinic_id})
+
+    def clinic_ids(self) -> frozenset[str]:
+        """Every clinic this entry concerns: whose admins may read it."""
+        own = frozenset({self.clinic_id}) if self.clinic_id is not None else frozenset()
+        return own | self.other_clinic_ids

@@ -3,24 +3,76 @@
 No account exists on a fresh install; the first admin comes from the command
 line. Disabling a user ends all of that user's sessions at once, and a changed
 role or clinic list applies to the very next request.
+
+An admin acts only within the clinics they run: they see a user's clinics among their own
+(and only whether there are others), add and remove those, and change what holds in every
+clinic of the user (the role, the disabled state, the sign-in lock) only when they run all
+of the user's clinics. No admin changes their own role or disables themselves: granting
+oneself a clinical role would open patient records, so it needs another admin. The pages,
+the API and the command line all go through these use cases.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime
 
-from mesoscreen.domain.access import Permission, Principal, Role, check_password_strength
+from mesoscreen.domain.access import (
+    Permission,
+    Principal,
+    Role,
+    UsernameUnavailableError,
+    check_password_strength,
+)
 from mesoscreen.domain.audit import AuditAction
-from mesoscreen.domain.errors import ConflictError, InputError, NotFoundError
+from mesoscreen.domain.errors import (
+    ConflictError,
+    InputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from mesoscreen.domain.names import normalise_name
 from mesoscreen.domain.records import Clinic, Page, User
 from mesoscreen.services.ports import Clock, PasswordHasher, UnitOfWork, UnitOfWorkFactory
 from mesoscreen.services.recording import RecordsUseCases, Target, page_bounds
 
 
-def _user_target(user: User) -> Target:
-    return Target("User", user.id)
+def _user_target(user: User, principal: Principal | None = None) -> Target:
+    """An account as an audited target: it concerns the user's clinics (those the admin
+    shares with them, so that another clinic's admin never reads of it)."""
+    shared = user.clinic_ids & principal.clinic_ids if principal else user.clinic_ids
+    return Target("User", user.id, clinics=shared)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    """An account as one admin sees it: its clinics among the admin's own, no password hash,
+    and whether it also works in clinics the admin does not run (never which)."""
+
+    id: str
+    username: str
+    role: Role
+    clinic_ids: frozenset[str]
+    disabled: bool
+    created_at: datetime
+    version: int
+    in_other_clinics: bool
+
+    @classmethod
+    def of(cls, user: User, principal: Principal) -> AccountView:
+        """``user`` as ``principal`` may see it."""
+        return cls(
+            id=user.id,
+            username=user.username,
+            role=user.role,
+            clinic_ids=user.clinic_ids & principal.clinic_ids,
+            disabled=user.disabled,
+            created_at=user.created_at,
+            version=user.version,
+            in_other_clinics=not user.clinic_ids <= principal.clinic_ids,
+        )
 
 
 class Accounts(RecordsUseCases):
@@ -31,15 +83,18 @@ class Accounts(RecordsUseCases):
         self.hasher = hasher
 
     def _new_user(
-        self, username: str, password: str, role: Role, clinic_ids: Collection[str]
+        self, uow: UnitOfWork, username: str, password: str, role: Role, clinic_ids: Collection[str]
     ) -> User:
-        username = username.strip()
+        """A new account, checked; the same refusal wherever a taken username is in use."""
+        username = normalise_name(username)
         if not username or len(username) > 150 or any(c.isspace() for c in username):
             raise InputError(
                 "username: expected 1 to 150 characters without spaces "
                 f"(got {len(username)} characters)"
             )
         check_password_strength(password, username)
+        if uow.users.by_username(username) is not None:
+            raise UsernameUnavailableError
         return User(
             id=str(uuid.uuid4()),
             username=username,
@@ -53,7 +108,8 @@ class Accounts(RecordsUseCases):
     @staticmethod
     def _clinic_ids_by_name(uow: UnitOfWork, names: Collection[str]) -> set[str]:
         clinics = {c.name: c.id for c in uow.clinics.list(None)}
-        missing = sorted(set(names) - set(clinics))
+        names = {normalise_name(n) for n in names}
+        missing = sorted(names - set(clinics))
         if missing:
             raise NotFoundError(f"clinic '{missing[0]}': not found")
         return {clinics[n] for n in names}
@@ -65,7 +121,7 @@ class Accounts(RecordsUseCases):
         target = Target("User")
         with self.transaction(None, "user.create", AuditAction.CREATE, target) as uow:
             clinic_ids = self._clinic_ids_by_name(uow, clinic_names)
-            user = self._new_user(username, password, Role.ADMIN, clinic_ids)
+            user = self._new_user(uow, username, password, Role.ADMIN, clinic_ids)
             uow.users.add(user)
             uow.audit.append(
                 self.entry(
@@ -98,7 +154,7 @@ class Accounts(RecordsUseCases):
             return clinic
 
     def _add_clinic(self, uow: UnitOfWork, name: str) -> Clinic:
-        name = name.strip()
+        name = normalise_name(name)
         if not name or len(name) > 200:
             raise InputError(f"clinic name: expected 1 to 200 characters (got {len(name)})")
         if any(c.name == name for c in uow.clinics.list(None)):
@@ -149,37 +205,70 @@ class Accounts(RecordsUseCases):
                 raise InputError("user 'clinic_ids': expected at least one clinic (got none)")
             for clinic_id in clinic_ids:
                 self.require_clinic(principal, clinic_id)
-            user = self._new_user(username, password, role, clinic_ids)
+            user = self._new_user(uow, username, password, role, clinic_ids)
             uow.users.add(user)
             uow.audit.append(
-                self.entry(principal, "user.create", AuditAction.CREATE, _user_target(user))
+                self.entry(
+                    principal, "user.create", AuditAction.CREATE, _user_target(user, principal)
+                )
             )
             uow.commit()
             return user
 
-    def _visible_user(self, uow: UnitOfWork, principal: Principal, user_id: str) -> User:
+    @staticmethod
+    def _visible_user(uow: UnitOfWork, principal: Principal, user_id: str) -> User:
+        """The user if they share a clinic with the admin; NotFoundError otherwise."""
         user = uow.users.get(user_id)
         if not (user.clinic_ids & principal.clinic_ids):
             raise NotFoundError(f"user '{user_id}': not found")
         return user
 
-    def get_user(self, principal: Principal, user_id: str) -> User:
-        """A user sharing a clinic with the admin."""
+    @staticmethod
+    def _require_every_clinic(principal: Principal, user: User, change: str) -> None:
+        """PermissionDeniedError unless the admin runs every clinic ``user`` works in.
+
+        A role, a disabled account and a lock hold in every clinic of the user, so only an
+        admin of all of them may change them. The refusal says the user works elsewhere,
+        never where.
+        """
+        if not user.clinic_ids <= principal.clinic_ids:
+            raise PermissionDeniedError(
+                f"user '{user.id}': {change} needs an admin of every clinic the user works in "
+                "(the user also works in a clinic you do not run)"
+            )
+
+    @staticmethod
+    def _refuse_own_change(principal: Principal, user: User, role: Role, disabled: bool) -> None:
+        """PermissionDeniedError for an admin changing their own role or disabling themselves."""
+        if user.id != principal.user_id:
+            return
+        if role != user.role:
+            # Above all a clinical role: it would open patient records to the admin.
+            raise PermissionDeniedError(
+                f"user '{user.id}': an admin cannot change their own role (another admin must)"
+            )
+        if disabled and not user.disabled:
+            raise PermissionDeniedError(
+                f"user '{user.id}': an admin cannot disable their own account (another admin must)"
+            )
+
+    def get_user(self, principal: Principal, user_id: str) -> AccountView:
+        """A user sharing a clinic with the admin, as that admin sees them."""
         with self.transaction(
             principal, "user.read", AuditAction.READ, Target("User", user_id)
         ) as uow:
             self.require(principal, Permission.USER_MANAGE)
             user = self._visible_user(uow, principal, user_id)
             uow.audit.append(
-                self.entry(principal, "user.read", AuditAction.READ, _user_target(user))
+                self.entry(principal, "user.read", AuditAction.READ, _user_target(user, principal))
             )
             uow.commit()
-            return user
+            return AccountView.of(user, principal)
 
     def list_users(
         self, principal: Principal, offset: int = 0, limit: int | None = None
-    ) -> Page[User]:
-        """Users of the admin's clinics."""
+    ) -> Page[AccountView]:
+        """Users of the admin's clinics, as that admin sees them."""
         with self.transaction(principal, "user.search", AuditAction.EXECUTE, Target("User")) as uow:
             self.require(principal, Permission.USER_MANAGE)
             page = uow.users.in_clinics(principal.clinic_ids, *page_bounds(offset, limit))
@@ -187,7 +276,8 @@ class Accounts(RecordsUseCases):
                 self.entry(principal, "user.search", AuditAction.EXECUTE, Target("User"))
             )
             uow.commit()
-            return page
+            views = tuple(AccountView.of(user, principal) for user in page.items)
+            return Page(views, page.offset, page.limit, page.total)
 
     def update_user(
         self,
@@ -197,47 +287,65 @@ class Accounts(RecordsUseCases):
         role: Role,
         clinic_ids: Collection[str],
         disabled: bool,
-    ) -> User:
-        """Change role, clinics or disabled state; disabling ends every session of the user."""
+    ) -> AccountView:
+        """Change role, clinics or disabled state; disabling ends every session of the user.
+
+        ``clinic_ids`` are the user's clinics among the admin's own: the admin adds and
+        removes those, and the user's other clinics stay as they are. A change of role or
+        of the disabled state needs an admin of every clinic of the user, and never applies
+        to the admin's own account.
+        """
         target = Target("User", user_id)
         with self.transaction(principal, "user.update", AuditAction.UPDATE, target) as uow:
             self.require(principal, Permission.USER_MANAGE)
             user = self._visible_user(uow, principal, user_id)
-            for clinic_id in set(clinic_ids) ^ set(user.clinic_ids):
-                # An admin may only add or remove clinics the admin belongs to.
+            for clinic_id in clinic_ids:
                 self.require_clinic(principal, clinic_id)
-            if not clinic_ids:
+            self._refuse_own_change(principal, user, role, disabled)
+            if role != user.role:
+                self._require_every_clinic(principal, user, "changing the role")
+            if disabled != user.disabled:
+                self._require_every_clinic(principal, user, "disabling or enabling the account")
+            kept_elsewhere = user.clinic_ids - principal.clinic_ids
+            new_clinics = kept_elsewhere | frozenset(clinic_ids)
+            if not new_clinics:
                 raise InputError("user 'clinic_ids': expected at least one clinic (got none)")
             updated = replace(
                 user,
                 role=role,
-                clinic_ids=frozenset(clinic_ids),
+                clinic_ids=new_clinics,
                 disabled=disabled,
                 version=expected_version + 1,
             )
             uow.users.save(updated, expected_version)
             ended = uow.auth_sessions.end_all_for(user.id, self.clock.now()) if disabled else 0
+            concerned = Target(
+                "User", user.id, clinics=(user.clinic_ids | new_clinics) & principal.clinic_ids
+            )
             uow.audit.append(
                 self.entry(
                     principal,
                     "user.update",
                     AuditAction.UPDATE,
-                    _user_target(updated),
+                    concerned,
                     detail={"sessions_ended": str(ended)},
                 )
             )
             uow.commit()
-            return updated
+            return AccountView.of(updated, principal)
 
-    def unlock_user(self, principal: Principal, user_id: str) -> User:
-        """Clear the failed sign-ins that locked the user."""
+    def unlock_user(self, principal: Principal, user_id: str) -> AccountView:
+        """Clear the failed sign-ins that locked the user (an admin of all their clinics)."""
         target = Target("User", user_id)
         with self.transaction(principal, "user.unlock", AuditAction.UPDATE, target) as uow:
             self.require(principal, Permission.USER_MANAGE)
             user = self._visible_user(uow, principal, user_id)
+            self._require_every_clinic(principal, user, "unlocking the account")
             uow.throttles.clear(user.username)
             uow.audit.append(
-                self.entry(principal, "user.unlock", AuditAction.UPDATE, _user_target(user))
+                self.entry(
+                    principal, "user.unlock", AuditAction.UPDATE, _user_target(user, principal)
+                )
             )
             uow.commit()
-            return user
+            return AccountView.of(user, principal)

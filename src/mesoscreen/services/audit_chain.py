@@ -28,7 +28,7 @@ def canonical_time(moment: datetime) -> str:
 
 def canonical_form(seq: int, entry: AuditEntry) -> bytes:
     """The bytes hashed for ``entry`` at position ``seq``: sorted-key compact JSON."""
-    document = {
+    document: dict[str, object] = {
         "seq": seq,
         "recorded_at": canonical_time(entry.recorded_at),
         "event_type": entry.event_type,
@@ -43,6 +43,9 @@ def canonical_form(seq: int, entry: AuditEntry) -> bytes:
         "source": entry.source,
         "detail": dict(sorted(entry.detail.items())),
     }
+    if entry.other_clinic_ids:
+        # Only when present, so entries written before clinics were recorded keep their hash.
+        document["other_clinic_ids"] = sorted(entry.other_clinic_ids)
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 

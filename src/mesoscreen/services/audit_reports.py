@@ -1,4 +1,10 @@
-"""The audit trail for admins: time-range reports, export and the hash-chain check."""
+"""The audit trail for admins: time-range reports, export and the hash-chain check.
+
+Every read for a person goes through ``_scope``: an admin reads the entries of the clinics
+they run; only an admin of every clinic of the group also reads the entries of no clinic
+(failed sign-ins under unknown names, record-system calls, acts from the server's command
+line). The operator on the server reads everything through the command line.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,14 @@ from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
 from mesoscreen.domain.records import Page
 from mesoscreen.services.audit_chain import verify_chain
-from mesoscreen.services.ports import ChainReport, StoredAuditEntry
+from mesoscreen.services.ports import AuditReadScope, ChainReport, StoredAuditEntry, UnitOfWork
 from mesoscreen.services.recording import RecordsUseCases, Target, page_bounds
+
+
+def read_scope(uow: UnitOfWork, principal: Principal) -> AuditReadScope:
+    """The entries ``principal`` may read: their clinics', and all if they run every clinic."""
+    every_clinic = {clinic.id for clinic in uow.clinics.list(None)}
+    return AuditReadScope(principal.clinic_ids, every_clinic <= principal.clinic_ids)
 
 
 class AuditReports(RecordsUseCases):
@@ -25,11 +37,14 @@ class AuditReports(RecordsUseCases):
         limit: int | None = None,
         newest_first: bool = False,
     ) -> Page[StoredAuditEntry]:
-        """Entries recorded in [since, until), in chain order (or newest first)."""
+        """Entries the admin may read recorded in [since, until), in chain order (or newest
+        first)."""
         target = Target("AuditEvent")
         with self.transaction(principal, "audit.search", AuditAction.EXECUTE, target) as uow:
             self.require(principal, Permission.AUDIT_READ)
-            page = uow.audit_trail.page(since, until, *page_bounds(offset, limit), newest_first)
+            scope = read_scope(uow, principal)
+            bounds = page_bounds(offset, limit)
+            page = uow.audit_trail.page(scope, since, until, *bounds, newest_first)
             uow.audit.append(self.entry(principal, "audit.search", AuditAction.EXECUTE, target))
             uow.commit()
             return page
@@ -37,19 +52,19 @@ class AuditReports(RecordsUseCases):
     def export(
         self, principal: Principal, since: datetime | None, until: datetime | None
     ) -> list[StoredAuditEntry]:
-        """Every entry in [since, until), for a download."""
+        """Every entry the admin may read in [since, until), for a download."""
         target = Target("AuditEvent")
         with self.transaction(principal, "audit.export", AuditAction.EXECUTE, target) as uow:
             self.require(principal, Permission.AUDIT_READ)
-            entries = [
-                stored
-                for stored in uow.audit_trail.entries()
-                if (since is None or stored.entry.recorded_at >= since)
-                and (until is None or stored.entry.recorded_at < until)
-            ]
+            entries = list(uow.audit_trail.select(read_scope(uow, principal), since, until))
             uow.audit.append(self.entry(principal, "audit.export", AuditAction.EXECUTE, target))
             uow.commit()
             return entries
+
+    def chain_intact(self, principal: Principal) -> bool:
+        """Whether the whole hash chain verifies (a yes or no, for any admin)."""
+        self.require(principal, Permission.AUDIT_READ)
+        return self.verify().intact
 
     def all_entries(self) -> Iterator[StoredAuditEntry]:
         """Every entry in chain order (for the command line on the server)."""

@@ -18,7 +18,8 @@ from types import MappingProxyType
 
 from mesoscreen.domain.access import AuthenticationError, Principal, TooManyAttemptsError
 from mesoscreen.domain.audit import AuditAction, AuditEntry, AuditOutcome
-from mesoscreen.domain.records import AuthSession, LoginThrottle
+from mesoscreen.domain.names import normalise_name
+from mesoscreen.domain.records import AuthSession, LoginThrottle, User
 from mesoscreen.services.ports import Clock, PasswordHasher, UnitOfWorkFactory
 from mesoscreen.services.recording import RecordsUseCases, Target
 
@@ -118,11 +119,11 @@ class Authentication(RecordsUseCases):
         """
         now = self.clock.now()
         target = Target("Session")
+        username = normalise_name(username)  # as accounts store it
         address = source[:64] if source else None
         with self.uow() as uow:
             throttle = uow.throttles.get(username)
             user = uow.users.by_username(username)
-            actor = user.id if user else None
             refused = None
             source_wait = (
                 self._source_wait(uow.source_throttles.get(address), now) if address else None
@@ -144,9 +145,7 @@ class Authentication(RecordsUseCases):
                     f"sign-in: too many failed attempts (try again in {wait} s)", wait
                 )
             if refused is not None:
-                uow.audit.append(
-                    self._signin_entry(actor, source, AuditOutcome.DENIED, "throttled")
-                )
+                uow.audit.append(self._signin_entry(user, source, AuditOutcome.DENIED, "throttled"))
                 uow.commit()
                 raise refused
             checked = self.hasher.verify(
@@ -160,7 +159,7 @@ class Authentication(RecordsUseCases):
                     uow.source_throttles.record_failure(
                         address, now, now - self.policy.source_window
                     )
-                uow.audit.append(self._signin_entry(actor, source, AuditOutcome.FAILURE, "wrong"))
+                uow.audit.append(self._signin_entry(user, source, AuditOutcome.FAILURE, "wrong"))
                 uow.commit()
                 raise AuthenticationError(_WRONG)
             uow.throttles.clear(username)
@@ -183,18 +182,23 @@ class Authentication(RecordsUseCases):
         return SignedIn(token, csrf_token, principal, now + self.policy.absolute)
 
     def _signin_entry(
-        self, user_id: str | None, source: str | None, outcome: AuditOutcome, reason: str
+        self, user: User | None, source: str | None, outcome: AuditOutcome, reason: str
     ) -> AuditEntry:
-        """An audit entry for a refused sign-in (the username itself is not recorded)."""
+        """An audit entry for a refused sign-in (the username itself is not recorded).
+
+        It belongs to the clinics of the account tried; under a name no account has, to no
+        clinic (only an admin of every clinic reads those).
+        """
         return AuditEntry(
             event_type="user.login",
             action=AuditAction.EXECUTE,
             outcome=outcome,
             recorded_at=self.clock.now(),
-            actor_id=user_id,
+            actor_id=user.id if user else None,
             entity_type="Session",
             source=source,
             detail=MappingProxyType({"reason": reason}),
+            other_clinic_ids=user.clinic_ids if user else frozenset(),
         )
 
     def authenticate(self, token: str, source: str | None) -> Authenticated:

@@ -34,6 +34,7 @@ from mesoscreen.domain.vocabulary import Language
 from mesoscreen.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from mesoscreen.services.recording import RecordsUseCases, Target, every_record
 from mesoscreen.services.screening_records import treatable_screening
+from mesoscreen.services.signed_content import seal
 
 PROCEDURE = "scalp-mesotherapy"
 RESOURCE = "Consent"
@@ -218,7 +219,10 @@ class ConsentRecords(RecordsUseCases):
             )
             uow.consents.save(signed, expected_version)
             done = Target(RESOURCE, signed.id, signed.clinic_id, signed.patient_id)
-            uow.audit.append(self.entry(principal, "consent.sign", AuditAction.UPDATE, done))
+            sealed = seal(uow.consents, signed)
+            uow.audit.append(
+                self.entry(principal, "consent.sign", AuditAction.UPDATE, done, detail=sealed)
+            )
             uow.commit()
             return signed
 

@@ -13,8 +13,11 @@ from typing import Any
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
 from mesoscreen.domain.errors import ConflictError, DuplicateRequestError, InputError
+from mesoscreen.domain.names import normalise_name
 from mesoscreen.domain.records import Page, Patient
 from mesoscreen.services.recording import RecordsUseCases, Target, page_bounds
+
+MAX_NAME_LENGTH = 200  # as the storage columns allow
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +47,15 @@ def _request_hash(clinic_id: str, details: PatientDetails) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _normalised(details: PatientDetails) -> PatientDetails:
+    """``details`` with the names as they are stored: NFC, single spaces, trimmed."""
+    return replace(
+        details,
+        family_name=normalise_name(details.family_name),
+        given_name=normalise_name(details.given_name),
+    )
+
+
 def _target(patient: Patient) -> Target:
     return Target("Patient", patient.id, patient.clinic_id, patient.id)
 
@@ -52,6 +64,13 @@ class PatientRecords(RecordsUseCases):
     """Patients of the caller's clinics; intake facts need clinical permissions."""
 
     def _check(self, principal: Principal, details: PatientDetails) -> None:
+        for field, name in (("family_name", details.family_name),
+                            ("given_name", details.given_name)):  # fmt: skip
+            if not 1 <= len(name) <= MAX_NAME_LENGTH:
+                raise InputError(
+                    f"patient '{field}': expected 1 to {MAX_NAME_LENGTH} characters "
+                    f"(got {len(name)})"
+                )
         if details.intake is not None:
             # Intake facts are clinical: a front desk may not write them.
             self.require(principal, Permission.SCREENING_WRITE)
@@ -74,6 +93,7 @@ class PatientRecords(RecordsUseCases):
         form) returns the patient the first one made instead of a duplicate; the same key
         with a different request is refused.
         """
+        details = _normalised(details)
         request_hash = _request_hash(clinic_id, details)
         try:
             return self._register(principal, clinic_id, details, idempotency_key, request_hash)
@@ -185,6 +205,7 @@ class PatientRecords(RecordsUseCases):
         with self.transaction(principal, "patient.update", AuditAction.UPDATE, target) as uow:
             self.require(principal, Permission.PATIENT_WRITE)
             current = uow.patients.get(patient_id, principal.clinic_ids)
+            details = _normalised(details)
             self._check(principal, details)
             updated = replace(
                 current,

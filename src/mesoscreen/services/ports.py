@@ -72,26 +72,73 @@ class ChainReport:
         return self.problem is None
 
 
+@dataclass(frozen=True, slots=True)
+class AuditReadScope:
+    """The audit entries a reader may see: those of ``clinic_ids``, or all of them."""
+
+    clinic_ids: frozenset[str]
+    everything: bool = False
+
+
 class AuditTrail(Protocol):
-    """The read side of the audit trail: reports, export and chain verification."""
+    """The read side of the audit trail: reports and exports for a reader, the chain check."""
 
     def page(
         self,
+        scope: AuditReadScope,
         since: datetime | None,
         until: datetime | None,
         offset: int,
         limit: int,
         newest_first: bool = False,
     ) -> Page[StoredAuditEntry]:
-        """Entries recorded in [since, until), oldest first (or newest first)."""
+        """Entries ``scope`` may read, recorded in [since, until), oldest (or newest) first."""
+        ...
+
+    def select(
+        self, scope: AuditReadScope, since: datetime | None, until: datetime | None
+    ) -> Iterator[StoredAuditEntry]:
+        """Every entry ``scope`` may read, recorded in [since, until), in chain order."""
         ...
 
     def entries(self) -> Iterator[StoredAuditEntry]:
-        """Every entry in chain order, read in batches."""
+        """Every entry in chain order, read in batches (for the chain check only)."""
         ...
 
     def head(self) -> tuple[int, str]:
         """The chain head: the last sequence number and its hash."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A signed statement that the audit log held ``entry_count`` entries ending in
+    ``head_hash`` at ``recorded_at``; the ``sequence``-th of its file."""
+
+    sequence: int
+    entry_count: int
+    head_hash: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointFile:
+    """What a checkpoint file holds: the checkpoints whose signatures verify, and what is
+    wrong with the rest (a bad signature, a line that is not a checkpoint)."""
+
+    checkpoints: tuple[Checkpoint, ...]
+    problems: tuple[str, ...] = ()
+
+
+class CheckpointLog(Protocol):
+    """The append-only file of signed checkpoints, kept outside the database."""
+
+    def last(self) -> Checkpoint | None:
+        """The last checkpoint written, or None for an empty or missing file."""
+        ...
+
+    def append(self, entry_count: int, head_hash: str, at: datetime) -> Checkpoint:
+        """Sign a checkpoint of the head and append it as the next one of the file."""
         ...
 
 
@@ -142,7 +189,8 @@ class PatientRepository(RecordRepository[Patient], Protocol):
     def search(
         self, clinic_ids: Collection[str], name: str | None, offset: int, limit: int
     ) -> Page[Patient]:
-        """Patients whose family or given name contains ``name`` (case-insensitive)."""
+        """Patients whose names, folded by ``domain.names.name_search_key`` (no case, accents
+        or tone marks), contain every word of ``name`` folded alike."""
         ...
 
 
@@ -162,7 +210,7 @@ class UserRepository(Protocol):
     """Accounts and their clinic memberships."""
 
     def add(self, user: User) -> None:
-        """Store a new user; ConflictError if the username is taken."""
+        """Store a new user; UsernameUnavailableError if the username is taken."""
         ...
 
     def get(self, user_id: str) -> User:

@@ -4,6 +4,10 @@ A use case runs inside ``self.transaction(...)``; success entries are added to
 the unit of work by the use case itself (they need the record's clinic and
 patient), while a refusal or failure is audited here in a transaction of its
 own, because the use case's transaction is rolled back.
+
+An entry belongs to its record's clinic; an act on no one clinic's record belongs to the
+clinics named by its target's ``clinics`` (an account: the clinics it shares with the
+admin), else to the acting user's clinics, so that only their admins read it.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ class Target:
     entity_id: str | None = None
     clinic_id: str | None = None
     patient_id: str | None = None
+    # For a target of no one clinic: the clinics it concerns (None: the actor's clinics).
+    clinics: frozenset[str] | None = None
 
 
 class RecordsUseCases:
@@ -50,6 +56,12 @@ class RecordsUseCases:
         detail: Mapping[str, str] | None = None,
     ) -> AuditEntry:
         """An audit entry for ``principal`` acting on ``target`` now."""
+        if target.clinics is not None:
+            others = target.clinics
+        elif target.clinic_id is None and principal is not None:
+            others = principal.clinic_ids
+        else:
+            others = frozenset()
         return AuditEntry(
             event_type=event_type,
             action=action,
@@ -63,6 +75,7 @@ class RecordsUseCases:
             entity_id=target.entity_id,
             source=principal.source if principal else None,
             detail=MappingProxyType(dict(detail or {})),
+            other_clinic_ids=others,
         )
 
     @contextmanager

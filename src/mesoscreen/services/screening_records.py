@@ -25,6 +25,7 @@ from mesoscreen.domain.vocabulary import Category, Outcome
 from mesoscreen.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from mesoscreen.services.recording import RecordsUseCases, Target, page_bounds
 from mesoscreen.services.screening import ScreeningService
+from mesoscreen.services.signed_content import seal
 
 _log = logging.getLogger("mesoscreen.screening")
 
@@ -198,7 +199,11 @@ class ScreeningRecords(RecordsUseCases):
             uow.screenings.save(signed, expected_version)
             uow.audit.append(
                 self.entry(
-                    principal, "screening.sign", AuditAction.UPDATE, screening_target(signed)
+                    principal,
+                    "screening.sign",
+                    AuditAction.UPDATE,
+                    screening_target(signed),
+                    detail=seal(uow.screenings, signed),
                 )
             )
             uow.commit()

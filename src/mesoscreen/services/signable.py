@@ -1,8 +1,9 @@
 """The draft-then-signed lifecycle that plans, treatment sessions and adverse events share.
 
 A draft may be edited (with the version the editor last read); signing freezes
-it; a signed record is never edited again: an amendment is a new draft that
-replaces it, and the signed original is kept unchanged.
+it, and the hash of its content enters the audit chain (``signed_content``); a
+signed record is never edited again: an amendment is a new draft that replaces
+it, and the signed original is kept unchanged.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from mesoscreen.domain.errors import ConflictError, InputError
 from mesoscreen.domain.records import Page, RecordStatus
 from mesoscreen.services.ports import RecordRepository, UnitOfWork
 from mesoscreen.services.recording import RecordsUseCases, Target, page_bounds
+from mesoscreen.services.signed_content import seal
 
 
 class SignableRecord(Protocol):
@@ -166,7 +168,13 @@ class SignableRecords(RecordsUseCases, ABC, Generic[S]):
                 version=expected_version + 1,
             )
             self.repository(uow).save(signed, expected_version)
-            uow.audit.append(self.entry(principal, event, AuditAction.UPDATE, self._target(signed)))
+            # The hash of what was signed enters the chain: a later edit in the table shows.
+            sealed = seal(self.repository(uow), signed)
+            uow.audit.append(
+                self.entry(
+                    principal, event, AuditAction.UPDATE, self._target(signed), detail=sealed
+                )
+            )
             uow.commit()
             return signed
 

@@ -9,8 +9,8 @@ from sqlalchemy import Connection, RowMapping, delete, func, insert, select, upd
 from sqlalchemy.exc import IntegrityError
 
 from mesoscreen.adapters.db import tables
-from mesoscreen.domain.access import Role
-from mesoscreen.domain.errors import ConflictError, NotFoundError
+from mesoscreen.domain.access import Role, UsernameUnavailableError
+from mesoscreen.domain.errors import NotFoundError
 from mesoscreen.domain.records import AuthSession, Page, StaleVersionError, User
 
 _users = tables.users
@@ -56,7 +56,7 @@ class SqlUsers:
             )
 
     def add(self, user: User) -> None:
-        """Store a new user; ConflictError if the username is taken."""
+        """Store a new user; UsernameUnavailableError if the username is taken."""
         try:
             with self._connection.begin_nested():
                 self._connection.execute(
@@ -71,7 +71,7 @@ class SqlUsers:
                     )
                 )
         except IntegrityError:
-            raise ConflictError(f"user '{user.username}': username already taken") from None
+            raise UsernameUnavailableError from None
         self._write_memberships(user)
 
     def get(self, user_id: str) -> User:

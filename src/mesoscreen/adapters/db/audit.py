@@ -3,6 +3,10 @@
 Appends lock the single ``audit_head`` row (``SELECT ... FOR UPDATE`` on
 PostgreSQL; SQLite transactions already hold the write lock from ``BEGIN
 IMMEDIATE``), so servers sharing one database extend one chain without forks.
+
+Every read for a person filters on the clinics the reader may see, in SQL, here: an entry
+is visible when its own clinic or one of its other clinics (``audit_entry_clinics``) is
+among them.
 """
 
 from __future__ import annotations
@@ -13,16 +17,18 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, func, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, func, insert, or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from mesoscreen.adapters.db import tables
 from mesoscreen.domain.audit import AuditAction, AuditEntry, AuditOutcome
 from mesoscreen.domain.records import Page
 from mesoscreen.services.audit_chain import chain
-from mesoscreen.services.ports import StoredAuditEntry
+from mesoscreen.services.ports import AuditReadScope, StoredAuditEntry
 
 _log = tables.audit_log
 _head = tables.audit_head
+_clinics = tables.audit_entry_clinics
 _BATCH = 1000
 
 
@@ -35,6 +41,13 @@ def append_entries(connection: Connection, entries: Sequence[AuditEntry]) -> Non
     ).one()
     stored = chain(seq, last_hash, entries)
     connection.execute(insert(_log), [_row(s) for s in stored])
+    others = [
+        {"seq": s.seq, "clinic_id": clinic_id}
+        for s in stored
+        for clinic_id in sorted(s.entry.other_clinic_ids)
+    ]
+    if others:
+        connection.execute(insert(_clinics), others)
     connection.execute(
         update(_head).where(_head.c.id == 1).values(seq=stored[-1].seq, hash=stored[-1].hash)
     )
@@ -61,7 +74,7 @@ def _row(stored: StoredAuditEntry) -> dict[str, Any]:
     }
 
 
-def _stored(row: RowMapping) -> StoredAuditEntry:
+def _stored(row: RowMapping, others: frozenset[str] = frozenset()) -> StoredAuditEntry:
     entry = AuditEntry(
         event_type=row["event_type"],
         action=AuditAction(row["action"]),
@@ -75,6 +88,7 @@ def _stored(row: RowMapping) -> StoredAuditEntry:
         entity_id=row["entity_id"],
         source=row["source"],
         detail=MappingProxyType(json.loads(row["detail"])),
+        other_clinic_ids=others,
     )
     return StoredAuditEntry(row["seq"], entry, row["prev_hash"], row["hash"])
 
@@ -102,49 +116,91 @@ class EngineAuditLog:
             append_entries(connection, [entry])
 
 
+def _visible_to(scope: AuditReadScope) -> list[ColumnElement[bool]]:
+    """The condition for entries ``scope`` may read (none for a reader of everything)."""
+    if scope.everything:
+        return []
+    clinic_ids = sorted(scope.clinic_ids)
+    concerned = select(_clinics.c.seq).where(_clinics.c.clinic_id.in_(clinic_ids))
+    return [or_(_log.c.clinic_id.in_(clinic_ids), _log.c.seq.in_(concerned))]
+
+
+def _in_range(since: datetime | None, until: datetime | None) -> list[ColumnElement[bool]]:
+    conditions = []
+    if since is not None:
+        conditions.append(_log.c.recorded_at >= since)
+    if until is not None:
+        conditions.append(_log.c.recorded_at < until)
+    return conditions
+
+
 class SqlAuditTrail:
-    """Reads of the audit log: time-range reports, the whole chain, the head."""
+    """Reads of the audit log: reports and exports for a reader, the whole chain, the head."""
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
+    def _with_clinics(self, rows: Sequence[RowMapping]) -> list[StoredAuditEntry]:
+        """Stored entries of ``rows`` with their other clinics, read in one query."""
+        others: dict[int, set[str]] = {}
+        if rows:
+            found = self._connection.execute(
+                select(_clinics.c.seq, _clinics.c.clinic_id).where(
+                    _clinics.c.seq.in_([r["seq"] for r in rows])
+                )
+            )
+            for seq, clinic_id in found:
+                others.setdefault(seq, set()).add(clinic_id)
+        return [_stored(r, frozenset(others.get(r["seq"], ()))) for r in rows]
+
     def page(
         self,
+        scope: AuditReadScope,
         since: datetime | None,
         until: datetime | None,
         offset: int,
         limit: int,
         newest_first: bool = False,
     ) -> Page[StoredAuditEntry]:
-        """Entries recorded in [since, until), in chain order (or newest first)."""
-        conditions = []
-        if since is not None:
-            conditions.append(_log.c.recorded_at >= since)
-        if until is not None:
-            conditions.append(_log.c.recorded_at < until)
+        """Entries ``scope`` may read recorded in [since, until), in chain order (or newest
+        first)."""
+        conditions = _visible_to(scope) + _in_range(since, until)
         total = self._connection.execute(
             select(func.count()).select_from(_log).where(*conditions)
         ).scalar_one()
-        rows = self._connection.execute(
-            select(_log)
-            .where(*conditions)
-            .order_by(_log.c.seq.desc() if newest_first else _log.c.seq)
-            .offset(offset)
-            .limit(limit)
-        ).mappings()
-        return Page(tuple(_stored(r) for r in rows), offset, limit, total)
+        rows = list(
+            self._connection.execute(
+                select(_log)
+                .where(*conditions)
+                .order_by(_log.c.seq.desc() if newest_first else _log.c.seq)
+                .offset(offset)
+                .limit(limit)
+            ).mappings()
+        )
+        return Page(tuple(self._with_clinics(rows)), offset, limit, total)
+
+    def select(
+        self, scope: AuditReadScope, since: datetime | None, until: datetime | None
+    ) -> Iterator[StoredAuditEntry]:
+        """Every entry ``scope`` may read recorded in [since, until), in chain order."""
+        return self._batches(_visible_to(scope) + _in_range(since, until))
 
     def entries(self) -> Iterator[StoredAuditEntry]:
-        """Every entry in chain order, read in batches."""
+        """Every entry in chain order, read in batches (the chain check reads them all)."""
+        return self._batches([])
+
+    def _batches(self, conditions: list[ColumnElement[bool]]) -> Iterator[StoredAuditEntry]:
         last = 0
         while True:
             rows = list(
                 self._connection.execute(
-                    select(_log).where(_log.c.seq > last).order_by(_log.c.seq).limit(_BATCH)
+                    select(_log)
+                    .where(_log.c.seq > last, *conditions)
+                    .order_by(_log.c.seq)
+                    .limit(_BATCH)
                 ).mappings()
             )
-            for row in rows:
-                yield _stored(row)
+            yield from self._with_clinics(rows)
             if len(rows) < _BATCH:
                 return
             last = rows[-1]["seq"]

@@ -1,8 +1,10 @@
 """Online backup and restore of the embedded SQLite database with SQLite's backup API.
 
 A backup taken while servers write is a consistent snapshot (the backup API
-copies pages under a read transaction); a restore must run with the servers
-stopped. PostgreSQL deployments use pg_dump/pg_restore instead.
+copies pages under a read transaction); a restore runs only with the servers
+stopped (it takes the lock they hold, ``usage_lock``) and only from a copy that
+still has the append-only protections (``protections``). PostgreSQL deployments
+use pg_dump/pg_restore instead.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from contextlib import closing
 from pathlib import Path
 
 from mesoscreen.adapters.db.engine import BUSY_TIMEOUT_MS
+from mesoscreen.adapters.db.protections import MissingProtectionsError, missing_in_sqlite
+from mesoscreen.adapters.db.usage_lock import restoring
 
 
 def _check(path: Path) -> None:
@@ -40,14 +44,31 @@ def backup_sqlite(database: Path, out: Path) -> None:
     partial.replace(out)
 
 
+def _check_protections(path: Path) -> None:
+    with closing(sqlite3.connect(path)) as connection:
+        missing = missing_in_sqlite(connection)
+    if missing:
+        raise MissingProtectionsError(
+            f"restore: the copy {path.name} lacks the append-only protections "
+            f"({', '.join(missing)}); it could hold a rewritten audit log and is refused"
+        )
+
+
 def restore_sqlite(backup: Path, database: Path) -> None:
-    """Replace ``database`` with the checked copy ``backup`` (servers must be stopped)."""
-    _check(backup)
-    database.parent.mkdir(parents=True, exist_ok=True)
-    source = sqlite3.connect(backup)
-    target = sqlite3.connect(database, timeout=BUSY_TIMEOUT_MS / 1000)
-    try:
-        source.backup(target)
-    finally:
-        target.close()
-        source.close()
+    """Replace ``database`` with the checked copy ``backup``.
+
+    DatabaseInUseError while a server runs on ``database``; MissingProtectionsError for a
+    copy without its append-only triggers; ValueError for a copy that fails its integrity
+    check. Nothing is changed in any of these cases.
+    """
+    with restoring(database):
+        _check(backup)
+        _check_protections(backup)
+        database.parent.mkdir(parents=True, exist_ok=True)
+        source = sqlite3.connect(backup)
+        target = sqlite3.connect(database, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+            source.close()

@@ -20,7 +20,6 @@ from sqlalchemy import (
     exists,
     func,
     insert,
-    or_,
     select,
     update,
 )
@@ -30,6 +29,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from mesoscreen.adapters.db import tables
 from mesoscreen.domain.errors import DuplicateRequestError, NotFoundError
+from mesoscreen.domain.names import name_search_key
 from mesoscreen.domain.records import (
     Clinic,
     LoginThrottle,
@@ -126,25 +126,29 @@ class SqlRecords(Generic[R]):
 
 
 class SqlPatients(SqlRecords[Patient]):
-    """Patients, with a case-insensitive name search."""
+    """Patients, with a name search that ignores case, accents and tone marks.
+
+    Each row keeps its names folded by ``name_search_key`` in a column of their own, written
+    with every add and save, so SQLite and PostgreSQL match alike without collations or
+    extensions.
+    """
 
     def __init__(self, connection: Connection) -> None:
         super().__init__(connection, tables.patients, Patient, "patient")
 
+    def _row(self, record: Patient) -> dict[str, Any]:
+        row = super()._row(record)
+        row["name_search_key"] = name_search_key(f"{record.family_name} {record.given_name}")
+        return row
+
     def search(
         self, clinic_ids: Collection[str], name: str | None, offset: int, limit: int
     ) -> Page[Patient]:
-        """Patients of ``clinic_ids`` whose family or given name contains ``name``."""
+        """Patients of ``clinic_ids`` whose folded names contain every word of ``name``."""
         table = tables.patients
         conditions: list[ColumnElement[bool]] = [table.c.clinic_id.in_(list(clinic_ids))]
-        if name:
-            needle = name.lower()
-            conditions.append(
-                or_(
-                    func.lower(table.c.family_name).contains(needle, autoescape=True),
-                    func.lower(table.c.given_name).contains(needle, autoescape=True),
-                )
-            )
+        for word in name_search_key(name or "").split():
+            conditions.append(table.c.name_search_key.contains(word, autoescape=True))
         return self._page(conditions, offset, limit)
 
 

@@ -173,6 +173,8 @@ patients = Table(
     _ref("clinic_id", "clinics"),
     Column("family_name", String(200), nullable=False),
     Column("given_name", String(200), nullable=False),
+    # Family and given name folded by domain.names.name_search_key: what searches match.
+    Column("name_search_key", Text, nullable=False, server_default=""),
     Column("birth_date", Date, nullable=True),
     Column("sex", String(16), nullable=True),
     Column("phone", String(40), nullable=True),
@@ -369,7 +371,7 @@ audit_log = Table(
     Column("outcome", String(16), nullable=False),
     Column("actor_id", String(ID), nullable=True),
     Column("actor_role", String(16), nullable=True),
-    Column("clinic_id", String(ID), nullable=True),
+    Column("clinic_id", String(ID), nullable=True, index=True),
     Column("patient_id", String(ID), nullable=True),
     Column("entity_type", String(40), nullable=True),
     Column("entity_id", String(64), nullable=True),
@@ -377,6 +379,15 @@ audit_log = Table(
     Column("detail", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# The further clinics an entry concerns besides its own ``clinic_id`` (a sign-in concerns every
+# clinic of the user): whose admins may read it. Part of the entry's hash; append-only too.
+audit_entry_clinics = Table(
+    "audit_entry_clinics",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("clinic_id", String(ID), primary_key=True, index=True),
 )
 
 # One row (id 1): the last sequence number and hash; locked to serialise appends.

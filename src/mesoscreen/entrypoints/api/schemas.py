@@ -97,15 +97,16 @@ class UserIn(StrictInput):
 
 
 class UserChangeIn(StrictInput):
-    """A change of role, clinics or disabled state."""
+    """A change of role, clinics (among the caller's own) or disabled state."""
 
     role: Role
-    clinic_ids: list[str] = Field(min_length=1)
+    clinic_ids: list[str]
     disabled: bool
 
 
 class UserOut(Output):
-    """An account, without its password hash."""
+    """An account as the calling admin sees it, without its password hash: its clinics among
+    the caller's, and whether it also works in others (never which)."""
 
     id: str
     username: str
@@ -114,6 +115,7 @@ class UserOut(Output):
     disabled: bool
     created_at: datetime
     version: int
+    in_other_clinics: bool = False
 
 
 class PatientIn(StrictInput):

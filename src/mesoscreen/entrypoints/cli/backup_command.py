@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,7 @@ import typer
 
 from mesoscreen.adapters.db.backup import backup_sqlite, restore_sqlite
 from mesoscreen.adapters.db.engine import is_sqlite, sqlite_path
+from mesoscreen.config import Settings
 from mesoscreen.domain.errors import InputError
 from mesoscreen.entrypoints.cli.app import app
 from mesoscreen.entrypoints.cli.serve_command import settings_for
@@ -41,12 +43,27 @@ def backup_command(
     typer.echo(f"backup written to {out}")
 
 
+def _set_checkpoints_aside(settings: Settings) -> Path | None:
+    """Move the checkpoint file aside: it signed entries the restored log no longer holds.
+
+    Kept under a new name, it still records the history before the restore (and shipped
+    copies still show what was lost); new checkpoints start a new file.
+    """
+    current = settings.resolved_checkpoint_file()
+    if not current.exists():
+        return None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = current.with_name(f"{current.name}.before-restore-{stamp}")
+    current.rename(aside)
+    return aside
+
+
 @app.command("restore")
 def restore_command(
     backup: Annotated[Path, typer.Argument(help="Backup file to restore.")],
     database: DatabaseOption = None,
 ) -> None:
-    """Replace the embedded database with a backup; stop the server first."""
+    """Replace the embedded database with a backup; refused while a server runs on it."""
     if not backup.is_file():
         raise InputError(f"restore: backup file {backup} does not exist")
     try:
@@ -54,3 +71,6 @@ def restore_command(
     except ValueError as error:
         raise InputError(f"restore: {error}") from None
     typer.echo(f"restored from {backup}")
+    aside = _set_checkpoints_aside(settings_for(database))
+    if aside is not None:
+        typer.echo(f"audit checkpoints of the replaced log kept as {aside}; new ones start afresh")

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from mesoscreen.domain.access import Role
-from mesoscreen.domain.errors import InputError
+from mesoscreen.domain.errors import ConflictError, InputError
 from mesoscreen.entrypoints.web.kit import Form, PageKit, redirect
 from mesoscreen.services.authentication import Authenticated
 
@@ -54,7 +54,7 @@ def add_admin_pages(router: APIRouter, kit: PageKit) -> None:
                     _role(form),
                     clinic_ids,
                 )
-            except InputError as refused:
+            except (InputError, ConflictError) as refused:
                 kept = {k: v for k, v in form.items() if k != "password"}
                 return users_page(request, a, 400, str(refused), kept)
             return redirect("/admin/users")
@@ -70,8 +70,8 @@ def add_admin_pages(router: APIRouter, kit: PageKit) -> None:
             version = form.get("version", "")
             if not version.isdigit():
                 raise InputError(f"'version': expected a whole number (got '{version[:20]}')")
-            if user.id == a.principal.user_id and form.get("disabled"):
-                raise InputError("'disabled': an admin cannot disable their own account")
+            # The service refuses what this admin may not change (their own role, a user of
+            # clinics they do not run); the page only relays the form.
             services.accounts.update_user(a.principal, user_id, int(version), _role(form),
                                           user.clinic_ids, bool(form.get("disabled")))  # fmt: skip
             return redirect("/admin/users")
@@ -93,9 +93,9 @@ def add_admin_pages(router: APIRouter, kit: PageKit) -> None:
             since = services.clock.now() - timedelta(days=span)
             found = services.audit.report(a.principal, since, None, offset=max(0, offset),
                                           limit=AUDIT_PAGE_SIZE, newest_first=True)  # fmt: skip
-            chain = services.audit.verify()
+            intact = services.audit.chain_intact(a.principal)
             return kit.render(request, "admin_audit.html", a, entries=found.items,
-                              total=found.total, intact=chain.intact, days=span,
+                              total=found.total, intact=intact, days=span,
                               offset=found.offset, page_size=AUDIT_PAGE_SIZE)  # fmt: skip
 
         return kit.page(request, page)

@@ -14,11 +14,13 @@ from mesoscreen.entrypoints.api.schemas import (
     UserIn,
     UserOut,
 )
+from mesoscreen.services.accounts import AccountView
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
 
 
-def _user(user: User) -> UserOut:
+def _user(user: User | AccountView) -> UserOut:
+    """The account as the calling admin sees it (a new account lies within their clinics)."""
     return UserOut(
         id=user.id,
         username=user.username,
@@ -27,6 +29,7 @@ def _user(user: User) -> UserOut:
         disabled=user.disabled,
         created_at=user.created_at,
         version=user.version,
+        in_other_clinics=isinstance(user, AccountView) and user.in_other_clinics,
     )
 
 
@@ -81,7 +84,12 @@ def update_user(
     services: ServicesDep,
     response: Response,
 ) -> UserOut:
-    """Change role, clinics or disabled state; disabling ends all the user's sessions."""
+    """Change role, clinics or disabled state; disabling ends all the user's sessions.
+
+    ``clinic_ids`` are the user's clinics among the caller's own; the user's other clinics
+    are kept. Changing the role or the disabled state needs an admin of every clinic of the
+    user (403 otherwise), and an admin never changes their own role or disables themselves.
+    """
     user = services.accounts.update_user(
         principal, user_id, version, body.role, body.clinic_ids, body.disabled
     )

@@ -1,0 +1,132 @@
+"""The database's own append-only protections, and a check that they are all in place.
+
+The migrations make the database refuse to change or delete the audit log, its clinics, a
+countersigned consent, a withdrawal or a photo's bytes, and refuse to move the chain head
+back. Whoever can drop or disable a trigger can then rewrite history, so ``serve`` refuses
+to start, and ``restore`` refuses a copy, when one of them is missing, disabled, or no
+longer refuses anything.
+
+Each group of triggers is expected once the table its migration created exists, so a copy
+made before a later migration is judged by the protections of its own time (the server
+adds the later ones when it upgrades the copy on start).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, text
+
+from mesoscreen.domain.errors import ConflictError
+
+
+class MissingProtectionsError(ConflictError):
+    """Raised when the database lacks some of its append-only triggers."""
+
+    code = "missing_protections"
+
+
+@dataclass(frozen=True, slots=True)
+class _Guard:
+    """Triggers a migration created along with ``table``: (table they sit on, trigger name)."""
+
+    table: str
+    sqlite: tuple[tuple[str, str], ...]
+    postgres: tuple[tuple[str, str], ...]
+
+
+def _refusing(table: str, *verbs: str) -> tuple[tuple[str, str], ...]:
+    return tuple((table, f"{table}_refuse_{verb}") for verb in verbs)
+
+
+_GUARDS = (
+    _Guard(
+        "audit_log",
+        _refusing("audit_log", "update", "delete"),
+        _refusing("audit_log", "change", "truncate"),
+    ),
+    *(
+        _Guard(table, _refusing(table, "update", "delete"), _refusing(table, "change"))
+        for table in ("consents", "consent_withdrawals", "photo_contents")
+    ),
+    _Guard(
+        "audit_entry_clinics",
+        _refusing("audit_entry_clinics", "update", "delete")
+        + _refusing("audit_head", "rewind", "delete"),
+        _refusing("audit_entry_clinics", "change", "truncate")
+        + _refusing("audit_head", "rewind", "truncate"),
+    ),
+)
+
+
+def missing_in_sqlite(connection: sqlite3.Connection) -> list[str]:
+    """The protections an SQLite database lacks (a trigger that raises nothing counts)."""
+    tables = {
+        row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+    }
+    triggers = {
+        (row[0], row[1]): row[2] or ""
+        for row in connection.execute(
+            "SELECT tbl_name, name, sql FROM sqlite_master WHERE type='trigger'"
+        )
+    }
+    return [
+        name
+        for guard in _GUARDS
+        if guard.table in tables
+        for table, name in guard.sqlite
+        if "RAISE(ABORT" not in triggers.get((table, name), "").upper()
+    ]
+
+
+def _missing_in_postgres(connection: Connection) -> list[str]:
+    # Triggers of the tables in the current schema that fire in normal operation ('O' origin,
+    # 'A' always), with the source of the function they run.
+    rows = connection.execute(
+        text(
+            "SELECT c.relname, t.tgname, t.tgenabled, p.prosrc FROM pg_trigger t "
+            "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid "
+            "WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal"
+        )
+    )
+    live = {
+        (table, name)
+        for table, name, enabled, source in rows
+        if enabled in ("O", "A") and "RAISE EXCEPTION" in source.upper()
+    }
+    tables = set(
+        connection.execute(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+        ).scalars()
+    )
+    return [
+        name
+        for guard in _GUARDS
+        if guard.table in tables
+        for table, name in guard.postgres
+        if (table, name) not in live
+    ]
+
+
+def missing_protections(engine: Engine) -> list[str]:
+    """The append-only triggers the database at ``engine`` lacks (none when all are live)."""
+    if engine.dialect.name == "sqlite":
+        raw = engine.raw_connection()
+        try:
+            return missing_in_sqlite(raw.dbapi_connection)  # type: ignore[arg-type]
+        finally:
+            raw.close()
+    with engine.connect() as connection:
+        return _missing_in_postgres(connection)
+
+
+def require_protections(engine: Engine, who: str) -> None:
+    """MissingProtectionsError naming what is missing, unless every protection is live."""
+    missing = missing_protections(engine)
+    if missing:
+        raise MissingProtectionsError(
+            f"{who}: the database lacks its append-only protections ({', '.join(missing)}); "
+            "refusing to run on a log that can be rewritten (check it with `mesoscreen audit "
+            "verify --checkpoints`, then restore a good copy)"
+        )
