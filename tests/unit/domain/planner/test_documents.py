@@ -121,3 +121,29 @@ def test_a_planner_document_with_any_fields_replaced_reads_or_is_refused(
     """Near-valid documents (one field of each kind swapped) read or refuse, never crash."""
     with contextlib.suppress(PlanError):
         read_summary(DOCUMENT | replaced)
+
+
+def _numeric_paths(value: object, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _numeric_paths(v, (*path, k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _numeric_paths(v, (*path, i))]
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    return [path] if is_number else []
+
+
+NUMERIC_PATHS = _numeric_paths(DOCUMENT)
+
+
+@given(st.sampled_from(NUMERIC_PATHS), st.floats(allow_nan=False, allow_infinity=False))
+def test_any_number_changed_anywhere_in_a_plan_is_caught(path: tuple[Any, ...], new: float) -> None:
+    """Every figure of a stored plan is compared: change one and the gate sees it (or the
+    value was unchanged)."""
+    edited = copy.deepcopy(DOCUMENT)
+    target = edited
+    for part in path[:-1]:
+        target = target[part]
+    old = target[path[-1]]
+    target[path[-1]] = new
+    found = first_difference(edited, DOCUMENT)
+    assert (found is None) == (abs(new - old) <= 1e-9 * max(abs(new), abs(old)) + 1e-12)
