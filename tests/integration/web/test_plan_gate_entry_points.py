@@ -175,7 +175,8 @@ def test_a_malformed_stored_plan_breaks_no_page_and_the_check_reports_it(
     clinician = staff.principal(Role.CLINICIAN)
     patient, screening = _cleared_heart_patient(services, staff)
     give_consent(services.patients, services.screenings, services.consents, staff, patient)
-    good = services.plans.create(clinician, screening, request_from_json(SAFE | {"spacing_cm": 1.0}))
+    safe = request_from_json(SAFE | {"spacing_cm": 1.0})
+    good = services.plans.create(clinician, screening, safe)
     bad = replace(good, id=f"{good.id[:-4]}bad0", document={"points": []}, status="signed")
     with services.plans.uow() as uow:  # stored before the gate existed
         uow.plans.add(bad)
@@ -192,8 +193,12 @@ def test_a_malformed_stored_plan_breaks_no_page_and_the_check_reports_it(
     form = browser.get(f"/patients/{patient}/sessions/new?plan={bad.id}")
     assert form.status_code == 200
     assert "plan that cannot be read" in form.text
-    odd = replace(bad, id=f"{good.id[:-4]}bad1", document={"sessions": [{"date": "soon"}]},
-                  created_at=good.created_at + timedelta(minutes=1))  # the patient's latest
+    odd = replace(
+        bad,
+        id=f"{good.id[:-4]}bad1",
+        document={"sessions": [{"date": "soon"}]},
+        created_at=good.created_at + timedelta(minutes=1),
+    )  # the patient's latest
     with services.plans.uow() as uow:
         uow.plans.add(odd)
         uow.commit()
