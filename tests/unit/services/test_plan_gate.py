@@ -281,3 +281,28 @@ def test_a_stored_plan_is_what_the_planner_makes_in_every_figure(clinic: Clinic)
         refusal = clinic.plans.refusal(clinic.clinician, stored)
         assert refusal is not None
         assert f"'{field}'" in refusal
+
+
+def test_no_session_from_a_plan_falls_before_the_screenings_earliest_date(
+    clinic: Clinic,
+) -> None:
+    """The plan starts on the earliest date; a session recorded the day before is refused."""
+    patient = clinic.patient()
+    give_consent(clinic.patients, clinic.screenings, clinic.consents, clinic.staff, patient)
+    screening = clinic.screening(patient, eligible_answers())
+    clinic.tamper("screenings", screening.id,
+                  decision=dict(screening.decision) | {"earliest_date": "2026-11-25"})  # fmt: skip
+    plan = clinic.plans.create(
+        clinic.clinician, screening.id, plan_request(first_session=date(2026, 11, 25))
+    )
+    plan = clinic.plans.sign(clinic.clinician, plan.id, plan.version)
+    details = SessionDetails(
+        performed_at=clinic.clock.now() - timedelta(days=1),
+        points=[{"label": "p1", "volume_ml": 0.01}],
+        products=[{"name": "Dutasteride", "lot_number": "L1", "expiry": "2027-06-30"}],
+        depth_mm=1.5,
+        plan_id=plan.id,
+    )
+    with pytest.raises(InputError, match="'performed_at': 2026-11-24 is before 2026-11-25"):
+        clinic.sessions.create(clinic.clinician, patient, details)
+    clinic.session(patient, plan.id)
