@@ -5,15 +5,20 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 from mesoscreen.config import Settings
 from mesoscreen.domain.access import Principal, Role
+from mesoscreen.domain.planner.request import PlanRequest
 from mesoscreen.domain.records import Clinic, Consent, User
 from mesoscreen.domain.vocabulary import Language
+from mesoscreen.knowledge import default_knowledge_base
+from mesoscreen.knowledge.planning_loader import default_atlas, default_formulary
 from mesoscreen.services.accounts import Accounts
 from mesoscreen.services.consents import ConsentRecords, PatientSignature
 from mesoscreen.services.patients import PatientRecords
+from mesoscreen.services.plan_gate import PlanGate
+from mesoscreen.services.planning import PlanningService
 from mesoscreen.services.screening_records import ScreeningRecords
 from tests.intakes import CLEAR_MALE
 
@@ -94,6 +99,24 @@ def allergy_answers() -> dict[str, object]:
 
 
 ONE_HOUR = timedelta(hours=1)
+
+
+def plan_gate() -> PlanGate:
+    """The plan gate the service is built with: shipped atlas, formulary and knowledge base."""
+    kb = default_knowledge_base()
+    return PlanGate(PlanningService(default_atlas(), default_formulary(kb)), kb.content_hash)
+
+
+def plan_request(**changes: object) -> PlanRequest:
+    """A small plan that every cap allows: dutasteride over Norwood I's frontal zone."""
+    fields: dict[str, object] = {
+        "zones": (),
+        "stage": "norwood-1",
+        "spacing_cm": 1.0,
+        "product": "dutasteride_0_01",
+        "first_session": date(2026, 12, 1),
+    }
+    return PlanRequest(**(fields | changes))  # type: ignore[arg-type]
 
 
 def give_consent(

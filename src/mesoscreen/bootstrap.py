@@ -21,6 +21,7 @@ from mesoscreen.config import Settings
 from mesoscreen.knowledge import default_knowledge_base, load_policy
 from mesoscreen.knowledge.consent_loader import CONSENT_DIR, load_consent_templates
 from mesoscreen.knowledge.outcome_scales_loader import default_outcome_scales
+from mesoscreen.knowledge.planning_loader import default_atlas, default_formulary
 from mesoscreen.services.accounts import Accounts
 from mesoscreen.services.adverse_events import AdverseEventRecords
 from mesoscreen.services.audit_integrity import AuditIntegrity
@@ -31,6 +32,8 @@ from mesoscreen.services.follow_up import FollowUps
 from mesoscreen.services.outcome_measures import OutcomeMeasureRecords
 from mesoscreen.services.patients import PatientRecords
 from mesoscreen.services.photos import PhotoRecords
+from mesoscreen.services.plan_gate import PlanGate
+from mesoscreen.services.planning import PlanningService
 from mesoscreen.services.plans import TreatmentPlanRecords
 from mesoscreen.services.ports import AuditLog, Clock
 from mesoscreen.services.required_actions import RequiredActionRecords
@@ -59,6 +62,7 @@ class Services:
     engine: Engine
     clock: Clock
     screening: ScreeningService
+    planner: PlanningService
     audit_log: AuditLog
     authentication: Authentication
     accounts: Accounts
@@ -128,19 +132,22 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     )
     screening = ScreeningService(kb, policy)
     templates = load_consent_templates(kb, settings.consent_templates_dir or CONSENT_DIR)
+    planner = PlanningService(default_atlas(), default_formulary(kb))
+    plan_gate = PlanGate(planner, kb.content_hash)
     return Services(
         settings=settings,
         engine=engine,
         clock=clock,
         screening=screening,
+        planner=planner,
         audit_log=EngineAuditLog(engine),
         authentication=Authentication(uow, clock, hasher, session_policy),
         accounts=Accounts(uow, clock, hasher),
         patients=PatientRecords(uow, clock),
         screenings=ScreeningRecords(uow, clock, screening),
         actions=RequiredActionRecords(uow, clock),
-        plans=TreatmentPlanRecords(uow, clock),
-        treatment_sessions=TreatmentSessionRecords(uow, clock, templates),
+        plans=TreatmentPlanRecords(uow, clock, plan_gate),
+        treatment_sessions=TreatmentSessionRecords(uow, clock, templates, plan_gate),
         adverse_events=AdverseEventRecords(uow, clock, [c.id for c in kb.complications]),
         photos=PhotoRecords(
             uow,

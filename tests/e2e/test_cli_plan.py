@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,3 +70,77 @@ def test_refusals_exit_2_with_a_message_naming_the_field(
     captured = capsys.readouterr()
     assert message in captured.err
     assert "Traceback" not in captured.err
+
+
+def _decision(tmp_path: Path, capsys: pytest.CaptureFixture[str], intake: str) -> dict[str, Any]:
+    """The decision JSON `mesoscreen screen --json` prints for ``intake``."""
+    assert main(["screen", intake, "--json"]) == 0
+    document: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return document
+
+
+def _write(tmp_path: Path, document: object) -> str:
+    path = tmp_path / "decision.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return str(path)
+
+
+def test_a_decision_printed_by_screen_is_made_again_and_accepted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The JSON carries its answers; the same knowledge base makes the same decision."""
+    decision = _decision(tmp_path, capsys, ELIGIBLE)
+    assert decision["input"]["answers"]["sex"] == "male"
+    code = main(["plan", "--zones", "vertex", "--screening", _write(tmp_path, decision),
+                 "--start", "2026-12-01"])  # fmt: skip
+    assert code == 0
+    assert "NOTICE: no screening was checked" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: {"outcome": "eligible", "findings": []},
+         "'input.answers': missing, so the decision cannot be verified"),
+        (lambda d: d | {"excluded_ingredients": []},
+         "'excluded_ingredients': the decision is not what the engine makes from its own input"),
+        (lambda d: d | {"outcome": "eligible"}, "'outcome': the decision is not what the engine"),
+        (lambda d: d | {"knowledge_base": {"version": "0", "hash": "sha256:older"}},
+         "'knowledge_base.hash': the decision was made with sha256:older"),
+        (lambda d: d | {"policy": d["policy"] | {"hash": "sha256:other"}}, "'policy.hash'"),
+        (lambda d: d | {"input": d["input"] | {"answers": d["input"]["answers"]
+                                              | {"cardiovascular_disease": "no"}}},
+         "the decision is not what the engine makes"),
+    ],
+)  # fmt: skip
+def test_a_hand_written_or_edited_decision_is_refused_in_one_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    change: Callable[[dict[str, Any]], dict[str, Any]],
+    message: str,
+) -> None:
+    """Heart disease excludes minoxidil; no edit of the decision gets a minoxidil plan out."""
+    decision = change(_decision(tmp_path, capsys, HEART))
+    code = main(["plan", "--zones", "vertex", "--ingredient", "minoxidil_0_5",
+                 "--actions-done", "cardiologist_clearance,dermatologist_supervision",
+                 "--screening", _write(tmp_path, decision)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert err.startswith("mesoscreen: error: --screening ")
+    assert err.count("\n") == 1
+
+
+def test_an_intake_is_screened_today_and_without_a_start_the_plan_starts_today(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No earliest date: today; the JSON gives the dose in mg and the concentration in mg/mL."""
+    decision = _decision(tmp_path, capsys, ELIGIBLE)
+    answers = decision["input"]["answers"]
+    intake = tmp_path / "intake.json"
+    intake.write_text(json.dumps(answers), encoding="utf-8")
+    assert main(["plan", "--zones", "vertex", "--screening", str(intake), "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["sessions"][0]["date"] == date.today().isoformat()
+    assert plan["dose"]["unit"] == "mg"
+    assert plan["product"]["concentration"]["amount_per_ml"] == 0.1

@@ -119,6 +119,9 @@ class ExcludedIngredient:
     name: Text
     rule: str
     reason: str
+    # Ids of required actions that, once all recorded as done, lift this exclusion;
+    # empty means the exclusion is unconditional.
+    lifted_by: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         """JSON form of the exclusion."""
@@ -127,6 +130,7 @@ class ExcludedIngredient:
             "name": self.name.as_dict(),
             "rule": self.rule,
             "reason": self.reason,
+            "lifted_by": list(self.lifted_by),
         }
 
 
@@ -176,7 +180,7 @@ class Decision:
 
         Every text can be recovered from the rule ids and the knowledge-base version and hash.
         """
-        return {
+        compact: dict[str, object] = {
             "outcome": self.outcome.value,
             "earliest_date": _iso(self.earliest_date),
             "screening_date": self.screening_date.isoformat(),
@@ -194,10 +198,17 @@ class Decision:
             ],
             "missing": list(self.missing),
             "required_actions": [a.action.id for a in self.required_actions],
-            "excluded_ingredients": [e.ingredient for e in self.excluded_ingredients],
+            "excluded_ingredients": [
+                e.ingredient for e in self.excluded_ingredients if not e.lifted_by
+            ],
             "knowledge_base": {
                 "version": self.knowledge_base_version,
                 "hash": self.knowledge_base_hash,
             },
             "policy": {"name": self.policy.name, "hash": self.policy.content_hash},
         }
+        conditional = {e.ingredient: list(e.lifted_by) for e in self.excluded_ingredients
+                       if e.lifted_by}  # fmt: skip
+        if conditional:
+            compact["conditionally_excluded"] = conditional
+        return compact

@@ -58,9 +58,17 @@ class PolicyError(InputError):
 
 
 class PlanError(InputError):
-    """Raised when a treatment plan cannot be made as asked (unknown zone, over volume, ...)."""
+    """Raised when a treatment plan cannot be made as asked (unknown zone, over a cap, ...).
+
+    ``field`` names the refused field of the request or plan when there is one
+    (``'depth_mm'``, ``'total_dose'``, ``'screening'``), so an edge can point at it.
+    """
 
     code = "invalid_plan"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class FhirInputError(InputError):

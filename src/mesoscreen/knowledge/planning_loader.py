@@ -2,13 +2,14 @@
 
 Like the screening knowledge base, broken data fails at load with a KnowledgeBaseError
 naming the file, the entry and the fault: overlapping zones, a stage naming an unknown
-zone, a product with an unknown ingredient, a figure without its source, a source
-section that does not exist in clinical-facts.md.
+zone, a product with an unknown ingredient, a figure without its source, a quote that
+does not stand word for word in the clinical-facts.md section it cites, a product with a
+concentration but no dose cap, a default outside the product's own caps.
 """
 
 from __future__ import annotations
 
-import re
+import hashlib
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
@@ -19,15 +20,23 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mesoscreen.domain.errors import KnowledgeBaseError
 from mesoscreen.domain.knowledge_base import KnowledgeBase, Text
+from mesoscreen.domain.planner.doses import Caps, Concentration, DoseUnit
 from mesoscreen.domain.planner.formulary import Formulary, Product, Schedule, Technique
 from mesoscreen.domain.planner.zones import ScalpAtlas, Stage, Zone, ZonePatch
+from mesoscreen.knowledge.facts_citations import (
+    SourceModel,
+    check_source,
+    section_texts,
+    source_reference,
+    source_text,
+)
 from mesoscreen.knowledge.loader import DEFAULT_SOURCES_DIR
 from mesoscreen.knowledge.schema import TextModel
 
 PLANNING_DIR = Path(__file__).parent / "planning"
 DEFAULT_ATLAS = PLANNING_DIR / "scalp_atlas.yaml"
 DEFAULT_FORMULARY = PLANNING_DIR / "formulary.yaml"
-_SECTION = re.compile(r"\b([A-G]\d{1,2})\b")
+_CONCENTRATION_UNITS = {"mg/mL": DoseUnit.MG, "IU/mL": DoseUnit.IU}
 
 
 class _Strict(BaseModel):
@@ -57,13 +66,25 @@ class _AtlasModel(_Strict):
 
 class _Figure(_Strict):
     value: Any
-    source: str = Field(min_length=3)
+    source: SourceModel
 
 
 class _ScheduleValue(_Strict):
     induction_weeks: list[int] = Field(min_length=1)
     maintenance_interval_weeks: int = Field(ge=1, le=52)
     maintenance_sessions: int = Field(ge=0, le=20)
+
+
+class _ConcentrationValue(_Strict):
+    label: str = Field(min_length=1)
+    amount_per_ml: float | None = Field(gt=0)
+    unit: str | None
+    known: str = ""
+
+
+class _DoseValue(_Strict):
+    amount: float = Field(gt=0)
+    unit: str
 
 
 class _ProductModel(_Strict):
@@ -75,8 +96,18 @@ class _ProductModel(_Strict):
     needle: _Figure
     depth_mm: _Figure
     volume_per_point_ml: _Figure
+    max_volume_per_point_ml: _Figure
     max_volume_per_session_ml: _Figure
+    max_dose_per_session: _Figure
     schedule: _Figure
+
+    def figures(self) -> dict[str, _Figure]:
+        """Every sourced figure of the product by field name."""
+        return {
+            name: getattr(self, name)
+            for name in type(self).model_fields
+            if isinstance(getattr(self, name), _Figure)
+        }
 
 
 class _FormularyModel(_Strict):
@@ -156,18 +187,7 @@ def _check_no_overlap(path: Path, zones: list[Zone]) -> None:
 def cited_sections(sources_dir: Path) -> frozenset[str]:
     """Section ids (A1, B10, ...) that clinical-facts.md defines: 'A1.' items and numbered
     items under '## B.' style headings."""
-    text = (sources_dir / "clinical-facts.md").read_text(encoding="utf-8")
-    found = set(re.findall(r"^([A-G]\d{1,2})\.", text, flags=re.MULTILINE))
-    current = None
-    for line in text.splitlines():
-        heading = re.match(r"^## ([A-G])\.", line)
-        if heading:
-            current = heading.group(1)
-            continue
-        item = re.match(r"^(\d{1,2})\. ", line)
-        if current and item:
-            found.add(f"{current}{item.group(1)}")
-    return frozenset(found)
+    return frozenset(section_texts(sources_dir))
 
 
 def load_formulary(
@@ -175,10 +195,12 @@ def load_formulary(
     kb: KnowledgeBase | None = None,
     sources_dir: Path = DEFAULT_SOURCES_DIR,
 ) -> Formulary:
-    """A formulary whose every figure cites an existing section of clinical-facts.md."""
-    model: _FormularyModel = validate_document(path, _FormularyModel, read_yaml(path))
+    """A formulary whose every figure has a supported source (a quote that stands in the
+    clinical-facts.md section it cites, or a stated clinic practice) and whose defaults lie
+    within its own caps."""
+    document = read_yaml(path)
+    model: _FormularyModel = validate_document(path, _FormularyModel, document)
     known_ingredients = {i.id for i in kb.ingredients} if kb is not None else None
-    sections = cited_sections(sources_dir)
     products: dict[str, Product] = {}
     for p in model.products:
         if p.id in products:
@@ -191,40 +213,84 @@ def load_formulary(
                         p.id,
                         f"unknown ingredient {ingredient!r} (not in ingredients.yaml)",
                     )
-        figures = {
-            "concentration": p.concentration,
-            "technique": p.technique,
-            "needle": p.needle,
-            "depth_mm": p.depth_mm,
-            "volume_per_point_ml": p.volume_per_point_ml,
-            "max_volume_per_session_ml": p.max_volume_per_session_ml,
-            "schedule": p.schedule,
-        }
-        for field, figure in figures.items():
-            cited = _SECTION.findall(figure.source)
-            if not cited:
+        for field, figure in p.figures().items():
+            if figure.source.not_applicable is not None and field != "max_dose_per_session":
                 raise KnowledgeBaseError(
-                    path.name, p.id, f"{field}: source cites no section (e.g. 'B10')"
+                    path.name, p.id, f"{field}: only a dose cap may be 'not_applicable'"
                 )
-            for section in cited:
-                if section not in sections:
-                    raise KnowledgeBaseError(
-                        path.name, p.id, f"{field}: cites {section}, which clinical-facts.md lacks"
-                    )
+            check_source(path.name, p.id, field, figure.source, sources_dir)
         products[p.id] = _product(path, p)
+    digest = hashlib.sha256(path.read_bytes())
+    digest.update((sources_dir / "clinical-facts.md").read_bytes())
     return Formulary(
         products=MappingProxyType(products),
         review_required=model.review_required,
         notice=Text(model.notice.en, model.notice.vi),
+        content_hash="sha256:" + digest.hexdigest(),
     )
+
+
+def _concentration(path: Path, p: _ProductModel) -> tuple[Concentration, float | None]:
+    """The concentration and the dose cap; a product with an amount per mL needs a dose cap
+    in the matching unit, a mixture says what is known and has none."""
+    try:
+        value = _ConcentrationValue.model_validate(p.concentration.value)
+        dose = (
+            None
+            if p.max_dose_per_session.value is None
+            else _DoseValue.model_validate(p.max_dose_per_session.value)
+        )
+    except ValidationError as exc:
+        raise KnowledgeBaseError(path.name, p.id, f"bad figure: {exc.errors()[0]['msg']}") from None
+    if value.amount_per_ml is None:
+        if value.unit is not None or not value.known.strip():
+            raise KnowledgeBaseError(
+                path.name,
+                p.id,
+                "concentration: a mixture without an amount per mL has no unit and must say "
+                "what is known ('known') and how the caps apply",
+            )
+        if dose is not None or p.max_dose_per_session.source.not_applicable is None:
+            raise KnowledgeBaseError(
+                path.name,
+                p.id,
+                "max_dose_per_session: a mixture has no dose cap (expected value null with "
+                "source not_applicable)",
+            )
+        return Concentration(value.label, None, None, value.known), None
+    unit = _CONCENTRATION_UNITS.get(value.unit or "")
+    if unit is None:
+        raise KnowledgeBaseError(
+            path.name,
+            p.id,
+            f"concentration: unit must be one of {', '.join(_CONCENTRATION_UNITS)} "
+            f"(got {value.unit!r})",
+        )
+    if dose is None:
+        raise KnowledgeBaseError(
+            path.name,
+            p.id,
+            "max_dose_per_session: a product with an amount per mL needs a dose cap "
+            f"in {unit.value}",
+        )
+    if dose.unit != unit.value:
+        raise KnowledgeBaseError(
+            path.name,
+            p.id,
+            f"max_dose_per_session: unit must be {unit.value}, as the concentration's "
+            f"(got {dose.unit!r})",
+        )
+    return Concentration(value.label, value.amount_per_ml, unit, value.known), dose.amount
 
 
 def _product(path: Path, p: _ProductModel) -> Product:
     """A product from its validated model, with value checks."""
+    concentration, dose_cap = _concentration(path, p)
     try:
         technique = Technique(p.technique.value)
         low, high = (float(v) for v in p.depth_mm.value)
         per_point = float(p.volume_per_point_ml.value)
+        per_point_cap = float(p.max_volume_per_point_ml.value)
         maximum = float(p.max_volume_per_session_ml.value)
         schedule = _ScheduleValue.model_validate(p.schedule.value)
     except (ValueError, TypeError, ValidationError) as exc:
@@ -233,35 +299,36 @@ def _product(path: Path, p: _ProductModel) -> Product:
         raise KnowledgeBaseError(
             path.name, p.id, f"depth_mm must be 0 < min <= max <= 13 (got {low}, {high})"
         )
-    if not (0 < per_point <= 0.5 and 0 < maximum <= 20):
+    if not (0 < per_point <= per_point_cap <= 0.5 and 0 < maximum <= 20):
         raise KnowledgeBaseError(
-            path.name, p.id, "volumes must be 0 < per point <= 0.5 and 0 < maximum <= 20 mL"
+            path.name,
+            p.id,
+            "volumes must be 0 < per point <= maximum per point <= 0.5 and "
+            "0 < maximum per session <= 20 mL",
         )
+    figures = p.figures()
     return Product(
         id=p.id,
         name=Text(p.name.en, p.name.vi),
         ingredients=tuple(p.ingredients),
-        concentration=str(p.concentration.value),
+        concentration=concentration,
         technique=technique,
         needle=str(p.needle.value),
-        depth_mm=(low, high),
         volume_per_point_ml=per_point,
-        max_volume_per_session_ml=maximum,
+        caps=Caps(
+            volume_per_point_ml=per_point_cap,
+            volume_per_session_ml=maximum,
+            dose_per_session=dose_cap,
+            depth_mm=(low, high),
+        ),
         schedule=Schedule(
             tuple(schedule.induction_weeks),
             schedule.maintenance_interval_weeks,
             schedule.maintenance_sessions,
         ),
-        sources=MappingProxyType(
-            {
-                "concentration": p.concentration.source,
-                "technique": p.technique.source,
-                "needle": p.needle.source,
-                "depth_mm": p.depth_mm.source,
-                "volume_per_point_ml": p.volume_per_point_ml.source,
-                "max_volume_per_session_ml": p.max_volume_per_session_ml.source,
-                "schedule": p.schedule.source,
-            }
+        sources=MappingProxyType({f: source_text(fig.source) for f, fig in figures.items()}),
+        source_refs=MappingProxyType(
+            {f: source_reference(fig.source) for f, fig in figures.items()}
         ),
     )
 
@@ -270,3 +337,9 @@ def _product(path: Path, p: _ProductModel) -> Product:
 def default_atlas() -> ScalpAtlas:
     """The shipped scalp atlas, loaded once."""
     return load_atlas()
+
+
+@cache
+def default_formulary(kb: KnowledgeBase) -> Formulary:
+    """The shipped formulary checked against ``kb``'s ingredients, loaded once per base."""
+    return load_formulary(kb=kb)

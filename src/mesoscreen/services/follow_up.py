@@ -66,14 +66,20 @@ def _items(uow: UnitOfWork, clinic_ids: Collection[str]) -> list[tuple[Any, ...]
         standing = consent_standing.get(patient_id)
         if standing == "withdrawn":
             continue  # the patient withdrew consent: no further session is due
-        calendar = [s for s in plan.document.get("sessions", []) if isinstance(s, dict)]
+        # A stored document is read without trusting its shape (it may predate the plan
+        # gate): a calendar that cannot be read gives no reminder rather than a failure.
+        listed = plan.document.get("sessions") if isinstance(plan.document, dict) else None
+        calendar = [s for s in listed if isinstance(s, dict)] if isinstance(listed, list) else []
         done = sessions_done[patient_id]
         if done < len(calendar):
             upcoming = calendar[done]
             label = f"session {upcoming.get('number')} ({upcoming.get('phase')})"
             if standing is None:
                 label += ": consent needed first"
-            day = date.fromisoformat(str(upcoming["date"]))
+            try:
+                day = date.fromisoformat(str(upcoming.get("date")))
+            except ValueError:
+                continue
             found.append(("session", day, patient_id, plan.id, label))
     for event in every_record(uow.adverse_events, clinic_ids, {}):
         if event.follow_up_on is not None and event.outcome not in _CLOSED_EVENTS:

@@ -49,20 +49,34 @@ def required_actions(screening: Screening) -> dict[str, dict[str, object]]:
     return {str(a["id"]): dict(a) for a in listed}
 
 
-def blocking_actions_open(
+def _latest_completions(
     uow: UnitOfWork, screening: Screening, clinic_ids: Collection[str]
-) -> list[str]:
-    """Ids of the screening's treatment-blocking actions whose latest result is not done."""
+) -> dict[str, ActionCompletion]:
+    """The latest recorded completion of each action of the screening."""
     latest: dict[str, ActionCompletion] = {}
     where = {"screening_id": screening.id}
     for completion in every_record(uow.action_completions, clinic_ids, where):
         latest[completion.action_id] = completion
+    return latest
+
+
+def blocking_actions_open(
+    uow: UnitOfWork, screening: Screening, clinic_ids: Collection[str]
+) -> list[str]:
+    """Ids of the screening's treatment-blocking actions whose latest result is not done."""
+    latest = _latest_completions(uow, screening, clinic_ids)
     return sorted(
         action_id
         for action_id, action in required_actions(screening).items()
         if action.get("blocks_treatment", True)
         and not (action_id in latest and latest[action_id].done)
     )
+
+
+def done_actions(uow: UnitOfWork, screening: Screening, clinic_ids: Collection[str]) -> list[str]:
+    """Ids of the screening's required actions whose latest recorded result is done."""
+    latest = _latest_completions(uow, screening, clinic_ids)
+    return sorted(action_id for action_id, completion in latest.items() if completion.done)
 
 
 def _target(completion: ActionCompletion) -> Target:

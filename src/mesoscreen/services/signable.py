@@ -70,6 +70,15 @@ class SignableRecords(RecordsUseCases, ABC, Generic[S]):
     def validate(self, uow: UnitOfWork, principal: Principal, record: S) -> S:
         """The record checked (and completed, e.g. totals); InputError if it is invalid."""
 
+    def prepare_changes(
+        self, uow: UnitOfWork, principal: Principal, current: S, changes: Mapping[str, Any]
+    ) -> Mapping[str, Any]:
+        """The stored fields an edit sets (by default the changes as given)."""
+        return changes
+
+    def check_before_signing(self, uow: UnitOfWork, principal: Principal, record: S) -> None:
+        """Raise if the draft may not be signed now (by default every draft may)."""
+
     def _target(self, record: S | None = None, record_id: str | None = None) -> Target:
         if record is None:
             return Target(self.kind.resource, record_id)
@@ -139,8 +148,9 @@ class SignableRecords(RecordsUseCases, ABC, Generic[S]):
             unknown = set(changes) - self.editable_fields
             if unknown:
                 raise InputError(f"{self.kind.name}: fields {sorted(unknown)} are not editable")
+            fields = self.prepare_changes(uow, principal, current, changes)
             edited: S = replace(
-                current, **changes, updated_at=self.clock.now(), version=expected_version + 1
+                current, **fields, updated_at=self.clock.now(), version=expected_version + 1
             )
             edited = self.validate(uow, principal, edited)
             self.repository(uow).save(edited, expected_version)
@@ -158,6 +168,7 @@ class SignableRecords(RecordsUseCases, ABC, Generic[S]):
             current = self.repository(uow).get(record_id, principal.clinic_ids)
             if current.status == RecordStatus.SIGNED:
                 raise ConflictError(f"{self.kind.name} '{current.id}': already signed")
+            self.check_before_signing(uow, principal, current)
             now = self.clock.now()
             signed: S = replace(
                 current,

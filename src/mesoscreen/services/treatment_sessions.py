@@ -11,9 +11,10 @@ from typing import Any, ClassVar
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
 from mesoscreen.domain.consent import ConsentTemplates
-from mesoscreen.domain.errors import InputError, NotFoundError
-from mesoscreen.domain.records import RecordStatus, TreatmentSession
+from mesoscreen.domain.errors import ConflictError, InputError, NotFoundError
+from mesoscreen.domain.records import RecordStatus, TreatmentPlan, TreatmentSession
 from mesoscreen.services.consents import require_consent_for_session
+from mesoscreen.services.plan_gate import PlanGate
 from mesoscreen.services.ports import Clock, RecordRepository, UnitOfWork, UnitOfWorkFactory
 from mesoscreen.services.recording import Target
 from mesoscreen.services.signable import SignableKind, SignableRecords
@@ -41,10 +42,15 @@ class TreatmentSessionRecords(SignableRecords[TreatmentSession]):
     )
 
     def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock, consent_templates: ConsentTemplates
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        consent_templates: ConsentTemplates,
+        plan_gate: PlanGate,
     ) -> None:
         super().__init__(uow, clock)
         self.consent_templates = consent_templates
+        self.plan_gate = plan_gate
 
     def repository(self, uow: UnitOfWork) -> RecordRepository[TreatmentSession]:
         """The treatment sessions."""
@@ -53,7 +59,13 @@ class TreatmentSessionRecords(SignableRecords[TreatmentSession]):
     def validate(
         self, uow: UnitOfWork, principal: Principal, record: TreatmentSession
     ) -> TreatmentSession:
-        """Check plan, operator, date and products; compute the total volume."""
+        """Check plan, operator, date and products; compute the total volume.
+
+        A new session from a plan needs the plan to pass the plan gate now (its screening
+        current, the knowledge base in force, the document what the planner makes) and may
+        not fall before the screening's earliest date. A correction of a recorded session
+        (an amendment) records what was done and is not gated again.
+        """
         if record.performed_at > self.clock.now():
             raise InputError(
                 "session 'performed_at': must not lie in the future "
@@ -66,6 +78,8 @@ class TreatmentSessionRecords(SignableRecords[TreatmentSession]):
                     f"session 'plan_id': expected a signed plan of this patient "
                     f"(got plan '{plan.id}', {plan.status})"
                 )
+            if record.replaces_id is None:
+                self._check_plan(uow, principal, plan, record.performed_at.date())
         operator = uow.users.get(record.operator_id)
         if record.clinic_id not in operator.clinic_ids or operator.disabled:
             raise NotFoundError(f"user '{record.operator_id}': not found")
@@ -79,6 +93,23 @@ class TreatmentSessionRecords(SignableRecords[TreatmentSession]):
                 )
         total = round(sum(float(point["volume_ml"]) for point in record.points), 3)
         return replace(record, total_volume_ml=total)
+
+    def _check_plan(
+        self, uow: UnitOfWork, principal: Principal, plan: TreatmentPlan, day: date
+    ) -> None:
+        """The plan passes the gate and ``day`` is not before the screening's earliest date."""
+        try:
+            gated = self.plan_gate.check(uow, principal.clinic_ids, plan)
+        except (InputError, ConflictError) as refused:
+            raise InputError(
+                f"session 'plan_id': plan '{plan.id}' fails the plan safety gate ({refused})"
+            ) from None
+        earliest = gated.earliest_date
+        if earliest is not None and day < earliest:
+            raise InputError(
+                f"session 'performed_at': {day.isoformat()} is before {earliest.isoformat()}, "
+                "the earliest date the screening allows"
+            )
 
     def create(
         self, principal: Principal, patient_id: str, details: SessionDetails

@@ -10,6 +10,12 @@ from fastapi.testclient import TestClient
 from tests.factories import allergy_answers, eligible_answers
 
 ETAG_1 = {"If-Match": 'W/"1"'}
+# A planning request every cap allows: dutasteride 0.01% over Norwood I's frontal zone.
+PLAN_BODY: dict[str, Any] = {
+    "stage": "norwood-1",
+    "product": "dutasteride_0_01",
+    "first_session": "2026-12-01",
+}
 
 
 def ok(response: Any, status: int = 200) -> dict[str, Any]:
@@ -106,7 +112,7 @@ def full_record(client: TestClient, headers: dict[str, str], clinic_id: str) -> 
     plan = ok(
         client.post(
             f"/api/v1/screenings/{record.screening}/plans",
-            json={"document": {"points": []}},
+            json=PLAN_BODY,
             headers=headers,
         ),
         201,

@@ -12,17 +12,12 @@ from mesoscreen.domain.errors import PermissionDeniedError
 from mesoscreen.domain.planner.plan import PlanRequest
 from mesoscreen.domain.records import EventOutcome
 from mesoscreen.entrypoints.cli import main
-from mesoscreen.knowledge import default_knowledge_base
-from mesoscreen.knowledge.planning_loader import default_atlas, load_formulary
 from mesoscreen.services.adverse_events import EventDetails
 from mesoscreen.services.patients import PatientDetails
-from mesoscreen.services.planning import PlanningService
 from mesoscreen.services.treatment_sessions import SessionDetails
 from tests.factories import TwoClinics, give_consent, principal_for, unique
 from tests.fakes import FrozenClock
 from tests.intakes import intake
-
-PLANNER = PlanningService(default_atlas(), load_formulary(kb=default_knowledge_base()))
 
 
 def _kinds(items: list[object], family: str) -> list[tuple[str, str, bool]]:
@@ -42,11 +37,8 @@ def test_the_worklist_on_fixed_dates(
     treated = services.patients.register(clinician, clinic, PatientDetails(unique("Treated"), "B"))
     screening = services.screenings.screen_intake(clinician, treated.id, intake("male"))
     services.screenings.sign(clinician, screening.id, screening.version)
-    plan = PLANNER.plan(
-        PlanRequest((), "norwood-1", 1.0, "dutasteride_0_01", date(2026, 11, 25)),
-        screening.decision,
-    )
-    services.plans.create(clinician, screening.id, plan.as_dict())
+    plan = PlanRequest((), "norwood-1", 1.0, "dutasteride_0_01", date(2026, 11, 25))
+    services.plans.create(clinician, screening.id, plan)
     consent = give_consent(
         services.patients, services.screenings, services.consents, clinics.a, treated.id
     )
@@ -73,7 +65,7 @@ def test_the_worklist_on_fixed_dates(
     waiting = services.patients.register(clinician, clinic, PatientDetails(unique("Waiting"), "C"))
     first = services.screenings.screen_intake(clinician, waiting.id, intake("male"))
     services.screenings.sign(clinician, first.id, first.version)
-    services.plans.create(clinician, first.id, plan.as_dict())
+    services.plans.create(clinician, first.id, plan)
     due = services.follow_ups.worklist(clinician, date(2026, 11, 30), 7)
     (reminder,) = [i for i in due if i.patient.id == waiting.id]
     assert reminder.detail.endswith("consent needed first")

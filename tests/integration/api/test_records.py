@@ -13,6 +13,7 @@ from tests.integration.api.conftest import bearer
 from tests.integration.api.records import (
     ETAG_1,
     EVENT_BODY,
+    PLAN_BODY,
     consented,
     new_patient,
     new_screening,
@@ -133,20 +134,20 @@ def test_a_plan_needs_a_permitting_outcome_and_every_blocking_action_done(
     blocked = new_screening(client, clinician, patient, pregnant)
     ok(client.post(f"/api/v1/screenings/{blocked['id']}/sign", headers=clinician | ETAG_1))
     refused = client.post(
-        f"/api/v1/screenings/{blocked['id']}/plans", json={"document": {}}, headers=clinician
+        f"/api/v1/screenings/{blocked['id']}/plans", json=PLAN_BODY, headers=clinician
     )
     assert refused.status_code == 422
     allergy = new_screening(client, clinician, patient, allergy_answers())
     ok(client.post(f"/api/v1/screenings/{allergy['id']}/sign", headers=clinician | ETAG_1))
     action = allergy["decision"]["required_actions"][0]["id"]
     plan_url = f"/api/v1/screenings/{allergy['id']}/plans"
-    open_action = client.post(plan_url, json={"document": {}}, headers=clinician)
+    open_action = client.post(plan_url, json=PLAN_BODY, headers=clinician)
     assert open_action.status_code == 422
     assert action in open_action.json()["detail"]
     result = {"action_id": action, "result": "negative", "performed_on": "2026-11-24"}
     ok(client.post(f"/api/v1/screenings/{allergy['id']}/actions", json=result, headers=clinician),
        201)  # fmt: skip
-    assert client.post(plan_url, json={"document": {}}, headers=clinician).status_code == 201
+    assert client.post(plan_url, json=PLAN_BODY, headers=clinician).status_code == 201
 
 
 def test_a_signed_plan_is_never_edited_and_an_amendment_keeps_it(
@@ -155,16 +156,14 @@ def test_a_signed_plan_is_never_edited_and_an_amendment_keeps_it(
     """PUT on a signed plan → 409; an amendment is a new draft and the signed one is unchanged."""
     screening = signed_screening(client, clinician, patient)
     plan = ok(
-        client.post(
-            f"/api/v1/screenings/{screening}/plans", json={"document": {"v": 1}}, headers=clinician
-        ),
+        client.post(f"/api/v1/screenings/{screening}/plans", json=PLAN_BODY, headers=clinician),
         201,
     )
-    edited = ok(client.put(f"/api/v1/plans/{plan['id']}", json={"document": {"v": 2}},
+    edited = ok(client.put(f"/api/v1/plans/{plan['id']}", json=PLAN_BODY | {"zones": ["vertex"]},
                            headers=clinician | ETAG_1))  # fmt: skip
     ok(client.post(f"/api/v1/plans/{plan['id']}/sign", headers=clinician | {"If-Match": 'W/"2"'}))
     refused = client.put(
-        f"/api/v1/plans/{plan['id']}", json={"document": {"v": 3}},
+        f"/api/v1/plans/{plan['id']}", json=PLAN_BODY,
         headers=clinician | {"If-Match": 'W/"3"'},
     )  # fmt: skip
     assert refused.status_code == 409
@@ -173,7 +172,8 @@ def test_a_signed_plan_is_never_edited_and_an_amendment_keeps_it(
     assert amendment["status"] == "draft"
     original = ok(client.get(f"/api/v1/plans/{plan['id']}", headers=clinician))
     assert original["status"] == "signed"
-    assert original["document"] == edited["document"] == {"v": 2}
+    assert original["document"] == edited["document"]
+    assert edited["document"]["request"]["zones"] == ["vertex"]
     assert original["replaced"] is True
 
 

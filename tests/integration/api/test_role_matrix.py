@@ -16,6 +16,7 @@ from tests.integration.api.photos import post_photo
 from tests.integration.api.records import (
     ETAG_1,
     EVENT_BODY,
+    PLAN_BODY,
     consented_patient,
     new_patient,
     new_screening,
@@ -30,8 +31,8 @@ Probe = Callable[[TestClient, dict[str, str], dict[str, str], ClinicStaff], Any]
 def _plan(client: TestClient, clinician: dict[str, str], staff: ClinicStaff) -> str:
     patient = new_patient(client, clinician, staff.clinic.id)
     screening = signed_screening(client, clinician, patient)
-    body = {"document": {}}
-    created = client.post(f"/api/v1/screenings/{screening}/plans", json=body, headers=clinician)
+    created = client.post(f"/api/v1/screenings/{screening}/plans", json=PLAN_BODY,
+                          headers=clinician)  # fmt: skip
     return str(ok(created, 201)["id"])
 
 
@@ -80,7 +81,7 @@ PROBES: dict[Permission, Probe] = {
     Permission.ACTION_RECORD: lambda c, h, k, s: _record_action(c, h, k, s),
     Permission.PLAN_WRITE: lambda c, h, k, s: c.post(
         f"/api/v1/screenings/{signed_screening(c, k, new_patient(c, k, s.clinic.id))}/plans",
-        json={"document": {}},
+        json=PLAN_BODY,
         headers=h,
     ),
     Permission.PLAN_SIGN: lambda c, h, k, s: c.post(

@@ -12,7 +12,7 @@ from mesoscreen.domain.access import Role
 from tests.factories import TwoClinics
 from tests.integration.api.conftest import bearer
 from tests.integration.api.photos import TINY_JPEG, photo_form, upload_photo
-from tests.integration.api.records import EVENT_BODY, full_record, ok, session_body
+from tests.integration.api.records import EVENT_BODY, PLAN_BODY, full_record, ok, session_body
 
 # A valid body for each write route that takes an id, so that only the id can make it fail.
 BODIES: dict[tuple[str, str], Any] = {
@@ -25,8 +25,8 @@ BODIES: dict[tuple[str, str], Any] = {
         "result": "negative",
         "performed_on": "2026-11-24",
     },
-    ("POST", "/api/v1/screenings/{screening_id}/plans"): {"document": {}},
-    ("PUT", "/api/v1/plans/{plan_id}"): {"document": {}},
+    ("POST", "/api/v1/screenings/{screening_id}/plans"): PLAN_BODY,
+    ("PUT", "/api/v1/plans/{plan_id}"): PLAN_BODY,
     ("POST", "/api/v1/patients/{patient_id}/treatment-sessions"): session_body(),
     ("PUT", "/api/v1/treatment-sessions/{session_id}"): session_body(),
     ("POST", "/api/v1/patients/{patient_id}/adverse-events"): EVENT_BODY,

@@ -41,6 +41,9 @@ def test_the_plan_editor_previews_the_map_and_saves_a_plan_that_can_be_signed(
     points = int(preview.text.split('id="point-count">')[1].split("<")[0].replace(",", ""))
     assert points > 20
     assert "1 Dec 2026" in preview.text
+    dose = preview.text.split('id="total-dose">')[1].split("</dd>")[0]
+    assert " mg · " in dose, "the dose of active substance beside its cap"
+    assert 'id="figure-sources"' in preview.text
     assert services.plans.list_for_patient(staff.principal(Role.CLINICIAN), patient).total == 0
     saved = browser.post(f"/screenings/{screening}/plan", follow_redirects=False,
                          data=_plan_form(csrf, product=product, save="1"))  # fmt: skip

@@ -29,7 +29,7 @@ from mesoscreen.services.plans import TreatmentPlanRecords
 from mesoscreen.services.screening import ScreeningService
 from mesoscreen.services.screening_records import ScreeningRecords
 from mesoscreen.services.treatment_sessions import SessionDetails, TreatmentSessionRecords
-from tests.factories import ClinicStaff, eligible_answers, seed_clinic
+from tests.factories import ClinicStaff, eligible_answers, plan_gate, plan_request, seed_clinic
 from tests.fakes import FakeHasher, FakeUnitOfWorkFactory, FrozenClock
 
 KB = default_knowledge_base()
@@ -47,8 +47,9 @@ class Clinic:
         templates = ConsentTemplates((V1, V2))
         self.patients = PatientRecords(self.uow, self.clock)
         self.screenings = ScreeningRecords(self.uow, self.clock, ScreeningService(KB))
-        self.plans = TreatmentPlanRecords(self.uow, self.clock)
-        self.sessions = TreatmentSessionRecords(self.uow, self.clock, templates)
+        gate = plan_gate()
+        self.plans = TreatmentPlanRecords(self.uow, self.clock, gate)
+        self.sessions = TreatmentSessionRecords(self.uow, self.clock, templates, gate)
         self.consents = ConsentRecords(self.uow, self.clock, KB, templates)
         self.clinician = self.staff.principal(Role.CLINICIAN)
 
@@ -70,7 +71,7 @@ class Clinic:
         return taken.id
 
     def plan(self, patient: Patient) -> str:
-        plan = self.plans.create(self.clinician, self.signed_screening(patient), {"sessions": []})
+        plan = self.plans.create(self.clinician, self.signed_screening(patient), plan_request())
         return self.plans.sign(self.clinician, plan.id, plan.version).id
 
     def session(self, patient: Patient, plan_id: str | None = None) -> str:

@@ -24,7 +24,14 @@ from mesoscreen.services.plans import TreatmentPlanRecords
 from mesoscreen.services.required_actions import ActionReport, RequiredActionRecords
 from mesoscreen.services.screening import ScreeningService
 from mesoscreen.services.screening_records import ScreeningRecords
-from tests.factories import PASSWORD, ClinicStaff, allergy_answers, eligible_answers
+from tests.factories import (
+    PASSWORD,
+    ClinicStaff,
+    allergy_answers,
+    eligible_answers,
+    plan_gate,
+    plan_request,
+)
 from tests.fakes import FakeHasher, FakeUnitOfWorkFactory, FrozenClock
 
 
@@ -76,22 +83,22 @@ def test_a_plan_waits_for_the_blocking_allergy_test(
     screenings = ScreeningRecords(uow, clock, ScreeningService(default_knowledge_base()))
     screening = screenings.screen_intake(clinician, patient.id, allergy_answers())
     screenings.sign(clinician, screening.id, 1)
-    plans = TreatmentPlanRecords(uow, clock)
+    plans = TreatmentPlanRecords(uow, clock, plan_gate())
     with pytest.raises(PlanError, match="allergy"):
-        plans.create(clinician, screening.id, {})
+        plans.create(clinician, screening.id, plan_request())
     action = str(screening.decision["required_actions"][0]["id"])
     report = ActionReport(action, ActionResult.NEGATIVE, clock.today())
     RequiredActionRecords(uow, clock).record(clinician, screening.id, report)
-    plan = plans.create(clinician, screening.id, {"points": []})
+    plan = plans.create(clinician, screening.id, plan_request())
     signed = plans.sign(clinician, plan.id, 1)
     with pytest.raises(ConflictError):
-        plans.update(clinician, plan.id, signed.version, {"document": {}})
+        plans.update(clinician, plan.id, signed.version, {"request": plan_request()})
     amendment = plans.amend(clinician, plan.id)
     assert amendment.replaces_id == plan.id
     with pytest.raises(ConflictError):
         plans.amend(clinician, plan.id)
     with pytest.raises(StaleVersionError):
-        plans.update(clinician, amendment.id, 7, {"document": {"v": 2}})
+        plans.update(clinician, amendment.id, 7, {"request": plan_request(spacing_cm=1.5)})
 
 
 def test_refusals_are_audited_after_the_rollback(

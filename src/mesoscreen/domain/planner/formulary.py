@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from mesoscreen.domain.errors import PlanError
 from mesoscreen.domain.knowledge_base import Text
+from mesoscreen.domain.planner.doses import Caps, Concentration, SessionDose, session_dose
 
 
 class Technique(StrEnum):
@@ -41,30 +42,73 @@ class Schedule:
 
 @dataclass(frozen=True, slots=True)
 class Product:
-    """An injectable preparation of the formulary."""
+    """An injectable preparation of the formulary, its concentration and its caps.
+
+    ``depth_mm`` is the permitted depth range (a plan may narrow it); ``volume_per_point_ml``
+    is the default volume per point. ``sources`` holds each figure's full citation text;
+    ``source_refs`` the short reference refusals quote ("B10", "no source: clinic practice").
+    """
 
     id: str
     name: Text
     ingredients: tuple[str, ...]
-    concentration: str
+    concentration: Concentration
     technique: Technique
     needle: str
-    depth_mm: tuple[float, float]
     volume_per_point_ml: float
-    max_volume_per_session_ml: float
+    caps: Caps
     schedule: Schedule
     sources: Mapping[str, str]
+    source_refs: Mapping[str, str]
 
-    def session_volume_ml(self, points: int) -> float:
-        """The volume one session over ``points`` injects; PlanError over the session maximum."""
-        total = round(points * self.volume_per_point_ml, 4)
-        if total > self.max_volume_per_session_ml:
-            raise PlanError(
-                f"'volume': {points} points x {self.volume_per_point_ml:g} mL = {total:g} mL is "
-                f"over the session maximum of {self.max_volume_per_session_ml:g} mL for "
-                f"{self.id}; treat fewer zones, widen the spacing or lower the volume per point"
-            )
-        return total
+    @property
+    def depth_mm(self) -> tuple[float, float]:
+        """The permitted depth range in mm."""
+        return self.caps.depth_mm
+
+    @property
+    def max_volume_per_session_ml(self) -> float:
+        """The session's volume cap in mL."""
+        return self.caps.volume_per_session_ml
+
+    def session(
+        self,
+        points: int,
+        volume_per_point_ml: float | None = None,
+        depth_mm: tuple[float, float] | None = None,
+    ) -> SessionDose:
+        """One session over ``points``; PlanError naming every cap it exceeds, with figures."""
+        return session_dose(
+            self.id,
+            self.concentration,
+            self.caps,
+            self.source_refs,
+            points,
+            self.volume_per_point_ml if volume_per_point_ml is None else volume_per_point_ml,
+            self.caps.depth_mm if depth_mm is None else depth_mm,
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON form: every figure with its unit, the caps, and the source of each figure."""
+        unit = self.concentration.unit
+        return {
+            "id": self.id,
+            "name": self.name.as_dict(),
+            "ingredients": list(self.ingredients),
+            "concentration": self.concentration.as_dict(),
+            "technique": self.technique.value,
+            "needle": self.needle,
+            "depth_mm": list(self.caps.depth_mm),
+            "volume_per_point_ml": self.volume_per_point_ml,
+            "max_volume_per_point_ml": self.caps.volume_per_point_ml,
+            "max_volume_per_session_ml": self.caps.volume_per_session_ml,
+            "max_dose_per_session": (
+                None
+                if self.caps.dose_per_session is None or unit is None
+                else {"amount": self.caps.dose_per_session, "unit": unit.value}
+            ),
+            "sources": dict(self.sources),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +118,7 @@ class Formulary:
     products: Mapping[str, Product]
     review_required: bool
     notice: Text
+    content_hash: str = ""
 
     def find(self, name: str) -> Product:
         """The product with id ``name``, or the one product containing ingredient ``name``."""
@@ -85,7 +130,10 @@ class Formulary:
         known = ", ".join(self.products)
         if holders:
             ids = ", ".join(p.id for p in holders)
-            raise PlanError(f"'ingredient': {name!r} is in several products ({ids}); name one")
+            raise PlanError(
+                f"'product': {name!r} is in several products ({ids}); name one", field="product"
+            )
         raise PlanError(
-            f"'ingredient': unknown product or ingredient {name!r} (expected one of: {known})"
+            f"'product': unknown product or ingredient {name!r} (expected one of: {known})",
+            field="product",
         )

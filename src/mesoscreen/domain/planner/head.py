@@ -49,7 +49,7 @@ def _check_range(name: str, value: float, bounds: tuple[float, float]) -> None:
     """Refuse a measurement outside the plausible adult range."""
     low, high = bounds
     if not low <= value <= high:
-        raise PlanError(f"'{name}': expected {low:g} to {high:g} cm (got {value:g})")
+        raise PlanError(f"'{name}': expected {low:g} to {high:g} cm (got {value:g})", field=name)
 
 
 @dataclass(frozen=True, slots=True)

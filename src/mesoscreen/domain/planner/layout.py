@@ -128,7 +128,10 @@ def lay_out_points(
     """
     low, high = SPACING_RANGE_CM
     if not low <= spacing_cm <= high:
-        raise PlanError(f"'spacing_cm': expected {low:g} to {high:g} cm (got {spacing_cm:g})")
+        raise PlanError(
+            f"'spacing_cm': expected {low:g} to {high:g} cm (got {spacing_cm:g})",
+            field="spacing_cm",
+        )
     meridians = _Meridians(head)
     placed: list[tuple[int, float, float, float, Zone]] = []
     ring = 0

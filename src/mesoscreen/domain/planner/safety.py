@@ -1,9 +1,15 @@
-"""What a screening allows a plan to contain: the safety link between screening and planning."""
+"""What a screening allows a plan to contain: the safety link between screening and planning.
+
+A plan needs an outcome that permits treatment, every treatment-blocking action recorded as
+done, no ingredient the screening excludes (unless the exclusion is lifted by actions that are
+all done), and a first session on or after the screening's ``earliest_date``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import date
 from types import MappingProxyType
 from typing import Any
 
@@ -15,19 +21,22 @@ from mesoscreen.domain.vocabulary import Outcome
 
 @dataclass(frozen=True, slots=True)
 class Exclusion:
-    """Why an ingredient is ruled out: the finding and its reason (a tag or an allergen)."""
+    """Why an ingredient is ruled out: the finding, its reason (a tag or an allergen), and the
+    actions that lift it once all are done (none: the exclusion is unconditional)."""
 
     rule: str
     reason: str
+    lifted_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class ScreeningConstraints:
-    """The outcome, the actions that must be done, and the ingredients ruled out."""
+    """The outcome, the actions that must be done, the ingredients ruled out, the first date."""
 
     outcome: Outcome
     blocking_actions: tuple[str, ...]
     excluded: Mapping[str, Exclusion]
+    earliest_date: date | None = None
 
     @classmethod
     def from_decision(cls, decision: Decision) -> ScreeningConstraints:
@@ -38,8 +47,12 @@ class ScreeningConstraints:
                 a.action.id for a in decision.required_actions if a.action.blocks_treatment
             ),
             excluded=MappingProxyType(
-                {e.ingredient: Exclusion(e.rule, e.reason) for e in decision.excluded_ingredients}
+                {
+                    e.ingredient: Exclusion(e.rule, e.reason, tuple(e.lifted_by))
+                    for e in decision.excluded_ingredients
+                }
             ),
+            earliest_date=decision.earliest_date,
         )
 
     @classmethod
@@ -48,37 +61,74 @@ class ScreeningConstraints:
         try:
             outcome = Outcome(document["outcome"])
             actions = tuple(
-                a["id"]
+                str(a["id"])
                 for a in document.get("required_actions", [])
                 if a.get("blocks_treatment", True)
             )
             excluded = {
-                e["ingredient"]: Exclusion(e["rule"], e["reason"])
+                str(e["ingredient"]): Exclusion(
+                    str(e["rule"]), str(e["reason"]), tuple(str(a) for a in e.get("lifted_by", ()))
+                )
                 for e in document.get("excluded_ingredients", [])
             }
-        except (KeyError, TypeError, ValueError) as exc:
+            earliest = document.get("earliest_date")
+            earliest_date = date.fromisoformat(earliest) if earliest is not None else None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise PlanError(
-                f"'screening': not a decision object ({type(exc).__name__}: {exc})"
+                f"'screening': not a decision object ({type(exc).__name__}: {exc})",
+                field="screening",
             ) from None
-        return cls(outcome, actions, MappingProxyType(excluded))
+        return cls(outcome, actions, MappingProxyType(excluded), earliest_date)
 
-    def check(self, product: Product, completed_actions: Collection[str]) -> None:
-        """PlanError unless the screening permits a plan with ``product``, saying why not."""
+    def check(
+        self,
+        product: Product,
+        completed_actions: Collection[str],
+        first_session: date | None = None,
+    ) -> None:
+        """PlanError unless the screening permits a plan with ``product`` from
+        ``first_session``, saying why not."""
         if not self.outcome.permits_treatment:
             raise PlanError(
                 f"'screening': outcome {self.outcome.value!r} does not permit a treatment plan "
-                "(expected eligible, precautions or specialist_clearance)"
+                "(expected eligible, precautions or specialist_clearance)",
+                field="screening",
             )
         undone = [action for action in self.blocking_actions if action not in completed_actions]
         if undone:
             raise PlanError(
-                "'screening': required actions not recorded as done: " + ", ".join(undone)
+                "'screening': required actions not recorded as done: " + ", ".join(undone),
+                field="screening",
             )
-        refused = [
-            f"{ingredient} (excluded by finding '{self.excluded[ingredient].rule}', "
-            f"{self.excluded[ingredient].reason})"
-            for ingredient in product.ingredients
-            if ingredient in self.excluded
-        ]
+        refused = []
+        for ingredient in product.ingredients:
+            exclusion = self.excluded.get(ingredient)
+            if exclusion is None:
+                continue
+            still_open = [a for a in exclusion.lifted_by if a not in completed_actions]
+            if exclusion.lifted_by and not still_open:
+                continue
+            condition = (
+                f"; lifted once done: {', '.join(exclusion.lifted_by)}, "
+                f"still open: {', '.join(still_open)}"
+                if exclusion.lifted_by
+                else ""
+            )
+            refused.append(
+                f"{ingredient} (excluded by finding '{exclusion.rule}', {exclusion.reason}"
+                f"{condition})"
+            )
         if refused:
-            raise PlanError(f"'ingredient': product {product.id} contains " + "; ".join(refused))
+            raise PlanError(
+                f"'product': {product.id} contains " + "; ".join(refused), field="product"
+            )
+        if (
+            first_session is not None
+            and self.earliest_date is not None
+            and first_session < self.earliest_date
+        ):
+            raise PlanError(
+                f"'first_session': {first_session.isoformat()} is before "
+                f"{self.earliest_date.isoformat()}, the earliest date the screening allows",
+                field="first_session",
+            )

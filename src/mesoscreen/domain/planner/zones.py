@@ -90,13 +90,18 @@ class ScalpAtlas:
             stage = self.stages.get(stage_id)
             if stage is None:
                 known = ", ".join(self.stages)
-                raise PlanError(f"'stage': unknown stage {stage_id!r} (expected one of: {known})")
+                raise PlanError(
+                    f"'stage': unknown stage {stage_id!r} (expected one of: {known})",
+                    field="stage",
+                )
             wanted.extend(stage.zones)
         for zone_id in zone_ids:
             if zone_id not in self.zones:
                 known = ", ".join(self.zones)
-                raise PlanError(f"'zones': unknown zone {zone_id!r} (expected one of: {known})")
+                raise PlanError(
+                    f"'zones': unknown zone {zone_id!r} (expected one of: {known})", field="zones"
+                )
             wanted.append(zone_id)
         if not wanted:
-            raise PlanError("'zones': no zone chosen (give zones, a stage, or both)")
+            raise PlanError("'zones': no zone chosen (give zones, a stage, or both)", field="zones")
         return tuple(self.zones[zone_id] for zone_id in dict.fromkeys(wanted))

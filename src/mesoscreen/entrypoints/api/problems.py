@@ -25,6 +25,7 @@ from mesoscreen.domain.errors import (
     MesoscreenError,
     NotFoundError,
     PermissionDeniedError,
+    PlanError,
     TooLargeError,
     UnsupportedMediaError,
 )
@@ -143,7 +144,9 @@ async def _mesoscreen_error(request: Request, error: Exception) -> JSONResponse:
     if status == 500:
         _log.error("error %s: %s", _correlation_id(), type(error).__name__)
         return problem_response(500, "internal_error", "internal error", request.url.path)
-    return problem_response(status, error.code, error.message, request.url.path, headers)
+    # A refused plan names the refused field, so a client can point at it.
+    extra = {"field": error.field} if isinstance(error, PlanError) and error.field else None
+    return problem_response(status, error.code, error.message, request.url.path, headers, extra)
 
 
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:

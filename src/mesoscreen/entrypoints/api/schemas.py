@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -228,9 +228,31 @@ class SignableOut(Output):
 
 
 class PlanIn(StrictInput):
-    """A plan document from the planner: points, products, volumes, calendar."""
+    """A planning request; the planner makes the plan document from it (none is accepted).
 
-    document: dict[str, Any]
+    Give a stage, zones or both. Volume per point and depth default to the product's and must
+    stay within its caps; a plan over any cap, with an excluded ingredient, or starting before
+    the screening's earliest date is refused (422 naming the ``field``).
+    """
+
+    stage: str | None = Field(default=None, min_length=1, max_length=40)
+    zones: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+        default_factory=list, max_length=20
+    )
+    spacing_cm: float = Field(default=1.0, allow_inf_nan=False)
+    product: str = Field(min_length=1, max_length=80)
+    first_session: date
+    head_circumference_cm: float | None = Field(default=None, allow_inf_nan=False)
+    nasion_inion_cm: float | None = Field(default=None, allow_inf_nan=False)
+    ear_to_ear_cm: float | None = Field(default=None, allow_inf_nan=False)
+    volume_per_point_ml: float | None = Field(default=None, allow_inf_nan=False)
+    depth_mm: (
+        tuple[
+            Annotated[float, Field(allow_inf_nan=False)],
+            Annotated[float, Field(allow_inf_nan=False)],
+        ]
+        | None
+    ) = None
 
 
 class PlanOut(SignableOut):

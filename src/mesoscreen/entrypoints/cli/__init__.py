@@ -20,6 +20,7 @@ from mesoscreen.entrypoints.cli.app import app
 # Sub-commands register themselves on `app` when imported.
 from mesoscreen.entrypoints.cli import screen_command  # noqa: F401  isort: skip
 from mesoscreen.entrypoints.cli import plan_command  # noqa: F401  isort: skip
+from mesoscreen.entrypoints.cli import plans_command  # noqa: F401  isort: skip
 from mesoscreen.entrypoints.cli import bulk_command  # noqa: F401  isort: skip
 from mesoscreen.entrypoints.cli import questionnaire_command  # noqa: F401  isort: skip
 from mesoscreen.entrypoints.cli import reminders_command  # noqa: F401  isort: skip

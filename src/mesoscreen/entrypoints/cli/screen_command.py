@@ -56,8 +56,13 @@ def screen_command(
         typer.echo(orjson.dumps(bundle, option=orjson.OPT_INDENT_2).decode())
     elif as_json:
         document = decision.as_dict()
-        if given.kind != "intake":
-            document["input"] = {"kind": given.kind, "evidence": dict(given.evidence)}
+        # The answers screened go with the decision, so `plan --screening` can make it again
+        # and trust it only when identical.
+        document["input"] = {
+            "kind": given.kind,
+            "answers": given.answers,
+            "evidence": dict(given.evidence),
+        }
         typer.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
     else:
         typer.echo(render_report(decision, kb, language))

@@ -132,14 +132,17 @@ def _legend(
             f"{zone.area_cm2:.0f} cm²</text>"
         )
     product = plan.product
+    dose, caps = plan.dose, product.caps
     totals = [
         f"Points: {len(plan.points)}",
         f"Area: {plan.area_cm2:g} cm²",
         f"Spacing: {plan.spacing_cm:g} cm (on the head: {plan.spacing.mean_cm:.2f} cm mean)",
-        f"Product: {escape(product.name.in_language(language))}",
-        f"{product.volume_per_point_ml:g} mL per point, total {plan.total_volume_ml:g} mL",
-        f"Depth {product.depth_mm[0]:g}-{product.depth_mm[1]:g} mm, "
-        f"needle {escape(product.needle)}",
+        f"Product: {escape(product.name.in_language(language))} "
+        f"({escape(product.concentration.label)})",
+        f"{dose.volume_per_point_ml:g} mL per point, total {dose.total_volume_ml:g} mL "
+        f"(max {caps.volume_per_session_ml:g} mL)",
+        _dose_line(plan),
+        f"Depth {dose.depth_mm[0]:g}-{dose.depth_mm[1]:g} mm, needle {escape(product.needle)}",
     ]
     y += 20
     out.append(
@@ -157,6 +160,18 @@ def _legend(
         )
     out.append("</g>")
     return out
+
+
+def _dose_line(plan: TreatmentPlan) -> str:
+    """The session's dose of active substance and its cap, or why only volume caps apply."""
+    dose, caps = plan.dose, plan.product.caps
+    if dose.total_dose is None or dose.unit is None or caps.dose_per_session is None:
+        return "Dose: a mixture, only the volume caps apply"
+    unit = dose.unit.value
+    return (
+        f"Dose: {dose.dose_per_point:g} {unit} per point, {dose.total_dose:g} {unit} "
+        f"per session (max {caps.dose_per_session:g} {unit})"
+    )
 
 
 def _scale_bar() -> list[str]:

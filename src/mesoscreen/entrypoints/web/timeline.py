@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from mesoscreen.domain.errors import PlanError
+from mesoscreen.domain.planner.documents import PlanSummary, read_summary
 from mesoscreen.domain.records import AdverseEvent, Screening, TreatmentPlan, TreatmentSession
 
 
@@ -26,6 +28,16 @@ class TimelineEntry:
     at: datetime
     kind: EntryKind
     record: Screening | TreatmentPlan | TreatmentSession | AdverseEvent
+    # A plan's figures, read without trusting its stored document (None when unreadable).
+    summary: PlanSummary | None = None
+
+
+def plan_summary(plan: TreatmentPlan) -> PlanSummary | None:
+    """The figures of a stored plan, or None when its document cannot be read."""
+    try:
+        return read_summary(plan.document)
+    except PlanError:
+        return None
 
 
 def build_timeline(
@@ -36,7 +48,7 @@ def build_timeline(
 ) -> list[TimelineEntry]:
     """Every record of the patient, newest first (ties: the order of the arguments)."""
     entries = [TimelineEntry(s.created_at, EntryKind.SCREENING, s) for s in screenings]
-    entries += [TimelineEntry(p.created_at, EntryKind.PLAN, p) for p in plans]
+    entries += [TimelineEntry(p.created_at, EntryKind.PLAN, p, plan_summary(p)) for p in plans]
     entries += [TimelineEntry(s.performed_at, EntryKind.SESSION, s) for s in sessions]
     entries += [TimelineEntry(e.onset_at, EntryKind.ADVERSE_EVENT, e) for e in events]
     order = {kind: rank for rank, kind in enumerate(EntryKind)}

@@ -1,25 +1,29 @@
 """Treatment pages: the plan editor with its injection map, a saved plan and its signature,
 recording a session and reporting an adverse event. All go through the records services,
-which check roles and audit; the plan itself comes from the planning service."""
+which check roles and audit; plans are made and checked by the plan gate only (the editor's
+preview and its save alike), and a stored plan is shown through ``read_summary`` so that a
+malformed one gives an error panel, never a failed page."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, tzinfo
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from mesoscreen.domain.errors import ConsentRequiredError, InputError
+from mesoscreen.domain.errors import ConflictError, ConsentRequiredError, InputError, PlanError
+from mesoscreen.domain.planner.documents import PlanSummary, read_summary
 from mesoscreen.domain.planner.plan import PlanRequest, TreatmentPlan
+from mesoscreen.domain.planner.request import request_from_json
 from mesoscreen.domain.records import EventOutcome, RecordStatus
 from mesoscreen.entrypoints.rendering.injection_map_svg import render_injection_map
 from mesoscreen.entrypoints.web.kit import Form, PageKit, redirect
 from mesoscreen.entrypoints.web.screening_pages import latest_completions
-from mesoscreen.knowledge.planning_loader import default_atlas, load_formulary
+from mesoscreen.entrypoints.web.timeline import plan_summary
 from mesoscreen.services.adverse_events import EventDetails
 from mesoscreen.services.authentication import Authenticated
-from mesoscreen.services.planning import PlanningService
 from mesoscreen.services.treatment_sessions import SessionDetails
 
 
@@ -48,36 +52,49 @@ def _day(form: Form, field: str) -> date | None:
         raise InputError(f"'{field}': expected a date as YYYY-MM-DD (got '{value[:30]}')") from None
 
 
-def plan_request(form: Form, zone_ids: list[str], today: date) -> PlanRequest:
-    """What the clinician asked for in the plan editor."""
+def _optional_number(form: Form, field: str) -> float | None:
+    return _number(form, field) if form.get(field, "").strip() else None
+
+
+def plan_request(form: Form, zone_ids: list[str], default_start: date) -> PlanRequest:
+    """What the clinician asked for in the plan editor (volume per point and depth default to
+    the product's)."""
+    shallowest = _optional_number(form, "depth_min_mm")
+    deepest = _optional_number(form, "depth_max_mm")
+    depth = None
+    if shallowest is not None or deepest is not None:
+        if shallowest is None or deepest is None:
+            raise PlanError("'depth_mm': give both the shallowest and the deepest depth",
+                            field="depth_mm")  # fmt: skip
+        depth = (shallowest, deepest)
     return PlanRequest(
         zones=tuple(z for z in zone_ids if form.get(f"zone_{z}")),
         stage=form.get("stage") or None,
         spacing_cm=_number(form, "spacing_cm"),
         product=form.get("product", ""),
-        first_session=_day(form, "start") or today,
-        head_circumference_cm=_number(form, "head_cm") if form.get("head_cm") else None,
+        first_session=_day(form, "start") or default_start,
+        head_circumference_cm=_optional_number(form, "head_cm"),
+        volume_per_point_ml=_optional_number(form, "volume_per_point_ml"),
+        depth_mm=depth,
     )
 
 
-def _stored_request(request: PlanRequest) -> dict[str, object]:
-    """The request saved with the plan, so the map can be drawn again from it."""
-    return {
-        "zones": list(request.zones),
-        "stage": request.stage,
-        "spacing_cm": request.spacing_cm,
-        "product": request.product,
-        "first_session": request.first_session.isoformat(),
-        "head_circumference_cm": request.head_circumference_cm,
-    }
+def earliest_start(decision: Mapping[str, Any], today: date) -> date:
+    """Today, or the screening's earliest date when that is later."""
+    earliest = decision.get("earliest_date")
+    try:
+        later = date.fromisoformat(earliest) if isinstance(earliest, str) else today
+    except ValueError:
+        later = today
+    return max(today, later)
 
 
 def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
     """Register the plan, session and adverse-event routes on ``router``."""
     services = kit.services
     kb = services.screening.kb
-    atlas = default_atlas()
-    planner = PlanningService(atlas, load_formulary(kb=kb))
+    planner = services.planner
+    atlas = planner.atlas
 
     def plan_page(request: Request, a: Authenticated, screening_id: str, form: Form | None,
                   status: int = 200) -> Response:  # fmt: skip
@@ -85,26 +102,26 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
         patient = services.patients.get(a.principal, screening.patient_id)
         recorded = services.actions.list_for_screening(a.principal, screening_id, limit=200)
         done = [c.action_id for c in latest_completions(recorded.items).values() if c.done]
+        start = earliest_start(screening.decision, services.clock.today())
         context: dict[str, Any] = {
             "screening": screening, "patient": patient, "form": form or {},
             "stages": list(atlas.stages.values()), "zones": list(atlas.zones.values()),
             "products": list(planner.formulary.products.values()),
             "formulary_notice": planner.formulary.notice if planner.formulary.review_required
-            else None, "actions_done": done,
+            else None, "actions_done": done, "default_start": start,
         }  # fmt: skip
         if form is not None:
             try:
-                asked = plan_request(form, list(atlas.zones), services.clock.today())
-                plan = planner.plan(asked, screening.decision, done)
+                asked = plan_request(form, list(atlas.zones), start)
+                if form.get("save"):
+                    saved = services.plans.create(a.principal, screening_id, asked)
+                    return redirect(f"/plans/{saved.id}")
+                plan = services.plans.preview(a.principal, screening_id, asked)
                 context |= {"plan": plan, "svg": render_injection_map(plan, atlas, kit.language(
                     request, a))}  # fmt: skip
-                if form.get("save"):
-                    document = plan.as_dict() | {"request": _stored_request(asked)}
-                    saved = services.plans.create(a.principal, screening_id, document)
-                    return redirect(f"/plans/{saved.id}")
-            except InputError as refused:
+            except (InputError, ConflictError) as refused:
                 context["error"] = str(refused)
-                status = 400
+                status = 409 if isinstance(refused, ConflictError) else 400
         return kit.render(request, "plan.html", a, status, **context)
 
     @router.get("/screenings/{screening_id}/plan", response_model=None)
@@ -117,33 +134,32 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
             request, lambda a, form: plan_page(request, a, screening_id, form)
         )
 
-    def redrawn(document: dict[str, Any]) -> TreatmentPlan | None:
+    def redrawn(document: object, summary: PlanSummary) -> TreatmentPlan | None:
         """The saved plan's geometry again from its request (the planner is deterministic);
-        None when the document has no request or the planner now places other points."""
-        asked = document.get("request")
-        if not isinstance(asked, dict):
-            return None
+        None when the request cannot be read or the planner now places other points."""
         try:
-            plan = planner.plan(PlanRequest(
-                zones=tuple(asked["zones"]), stage=asked["stage"],
-                spacing_cm=float(asked["spacing_cm"]), product=str(asked["product"]),
-                first_session=date.fromisoformat(asked["first_session"]),
-                head_circumference_cm=asked.get("head_circumference_cm"),
-            ), None)  # fmt: skip
-        except (InputError, KeyError, TypeError, ValueError):
+            asked = request_from_json(document.get("request") if isinstance(document, dict)
+                                      else None)  # fmt: skip
+            plan = planner.plan(asked, None)
+        except InputError:
             return None
-        return plan if len(plan.points) == document.get("point_count") else None
+        return plan if len(plan.points) == summary.point_count else None
 
     @router.get("/plans/{plan_id}", response_model=None)
     def saved_plan(request: Request, plan_id: str) -> Response:
         def page(a: Authenticated) -> Response:
-            plan, replaced = services.plans.get(a.principal, plan_id)
+            plan, replaced, refusal = services.plans.get_checked(a.principal, plan_id)
             patient = services.patients.get(a.principal, plan.patient_id)
-            geometry = redrawn(dict(plan.document))
+            try:
+                summary: PlanSummary | None = read_summary(plan.document)
+            except PlanError as unreadable:
+                summary, refusal = None, refusal or str(unreadable)
+            geometry = redrawn(plan.document, summary) if summary else None
             svg = render_injection_map(geometry, atlas, kit.language(request, a)) if geometry \
                 else None  # fmt: skip
-            return kit.render(request, "plan_saved.html", a, plan=plan, doc=plan.document,
-                              patient=patient, svg=svg, replaced=replaced)  # fmt: skip
+            return kit.render(request, "plan_saved.html", a, plan=plan, summary=summary,
+                              patient=patient, svg=svg, replaced=replaced,
+                              refusal=refusal)  # fmt: skip
 
         return kit.page(request, page)
 
@@ -163,15 +179,15 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
             p for p in services.plans.list_for_patient(a.principal, patient_id).items
             if p.status == RecordStatus.SIGNED
         ]  # fmt: skip
+        summaries = {p.id: plan_summary(p) for p in plans}
         chosen = next((p for p in plans if p.id == form.get("plan_id")), None)
-        if chosen is not None and "product" not in form:
-            doc = chosen.document
-            depth = doc["product"]["depth_mm"]
+        picked = summaries.get(chosen.id) if chosen is not None else None
+        if picked is not None and "product" not in form:
             form = form | {
-                "product": doc["product"]["name"][kit.language(request, a).value],
-                "points": str(doc["point_count"]),
-                "volume_per_point_ml": str(doc["product"]["volume_per_point_ml"]),
-                "depth_mm": str(round((float(depth[0]) + float(depth[1])) / 2, 1)),
+                "product": picked.product_name_in(kit.language(request, a).value),
+                "points": str(picked.point_count),
+                "volume_per_point_ml": str(picked.volume_per_point_ml),
+                "depth_mm": str(round((picked.depth_mm[0] + picked.depth_mm[1]) / 2, 1)),
             }
         now = datetime.now(kit.zone(request)).replace(second=0, microsecond=0, tzinfo=None)
         blocker = services.consents.session_blocker(a.principal, patient_id,
@@ -179,7 +195,7 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
         consent_link = (f"/screenings/{chosen.screening_id}/consent" if chosen
                         else f"/patients/{patient_id}#consents")  # fmt: skip
         return kit.render(request, "session.html", a, status, patient=patient, form=form,
-                          plans=plans, error=error, now=now.isoformat(),
+                          plans=plans, summaries=summaries, error=error, now=now.isoformat(),
                           consent_blocker=blocker, consent_link=consent_link)  # fmt: skip
 
     @router.get("/patients/{patient_id}/sessions/new", response_model=None)

@@ -71,3 +71,25 @@ def test_legend_totals_and_scale_bar_are_there_in_the_chosen_language() -> None:
         assert ATLAS.zones[zone.id].name.vi in legend
     assert f"Points: {len(PLAN.points)}" in legend
     assert root.find("svg:g[@id='scale-bar']", NS) is not None
+
+
+def test_the_legend_gives_volumes_and_the_dose_in_mg_beside_their_caps() -> None:
+    """mL per point and per session, mg per point and per session, each cap, the depth."""
+    legend = "".join(_svg().find("svg:g[@id='legend']", NS).itertext())  # type: ignore[union-attr]
+    dose = PLAN.dose
+    assert f"total {dose.total_volume_ml:g} mL (max 2 mL)" in legend
+    assert f"Dose: 0.001 mg per point, {dose.total_dose:g} mg per session (max 0.5 mg)" in legend
+    assert "Depth 1.5-2 mm" in legend
+    assert "(0.01%)" in legend
+
+
+def test_a_mixture_says_in_the_legend_that_only_volume_caps_apply() -> None:
+    """No mg figure is invented for a ready-to-use solution."""
+    formulary = load_formulary(kb=default_knowledge_base())
+    plan = PlanningService(ATLAS, formulary).plan(
+        PlanRequest((), "norwood-1", 1.0, "multivitamin_complex", date(2026, 11, 25)), None
+    )
+    root = ET.fromstring(render_injection_map(plan, ATLAS))  # noqa: S314 (own output)
+    legend = "".join(root.find("svg:g[@id='legend']", NS).itertext())  # type: ignore[union-attr]
+    assert "Dose: a mixture, only the volume caps apply" in legend
+    assert " mg" not in legend

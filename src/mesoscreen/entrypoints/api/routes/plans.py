@@ -1,14 +1,35 @@
-"""Treatment plans: create from a screening, edit the draft, sign, amend."""
+"""Treatment plans: create from a screening, edit the draft, sign, amend.
+
+Create and edit take a planning request (``PlanIn``); the planner makes the document, and the
+plan gate checks every write and every signature (see services/plan_gate.py).
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
+from mesoscreen.domain.planner.request import PlanRequest
 from mesoscreen.domain.records import TreatmentPlan
 from mesoscreen.entrypoints.api.deps import IfMatchDep, PrincipalDep, ServicesDep, set_etag
 from mesoscreen.entrypoints.api.schemas import PageOut, PlanIn, PlanOut
 
 router = APIRouter(prefix="/api/v1", tags=["plans"])
+
+
+def plan_request(body: PlanIn) -> PlanRequest:
+    """The domain request of a request body."""
+    return PlanRequest(
+        zones=tuple(body.zones),
+        stage=body.stage,
+        spacing_cm=body.spacing_cm,
+        product=body.product,
+        first_session=body.first_session,
+        head_circumference_cm=body.head_circumference_cm,
+        nasion_inion_cm=body.nasion_inion_cm,
+        ear_to_ear_cm=body.ear_to_ear_cm,
+        volume_per_point_ml=body.volume_per_point_ml,
+        depth_mm=body.depth_mm,
+    )
 
 
 def _out(plan: TreatmentPlan, response: Response | None = None, replaced: bool = False) -> PlanOut:
@@ -29,8 +50,10 @@ def create_plan(
     services: ServicesDep,
     response: Response,
 ) -> PlanOut:
-    """A draft plan from a signed screening that permits treatment, its actions done."""
-    return _out(services.plans.create(principal, screening_id, body.document), response)
+    """A draft plan made by the planner from the request, if the plan gate passes it: the
+    screening signed, current and permitting treatment with its actions done, no excluded
+    ingredient, no start before the earliest date, every cap kept (422 naming the field)."""
+    return _out(services.plans.create(principal, screening_id, plan_request(body)), response)
 
 
 @router.get("/patients/{patient_id}/plans", response_model=PageOut[PlanOut])
@@ -64,8 +87,9 @@ def update_plan(
     services: ServicesDep,
     response: Response,
 ) -> PlanOut:
-    """Edit a draft plan (If-Match the version you read); signed plans refuse with 409."""
-    plan = services.plans.update(principal, plan_id, version, {"document": body.document})
+    """Make a draft plan again from a new request (If-Match the version you read), through the
+    same gate; signed plans refuse with 409."""
+    plan = services.plans.update(principal, plan_id, version, {"request": plan_request(body)})
     return _out(plan, response)
 
 
@@ -77,7 +101,8 @@ def sign_plan(
     services: ServicesDep,
     response: Response,
 ) -> PlanOut:
-    """Sign the plan (clinicians only)."""
+    """Sign the plan (clinicians only), after the gate checks it again: the screening still
+    current, the knowledge base still in force, the document what the planner makes."""
     return _out(services.plans.sign(principal, plan_id, version), response)
 
 
