@@ -31,6 +31,7 @@ from mesoscreen.domain.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from mesoscreen.domain.names import full_name
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.web import cookies
 from mesoscreen.entrypoints.web.i18n import (
@@ -60,6 +61,11 @@ _ZONE_NAME = re.compile(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+){0,2}$")
 Form = dict[str, str]
 Page = Callable[[Authenticated], Response]
 FormPage = Callable[[Authenticated, Form], Response]
+
+
+def person_name(patient: Any) -> str:
+    """A patient's name in the order their own language writes it (``domain.names``)."""
+    return full_name(patient.family_name, patient.given_name, getattr(patient, "language", None))
 
 
 class SignInRequiredError(Exception):
@@ -161,6 +167,7 @@ class PageKit:
                 "date": lambda day: format_date(day, lang),
                 "moment": lambda when: format_moment(when, lang, zone),
                 "number": lambda value, decimals=2: format_number(value, lang, decimals),
+                "person": person_name,
                 **context,
             },
             status_code=status,
