@@ -19,8 +19,8 @@ def test_a_patient_registered_as_vietnamese_comes_back_family_name_first(
     vietnamese = ok(client.post("/api/v1/patients", json=body | {"language": "vi"},
                                 headers=headers), 201)  # fmt: skip
     assert (vietnamese["language"], vietnamese["full_name"]) == ("vi", "Nguyễn Văn Minh")
-    english = ok(client.post("/api/v1/patients", json=body | {"family_name": "Smith",
-                             "given_name": "John", "language": "en"}, headers=headers), 201)  # fmt: skip
+    smith = body | {"family_name": "Smith", "given_name": "John", "language": "en"}
+    english = ok(client.post("/api/v1/patients", json=smith, headers=headers), 201)
     assert english["full_name"] == "John Smith"
     unknown = ok(client.post("/api/v1/patients", json=body, headers=headers), 201)
     assert (unknown["language"], unknown["full_name"]) == (None, "Nguyễn Văn Minh")
