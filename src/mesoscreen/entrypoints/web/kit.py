@@ -42,6 +42,7 @@ from mesoscreen.entrypoints.web.i18n import (
     language_named,
     preferred_language,
 )
+from mesoscreen.entrypoints.web.letterhead import Letterhead, read_logo
 from mesoscreen.services.authentication import Authenticated, csrf_matches
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -85,6 +86,7 @@ class PageKit:
 
     def __init__(self, services: Services) -> None:
         self.services = services
+        self.letterhead = Letterhead(services.accounts, read_logo(services.settings.clinic_logo))
 
     # Who, in which language and time zone.
 
@@ -152,6 +154,8 @@ class PageKit:
         form_token = cookies.read_cookie(request, cookies.FORM_TOKEN, secure)
         new_form_token = None if form_token else secrets.token_urlsafe(32)
         principal = authenticated.principal if authenticated else None
+        shown = context.get("patient")
+        clinic_name = self.letterhead.clinic_name(principal, getattr(shown, "clinic_id", None))
         session_csrf = cookies.read_cookie(request, cookies.CSRF, secure) if principal else None
         response = TEMPLATES.TemplateResponse(
             request,
@@ -168,6 +172,8 @@ class PageKit:
                 "moment": lambda when: format_moment(when, lang, zone),
                 "number": lambda value, decimals=2: format_number(value, lang, decimals),
                 "person": person_name,
+                "clinic_name": clinic_name,
+                "clinic_logo": self.letterhead.logo,
                 **context,
             },
             status_code=status,
