@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 from xml.sax.saxutils import escape
 
@@ -69,6 +70,9 @@ class CheckedScreening:
     passes: bool = True
 
 
+# The outline, the zones' edges and the scale are the same for every map of one head (a
+# saved plan's page draws it at every visit): their arc lengths are kept.
+@lru_cache(maxsize=8192)
 def _distance_from_vertex(head: HeadModel, theta: float, phi: float, steps: int = 48) -> float:
     """Arc length in cm from the vertex to (theta, phi) along the meridian."""
     d_theta = theta / steps
