@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date
+from functools import lru_cache
 from xml.sax.saxutils import escape
 
 from mesoscreen.domain.planner.head import HeadModel
