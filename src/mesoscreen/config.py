@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     audit_checkpoint_file: Path | None = None
     audit_checkpoint_interval_seconds: float = Field(default=300, gt=0)
     audit_checkpoint_public_key: Path | None = None
+    # The clinic's logo for the page header and the prints (handout, plan, consent): a PNG or
+    # JPEG of at most 200 KB; None: the clinic's name alone.
+    clinic_logo: Path | None = None
 
     def resolved_data_dir(self) -> Path:
         """The folder for the embedded database and its backups."""

@@ -48,6 +48,22 @@ def test_json_gives_points_on_the_head_and_totals_and_the_svg_is_written(
     assert svg.read_text(encoding="utf-8").startswith("<svg")
 
 
+def test_the_svg_names_the_screening_file_it_was_checked_against(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With --screening the map names it; without, it says in red it was not checked."""
+    checked, unchecked = tmp_path / "checked.svg", tmp_path / "unchecked.svg"
+    assert main(["plan", "--zones", "vertex", "--screening", ELIGIBLE, "--svg", str(checked),
+                 "--start", "2026-12-01", "--language", "vi"]) == 0  # fmt: skip
+    assert main(["plan", "--zones", "vertex", "--svg", str(unchecked)]) == 0
+    capsys.readouterr()
+    drawn = checked.read_text(encoding="utf-8")
+    assert "Đã đối chiếu với lần sàng lọc ngày" in drawn
+    assert "(hồ sơ 01-eligible-man.json)" in drawn
+    assert "Chưa đối chiếu" not in drawn
+    assert "Not checked against a screening" in unchecked.read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -13,7 +13,6 @@ import binascii
 import hashlib
 import json
 import struct
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +20,7 @@ from typing import Any
 
 from mesoscreen.domain.errors import InputError
 from mesoscreen.domain.knowledge_base import Complication, Text
+from mesoscreen.domain.names import name_search_key, same_name
 from mesoscreen.domain.vocabulary import Language
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -144,15 +144,17 @@ def render_document(
     }
 
 
-def _folded(name: str) -> str:
-    """A name compared without case, accents' composition or extra spaces."""
-    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
-
-
 def typed_name_matches(typed: str, family_name: str, given_name: str) -> bool:
-    """Whether ``typed`` is the patient's full name, family name first or last."""
-    wanted = {_folded(f"{family_name} {given_name}"), _folded(f"{given_name} {family_name}")}
-    return _folded(typed) in wanted
+    """Whether ``typed`` is the patient's full name, family name first or last, up to case,
+    spacing, accents and tone marks (``domain.names.same_name``): a keyboard without
+    Vietnamese input signs "Nguyen Van Minh" for "Nguyễn Văn Minh". The words and their order
+    within the family and the given name still count."""
+    if not name_search_key(typed):
+        return False
+    return any(
+        same_name(typed, full)
+        for full in (f"{family_name} {given_name}", f"{given_name} {family_name}")
+    )
 
 
 def check_drawn_signature(data_url: str) -> None:

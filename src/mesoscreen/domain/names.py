@@ -58,6 +58,24 @@ def name_search_key(text: str) -> str:
     return _collapse_spaces(bare.casefold().translate(_UNDECOMPOSED))
 
 
+# Languages whose names are written given name first; every other (and an unknown one) is
+# written family name first, as Vietnamese is and as the register lists names.
+_GIVEN_NAME_FIRST = frozenset({"en"})
+
+
+def full_name(family_name: str, given_name: str, language: str | None) -> str:
+    """The name as the patient's language writes it: family name first in Vietnamese
+    ("Nguyễn Văn Minh"), given name first in English ("John Smith").
+
+    ``language`` is the patient's own language, not the page's: a Vietnamese name stays
+    "Nguyễn Văn Minh" on an English page. Unknown keeps the register's order, family first.
+    """
+    parts = (
+        (given_name, family_name) if language in _GIVEN_NAME_FIRST else (family_name, given_name)
+    )
+    return " ".join(part for part in parts if part)
+
+
 def same_name(typed: str, registered: str) -> bool:
     """Whether ``typed`` spells ``registered`` up to case, accents, tone marks and spacing."""
     return name_search_key(typed) == name_search_key(registered)

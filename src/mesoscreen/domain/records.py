@@ -124,6 +124,9 @@ class Patient:
     created_at: datetime
     updated_at: datetime
     version: int = 1
+    # The patient's own language ("vi", "en"; None when not recorded): the order of their
+    # name (domain.names.full_name) and the language of what they are given to read.
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,7 +54,7 @@ class _ZoneModel(_Strict):
 class _StageModel(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
     scale: str
-    name: str
+    name: TextModel
     zones: list[str] = Field(min_length=1)
     source: str = Field(min_length=3)
 
@@ -167,7 +167,7 @@ def load_atlas(path: Path = DEFAULT_ATLAS) -> ScalpAtlas:
         for zone_id in s.zones:
             if zone_id not in zones:
                 raise KnowledgeBaseError(path.name, s.id, f"unknown zone {zone_id!r}")
-        stages[s.id] = Stage(s.id, s.scale, s.name, tuple(s.zones), s.source)
+        stages[s.id] = Stage(s.id, s.scale, Text(s.name.en, s.name.vi), tuple(s.zones), s.source)
     return ScalpAtlas(zones=MappingProxyType(zones), stages=MappingProxyType(stages))
 
 

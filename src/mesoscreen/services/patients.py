@@ -18,6 +18,7 @@ from mesoscreen.domain.records import Page, Patient
 from mesoscreen.services.recording import RecordsUseCases, Target, page_bounds
 
 MAX_NAME_LENGTH = 200  # as the storage columns allow
+PATIENT_LANGUAGES = ("vi", "en")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,7 @@ class PatientDetails:
     sex: str | None = None
     phone: str | None = None
     intake: Mapping[str, Any] | None = None
+    language: str | None = None  # the patient's own language: "vi" or "en"
 
 
 def _request_hash(clinic_id: str, details: PatientDetails) -> str:
@@ -42,6 +44,7 @@ def _request_hash(clinic_id: str, details: PatientDetails) -> str:
         "sex": details.sex,
         "phone": details.phone,
         "intake": dict(details.intake or {}),
+        "language": details.language,
     }
     canonical = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -71,6 +74,11 @@ class PatientRecords(RecordsUseCases):
                     f"patient '{field}': expected 1 to {MAX_NAME_LENGTH} characters "
                     f"(got {len(name)})"
                 )
+        if details.language is not None and details.language not in PATIENT_LANGUAGES:
+            raise InputError(
+                f"patient 'language': expected one of {', '.join(PATIENT_LANGUAGES)} "
+                f"(got '{details.language[:20]}')"
+            )
         if details.intake is not None:
             # Intake facts are clinical: a front desk may not write them.
             self.require(principal, Permission.SCREENING_WRITE)
@@ -131,6 +139,7 @@ class PatientRecords(RecordsUseCases):
                 created_by=principal.user_id,
                 created_at=now,
                 updated_at=now,
+                language=details.language,
             )
             uow.patients.add(patient)
             if key is not None:
@@ -215,6 +224,7 @@ class PatientRecords(RecordsUseCases):
                 sex=details.sex,
                 phone=details.phone,
                 intake=dict(details.intake) if details.intake is not None else current.intake,
+                language=details.language,
                 updated_at=self.clock.now(),
                 version=expected_version + 1,
             )

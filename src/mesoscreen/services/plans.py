@@ -19,7 +19,7 @@ from mesoscreen.domain.audit import AuditAction
 from mesoscreen.domain.errors import InputError, MesoscreenError
 from mesoscreen.domain.planner.plan import TreatmentPlan as PlannedTreatment
 from mesoscreen.domain.planner.request import PlanRequest
-from mesoscreen.domain.records import RecordStatus, TreatmentPlan
+from mesoscreen.domain.records import RecordStatus, Screening, TreatmentPlan
 from mesoscreen.services.plan_gate import PlanGate
 from mesoscreen.services.ports import Clock, RecordRepository, UnitOfWork, UnitOfWorkFactory
 from mesoscreen.services.recording import Target, every_record
@@ -119,6 +119,12 @@ class TreatmentPlanRecords(SignableRecords[TreatmentPlan]):
         """The plan, whether an amendment replaced it, and why it fails the gate (or None)."""
         plan, replaced = self.get(principal, plan_id)
         return plan, replaced, self.refusal(principal, plan)
+
+    def screening_of(self, principal: Principal, plan: TreatmentPlan) -> Screening:
+        """The screening ``plan`` (already read, and audited, by the caller) was made from,
+        so that its map and prints can name it."""
+        with self.uow() as uow:
+            return uow.screenings.get(plan.screening_id, principal.clinic_ids)
 
     def refusal(self, principal: Principal, plan: TreatmentPlan) -> str | None:
         """Why ``plan`` (already read by the caller) fails the gate now, or None."""

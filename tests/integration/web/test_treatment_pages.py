@@ -10,7 +10,7 @@ from mesoscreen.domain.access import Role
 from mesoscreen.knowledge import default_knowledge_base
 from tests.factories import ClinicStaff, give_consent
 from tests.intakes import intake
-from tests.integration.web.conftest import TestClient, new_patient, screen, sign_in
+from tests.integration.web.conftest import TestClient, csrf_in, new_patient, screen, sign_in
 
 
 def _signed_eligible_screening(client: TestClient, csrf: str, patient: str) -> str:
@@ -57,6 +57,31 @@ def test_the_plan_editor_previews_the_map_and_saves_a_plan_that_can_be_signed(
     (plan,) = services.plans.list_for_patient(staff.principal(Role.CLINICIAN), patient).items
     assert plan.status == "signed"
     assert plan.document["point_count"] == points
+
+
+def test_the_map_names_the_screening_a_plan_was_checked_against_on_every_page(
+    browser: TestClient, staff: ClinicStaff
+) -> None:
+    """Preview and saved plan (which prints as it shows) both name the plan's screening; a
+    saved plan never says it was not checked against one (it was made from one)."""
+    csrf = sign_in(browser, staff, Role.CLINICIAN)
+    patient = new_patient(browser, csrf, "Le", "male")
+    screening = _signed_eligible_screening(browser, csrf, patient)
+    page = browser.get(f"/screenings/{screening}/plan").text
+    product = page.split('name="product">')[1].split('value="')[1].split('"')[0]
+    preview = browser.post(f"/screenings/{screening}/plan", data=_plan_form(csrf, product=product))
+    saved = browser.post(f"/screenings/{screening}/plan", follow_redirects=False,
+                         data=_plan_form(csrf, product=product, save="1"))  # fmt: skip
+    plan_page = browser.get(saved.headers["location"]).text
+    for shown in (preview.text, plan_page):
+        assert "Not checked against a screening" not in shown
+        assert f"Checked against the screening of Nov 25, 2026 (record {screening[:8]})" in shown
+    token = csrf_in(plan_page.split('action="/language"', 1)[1])
+    browser.post("/language", data={"language": "vi", "next": "/patients", "csrf": token})
+    in_vietnamese = browser.get(saved.headers["location"]).text
+    assert f"Đã đối chiếu với lần sàng lọc ngày 25 thg 11, 2026 (hồ sơ {screening[:8]})" in (
+        in_vietnamese
+    )
 
 
 def test_an_unsigned_screening_cannot_be_planned(

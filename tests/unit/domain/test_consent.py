@@ -85,14 +85,22 @@ def test_the_hash_changes_with_any_word_and_not_with_key_order() -> None:
 
 @pytest.mark.parametrize(
     ("typed", "matches"),
-    [("Tran Thi Mai", True), ("mai  tran thi", False), ("Thi Mai Tran", True),
-     ("  TRẦN   thị mai ", False), ("Tran Mai", False), ("", False)],
+    [("Trần Thị Mai", True), ("mai  tran thi", False), ("Thị Mai Trần", True),
+     ("  TRAN   thi mai ", True), ("Tran Thi Mai", True), ("TRẦN THỊ MAI", True),
+     ("Tran Mai", False), ("Tran Thi Mai Anh", False), ("", False), ("   ", False)],
 )  # fmt: skip
 def test_a_typed_name_must_be_the_registered_full_name_in_either_order(
     typed: str, matches: bool
 ) -> None:
-    """Case and spacing do not matter; the words and their accents do."""
-    assert typed_name_matches(typed, "Tran", "Thi Mai") is matches
+    """Case, spacing, accents and tone marks do not matter (a keyboard without Vietnamese
+    input signs too); the words and the order within each name do."""
+    assert typed_name_matches(typed, "Trần", "Thị Mai") is matches
+
+
+def test_a_typed_name_with_the_stroked_d_typed_as_d_matches() -> None:
+    """Đặng Văn Dũng signed on a plain keyboard as "Dang Van Dung"."""
+    assert typed_name_matches("Dang Van Dung", "Đặng", "Văn Dũng")
+    assert not typed_name_matches("Dang Van Dung", "Đặng", "Văn Dương")
 
 
 def test_a_drawn_signature_must_be_a_small_png() -> None:

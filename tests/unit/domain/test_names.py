@@ -7,7 +7,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mesoscreen.domain.names import name_search_key, normalise_name, same_name
+from mesoscreen.domain.names import full_name, name_search_key, normalise_name, same_name
 
 VIETNAMESE = ["Trần", "Nguyễn Thị Lan", "Đặng", "Phạm Quỳnh Anh", "Lê Văn Đức", "Hồ"]
 
@@ -66,3 +66,19 @@ def test_the_key_is_stable_plain_lower_case_text(text: str) -> None:
     assert name_search_key(key) == key
     assert not any(unicodedata.combining(c) for c in key)
     assert key == key.casefold()
+
+
+def test_a_vietnamese_name_is_written_family_name_first() -> None:
+    """Nguyễn (family) Văn Minh (given) reads "Nguyễn Văn Minh", never "Văn Minh Nguyễn"."""
+    assert full_name("Nguyễn", "Văn Minh", "vi") == "Nguyễn Văn Minh"
+
+
+def test_an_english_name_is_written_given_name_first() -> None:
+    """Smith (family) John (given) reads "John Smith"."""
+    assert full_name("Smith", "John", "en") == "John Smith"
+
+
+def test_a_name_whose_language_is_not_recorded_keeps_the_registers_order() -> None:
+    """Unknown language: family name first, as the register lists it, nothing guessed."""
+    assert full_name("Nguyễn", "Văn Minh", None) == "Nguyễn Văn Minh"
+    assert full_name("Nguyễn", "", None) == "Nguyễn"

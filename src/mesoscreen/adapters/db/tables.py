@@ -184,6 +184,8 @@ patients = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("version", Integer, nullable=False),
+    # The patient's own language, for the order of their name; NULL when not recorded.
+    Column("language", String(8), nullable=True),
 )
 
 screenings = Table(

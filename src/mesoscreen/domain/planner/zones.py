@@ -68,7 +68,7 @@ class Stage:
 
     id: str
     scale: str
-    name: str
+    name: Text
     zones: tuple[str, ...]
     source: str
 

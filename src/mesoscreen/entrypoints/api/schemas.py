@@ -127,6 +127,11 @@ class PatientIn(StrictInput):
     sex: str | None = Field(default=None, max_length=16)
     phone: str | None = Field(default=None, max_length=40)
     intake: dict[str, Any] | None = None
+    language: Language | None = Field(
+        default=None,
+        description="The patient's own language: their name is written family name first in "
+        "Vietnamese, given name first in English (unknown: family name first).",
+    )
 
 
 class NewPatientIn(PatientIn):
@@ -148,6 +153,10 @@ class PatientOut(Output):
     intake: dict[str, Any] | None
     archived: bool
     created_at: datetime
+    language: str | None = None
+    full_name: str = Field(
+        default="", description="The name in the order the patient's language writes it."
+    )
     updated_at: datetime
     version: int
 

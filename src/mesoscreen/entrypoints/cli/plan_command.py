@@ -16,7 +16,10 @@ from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.cli.app import app
 from mesoscreen.entrypoints.cli.input_kinds import screening_input
 from mesoscreen.entrypoints.cli.inputs import parse_day, read_json
-from mesoscreen.entrypoints.rendering.injection_map_svg import render_injection_map
+from mesoscreen.entrypoints.rendering.injection_map_svg import (
+    CheckedScreening,
+    render_injection_map,
+)
 from mesoscreen.knowledge import default_knowledge_base, load_policy
 from mesoscreen.knowledge.planning_loader import DEFAULT_FORMULARY, default_atlas, load_formulary
 from mesoscreen.services.decision_verification import looks_like_decision, verified_decision
@@ -173,7 +176,15 @@ def plan_command(
     atlas = default_atlas()
     plan = PlanningService(atlas, chosen).plan(request, decision, _split(actions_done))
     if svg is not None:
-        svg.write_text(render_injection_map(plan, atlas, language), encoding="utf-8")
+        # The map names the --screening file the plan was checked against (None: not checked).
+        checked = (
+            CheckedScreening(decision.screening_date, Path(screening).name)
+            if decision is not None and screening is not None
+            else None
+        )
+        svg.write_text(
+            render_injection_map(plan, atlas, language, screening=checked), encoding="utf-8"
+        )
     if as_json:
         typer.echo(orjson.dumps(plan.as_dict(), option=orjson.OPT_INDENT_2).decode())
     else:

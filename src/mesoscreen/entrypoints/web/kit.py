@@ -31,6 +31,7 @@ from mesoscreen.domain.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from mesoscreen.domain.names import full_name
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.web import cookies
 from mesoscreen.entrypoints.web.i18n import (
@@ -41,6 +42,7 @@ from mesoscreen.entrypoints.web.i18n import (
     language_named,
     preferred_language,
 )
+from mesoscreen.entrypoints.web.letterhead import Letterhead, read_logo
 from mesoscreen.services.authentication import Authenticated, csrf_matches
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -62,6 +64,11 @@ Page = Callable[[Authenticated], Response]
 FormPage = Callable[[Authenticated, Form], Response]
 
 
+def person_name(patient: Any) -> str:
+    """A patient's name in the order their own language writes it (``domain.names``)."""
+    return full_name(patient.family_name, patient.given_name, getattr(patient, "language", None))
+
+
 class SignInRequiredError(Exception):
     """No live session: the page sends the browser to the sign-in form."""
 
@@ -79,6 +86,7 @@ class PageKit:
 
     def __init__(self, services: Services) -> None:
         self.services = services
+        self.letterhead = Letterhead(services.accounts, read_logo(services.settings.clinic_logo))
 
     # Who, in which language and time zone.
 
@@ -146,6 +154,8 @@ class PageKit:
         form_token = cookies.read_cookie(request, cookies.FORM_TOKEN, secure)
         new_form_token = None if form_token else secrets.token_urlsafe(32)
         principal = authenticated.principal if authenticated else None
+        shown = context.get("patient")
+        clinic_name = self.letterhead.clinic_name(principal, getattr(shown, "clinic_id", None))
         session_csrf = cookies.read_cookie(request, cookies.CSRF, secure) if principal else None
         response = TEMPLATES.TemplateResponse(
             request,
@@ -161,6 +171,9 @@ class PageKit:
                 "date": lambda day: format_date(day, lang),
                 "moment": lambda when: format_moment(when, lang, zone),
                 "number": lambda value, decimals=2: format_number(value, lang, decimals),
+                "person": person_name,
+                "clinic_name": clinic_name,
+                "clinic_logo": self.letterhead.logo,
                 **context,
             },
             status_code=status,

@@ -35,12 +35,14 @@ def _details(form: Form) -> PatientDetails:
     sex = form.get("sex") or None
     if sex is not None and sex not in SEXES:
         raise InputError(f"'sex': expected one of {', '.join(SEXES)} (got '{sex}')")
+    language = form.get("language") or None
     return PatientDetails(
         family_name=form.get("family_name", "").strip(),
         given_name=form.get("given_name", "").strip(),
         birth_date=birth_date,
         sex=sex,
         phone=form.get("phone", "").strip() or None,
+        language=language,
     )
 
 

@@ -17,8 +17,11 @@ from mesoscreen.domain.errors import ConflictError, ConsentRequiredError, InputE
 from mesoscreen.domain.planner.documents import PlanSummary, read_summary
 from mesoscreen.domain.planner.plan import PlanRequest, TreatmentPlan
 from mesoscreen.domain.planner.request import request_from_json
-from mesoscreen.domain.records import EventOutcome, RecordStatus
-from mesoscreen.entrypoints.rendering.injection_map_svg import render_injection_map
+from mesoscreen.domain.records import EventOutcome, RecordStatus, Screening
+from mesoscreen.entrypoints.rendering.injection_map_svg import (
+    CheckedScreening,
+    render_injection_map,
+)
 from mesoscreen.entrypoints.web.kit import Form, PageKit, redirect
 from mesoscreen.entrypoints.web.screening_pages import latest_completions
 from mesoscreen.entrypoints.web.timeline import plan_summary
@@ -54,6 +57,11 @@ def _day(form: Form, field: str) -> date | None:
 
 def _optional_number(form: Form, field: str) -> float | None:
     return _number(form, field) if form.get(field, "").strip() else None
+
+
+def checked_screening(screening: Screening, passes: bool = True) -> CheckedScreening:
+    """How the injection map names the stored screening a plan was checked against."""
+    return CheckedScreening(screening.screening_date, screening.id[:8], passes)
 
 
 def plan_request(form: Form, zone_ids: list[str], default_start: date) -> PlanRequest:
@@ -117,8 +125,9 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
                     saved = services.plans.create(a.principal, screening_id, asked)
                     return redirect(f"/plans/{saved.id}")
                 plan = services.plans.preview(a.principal, screening_id, asked)
-                context |= {"plan": plan, "svg": render_injection_map(plan, atlas, kit.language(
-                    request, a))}  # fmt: skip
+                svg = render_injection_map(plan, atlas, kit.language(request, a),
+                                           screening=checked_screening(screening))  # fmt: skip
+                context |= {"plan": plan, "svg": svg}
             except (InputError, ConflictError) as refused:
                 context["error"] = str(refused)
                 status = 409 if isinstance(refused, ConflictError) else 400
@@ -155,8 +164,11 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
             except PlanError as unreadable:
                 summary, refusal = None, refusal or str(unreadable)
             geometry = redrawn(plan.document, summary) if summary else None
-            svg = render_injection_map(geometry, atlas, kit.language(request, a)) if geometry \
-                else None  # fmt: skip
+            # The map names the plan's own screening, and says so when the gate now refuses it.
+            screening = services.plans.screening_of(a.principal, plan)
+            checked = checked_screening(screening, passes=refusal is None)
+            svg = render_injection_map(geometry, atlas, kit.language(request, a),
+                                       screening=checked) if geometry else None  # fmt: skip
             return kit.render(request, "plan_saved.html", a, plan=plan, summary=summary,
                               patient=patient, svg=svg, replaced=replaced,
                               refusal=refusal)  # fmt: skip

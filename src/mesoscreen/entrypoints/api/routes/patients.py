@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response, status
 
 from mesoscreen.domain.access import Permission, Principal
+from mesoscreen.domain.names import full_name
 from mesoscreen.domain.records import Patient, Screening
 from mesoscreen.entrypoints.api.deps import IfMatchDep, PrincipalDep, ServicesDep, set_etag
 from mesoscreen.entrypoints.api.schemas import (
@@ -25,6 +26,7 @@ router = APIRouter(prefix="/api/v1", tags=["patients"])
 def patient_out(patient: Patient, principal: Principal) -> PatientOut:
     """The patient as ``principal`` may see it: no intake facts for non-clinical roles."""
     out = PatientOut.model_validate(patient)
+    out.full_name = full_name(patient.family_name, patient.given_name, patient.language)
     if not principal.can(Permission.CLINICAL_READ):
         out.intake = None
     return out
@@ -45,6 +47,7 @@ def _details(body: PatientIn) -> PatientDetails:
         sex=body.sex,
         phone=body.phone,
         intake=body.intake,
+        language=body.language.value if body.language is not None else None,
     )
 
 
