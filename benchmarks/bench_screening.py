@@ -26,10 +26,9 @@ from mesoscreen.knowledge import default_knowledge_base
 from mesoscreen.services.screening import ScreeningService
 
 ON = date(2026, 11, 25)
-EVERY_QUESTION = False
 
 
-def make_intakes(count: int, seed: int = 7) -> list[dict[str, Any]]:
+def make_intakes(count: int, seed: int = 7, every_question: bool = False) -> list[dict[str, Any]]:
     """``count`` intakes: mostly 'no', some 'yes', a few 'unknown' or missing.
 
     A question that does not apply (by the answers drawn before it) is left out, as a form
@@ -54,7 +53,7 @@ def make_intakes(count: int, seed: int = 7) -> list[dict[str, Any]]:
                 or q.applies_when.evaluate(typed, ON) is Truth.FALSE
             ):
                 not_applicable.add(q.id)
-                if not EVERY_QUESTION and rng.random() >= 0.03:
+                if not every_question and rng.random() >= 0.03:
                     continue
             if q.answer_type is AnswerType.YES_NO_UNKNOWN:
                 raw[q.id] = "yes" if roll < 0.1 else ("unknown" if roll < 0.13 else "no")
@@ -98,9 +97,7 @@ def main() -> None:
         help="Answer every question, applicable or not (the mix before issue 17).",
     )
     args = parser.parse_args()
-    global EVERY_QUESTION  # noqa: PLW0603 (a benchmark switch read by make_intakes)
-    EVERY_QUESTION = args.every_question
-    intakes = make_intakes(args.intakes)
+    intakes = make_intakes(args.intakes, every_question=args.every_question)
     service = ScreeningService(default_knowledge_base())
     for raw in intakes[:500]:  # warm up
         service.screen(raw, ON)
