@@ -130,8 +130,10 @@ class ConsistencyChecker:
                 evidence = {key: given.get(key, "unknown") for key in check.answers}
                 listed.update(check.answers)
                 found.append(self._finding(check.id, evidence, text))
-        unused: list[str] = []
         skipped = frozenset(not_applicable)
+        if skipped.isdisjoint(given):
+            return found, ()
+        unused: list[str] = []
         for gated in self._gated:
             question = gated.question
             value = given.get(question.id)
@@ -169,13 +171,14 @@ def _is_risk(question: Question, value: FactValue) -> bool:
 
 
 def _required_facts(check: ConsistencyCheck) -> frozenset[str]:
-    """Facts that must be given for the check to hold: those of an ``all`` of plain tests
-    (a ``not`` or ``answered`` part may hold on a missing answer, so its facts are not required)."""
+    """Facts that must be given for the check to hold (only a ``not answered`` part may hold
+    on a missing answer, so its facts are not required)."""
     if not isinstance(check.when, AllOf):
-        return frozenset() if isinstance(check.when, Not | Answered) else check.when.facts()
+        return frozenset() if isinstance(check.when, Not) else check.when.facts()
     required: list[str] = []
     part: Condition
     for part in check.when.parts:
-        if not isinstance(part, Not | Answered):
+        # Kleene TRUE needs every fact known, except under a `not answered` (missing: TRUE).
+        if not (isinstance(part, Not) and isinstance(part.part, Answered)):
             required.extend(part.facts())
     return frozenset(required)

@@ -36,7 +36,7 @@ from mesoscreen.domain.decision import (
     RequiredAction,
 )
 from mesoscreen.domain.intake import Intake
-from mesoscreen.domain.knowledge_base import KnowledgeBase, Rule, Text
+from mesoscreen.domain.knowledge_base import Alternative, KnowledgeBase, Rule, Text
 from mesoscreen.domain.policy import Policy
 from mesoscreen.domain.vocabulary import Category, Outcome
 
@@ -52,6 +52,14 @@ _RULE_ERROR_PATIENT_TEXT = Text(
 )
 _SPACES = re.compile(r"[\s\-_/]+")
 _CACHE_SIZE = 4096
+# What a decision takes from its findings' rules alone: actions, excluded tags, the tag
+# exclusions and the alternatives.
+_RuleParts = tuple[
+    tuple[RequiredAction, ...],
+    tuple[str, ...],
+    tuple[ExcludedIngredient, ...],
+    tuple[Alternative, ...],
+]
 
 
 def normalise_term(term: str) -> str:
@@ -129,6 +137,8 @@ class Screener:
         self._gate_facts = frozenset().union(*(reads for _, _, reads in self._gated))
         self._gate_order = tuple(sorted(self._gate_facts))
         self._applicability: dict[tuple[object, ...], frozenset[str]] = {}
+        self._parts: dict[tuple[object, ...], _RuleParts] = {}
+        self._findings: dict[tuple[object, ...], Finding] = {}
         self._conflict_notes = {
             rule.id: ConflictNote(
                 conflict=rule.only_under.conflict,
@@ -268,7 +278,7 @@ class Screener:
 
         Cached by the answers the conditions read: few combinations occur.
         """
-        key = (on, *(facts.get(fact) for fact in self._gate_order))
+        key = (on, *map(facts.get, self._gate_order))
         cached = self._applicability.get(key)
         if cached is not None:
             return cached
@@ -295,6 +305,15 @@ class Screener:
         A deferral date not after the screening date (only when answers contradict each
         other) is left open: the wait is not known to be over.
         """
+        if rule.defer_until is None:
+            # Without a date the finding depends only on the facts it read: shared (frozen).
+            key = (rule.id, *map(facts.get, self._rule_facts[rule.id]))
+            cached = self._findings.get(key)
+            if cached is None:
+                if len(self._findings) > _CACHE_SIZE:
+                    self._findings.clear()
+                cached = self._findings[key] = self._new_finding(rule, facts, None, None)
+            return cached
         until = lenient = None
         if rule.defer_until is not None:
             start = facts.get(rule.defer_until.from_fact)
@@ -302,6 +321,12 @@ class Screener:
                 until = add_months(start, rule.defer_until.months)
                 if rule.defer_until.lenient_months is not None:
                     lenient = add_months(start, rule.defer_until.lenient_months)
+        return self._new_finding(rule, facts, until, lenient)
+
+    def _new_finding(
+        self, rule: Rule, facts: Facts, until: date | None, lenient: date | None
+    ) -> Finding:
+        """The finding of a rule that fired, with its dates."""
         return Finding(
             rule=rule.id,
             category=rule.category,
@@ -363,26 +388,63 @@ class Screener:
                 not_applicable_answers=unused,
             )
         allergens = self._allergens(findings, facts)
+        actions, tags, by_tag, alternatives = self._by_rules(findings)
         return Decision(
             outcome=outcome,
             earliest_date=self._earliest_date(outcome, findings),
             screening_date=on,
             findings=tuple(findings),
             missing=missing,
-            required_actions=self._required_actions(findings),
-            excluded_ingredient_tags=tuple(
-                dict.fromkeys(tag for f in findings for tag in f.excludes_tags)
-            ),
-            excluded_ingredients=self._excluded_ingredients(findings, allergens),
+            required_actions=actions,
+            excluded_ingredient_tags=tags,
+            excluded_ingredients=self._with_allergens(by_tag, allergens),
             unmatched_allergens=tuple(
                 allergen for _, allergen in allergens if not self._match_allergen(allergen)
             ),
-            alternatives=self.kb.alternatives if self._offers_alternatives(findings) else (),
+            alternatives=alternatives,
             knowledge_base_version=self.kb.version,
             knowledge_base_hash=self.kb.content_hash,
             policy=self.policy,
             not_applicable_answers=unused,
         )
+
+    def _by_rules(self, findings: list[Finding]) -> _RuleParts:
+        """The parts of a decision that depend only on which findings there are (their rules,
+        exclusions and actions): cached, as few combinations occur."""
+        key = tuple((f.rule, f.excludes_tags, f.actions) for f in findings)
+        parts = self._parts.get(key)
+        if parts is None:
+            if len(self._parts) > _CACHE_SIZE:
+                self._parts.clear()
+            parts = self._parts[key] = (
+                self._required_actions(findings),
+                tuple(dict.fromkeys(tag for f in findings for tag in f.excludes_tags)),
+                self._excluded_ingredients(findings, []),
+                self.kb.alternatives if self._offers_alternatives(findings) else (),
+            )
+        return parts
+
+    def _with_allergens(
+        self, by_tag: tuple[ExcludedIngredient, ...], allergens: list[tuple[str, str]]
+    ) -> tuple[ExcludedIngredient, ...]:
+        """The tag exclusions plus the ingredients a named allergen rules out; an
+        unconditional exclusion wins over one that actions would lift."""
+        if not allergens:
+            return by_tag
+        excluded = {e.ingredient: e for e in by_tag}
+        for rule_id, allergen in allergens:
+            for target in self._match_allergen(allergen):
+                for ingredient_id in target.ingredients:
+                    present = excluded.get(ingredient_id)
+                    if present is not None and not present.lifted_by:
+                        continue
+                    excluded[ingredient_id] = ExcludedIngredient(
+                        ingredient=ingredient_id,
+                        name=self._ingredients[ingredient_id].name,
+                        rule=rule_id,
+                        reason=f"allergen:{allergen}",
+                    )
+        return tuple(excluded.values())
 
     @staticmethod
     def _outcome(findings: list[Finding], missing: tuple[str, ...]) -> Outcome:
