@@ -156,11 +156,30 @@ class Screener:
                 read.add(rule.defer_until.from_fact)
             if rule.excludes_allergens_from is not None:
                 read.add(rule.excludes_allergens_from)
-        for _, _, reads in self._gated:
-            read |= reads
+        for question_id, _, reads in self._gated:
+            # A gated question's own value decides whether its answer is a contradiction.
+            read |= reads | {question_id}
+        for question in kb.questions:
+            if question.answered_by is not None:
+                read.add(question.answered_by)
         self.facts_read: frozenset[str] = frozenset(read)
-        """Every fact whose value can change a decision; of the others, a decision depends
-        only on whether they are answered (a bulk screener can share decisions on that)."""
+        """Every fact whose value can change a decision, besides the consistency checks'
+        (``decision_key``); of the others, a decision depends only on whether they are
+        answered (a bulk screener can share decisions on that)."""
+        self._check_reads = tuple(check.when.facts() for check in kb.consistency_checks)
+
+    def decision_key(self, facts: Facts) -> tuple[tuple[str, object], ...]:
+        """What a decision on ``facts`` depends on: the value of every fact read, the value of
+        a consistency check's facts when all of them are given (only then can it hold), and
+        of every other fact only whether it is answered. Equal keys, equal decisions."""
+        known = {key for key, value in facts.items() if value != UNKNOWN_VALUE}
+        valued = set(self.facts_read)
+        for reads in self._check_reads:
+            if reads <= known:
+                valued |= reads
+        return tuple(
+            sorted((key, value if key in valued else key in known) for key, value in facts.items())
+        )
 
     def _index_allergen_terms(self) -> dict[str, _AllergenTarget]:
         """Every word that names an ingredient or a risk tag, normalised."""

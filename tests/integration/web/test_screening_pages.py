@@ -90,6 +90,18 @@ def test_a_mans_pregnancy_answer_is_used_and_reported_as_on_the_api(
     assert "ELIGIBLE" not in browser.get(f"/screenings/{screening_id}").text
 
 
+def test_a_harmless_answer_to_a_question_that_does_not_apply_is_listed_on_the_page(
+    browser: TestClient, staff: ClinicStaff
+) -> None:
+    """Every answer is used or reported: a man's 'pregnant: no' is listed, nothing else."""
+    csrf = sign_in(browser, staff, Role.CLINICIAN)
+    patient = new_patient(browser, csrf, "Le", "male")
+    screening_id = screen(browser, csrf, patient, intake("male", pregnant="no"))
+    page = browser.get(f"/screenings/{screening_id}").text
+    assert 'id="not-applicable"' in page
+    assert "ELIGIBLE" in page
+
+
 def test_every_posted_answer_to_a_question_is_kept() -> None:
     """The form keeps a man's 'recently weaned' (the engine judges it); fields that are no
     question are never answers."""

@@ -74,12 +74,14 @@ def add_screening_pages(router: APIRouter, kit: PageKit) -> None:
         texts = {q.id: q.text.in_language(language) for q in kb.questions}
         decision = screening.decision
         missing = [texts.get(str(m), str(m)) for m in decision.get("missing", [])]
+        unused = [texts.get(str(m), str(m)) for m in decision.get("not_applicable_answers", [])]
         return {
             "screening": screening,
             "replaced": replaced,
             "patient": patient,
             "d": decision,
             "missing": missing,
+            "not_applicable": unused,
             "permits_treatment": Outcome(screening.outcome).permits_treatment,
         }
 
