@@ -17,7 +17,6 @@ from mesoscreen.adapters.bulk_decoder import BulkDecoder
 from mesoscreen.adapters.bulk_export import BadLine, PatientLines, patient_id_of
 from mesoscreen.adapters.fhir.bundle import resources_of
 from mesoscreen.adapters.fhir.record_facts import RecordReader
-from mesoscreen.domain.conditions import is_known
 from mesoscreen.domain.errors import InputError
 from mesoscreen.knowledge import default_knowledge_base, load_policy
 from mesoscreen.services.screening import ScreeningService
@@ -58,16 +57,12 @@ class RecordScreener:
         self.reader = reader
         self.on = on
         self.decoder = BulkDecoder()
-        self._read = service.screener.facts_read
         self._memo: dict[tuple[tuple[str, object], ...], _Screened] = {}
 
     def _decide(self, answers: dict[str, object]) -> _Screened:
         """The decision for ``answers``, shared with earlier patients with the same key."""
         intake = self.service.schema.parse(answers, self.on)
-        read = self._read
-        pairs = [(f, v if f in read else is_known(v)) for f, v in intake.facts.items()]
-        pairs.sort()
-        key = tuple(pairs)
+        key = self.service.screener.decision_key(intake.facts)
         found = self._memo.get(key)
         if found is None:
             decision = self.service.screener.evaluate(intake, self.on)

@@ -94,9 +94,10 @@ def test_the_most_severe_finding_decides_and_every_reason_is_kept() -> None:
 
 
 def test_earliest_date_is_the_latest_of_several_dated_deferrals() -> None:
-    """Only dated deferrals: the earliest treatment date is when the last one ends."""
+    """Only dated deferrals: the earliest treatment date is when the last one ends (6 months
+    after weaning, the stricter end of the source's 3-6 months)."""
     decision = _screen(intake(recently_weaned="yes", weaned_on="2026-10-15"))
-    assert decision.earliest_date == date(2027, 1, 15)
+    assert decision.earliest_date == date(2027, 4, 15)
 
 
 def test_an_open_ended_deferral_leaves_the_earliest_date_unknown() -> None:
@@ -131,7 +132,9 @@ def test_the_decision_records_knowledge_version_hash_and_policy() -> None:
         "name": "test",
         "readings": {
             "anticoagulant_therapy": "exclude",
+            "cardiovascular_disease": "defer_until_stable",
             "insulin_dependent_diabetes": "absolute",
+            "weaning_wait": "six_months",
         },
         "hash": None,
     }
@@ -185,3 +188,19 @@ def test_a_rule_that_raises_fails_closed(raw: dict[str, Any]) -> None:
     error = next(f for f in decision.findings if f.category is Category.RULE_ERROR)
     assert error.rule == "cancer_history"
     assert error.error == "ZeroDivisionError"
+
+
+def test_equal_decision_keys_mean_equal_decisions_even_for_contradictions() -> None:
+    """The bulk memo key holds the birth date's value exactly when a weaning date is given,
+    since only then can 'weaned before birth' hold; a weaning date before one birth date and
+    after another gives different keys and decisions."""
+    service = ScreeningService(default_knowledge_base())
+    screener = service.screener
+    day = date(2026, 11, 25)
+    before = service.schema.parse(intake(weaned_on="1985-01-01", birth_date="1990-01-01"), day)
+    after = service.schema.parse(intake(weaned_on="1985-01-01", birth_date="1980-01-01"), day)
+    assert screener.decision_key(before.facts) != screener.decision_key(after.facts)
+    assert screener.evaluate(before, day) != screener.evaluate(after, day)
+    plain = [service.schema.parse(intake(birth_date=b), day) for b in ("1990-01-01", "1980-01-01")]
+    assert screener.decision_key(plain[0].facts) == screener.decision_key(plain[1].facts)
+    assert screener.evaluate(plain[0], day) == screener.evaluate(plain[1], day)

@@ -39,6 +39,14 @@ SEVERITY = {
 }
 
 
+def _to_confirm(finding: Finding) -> str:
+    """What a finding still rests on, and what it becomes if not confirmed."""
+    if not finding.to_confirm:
+        return ""
+    otherwise = f"; if not confirmed: {finding.otherwise.value}" if finding.otherwise else ""
+    return f"\n\nStill to confirm: {', '.join(finding.to_confirm)}{otherwise}"
+
+
 def _id(*parts: str) -> str:
     """A stable resource id from the parts that identify it."""
     return str(uuid5(NAMESPACE_URL, "|".join(parts)))
@@ -75,7 +83,8 @@ def detected_issue(
     issue: dict[str, Any] = {
         "resourceType": "DetectedIssue",
         "id": _id(decision.screening_date.isoformat(), patient_reference or "", finding.rule),
-        "status": "final",
+        # Preliminary while answers it rests on are still to confirm (ADR 0011).
+        "status": "preliminary" if finding.to_confirm else "final",
         "code": {
             "coding": [
                 {"system": RULE_SYSTEM, "code": finding.rule},
@@ -86,6 +95,7 @@ def detected_issue(
         "severity": SEVERITY[finding.outcome],
         "identifiedDateTime": decision.screening_date.isoformat(),
         "detail": finding.clinician_text.in_language(language)
+        + _to_confirm(finding)
         + f'\n\nSource: {finding.citation.source}: "{finding.citation.passage}"',
         "reference": SOURCE_BASE + finding.citation.source,
     }

@@ -17,6 +17,7 @@ from mesoscreen.domain.vocabulary import Language, Outcome
 from mesoscreen.entrypoints.cli import main
 from mesoscreen.knowledge import default_knowledge_base
 from mesoscreen.services.screening import ScreeningService
+from tests.intakes import intake
 from tests.strategies import SCREENING_DAY, answers_for
 
 ROOT = Path(__file__).parents[4]
@@ -110,3 +111,16 @@ def test_any_decision_in_either_language_is_valid_fhir_with_one_issue_per_findin
     assert len(issues) == len(decision.findings)
     incomplete = decision.outcome is Outcome.INCOMPLETE
     assert (resources["GuidanceResponse"]["status"] == "data-required") is incomplete
+
+
+def test_a_finding_resting_on_unknown_answers_is_a_preliminary_detected_issue() -> None:
+    """Heart disease with stability unknown: the clearance issue is preliminary and says what
+    is still to confirm and what it becomes otherwise (ADR 0011)."""
+    raw = intake("male", cardiovascular_disease="yes", cardiovascular_stable="unknown")
+    bundle = guidance_response(SCREENING.screen(raw, ON), "Patient/p1")
+    _validate(bundle)
+    issues = [e["resource"] for e in bundle["entry"]
+              if e["resource"]["resourceType"] == "DetectedIssue"]  # fmt: skip
+    (issue,) = [i for i in issues if "cardiovascular_managed" in json.dumps(i["code"])]
+    assert issue["status"] == "preliminary"
+    assert "Still to confirm: cardiovascular_stable; if not confirmed: deferred" in issue["detail"]
