@@ -89,6 +89,7 @@ class RuleModel(_Strict):
     excludes_allergens_from: str | None = None
     offers_alternatives: bool = False
     only_under: ReadingChoiceModel | None = None
+    clinic_practice: str | None = Field(default=None, min_length=10)
 
 
 class ActionModel(_Strict):
@@ -134,6 +135,7 @@ class ComplicationModel(_Strict):
     description: TextModel
     citation: CitationModel
     emergency: bool = False
+    protocol: str | None = Field(default=None, min_length=10)
 
 
 class ReadingModel(_Strict):
@@ -143,6 +145,7 @@ class ReadingModel(_Strict):
     summary: TextModel
     citation: CitationModel
     stricter: bool = False
+    clinic_practice: str | None = Field(default=None, min_length=10)
 
 
 class ConflictModel(_Strict):
