@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from mesoscreen.domain.conditions import Truth
 from mesoscreen.domain.knowledge_base import AnswerType
 from mesoscreen.knowledge import default_knowledge_base
 from mesoscreen.services.screening import ScreeningService
@@ -27,17 +28,33 @@ from mesoscreen.services.screening import ScreeningService
 ON = date(2026, 11, 25)
 
 
-def make_intakes(count: int, seed: int = 7) -> list[dict[str, Any]]:
-    """``count`` intakes: mostly 'no', some 'yes', a few 'unknown' or missing."""
+def make_intakes(count: int, seed: int = 7, every_question: bool = False) -> list[dict[str, Any]]:
+    """``count`` intakes: mostly 'no', some 'yes', a few 'unknown' or missing.
+
+    A question that does not apply (by the answers drawn before it) is left out, as a form
+    does, except in 3% of cases, which exercise the contradictory answers path. Before
+    issue 17 every question was answered whatever applied, so almost every intake carried
+    contradictory answers (a weaning date with "not recently weaned", allergens with "no
+    allergy"); ``--every-question`` keeps that old mix for comparison.
+    """
     rng = random.Random(seed)
     kb = default_knowledge_base()
     intakes = []
     for _ in range(count):
         raw: dict[str, Any] = {}
+        typed: dict[str, Any] = {}
+        not_applicable: set[str] = set()
         for q in kb.questions:
             roll = rng.random()
             if roll < 0.03:
                 continue
+            if q.applies_when is not None and (
+                not not_applicable.isdisjoint(q.applies_when.facts())
+                or q.applies_when.evaluate(typed, ON) is Truth.FALSE
+            ):
+                not_applicable.add(q.id)
+                if not every_question and rng.random() >= 0.03:
+                    continue
             if q.answer_type is AnswerType.YES_NO_UNKNOWN:
                 raw[q.id] = "yes" if roll < 0.1 else ("unknown" if roll < 0.13 else "no")
             elif q.answer_type is AnswerType.CHOICE:
@@ -48,6 +65,10 @@ def make_intakes(count: int, seed: int = 7) -> list[dict[str, Any]]:
                 ).isoformat()
             else:
                 raw[q.id] = rng.sample(["lidocaine", "peanuts", "minoxidil", "latex"], k=2)
+            value = raw[q.id]
+            typed[q.id] = date.fromisoformat(value) if q.answer_type is AnswerType.DATE else value
+            if isinstance(value, list):
+                typed[q.id] = tuple(value)
         intakes.append(raw)
     return intakes
 
@@ -70,8 +91,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--intakes", type=int, default=20000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--every-question",
+        action="store_true",
+        help="Answer every question, applicable or not (the mix before issue 17).",
+    )
     args = parser.parse_args()
-    intakes = make_intakes(args.intakes)
+    intakes = make_intakes(args.intakes, every_question=args.every_question)
     service = ScreeningService(default_knowledge_base())
     for raw in intakes[:500]:  # warm up
         service.screen(raw, ON)

@@ -8,6 +8,7 @@ CLEAR_FEMALE: dict[str, Any] = {
     "sex": "female",
     "birth_date": "1990-04-12",
     "pregnant": "no",
+    "pregnancy_possible": "no",
     "breastfeeding": "no",
     "recently_weaned": "no",
     "allergy_history": "no",
@@ -24,7 +25,7 @@ CLEAR_FEMALE: dict[str, Any] = {
 CLEAR_MALE: dict[str, Any] = {
     key: value
     for key, value in CLEAR_FEMALE.items()
-    if key not in ("pregnant", "breastfeeding", "recently_weaned")
+    if key not in ("pregnant", "pregnancy_possible", "breastfeeding", "recently_weaned")
 } | {"sex": "male", "birth_date": "1984-09-30"}
 
 BASES = {"female": CLEAR_FEMALE, "male": CLEAR_MALE}

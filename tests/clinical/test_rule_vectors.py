@@ -12,6 +12,7 @@ import yaml
 from mesoscreen.domain.conditions import Condition, MonthsSince
 from mesoscreen.domain.knowledge_base import Rule
 from mesoscreen.domain.policy import make_policy
+from mesoscreen.domain.vocabulary import Category, Outcome
 from mesoscreen.knowledge import default_knowledge_base
 from mesoscreen.services.screening import ScreeningService
 from tests.intakes import BASES
@@ -43,7 +44,7 @@ def test_rule_vector(vector: dict[str, Any]) -> None:
     """The rule fires exactly when the vector says, with the expected decision."""
     decision = _run(vector)
     fired = {f.rule for f in decision.findings}
-    should_fire = vector["kind"] in ("fires", "boundary_in")
+    should_fire = vector["kind"] in ("fires", "boundary_in", "unknown", "contradictory")
     assert (vector["rule"] in fired) is should_fire, fired
     expect = vector["expect"]
     assert decision.outcome.value == expect["outcome"]
@@ -55,9 +56,28 @@ def test_rule_vector(vector: dict[str, Any]) -> None:
     if "until" in expect:
         assert finding is not None
         assert finding.until == date.fromisoformat(expect["until"])
-    if "cautious_until" in expect:
+    if "lenient_until" in expect:
         assert finding is not None
-        assert finding.cautious_until == date.fromisoformat(expect["cautious_until"])
+        assert finding.lenient_until == date.fromisoformat(expect["lenient_until"])
+    if "to_confirm" in expect:
+        assert finding is not None
+        assert list(finding.to_confirm) == expect["to_confirm"]
+    if "otherwise" in expect:
+        assert finding is not None
+        assert finding.otherwise is not None
+        assert finding.otherwise.value == expect["otherwise"]
+    if "missing" in expect:
+        assert list(decision.missing) == expect["missing"]
+    assert set(expect.get("findings", [])) <= fired
+    if vector["kind"] == "contradictory":
+        finding = next(f for f in decision.findings if f.rule == vector["rule"])
+        assert finding.category is Category.CONTRADICTORY_ANSWERS
+        assert len(finding.evidence) >= 2  # both answers listed
+        assert decision.outcome not in (Outcome.ELIGIBLE, Outcome.PRECAUTIONS)
+    if "lifted_by" in expect:
+        for excluded in decision.excluded_ingredients:
+            if excluded.ingredient in expect["excluded"]:
+                assert list(excluded.lifted_by) == expect["lifted_by"]
     if "actions" in expect:
         assert [a.action.id for a in decision.required_actions] == expect["actions"]
     excluded = {e.ingredient for e in decision.excluded_ingredients}
@@ -121,7 +141,11 @@ def test_every_rule_has_fires_does_not_fire_and_boundary_vectors() -> None:
             outs = [v for v in VECTORS if v["rule"] == rule.id and v["kind"] == "boundary_out"]
             if not any(_one_day_apart(i, o) for i in ins for o in outs):
                 problems.append(f"{rule.id}: no boundary pair one day apart (last in, first out)")
-    unknown = set(kinds) - {r.id for r in default_knowledge_base().rules}
+    kb = default_knowledge_base()
+    checks = {c.id for c in kb.consistency_checks} | {
+        f"answer_where_not_asked_{q.id}" for q in kb.questions if q.applies_when is not None
+    }
+    unknown = set(kinds) - {r.id for r in kb.rules} - checks
     assert not problems, problems
     assert not unknown, f"vectors for rules that do not exist: {sorted(unknown)}"
 
@@ -140,3 +164,10 @@ def test_a_boundary_pair_must_be_the_same_case_one_day_apart() -> None:
     assert not _one_day_apart(by_day[0], {**by_day[1], "base": "male"})  # another case
     assert not _one_day_apart(base, {**base, "set": {"recently_weaned": "no",
                                                      "weaned_on": "2026-08-24"}})  # fmt: skip
+
+
+def test_every_consistency_check_has_a_contradictory_vector() -> None:
+    """A check of contradictory answers cannot ship without a case that triggers it."""
+    covered = {v["rule"] for v in VECTORS if v["kind"] == "contradictory"}
+    checks = {c.id for c in default_knowledge_base().consistency_checks}
+    assert checks <= covered, sorted(checks - covered)

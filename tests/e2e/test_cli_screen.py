@@ -25,8 +25,9 @@ def test_the_report_puts_the_outcome_first_then_reasons_with_sources(
     out = capsys.readouterr().out
     assert code == 0
     assert out.startswith("Outcome: DEFERRED")
-    assert "Earliest date: 2027-01-15" in out
-    assert "More cautious: 2027-04-15" in out
+    assert "Earliest date: 2027-04-15" in out
+    assert "Not before: 2027-04-15" in out  # the report's date is the JSON's date
+    assert "Lenient reading (not in force): 2027-01-15" in out
     assert 'Source: mesotherapy-hair-loss-who-should-avoid.txt: "It is advisable' in out
 
 

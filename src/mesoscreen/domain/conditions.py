@@ -158,3 +158,108 @@ class Not:
     def facts(self) -> frozenset[str]:
         """The facts of the negated part."""
         return self.part.facts()
+
+
+@dataclass(frozen=True, slots=True)
+class Possibly:
+    """TRUE unless its part is definitely FALSE: an unknown counts as the risk.
+
+    For the few rules whose source treats "may" as "is" (a woman who may become pregnant);
+    knowing more can make it FALSE, so it is the one non-monotone test (ADR 0011).
+    """
+
+    part: Condition
+
+    def evaluate(self, facts: Facts, on: date) -> Truth:
+        """FALSE only when the part is FALSE."""
+        return Truth.FALSE if self.part.evaluate(facts, on) is Truth.FALSE else Truth.TRUE
+
+    def facts(self) -> frozenset[str]:
+        """The facts of the part."""
+        return self.part.facts()
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """TRUE when a list answer names at least one item, FALSE for an empty list."""
+
+    fact: str
+
+    def evaluate(self, facts: Facts, on: date) -> Truth:
+        """UNKNOWN when the list is not known."""
+        value = facts.get(self.fact)
+        if not isinstance(value, tuple):
+            return Truth.UNKNOWN
+        return Truth.TRUE if value else Truth.FALSE
+
+    def facts(self) -> frozenset[str]:
+        """The one list fact read."""
+        return frozenset((self.fact,))
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """TRUE when the fact is known (any answer), FALSE when missing or ``unknown``.
+
+    Used only by consistency checks, which judge the answers as given.
+    """
+
+    fact: str
+
+    def evaluate(self, facts: Facts, on: date) -> Truth:
+        """Whether the intake gives this fact."""
+        return Truth.TRUE if is_known(facts.get(self.fact)) else Truth.FALSE
+
+    def facts(self) -> frozenset[str]:
+        """The one fact read."""
+        return frozenset((self.fact,))
+
+
+@dataclass(frozen=True, slots=True)
+class DateBefore:
+    """TRUE when the date fact ``fact`` lies before the date fact ``other``."""
+
+    fact: str
+    other: str
+
+    def evaluate(self, facts: Facts, on: date) -> Truth:
+        """UNKNOWN unless both dates are known."""
+        first, second = facts.get(self.fact), facts.get(self.other)
+        if not isinstance(first, date) or not isinstance(second, date):
+            return Truth.UNKNOWN
+        return Truth.TRUE if first < second else Truth.FALSE
+
+    def facts(self) -> frozenset[str]:
+        """Both date facts."""
+        return frozenset((self.fact, self.other))
+
+
+def month_bounds(condition: Condition) -> dict[str, set[int]]:
+    """Every month bound each date fact is compared with (for completing unknown dates)."""
+    found: dict[str, set[int]] = {}
+    stack: list[object] = [condition]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, MonthsSince):
+            bounds = found.setdefault(node.fact, set())
+            bounds.update(b for b in (node.less_than, node.at_least) if b is not None)
+        elif isinstance(node, AllOf | AnyOf):
+            stack.extend(node.parts)
+        elif isinstance(node, Not | Possibly):
+            stack.append(node.part)
+    return found
+
+
+def possibly_facts(condition: Condition) -> frozenset[str]:
+    """Facts read under ``Possibly``: their unknown is a state, never completed."""
+    found: set[str] = set()
+    stack: list[object] = [condition]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Possibly):
+            found |= node.facts()
+        elif isinstance(node, AllOf | AnyOf):
+            stack.extend(node.parts)
+        elif isinstance(node, Not):
+            stack.append(node.part)
+    return frozenset(found)

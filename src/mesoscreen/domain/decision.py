@@ -65,12 +65,18 @@ class Finding:
     citation: Citation
     evidence: Mapping[str, FactValue]
     until: date | None = None
-    cautious_until: date | None = None
+    # The earlier date of the lenient reading of a range (shown beside ``until``, never in force).
+    lenient_until: date | None = None
     actions: tuple[str, ...] = ()
     excludes_tags: tuple[str, ...] = ()
     conflict: ConflictNote | None = None
     see_also: tuple[Citation, ...] = ()
     error: str | None = None
+    # Over the completions of unknown answers (ADR 0011): the answers still to confirm, and
+    # the more severe outcome (with its rules) the finding becomes if they are not confirmed.
+    to_confirm: tuple[str, ...] = ()
+    otherwise: Outcome | None = None
+    otherwise_rules: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         """JSON form of the finding."""
@@ -84,11 +90,17 @@ class Finding:
             "see_also": [c.as_dict() for c in self.see_also],
             "evidence": {k: _fact_json(v) for k, v in self.evidence.items()},
             "until": _iso(self.until),
-            "cautious_until": _iso(self.cautious_until),
+            "lenient_until": _iso(self.lenient_until),
             "actions": list(self.actions),
             "excludes_tags": list(self.excludes_tags),
             "conflict": self.conflict.as_dict() if self.conflict else None,
             "error": self.error,
+            "to_confirm": list(self.to_confirm),
+            "otherwise": (
+                {"outcome": self.otherwise.value, "rules": list(self.otherwise_rules)}
+                if self.otherwise is not None
+                else None
+            ),
         }
 
 
@@ -151,6 +163,8 @@ class Decision:
     knowledge_base_version: str
     knowledge_base_hash: str
     policy: Policy
+    # Questions answered although they do not apply, whose answers change nothing.
+    not_applicable_answers: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         """The decision object as JSON-ready data (what ``--json`` prints)."""
@@ -160,6 +174,7 @@ class Decision:
             "screening_date": self.screening_date.isoformat(),
             "findings": [f.as_dict() for f in self.findings],
             "missing": list(self.missing),
+            "not_applicable_answers": list(self.not_applicable_answers),
             "required_actions": [a.as_dict() for a in self.required_actions],
             "excluded_ingredient_tags": list(self.excluded_ingredient_tags),
             "excluded_ingredients": [e.as_dict() for e in self.excluded_ingredients],
@@ -190,13 +205,16 @@ class Decision:
                     "category": f.category.value,
                     "outcome": f.outcome.value,
                     "until": _iso(f.until),
-                    "cautious_until": _iso(f.cautious_until),
+                    "lenient_until": _iso(f.lenient_until),
                     "source": f.citation.source,
+                    "to_confirm": list(f.to_confirm),
+                    "otherwise": f.otherwise.value if f.otherwise is not None else None,
                     "evidence": {k: _fact_json(v) for k, v in f.evidence.items()},
                 }
                 for f in self.findings
             ],
             "missing": list(self.missing),
+            "not_applicable_answers": list(self.not_applicable_answers),
             "required_actions": [a.action.id for a in self.required_actions],
             "excluded_ingredients": [
                 e.ingredient for e in self.excluded_ingredients if not e.lifted_by

@@ -69,6 +69,10 @@ class Question:
     applies_when: Condition | None = None
     # The answer that means more risk (for yes/no questions); None when neither does.
     risk_answer: str | None = None
+    # When this question is not answered, an answer to ``answered_by`` answers it: yes when
+    # ``answered_yes_when`` holds on the intake, else no (a weaning date answers "weaned?").
+    answered_by: str | None = None
+    answered_yes_when: Condition | None = None
     # Dates that must not lie after the screening date (dates of past events).
     past_date: bool = False
 
@@ -79,7 +83,7 @@ class DeferralDate:
 
     from_fact: str
     months: int
-    cautious_months: int | None = None
+    lenient_months: int | None = None  # the earlier date of a lenient reading, shown beside
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +112,18 @@ class Rule:
     offers_alternatives: bool = False
     only_under: ReadingChoice | None = None
     see_also: tuple[Citation, ...] = ()
+    # Actions (all among ``actions``) whose recording as done lifts the rule's exclusions.
+    exclusion_lifted_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ConsistencyCheck:
+    """Answers that contradict each other when ``when`` holds on the answers as given."""
+
+    id: str
+    when: Condition
+    answers: tuple[str, ...]
+    stricter_reading: Text
 
 
 class ActionKind(StrEnum):
@@ -188,6 +204,7 @@ class SourceConflict:
     topic: Text
     readings: tuple[Reading, ...]
     default: str
+    default_reason: Text | None = None  # why the default is not the stricter reading
 
     def reading(self, reading_id: str) -> Reading:
         """The reading with ``reading_id`` (the caller has checked it exists)."""
@@ -212,6 +229,7 @@ class KnowledgeBase:
     complications: tuple[Complication, ...]
     conflicts: Mapping[str, SourceConflict]
     sources: Mapping[str, str] = field(default_factory=dict)
+    consistency_checks: tuple[ConsistencyCheck, ...] = ()
 
     def question(self, question_id: str) -> Question:
         """The question with ``question_id``; KeyError if there is none."""

@@ -9,7 +9,9 @@ from types import MappingProxyType
 from mesoscreen.domain.errors import PolicyError
 from mesoscreen.domain.knowledge_base import KnowledgeBase
 
-DEFAULT_POLICY_NAME = "default: the stricter reading of every source conflict"
+DEFAULT_POLICY_NAME = (
+    "default: the stricter reading of every source conflict unless its default_reason says why not"
+)
 
 
 @dataclass(frozen=True, slots=True)

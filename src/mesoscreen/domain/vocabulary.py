@@ -67,6 +67,7 @@ class Category(StrEnum):
     """Finding categories: the fixed vocabulary of the product, plus a few of our own."""
 
     PREGNANCY = "pregnancy"
+    PREGNANCY_POTENTIAL = "pregnancy_potential"
     BREASTFEEDING = "breastfeeding"
     ALLERGY = "allergy"
     CARDIOVASCULAR = "cardiovascular"
@@ -76,6 +77,7 @@ class Category(StrEnum):
     TREATMENT_AREA = "treatment_area"
     MEDICATION = "medication"
     RULE_ERROR = "rule_error"
+    CONTRADICTORY_ANSWERS = "contradictory_answers"
 
 
 class Language(StrEnum):

@@ -9,7 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from mesoscreen.domain.conditions import AllOf, AnyOf, Condition, FactIs, MonthsSince, Not
+from mesoscreen.domain.conditions import (
+    AllOf,
+    Answered,
+    AnyOf,
+    Condition,
+    DateBefore,
+    FactIs,
+    MonthsSince,
+    Named,
+    Not,
+    Possibly,
+)
 from mesoscreen.domain.knowledge_base import AnswerType
 
 _YES_NO_UNKNOWN = ("yes", "no")
@@ -46,6 +57,10 @@ class ConditionParser:
             "all": self._all,
             "any": self._any,
             "not": self._not,
+            "possibly": self._possibly,
+            "named": self._named,
+            "answered": self._answered,
+            "date": self._date_before,
         }
         heads = [key for key in parsers if key in node]
         if len(heads) != 1:
@@ -134,3 +149,37 @@ class ConditionParser:
         if set(node) != {"not"}:
             raise ConditionSyntaxError("'not' takes one condition and nothing else")
         return Not(self.parse(node["not"]))
+
+    def _possibly(self, node: Mapping[str, Any]) -> Condition:
+        """``{possibly: ...}``: an unknown counts as the risk."""
+        if set(node) != {"possibly"}:
+            raise ConditionSyntaxError("'possibly' takes one condition and nothing else")
+        return Possibly(self.parse(node["possibly"]))
+
+    def _named(self, node: Mapping[str, Any]) -> Condition:
+        """``{named: F}``: the list question F names at least one item."""
+        if set(node) != {"named"}:
+            raise ConditionSyntaxError("'named' takes one list question and nothing else")
+        answer_type, _ = self._question(node["named"])
+        if answer_type is not AnswerType.TEXT_LIST:
+            raise ConditionSyntaxError(f"named needs a text_list question (got {node['named']!r})")
+        return Named(node["named"])
+
+    def _answered(self, node: Mapping[str, Any]) -> Condition:
+        """``{answered: F}``: the intake gives F (consistency checks only)."""
+        if set(node) != {"answered"}:
+            raise ConditionSyntaxError("'answered' takes one question and nothing else")
+        self._question(node["answered"])
+        return Answered(node["answered"])
+
+    def _date_before(self, node: Mapping[str, Any]) -> Condition:
+        """``{date: F, before: G}``: the date F lies before the date G."""
+        if set(node) != {"date", "before"}:
+            raise ConditionSyntaxError(
+                f"a date order test is {{date, before}} (got {sorted(node)})"
+            )
+        for fact in (node["date"], node["before"]):
+            answer_type, _ = self._question(fact)
+            if answer_type is not AnswerType.DATE:
+                raise ConditionSyntaxError(f"{fact!r} is not a date question")
+        return DateBefore(node["date"], node["before"])

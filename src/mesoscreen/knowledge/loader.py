@@ -28,6 +28,7 @@ from mesoscreen.domain.knowledge_base import (
     AnswerType,
     Citation,
     Complication,
+    ConsistencyCheck,
     DeferralDate,
     Ingredient,
     KnowledgeBase,
@@ -48,6 +49,7 @@ from mesoscreen.knowledge.schema import (
     CitationModel,
     ComplicationModel,
     ConflictModel,
+    ConsistencyCheckModel,
     IngredientModel,
     ManifestModel,
     QuestionModel,
@@ -132,6 +134,7 @@ class _Loader:
         alternatives = self._alternatives()
         complications = self._complications()
         rules = self._rules(parser, questions, actions, risk_tags, conflicts)
+        checks = self._consistency_checks(parser, questions)
         return KnowledgeBase(
             version=manifest.version,
             content_hash=self._content_hash(),
@@ -144,6 +147,7 @@ class _Loader:
             complications=tuple(complications),
             conflicts=MappingProxyType({c.id: c for c in conflicts}),
             sources=MappingProxyType({name: s.title for name, s in manifest.sources.items()}),
+            consistency_checks=tuple(checks),
         )
 
     def _manifest(self) -> ManifestModel:
@@ -246,7 +250,9 @@ class _Loader:
     ) -> list[Question]:
         """Questions with their ``applies_when`` parsed and checked."""
         out: list[Question] = []
+        ids = {q.id for q in questions}
         for question in questions:
+            question = self._answered_by(question, ids, parser)
             raw = self._question_models[question.id].applies_when
             if raw is None:
                 out.append(question)
@@ -267,6 +273,66 @@ class _Loader:
                     )
             out.append(_replace_applies(question, condition))
         return out
+
+    def _answered_by(self, question: Question, ids: set[str], parser: ConditionParser) -> Question:
+        """The question with the answer that answers it when it is not answered, checked."""
+        model = self._question_models[question.id].answered_by
+        if model is None:
+            return question
+        if model.question not in ids or model.question == question.id:
+            raise KnowledgeBaseError(
+                "questions.yaml",
+                question.id,
+                f"answered_by.question {model.question!r} is not another intake question",
+            )
+        if question.answer_type is not AnswerType.YES_NO_UNKNOWN:
+            raise KnowledgeBaseError(
+                "questions.yaml", question.id, "answered_by needs a yes_no_unknown question"
+            )
+        try:
+            condition = parser.parse(model.yes_when)
+        except ConditionSyntaxError as exc:
+            raise KnowledgeBaseError(
+                "questions.yaml", question.id, f"answered_by.yes_when: {exc}"
+            ) from None
+        if condition.facts() != {model.question}:
+            raise KnowledgeBaseError(
+                "questions.yaml",
+                question.id,
+                f"answered_by.yes_when must read only {model.question!r}",
+            )
+        return replace(question, answered_by=model.question, answered_yes_when=condition)
+
+    def _consistency_checks(
+        self, parser: ConditionParser, questions: list[Question]
+    ) -> list[ConsistencyCheck]:
+        """Checks of answers that contradict each other, each listing questions it reads."""
+        file = "consistency.yaml"
+        models = _entries(file, _read_yaml(self.data_dir / file), "checks", ConsistencyCheckModel)
+        ids = {q.id for q in questions}
+        checks = []
+        for m in models:
+            try:
+                when = parser.parse(m.when)
+            except ConditionSyntaxError as exc:
+                raise KnowledgeBaseError(file, m.id, f"when: {exc}") from None
+            unknown = [a for a in m.answers if a not in ids]
+            if unknown or set(m.answers) != when.facts():
+                raise KnowledgeBaseError(
+                    file,
+                    m.id,
+                    f"answers must be exactly the questions 'when' reads "
+                    f"{sorted(when.facts())} (got {m.answers})",
+                )
+            checks.append(
+                ConsistencyCheck(
+                    id=m.id,
+                    when=when,
+                    answers=tuple(m.answers),
+                    stricter_reading=_text(m.stricter_reading),
+                )
+            )
+        return checks
 
     def _actions(self) -> list[Action]:
         """Required actions."""
@@ -330,6 +396,13 @@ class _Loader:
                 )
             for r in m.readings:
                 self._clinic_practice(file, f"{m.id}.{r.id}", r.clinic_practice, r.summary)
+            stricter = {r.id for r in m.readings if r.stricter}
+            if m.default not in stricter and m.default_reason is None:
+                raise KnowledgeBaseError(
+                    file,
+                    m.id,
+                    f"default {m.default!r} is not the stricter reading: give a default_reason",
+                )
             readings = tuple(
                 Reading(
                     id=r.id,
@@ -340,7 +413,13 @@ class _Loader:
                 for r in m.readings
             )
             conflicts.append(
-                SourceConflict(id=m.id, topic=_text(m.topic), readings=readings, default=m.default)
+                SourceConflict(
+                    id=m.id,
+                    topic=_text(m.topic),
+                    readings=readings,
+                    default=m.default,
+                    default_reason=_text(m.default_reason) if m.default_reason else None,
+                )
             )
         return conflicts
 
@@ -418,6 +497,7 @@ class _Loader:
                     excludes_allergens_from=checker.allergen_fact(m),
                     offers_alternatives=m.offers_alternatives,
                     only_under=checker.reading(m),
+                    exclusion_lifted_by=checker.lifted_by(m),
                 )
             )
         return rules
@@ -486,13 +566,22 @@ class _RuleChecker:
             )
         if not 0 < d.months <= 120:
             raise self._fail(m, f"bad date rule: months must be 1..120 (got {d.months})")
-        if d.cautious_months is not None and not d.months < d.cautious_months <= 120:
+        if d.lenient_months is not None and not 0 < d.lenient_months < d.months:
             raise self._fail(
                 m,
-                f"bad date rule: cautious_months must be above months ({d.months}) and at most "
-                f"120 (got {d.cautious_months})",
+                f"bad date rule: lenient_months must be 1 to below months ({d.months}) "
+                f"(got {d.lenient_months})",
             )
-        return DeferralDate(from_fact=d.from_, months=d.months, cautious_months=d.cautious_months)
+        return DeferralDate(from_fact=d.from_, months=d.months, lenient_months=d.lenient_months)
+
+    def lifted_by(self, m: RuleModel) -> tuple[str, ...]:
+        """Actions lifting the rule's exclusions: its own actions, and it must exclude."""
+        for action in m.exclusion_lifted_by:
+            if action not in m.actions:
+                raise self._fail(m, f"exclusion_lifted_by {action!r} is not one of its actions")
+        if m.exclusion_lifted_by and not (m.excludes_tags or m.excludes_allergens_from):
+            raise self._fail(m, "exclusion_lifted_by needs an exclusion to lift")
+        return tuple(m.exclusion_lifted_by)
 
     def actions(self, m: RuleModel) -> tuple[str, ...]:
         """Declared actions only."""

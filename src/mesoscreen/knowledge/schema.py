@@ -40,6 +40,13 @@ class CitationModel(_Strict):
     locator: str | None = None
 
 
+class AnsweredByModel(_Strict):
+    """The question whose answer answers this one when it is not answered."""
+
+    question: str
+    yes_when: dict[str, Any]
+
+
 class QuestionModel(_Strict):
     """An intake question."""
 
@@ -53,6 +60,7 @@ class QuestionModel(_Strict):
     applies_when: dict[str, Any] | None = None
     risk_answer: str | None = None
     past_date: bool = False
+    answered_by: AnsweredByModel | None = None
 
     _risk = field_validator("risk_answer", mode="before")(_yes_no)
 
@@ -62,7 +70,7 @@ class DeferralModel(_Strict):
 
     from_: str = Field(alias="from")
     months: int
-    cautious_months: int | None = None
+    lenient_months: int | None = None
 
 
 class ReadingChoiceModel(_Strict):
@@ -89,6 +97,7 @@ class RuleModel(_Strict):
     excludes_allergens_from: str | None = None
     offers_alternatives: bool = False
     only_under: ReadingChoiceModel | None = None
+    exclusion_lifted_by: list[str] = []
     clinic_practice: str | None = Field(default=None, min_length=10)
 
 
@@ -154,7 +163,17 @@ class ConflictModel(_Strict):
     id: str = Field(pattern=_ID)
     topic: TextModel
     default: str
+    default_reason: TextModel | None = None
     readings: list[ReadingModel] = Field(min_length=2)
+
+
+class ConsistencyCheckModel(_Strict):
+    """Answers that contradict each other."""
+
+    id: str = Field(pattern=_ID)
+    when: dict[str, Any]
+    answers: list[str] = Field(min_length=2)
+    stricter_reading: TextModel
 
 
 class SourceModel(_Strict):

@@ -58,7 +58,7 @@ def test_the_worklist_on_fixed_dates(
         ("adverse_event_follow_up", "2026-11-28", True),
         ("session", "2026-12-02", False),
     ]
-    assert _kinds(items, weaned.family_name) == []  # the deferral ends in January
+    assert _kinds(items, weaned.family_name) == []  # the deferral ends in April (6 months)
     services.consents.withdraw(clinician, consent.id, "stopping treatment")
     stopped = services.follow_ups.worklist(clinician, date(2026, 11, 30), 7)
     assert _kinds(stopped, treated.family_name) == [("adverse_event_follow_up", "2026-11-28", True)]
@@ -69,11 +69,11 @@ def test_the_worklist_on_fixed_dates(
     due = services.follow_ups.worklist(clinician, date(2026, 11, 30), 7)
     (reminder,) = [i for i in due if i.patient.id == waiting.id]
     assert reminder.detail.endswith("consent needed first")
-    january = services.follow_ups.worklist(clinician, date(2027, 1, 12), 7)
-    assert ("rescreen", "2027-01-15", False) in _kinds(january, weaned.family_name)
+    april = services.follow_ups.worklist(clinician, date(2027, 4, 12), 7)
+    assert ("rescreen", "2027-04-15", False) in _kinds(april, weaned.family_name)
     clock.advance(timedelta(days=60))
     services.screenings.screen_intake(clinician, weaned.id, intake("female"))
-    again = services.follow_ups.worklist(clinician, date(2027, 1, 20), 7)
+    again = services.follow_ups.worklist(clinician, date(2027, 4, 20), 7)
     assert _kinds(again, weaned.family_name) == []  # screened again: nothing left to remind
 
 

@@ -155,11 +155,11 @@ def test_an_adverse_event_with_a_bad_grade_or_outcome_is_refused(
 def test_the_worklist_shows_a_deferral_ending_this_week_and_refuses_reception(
     browser: TestClient, staff: ClinicStaff
 ) -> None:
-    """Weaned 28 Aug 2026: the deferral ends 28 Nov, within a week of 25 Nov."""
+    """Weaned 28 May 2026: the 6-month deferral ends 28 Nov, within a week of 25 Nov."""
     csrf = sign_in(browser, staff, Role.CLINICIAN)
     patient = new_patient(browser, csrf, "Hoang")
     screen(browser, csrf, patient, intake("female", breastfeeding="no", recently_weaned="yes",
-                                          weaned_on="2026-08-28"))  # fmt: skip
+                                          weaned_on="2026-05-28"))  # fmt: skip
     page = browser.get("/worklist")
     assert page.status_code == 200
     upcoming = page.text.split('id="upcoming"', 1)[1]

@@ -94,9 +94,10 @@ def test_the_most_severe_finding_decides_and_every_reason_is_kept() -> None:
 
 
 def test_earliest_date_is_the_latest_of_several_dated_deferrals() -> None:
-    """Only dated deferrals: the earliest treatment date is when the last one ends."""
+    """Only dated deferrals: the earliest treatment date is when the last one ends (6 months
+    after weaning, the stricter end of the source's 3-6 months)."""
     decision = _screen(intake(recently_weaned="yes", weaned_on="2026-10-15"))
-    assert decision.earliest_date == date(2027, 1, 15)
+    assert decision.earliest_date == date(2027, 4, 15)
 
 
 def test_an_open_ended_deferral_leaves_the_earliest_date_unknown() -> None:
@@ -131,7 +132,9 @@ def test_the_decision_records_knowledge_version_hash_and_policy() -> None:
         "name": "test",
         "readings": {
             "anticoagulant_therapy": "exclude",
+            "cardiovascular_disease": "defer_until_stable",
             "insulin_dependent_diabetes": "absolute",
+            "weaning_wait": "six_months",
         },
         "hash": None,
     }

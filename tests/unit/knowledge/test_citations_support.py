@@ -22,13 +22,15 @@ RAW_RULES = {
 # Rule: words its main citation must hold, because they justify the outcome it forces.
 OUTCOME_WORDS: dict[str, tuple[str, ...]] = {
     "pregnancy": ("Pregnant and breastfeeding women should avoid",),
+    "pregnancy_potential": ("contraindicated in women who are or may become pregnant",),
     "breastfeeding": ("Pregnant and breastfeeding women should avoid",),
     "weaning_wait": ("wait at least 3-6 months after weaning",),
-    "weaning_cautious_window": ("wait at least 3-6 months after weaning",),
+    "weaning_wait_three_months": ("wait at least 3-6 months after weaning",),
     "allergy_history": ("history of allergies", "testing and assessment before"),
     "sensitive_skin": ("sensitive skin", "testing and assessment before"),
     "cardiovascular_unstable": ("cardiovascular disease", "defer mesotherapy until"),
     "cardiovascular_managed": ("strict supervision of a dermatologist", "cardiologist"),
+    "cardiovascular_avoid": ("cardiovascular diseases", "should avoid"),
     "myocardial_infarction": ("myocardial infarction", "should avoid"),
     "diabetes_absolute": ("Insulin-dependent diabetes is an absolute contraindication",),
     "diabetes_unstable": ("insulin-dependent diabetes should defer mesotherapy until",),
@@ -50,7 +52,7 @@ TAG_WORDS: dict[str, tuple[str, ...]] = {
 
 # Rules with a part no shipped source supports, and words the declaration names it by.
 CLINIC_PRACTICE_PARTS: dict[str, str] = {
-    "weaning_cautious_window": "inside that window",
+    "pregnancy_potential": "negative pregnancy test and contraception",
     "allergy_history": "named allergen",
     "cancer_history": "growth factors",
     "anticoagulant_clearance": "prescriber's agreement",
@@ -101,8 +103,9 @@ def test_every_excluded_ingredient_class_is_supported_or_declared_clinic_practic
 
 
 def test_exactly_the_unsupported_parts_are_declared_clinic_practice() -> None:
-    """The growth-factor exclusion, treating inside the weaning wait, excluding a named
-    allergen and asking the prescriber are not in the sources, and say so."""
+    """The growth-factor exclusion, lifting the antiandrogen exclusion on a pregnancy test and
+    contraception, excluding a named allergen and asking the prescriber are not in the
+    sources, and say so."""
     declared = {rid: r["clinic_practice"] for rid, r in RAW_RULES.items() if "clinic_practice" in r}
     assert set(declared) == set(CLINIC_PRACTICE_PARTS)
     for rule_id, words in CLINIC_PRACTICE_PARTS.items():
@@ -119,13 +122,14 @@ def test_the_breastfeeding_deferral_rests_on_the_avoid_sentence_not_the_antibiot
     assert any("pass into breast milk" in c.passage for c in rule.see_also)
 
 
-def test_the_weaning_window_never_claims_the_source_permits_treatment_inside_it() -> None:
-    """'Wait at least 3-6 months' does not say treatment at 3 months is safe."""
-    rule = _rule("weaning_cautious_window")
-    for text in (rule.clinician_text.en, rule.patient_text.en):
-        assert "minimum wait is met" not in text
-        assert "waited the minimum" not in text
-    assert "does not say" in rule.clinician_text.en
+WEANING_WAIT = "wait at least 3-6 months after weaning"
+
+
+def test_no_rule_permits_treatment_on_the_strength_of_the_weaning_wait() -> None:
+    """'Wait at least 3-6 months' supports deferring, never a permitting outcome inside it."""
+    for rule in KB.rules:
+        if any(WEANING_WAIT in c.passage for c in _passages(rule)):
+            assert rule.outcome.value in ("deferred", "contraindicated"), rule.id
 
 
 def test_the_clotting_rule_gives_only_the_reason_its_source_gives() -> None:

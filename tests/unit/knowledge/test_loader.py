@@ -105,8 +105,8 @@ BREAKAGES: list[tuple[str, Callable[[Path], None], str, str, str]] = [
         "bad date rule source",
         lambda d: _edit(
             d / "rules.yaml",
-            "defer_until: {from: weaned_on, months: 3",
-            "defer_until: {from: pregnant, months: 3",
+            "defer_until: {from: weaned_on, months: 6",
+            "defer_until: {from: pregnant, months: 6",
         ),
         "rules.yaml",
         "weaning_wait",
@@ -115,17 +115,46 @@ BREAKAGES: list[tuple[str, Callable[[Path], None], str, str, str]] = [
     (
         "bad date rule months",
         lambda d: _edit(
-            d / "rules.yaml", "months: 3, cautious_months: 6", "months: 6, cautious_months: 3"
+            d / "rules.yaml", "months: 6, lenient_months: 3", "months: 3, lenient_months: 6"
         ),
         "rules.yaml",
         "weaning_wait",
-        "cautious_months must be above months",
+        "lenient_months must be 1 to below months",
+    ),
+    (
+        "a default that is not the stricter reading without a reason",
+        lambda d: _edit(d / "conflicts.yaml", "default: absolute", "default: defer_until_stable"),
+        "conflicts.yaml",
+        "insulin_dependent_diabetes",
+        "is not the stricter reading: give a default_reason",
+    ),
+    (
+        "exclusion lifted by an action the rule does not ask for",
+        lambda d: _edit(
+            d / "rules.yaml",
+            "exclusion_lifted_by: [pregnancy_test_negative,",
+            "exclusion_lifted_by: [cardiologist_clearance,",
+        ),
+        "rules.yaml",
+        "pregnancy_potential",
+        "is not one of its actions",
+    ),
+    (
+        "a consistency check listing answers it does not read",
+        lambda d: _edit(
+            d / "consistency.yaml",
+            "answers: [weaned_on, birth_date]",
+            "answers: [weaned_on, sex]",
+        ),
+        "consistency.yaml",
+        "weaning_date_before_birth_date",
+        "answers must be exactly the questions",
     ),
     (
         "unknown outcome",
         lambda d: _edit(d / "rules.yaml", "    outcome: contraindicated", "    outcome: forbidden"),
         "rules.yaml",
-        "myocardial_infarction",
+        "cardiovascular_avoid",
         "outcome must be one of",
     ),
     (
@@ -134,7 +163,7 @@ BREAKAGES: list[tuple[str, Callable[[Path], None], str, str, str]] = [
             d / "rules.yaml", "    outcome: contraindicated", "    outcome: incomplete"
         ),
         "rules.yaml",
-        "myocardial_infarction",
+        "cardiovascular_avoid",
         "outcome must be one of",
     ),
     (

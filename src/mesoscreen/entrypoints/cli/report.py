@@ -10,7 +10,7 @@ _HEADLINES = {
     Outcome.CONTRAINDICATED: "CONTRAINDICATED: do not treat.",
     Outcome.DEFERRED: "DEFERRED: not yet.",
     Outcome.SPECIALIST_CLEARANCE: "SPECIALIST CLEARANCE needed before treatment.",
-    Outcome.INCOMPLETE: "INCOMPLETE: safety questions are unanswered; do not treat yet.",
+    Outcome.INCOMPLETE: "INCOMPLETE: answers missing or contradictory; do not treat yet.",
     Outcome.PRECAUTIONS: "PRECAUTIONS: treatment possible once the required actions are done.",
     Outcome.ELIGIBLE: "ELIGIBLE: no contraindication found in the answers given.",
 }
@@ -24,8 +24,15 @@ def _finding_lines(index: int, finding: Finding, language: Language) -> list[str
     ]
     if finding.until:
         lines.append(f"   Not before: {finding.until.isoformat()}")
-    if finding.cautious_until:
-        lines.append(f"   More cautious: {finding.cautious_until.isoformat()}")
+    if finding.lenient_until:
+        lines.append(f"   Lenient reading (not in force): {finding.lenient_until.isoformat()}")
+    if finding.to_confirm:
+        otherwise = (
+            f"; if not confirmed: {finding.otherwise.value} ({', '.join(finding.otherwise_rules)})"
+            if finding.otherwise is not None
+            else ""
+        )
+        lines.append(f"   Still to confirm: {', '.join(finding.to_confirm)}{otherwise}")
     if finding.conflict:
         readings = ", ".join(
             f"{r.id}{' (stricter)' if r.stricter else ''}" for r in finding.conflict.readings
@@ -60,6 +67,9 @@ def render_report(decision: Decision, kb: KnowledgeBase, language: Language = La
         for question_id in decision.missing:
             text = kb.question(question_id).text.in_language(language)
             lines.append(f"  - {question_id}: {text}")
+    if decision.not_applicable_answers:
+        lines += ["", "Answered although they do not apply (changes nothing):"]
+        lines += [f"  - {question_id}" for question_id in decision.not_applicable_answers]
     lines += _next_steps(decision, language)
     lines += [
         "",
@@ -83,6 +93,11 @@ def _next_steps(decision: Decision, language: Language) -> list[str]:
             lines.append(
                 f"  - {excluded.name.in_language(language)}: {excluded.reason} "
                 f"(finding {excluded.rule})"
+                + (
+                    f"; lifted once done: {', '.join(excluded.lifted_by)}"
+                    if excluded.lifted_by
+                    else ""
+                )
             )
     if decision.unmatched_allergens:
         names = ", ".join(decision.unmatched_allergens)

@@ -2,8 +2,9 @@
 
 Every question of the knowledge base becomes a field: yes / no / not known, a choice, a date
 or a list. A question that applies only sometimes carries its condition for the page script,
-which hides it when the condition is definitely false; the server ignores an answer to such a
-question whatever the browser sent, using the engine's own three-valued conditions.
+which hides (and disables) it when the condition is definitely false. The server keeps every
+answer the browser sent: applicability is the engine's, as for the API, the CLI and bulk, and
+an answer to a question that does not apply is used or reported there, never dropped here.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from mesoscreen.domain.conditions import AllOf, AnyOf, Condition, FactIs, Not, Truth
+from mesoscreen.domain.conditions import AllOf, AnyOf, Condition, FactIs, Not
 from mesoscreen.domain.knowledge_base import AnswerType, KnowledgeBase
 from mesoscreen.domain.vocabulary import Language
 
@@ -39,24 +40,11 @@ def condition_json(condition: Condition) -> dict[str, Any] | None:
     return None
 
 
-def _typed(answers: Mapping[str, object]) -> dict[str, Any]:
-    """Answers as the conditions read them (ISO dates as dates)."""
-    typed: dict[str, Any] = {}
-    for key, given in answers.items():
-        try:
-            typed[key] = date.fromisoformat(given) if isinstance(given, str) else given
-        except ValueError:
-            typed[key] = given
-    return typed
+def intake_from_form(form: Mapping[str, str], kb: KnowledgeBase) -> dict[str, object]:
+    """Answers from the posted form, every one of them (issue 17: no answer is ignored).
 
-
-def intake_from_form(form: Mapping[str, str], kb: KnowledgeBase, on: date) -> dict[str, object]:
-    """Answers from the posted form; answers to questions that do not apply are dropped.
-
-    A question does not apply when its condition is definitely false on the answers as posted,
-    which is when the page script hides it. Dropping an answer can only make other conditions
-    unknown, never false (three-valued logic), so one pass decides. Fields that are not
-    questions of the knowledge base are not answers.
+    Fields that are not questions of the knowledge base are not answers; an empty field is
+    an unanswered question.
     """
     answers: dict[str, object] = {}
     for question in kb.questions:
@@ -67,14 +55,7 @@ def intake_from_form(form: Mapping[str, str], kb: KnowledgeBase, on: date) -> di
             answers[question.id] = [line.strip() for line in value.splitlines() if line.strip()]
         else:
             answers[question.id] = value
-    typed = _typed(answers)
-    conditions = {q.id: q.applies_when for q in kb.questions}
-    return {
-        question_id: answer
-        for question_id, answer in answers.items()
-        if (condition := conditions[question_id]) is None
-        or condition.evaluate(typed, on) is not Truth.FALSE
-    }
+    return answers
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,7 +58,7 @@ def add_screening_pages(router: APIRouter, kit: PageKit) -> None:
     @router.post("/patients/{patient_id}/intake", response_model=None)
     async def submit_intake(request: Request, patient_id: str) -> Response:
         def page(a: Authenticated, form: Form) -> Response:
-            answers = intake_from_form(form, kb, services.clock.today())
+            answers = intake_from_form(form, kb)
             try:
                 screening = services.screenings.screen_intake(a.principal, patient_id, answers)
             except InputError as refused:

@@ -38,10 +38,19 @@ def _summary(decision: Decision) -> str:
     )
     text = {
         Outcome.CONTRAINDICATED: f"Scalp mesotherapy contraindicated: {reasons}",
-        Outcome.DEFERRED: f"Scalp mesotherapy deferred until {decision.earliest_date}: {reasons}",
+        Outcome.DEFERRED: (
+            f"Scalp mesotherapy deferred until {decision.earliest_date}: {reasons}"
+            if decision.earliest_date
+            else f"Scalp mesotherapy deferred: {reasons}"
+        ),
         Outcome.SPECIALIST_CLEARANCE: f"Scalp mesotherapy needs specialist clearance: {reasons}",
         Outcome.PRECAUTIONS: f"Scalp mesotherapy: precautions first ({reasons})",
-        Outcome.INCOMPLETE: "Scalp mesotherapy: screening questions still unanswered",
+        Outcome.INCOMPLETE: (
+            "Scalp mesotherapy: screening questions still unanswered"
+            + (f"; found: {reasons}" if reasons else "")
+            if decision.missing
+            else f"Scalp mesotherapy not cleared, answers to confirm: {reasons}"
+        ),
     }[decision.outcome]
     return text if len(text) < SUMMARY_LIMIT else text[: SUMMARY_LIMIT - 2] + "…"
 
@@ -56,6 +65,13 @@ def _detail(decision: Decision, kb: KnowledgeBase) -> str:
                 f"- **{finding.outcome.value}**: {finding.clinician_text.en}  \n"
                 f'  _Source: {finding.citation.source}: "{finding.citation.passage}"_'
             )
+            if finding.to_confirm:
+                otherwise = (
+                    f"; if not confirmed: {finding.otherwise.value}"
+                    if finding.otherwise is not None
+                    else ""
+                )
+                lines.append(f"  Still to confirm: {', '.join(finding.to_confirm)}{otherwise}")
     if decision.required_actions:
         lines.append("\n**Before treatment**")
         lines += [f"- {a.action.text.en}" for a in decision.required_actions]
