@@ -190,3 +190,10 @@ def test_clinical_facts_citations_name_the_section_they_quote() -> None:
     for citation in facts:
         assert citation.locator is not None
         assert citation.passage in sections[citation.locator]
+
+
+def test_the_pregnancy_patient_text_gives_the_3_to_6_month_wait_in_both_languages() -> None:
+    """The patient learns when the treatment can be looked at again, as the source says."""
+    text = _rule("pregnancy").patient_text
+    assert "at least 3 to 6 months after you stop breastfeeding" in text.en
+    assert "ít nhất 3 đến 6 tháng sau khi ngừng cho con bú" in text.vi
