@@ -51,6 +51,50 @@ def test_the_report_can_be_read_in_vietnamese(capsys: pytest.CaptureFixture[str]
     assert "Đang mang thai: hoãn tiêm meso" in capsys.readouterr().out
 
 
+ENGLISH_HEADINGS = [
+    "Outcome:", "Earliest date:", "Screening date:", "Reasons:", "Not before:",
+    "Lenient reading", "Still to confirm", "Sources disagree", "Source:", "See also:",
+    "Unanswered (ask the patient):", "What to do next:", "Ingredients excluded:",
+    "(finding ", "Allergens not in the catalogue", "Meanwhile, safer measures:",
+    "Knowledge base ", "Policy:", "Decision support for clinicians", "DEFERRED", "INCOMPLETE",
+    "CONTRAINDICATED", "PRECAUTIONS",
+]  # fmt: skip
+VI_EXAMPLES = ["02-recently-weaned", "03-pregnant", "04-allergy-lidocaine", "06-insulin-diabetes",
+               "07-incomplete"]  # fmt: skip
+
+
+def _vi_report(example: str, capsys: pytest.CaptureFixture[str]) -> str:
+    path = ROOT / "examples" / "intakes" / f"{example}.json"
+    assert main(["screen", str(path), "--on", "2026-11-25", "--language", "vi"]) == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("example", VI_EXAMPLES)
+def test_the_vietnamese_report_has_no_english_heading(
+    example: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Headings, labels and the outcome line follow --language vi; quotes stay verbatim."""
+    lines = _vi_report(example, capsys).splitlines()
+    # A quoted source passage is English by nature: only the label before it is checked.
+    labels = [line.split(': "')[0] for line in lines]
+    for heading in ENGLISH_HEADINGS:
+        assert not [line for line in labels if heading in line], heading
+
+
+def test_the_vietnamese_report_names_each_part_in_vietnamese(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Across the examples every part of the report appears with its Vietnamese heading."""
+    out = "\n".join(_vi_report(example, capsys) for example in VI_EXAMPLES)
+    for heading in ["Kết quả: HOÃN", "Kết quả: CHƯA ĐỦ", "Kết quả: CHỐNG CHỈ ĐỊNH",
+                    "Ngày sớm nhất:", "Ngày sàng lọc:", "Lý do:", "Không trước ngày:",
+                    "Cách hiểu nới lỏng (không áp dụng):", "Nguồn:", "Xem thêm:",
+                    "Chưa trả lời (hỏi bệnh nhân):", "Việc cần làm tiếp:",
+                    "Thành phần bị loại trừ:", "Trong lúc chờ, các biện pháp an toàn hơn:",
+                    "Cơ sở tri thức ", "Chính sách:", "Hỗ trợ quyết định cho bác sĩ"]:  # fmt: skip
+        assert heading in out, heading
+
+
 def test_standard_input_is_read_for_a_dash(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -2,8 +2,9 @@
 
 Broken data fails at load with a KnowledgeBaseError naming the file and the fault: a section
 naming a complication the knowledge base lacks, two files claiming one version, a missing
-language. Each template's hash is the SHA-256 of its content as canonical JSON, so the hash
-names the words, not the file's layout.
+language, a paragraph source not quoted word for word from its clinical-facts.md section.
+Each template's hash is the SHA-256 of its content as canonical JSON, so the hash names the
+words, not the file's layout (a paragraph without sources hashes as it always did).
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from mesoscreen.domain.consent import (
 )
 from mesoscreen.domain.errors import KnowledgeBaseError
 from mesoscreen.domain.knowledge_base import KnowledgeBase, Text
-from mesoscreen.knowledge import default_knowledge_base
+from mesoscreen.knowledge import DEFAULT_SOURCES_DIR, default_knowledge_base
+from mesoscreen.knowledge.facts_citations import QuoteModel, check_source
+from mesoscreen.knowledge.facts_citations import SourceModel as FactsSourceModel
 from mesoscreen.knowledge.planning_loader import read_yaml, validate_document
 from mesoscreen.knowledge.schema import TextModel
 
@@ -33,10 +36,16 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class _Paragraph(TextModel):
+    """A paragraph; a clinical statement cites clinical-facts.md sections that support it."""
+
+    sources: list[QuoteModel] = Field(default_factory=list)
+
+
 class _Section(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     heading: TextModel
-    paragraphs: list[TextModel] = Field(min_length=1)
+    paragraphs: list[_Paragraph] = Field(min_length=1)
     complications: list[str] = []
     screening: bool = False
 
@@ -54,12 +63,28 @@ def _text(model: TextModel) -> Text:
     return Text(en=model.en, vi=model.vi)
 
 
-def load_template(path: Path, kb: KnowledgeBase) -> ConsentTemplate:
+def _hashed_content(model: _Template) -> dict[str, object]:
+    """The template as hashed: paragraphs without sources exactly as before sources existed."""
+    content = model.model_dump(mode="json")
+    for section in content["sections"]:
+        for paragraph in section["paragraphs"]:
+            if not paragraph["sources"]:
+                del paragraph["sources"]
+    return content
+
+
+def load_template(
+    path: Path, kb: KnowledgeBase, sources_dir: Path = DEFAULT_SOURCES_DIR
+) -> ConsentTemplate:
     """One template file, its complications checked against ``kb``."""
     raw = read_yaml(path)
     model: _Template = validate_document(path, _Template, raw)
     known = {c.id for c in kb.complications}
     for section in model.sections:
+        for index, paragraph in enumerate(section.paragraphs):
+            if paragraph.sources:
+                check_source(path.name, section.id, f"paragraphs[{index}].sources",
+                             FactsSourceModel(cite=paragraph.sources), sources_dir)  # fmt: skip
         unknown = sorted(set(section.complications) - known)
         if unknown:
             raise KnowledgeBaseError(
@@ -85,7 +110,7 @@ def load_template(path: Path, kb: KnowledgeBase) -> ConsentTemplate:
             for s in model.sections
         ),
         declaration=_text(model.declaration),
-        hash="sha256:" + canonical_hash(model.model_dump(mode="json")),
+        hash="sha256:" + canonical_hash(_hashed_content(model)),
     )
 
 

@@ -21,6 +21,8 @@ _ITEM_A = re.compile(r"^([A-G]\d{1,2})\. (.*)$")
 _HEADING = re.compile(r"^## ([A-G])\.")
 _ITEM = re.compile(r"^(\d{1,2})\. (.*)$")
 CLINIC_PRACTICE = "no source: clinic practice"
+CLINIC_PRACTICE_VI = "không có nguồn: thực hành của cơ sở"
+"""How a text says, in each language, that a part of it rests on clinic practice alone."""
 
 
 def _squash(text: str) -> str:

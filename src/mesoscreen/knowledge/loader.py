@@ -42,6 +42,7 @@ from mesoscreen.domain.knowledge_base import (
 )
 from mesoscreen.domain.vocabulary import RULE_OUTCOMES, Category, Outcome
 from mesoscreen.knowledge.conditions import ConditionParser, ConditionSyntaxError
+from mesoscreen.knowledge.facts_citations import CLINIC_PRACTICE, CLINIC_PRACTICE_VI, section_texts
 from mesoscreen.knowledge.schema import (
     ActionModel,
     AlternativeModel,
@@ -61,6 +62,7 @@ PACKAGE_DIR = Path(__file__).parent
 DEFAULT_DATA_DIR = PACKAGE_DIR / "data"
 DEFAULT_SOURCES_DIR = PACKAGE_DIR / "sources"
 _WS = re.compile(r"\s+")
+_FACTS = "clinical-facts.md"
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -172,7 +174,37 @@ class _Loader:
             raise KnowledgeBaseError(
                 file, entry, f"cited passage is not found word for word in {model.source}"
             )
+        if model.source == _FACTS:
+            # The compilation holds many sources: the locator names the section (and so the
+            # original source) the passage belongs to, and must be right.
+            sections = section_texts(self.sources_dir)
+            if model.locator is None or model.locator not in sections:
+                raise KnowledgeBaseError(
+                    file, entry, f"a citation of {_FACTS} needs a locator naming its section "
+                    f"(e.g. C2; got {model.locator!r})",
+                )  # fmt: skip
+            if _squash(model.passage) not in sections[model.locator]:
+                raise KnowledgeBaseError(
+                    file, entry, f"cited passage is not found word for word in section "
+                    f"{model.locator} of {_FACTS}",
+                )  # fmt: skip
         return Citation(source=model.source, passage=_squash(model.passage), locator=model.locator)
+
+    @staticmethod
+    def _clinic_practice(file: str, entry: str, reason: str | None, text: TextModel) -> None:
+        """A part with no source is declared (``clinic_practice``: why) and said in the text
+        people read, in both languages; the text never says so without the declaration."""
+        says = (CLINIC_PRACTICE in text.en, CLINIC_PRACTICE_VI in text.vi)
+        if reason is None and any(says):
+            raise KnowledgeBaseError(
+                file, entry, f"the text says '{CLINIC_PRACTICE}' but 'clinic_practice' does not "
+                "say why",
+            )  # fmt: skip
+        if reason is not None and not all(says):
+            raise KnowledgeBaseError(
+                file, entry, f"'clinic_practice' is declared, so the text must say "
+                f"'{CLINIC_PRACTICE}' (en) and '{CLINIC_PRACTICE_VI}' (vi)",
+            )  # fmt: skip
 
     def _questions(self) -> list[Question]:
         """Questions without their conditions (those need every question's type first)."""
@@ -362,6 +394,8 @@ class _Loader:
                 raise KnowledgeBaseError(
                     file, m.id, f"default {m.default!r} is not one of its readings {ids}"
                 )
+            for r in m.readings:
+                self._clinic_practice(file, f"{m.id}.{r.id}", r.clinic_practice, r.summary)
             stricter = {r.id for r in m.readings if r.stricter}
             if m.default not in stricter and m.default_reason is None:
                 raise KnowledgeBaseError(
@@ -406,6 +440,17 @@ class _Loader:
         models = _entries(
             file, _read_yaml(self.data_dir / file), "complications", ComplicationModel
         )
+        for m in models:
+            if m.protocol is None:
+                continue
+            # A protocol outside the shipped sources is named, by its identifier, in the
+            # description people read in both languages.
+            identifier = m.protocol.split(" (")[0]
+            if identifier not in m.description.en or identifier not in m.description.vi:
+                raise KnowledgeBaseError(
+                    file, m.id, f"protocol {identifier!r} must be named in description.en "
+                    "and description.vi",
+                )  # fmt: skip
         return [
             Complication(
                 id=m.id,
@@ -435,6 +480,7 @@ class _Loader:
                 when = parser.parse(m.when)
             except ConditionSyntaxError as exc:
                 raise KnowledgeBaseError(file, m.id, f"when: {exc}") from None
+            self._clinic_practice(file, m.id, m.clinic_practice, m.clinician_text)
             rules.append(
                 Rule(
                     id=m.id,

@@ -98,6 +98,7 @@ class RuleModel(_Strict):
     offers_alternatives: bool = False
     only_under: ReadingChoiceModel | None = None
     exclusion_lifted_by: list[str] = []
+    clinic_practice: str | None = Field(default=None, min_length=10)
 
 
 class ActionModel(_Strict):
@@ -143,6 +144,7 @@ class ComplicationModel(_Strict):
     description: TextModel
     citation: CitationModel
     emergency: bool = False
+    protocol: str | None = Field(default=None, min_length=10)
 
 
 class ReadingModel(_Strict):
@@ -152,6 +154,7 @@ class ReadingModel(_Strict):
     summary: TextModel
     citation: CitationModel
     stricter: bool = False
+    clinic_practice: str | None = Field(default=None, min_length=10)
 
 
 class ConflictModel(_Strict):

@@ -27,6 +27,14 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+def _drop_line(path: Path, start: str) -> None:
+    """Remove the one line that begins with ``start``."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith(start)]
+    assert len(kept) == len(lines) - 1, start
+    path.write_text("".join(kept), encoding="utf-8")
+
+
 def test_the_shipped_knowledge_base_loads() -> None:
     """Every shipped rule, question and citation is valid."""
     kb = load_knowledge_base()
@@ -228,6 +236,56 @@ BREAKAGES: list[tuple[str, Callable[[Path], None], str, str, str]] = [
         "ingredients.yaml",
         "minoxidil",
         "unknown risk tag 'vasodilatr'",
+    ),
+    (
+        "clinical-facts citation with the wrong section",
+        lambda d: _edit(d / "rules.yaml", 'locator: "C2"', 'locator: "C3"'),
+        "rules.yaml",
+        "anticoagulant_excluded",
+        "not found word for word in section C3",
+    ),
+    (
+        "clinical-facts citation without a section",
+        lambda d: _edit(d / "complications.yaml", '      locator: "D1"\n', ""),
+        "complications.yaml",
+        "injection_pain",
+        "needs a locator naming its section",
+    ),
+    (
+        "clinic practice declared but not said in the text",
+        lambda d: _edit(
+            d / "rules.yaml",
+            "as they stimulate cell growth (no source: clinic practice).",
+            "as they stimulate cell growth.",
+        ),
+        "rules.yaml",
+        "cancer_history",
+        "the text must say 'no source: clinic practice'",
+    ),
+    (
+        "clinic practice said in the text but not declared",
+        lambda d: _drop_line(d / "rules.yaml", '    clinic_practice: "No shipped source links'),
+        "rules.yaml",
+        "cancer_history",
+        "but 'clinic_practice' does not say why",
+    ),
+    (
+        "clinic practice said in a reading but not declared",
+        lambda d: _drop_line(d / "conflicts.yaml", '        clinic_practice: "The cited advice'),
+        "conflicts.yaml",
+        "anticoagulant_therapy.prescriber_clearance",
+        "but 'clinic_practice' does not say why",
+    ),
+    (
+        "protocol not named in the description",
+        lambda d: _edit(
+            d / "complications.yaml",
+            "xử trí phản vệ của Bộ Y tế (Thông tư 51/2017/TT-BYT).",
+            "xử trí phản vệ của Bộ Y tế.",
+        ),
+        "complications.yaml",
+        "anaphylactic_shock",
+        "must be named in description.en and description.vi",
     ),
     (
         "invalid yaml",

@@ -10,7 +10,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from mesoscreen.domain.consent import ConsentTemplate
 from mesoscreen.domain.errors import InputError
+from mesoscreen.domain.knowledge_base import KnowledgeBase
 from mesoscreen.domain.records import ActionCompletion, ActionResult
 from mesoscreen.domain.vocabulary import Outcome
 from mesoscreen.entrypoints.web.intake_form import intake_from_form, questionnaire
@@ -25,6 +27,35 @@ def latest_completions(completions: tuple[ActionCompletion, ...]) -> dict[str, A
     for completion in sorted(completions, key=lambda c: c.recorded_at):
         latest[completion.action_id] = completion
     return latest
+
+
+# Consent sections the handout repeats, word for word, and the risk tag they warn about: shown
+# while an ingredient of that tag may still be used (not ruled out without condition).
+HANDOUT_WARNINGS = {"antiandrogens": "antiandrogen"}
+
+
+def handout_warnings(
+    template: ConsentTemplate, kb: KnowledgeBase, decision: Mapping[str, Any], language: str
+) -> list[dict[str, Any]]:
+    """The consent template's warning sections this patient's handout must carry."""
+    if decision.get("outcome") == Outcome.CONTRAINDICATED.value:
+        return []
+    ruled_out = {
+        str(e.get("ingredient"))
+        for e in decision.get("excluded_ingredients", [])
+        if not e.get("lifted_by")
+    }
+    warnings = []
+    for section in template.sections:
+        tag = HANDOUT_WARNINGS.get(section.id)
+        members = {i.id for i in kb.ingredients if tag in i.tags}
+        if tag is None or not members - ruled_out:
+            continue
+        warnings.append({
+            "heading": section.heading.in_language(language),
+            "paragraphs": [p.in_language(language) for p in section.paragraphs],
+        })  # fmt: skip
+    return warnings
 
 
 def add_screening_pages(router: APIRouter, kit: PageKit) -> None:
@@ -101,9 +132,14 @@ def add_screening_pages(router: APIRouter, kit: PageKit) -> None:
 
     @router.get("/screenings/{screening_id}/handout", response_model=None)
     def handout_page(request: Request, screening_id: str) -> Response:
-        return kit.page(request, lambda a: kit.render(
-            request, "handout.html", a, **screening_context(a, screening_id, request)
-        ))  # fmt: skip
+        def page(a: Authenticated) -> Response:
+            context = screening_context(a, screening_id, request)
+            template = services.consents.current_template()
+            language = kit.language(request, a).value
+            warnings = handout_warnings(template, kb, context["d"], language)
+            return kit.render(request, "handout.html", a, **context, warnings=warnings)
+
+        return kit.page(request, page)
 
     @router.post("/screenings/{screening_id}/sign", response_model=None)
     async def sign_screening(request: Request, screening_id: str) -> Response:

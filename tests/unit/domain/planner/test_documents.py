@@ -85,7 +85,7 @@ def test_the_summary_of_a_planner_document_has_its_figures() -> None:
     assert summary.total_dose == pytest.approx(0.055)
     assert summary.dose_unit == "mg"
     assert summary.depth_mm == (1.5, 2.0)
-    assert summary.product_name_in("vi") == "Dutasteride 0,01%"
+    assert summary.product_name_in("vi") == "Dutasterid 0,01%"
     assert summary.sessions[0].day == date(2026, 12, 1)
 
 
