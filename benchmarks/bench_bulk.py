@@ -67,7 +67,7 @@ def _code_test(fact: FactCodes, element: str) -> str:
         by_system.setdefault(system, []).append(code)
     tests = [f"(system = '{s}' and code in ({_quoted(sorted(c))}))" for s, c in by_system.items()]
     for system, prefixes in fact.prefixes:
-        starts = " or ".join(f"code.startsWith('{p}')" for p in prefixes)
+        starts = " or ".join(f"code.replace('.', '').startsWith('{p}')" for p in prefixes)
         tests.append(f"(system = '{system}' and ({starts}))")
     test = f"{element}.coding.where({' or '.join(tests)}).exists()" if tests else "false"
     if fact.names:

@@ -267,7 +267,14 @@ def build_cds_router(
         except RecordUnavailableError as exc:
             return await failed(who, service_id, 412, "record_unavailable", str(exc), path)
         today = clock.today()
-        decision = screening.screen(reader.read(resources, today).answers, today)
+        facts = reader.read(resources, today)
+        if facts.deceased is not None:
+            # The record shows the patient has died: no screening, so no treatment cards.
+            detail = {"hook": hook, "hook_instance": body["hookInstance"][:64],
+                      "patient": patient_id[:64], "outcome": "not-screened-deceased"}  # fmt: skip
+            recorded = await audit("cds.hook", who, service_id, detail)
+            return _json({"cards": []}) if recorded else replayed(path)
+        decision = screening.screen(facts.answers, today)
         link = f"{(settings.cds_link_base or str(request.base_url)).rstrip('/')}/patients"
         drafts = orders if hook != "appointment-book" else []
         cards = cards_for(decision, screening.kb, drafts, link, f"Patient/{patient_id}")
