@@ -131,6 +131,7 @@ def main() -> None:
         "372087000": "Primary malignant neoplasm (disorder)",
         "128462008": "Secondary malignant neoplastic disease (disorder)",
         "109355002": "Carcinoma in situ (disorder)",
+        "92691004": "Carcinoma in situ of prostate (disorder)",
         "254837009": "Malignant neoplasm of breast (disorder)",
         "93761005": "Primary malignant neoplasm of colon (disorder)",
         "363406005": "Malignant neoplasm of colon (disorder)",
@@ -258,6 +259,9 @@ def main() -> None:
     codes.update(curated)
     sources.append(CURATED)
     rx = {code: "insulin" for code, _ in insulin[RXNORM]}
+    # Branded insulins record systems commonly send (Synthea among them): SBDs the published
+    # set, which lists clinical drugs, lacks.
+    rx.update({"106892": "insulin", "865098": "insulin"})
     rx.update({"5856": "insulin", "274783": "insulin", "86009": "insulin", "51428": "insulin",
                "139825": "insulin", "253182": "insulin"})
     extra = curated_block(curated) + "\n" + rxnorm_block(rx, {
@@ -309,6 +313,7 @@ def main() -> None:
     curated = {
         "77386006": "Pregnancy (finding)",
         "34801009": "Ectopic pregnancy (disorder)",
+        "79586000": "Tubal pregnancy (disorder)",
     }
     codes.update(curated)
     sources.append(CURATED)
