@@ -149,7 +149,8 @@ class RecordValueSets:
 
 def normalise_icd10(code: str) -> str:
     """An ICD-10 code as the prefixes are written: upper case, no dot, no marks (``+*!†``)."""
-    return re.sub(r"[^0-9A-Z]", "", code.upper())
+    plain = code.upper().replace(".", "")
+    return plain if plain.isalnum() else re.sub(r"[^0-9A-Z]", "", plain)
 
 
 def _read(path: Path) -> Any:

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 from msgspec import Raw
@@ -36,6 +36,7 @@ from mesoscreen.knowledge.valuesets import (
     default_value_sets,
     normalise_icd10,
 )
+from mesoscreen.services.ports import TerminologyService
 
 _IGNORED_VERIFICATION = frozenset({"entered-in-error", "refuted"})
 _UNCERTAIN_VERIFICATION = frozenset({"provisional", "differential", "unconfirmed"})
@@ -48,14 +49,6 @@ _SEXES = {"male": "male", "female": "female", "other": "other"}
 MAX_ALLERGENS = 50
 MAX_HINTS = 5
 HINT_CHARS = 120
-
-
-class SubsumptionChecker(Protocol):
-    """A terminology service that says whether a concept is a descendant of another."""
-
-    def subsumes(self, system: str, ancestor: str, code: str) -> bool | None:
-        """Whether ``code`` is ``ancestor`` or one of its descendants (None: cannot tell)."""
-        ...
 
 
 @dataclass(slots=True)
@@ -174,6 +167,17 @@ def _reference(resource: Mapping[str, Any]) -> str:
     return f"{resource.get('resourceType')}/{resource.get('id', '?')}"
 
 
+_AGES = frozenset({"onsetAge", "onsetRange", "abatementAge", "abatementRange"})
+
+
+def _birth_date(resources: list[Any]) -> date | None:
+    """The birth date of the Patient among ``resources`` (for an onset given as an age)."""
+    for resource in resources:
+        if isinstance(resource, dict) and resource.get("resourceType") == "Patient":
+            return latest_day(resource.get("birthDate"))
+    return None
+
+
 def _dated(label: str, span: Span) -> str:
     """'onset 2024-03-01' (or the span's start to end) for the evidence; '' if undated."""
     if span.start is not None and span.end is not None and span.start != span.end:
@@ -194,7 +198,7 @@ class RecordReader:
     """
 
     def __init__(
-        self, value_sets: RecordValueSets, terminology: SubsumptionChecker | None = None
+        self, value_sets: RecordValueSets, terminology: TerminologyService | None = None
     ) -> None:
         self.value_sets = value_sets
         self.terminology = terminology
@@ -254,7 +258,7 @@ class RecordReader:
         table[kind] = (re.compile(alternatives), by_word)
 
     @classmethod
-    def default(cls, terminology: SubsumptionChecker | None = None) -> RecordReader:
+    def default(cls, terminology: TerminologyService | None = None) -> RecordReader:
         """A reader with the shipped value sets (and a terminology service, if given)."""
         return cls(default_value_sets(), terminology)
 
@@ -264,20 +268,12 @@ class RecordReader:
         medications: dict[str, Mapping[str, Any]] = {}
         pending: list[Mapping[str, Any]] = []
         listed = resources if isinstance(resources, list) else list(resources)
-        born = next(
-            (
-                latest_day(r.get("birthDate"))
-                for r in listed
-                if isinstance(r, dict) and r.get("resourceType") == "Patient"
-            ),
-            None,
-        )
         for resource in listed:
             if not isinstance(resource, dict):
                 continue
             kind = resource.get("resourceType")
             if kind == "Condition":
-                self._condition(resource, on, born, facts)
+                self._condition(resource, on, listed, facts)
             elif kind == "Observation":
                 self._observation(resource, on, facts)
             elif kind in _MEDICATION_KINDS:
@@ -376,10 +372,11 @@ class RecordReader:
         found: list[FactCodes] = []
         for text in concept.texts:
             lowered = text.lower()
-            if self._qualified is not None and self._qualified.search(lowered):
+            words = pattern.findall(lowered)
+            if not words or (self._qualified is not None and self._qualified.search(lowered)):
                 continue
-            for match in pattern.finditer(lowered):
-                found.extend(f for f in by_word[match.group(0)] if f not in found)
+            for word in words:
+                found.extend(f for f in by_word[word] if f not in found)
         return found
 
     def _hinted(self, kind: str, concept: Concept | None) -> list[FactCodes]:
@@ -409,22 +406,27 @@ class RecordReader:
         return (on - day).days <= fact.within_days
 
     def _condition(
-        self, resource: Mapping[str, Any], on: date, born: date | None, facts: RecordFacts
+        self, resource: Mapping[str, Any], on: date, listed: list[Any], facts: RecordFacts
     ) -> None:
         concept = self.concept(resource.get("code"))
         matched = self._matches("Condition", concept)
+        if not matched:
+            # Uncoded text that names a risk is worth asking about, never a yes.
+            if self._hinted("Condition", concept) and (
+                self._status(resource.get("verificationStatus")) not in _IGNORED_VERIFICATION
+            ):
+                self._hint("Condition", concept, resource, facts)
+            return
         verification = self._status(resource.get("verificationStatus"))
         if verification in _IGNORED_VERIFICATION:
             return
-        if not matched or verification in _UNCERTAIN_VERIFICATION:
-            # An uncoded or unconfirmed risk is worth asking about, never a yes.
-            if matched and concept is not None:
-                text = concept.texts[0] if concept.texts else concept.codings[0][1]
-                for fact in matched:
-                    facts._hint(fact.question, f"{text} ({verification})", _reference(resource))
-            else:
-                self._hint("Condition", concept, resource, facts)
+        if verification in _UNCERTAIN_VERIFICATION and concept is not None:
+            # An unconfirmed risk is worth asking about, never a yes.
+            text = concept.texts[0] if concept.texts else concept.codings[0][1]
+            for fact in matched:
+                facts._hint(fact.question, f"{text} ({verification})", _reference(resource))
             return
+        born = _birth_date(listed) if _AGES.intersection(resource) else None
         clinical = self._status(resource.get("clinicalStatus"))
         onset = span_of(resource, "onset", born)
         abatement = span_of(resource, "abatement", born)

@@ -13,6 +13,8 @@ from datetime import date
 from mesoscreen.adapters.fhir.bundle import is_bundle, resources_of
 from mesoscreen.adapters.fhir.questionnaire_response import answers_from_response
 from mesoscreen.adapters.fhir.record_facts import RecordReader
+from mesoscreen.bootstrap import terminology_service
+from mesoscreen.config import Settings
 from mesoscreen.knowledge import default_knowledge_base
 
 
@@ -48,7 +50,12 @@ def screening_input(document: object, on: date) -> ScreeningInput:
     if is_bundle(document):
         assert isinstance(document, Mapping)  # noqa: S101 (is_bundle checked it)
         resources = resources_of(document)
-        facts = RecordReader.default().read(resources, on)
+        terminology = terminology_service(Settings())
+        try:
+            facts = RecordReader.default(terminology).read(resources, on)
+        finally:
+            if terminology is not None:
+                terminology.close()
         return ScreeningInput(
             facts.answers, "fhir-bundle", facts.evidence, _patient_of_bundle(resources),
             facts.dates, facts.hints, facts.deceased,

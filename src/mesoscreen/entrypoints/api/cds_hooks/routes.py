@@ -28,7 +28,7 @@ from mesoscreen.entrypoints.api.cds_hooks.tokens import (
     verify_token,
 )
 from mesoscreen.entrypoints.api.problems import problem_response
-from mesoscreen.services.ports import AuditLog, Clock, TokenReplayGuard
+from mesoscreen.services.ports import AuditLog, Clock, TerminologyService, TokenReplayGuard
 from mesoscreen.services.screening import ScreeningService
 
 FEEDBACK_OUTCOMES = ("accepted", "overridden")
@@ -132,10 +132,12 @@ def build_cds_router(
     replay_guard: TokenReplayGuard,
     clock: Clock,
     transport: httpx.BaseTransport | None = None,
+    terminology: TerminologyService | None = None,
 ) -> APIRouter:
-    """The CDS Hooks endpoints, screening with ``screening`` and auditing to ``audit_log``."""
+    """The CDS Hooks endpoints, screening with ``screening`` and auditing to ``audit_log``;
+    ``terminology`` (optional) places SNOMED CT concepts the shipped value sets lack."""
     router = APIRouter(prefix="/cds-services", tags=["cds-hooks"])
-    reader = RecordReader.default()
+    reader = RecordReader.default(terminology)
     codes = set(settings.cds_mesotherapy_codes)
 
     def caller(request: Request) -> CdsCaller:
