@@ -65,8 +65,17 @@ class Span:
         return self.end or self.start
 
 
+_SUFFIXES = ("DateTime", "Instant", "Period", "Age", "Range", "String", "Boolean")
+_FORMS = {
+    element: frozenset(element + suffix for suffix in _SUFFIXES)
+    for element in ("onset", "abatement", "effective")
+}
+
+
 def span_of(resource: Mapping[str, Any], element: str, born: date | None = None) -> Span:
     """The span of ``element``[x] (``onset``, ``abatement``, ``effective``) of ``resource``."""
+    if _FORMS[element].isdisjoint(resource.keys()):
+        return _UNSTATED
     for suffix in ("DateTime", "Instant"):
         value = resource.get(element + suffix)
         if value is not None:
@@ -88,3 +97,6 @@ def span_of(resource: Mapping[str, Any], element: str, born: date | None = None)
     if resource.get(element + "Boolean") is True:
         return Span(stated=True)
     return Span()
+
+
+_UNSTATED = Span()

@@ -167,6 +167,8 @@ def _reference(resource: Mapping[str, Any]) -> str:
     return f"{resource.get('resourceType')}/{resource.get('id', '?')}"
 
 
+_HINT_KEYS = {kind: "hint " + kind for kind in ("Condition", *_MEDICATION_KINDS)}
+_CONDITION_HINTS = _HINT_KEYS["Condition"]
 _AGES = frozenset({"onsetAge", "onsetRange", "abatementAge", "abatementRange"})
 
 
@@ -383,7 +385,7 @@ class RecordReader:
         """The facts an uncoded text of ``concept`` hints at (kept per concept)."""
         if concept is None or kind not in self._hints:
             return []
-        key = "hint " + kind
+        key = _HINT_KEYS.get(kind, kind)
         found = concept.matches.get(key)
         if found is None:
             found = concept.matches[key] = self._worded(self._hints[kind], concept)
@@ -412,7 +414,12 @@ class RecordReader:
         matched = self._matches("Condition", concept)
         if not matched:
             # Uncoded text that names a risk is worth asking about, never a yes.
-            if self._hinted("Condition", concept) and (
+            if concept is None:
+                return
+            hinted = concept.matches.get(_CONDITION_HINTS)
+            if hinted is None:
+                hinted = self._hinted("Condition", concept)
+            if hinted and (
                 self._status(resource.get("verificationStatus")) not in _IGNORED_VERIFICATION
             ):
                 self._hint("Condition", concept, resource, facts)
@@ -430,9 +437,10 @@ class RecordReader:
         clinical = self._status(resource.get("clinicalStatus"))
         onset = span_of(resource, "onset", born)
         abatement = span_of(resource, "abatement", born)
-        recorded = latest_day(resource.get("recordedDate"))
+        recorded = None if onset.last else latest_day(resource.get("recordedDate"))
         day = onset.last or recorded
         ended = abatement.stated and (abatement.last is None or abatement.last <= on)
+        dated = None
         for fact in matched:
             if not fact.history:
                 if clinical is not None and clinical not in _CURRENT_CLINICAL:
@@ -440,11 +448,12 @@ class RecordReader:
                 if ended:
                     continue
             if self._recent(fact, day, on):
-                dated = _joined(
-                    _dated("onset", onset),
-                    "" if onset.last else _dated("recorded", Span(recorded, recorded)),
-                    _dated("abated", abatement),
-                )
+                if dated is None:
+                    dated = _joined(
+                        _dated("onset", onset),
+                        _dated("recorded", Span(recorded, recorded)),
+                        _dated("abated", abatement),
+                    )
                 facts._show(fact.question, "yes", _reference(resource), dated)
 
     def _observation(self, resource: Mapping[str, Any], on: date, facts: RecordFacts) -> None:
