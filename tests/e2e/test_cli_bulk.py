@@ -70,6 +70,8 @@ def test_bulk_gives_exactly_what_screen_gives_for_each_patient(
             f["rule"] for f in screened["findings"]
         ]
         assert bulk[patient]["record"] == screened["input"]["evidence"]
+        assert bulk[patient].get("record_dates", {}) == screened["input"]["dates"]
+        assert bulk[patient].get("record_hints", {}) == screened["input"]["hints"]
         outcomes.add(screened["outcome"])
     assert {"contraindicated", "incomplete"} <= outcomes  # the sample exercises risks
 
