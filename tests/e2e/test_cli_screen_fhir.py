@@ -95,3 +95,14 @@ def test_hints_and_dates_from_the_record_are_shown(
     out = capsys.readouterr().out
     assert "cancer_history: the record mentions 'Neoplasm of prostate' (Condition/c1)" in out
     assert "treatment_area_wound_or_infection: Condition/c2 (onset 2026-11-20)" in out
+
+
+def test_no_plan_is_made_from_a_deceased_patients_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`plan --screening` on the record of a patient who has died: refused, exit 2."""
+    path = _deceased_record(tmp_path)
+    code = main(["plan", "--stage", "norwood-3", "--screening", str(path),
+                 "--start", "2026-12-01"])  # fmt: skip
+    assert code == 2
+    assert "has died" in capsys.readouterr().err
