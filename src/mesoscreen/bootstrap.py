@@ -16,6 +16,7 @@ from mesoscreen.adapters.db.passwords import Argon2PasswordHasher
 from mesoscreen.adapters.db.protections import require_protections
 from mesoscreen.adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from mesoscreen.adapters.db.usage_lock import serving
+from mesoscreen.adapters.fhir.terminology_client import CACHE_FILE_NAME, FhirTerminologyClient
 from mesoscreen.adapters.photo_sanitiser import PillowPhotoSanitiser
 from mesoscreen.config import Settings
 from mesoscreen.knowledge import default_knowledge_base, load_policy
@@ -78,10 +79,13 @@ class Services:
     follow_ups: FollowUps
     outcome_measures: OutcomeMeasureRecords
     consents: ConsentRecords
+    terminology: FhirTerminologyClient | None = None
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Release the database connections (and the terminology server's)."""
         self.engine.dispose()
+        if self.terminology is not None:
+            self.terminology.close()
 
 
 def prepare_database(settings: Settings) -> None:
@@ -111,6 +115,14 @@ def checkpoint_log(settings: Settings) -> FileCheckpointLog | None:
         return None
     key = load_signing_key(settings.audit_checkpoint_key)
     return FileCheckpointLog(settings.resolved_checkpoint_file(), key)
+
+
+def terminology_service(settings: Settings) -> FhirTerminologyClient | None:
+    """The FHIR terminology server ``settings`` name, with its cache; None when unset."""
+    if not settings.terminology_server:
+        return None
+    cache = settings.resolved_data_dir() / CACHE_FILE_NAME
+    return FhirTerminologyClient(settings.terminology_server, cache)
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
@@ -159,4 +171,5 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         follow_ups=FollowUps(uow, clock),
         outcome_measures=OutcomeMeasureRecords(uow, clock, default_outcome_scales()),
         consents=ConsentRecords(uow, clock, kb, templates),
+        terminology=terminology_service(settings),
     )

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
             "https://mesoscreen.org/fhir/CodeSystem/procedure|scalp-mesotherapy"
         ]
     )
+    # A FHIR terminology server (base URL, e.g. https://tx.fhir.org/r4) asked, with a short
+    # timeout and a persistent cache in data_dir, whether a SNOMED CT concept the shipped value
+    # sets lack descends from one in scope. None (the default): the shipped expansions only.
+    terminology_server: str | None = None
     # Base of the absolute link on cards (e.g. https://mesoscreen.clinic.example); None: this
     # server's own address as the request reached it.
     cds_link_base: str | None = None

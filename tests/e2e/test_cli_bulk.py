@@ -70,6 +70,8 @@ def test_bulk_gives_exactly_what_screen_gives_for_each_patient(
             f["rule"] for f in screened["findings"]
         ]
         assert bulk[patient]["record"] == screened["input"]["evidence"]
+        assert bulk[patient].get("record_dates", {}) == screened["input"]["dates"]
+        assert bulk[patient].get("record_hints", {}) == screened["input"]["hints"]
         outcomes.add(screened["outcome"])
     assert {"contraindicated", "incomplete"} <= outcomes  # the sample exercises risks
 
@@ -200,3 +202,28 @@ def test_spark_reports_a_long_line_as_the_local_engine_does(
         results.append((out.read_bytes(), errors))
     assert results[0] == results[1]
     assert results[0][1].count(b"line too long") == 2
+
+
+def test_deceased_patients_are_not_screened_and_are_counted_apart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Their line says not_screened/deceased; the summary counts them outside the screened."""
+    patients = list(ExportGenerator().patients(4))
+    patients[1][0]["deceasedBoolean"] = True
+    patients[2][0]["deceasedDateTime"] = "2024-01-05T08:00:00Z"
+    source = tmp_path / "some-dead.ndjson"
+    source.write_bytes(b"".join(orjson.dumps(bundle_of(r)) + b"\n" for r in patients))
+    out = tmp_path / "out.ndjson"
+    code, summary = _run(capsys, str(source), "--out", str(out))
+    assert code == 0
+    decisions = _decisions(out)
+    dead = decisions[patients[1][0]["id"]]
+    assert dead == {
+        "patient": patients[1][0]["id"],
+        "outcome": "not_screened",
+        "reason": "deceased",
+        "record": {"deceased": [f"Patient/{dead['patient']}"]},
+    }
+    assert decisions[patients[2][0]["id"]]["reason"] == "deceased"
+    assert _count(summary, "patients screened") == 2
+    assert _count(summary, "not screened: deceased") == 2

@@ -47,3 +47,62 @@ def test_a_malformed_bundle_exits_2_naming_the_entry(
     path.write_text('{"resourceType": "Bundle", "entry": [{"fullUrl": "urn:x"}]}', "utf-8")
     assert main(["screen", str(path)]) == 2
     assert "Bundle.entry[0].resource" in capsys.readouterr().err
+
+
+def _deceased_record(tmp_path: Path) -> Path:
+    record = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "p9", "gender": "female",
+                      "deceasedDateTime": "2025-06-01"}},
+        {"resource": {"resourceType": "Condition", "id": "c1", "code": {"coding": [
+            {"system": "http://fhir.de/CodeSystem/bfarm/icd-10-gm", "code": "C50.9"}]}}},
+    ]}  # fmt: skip
+    path = tmp_path / "deceased.json"
+    path.write_text(json.dumps(record), encoding="utf-8")
+    return path
+
+
+def test_a_deceased_patient_is_not_screened_and_the_report_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No outcome, no findings: the report says plainly that the patient has died."""
+    path = _deceased_record(tmp_path)
+    assert main(["screen", str(path), "--on", "2026-11-25"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("NOT SCREENED: the record shows this patient has died")
+    assert "Patient/p9 (died 2025-06-01)" in out
+    assert "Outcome:" not in out
+    assert main(["screen", str(path), "--json", "--on", "2026-11-25"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["outcome"] == "not_screened"
+    assert document["reason"] == "deceased"
+
+
+def test_hints_and_dates_from_the_record_are_shown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Uncoded 'Neoplasm of prostate' is a question to ask; a dated infection shows its date."""
+    record = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "p8", "gender": "male"}},
+        {"resource": {"resourceType": "Condition", "id": "c1",
+                      "code": {"text": "Neoplasm of prostate"}}},
+        {"resource": {"resourceType": "Condition", "id": "c2", "onsetDateTime": "2026-11-20",
+                      "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10",
+                                           "code": "B35.0"}]}}},
+    ]}  # fmt: skip
+    path = tmp_path / "hinted.json"
+    path.write_text(json.dumps(record), encoding="utf-8")
+    assert main(["screen", str(path), "--on", "2026-11-25"]) == 0
+    out = capsys.readouterr().out
+    assert "cancer_history: the record mentions 'Neoplasm of prostate' (Condition/c1)" in out
+    assert "treatment_area_wound_or_infection: Condition/c2 (onset 2026-11-20)" in out
+
+
+def test_no_plan_is_made_from_a_deceased_patients_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`plan --screening` on the record of a patient who has died: refused, exit 2."""
+    path = _deceased_record(tmp_path)
+    code = main(["plan", "--stage", "norwood-3", "--screening", str(path),
+                 "--start", "2026-12-01"])  # fmt: skip
+    assert code == 2
+    assert "has died" in capsys.readouterr().err

@@ -30,6 +30,11 @@ class RecordResult:
     outcome: str = ""
     categories: tuple[str, ...] = ()
     bad: tuple[BadLine, ...] = ()
+    # Why the patient was not screened ("deceased"); the summary counts them apart.
+    not_screened: str = ""
+
+
+NOT_SCREENED = "not_screened"
 
 
 MEMO_SIZE = 4096
@@ -96,15 +101,24 @@ class RecordScreener:
             return RecordResult(bad=parsed.bad)
         if facts is None:
             facts = self.reader.read(parsed.resources, self.on)
+        if facts.deceased is not None:
+            output = b"".join((
+                b'{"patient":', orjson.dumps(parsed.patient),
+                b',"outcome":"not_screened","reason":"deceased","record":',
+                orjson.dumps({"deceased": [facts.deceased]}), b"}\n",
+            ))  # fmt: skip
+            return RecordResult(output, NOT_SCREENED, (), parsed.bad, "deceased")
         try:
             screened = self._decide(facts.answers)
         except InputError as exc:
             first = record.lines[0]
             return RecordResult(bad=(*parsed.bad, BadLine(first.source, first.number, str(exc))))
         tail = b',"unreadable_lines":' + str(len(parsed.bad)).encode() if parsed.bad else b""
+        dates = b',"record_dates":' + orjson.dumps(facts.dates) if facts.dates else b""
+        hints = b',"record_hints":' + orjson.dumps(facts.hints) if facts.hints else b""
         output = b"".join((
             b'{"patient":', orjson.dumps(parsed.patient), b",", screened.body,
-            b',"record":', orjson.dumps(facts.evidence), tail, b"}\n",
+            b',"record":', orjson.dumps(facts.evidence), dates, hints, tail, b"}\n",
         ))  # fmt: skip
         return RecordResult(output, screened.outcome, screened.categories, parsed.bad)
 

@@ -191,7 +191,10 @@ class BulkWriter:
             if not result.output:
                 continue
             self.out.write(result.output)
-            self.summary.add(result.outcome, result.categories)
+            if result.not_screened:
+                self.summary.add_not_screened(result.not_screened)
+            else:
+                self.summary.add(result.outcome, result.categories)
             if self.progress:
                 self.progress(1)
 
@@ -236,7 +239,9 @@ def run_inputs(
         writer.errors.write(errors)
         writer.summary.merge(summary)
         if writer.progress:
-            writer.progress(summary.patients + summary.bad_lines)
+            writer.progress(
+                summary.patients + summary.bad_lines + sum(summary.not_screened.values())
+            )
 
     with multiprocessing.Pool(workers, initializer=_init_worker, initargs=(settings,)) as pool:
         for path in inputs:

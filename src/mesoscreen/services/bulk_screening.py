@@ -12,12 +12,14 @@ from mesoscreen.domain.vocabulary import Outcome
 
 @dataclass
 class BulkSummary:
-    """Counts per outcome and per finding category, and of the lines that failed."""
+    """Counts per outcome and per finding category, of the patients not screened (by reason,
+    such as deceased; not counted among the screened) and of the lines that failed."""
 
     patients: int = 0
     bad_lines: int = 0
     by_outcome: Counter[str] = field(default_factory=Counter)
     by_category: Counter[str] = field(default_factory=Counter)
+    not_screened: Counter[str] = field(default_factory=Counter)
 
     def add_decision(self, decision: Decision) -> None:
         """Count one patient's decision (each category once per patient)."""
@@ -30,6 +32,10 @@ class BulkSummary:
         for category in set(categories):
             self.by_category[category] += 1
 
+    def add_not_screened(self, reason: str) -> None:
+        """Count a patient who was not screened, and why (``deceased``)."""
+        self.not_screened[reason] += 1
+
     def add_bad_line(self) -> None:
         """Count a line that could not be screened."""
         self.bad_lines += 1
@@ -40,6 +46,7 @@ class BulkSummary:
         self.bad_lines += other.bad_lines
         self.by_outcome.update(other.by_outcome)
         self.by_category.update(other.by_category)
+        self.not_screened.update(other.not_screened)
 
     def outcome_rows(self) -> list[tuple[str, int]]:
         """(outcome, count) for every outcome, most severe first, zeros included."""

@@ -40,6 +40,23 @@ class Clock(Protocol):
         ...
 
 
+class TerminologyService(Protocol):
+    """A FHIR terminology server, asked what the shipped value sets cannot say.
+
+    Answers are True, False or None ("cannot tell": the server is off, slow or unsure); a
+    caller falls back to the shipped expansions on None, so a missing server never changes a
+    screening towards clear.
+    """
+
+    def subsumes(self, system: str, ancestor: str, code: str) -> bool | None:
+        """Whether ``code`` is ``ancestor`` or one of its descendants in ``system``."""
+        ...
+
+    def validate_code(self, value_set: str, system: str, code: str) -> bool | None:
+        """Whether ``system|code`` is in the value set with canonical URL ``value_set``."""
+        ...
+
+
 class AuditLog(Protocol):
     """The append-only, hash-chained audit trail."""
 

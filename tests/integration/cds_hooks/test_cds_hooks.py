@@ -333,3 +333,14 @@ def test_a_malformed_hook_request_is_400_naming_the_field(
     response = call(make_client(), keys, SIGN, body)
     assert response.status_code == 400
     assert field in response.json()["detail"]
+
+
+def test_a_deceased_patient_gets_no_treatment_cards(
+    make_client: Callable[..., Any], keys: Keys
+) -> None:
+    """Patient.deceasedDateTime on a record that contraindicates: no cards at all."""
+    record = copy.deepcopy(RECORD)
+    record[0]["deceasedDateTime"] = "2025-02-01"
+    response = call(make_client(), keys, SIGN, hook_request(prefetch=prefetch_of(record)))
+    assert response.status_code == 200, response.text
+    assert response.json() == {"cards": []}

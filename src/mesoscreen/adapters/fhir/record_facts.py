@@ -4,7 +4,13 @@ A record can show a risk but never its absence: facts are only ever set to ``yes
 list of allergens, a sex, a birth date); everything else stays unknown and the screening asks
 the patient. ``verificationStatus`` entered-in-error or refuted counts for nothing; a history
 fact (cancer, infarction) counts whatever the ``clinicalStatus``; a current fact (pregnancy,
-a scalp infection) needs an active status and, where the value set says so, a recent date.
+a scalp infection) needs an active status, no abatement on or before the screening date and,
+where the value set says so, a recent date (see ``record_dates`` for the forms dates take).
+Codes come first: SNOMED CT and RxNorm by expansion, ICD-10 (WHO, GM, CM) and ATC by prefix;
+ingredient names in medication text come last. Text that no code matched and that names a
+risk is a hint (the question is asked with it), never a yes, and text with a qualifier
+("suspected", "family history of", "benign") is not even a hint. A deceased patient is marked
+as such (``deceased``): the callers do not screen them.
 
 A CodeableConcept may arrive parsed (a dict) or as its raw JSON (``msgspec.Raw``, from the
 bulk decoder, which skips every element the reader does not read). What the reader takes from
@@ -14,7 +20,6 @@ parsed and matched once; the result is the same as for the parsed concept.
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,29 +29,52 @@ from typing import Any
 import orjson
 from msgspec import Raw
 
-from mesoscreen.knowledge.valuesets import FactCodes, RecordValueSets, default_value_sets
+from mesoscreen.adapters.fhir.record_dates import Span, latest_day, span_of
+from mesoscreen.knowledge.valuesets import (
+    FactCodes,
+    RecordValueSets,
+    default_value_sets,
+    normalise_icd10,
+)
+from mesoscreen.services.ports import TerminologyService
 
 _IGNORED_VERIFICATION = frozenset({"entered-in-error", "refuted"})
+_UNCERTAIN_VERIFICATION = frozenset({"provisional", "differential", "unconfirmed"})
+_MEDICATION_KINDS = frozenset({"MedicationStatement", "MedicationRequest"})
 _CURRENT_CLINICAL = frozenset({"active", "recurrence", "relapse"})
 _IGNORED_OBSERVATION = frozenset({"entered-in-error", "cancelled"})
 _TAKEN_STATEMENT = frozenset({"active", "intended", "on-hold", "unknown"})
 _CURRENT_REQUEST = frozenset({"active", "on-hold", "unknown"})
 _SEXES = {"male": "male", "female": "female", "other": "other"}
 MAX_ALLERGENS = 50
+MAX_HINTS = 5
+HINT_CHARS = 120
 
 
 @dataclass(slots=True)
 class RecordFacts:
-    """What the record shows: raw intake answers and, per question, the resources behind it."""
+    """What the record shows: raw intake answers and, per question, the resources behind it,
+    the dates each was judged by, hints from uncoded text, and whether the patient died."""
 
     answers: dict[str, object] = field(default_factory=dict)
     evidence: dict[str, list[str]] = field(default_factory=dict)
+    dates: dict[str, str] = field(default_factory=dict)
+    hints: dict[str, list[str]] = field(default_factory=dict)
+    deceased: str | None = None
 
-    def _show(self, question: str, value: object, reference: str) -> None:
+    def _show(self, question: str, value: object, reference: str, dated: str = "") -> None:
         self.answers[question] = value
         references = self.evidence.setdefault(question, [])
         if reference not in references:
             references.append(reference)
+        if dated:
+            self.dates[reference] = dated
+
+    def _hint(self, question: str, text: str, reference: str) -> None:
+        hints = self.hints.setdefault(question, [])
+        hint = f"the record mentions '{text[:HINT_CHARS]}' ({reference})"
+        if hint not in hints and len(hints) < MAX_HINTS:
+            hints.append(hint)
 
 
 def _list(value: object) -> list[Any]:
@@ -116,8 +144,12 @@ class Concept:
 #: Elements of a resource the reader reads; the bulk decoder keeps these and skips the rest.
 READ_ELEMENTS = frozenset({
     "resourceType", "id", "status", "gender", "birthDate", "contained",
-    "onsetDateTime", "recordedDate", "effectiveDateTime", "effectivePeriod", "issued",
-    "dateAsserted", "authoredOn", "valueBoolean", "medicationReference",
+    "deceasedBoolean", "deceasedDateTime",
+    "onsetDateTime", "onsetPeriod", "onsetAge", "onsetRange", "onsetString",
+    "abatementDateTime", "abatementPeriod", "abatementAge", "abatementRange",
+    "abatementString", "abatementBoolean", "recordedDate",
+    "effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued",
+    "dateAsserted", "authoredOn", "dispenseRequest", "valueBoolean", "medicationReference",
 })  # fmt: skip
 #: The CodeableConcepts among them, which the bulk decoder hands over as raw JSON.
 CONCEPT_ELEMENTS = frozenset({
@@ -131,41 +163,69 @@ _OBSERVED = "Observation code"  # the key of an Observation code's candidate fac
 RAW_MEMO_MAX_BYTES = 1024
 
 
-def _latest_day(value: object) -> date | None:
-    """The last day a FHIR date/dateTime can mean ('2026' is 2026-12-31); None if unreadable."""
-    if not isinstance(value, str) or len(value) < 4:
-        return None
-    try:
-        year = int(value[:4])
-        if len(value) < 7:
-            return date(year, 12, 31)
-        month = int(value[5:7])
-        if len(value) < 10:
-            return date(year, month, calendar.monthrange(year, month)[1])
-        return date(year, month, int(value[8:10]))
-    except ValueError:
-        return None
-
-
 def _reference(resource: Mapping[str, Any]) -> str:
     return f"{resource.get('resourceType')}/{resource.get('id', '?')}"
 
 
-class RecordReader:
-    """Reads records with one set of value sets; build once, use for many patients."""
+_HINT_KEYS = {kind: "hint " + kind for kind in ("Condition", *_MEDICATION_KINDS)}
+_CONDITION_HINTS = _HINT_KEYS["Condition"]
+_AGES = frozenset({"onsetAge", "onsetRange", "abatementAge", "abatementRange"})
 
-    def __init__(self, value_sets: RecordValueSets) -> None:
+
+def _birth_date(resources: list[Any]) -> date | None:
+    """The birth date of the Patient among ``resources`` (for an onset given as an age)."""
+    for resource in resources:
+        if isinstance(resource, dict) and resource.get("resourceType") == "Patient":
+            return latest_day(resource.get("birthDate"))
+    return None
+
+
+def _dated(label: str, span: Span) -> str:
+    """'onset 2024-03-01' (or the span's start to end) for the evidence; '' if undated."""
+    if span.start is not None and span.end is not None and span.start != span.end:
+        return f"{label} {span.start.isoformat()} to {span.end.isoformat()}"
+    day = span.last
+    return f"{label} {day.isoformat()}" if day is not None else ""
+
+
+def _joined(*parts: str) -> str:
+    return ", ".join(p for p in parts if p)
+
+
+class RecordReader:
+    """Reads records with one set of value sets; build once, use for many patients.
+
+    ``terminology`` (optional) is asked, for a SNOMED CT code the shipped expansions lack,
+    whether it descends from one of a fact's root concepts; its answers are kept per concept.
+    """
+
+    def __init__(
+        self, value_sets: RecordValueSets, terminology: TerminologyService | None = None
+    ) -> None:
         self.value_sets = value_sets
+        self.terminology = terminology
         self._by_code: dict[str, dict[tuple[str, str], list[FactCodes]]] = {}
         # Per resource type and system: every prefix (for one quick startswith test), then
-        # the facts with their own prefixes.
+        # the facts with their own prefixes. Prefixed codes are normalised first (ICD-10 has
+        # dotted and undotted forms and marks such as '+' and '!'; ATC has neither).
         self._by_prefix: dict[
             str, dict[str, tuple[tuple[str, ...], list[tuple[tuple[str, ...], FactCodes]]]]
         ] = {}
         self._names: dict[str, tuple[re.Pattern[str], dict[str, list[FactCodes]]]] = {}
+        self._hints: dict[str, tuple[re.Pattern[str], dict[str, list[FactCodes]]]] = {}
+        self._roots: dict[str, list[FactCodes]] = {}
         self._observations: dict[tuple[str, str], list[FactCodes]] = {}
         self._raw: dict[bytes, Concept | None] = {}
         self._seen: set[int] = set()
+        self._icd10 = frozenset(value_sets.icd10_systems)
+        self._snomed = next(
+            (s for f in value_sets.facts for s, _ in f.codes if s.endswith("snomed.info/sct")),
+            "http://snomed.info/sct",
+        )
+        qualifiers = sorted(value_sets.qualifiers, key=len)[::-1]
+        self._qualified = (
+            re.compile("|".join(re.escape(q) for q in qualifiers)) if qualifiers else None
+        )
         for fact in value_sets.facts:
             for kind in fact.resources:
                 if kind == "Observation":
@@ -179,37 +239,51 @@ class RecordReader:
                     by_system = self._by_prefix.setdefault(kind, {})
                     union, facts = by_system.get(system, ((), []))
                     by_system[system] = (union + prefixes, [*facts, (prefixes, fact)])
-                if fact.names:
-                    by_name = self._names[kind][1] if kind in self._names else {}
-                    for name in fact.names:
-                        by_name.setdefault(name, []).append(fact)
-                    alternatives = "|".join(re.escape(n) for n in sorted(by_name, key=len)[::-1])
-                    self._names[kind] = (re.compile(alternatives), by_name)
+                if fact.names and kind in _MEDICATION_KINDS:
+                    self._add_words(self._names, kind, fact.names, fact)
+                if fact.hints:
+                    self._add_words(self._hints, kind, fact.hints, fact)
+                if fact.snomed_roots:
+                    self._roots.setdefault(kind, []).append(fact)
+
+    @staticmethod
+    def _add_words(
+        table: dict[str, tuple[re.Pattern[str], dict[str, list[FactCodes]]]],
+        kind: str,
+        words: tuple[str, ...],
+        fact: FactCodes,
+    ) -> None:
+        by_word = table[kind][1] if kind in table else {}
+        for word in words:
+            by_word.setdefault(word, []).append(fact)
+        alternatives = "|".join(re.escape(w) for w in sorted(by_word, key=len)[::-1])
+        table[kind] = (re.compile(alternatives), by_word)
 
     @classmethod
-    def default(cls) -> RecordReader:
-        """A reader with the shipped value sets."""
-        return cls(default_value_sets())
+    def default(cls, terminology: TerminologyService | None = None) -> RecordReader:
+        """A reader with the shipped value sets (and a terminology service, if given)."""
+        return cls(default_value_sets(), terminology)
 
     def read(self, resources: Iterable[object], on: date) -> RecordFacts:
         """The facts ``resources`` (one patient's) show on day ``on``; non-objects are skipped."""
         facts = RecordFacts()
         medications: dict[str, Mapping[str, Any]] = {}
         pending: list[Mapping[str, Any]] = []
-        for resource in resources:
+        listed = resources if isinstance(resources, list) else list(resources)
+        for resource in listed:
             if not isinstance(resource, dict):
                 continue
             kind = resource.get("resourceType")
             if kind == "Condition":
-                self._condition(resource, on, facts)
+                self._condition(resource, on, listed, facts)
             elif kind == "Observation":
                 self._observation(resource, on, facts)
-            elif kind in ("MedicationStatement", "MedicationRequest"):
+            elif kind in _MEDICATION_KINDS:
                 pending.append(resource)
             elif kind == "AllergyIntolerance":
                 self._allergy(resource, facts)
             elif kind == "Patient":
-                self._patient(resource, facts)
+                self._patient(resource, on, facts)
             elif kind == "Medication" and isinstance(resource.get("id"), str):
                 medications[f"Medication/{resource['id']}"] = resource
         for resource in pending:
@@ -249,7 +323,7 @@ class RecordReader:
         return concept.status if concept is not None else None
 
     def _matches(self, kind: str, concept: Concept | None) -> list[FactCodes]:
-        """The facts whose codes or names match ``concept`` in a resource of ``kind``."""
+        """The facts whose codes (or, for medications, names) match ``concept``."""
         if concept is None:
             return []
         found = concept.matches.get(kind)
@@ -267,16 +341,64 @@ class RecordReader:
                 found.extend(matched)
             prefixed = by_prefix.get(system)
             if prefixed is not None:
-                upper = code.upper()
-                if upper.startswith(prefixed[0]):
-                    found.extend(fact for starts, fact in prefixed[1] if upper.startswith(starts))
-        names = self._names.get(kind)
-        if names is not None:
-            pattern, by_name = names
-            for text in concept.texts:
-                for match in pattern.finditer(text.lower()):
-                    found.extend(by_name[match.group(0)])
+                plain = normalise_icd10(code) if system in self._icd10 else code.upper()
+                if plain.startswith(prefixed[0]):
+                    found.extend(fact for starts, fact in prefixed[1] if plain.startswith(starts))
+        if not found and self.terminology is not None:
+            found = self._subsumed(kind, concept)
+        if not found:
+            names = self._names.get(kind)
+            if names is not None:
+                found = self._worded(names, concept)
         return found
+
+    def _subsumed(self, kind: str, concept: Concept) -> list[FactCodes]:
+        """The facts a terminology service places the concept's SNOMED CT codes under."""
+        assert self.terminology is not None  # noqa: S101 (the caller checked)
+        found: list[FactCodes] = []
+        for system, code in concept.codings:
+            if system != self._snomed:
+                continue
+            for fact in self._roots.get(kind, ()):
+                if fact not in found and any(
+                    self.terminology.subsumes(system, root, code) for root in fact.snomed_roots
+                ):
+                    found.append(fact)
+        return found
+
+    def _worded(
+        self, table: tuple[re.Pattern[str], dict[str, list[FactCodes]]], concept: Concept
+    ) -> list[FactCodes]:
+        """The facts whose words appear in the concept's text without a qualifier."""
+        pattern, by_word = table
+        found: list[FactCodes] = []
+        for text in concept.texts:
+            lowered = text.lower()
+            words = pattern.findall(lowered)
+            if not words or (self._qualified is not None and self._qualified.search(lowered)):
+                continue
+            for word in words:
+                found.extend(f for f in by_word[word] if f not in found)
+        return found
+
+    def _hinted(self, kind: str, concept: Concept | None) -> list[FactCodes]:
+        """The facts an uncoded text of ``concept`` hints at (kept per concept)."""
+        if concept is None or kind not in self._hints:
+            return []
+        key = _HINT_KEYS.get(kind, kind)
+        found = concept.matches.get(key)
+        if found is None:
+            found = concept.matches[key] = self._worded(self._hints[kind], concept)
+        return found
+
+    def _hint(
+        self, kind: str, concept: Concept | None, resource: Mapping[str, Any], facts: RecordFacts
+    ) -> None:
+        hinted = self._hinted(kind, concept)
+        if hinted and concept is not None:
+            text = concept.texts[0] if concept.texts else ""
+            for fact in hinted:
+                facts._hint(fact.question, text, _reference(resource))
 
     @staticmethod
     def _recent(fact: FactCodes, day: date | None, on: date) -> bool:
@@ -285,19 +407,54 @@ class RecordReader:
             return True
         return (on - day).days <= fact.within_days
 
-    def _condition(self, resource: Mapping[str, Any], on: date, facts: RecordFacts) -> None:
-        matched = self._matches("Condition", self.concept(resource.get("code")))
-        if not matched or self._status(resource.get("verificationStatus")) in _IGNORED_VERIFICATION:
+    def _condition(
+        self, resource: Mapping[str, Any], on: date, listed: list[Any], facts: RecordFacts
+    ) -> None:
+        concept = self.concept(resource.get("code"))
+        matched = self._matches("Condition", concept)
+        if not matched:
+            # Uncoded text that names a risk is worth asking about, never a yes.
+            if concept is None:
+                return
+            hinted = concept.matches.get(_CONDITION_HINTS)
+            if hinted is None:
+                hinted = self._hinted("Condition", concept)
+            if hinted and (
+                self._status(resource.get("verificationStatus")) not in _IGNORED_VERIFICATION
+            ):
+                self._hint("Condition", concept, resource, facts)
             return
+        verification = self._status(resource.get("verificationStatus"))
+        if verification in _IGNORED_VERIFICATION:
+            return
+        if verification in _UNCERTAIN_VERIFICATION and concept is not None:
+            # An unconfirmed risk is worth asking about, never a yes.
+            text = concept.texts[0] if concept.texts else concept.codings[0][1]
+            for fact in matched:
+                facts._hint(fact.question, f"{text} ({verification})", _reference(resource))
+            return
+        born = _birth_date(listed) if _AGES.intersection(resource) else None
         clinical = self._status(resource.get("clinicalStatus"))
-        day = _latest_day(resource.get("onsetDateTime")) or _latest_day(
-            resource.get("recordedDate")
-        )
+        onset = span_of(resource, "onset", born)
+        abatement = span_of(resource, "abatement", born)
+        recorded = None if onset.last else latest_day(resource.get("recordedDate"))
+        day = onset.last or recorded
+        ended = abatement.stated and (abatement.last is None or abatement.last <= on)
+        dated = None
         for fact in matched:
-            if not fact.history and clinical is not None and clinical not in _CURRENT_CLINICAL:
-                continue
+            if not fact.history:
+                if clinical is not None and clinical not in _CURRENT_CLINICAL:
+                    continue
+                if ended:
+                    continue
             if self._recent(fact, day, on):
-                facts._show(fact.question, "yes", _reference(resource))
+                if dated is None:
+                    dated = _joined(
+                        _dated("onset", onset),
+                        _dated("recorded", Span(recorded, recorded)),
+                        _dated("abated", abatement),
+                    )
+                facts._show(fact.question, "yes", _reference(resource), dated)
 
     def _observation(self, resource: Mapping[str, Any], on: date, facts: RecordFacts) -> None:
         if _str(resource.get("status")) in _IGNORED_OBSERVATION:
@@ -315,13 +472,16 @@ class RecordReader:
         value = self.concept(resource.get("valueCodeableConcept"))
         value_codes = set(value.codings if value is not None else ())
         value_boolean = resource.get("valueBoolean")
-        day = _latest_day(resource.get("effectiveDateTime")) or _latest_day(resource.get("issued"))
+        effective = span_of(resource, "effective")
+        issued = latest_day(resource.get("issued"))
+        day = effective.last or issued
         for fact in candidates:
             shows = bool(value_codes & fact.value_codes) or (
                 fact.value_boolean is not None and value_boolean is fact.value_boolean
             )
             if shows and self._recent(fact, day, on):
-                facts._show(fact.question, "yes", _reference(resource))
+                dated = _dated("effective", effective) or _dated("issued", Span(issued, issued))
+                facts._show(fact.question, "yes", _reference(resource), dated)
 
     def _medication(
         self,
@@ -352,27 +512,35 @@ class RecordReader:
         matched = self._matches(kind, concept)
         if not matched:
             return
-        # An active statement or order is current however long ago it started; only a
-        # period that has ended, or a resource without a status, is judged by its date.
-        period = resource.get("effectivePeriod")
-        ended = _latest_day(period.get("end")) if isinstance(period, dict) else None
-        if ended is not None or status in (None, "unknown"):
-            dates = [
-                ended,
-                resource.get("effectiveDateTime"),
-                period.get("start") if isinstance(period, dict) else None,
-                resource.get("dateAsserted"),
-                resource.get("authoredOn"),
-            ]
-            day = next(
-                (d if isinstance(d, date) else _latest_day(d) for d in dates if d is not None),
-                None,
-            )
+        # An active statement or order is current however long ago it began; one whose
+        # period (or validity) has ended, or one without a status, is judged by its date
+        # against the fact's window.
+        effective = span_of(resource, "effective")
+        dispense = resource.get("dispenseRequest")
+        validity = dispense.get("validityPeriod") if isinstance(dispense, dict) else None
+        valid = (
+            Span(latest_day(validity.get("start")), latest_day(validity.get("end")), True)
+            if isinstance(validity, dict)
+            else Span()
+        )
+        ended = effective.end or valid.end
+        authored = latest_day(resource.get("authoredOn"))
+        asserted = latest_day(resource.get("dateAsserted"))
+        if ended is not None and ended < on:
+            day: date | None = ended
+        elif status in (None, "unknown"):
+            day = effective.last or asserted or authored
         else:
             day = None
+        dated = _joined(
+            _dated("effective", effective),
+            _dated("valid", valid),
+            _dated("authored", Span(authored, authored)),
+            _dated("asserted", Span(asserted, asserted)),
+        )
         for fact in matched:
             if self._recent(fact, day, on):
-                facts._show(fact.question, "yes", _reference(resource))
+                facts._show(fact.question, "yes", _reference(resource), dated)
 
     def _allergy(self, resource: Mapping[str, Any], facts: RecordFacts) -> None:
         if self._status(resource.get("verificationStatus")) in _IGNORED_VERIFICATION:
@@ -396,11 +564,19 @@ class RecordReader:
             facts._show("allergens", listed, reference)
 
     @staticmethod
-    def _patient(resource: Mapping[str, Any], facts: RecordFacts) -> None:
+    def _patient(resource: Mapping[str, Any], on: date, facts: RecordFacts) -> None:
         reference = _reference(resource)
         sex = _SEXES.get(str(resource.get("gender")))
         if sex is not None:
             facts._show("sex", sex, reference)
         born = resource.get("birthDate")
-        if isinstance(born, str) and len(born) == 10 and _latest_day(born) is not None:
+        if isinstance(born, str) and len(born) == 10 and latest_day(born) is not None:
             facts._show("birth_date", born, reference)
+        died = resource.get("deceasedDateTime")
+        if isinstance(died, str):
+            day = latest_day(died)
+            # A death dated after the screening day is not yet a death on that day.
+            if day is None or day <= on:
+                facts.deceased = f"{reference} (died {died[:10]})"
+        elif resource.get("deceasedBoolean") is True:
+            facts.deceased = reference

@@ -79,6 +79,7 @@ def create_app(
             GroupCommitTokenReplayGuard(wired.engine),
             wired.clock,
             cds_transport,
+            wired.terminology,
         )
     )
     for module in (

@@ -49,6 +49,8 @@ def _summary_table(summary: BulkSummary) -> Table:
         table.add_row(f"category: {category}", str(count))
     table.add_section()
     table.add_row("patients screened", str(summary.patients))
+    for reason, count in sorted(summary.not_screened.items()):
+        table.add_row(f"not screened: {reason}", str(count))
     table.add_row("bad lines", str(summary.bad_lines))
     return table
 

@@ -13,6 +13,8 @@ from datetime import date
 from mesoscreen.adapters.fhir.bundle import is_bundle, resources_of
 from mesoscreen.adapters.fhir.questionnaire_response import answers_from_response
 from mesoscreen.adapters.fhir.record_facts import RecordReader
+from mesoscreen.bootstrap import terminology_service
+from mesoscreen.config import Settings
 from mesoscreen.knowledge import default_knowledge_base
 
 
@@ -25,6 +27,11 @@ class ScreeningInput:
     evidence: Mapping[str, list[str]] = field(default_factory=dict)
     # "Patient/<id>" when the document names its patient (the decision's FHIR subject).
     patient_reference: str | None = None
+    # The dates each record resource was judged by, and hints from uncoded text, per question.
+    dates: Mapping[str, str] = field(default_factory=dict)
+    hints: Mapping[str, list[str]] = field(default_factory=dict)
+    # Set when the record shows the patient has died: such a patient is not screened.
+    deceased: str | None = None
 
 
 def _patient_of_bundle(resources: list[dict[str, object]]) -> str | None:
@@ -43,10 +50,16 @@ def screening_input(document: object, on: date) -> ScreeningInput:
     if is_bundle(document):
         assert isinstance(document, Mapping)  # noqa: S101 (is_bundle checked it)
         resources = resources_of(document)
-        facts = RecordReader.default().read(resources, on)
+        terminology = terminology_service(Settings())
+        try:
+            facts = RecordReader.default(terminology).read(resources, on)
+        finally:
+            if terminology is not None:
+                terminology.close()
         return ScreeningInput(
-            facts.answers, "fhir-bundle", facts.evidence, _patient_of_bundle(resources)
-        )
+            facts.answers, "fhir-bundle", facts.evidence, _patient_of_bundle(resources),
+            facts.dates, facts.hints, facts.deceased,
+        )  # fmt: skip
     if isinstance(document, Mapping) and document.get("resourceType") == "QuestionnaireResponse":
         answers = answers_from_response(document, default_knowledge_base())
         return ScreeningInput(answers, "fhir-questionnaire-response", {}, _subject_of(document))

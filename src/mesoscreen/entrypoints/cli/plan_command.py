@@ -38,6 +38,8 @@ def _screening(path: str | None, service: ScreeningService, today: date) -> Deci
             assert isinstance(document, dict)  # noqa: S101 (looks_like_decision checked it)
             return verified_decision(document, service)
         given = screening_input(document, today)
+        if given.deceased is not None:
+            raise InputError(f"the record shows the patient has died ({given.deceased})")
         return service.screen(given.answers, today)  # type: ignore[arg-type]
     except InputError as refused:
         raise InputError(f"--screening {path}: {refused}") from None

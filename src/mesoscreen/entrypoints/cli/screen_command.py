@@ -19,6 +19,25 @@ from mesoscreen.knowledge import default_knowledge_base, load_policy
 from mesoscreen.services.screening import screening_service
 
 
+def _say_not_screened(deceased: str, as_json: bool, as_fhir: bool) -> None:
+    """A deceased patient is not screened: say so, as text, as data or as FHIR."""
+    if as_fhir:
+        outcome = {"resourceType": "OperationOutcome", "issue": [{
+            "severity": "information", "code": "business-rule",
+            "diagnostics": f"Not screened: the record shows the patient has died ({deceased})",
+        }]}  # fmt: skip
+        typer.echo(orjson.dumps(outcome, option=orjson.OPT_INDENT_2).decode())
+    elif as_json:
+        document = {"outcome": "not_screened", "reason": "deceased",
+                    "record": {"deceased": [deceased]}}  # fmt: skip
+        typer.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
+    else:
+        typer.echo(
+            f"NOT SCREENED: the record shows this patient has died ({deceased}).\n"
+            "No screening decision was made."
+        )
+
+
 @app.command("screen")
 def screen_command(
     file: Annotated[
@@ -50,6 +69,9 @@ def screen_command(
     chosen_policy = load_policy(policy, kb) if policy is not None else None
     day = parse_day(on) or date.today()
     given = screening_input(read_json(file), day)
+    if given.deceased is not None:
+        _say_not_screened(given.deceased, as_json, as_fhir)
+        return
     decision = screening_service(kb, chosen_policy).screen(given.answers, day)  # type: ignore[arg-type]
     if as_fhir:
         bundle = guidance_response(decision, given.patient_reference, language, given.evidence)
@@ -62,6 +84,8 @@ def screen_command(
             "kind": given.kind,
             "answers": given.answers,
             "evidence": dict(given.evidence),
+            "dates": dict(given.dates),
+            "hints": dict(given.hints),
         }
         typer.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
     else:
@@ -69,4 +93,10 @@ def screen_command(
         if given.evidence:
             typer.echo("\nFrom the record:")
             for question, references in given.evidence.items():
-                typer.echo(f"  {question}: {', '.join(references)}")
+                dated = [f"{r} ({given.dates[r]})" if r in given.dates else r for r in references]
+                typer.echo(f"  {question}: {', '.join(dated)}")
+        if given.hints:
+            typer.echo("\nTo ask, because the record mentions it without a code:")
+            for question, hints in given.hints.items():
+                for hint in hints:
+                    typer.echo(f"  {question}: {hint}")

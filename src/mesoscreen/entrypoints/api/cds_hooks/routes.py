@@ -28,7 +28,7 @@ from mesoscreen.entrypoints.api.cds_hooks.tokens import (
     verify_token,
 )
 from mesoscreen.entrypoints.api.problems import problem_response
-from mesoscreen.services.ports import AuditLog, Clock, TokenReplayGuard
+from mesoscreen.services.ports import AuditLog, Clock, TerminologyService, TokenReplayGuard
 from mesoscreen.services.screening import ScreeningService
 
 FEEDBACK_OUTCOMES = ("accepted", "overridden")
@@ -132,10 +132,12 @@ def build_cds_router(
     replay_guard: TokenReplayGuard,
     clock: Clock,
     transport: httpx.BaseTransport | None = None,
+    terminology: TerminologyService | None = None,
 ) -> APIRouter:
-    """The CDS Hooks endpoints, screening with ``screening`` and auditing to ``audit_log``."""
+    """The CDS Hooks endpoints, screening with ``screening`` and auditing to ``audit_log``;
+    ``terminology`` (optional) places SNOMED CT concepts the shipped value sets lack."""
     router = APIRouter(prefix="/cds-services", tags=["cds-hooks"])
-    reader = RecordReader.default()
+    reader = RecordReader.default(terminology)
     codes = set(settings.cds_mesotherapy_codes)
 
     def caller(request: Request) -> CdsCaller:
@@ -267,7 +269,14 @@ def build_cds_router(
         except RecordUnavailableError as exc:
             return await failed(who, service_id, 412, "record_unavailable", str(exc), path)
         today = clock.today()
-        decision = screening.screen(reader.read(resources, today).answers, today)
+        facts = reader.read(resources, today)
+        if facts.deceased is not None:
+            # The record shows the patient has died: no screening, so no treatment cards.
+            detail = {"hook": hook, "hook_instance": body["hookInstance"][:64],
+                      "patient": patient_id[:64], "outcome": "not-screened-deceased"}  # fmt: skip
+            recorded = await audit("cds.hook", who, service_id, detail)
+            return _json({"cards": []}) if recorded else replayed(path)
+        decision = screening.screen(facts.answers, today)
         link = f"{(settings.cds_link_base or str(request.base_url)).rstrip('/')}/patients"
         drafts = orders if hook != "appointment-book" else []
         cards = cards_for(decision, screening.kb, drafts, link, f"Patient/{patient_id}")

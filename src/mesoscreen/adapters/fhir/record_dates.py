@@ -1,0 +1,102 @@
+"""The dates of a record resource, read from every form FHIR R4 gives them.
+
+``onset[x]``, ``abatement[x]`` and ``effective[x]`` come as dateTime, instant, Period, Age,
+Range or string (and ``abatementBoolean``); an Age or a Range of ages is counted from the
+patient's birth date. A date is read as the last day it can mean ('2026' is 2026-12-31), so a
+resource is never judged older than it may be. What cannot be read is None: the caller treats
+an undated resource as current (fail safe), and an undated abatement as ended.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+# UCUM units of an Age, in days (a year and a month as their longest, so never too old).
+_AGE_DAYS = {"a": 366, "mo": 31, "wk": 7, "d": 1, "h": 1 / 24, "min": 1 / 1440}
+
+
+def latest_day(value: object) -> date | None:
+    """The last day a FHIR date/dateTime/instant can mean; None if unreadable."""
+    if not isinstance(value, str) or len(value) < 4:
+        return None
+    try:
+        year = int(value[:4])
+        if len(value) < 7:
+            return date(year, 12, 31)
+        month = int(value[5:7])
+        if len(value) < 10:
+            return date(year, month, calendar.monthrange(year, month)[1])
+        return date(year, month, int(value[8:10]))
+    except ValueError:
+        return None
+
+
+def _age_day(age: object, born: date | None) -> date | None:
+    """The day a patient born on ``born`` reached ``age`` (an Age: value and UCUM code)."""
+    if born is None or not isinstance(age, dict):
+        return None
+    value, unit = age.get("value"), age.get("code") or age.get("unit")
+    per_unit = _AGE_DAYS.get(unit) if isinstance(unit, str) else None
+    if per_unit is None and isinstance(unit, str) and unit.lower().startswith("year"):
+        per_unit = 366
+    if not isinstance(value, int | float) or isinstance(value, bool) or per_unit is None:
+        return None
+    try:
+        return born + timedelta(days=int(value * per_unit))
+    except OverflowError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """When something began and ended, as far as the resource says (None: not said)."""
+
+    start: date | None = None
+    end: date | None = None
+    stated: bool = False  # the element is present, dated or not (an abatementString)
+
+    @property
+    def last(self) -> date | None:
+        """The latest day the span names."""
+        return self.end or self.start
+
+
+_SUFFIXES = ("DateTime", "Instant", "Period", "Age", "Range", "String", "Boolean")
+_FORMS = {
+    element: frozenset(element + suffix for suffix in _SUFFIXES)
+    for element in ("onset", "abatement", "effective")
+}
+
+
+def span_of(resource: Mapping[str, Any], element: str, born: date | None = None) -> Span:
+    """The span of ``element``[x] (``onset``, ``abatement``, ``effective``) of ``resource``."""
+    if _FORMS[element].isdisjoint(resource.keys()):
+        return _UNSTATED
+    for suffix in ("DateTime", "Instant"):
+        value = resource.get(element + suffix)
+        if value is not None:
+            day = latest_day(value)
+            return Span(day, day, True)
+    period = resource.get(element + "Period")
+    if isinstance(period, dict):
+        return Span(latest_day(period.get("start")), latest_day(period.get("end")), True)
+    age = resource.get(element + "Age")
+    if age is not None:
+        day = _age_day(age, born)
+        return Span(day, day, True)
+    age_range = resource.get(element + "Range")
+    if isinstance(age_range, dict):
+        return Span(_age_day(age_range.get("low"), born), _age_day(age_range.get("high"), born),
+                    True)  # fmt: skip
+    if resource.get(element + "String") is not None:
+        return Span(stated=True)
+    if resource.get(element + "Boolean") is True:
+        return Span(stated=True)
+    return Span()
+
+
+_UNSTATED = Span()
