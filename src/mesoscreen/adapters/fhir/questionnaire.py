@@ -26,6 +26,8 @@ from mesoscreen.domain.vocabulary import Language
 
 QUESTIONNAIRE_URL = "https://mesoscreen.org/fhir/Questionnaire/scalp-mesotherapy-intake"
 ANSWER_SYSTEM = "https://mesoscreen.org/fhir/CodeSystem/intake-answer"
+# Codes the items (and the Observations an SDC extraction makes of their answers).
+QUESTION_SYSTEM = "https://mesoscreen.org/fhir/CodeSystem/intake-question"
 TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"
 ENABLE_WHEN_EXPRESSION = (
     "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression"
@@ -179,6 +181,7 @@ def _item(
 ) -> dict[str, Any]:
     item: dict[str, Any] = {
         "linkId": question.id,
+        "code": [{"system": QUESTION_SYSTEM, "code": question.id}],
         "text": question.text.in_language(language),
         "_text": _translated(question.text, language),
         "type": _ITEM_TYPE.get(question.answer_type, "string"),
