@@ -244,8 +244,13 @@ class _Trail:
         offset: int,
         limit: int,
         newest_first: bool = False,
+        patient_id: str | None = None,
     ) -> Page[StoredAuditEntry]:
-        found = list(self.select(scope, since, until))
+        found = [
+            s
+            for s in self.select(scope, since, until)
+            if patient_id is None or s.entry.patient_id == patient_id
+        ]
         if newest_first:
             found.reverse()
         return Page(tuple(found[offset : offset + limit]), offset, limit, len(found))

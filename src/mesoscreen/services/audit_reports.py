@@ -36,15 +36,17 @@ class AuditReports(RecordsUseCases):
         offset: int = 0,
         limit: int | None = None,
         newest_first: bool = False,
+        patient_id: str | None = None,
     ) -> Page[StoredAuditEntry]:
         """Entries the admin may read recorded in [since, until), in chain order (or newest
-        first)."""
+        first); with ``patient_id``, only those about that patient (still within the admin's
+        clinics: the filter narrows the read scope, never widens it)."""
         target = Target("AuditEvent")
         with self.transaction(principal, "audit.search", AuditAction.EXECUTE, target) as uow:
             self.require(principal, Permission.AUDIT_READ)
             scope = read_scope(uow, principal)
             bounds = page_bounds(offset, limit)
-            page = uow.audit_trail.page(scope, since, until, *bounds, newest_first)
+            page = uow.audit_trail.page(scope, since, until, *bounds, newest_first, patient_id)
             uow.audit.append(self.entry(principal, "audit.search", AuditAction.EXECUTE, target))
             uow.commit()
             return page

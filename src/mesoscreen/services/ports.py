@@ -108,8 +108,10 @@ class AuditTrail(Protocol):
         offset: int,
         limit: int,
         newest_first: bool = False,
+        patient_id: str | None = None,
     ) -> Page[StoredAuditEntry]:
-        """Entries ``scope`` may read, recorded in [since, until), oldest (or newest) first."""
+        """Entries ``scope`` may read, recorded in [since, until) (and about ``patient_id``
+        when given), oldest (or newest) first."""
         ...
 
     def select(

@@ -91,3 +91,14 @@ def audit_rows(database_url: str, event: str) -> list[dict[str, Any]]:
             return [dict(r._mapping) for r in rows]
     finally:
         engine.dispose()
+
+
+def refusal(response: Any) -> str:
+    """The message of a refused call: the OperationOutcome's one issue, checked as R4."""
+    from fhir.resources.R4B import get_fhir_model_class
+
+    assert response.headers["content-type"] == "application/fhir+json", response.text
+    outcome = response.json()
+    get_fhir_model_class("OperationOutcome").model_validate(outcome)
+    (issue,) = outcome["issue"]
+    return str(issue["details"]["text"])

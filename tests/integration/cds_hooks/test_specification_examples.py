@@ -25,6 +25,7 @@ from tests.integration.cds_hooks.hook_requests import (
     call,
     order,
     prefetch_of,
+    refusal,
 )
 
 SPEC_CLIENTS = {spec.JWT_ISSUER: CdsClient(jku=[spec.JWT_JKU])}
@@ -150,7 +151,8 @@ def test_the_specifications_envelope_without_prefetch_is_412_over_plain_http(
     context["draftOrders"]["entry"].append({"resource": order()})
     response = call(make_client(), keys, SIGN, _spec_call("order-sign", context))
     assert response.status_code == 412
-    assert response.json()["operationOutcome"]["resourceType"] == "OperationOutcome"
+    assert refusal(response)
+    assert response.json()["issue"][0]["code"] == "incomplete"
     assert fhir_server.requests == []
 
 
@@ -185,7 +187,7 @@ def test_feedback_that_breaks_the_specification_is_400_naming_the_field(
     item = {k: v for k, v in item.items() if v is not None}
     response = call(make_client(), keys, SIGN + "/feedback", {"feedback": [item]})
     assert response.status_code == 400
-    assert field in response.json()["detail"]
+    assert field in refusal(response)
 
 
 def test_discovery_has_what_the_specification_requires_of_each_service(

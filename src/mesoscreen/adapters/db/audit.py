@@ -161,10 +161,13 @@ class SqlAuditTrail:
         offset: int,
         limit: int,
         newest_first: bool = False,
+        patient_id: str | None = None,
     ) -> Page[StoredAuditEntry]:
-        """Entries ``scope`` may read recorded in [since, until), in chain order (or newest
-        first)."""
+        """Entries ``scope`` may read recorded in [since, until) (and about ``patient_id``
+        when given), in chain order (or newest first)."""
         conditions = _visible_to(scope) + _in_range(since, until)
+        if patient_id is not None:
+            conditions.append(_log.c.patient_id == patient_id)
         total = self._connection.execute(
             select(func.count()).select_from(_log).where(*conditions)
         ).scalar_one()

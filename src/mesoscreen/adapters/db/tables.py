@@ -374,7 +374,7 @@ audit_log = Table(
     Column("actor_id", String(ID), nullable=True),
     Column("actor_role", String(16), nullable=True),
     Column("clinic_id", String(ID), nullable=True, index=True),
-    Column("patient_id", String(ID), nullable=True),
+    Column("patient_id", String(ID), nullable=True, index=True),
     Column("entity_type", String(40), nullable=True),
     Column("entity_id", String(64), nullable=True),
     Column("source", String(100), nullable=True),

@@ -1,5 +1,14 @@
 """A decision as FHIR R4: a GuidanceResponse whose outcome is one DetectedIssue per finding.
 
+Every decision has its own id (a new UUID, or the stored screening's id when the caller has
+one), and the ids of its resources derive from it, so two decisions never share a resource id
+and the same stored decision always gives the same ids. Inside the Bundle each resource is
+found at ``urn:uuid:<id>`` and referenced by that URL, so references resolve in the Bundle
+itself; the patient and the record resources behind the evidence are references to the
+record system. A missing answer is a ``dataRequirement`` for an Observation coded as the
+question (``code`` reaches a CodeableConcept; the Questionnaire's items carry the same codes,
+so observation-based extraction makes exactly these Observations).
+
 GuidanceResponse is the R4 resource for "the result of evaluating a decision-support module":
 its status says whether data are still required (an ``incomplete`` decision is
 ``data-required`` and lists the questions as ``dataRequirement``). R4 has no direct link from a
@@ -16,8 +25,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
-from uuid import NAMESPACE_URL, uuid5
+from uuid import UUID, uuid4, uuid5
 
+from mesoscreen.adapters.fhir.questionnaire import QUESTION_SYSTEM
 from mesoscreen.domain.decision import Decision, Finding
 from mesoscreen.domain.vocabulary import Language, Outcome
 
@@ -25,7 +35,6 @@ MODULE_URI = "https://mesoscreen.org/fhir/PlanDefinition/scalp-mesotherapy-scree
 RULE_SYSTEM = "https://mesoscreen.org/fhir/CodeSystem/screening-rule"
 OUTCOME_SYSTEM = "https://mesoscreen.org/fhir/CodeSystem/screening-outcome"
 ACTION_SYSTEM = "https://mesoscreen.org/fhir/CodeSystem/required-action"
-QUESTION_SYSTEM = "https://mesoscreen.org/fhir/CodeSystem/intake-question"
 KB_SYSTEM = "https://mesoscreen.org/fhir/NamingSystem/knowledge-base"
 SOURCE_BASE = "https://mesoscreen.org/sources/"
 # DetectedIssue.severity: high | moderate | low.
@@ -47,9 +56,14 @@ def _to_confirm(finding: Finding) -> str:
     return f"\n\nStill to confirm: {', '.join(finding.to_confirm)}{otherwise}"
 
 
-def _id(*parts: str) -> str:
-    """A stable resource id from the parts that identify it."""
-    return str(uuid5(NAMESPACE_URL, "|".join(parts)))
+def _id(decision_id: UUID, part: str) -> str:
+    """The id of one resource of a decision: stable for the decision, distinct across them."""
+    return str(uuid5(decision_id, part))
+
+
+def _local(resource_id: str) -> str:
+    """A reference to a resource of the same Bundle, as its fullUrl."""
+    return f"urn:uuid:{resource_id}"
 
 
 def _evidence(finding: Finding, record: Mapping[str, Sequence[str]]) -> list[dict[str, Any]]:
@@ -77,12 +91,14 @@ def detected_issue(
     patient_reference: str | None,
     language: Language = Language.EN,
     record: Mapping[str, Sequence[str]] | None = None,
+    *,
+    decision_id: UUID,
 ) -> dict[str, Any]:
-    """The DetectedIssue for one finding."""
+    """The DetectedIssue for one finding of the decision ``decision_id``."""
     actions = [a for a in decision.required_actions if finding.rule in a.required_by]
     issue: dict[str, Any] = {
         "resourceType": "DetectedIssue",
-        "id": _id(decision.screening_date.isoformat(), patient_reference or "", finding.rule),
+        "id": _id(decision_id, f"issue|{finding.rule}"),
         # Preliminary while answers it rests on are still to confirm (ADR 0011).
         "status": "preliminary" if finding.to_confirm else "final",
         "code": {
@@ -122,15 +138,23 @@ def guidance_response(
     patient_reference: str | None = None,
     language: Language = Language.EN,
     record: Mapping[str, Sequence[str]] | None = None,
+    decision_id: UUID | None = None,
 ) -> dict[str, Any]:
-    """A ``collection`` Bundle: GuidanceResponse, its output Parameters, then the issues."""
+    """A ``collection`` Bundle: GuidanceResponse, its output Parameters, then the issues.
+
+    ``decision_id`` names the decision (a stored screening's id); without it the decision is
+    a new one with a new UUID.
+    """
+    decision_id = decision_id or uuid4()
     issues = [
-        detected_issue(f, decision, patient_reference, language, record) for f in decision.findings
+        detected_issue(f, decision, patient_reference, language, record, decision_id=decision_id)
+        for f in decision.findings
     ]
     response: dict[str, Any] = {
         "resourceType": "GuidanceResponse",
-        "id": _id(decision.screening_date.isoformat(), patient_reference or "", "response"),
+        "id": _id(decision_id, "response"),
         "identifier": [
+            {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{decision_id}"},
             {
                 "system": KB_SYSTEM,
                 "value": f"{decision.knowledge_base_version}|{decision.knowledge_base_hash}",
@@ -165,7 +189,7 @@ def guidance_response(
         response["subject"] = {"reference": patient_reference}
     parameters: dict[str, Any] = {
         "resourceType": "Parameters",
-        "id": _id(decision.screening_date.isoformat(), patient_reference or "", "output"),
+        "id": _id(decision_id, "output"),
         "parameter": [
             {"name": "outcome", "valueCode": decision.outcome.value},
             *(
@@ -176,28 +200,26 @@ def guidance_response(
             *(
                 {
                     "name": "detectedIssue",
-                    "valueReference": {"reference": f"DetectedIssue/{i['id']}"},
+                    "valueReference": {"reference": _local(i["id"]), "type": "DetectedIssue"},
                 }
                 for i in issues
             ),
         ],
     }
-    response["outputParameters"] = {"reference": f"Parameters/{parameters['id']}"}
+    response["outputParameters"] = {"reference": _local(parameters["id"]), "type": "Parameters"}
     if decision.missing:
         response["dataRequirement"] = [
             {
-                "type": "QuestionnaireResponse",
-                "codeFilter": [
-                    {"path": "item.linkId", "code": [{"system": QUESTION_SYSTEM, "code": q}]}
-                ],
+                "type": "Observation",
+                "codeFilter": [{"path": "code", "code": [{"system": QUESTION_SYSTEM, "code": q}]}],
             }
             for q in decision.missing
         ]
     return {
         "resourceType": "Bundle",
+        "id": _id(decision_id, "bundle"),
         "type": "collection",
         "entry": [
-            {"fullUrl": f"urn:uuid:{r['id']}", "resource": r}
-            for r in (response, parameters, *issues)
+            {"fullUrl": _local(r["id"]), "resource": r} for r in (response, parameters, *issues)
         ],
     }

@@ -2,16 +2,22 @@
 
 Every question is an item whose linkId is the question id; yes/no questions offer "not known"
 as an answer, because an unknown answer is an answer here (it never counts as "no"). A
-question that applies only sometimes is shown unless its condition is definitely false, as in
-the engine: a single test becomes ``enableWhen`` items (with ``exists = false`` so that an
-unanswered question upstream keeps it shown); the same logic is always given as an SDC
-``enableWhenExpression`` in FHIRPath, which also covers the composite conditions that
-``enableWhen`` cannot say. Texts are in the chosen language (``Questionnaire.language``) and
+question that applies only sometimes is shown unless its condition is definitely false, or a
+question it follows up is itself hidden, as in the engine (applicability is transitive: no
+weaning date is asked of a man, even if a stale "yes" to "recently weaned" is still held).
+
+Each such item carries exactly one of the two forms (the SDC invariant sdc-behave-2 forbids
+both): plain ``enableWhen`` for a single test on a question that is always shown (with
+``exists = false`` so that an unanswered question keeps it shown); otherwise an SDC
+``enableWhenExpression`` in FHIRPath, which also says the composite and follow-up conditions
+``enableWhen`` cannot (R4 reads a hidden question as unanswered, and ``exists = false`` would
+then show its follow-ups). Texts are in the chosen language (``Questionnaire.language``) and
 carry the other one through the core translation extension, so one resource serves both.
 """
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from mesoscreen.domain.conditions import AllOf, AnyOf, Condition, FactIs, Not
@@ -20,6 +26,8 @@ from mesoscreen.domain.vocabulary import Language
 
 QUESTIONNAIRE_URL = "https://mesoscreen.org/fhir/Questionnaire/scalp-mesotherapy-intake"
 ANSWER_SYSTEM = "https://mesoscreen.org/fhir/CodeSystem/intake-answer"
+# Codes the items (and the Observations an SDC extraction makes of their answers).
+QUESTION_SYSTEM = "https://mesoscreen.org/fhir/CodeSystem/intake-question"
 TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"
 ENABLE_WHEN_EXPRESSION = (
     "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression"
@@ -123,9 +131,57 @@ def _enable_when(condition: Condition) -> list[dict[str, Any]] | None:
     ]  # fmt: skip
 
 
-def _item(question: Question, language: Language) -> dict[str, Any]:
+def _shown_expression(question: Question, gated: dict[str, Question], cache: dict[str, str]) -> str:
+    """FHIRPath true when ``question`` is shown: its own condition is not definitely false and
+    every gated question its condition reads is shown too."""
+    if question.id in cache:
+        return cache[question.id]
+    condition = question.applies_when
+    parts: list[str] = []
+    if condition is not None:
+        # Shown whatever the answers when it has no FHIRPath form: asking too much is safe.
+        with suppress(UnsupportedConditionError):
+            parts.append(not_definitely_false(condition))
+        for fact in sorted(condition.facts()):
+            if fact in gated:
+                parts.append(_shown_expression(gated[fact], gated, cache))
+    expression = " and ".join(f"({p})" for p in parts) if parts else "true"
+    cache[question.id] = expression
+    return expression
+
+
+def _enable_logic(
+    question: Question, gated: dict[str, Question], cache: dict[str, str]
+) -> dict[str, Any]:
+    """The item elements that say when ``question`` is shown: enableWhen or the expression."""
+    condition = question.applies_when
+    if condition is None:
+        return {}
+    plain = _enable_when(condition)
+    if plain is not None and condition.facts().isdisjoint(gated):
+        return {"enableWhen": plain, "enableBehavior": "any"}
+    expression = _shown_expression(question, gated, cache)
+    if expression == "true":
+        return {}
+    return {
+        "extension": [
+            {
+                "url": ENABLE_WHEN_EXPRESSION,
+                "valueExpression": {"language": "text/fhirpath", "expression": expression},
+            }
+        ]
+    }
+
+
+def _item(
+    question: Question,
+    language: Language,
+    gated: dict[str, Question],
+    cache: dict[str, str],
+) -> dict[str, Any]:
     item: dict[str, Any] = {
         "linkId": question.id,
+        "code": [{"system": QUESTION_SYSTEM, "code": question.id}],
         "text": question.text.in_language(language),
         "_text": _translated(question.text, language),
         "type": _ITEM_TYPE.get(question.answer_type, "string"),
@@ -143,21 +199,7 @@ def _item(question: Question, language: Language) -> dict[str, Any]:
         ]
     elif question.answer_type is AnswerType.TEXT_LIST:
         item["repeats"] = True
-    if question.applies_when is not None:
-        try:
-            expression = not_definitely_false(question.applies_when)
-        except UnsupportedConditionError:
-            return item  # shown always: asking too much is safe, hiding a question is not
-        item["extension"] = [
-            {
-                "url": ENABLE_WHEN_EXPRESSION,
-                "valueExpression": {"language": "text/fhirpath", "expression": expression},
-            }
-        ]
-        plain = _enable_when(question.applies_when)
-        if plain is not None:
-            item["enableWhen"] = plain
-            item["enableBehavior"] = "any"
+    item.update(_enable_logic(question, gated, cache))
     return item
 
 
@@ -169,6 +211,8 @@ TITLE = Text(
 
 def questionnaire(kb: KnowledgeBase, language: Language = Language.EN) -> dict[str, Any]:
     """The SDC Questionnaire of the knowledge base's intake questions, in ``language``."""
+    gated = {q.id: q for q in kb.questions if q.applies_when is not None}
+    cache: dict[str, str] = {}
     return {
         "resourceType": "Questionnaire",
         "id": "scalp-mesotherapy-intake",
@@ -183,5 +227,5 @@ def questionnaire(kb: KnowledgeBase, language: Language = Language.EN) -> dict[s
         "status": "active",
         "language": language.value,
         "subjectType": ["Patient"],
-        "item": [_item(q, language) for q in kb.questions],
+        "item": [_item(q, language, gated, cache) for q in kb.questions],
     }

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from mesoscreen.adapters.db.grouped_token_uses import GroupCommitTokenReplayGuard
 from mesoscreen.bootstrap import Services, build_services
 from mesoscreen.config import Settings
+from mesoscreen.entrypoints.api import fhir_rest
 from mesoscreen.entrypoints.api.cds_hooks import build_cds_router
 from mesoscreen.entrypoints.api.log_privacy import install_log_privacy
 from mesoscreen.entrypoints.api.middleware import EdgeMiddleware
@@ -94,6 +95,7 @@ def create_app(
         outcome_measures,
         photos,
         audit,
+        fhir_rest,
     ):
         app.include_router(module.router)
 

@@ -1,4 +1,6 @@
-"""Errors as RFC 9457 problem details (FHIR OperationOutcome under /fhir), never a traceback.
+"""Errors as RFC 9457 problem details, never a traceback; a FHIR OperationOutcome instead
+under /fhir and /cds-services, whose clients read FHIR ("a body that contains an
+OperationOutcome" on every failure, FHIR R4 http.html).
 
 Each problem carries a stable ``code`` and the request's correlation id; the
 log gets the id and the error type only, because messages may name a field a
@@ -42,6 +44,7 @@ TITLES = {
     403: "Not allowed",
     404: "Not found",
     405: "Method not allowed",
+    406: "Not acceptable",
     409: "Conflict with the stored record",
     412: "The record changed since you read it",
     413: "Request body too large",
@@ -56,7 +59,50 @@ TITLES = {
 # Codes the edge middleware also uses, so one refusal has one code however it is detected.
 _HTTP_CODES = {413: "body_too_large", 415: "unsupported_media_type"}
 
-_FHIR_CODES = {401: "login", 403: "forbidden", 404: "not-found", 409: "conflict", 412: "conflict"}
+# OperationOutcome.issue.code (R4 issue-type) of each status.
+_FHIR_CODES = {
+    400: "invalid",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    406: "not-supported",
+    409: "conflict",
+    412: "conflict",
+    413: "too-costly",
+    415: "not-supported",
+    422: "invalid",
+    428: "required",
+    429: "throttled",
+    503: "transient",
+}
+PROBLEM_SYSTEM = "https://mesoscreen.org/problems"
+# Paths whose clients read FHIR: the REST base and the CDS services.
+FHIR_PATH_PREFIXES = ("/fhir", "/cds-services")
+
+
+def answers_in_fhir(path: str) -> bool:
+    """Whether errors on ``path`` are OperationOutcomes (the /fhir base and the CDS services)."""
+    return any(path == p or path.startswith(p + "/") for p in FHIR_PATH_PREFIXES)
+
+
+def operation_outcome(
+    status: int, code: str, detail: str, reference: str, issue_code: str | None = None
+) -> dict[str, object]:
+    """An OperationOutcome for an error: the R4 issue type of ``status`` (or ``issue_code``),
+    the stable problem code as a coding, the message, and the correlation id."""
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {
+                "severity": "error" if status < 500 else "fatal",
+                "code": issue_code
+                or _FHIR_CODES.get(status, "processing" if status < 500 else "exception"),
+                "details": {"coding": [{"system": PROBLEM_SYSTEM, "code": code}], "text": detail},
+                "diagnostics": f"{detail} (reference {reference})",
+            }
+        ],
+    }
 
 
 class PreconditionRequiredError(InputError):
@@ -105,20 +151,13 @@ def problem_response(
     path: str,
     headers: Mapping[str, str] | None = None,
     extra: dict[str, Any] | None = None,
+    fhir_issue_code: str | None = None,
 ) -> JSONResponse:
-    """A problem-details response (an OperationOutcome for paths under /fhir)."""
+    """A problem-details response (an OperationOutcome under /fhir and /cds-services, where
+    ``extra`` is not sent and ``fhir_issue_code`` may name the issue type)."""
     reference = _correlation_id()
-    if path.startswith("/fhir"):
-        outcome = {
-            "resourceType": "OperationOutcome",
-            "issue": [
-                {
-                    "severity": "error",
-                    "code": _FHIR_CODES.get(status, "processing" if status < 500 else "exception"),
-                    "diagnostics": f"{detail} (reference {reference})",
-                }
-            ],
-        }
+    if answers_in_fhir(path):
+        outcome = operation_outcome(status, code, detail, reference, fhir_issue_code)
         return JSONResponse(outcome, status, headers=headers, media_type=FHIR_JSON)
     body: dict[str, Any] = {
         "type": f"https://mesoscreen.org/problems/{code}",
@@ -162,8 +201,10 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     ]
     first = errors[0] if errors else {"loc": [], "msg": "invalid"}
     detail = f"{'.'.join(first['loc'])}: {first['msg']}"
+    # FHIR answers a request it cannot read, search parameters included, with 400.
+    status = 400 if answers_in_fhir(request.url.path) else 422
     return problem_response(
-        422, "invalid_request", detail, request.url.path, extra={"errors": errors}
+        status, "invalid_request", detail, request.url.path, extra={"errors": errors}
     )
 
 

@@ -6,6 +6,7 @@ import json
 from datetime import date
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
@@ -17,6 +18,7 @@ from mesoscreen.domain.vocabulary import Language, Outcome
 from mesoscreen.entrypoints.cli import main
 from mesoscreen.knowledge import default_knowledge_base
 from mesoscreen.services.screening import ScreeningService
+from tests.fhir_checks import path_reaches_a_code, unresolved_references
 from tests.intakes import intake
 from tests.strategies import SCREENING_DAY, answers_for
 
@@ -63,7 +65,7 @@ def test_a_finding_carries_severity_evidence_mitigation_and_its_citation() -> No
     assert issue["reference"].endswith("mesotherapy-hair-loss-who-should-avoid.txt")
     response = resources["GuidanceResponse"]
     assert response["status"] == "success"
-    assert decision.knowledge_base_hash in response["identifier"][0]["value"]
+    assert any(decision.knowledge_base_hash in i["value"] for i in response["identifier"])
     parameters = resources["Parameters"]
     assert parameters["parameter"][0] == {"name": "outcome", "valueCode": "specialist_clearance"}
 
@@ -124,3 +126,59 @@ def test_a_finding_resting_on_unknown_answers_is_a_preliminary_detected_issue() 
     (issue,) = [i for i in issues if "cardiovascular_managed" in json.dumps(i["code"])]
     assert issue["status"] == "preliminary"
     assert "Still to confirm: cardiovascular_stable; if not confirmed: deferred" in issue["detail"]
+
+
+def _ids(bundle: dict[str, Any]) -> set[str]:
+    return {bundle["id"], *(e["resource"]["id"] for e in bundle["entry"])}
+
+
+def test_two_decisions_on_one_day_share_no_resource_id() -> None:
+    """Two intakes screened the same day without a patient: every id is the decision's own."""
+    first = guidance_response(SCREENING.screen(intake("female", pregnant="yes"), ON))
+    second = guidance_response(SCREENING.screen(intake("male", cancer_history="yes"), ON))
+    again = guidance_response(SCREENING.screen(intake("female", pregnant="yes"), ON))
+    assert not _ids(first) & _ids(second)
+    assert not _ids(first) & _ids(again)
+
+
+def test_a_stored_decision_keeps_its_ids() -> None:
+    """The same decision id (a stored screening's) gives the same ids each time."""
+    decision = SCREENING.screen(intake("female", pregnant="yes"), ON)
+    stored = UUID("0b8f3a52-3c1e-4d4f-9a53-6f3c1f5f8e21")
+    assert guidance_response(decision, decision_id=stored) == guidance_response(
+        decision, decision_id=stored
+    )
+    response = guidance_response(decision, decision_id=stored)["entry"][0]["resource"]
+    assert {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{stored}"} in response["identifier"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(answers_for(default_knowledge_base()))
+def test_references_between_the_decisions_resources_resolve_in_the_bundle(
+    answers: dict[str, Any],
+) -> None:
+    """outputParameters and each detectedIssue are urn:uuid references to entries' fullUrls."""
+    bundle = guidance_response(SCREENING.screen(answers, SCREENING_DAY), "Patient/p1")
+    assert unresolved_references(bundle) == []
+    response, parameters = (e["resource"] for e in bundle["entry"][:2])
+    full_urls = [e["fullUrl"] for e in bundle["entry"]]
+    assert response["outputParameters"]["reference"] == full_urls[1]
+    issues = [p["valueReference"]["reference"] for p in parameters["parameter"]
+              if p["name"] == "detectedIssue"]  # fmt: skip
+    assert issues == full_urls[2:]
+
+
+def test_a_data_requirement_filters_on_an_element_that_is_a_code() -> None:
+    """Each missing answer is required as data whose codeFilter.path reaches a code."""
+    decision = SCREENING.screen({"sex": "female"}, ON)
+    response = guidance_response(decision)["entry"][0]["resource"]
+    assert len(response["dataRequirement"]) == len(decision.missing)
+    for requirement in response["dataRequirement"]:
+        for code_filter in requirement["codeFilter"]:
+            assert path_reaches_a_code(requirement["type"], code_filter["path"]), code_filter
+
+
+def test_the_path_check_refuses_a_path_that_ends_on_a_string() -> None:
+    """item.linkId of a QuestionnaireResponse is a string: not a code."""
+    assert not path_reaches_a_code("QuestionnaireResponse", "item.linkId")
+    assert path_reaches_a_code("QuestionnaireResponse", "item.answer.valueCoding")

@@ -22,11 +22,12 @@ from mesoscreen.adapters.fhir.questionnaire import (
     questionnaire,
 )
 from mesoscreen.adapters.fhir.questionnaire_response import answers_from_response
-from mesoscreen.domain.conditions import Truth
 from mesoscreen.domain.errors import FhirInputError
+from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.cli import main
 from mesoscreen.knowledge import default_knowledge_base
 from tests.intakes import intake
+from tests.unit.adapters.fhir.sdc_enable import enabled_items
 
 KB = default_knowledge_base()
 QUESTIONNAIRE = questionnaire(KB)
@@ -60,32 +61,118 @@ def test_the_questionnaire_is_valid_r4_with_every_question_in_both_languages() -
     assert codes == ["yes", "no", "unknown"]
 
 
-CHOICES = {
-    "sex": [None, "male", "female", "unknown"],
-    "breastfeeding": [None, "yes", "no", "unknown"],
-    "recently_weaned": [None, "yes", "no"],
-    "allergy_history": [None, "yes", "no", "unknown"],
-}
-
-
-@pytest.mark.parametrize(
-    "combination", list(itertools.product(*CHOICES.values())), ids=lambda c: "-".join(map(str, c))
-)
-def test_an_item_is_enabled_exactly_when_the_engine_would_ask_it(
-    combination: tuple[str | None, ...],
-) -> None:
-    """enableWhenExpression (run by fhirpathpy) agrees with the engine's Kleene logic."""
-    answers = {k: v for k, v in zip(CHOICES, combination, strict=True) if v is not None}
-    resource = response(answers)
+def _components() -> list[tuple[str, ...]]:
+    """The facts read by applicability conditions, grouped so that no condition reads two
+    groups: the enable logic of each group can be checked on its own answers."""
+    groups: list[set[str]] = []
     for question in KB.questions:
         if question.applies_when is None:
             continue
-        expression = ITEMS[question.id]["extension"][0]
-        assert expression["url"] == ENABLE_WHEN_EXPRESSION
-        shown = evaluate(resource, expression["valueExpression"]["expression"],
-                         {"resource": resource}, models["r4"])  # fmt: skip
-        engine = question.applies_when.evaluate(answers, ON) is not Truth.FALSE
-        assert shown == [engine], (question.id, answers)
+        linked = {question.id, *question.applies_when.facts()}
+        touching = [g for g in groups if g & linked]
+        merged = linked.union(*touching)
+        groups = [g for g in groups if g not in touching] + [merged]
+    read = set().union(*(q.applies_when.facts() for q in KB.questions if q.applies_when))
+    return [tuple(sorted(g & read)) for g in groups]
+
+
+def _choices(fact: str) -> list[str | None]:
+    """Every answer a fact can take, and no answer."""
+    question = next(q for q in KB.questions if q.id == fact)
+    if question.answer_type.value == "yes_no_unknown":
+        return [None, "yes", "no", "unknown"]
+    assert question.choices, fact  # conditions read answers and choices only
+    return [None, *question.choices, "unknown"]
+
+
+COMBINATIONS = [
+    dict(zip(facts, values, strict=True))
+    for facts in _components()
+    for values in itertools.product(*(_choices(f) for f in facts))
+]
+
+
+def _engine_asks(answers: dict[str, str | None], question_id: str) -> bool:
+    """Whether the engine asks ``question_id``: a required question is listed as missing
+    exactly when it applies and is unanswered; an optional one, given an answer that shows no
+    risk, is reported as an answer to a question that does not apply exactly when it does not."""
+    from mesoscreen.services.screening import ScreeningService
+
+    given = {k: v for k, v in answers.items() if v is not None and k != question_id}
+    if next(q for q in KB.questions if q.id == question_id).required:
+        return question_id in ScreeningService(KB).screen(given, ON).missing
+    question = next(q for q in KB.questions if q.id == question_id)
+    harmless = next(a for a in ("no", *question.choices) if a != question.risk_answer)
+    decision = ScreeningService(KB).screen({**given, question_id: harmless}, ON)
+    return question_id not in decision.not_applicable_answers
+
+
+def test_the_facts_checked_cover_every_applicability_condition() -> None:
+    """Every fact any condition reads is varied, each in one group."""
+    read = set().union(*(q.applies_when.facts() for q in KB.questions if q.applies_when))
+    varied = [f for facts in _components() for f in facts]
+    assert sorted(varied) == sorted(read)
+    assert len(COMBINATIONS) > 64
+
+
+@pytest.mark.parametrize("keep_hidden_answers", [False, True])
+def test_an_item_is_shown_exactly_when_the_engine_would_ask_it(keep_hidden_answers: bool) -> None:
+    """For every answer combination, a filler running enableWhen and the FHIRPath
+    enableWhenExpression (fhirpathpy) shows a gated item exactly when the engine asks it,
+    whether the filler drops hidden items' answers (as SDC says) or keeps them.
+
+    Only combinations a filler can produce are compared: an answer to an item the form hides
+    (weaning answers for a man) is a contradiction the engine reports and resolves by asking
+    more (ADR 0011), which tests/clinical covers."""
+    gated = [q.id for q in KB.questions if q.applies_when is not None]
+    for answers in COMBINATIONS:
+        given = {k: v for k, v in answers.items() if v is not None}
+        visible = enabled_items(QUESTIONNAIRE, response(given), keep_hidden_answers=False)
+        if not set(given) <= visible:
+            continue
+        shown = enabled_items(
+            QUESTIONNAIRE, response(given), keep_hidden_answers=keep_hidden_answers
+        )
+        for question_id in gated:
+            if question_id in given:
+                continue  # its own answer never changes whether it is asked; checked unanswered
+            assert (question_id in shown) == _engine_asks(answers, question_id), (
+                question_id,
+                answers,
+            )
+
+
+@pytest.mark.parametrize(
+    ("answers", "hidden"),
+    [
+        ({"sex": "male", "recently_weaned": "yes"}, "weaned_on"),
+        ({"sex": "female", "breastfeeding": "yes", "recently_weaned": "yes"}, "weaned_on"),
+        ({"sex": "male", "breastfeeding": "no"}, "recently_weaned"),
+    ],
+)
+def test_a_follow_up_of_a_hidden_question_is_hidden(answers: dict[str, str], hidden: str) -> None:
+    """Applicability is transitive: no weaning date from men or from breastfeeding women,
+    even with a stale answer upstream."""
+    for keep in (False, True):
+        assert hidden not in enabled_items(
+            QUESTIONNAIRE, response(answers), keep_hidden_answers=keep
+        )
+
+
+def test_no_item_has_both_enable_when_and_an_enable_when_expression() -> None:
+    """The SDC invariant sdc-behave-2, evaluated as the profile states it in FHIRPath."""
+    invariant = (
+        "enableWhen.empty() or extension('http://hl7.org/fhir/uv/sdc/StructureDefinition/"
+        "sdc-questionnaire-enableWhenExpression').empty()"
+    )
+    for language in Language:
+        for item in questionnaire(KB, language)["item"]:
+            assert evaluate(item, invariant, {}, models["r4"]) == [True], item["linkId"]
+    kinds = {
+        ("enableWhen" in i, ENABLE_WHEN_EXPRESSION in str(i.get("extension")))
+        for i in ITEMS.values()
+    }
+    assert kinds == {(False, False), (True, False), (False, True)}
 
 
 def test_a_response_screens_like_the_same_json_intake() -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from hypothesis import given, settings
@@ -11,6 +12,7 @@ from mesoscreen.domain.vocabulary import Outcome
 from mesoscreen.entrypoints.api.cds_hooks.cards import cards_for
 from mesoscreen.knowledge import default_knowledge_base
 from mesoscreen.services.screening import ScreeningService
+from tests.intakes import intake
 from tests.integration.cds_hooks.conformance import assert_conforms
 from tests.strategies import SCREENING_DAY, answers_for
 
@@ -45,3 +47,20 @@ def test_every_decision_gives_a_conforming_card_with_the_outcomes_indicator(
     assert removes is (decision.outcome in (Outcome.CONTRAINDICATED, Outcome.DEFERRED))
     for finding in decision.findings:
         assert finding.citation.passage in card["detail"]
+    for text in (card["summary"], card["detail"]):
+        assert not re.search(r"\bNone\b|<built-in|object at 0x", text), text
+
+
+def test_a_deferral_without_an_end_date_never_says_until_none() -> None:
+    """Pregnancy defers with no date: the summary says what ends it, never 'until None'."""
+    decision = SCREENING.screen(intake("female", pregnant="yes"), SCREENING_DAY)
+    assert decision.outcome is Outcome.DEFERRED
+    assert decision.earliest_date is None
+    (card,) = cards_for(decision, KB, [], LINK, "Patient/p1")
+    assert "None" not in card["summary"]
+    assert card["summary"].startswith("Scalp mesotherapy deferred until the reason has passed")
+    dated = SCREENING.screen(
+        intake("female", recently_weaned="yes", weaned_on="2026-10-01"), SCREENING_DAY
+    )
+    (card,) = cards_for(dated, KB, [], LINK, "Patient/p1")
+    assert f"deferred until {dated.earliest_date.isoformat()}" in card["summary"]

@@ -36,13 +36,15 @@ def _summary(decision: Decision) -> str:
     reasons = ", ".join(
         dict.fromkeys(f.category.value.replace("_", " ") for f in decision.findings)
     )
+    # A deferral without a date (pregnancy, say) ends when the clinician sees it has ended.
+    until = (
+        f"until {decision.earliest_date.isoformat()}"
+        if decision.earliest_date
+        else "until the reason has passed"
+    )
     text = {
         Outcome.CONTRAINDICATED: f"Scalp mesotherapy contraindicated: {reasons}",
-        Outcome.DEFERRED: (
-            f"Scalp mesotherapy deferred until {decision.earliest_date}: {reasons}"
-            if decision.earliest_date
-            else f"Scalp mesotherapy deferred: {reasons}"
-        ),
+        Outcome.DEFERRED: f"Scalp mesotherapy deferred {until}: {reasons}",
         Outcome.SPECIALIST_CLEARANCE: f"Scalp mesotherapy needs specialist clearance: {reasons}",
         Outcome.PRECAUTIONS: f"Scalp mesotherapy: precautions first ({reasons})",
         Outcome.INCOMPLETE: (

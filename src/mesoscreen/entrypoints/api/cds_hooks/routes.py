@@ -117,14 +117,6 @@ def _json(content: dict[str, Any]) -> Response:
     return Response(orjson.dumps(content), media_type="application/json")
 
 
-def _unavailable(message: str) -> dict[str, Any]:
-    """The OperationOutcome that goes with a 412, for clients that read FHIR."""
-    return {
-        "resourceType": "OperationOutcome",
-        "issue": [{"severity": "error", "code": "incomplete", "diagnostics": message}],
-    }
-
-
 def build_cds_router(
     settings: Settings,
     screening: ScreeningService,
@@ -204,9 +196,10 @@ def build_cds_router(
         return refused(status, code, message, path)
 
     def refused(status: int, code: str, message: str, path: str) -> JSONResponse:
+        """An OperationOutcome (a 412 is an 'incomplete' record, as the specification's)."""
         headers = {"WWW-Authenticate": 'Bearer realm="cds-services"'} if status == 401 else None
-        extra = {"operationOutcome": _unavailable(message)} if status == 412 else None
-        return problem_response(status, code, message, path, headers=headers, extra=extra)
+        issue = "incomplete" if status == 412 else None
+        return problem_response(status, code, message, path, headers, fhir_issue_code=issue)
 
     async def accepted(service_id: str, request: Request) -> tuple[CdsCaller, Any] | JSONResponse:
         """The caller and the JSON body of a call to a known service, or why it is refused."""

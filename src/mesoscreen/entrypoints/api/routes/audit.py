@@ -1,4 +1,5 @@
-"""The audit trail for admins: reports, an NDJSON export and FHIR AuditEvent search."""
+"""The audit trail for admins: reports and an NDJSON export (FHIR AuditEvent search is at
+/fhir, in ``fhir_rest``)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ from fastapi import APIRouter, Response
 from pydantic import AwareDatetime
 
 from mesoscreen.entrypoints.api.deps import PrincipalDep, ServicesDep
-from mesoscreen.entrypoints.api.fhir_audit import audit_bundle, audit_event
-from mesoscreen.entrypoints.api.problems import FHIR_JSON
+from mesoscreen.entrypoints.api.fhir_rest.audit_events import audit_event
 from mesoscreen.entrypoints.api.schemas import AuditEntryOut, PageOut
 from mesoscreen.services.ports import StoredAuditEntry
 
@@ -62,18 +62,3 @@ def audit_export(
     convert = audit_event if format == "fhir" else lambda s: _out(s).model_dump(mode="json")
     body = b"".join(orjson.dumps(convert(s)) + b"\n" for s in entries)
     return Response(body, media_type="application/x-ndjson")
-
-
-@router.get("/fhir/AuditEvent", response_class=Response)
-def search_audit_events(
-    principal: PrincipalDep,
-    services: ServicesDep,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
-    _offset: int = 0,
-    _count: int = 50,
-) -> Response:
-    """AuditEvent resources as a FHIR searchset Bundle."""
-    page = services.audit.report(principal, since, until, _offset, _count)
-    bundle = audit_bundle(list(page.items), page.total)
-    return Response(orjson.dumps(bundle), media_type=FHIR_JSON)
