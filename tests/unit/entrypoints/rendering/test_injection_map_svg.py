@@ -208,7 +208,7 @@ def test_the_legend_is_in_vietnamese_with_decimal_commas() -> None:
     assert f"Số điểm tiêm: {len(plan.points)}" in legend
     assert "Khoảng cách: 1,5 cm" in legend
     assert "Giai đoạn: Ludwig I" in legend
-    assert "Sản phẩm: Dutasteride 0,01% (0,1 mg/mL)" in legend
+    assert f"Sản phẩm: {plan.product.name.vi} (0,1 mg/mL)" in legend
     assert not re.search(r"\d\.\d", legend), "no decimal point in Vietnamese"
     assert "Độ sâu 1,5–2 mm" in legend
     for english in ("Points", "Spacing", "Treated zones", "Totals", "per point"):
