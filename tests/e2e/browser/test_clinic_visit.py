@@ -68,7 +68,7 @@ def _sign_consent_by_drawing(page: Any) -> None:
 def test_a_whole_visit_deferred_then_eligible_planned_treated_and_a_bruise(
     page: Any, server: Any
 ) -> None:
-    """Recently weaned: deferred to 15 Jan 2027; a man with no risk: eligible, planned, consent
+    """Recently weaned: deferred to 15 Apr 2027; a man with no risk: eligible, planned, consent
     drawn and countersigned, treated."""
     base, staff = server
     sign_in(page, base, staff, Role.CLINICIAN)
@@ -83,7 +83,7 @@ def test_a_whole_visit_deferred_then_eligible_planned_treated_and_a_bruise(
     page.get_by_role("button", name="Screen").click()
     banner = page.locator("#outcome")
     assert "DEFERRED" in banner.inner_text()
-    assert page.locator("#earliest-date").inner_text().strip() == "15 Jan 2027"
+    assert page.locator("#earliest-date").inner_text().strip() == "15 Apr 2027"
     assert "It is advisable to wait" in page.content()
 
     _add_patient(page, "Le", "male")
