@@ -451,6 +451,14 @@ class Screener:
         if not allergens:
             return by_tag
         excluded = {e.ingredient: e for e in by_tag}
+        self._exclude_allergens(excluded, allergens)
+        return tuple(excluded.values())
+
+    def _exclude_allergens(
+        self, excluded: dict[str, ExcludedIngredient], allergens: list[tuple[str, str]]
+    ) -> None:
+        """Add to ``excluded`` the ingredients each named allergen rules out, unless an
+        unconditional exclusion already stands for that ingredient."""
         for rule_id, allergen in allergens:
             for target in self._match_allergen(allergen):
                 for ingredient_id in target.ingredients:
@@ -463,7 +471,6 @@ class Screener:
                         rule=rule_id,
                         reason=f"allergen:{allergen}",
                     )
-        return tuple(excluded.values())
 
     @staticmethod
     def _outcome(findings: list[Finding], missing: tuple[str, ...]) -> Outcome:
@@ -549,18 +556,7 @@ class Screener:
                         reason=f"tag:{tag}",
                         lifted_by=lifted_by,
                     )
-        for rule_id, allergen in allergens:
-            for target in self._match_allergen(allergen):
-                for ingredient_id in target.ingredients:
-                    present = excluded.get(ingredient_id)
-                    if present is not None and not present.lifted_by:
-                        continue
-                    excluded[ingredient_id] = ExcludedIngredient(
-                        ingredient=ingredient_id,
-                        name=self._ingredients[ingredient_id].name,
-                        rule=rule_id,
-                        reason=f"allergen:{allergen}",
-                    )
+        self._exclude_allergens(excluded, allergens)
         return tuple(excluded.values())
 
     def _offers_alternatives(self, findings: list[Finding]) -> bool:
