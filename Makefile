@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo serve test lint typecheck lock scan clean validators
+.PHONY: demo serve test test-packages lint typecheck lock scan clean validators
 
 $(STAMP): pyproject.toml requirements/dev.lock
 	$(PYTHON) -m venv $(VENV)
@@ -32,17 +32,21 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+## test-packages: install from Debian what the tests need when missing (chromium, a Java runtime,
+## Node); says in one line what it installs
+test-packages:
+	@scripts/install-test-packages
+
 ## validators: the outside FHIR validators (Medplum, fhirpath) the tests run, on Debian's Node
 VALIDATORS := tests/validators
-$(VALIDATORS)/node_modules/.installed: $(VALIDATORS)/package.json $(VALIDATORS)/package-lock.json
-	command -v npm >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null)
+$(VALIDATORS)/node_modules/.installed: $(VALIDATORS)/package.json $(VALIDATORS)/package-lock.json | test-packages
 	cd $(VALIDATORS) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
 
 validators: $(VALIDATORS)/node_modules/.installed
 
-## test: lint, types, architecture contract and the whole test suite
-test: lint typecheck validators
+## test: the system packages the tests need, lint, types, architecture contract and the whole suite
+test: test-packages lint typecheck validators
 	$(BIN)/pytest
 
 ## lock: re-pin requirements/dev.lock from pyproject.toml (needs the network)

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=65536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Worker threads for CPU-heavy work of the HTTP service (photo decoding, Argon2, rendering,
+    # the nesting check of large bodies): at most this many run at once, off the event loop.
+    heavy_work_threads: int = Field(default=4, ge=1, le=64)
     # Clinical photos: bytes of one upload (the edge lets photo uploads past max_body_bytes up
     # to this), and pixels (width x height), which also guards against decompression bombs.
     max_photo_bytes: int = Field(default=10 * 1_048_576, ge=1024)

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from mesoscreen.bootstrap import Services
 from mesoscreen.domain.access import Role
 from mesoscreen.entrypoints.api import create_app
-from mesoscreen.entrypoints.api.middleware import MAX_JSON_DEPTH, json_nesting_exceeds
+from mesoscreen.entrypoints.api.json_depth import MAX_JSON_DEPTH, json_nesting_exceeds
 from tests.factories import TwoClinics
 from tests.integration.api.conftest import bearer
 from tests.integration.api.records import full_record

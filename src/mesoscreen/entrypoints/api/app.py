@@ -30,6 +30,7 @@ from mesoscreen.entrypoints.api.routes import (
     screenings,
     treatment_sessions,
 )
+from mesoscreen.entrypoints.heavy_work import HeavyWork
 from mesoscreen.entrypoints.photo_http import upload_caps
 from mesoscreen.entrypoints.web import STATIC_DIR, build_web_router
 from mesoscreen.services.ports import Clock
@@ -65,11 +66,14 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = wired
+    heavy_work = HeavyWork(settings.heavy_work_threads)
+    app.state.heavy_work = heavy_work
     install_problem_handlers(app)
     app.add_middleware(
         EdgeMiddleware,
         max_body_bytes=settings.max_body_bytes,
         uploads=upload_caps(settings.max_photo_bytes),
+        heavy_work=heavy_work,
     )
     # First: routes are matched in order, and the record system waits on every hook call.
     app.include_router(

@@ -6,6 +6,9 @@ id, no traceback) and logged as its type and stack frames only, never its messag
 may quote patient data. JSON bodies are read whole (they are capped at ``max_body_bytes``)
 and refused before any route parses them when they are too large (413) or nested deeper
 than ``MAX_JSON_DEPTH`` (400); a body of another media type sent to a JSON endpoint is a 415.
+Every check before sign-in is linear in the body's size (``json_depth``), and the nesting check
+of a body past ``THREADED_CHECK_BYTES`` runs in a worker thread (``HeavyWork``), so a hostile
+body never holds the event loop.
 Upload routes (photos) are named with their own, larger cap: their bodies are counted as they
 stream in and refused past that cap, and they are not JSON; every other route keeps the cap.
 """
@@ -21,7 +24,9 @@ from collections.abc import Sequence
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mesoscreen.entrypoints.api.json_depth import MAX_JSON_DEPTH, json_nesting_exceeds
 from mesoscreen.entrypoints.api.problems import correlation_id, problem_response
+from mesoscreen.entrypoints.heavy_work import HeavyWork
 
 _log = logging.getLogger("mesoscreen.api")
 
@@ -46,28 +51,9 @@ _DOCS_CSP = (
 _JSON_PATHS = ("/api/", "/cds-services")
 _WRITES = {"POST", "PUT", "PATCH"}
 
-# Deeper than any FHIR Bundle or intake we read (a Bundle's resources nest about 12 levels).
-MAX_JSON_DEPTH = 64
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-_INNERMOST_PAIR = re.compile(rb"\[\]|\{\}")
-
-
-def json_nesting_exceeds(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Whether the JSON text ``body`` nests arrays and objects more than ``limit`` deep.
-
-    Strings are dropped, then each pass deletes the innermost ``[]``/``{}`` pairs, so the
-    passes needed are the depth; all of it runs in the regex engine, not a Python loop.
-    Malformed bracketing stops early and is left to the parser to report.
-    """
-    if body.count(b"[") + body.count(b"{") <= limit:
-        return False
-    skeleton = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
-    for _ in range(limit):
-        skeleton, removed = _INNERMOST_PAIR.subn(b"", skeleton)
-        if not skeleton or not removed:
-            return False
-    return bool(skeleton)  # brackets left after ``limit`` passes (none if all were in strings)
+# Bodies up to this size are checked on the event loop (well under a millisecond); larger ones
+# in a worker thread.
+THREADED_CHECK_BYTES = 64 * 1024
 
 
 def _media_type(headers: dict[bytes, bytes]) -> bytes:
@@ -102,10 +88,12 @@ class EdgeMiddleware:
         app: ASGIApp,
         max_body_bytes: int,
         uploads: Sequence[tuple[re.Pattern[str], int]] = (),
+        heavy_work: HeavyWork | None = None,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.uploads = tuple(uploads)
+        self.heavy_work = heavy_work or HeavyWork(threads=1)
 
     def _upload_cap(self, scope: Scope) -> int | None:
         """The cap of an upload route a POST is sent to; None for any other request."""
@@ -184,7 +172,7 @@ class EdgeMiddleware:
                 return
             if body is None:  # the client went away
                 return
-            if json_nesting_exceeds(body):
+            if await self._nests_too_deep(body):
                 detail = (
                     f"request body: JSON must nest at most {MAX_JSON_DEPTH} levels "
                     "of arrays and objects (got deeper)"
@@ -194,6 +182,12 @@ class EdgeMiddleware:
             await self.app(scope, _replay(body, receive), send)
             return
         await self.app(scope, self._counting(receive, self.max_body_bytes), send)
+
+    async def _nests_too_deep(self, body: bytes) -> bool:
+        """The nesting check, in a worker thread for a large body so the loop stays free."""
+        if len(body) <= THREADED_CHECK_BYTES:
+            return json_nesting_exceeds(body)
+        return await self.heavy_work.run(json_nesting_exceeds, body)
 
     async def _read_body(self, receive: Receive) -> bytes | None:
         """The whole body; None if the client disconnected; _BodyTooLargeError past the cap."""
