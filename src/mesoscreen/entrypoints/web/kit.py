@@ -35,11 +35,12 @@ from mesoscreen.domain.names import full_name
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.web import cookies
 from mesoscreen.entrypoints.web.i18n import (
-    catalogues,
+    Messages,
     format_date,
     format_moment,
     format_number,
     language_named,
+    messages,
     preferred_language,
 )
 from mesoscreen.entrypoints.web.letterhead import Letterhead, read_logo
@@ -133,9 +134,9 @@ class PageKit:
                 pass
         return datetime.now().astimezone().tzinfo or ZoneInfo("UTC")
 
-    def words(self, request: Request, authenticated: Authenticated | None = None) -> Any:
+    def words(self, request: Request, authenticated: Authenticated | None = None) -> Messages:
         """The catalogue of the page's language."""
-        return catalogues()[self.language(request, authenticated)]
+        return messages()[self.language(request, authenticated)]
 
     # Rendering.
 
@@ -161,7 +162,7 @@ class PageKit:
             request,
             template,
             {
-                "t": catalogues()[lang],
+                "t": messages()[lang],
                 "lang": lang.value,
                 "user": principal,
                 "can": lambda name: principal is not None and principal.can(Permission(name)),
