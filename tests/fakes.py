@@ -157,6 +157,9 @@ class _Users:
             raise StaleVersionError("user: stale")
         self.rows[user.id] = user
 
+    def shown_names(self, user_ids: Collection[str]) -> dict[str, str]:
+        return {i: self.rows[i].shown_name for i in user_ids if i in self.rows}
+
     def in_clinics(self, clinic_ids: Collection[str], offset: int, limit: int) -> Page[User]:
         found = [u for u in self.rows.values() if u.clinic_ids & set(clinic_ids)]
         return Page(tuple(found[offset : offset + limit]), offset, limit, len(found))
@@ -245,11 +248,15 @@ class _Trail:
         limit: int,
         newest_first: bool = False,
         patient_id: str | None = None,
+        actor_id: str | None = None,
+        event: str | None = None,
     ) -> Page[StoredAuditEntry]:
         found = [
             s
             for s in self.select(scope, since, until)
-            if patient_id is None or s.entry.patient_id == patient_id
+            if (patient_id is None or s.entry.patient_id == patient_id)
+            and (actor_id is None or s.entry.actor_id == actor_id)
+            and (event is None or f"{s.entry.event_type}.".startswith(f"{event}."))
         ]
         if newest_first:
             found.reverse()

@@ -81,6 +81,13 @@ class User:
     disabled: bool
     created_at: datetime
     version: int = 1
+    # The name the person is shown by where they acted; empty: the username is shown.
+    display_name: str = ""
+
+    @property
+    def shown_name(self) -> str:
+        """The display name, or the username while none is set."""
+        return self.display_name or self.username
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +245,27 @@ class AdverseEvent:
     updated_at: datetime
     signed_by: str | None = None
     signed_at: datetime | None = None
+    version: int = 1
+    # The day the event ended (its outcome then says how); None while it goes on.
+    resolved_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordVoid:
+    """A record entered in error (a duplicate, the wrong patient), voided with a reason.
+
+    The record itself is kept unchanged; the void says it no longer counts (lists strike
+    it through, the worklist leaves it out). One void per record, never undone.
+    """
+
+    id: str
+    clinic_id: str
+    patient_id: str
+    record_type: str  # "session", "adverse_event", "plan", "screening", "consent", "photo"
+    record_id: str
+    reason: str
+    voided_by: str
+    voided_at: datetime
     version: int = 1
 
 

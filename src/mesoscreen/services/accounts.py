@@ -38,6 +38,25 @@ from mesoscreen.domain.records import Clinic, Page, User
 from mesoscreen.services.ports import Clock, PasswordHasher, UnitOfWork, UnitOfWorkFactory
 from mesoscreen.services.recording import RecordsUseCases, Target, page_bounds
 
+MAX_DISPLAY_NAME = 200
+
+
+def checked_display_name(name: str) -> str:
+    """A display name in NFC without surrounding spaces; InputError when too long."""
+    name = normalise_name(name)
+    if len(name) > MAX_DISPLAY_NAME or any(c in name for c in "\r\n\t"):
+        raise InputError(
+            f"user 'display_name': expected at most {MAX_DISPLAY_NAME} characters on one line "
+            f"(got {len(name)} characters)"
+        )
+    return name
+
+
+def _locked(uow: UnitOfWork, username: str) -> bool:
+    """Whether failed sign-ins locked ``username`` (until an admin unlocks it)."""
+    throttle = uow.throttles.get(username)
+    return throttle is not None and throttle.locked
+
 
 def _user_target(user: User, principal: Principal | None = None) -> Target:
     """An account as an audited target: it concerns the user's clinics (those the admin
@@ -59,10 +78,17 @@ class AccountView:
     created_at: datetime
     version: int
     in_other_clinics: bool
+    display_name: str = ""
+    locked: bool = False
+
+    @property
+    def shown_name(self) -> str:
+        """The display name, or the username while none is set."""
+        return self.display_name or self.username
 
     @classmethod
-    def of(cls, user: User, principal: Principal) -> AccountView:
-        """``user`` as ``principal`` may see it."""
+    def of(cls, user: User, principal: Principal, locked: bool = False) -> AccountView:
+        """``user`` as ``principal`` may see it (``locked``: by failed sign-ins)."""
         return cls(
             id=user.id,
             username=user.username,
@@ -72,6 +98,8 @@ class AccountView:
             created_at=user.created_at,
             version=user.version,
             in_other_clinics=not user.clinic_ids <= principal.clinic_ids,
+            display_name=user.display_name,
+            locked=locked,
         )
 
 
@@ -83,7 +111,13 @@ class Accounts(RecordsUseCases):
         self.hasher = hasher
 
     def _new_user(
-        self, uow: UnitOfWork, username: str, password: str, role: Role, clinic_ids: Collection[str]
+        self,
+        uow: UnitOfWork,
+        username: str,
+        password: str,
+        role: Role,
+        clinic_ids: Collection[str],
+        display_name: str = "",
     ) -> User:
         """A new account, checked; the same refusal wherever a taken username is in use."""
         username = normalise_name(username)
@@ -103,6 +137,7 @@ class Accounts(RecordsUseCases):
             password_hash=self.hasher.hash(password),
             disabled=False,
             created_at=self.clock.now(),
+            display_name=checked_display_name(display_name),
         )
 
     @staticmethod
@@ -197,6 +232,7 @@ class Accounts(RecordsUseCases):
         password: str,
         role: Role,
         clinic_ids: Collection[str],
+        display_name: str = "",
     ) -> User:
         """A new account in some of the admin's clinics."""
         with self.transaction(principal, "user.create", AuditAction.CREATE, Target("User")) as uow:
@@ -205,7 +241,7 @@ class Accounts(RecordsUseCases):
                 raise InputError("user 'clinic_ids': expected at least one clinic (got none)")
             for clinic_id in clinic_ids:
                 self.require_clinic(principal, clinic_id)
-            user = self._new_user(uow, username, password, role, clinic_ids)
+            user = self._new_user(uow, username, password, role, clinic_ids, display_name)
             uow.users.add(user)
             uow.audit.append(
                 self.entry(
@@ -263,7 +299,7 @@ class Accounts(RecordsUseCases):
                 self.entry(principal, "user.read", AuditAction.READ, _user_target(user, principal))
             )
             uow.commit()
-            return AccountView.of(user, principal)
+            return AccountView.of(user, principal, _locked(uow, user.username))
 
     def list_users(
         self, principal: Principal, offset: int = 0, limit: int | None = None
@@ -276,7 +312,9 @@ class Accounts(RecordsUseCases):
                 self.entry(principal, "user.search", AuditAction.EXECUTE, Target("User"))
             )
             uow.commit()
-            views = tuple(AccountView.of(user, principal) for user in page.items)
+            views = tuple(
+                AccountView.of(user, principal, _locked(uow, user.username)) for user in page.items
+            )
             return Page(views, page.offset, page.limit, page.total)
 
     def update_user(
@@ -287,8 +325,10 @@ class Accounts(RecordsUseCases):
         role: Role,
         clinic_ids: Collection[str],
         disabled: bool,
+        display_name: str | None = None,
     ) -> AccountView:
-        """Change role, clinics or disabled state; disabling ends every session of the user.
+        """Change role, clinics, disabled state or display name (None: kept); disabling ends
+        every session of the user.
 
         ``clinic_ids`` are the user's clinics among the admin's own: the admin adds and
         removes those, and the user's other clinics stay as they are. A change of role or
@@ -316,6 +356,9 @@ class Accounts(RecordsUseCases):
                 clinic_ids=new_clinics,
                 disabled=disabled,
                 version=expected_version + 1,
+                display_name=user.display_name
+                if display_name is None
+                else checked_display_name(display_name),
             )
             uow.users.save(updated, expected_version)
             ended = uow.auth_sessions.end_all_for(user.id, self.clock.now()) if disabled else 0
@@ -333,6 +376,18 @@ class Accounts(RecordsUseCases):
             )
             uow.commit()
             return AccountView.of(updated, principal)
+
+    def shown_names(self, principal: Principal, user_ids: Collection[str]) -> dict[str, str]:
+        """The names the people behind ``user_ids`` are shown by, for any signed-in user.
+
+        A name is not patient data: records and the audit trail name who acted. Ids the
+        caller could not have read from a record of their clinics give no more than a name.
+        """
+        wanted = {i for i in user_ids if i}
+        if not wanted:
+            return {}
+        with self.uow() as uow:
+            return uow.users.shown_names(wanted)
 
     def unlock_user(self, principal: Principal, user_id: str) -> AccountView:
         """Clear the failed sign-ins that locked the user (an admin of all their clinics)."""

@@ -37,16 +37,21 @@ class AuditReports(RecordsUseCases):
         limit: int | None = None,
         newest_first: bool = False,
         patient_id: str | None = None,
+        actor_id: str | None = None,
+        event: str | None = None,
     ) -> Page[StoredAuditEntry]:
         """Entries the admin may read recorded in [since, until), in chain order (or newest
-        first); with ``patient_id``, only those about that patient (still within the admin's
-        clinics: the filter narrows the read scope, never widens it)."""
+        first); with ``patient_id``, ``actor_id`` or ``event`` (a type or its family), only
+        those (still within the admin's clinics: a filter narrows the read scope, never
+        widens it)."""
         target = Target("AuditEvent")
         with self.transaction(principal, "audit.search", AuditAction.EXECUTE, target) as uow:
             self.require(principal, Permission.AUDIT_READ)
             scope = read_scope(uow, principal)
             bounds = page_bounds(offset, limit)
-            page = uow.audit_trail.page(scope, since, until, *bounds, newest_first, patient_id)
+            page = uow.audit_trail.page(
+                scope, since, until, *bounds, newest_first, patient_id, actor_id, event
+            )
             uow.audit.append(self.entry(principal, "audit.search", AuditAction.EXECUTE, target))
             uow.commit()
             return page

@@ -11,8 +11,8 @@ new session and needs nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -56,7 +56,6 @@ class ConsentState:
     consent: Consent
     withdrawal: ConsentWithdrawal | None
     current_version: bool
-    staff_names: Mapping[str, str] = field(default_factory=dict)  # user id -> username
 
     @property
     def intact(self) -> bool:

@@ -256,8 +256,8 @@ class PhotoRecords(RecordsUseCases):
             return photo, data
 
     def staff_names(self, principal: Principal, user_ids: Iterable[str]) -> dict[str, str]:
-        """The usernames of those of ``user_ids`` who share a clinic with the caller (who took
-        the photos), for showing beside them."""
+        """The names (display name, else username) of those of ``user_ids`` who share a clinic
+        with the caller (who took the photos), for showing beside them."""
         self.require(principal, Permission.CLINICAL_READ)
         names = {}
         with self.uow() as uow:
@@ -267,7 +267,7 @@ class PhotoRecords(RecordsUseCases):
                 except NotFoundError:
                     continue
                 if principal.clinic_ids & set(user.clinic_ids):
-                    names[user_id] = user.username
+                    names[user_id] = user.shown_name
         return names
 
     # Comparing.

@@ -109,9 +109,11 @@ class AuditTrail(Protocol):
         limit: int,
         newest_first: bool = False,
         patient_id: str | None = None,
+        actor_id: str | None = None,
+        event: str | None = None,
     ) -> Page[StoredAuditEntry]:
-        """Entries ``scope`` may read, recorded in [since, until) (and about ``patient_id``
-        when given), oldest (or newest) first."""
+        """Entries ``scope`` may read, recorded in [since, until) (and about ``patient_id``, by
+        ``actor_id``, of the ``event`` type or family when given), oldest (or newest) first."""
         ...
 
     def select(
@@ -238,6 +240,10 @@ class UserRepository(Protocol):
 
     def by_username(self, username: str) -> User | None:
         """The user with ``username``, or None."""
+        ...
+
+    def shown_names(self, user_ids: Collection[str]) -> dict[str, str]:
+        """The name each of ``user_ids`` is shown by (display name, else username)."""
         ...
 
     def save(self, user: User, expected_version: int) -> None:

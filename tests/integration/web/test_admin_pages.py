@@ -72,8 +72,9 @@ def test_the_audit_page_shows_the_chain_state_and_page_reads(
     audit = browser.get("/admin/audit?days=1").text
     assert "The audit chain is intact." in audit
     # Newest first: the nurse's search (just now) is on the first page whatever else is stored.
-    assert audit.count("<tr>") >= 2
-    assert "patient.search" in audit
+    assert audit.count("<tr data-event=") >= 2
+    assert '<tr data-event="patient.search">' in audit
+    assert "Patient · listed" in audit
     assert "someone" not in audit
 
 

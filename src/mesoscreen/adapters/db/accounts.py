@@ -45,6 +45,7 @@ class SqlUsers:
             disabled=row["disabled"],
             created_at=row["created_at"],
             version=row["version"],
+            display_name=row["display_name"],
         )
 
     def _write_memberships(self, user: User) -> None:
@@ -68,6 +69,7 @@ class SqlUsers:
                         disabled=user.disabled,
                         created_at=user.created_at,
                         version=user.version,
+                        display_name=user.display_name,
                     )
                 )
         except IntegrityError:
@@ -103,6 +105,7 @@ class SqlUsers:
                 password_hash=user.password_hash,
                 disabled=user.disabled,
                 version=user.version,
+                display_name=user.display_name,
             )
         )
         if result.rowcount != 1:
@@ -132,6 +135,15 @@ class SqlUsers:
         clinics = self._clinics_of([r["id"] for r in rows])
         items = tuple(self._user(r, clinics[r["id"]]) for r in rows)
         return Page(items, offset, limit, total)
+
+    def shown_names(self, user_ids: Collection[str]) -> dict[str, str]:
+        """The name each of ``user_ids`` is shown by (display name, else username), one query."""
+        rows = self._connection.execute(
+            select(_users.c.id, _users.c.username, _users.c.display_name).where(
+                _users.c.id.in_(list(user_ids))
+            )
+        )
+        return {row.id: row.display_name or row.username for row in rows}
 
     def count(self) -> int:
         """How many accounts exist."""

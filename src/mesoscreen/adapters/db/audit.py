@@ -162,12 +162,22 @@ class SqlAuditTrail:
         limit: int,
         newest_first: bool = False,
         patient_id: str | None = None,
+        actor_id: str | None = None,
+        event: str | None = None,
     ) -> Page[StoredAuditEntry]:
-        """Entries ``scope`` may read recorded in [since, until) (and about ``patient_id``
-        when given), in chain order (or newest first)."""
+        """Entries ``scope`` may read recorded in [since, until) (and about ``patient_id``, by
+        ``actor_id``, of the ``event`` type or its family, e.g. ``consent``, when given), in
+        chain order (or newest first)."""
         conditions = _visible_to(scope) + _in_range(since, until)
         if patient_id is not None:
             conditions.append(_log.c.patient_id == patient_id)
+        if actor_id is not None:
+            conditions.append(_log.c.actor_id == actor_id)
+        if event is not None:
+            conditions.append(
+                or_(_log.c.event_type == event, _log.c.event_type.startswith(f"{event}.",
+                                                                            autoescape=True))
+            )  # fmt: skip
         total = self._connection.execute(
             select(func.count()).select_from(_log).where(*conditions)
         ).scalar_one()

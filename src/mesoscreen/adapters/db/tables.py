@@ -109,6 +109,8 @@ users = Table(
     Column("disabled", Boolean, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("version", Integer, nullable=False),
+    # The name a person is shown by where they acted; empty: the username is shown.
+    Column("display_name", String(200), nullable=False, server_default=""),
 )
 
 memberships = Table(
@@ -272,6 +274,34 @@ adverse_events = Table(
     Column("outcome", String(32), nullable=False),
     Column("follow_up_on", Date, nullable=True),
     *_signable("adverse_events"),
+    # The day the event ended (with its outcome); it then leaves the worklist.
+    Column("resolved_on", Date, nullable=True),
+)
+
+# A record entered in error, voided with a reason: never deleted, one void per record.
+record_voids = Table(
+    "record_voids",
+    metadata,
+    _id(),
+    _ref("clinic_id", "clinics"),
+    _ref("patient_id", "patients"),
+    Column("record_type", String(40), nullable=False),
+    Column("record_id", String(ID), nullable=False, unique=True),
+    Column("reason", Text, nullable=False),
+    _ref("voided_by", "users", index=False),
+    Column("voided_at", UTCDateTime(), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+# A form posted after its session timed out, for the browser that posted it, briefly.
+kept_forms = Table(
+    "kept_forms",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("path", String(300), nullable=False),
+    Column("form", json_type(), nullable=False),
+    Column("kept_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False, index=True),
 )
 
 consents = Table(

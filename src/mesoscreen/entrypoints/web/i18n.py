@@ -4,10 +4,17 @@ The words come from the locale files (``locales/en.yaml``, ``locales/vi.yaml``),
 Both catalogues must carry the same keys (checked at load, so a missing translation fails the
 server's start, not a page in front of a patient). Clinical texts come from the knowledge
 base, which carries both languages itself.
+
+A catalogue reaches templates as ``Messages``, never as a dict: ``t.clear`` on a dict is the
+dict's ``clear`` method, which a page would print as ``<built-in method clear ...>``.
+``Messages`` has no public attribute of its own, so every name read from it is a message, and
+a name that is not one raises ``MissingMessageError`` (which Jinja does not turn into an empty
+string) instead of printing nothing or a Python repr.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime, tzinfo
 from functools import cache
 from pathlib import Path
@@ -27,6 +34,66 @@ def _keys(tree: dict[str, Any], prefix: str = "") -> set[str]:
     for key, value in tree.items():
         keys |= _keys(value, f"{prefix}{key}.") if isinstance(value, dict) else {prefix + key}
     return keys
+
+
+class MissingMessageError(Exception):
+    """Raised when a page reads a message the catalogue does not have.
+
+    Deliberately not a LookupError or AttributeError: Jinja turns those into an empty
+    ``Undefined``, and a missing label must fail the page's test, not vanish from it.
+    """
+
+
+class Messages:
+    """One language's messages, read by key (``t["clear"]``) or by name (``t.clear``).
+
+    Only messages can be read: there are no methods to shadow a key, and an unknown key raises
+    MissingMessageError naming it. Nested groups are ``Messages`` too.
+    """
+
+    __slots__ = ("_path", "_tree")
+
+    def __init__(self, tree: dict[str, Any], path: str = "") -> None:
+        self._tree = tree
+        self._path = path
+
+    def __getitem__(self, key: object) -> Any:
+        name = str(key)
+        try:
+            value = self._tree[name]
+        except KeyError:
+            raise MissingMessageError(
+                f"message '{self._path}{name}': not in the catalogue (expected one of its keys)"
+            ) from None
+        return Messages(value, f"{self._path}{name}.") if isinstance(value, dict) else value
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)  # Python's own protocols (copy, pickle) stay normal
+        return self[name]
+
+    def __contains__(self, key: object) -> bool:
+        return str(key) in self._tree
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tree)
+
+    def __len__(self) -> int:
+        return len(self._tree)
+
+    def __repr__(self) -> str:
+        return f"Messages({self._path or 'root'})"
+
+
+def message_or(messages: Messages, key: str, default: str) -> str:
+    """The message ``key``, or ``default`` where the catalogue has none (e.g. an open choice)."""
+    return str(messages[key]) if key in messages else default
+
+
+@cache
+def messages() -> dict[Language, Messages]:
+    """Every language's catalogue as the pages read it."""
+    return {language: Messages(tree) for language, tree in catalogues().items()}
 
 
 @cache

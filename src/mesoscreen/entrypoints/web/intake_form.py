@@ -20,6 +20,7 @@ import orjson
 from mesoscreen.domain.conditions import AllOf, AnyOf, Condition, FactIs, Not
 from mesoscreen.domain.knowledge_base import AnswerType, KnowledgeBase
 from mesoscreen.domain.vocabulary import Language
+from mesoscreen.entrypoints.web.i18n import Messages, message_or
 
 YES_NO_UNKNOWN = ("yes", "no", "unknown")
 
@@ -90,13 +91,13 @@ def _shown(value: object) -> str | None:
 
 
 def questionnaire(
-    kb: KnowledgeBase, language: Language, words: Mapping[str, Any], given: Mapping[str, object]
+    kb: KnowledgeBase, language: Language, words: Messages, given: Mapping[str, object]
 ) -> list[Section]:
     """The form's sections in ``language`` with the answers ``given`` filled in."""
     fields = []
     for question in kb.questions:
         if question.answer_type is AnswerType.CHOICE:
-            options = tuple((c, str(words.get(c, c))) for c in question.choices)
+            options = tuple((c, message_or(words, c, c)) for c in question.choices)
         else:
             options = tuple((v, str(words[v])) for v in YES_NO_UNKNOWN)
         applies = condition_json(question.applies_when) if question.applies_when else None

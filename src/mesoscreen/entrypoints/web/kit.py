@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -32,14 +32,16 @@ from mesoscreen.domain.errors import (
     PermissionDeniedError,
 )
 from mesoscreen.domain.names import full_name
+from mesoscreen.domain.records import Page as ListPage
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.web import cookies
 from mesoscreen.entrypoints.web.i18n import (
-    catalogues,
+    Messages,
     format_date,
     format_moment,
     format_number,
     language_named,
+    messages,
     preferred_language,
 )
 from mesoscreen.entrypoints.web.letterhead import Letterhead, read_logo
@@ -67,6 +69,27 @@ FormPage = Callable[[Authenticated, Form], Response]
 def person_name(patient: Any) -> str:
     """A patient's name in the order their own language writes it (``domain.names``)."""
     return full_name(patient.family_name, patient.given_name, getattr(patient, "language", None))
+
+
+class PeopleNames:
+    """``who(user_id)`` in templates: the name a person is shown by, looked up once per page.
+
+    A record names who acted by id; a page shows the person's display name (else username),
+    never the id. An id with no account left shows as "?" rather than as an id.
+    """
+
+    def __init__(self, services: Services, principal: Any) -> None:
+        self._services = services
+        self._principal = principal
+        self._known: dict[str, str] = {}
+
+    def __call__(self, user_id: str | None) -> str:
+        if not user_id or self._principal is None:
+            return ""
+        if user_id not in self._known:
+            found = self._services.accounts.shown_names(self._principal, [user_id])
+            self._known[user_id] = found.get(user_id, "?")
+        return self._known[user_id]
 
 
 class SignInRequiredError(Exception):
@@ -133,9 +156,9 @@ class PageKit:
                 pass
         return datetime.now().astimezone().tzinfo or ZoneInfo("UTC")
 
-    def words(self, request: Request, authenticated: Authenticated | None = None) -> Any:
+    def words(self, request: Request, authenticated: Authenticated | None = None) -> Messages:
         """The catalogue of the page's language."""
-        return catalogues()[self.language(request, authenticated)]
+        return messages()[self.language(request, authenticated)]
 
     # Rendering.
 
@@ -161,7 +184,7 @@ class PageKit:
             request,
             template,
             {
-                "t": catalogues()[lang],
+                "t": messages()[lang],
                 "lang": lang.value,
                 "user": principal,
                 "can": lambda name: principal is not None and principal.can(Permission(name)),
@@ -172,6 +195,7 @@ class PageKit:
                 "moment": lambda when: format_moment(when, lang, zone),
                 "number": lambda value, decimals=2: format_number(value, lang, decimals),
                 "person": person_name,
+                "who": PeopleNames(self.services, principal),
                 "clinic_name": clinic_name,
                 "clinic_logo": self.letterhead.logo,
                 **context,
@@ -257,6 +281,23 @@ class PageKit:
             and bool(expected)
             and hmac.compare_digest(given.encode(), (expected or "").encode())
         )
+
+
+T = TypeVar("T")
+
+# The services' largest page: a list read whole asks for pages of this size.
+LIST_PAGE_SIZE = 200
+
+
+def every_item(fetch: Callable[[int, int], ListPage[T]]) -> list[T]:
+    """Every item of a paged list, page after page, so a page never silently shows only
+    the first page of a clinic's records (``fetch(offset, limit)`` reads one page)."""
+    items: list[T] = []
+    while True:
+        page = fetch(len(items), LIST_PAGE_SIZE)
+        items.extend(page.items)
+        if not page.items or len(items) >= page.total:
+            return items
 
 
 def redirect(target: str) -> RedirectResponse:
