@@ -29,6 +29,7 @@ from mesoscreen.services.audit_integrity import AuditIntegrity
 from mesoscreen.services.audit_reports import AuditReports
 from mesoscreen.services.authentication import Authentication, SessionPolicy
 from mesoscreen.services.consents import ConsentRecords
+from mesoscreen.services.day import ClinicDay
 from mesoscreen.services.follow_up import FollowUps
 from mesoscreen.services.outcome_measures import OutcomeMeasureRecords
 from mesoscreen.services.patients import PatientRecords
@@ -79,6 +80,7 @@ class Services:
     follow_ups: FollowUps
     outcome_measures: OutcomeMeasureRecords
     consents: ConsentRecords
+    day: ClinicDay
     terminology: FhirTerminologyClient | None = None
 
     def close(self) -> None:
@@ -171,5 +173,6 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         follow_ups=FollowUps(uow, clock),
         outcome_measures=OutcomeMeasureRecords(uow, clock, default_outcome_scales()),
         consents=ConsentRecords(uow, clock, kb, templates),
+        day=ClinicDay(uow, clock),
         terminology=terminology_service(settings),
     )

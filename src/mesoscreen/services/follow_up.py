@@ -157,3 +157,9 @@ class FollowUps(RecordsUseCases):
             uow.audit.append(entry)
             uow.commit()
             return items
+
+
+def open_follow_ups(uow: UnitOfWork, clinic_ids: Collection[str]) -> list[tuple[Any, ...]]:
+    """(kind, due date, patient id, record id, detail) of every open follow-up of
+    ``clinic_ids``, by the rules of this module (the Today page reads the same list)."""
+    return _items(uow, clinic_ids)
