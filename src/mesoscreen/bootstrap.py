@@ -32,6 +32,7 @@ from mesoscreen.services.consents import ConsentRecords
 from mesoscreen.services.day import ClinicDay
 from mesoscreen.services.follow_up import FollowUps
 from mesoscreen.services.outcome_measures import OutcomeMeasureRecords
+from mesoscreen.services.patient_header import PatientHeaders
 from mesoscreen.services.patients import PatientRecords
 from mesoscreen.services.photos import PhotoRecords
 from mesoscreen.services.plan_gate import PlanGate
@@ -81,6 +82,7 @@ class Services:
     outcome_measures: OutcomeMeasureRecords
     consents: ConsentRecords
     day: ClinicDay
+    patient_headers: PatientHeaders
     terminology: FhirTerminologyClient | None = None
 
     def close(self) -> None:
@@ -174,5 +176,6 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         outcome_measures=OutcomeMeasureRecords(uow, clock, default_outcome_scales()),
         consents=ConsentRecords(uow, clock, kb, templates),
         day=ClinicDay(uow, clock),
+        patient_headers=PatientHeaders(uow, clock),
         terminology=terminology_service(settings),
     )

@@ -15,7 +15,7 @@ permissions; a role with no patient access (an administrator) sees an empty day.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -24,9 +24,13 @@ from typing import Any
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
 from mesoscreen.domain.records import Patient, RecordStatus
-from mesoscreen.services.follow_up import open_follow_ups
+from mesoscreen.services.follow_up import (
+    FollowUpRecords,
+    follow_ups_of,
+    read_follow_up_records,
+)
 from mesoscreen.services.ports import UnitOfWork
-from mesoscreen.services.recording import RecordsUseCases, Target, every_record
+from mesoscreen.services.recording import RecordsUseCases, Target
 
 DEFERRAL_DAYS = 14
 
@@ -139,7 +143,8 @@ class ClinicDay(RecordsUseCases):
         sessions: list[Row] = []
         deferrals: list[Row] = []
         follow_ups: list[Row] = []
-        for kind, due_on, patient_id, record_id, detail in open_follow_ups(uow, clinic_ids):
+        records = read_follow_up_records(uow, clinic_ids)
+        for kind, due_on, patient_id, record_id, detail in follow_ups_of(records):
             timing = {"due_on": due_on, "overdue": due_on < today}
             if kind == "session" and due_on <= today:
                 # Reception learns who is due, never from which plan.
@@ -158,25 +163,25 @@ class ClinicDay(RecordsUseCases):
         if clinical:
             day.deferrals_ending.extend(entries(deferrals))
             day.follow_ups.extend(entries(follow_ups))
-            day.drafts.extend(entries(self._drafts(uow, principal)))
+            day.drafts.extend(entries(self._drafts(records, principal)))
         if principal.can(Permission.CONSENT_COUNTERSIGN):
-            day.countersignatures.extend(entries(self._awaiting(uow, clinic_ids)))
+            day.countersignatures.extend(entries(self._awaiting(records)))
         return day
 
     @staticmethod
-    def _drafts(uow: UnitOfWork, principal: Principal) -> list[Row]:
+    def _drafts(records: FollowUpRecords, principal: Principal) -> list[Row]:
         """Unsigned, unreplaced records of the kinds the role may sign."""
-        repositories: dict[DraftKind, Any] = {
-            DraftKind.SCREENING: uow.screenings,
-            DraftKind.PLAN: uow.plans,
-            DraftKind.SESSION: uow.treatment_sessions,
-            DraftKind.ADVERSE_EVENT: uow.adverse_events,
+        by_kind: dict[DraftKind, list[Any]] = {
+            DraftKind.SCREENING: records.screenings,
+            DraftKind.PLAN: records.plans,
+            DraftKind.SESSION: records.sessions,
+            DraftKind.ADVERSE_EVENT: records.events,
         }
         found: list[Row] = []
-        for kind, repository in repositories.items():
+        for kind, listed in by_kind.items():
             if not principal.can(_SIGNERS[kind]):
                 continue
-            for record in _current(every_record(repository, principal.clinic_ids, {})):
+            for record in _current(listed):
                 if record.signed_at is None:
                     fields = {"due_on": record.created_at.date(), "record_id": record.id,
                               "draft_kind": kind}  # fmt: skip
@@ -184,11 +189,11 @@ class ClinicDay(RecordsUseCases):
         return found
 
     @staticmethod
-    def _awaiting(uow: UnitOfWork, clinic_ids: Collection[str]) -> list[Row]:
+    def _awaiting(records: FollowUpRecords) -> list[Row]:
         """Consents the patient signed that no clinician has countersigned (nor withdrawn)."""
-        withdrawn = {w.consent_id for w in every_record(uow.consent_withdrawals, clinic_ids, {})}
+        withdrawn = {w.consent_id for w in records.withdrawals}
         return [
             (c.patient_id, {"due_on": c.patient_signed_at.date(), "record_id": c.id})
-            for c in every_record(uow.consents, clinic_ids, {})
+            for c in records.consents
             if c.status != RecordStatus.SIGNED and c.id not in withdrawn
         ]
