@@ -29,8 +29,10 @@ from mesoscreen.services.audit_integrity import AuditIntegrity
 from mesoscreen.services.audit_reports import AuditReports
 from mesoscreen.services.authentication import Authentication, SessionPolicy
 from mesoscreen.services.consents import ConsentRecords
+from mesoscreen.services.day import ClinicDay
 from mesoscreen.services.follow_up import FollowUps
 from mesoscreen.services.outcome_measures import OutcomeMeasureRecords
+from mesoscreen.services.patient_header import PatientHeaders
 from mesoscreen.services.patients import PatientRecords
 from mesoscreen.services.photos import PhotoRecords
 from mesoscreen.services.plan_gate import PlanGate
@@ -79,6 +81,8 @@ class Services:
     follow_ups: FollowUps
     outcome_measures: OutcomeMeasureRecords
     consents: ConsentRecords
+    day: ClinicDay
+    patient_headers: PatientHeaders
     terminology: FhirTerminologyClient | None = None
 
     def close(self) -> None:
@@ -171,5 +175,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         follow_ups=FollowUps(uow, clock),
         outcome_measures=OutcomeMeasureRecords(uow, clock, default_outcome_scales()),
         consents=ConsentRecords(uow, clock, kb, templates),
+        day=ClinicDay(uow, clock),
+        patient_headers=PatientHeaders(uow, clock),
         terminology=terminology_service(settings),
     )

@@ -18,3 +18,9 @@ def add_months(start: date, months: int) -> date:
 def months_elapsed_at_least(since: date, on: date, months: int) -> bool:
     """Whether at least ``months`` calendar months have passed from ``since`` to ``on``."""
     return on >= add_months(since, months)
+
+
+def age_in_years(birth_date: date, on: date) -> int:
+    """Whole years from ``birth_date`` to ``on`` (a birthday on 29 Feb counts on 1 Mar)."""
+    before_birthday = (on.month, on.day) < (birth_date.month, birth_date.day)
+    return on.year - birth_date.year - before_birthday

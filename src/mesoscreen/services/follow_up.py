@@ -12,14 +12,24 @@ Items are ``overdue`` before the day asked about, ``due`` from it up to the hori
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
-from mesoscreen.domain.records import EventOutcome, Patient, RecordStatus
+from mesoscreen.domain.records import (
+    AdverseEvent,
+    Consent,
+    ConsentWithdrawal,
+    EventOutcome,
+    Patient,
+    RecordStatus,
+    Screening,
+    TreatmentPlan,
+    TreatmentSession,
+)
 from mesoscreen.services.ports import UnitOfWork
 from mesoscreen.services.recording import RecordsUseCases, Target, every_record
 
@@ -46,18 +56,48 @@ def _current(records: Iterable[Any]) -> list[Any]:
     return [r for r in listed if r.id not in replaced]
 
 
-def _items(uow: UnitOfWork, clinic_ids: Collection[str]) -> list[tuple[Any, ...]]:
-    """(kind, due date, patient id, record id, detail) of every open follow-up."""
+@dataclass(frozen=True, slots=True)
+class FollowUpRecords:
+    """The records the follow-up rule reads, each kind read once."""
+
+    sessions: list[TreatmentSession]
+    plans: list[TreatmentPlan]
+    withdrawals: list[ConsentWithdrawal]
+    consents: list[Consent]
+    events: list[AdverseEvent]
+    screenings: list[Screening]
+
+
+def read_follow_up_records(
+    uow: UnitOfWork, clinic_ids: Collection[str], where: Mapping[str, str] | None = None
+) -> FollowUpRecords:
+    """The records of ``clinic_ids`` matching ``where`` (``{"patient_id": ...}`` for one
+    patient) that the follow-up rule reads: one query set, whatever their number."""
+    where = where or {}
+    return FollowUpRecords(
+        sessions=list(every_record(uow.treatment_sessions, clinic_ids, where)),
+        plans=list(every_record(uow.plans, clinic_ids, where)),
+        withdrawals=list(every_record(uow.consent_withdrawals, clinic_ids, where)),
+        consents=list(every_record(uow.consents, clinic_ids, where)),
+        events=list(every_record(uow.adverse_events, clinic_ids, where)),
+        screenings=list(every_record(uow.screenings, clinic_ids, where)),
+    )
+
+
+def follow_ups_of(records: FollowUpRecords) -> list[tuple[Any, ...]]:
+    """(kind, due date, patient id, record id, detail) of every open follow-up of
+    ``records``, by the rules of this module (the worklist, the Today page and the patient
+    header read the same list)."""
     found: list[tuple[Any, ...]] = []
     sessions_done: dict[str, int] = defaultdict(int)
-    for session in _current(every_record(uow.treatment_sessions, clinic_ids, {})):
+    for session in _current(records.sessions):
         sessions_done[session.patient_id] += 1  # a corrected session counts once
     latest_plan: dict[str, Any] = {}
-    for plan in _current(every_record(uow.plans, clinic_ids, {})):
+    for plan in _current(records.plans):
         latest_plan[plan.patient_id] = plan
-    withdrawn = {w.consent_id for w in every_record(uow.consent_withdrawals, clinic_ids, {})}
+    withdrawn = {w.consent_id for w in records.withdrawals}
     consent_standing: dict[str, str] = {}  # patient id -> "active" or "withdrawn"
-    for consent in every_record(uow.consents, clinic_ids, {}):
+    for consent in records.consents:
         if consent.id in withdrawn:
             consent_standing.setdefault(consent.patient_id, "withdrawn")
         elif consent.status == RecordStatus.SIGNED:
@@ -81,14 +121,14 @@ def _items(uow: UnitOfWork, clinic_ids: Collection[str]) -> list[tuple[Any, ...]
             except ValueError:
                 continue
             found.append(("session", day, patient_id, plan.id, label))
-    for event in every_record(uow.adverse_events, clinic_ids, {}):
+    for event in records.events:
         if event.follow_up_on is not None and event.outcome not in _CLOSED_EVENTS:
             label = event.complication_id or "adverse event"
             found.append(
                 ("adverse_event_follow_up", event.follow_up_on, event.patient_id, event.id, label)
             )
     newest: dict[str, Any] = {}
-    for screening in every_record(uow.screenings, clinic_ids, {}):
+    for screening in records.screenings:
         current = newest.get(screening.patient_id)
         if current is None or (screening.created_at, screening.id) > (
             current.created_at,
@@ -117,7 +157,8 @@ class FollowUps(RecordsUseCases):
         self, uow: UnitOfWork, clinic_ids: Collection[str], today: date, horizon: date
     ) -> list[FollowUp]:
         items = []
-        for kind, due_on, patient_id, record_id, detail in _items(uow, clinic_ids):
+        records = read_follow_up_records(uow, clinic_ids)
+        for kind, due_on, patient_id, record_id, detail in follow_ups_of(records):
             if due_on > horizon:
                 continue
             patient = uow.patients.get(patient_id, clinic_ids)

@@ -97,9 +97,9 @@ def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
 
 
 def sign_in(page: Any, base: str, staff: ClinicStaff, role: Role) -> None:
-    """Sign in through the form as the clinic's user with ``role``; lands on the patient list."""
+    """Sign in through the form as the clinic's user with ``role``; lands on the Today page."""
     page.goto(f"{base}/signin")
     page.get_by_label("Username").fill(staff.users[role].username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/patients")
+    page.wait_for_url(f"{base}/today")

@@ -57,7 +57,8 @@ def test_a_nurse_uploads_through_the_form_and_the_gallery_shows_it_by_view(
     gallery = browser.get(f"/patients/{patient}/photos")
     assert gallery.status_code == 200
     assert gallery.headers["cache-control"] == "no-store"
-    (photo_id,) = re.findall(r'src="/photos/([0-9a-f-]+)/image"', gallery.text)
+    listed = gallery.text.split('id="patient-header"')[1].split("</section>", 1)[1]
+    (photo_id,) = re.findall(r'src="/photos/([0-9a-f-]+)/image"', listed)  # below the header
     section = gallery.text.split('data-view="vertex"')[1].split("</section>")[0]
     assert photo_id in section
     assert "20 Nov 2026" in section

@@ -44,7 +44,7 @@ def test_sign_in_never_redirects_to_another_site(browser: TestClient, staff: Cli
         response = browser.post("/signin", follow_redirects=False, data={
             "username": staff.users[Role.NURSE].username, "password": PASSWORD,
             "csrf": token, "next": target})  # fmt: skip
-        assert response.headers["location"] == "/patients", target
+        assert response.headers["location"] == "/today", target
 
 
 def test_session_cookies_are_httponly_samesite_and_secure_off_this_machine(

@@ -27,8 +27,9 @@ from mesoscreen.services.authentication import Authenticated
 
 
 def home_of(role: Role) -> str:
-    """Where a role starts: admins see no patient data, so they start with the users."""
-    return "/admin/users" if role is Role.ADMIN else "/patients"
+    """Where a role starts: the day's work, but admins see no patient data, so they start
+    with the users."""
+    return "/admin/users" if role is Role.ADMIN else "/today"
 
 
 def add_auth_pages(router: APIRouter, kit: PageKit) -> None:

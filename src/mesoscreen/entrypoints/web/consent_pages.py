@@ -46,7 +46,7 @@ def add_consent_pages(router: APIRouter, kit: PageKit) -> None:
         return kit.render(request, "consent_sign.html", a, status, screening=screening,
                           patient=patient, document=document, doc_lang=language.value,
                           languages=[x.value for x in Language], form=form or {},
-                          error=error)  # fmt: skip
+                          error=error, patient_header=False)  # fmt: skip
 
     @router.get("/screenings/{screening_id}/consent", response_model=None)
     def consent_form(request: Request, screening_id: str, doc: str | None = None) -> Response:

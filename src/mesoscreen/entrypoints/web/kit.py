@@ -33,6 +33,7 @@ from mesoscreen.domain.errors import (
 )
 from mesoscreen.domain.names import full_name
 from mesoscreen.domain.records import Page as ListPage
+from mesoscreen.domain.records import Patient
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.web import cookies
 from mesoscreen.entrypoints.web.i18n import (
@@ -178,6 +179,14 @@ class PageKit:
         new_form_token = None if form_token else secrets.token_urlsafe(32)
         principal = authenticated.principal if authenticated else None
         shown = context.get("patient")
+        if context.get("patient_header", True) is not False:
+            # Every page about one patient carries the header (a page opts out with
+            # patient_header=False: the screen the patient signs on, the prints).
+            context["patient_header"] = (
+                self.services.patient_headers.for_patient(principal, shown.id)
+                if principal is not None and isinstance(shown, Patient)
+                else None
+            )
         clinic_name = self.letterhead.clinic_name(principal, getattr(shown, "clinic_id", None))
         session_csrf = cookies.read_cookie(request, cookies.CSRF, secure) if principal else None
         response = TEMPLATES.TemplateResponse(

@@ -21,6 +21,7 @@ from mesoscreen.entrypoints.web.outcome_pages import add_outcome_pages
 from mesoscreen.entrypoints.web.patient_pages import add_patient_pages
 from mesoscreen.entrypoints.web.photo_pages import add_photo_pages
 from mesoscreen.entrypoints.web.screening_pages import add_screening_pages
+from mesoscreen.entrypoints.web.today_page import add_today_page
 from mesoscreen.entrypoints.web.treatment_pages import add_treatment_pages
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -31,6 +32,7 @@ def build_web_router(services: Services) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     kit = PageKit(services)
     add_auth_pages(router, kit)
+    add_today_page(router, kit)
     add_patient_pages(router, kit)
     add_screening_pages(router, kit)
     add_treatment_pages(router, kit)

@@ -137,7 +137,9 @@ def add_screening_pages(router: APIRouter, kit: PageKit) -> None:
             template = services.consents.current_template()
             language = kit.language(request, a).value
             warnings = handout_warnings(template, kb, context["d"], language)
-            return kit.render(request, "handout.html", a, **context, warnings=warnings)
+            return kit.render(
+                request, "handout.html", a, **context, warnings=warnings, patient_header=False
+            )
 
         return kit.page(request, page)
 
