@@ -40,11 +40,11 @@ from benchmarks.synthetic_export import write_bundle_lines
 from mesoscreen.adapters.bulk_export import PatientLines
 from mesoscreen.adapters.bulk_records import RecordScreener
 from mesoscreen.adapters.bulk_runner import BulkSettings, BulkWriter, run_inputs
-from mesoscreen.adapters.fhir.bundle import resources_of
 from mesoscreen.adapters.fhir.record_facts import RecordReader
 from mesoscreen.adapters.ndjson import Line
 from mesoscreen.knowledge import default_knowledge_base
 from mesoscreen.knowledge.valuesets import FactCodes, default_value_sets
+from mesoscreen.services.record_identity import bundle_resources
 from mesoscreen.services.screening import ScreeningService
 
 ON = date(2026, 11, 25)
@@ -234,7 +234,7 @@ def main() -> None:
         reader = RecordReader.default()
         risk_keys = set(compiled)
         agree = sum(
-            {k for k, v in reader.read(resources_of(b), ON).answers.items() if v == "yes"}
+            {k for k, v in reader.read(bundle_resources(b), ON).answers.items() if v == "yes"}
             & risk_keys
             == set(fhirpath_answers(compiled, b))
             for b in parsed

@@ -16,9 +16,12 @@ from mesoscreen.adapters.db.passwords import Argon2PasswordHasher
 from mesoscreen.adapters.db.protections import require_protections
 from mesoscreen.adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from mesoscreen.adapters.db.usage_lock import serving
+from mesoscreen.adapters.fhir.questionnaire_response import answers_from_response
+from mesoscreen.adapters.fhir.record_facts import RecordReader
 from mesoscreen.adapters.fhir.terminology_client import CACHE_FILE_NAME, FhirTerminologyClient
 from mesoscreen.adapters.photo_sanitiser import PillowPhotoSanitiser
 from mesoscreen.config import Settings
+from mesoscreen.domain.knowledge_base import KnowledgeBase
 from mesoscreen.knowledge import default_knowledge_base, load_policy
 from mesoscreen.knowledge.consent_loader import CONSENT_DIR, load_consent_templates
 from mesoscreen.knowledge.outcome_scales_loader import default_outcome_scales
@@ -31,6 +34,7 @@ from mesoscreen.services.authentication import Authentication, SessionPolicy
 from mesoscreen.services.consents import ConsentRecords
 from mesoscreen.services.day import ClinicDay
 from mesoscreen.services.follow_up import FollowUps
+from mesoscreen.services.intake_reading import IntakeReader
 from mesoscreen.services.outcome_measures import OutcomeMeasureRecords
 from mesoscreen.services.patient_header import PatientHeaders
 from mesoscreen.services.patients import PatientRecords
@@ -38,7 +42,7 @@ from mesoscreen.services.photos import PhotoRecords
 from mesoscreen.services.plan_gate import PlanGate
 from mesoscreen.services.planning import PlanningService
 from mesoscreen.services.plans import TreatmentPlanRecords
-from mesoscreen.services.ports import AuditLog, Clock
+from mesoscreen.services.ports import AuditLog, Clock, TerminologyService
 from mesoscreen.services.required_actions import RequiredActionRecords
 from mesoscreen.services.screening import ScreeningService
 from mesoscreen.services.screening_records import ScreeningRecords
@@ -129,6 +133,14 @@ def terminology_service(settings: Settings) -> FhirTerminologyClient | None:
     return FhirTerminologyClient(settings.terminology_server, cache)
 
 
+def intake_reader(kb: KnowledgeBase, terminology: TerminologyService | None = None) -> IntakeReader:
+    """The one reader of screening input (intakes, QuestionnaireResponses, FHIR Bundles), on
+    the shipped value sets and, if given, a terminology server."""
+    return IntakeReader(
+        RecordReader.default(terminology), lambda response: answers_from_response(response, kb)
+    )
+
+
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     """The use cases on the database ``settings`` name; call ``close()`` when done."""
     clock = clock or SystemClock()
@@ -147,6 +159,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         source_failures=settings.login_source_failures_per_minute,
     )
     screening = ScreeningService(kb, policy)
+    terminology = terminology_service(settings)
     templates = load_consent_templates(kb, settings.consent_templates_dir or CONSENT_DIR)
     planner = PlanningService(default_atlas(), default_formulary(kb))
     plan_gate = PlanGate(planner, kb.content_hash)
@@ -160,7 +173,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         authentication=Authentication(uow, clock, hasher, session_policy),
         accounts=Accounts(uow, clock, hasher),
         patients=PatientRecords(uow, clock),
-        screenings=ScreeningRecords(uow, clock, screening),
+        screenings=ScreeningRecords(uow, clock, screening, intake_reader(kb, terminology)),
         actions=RequiredActionRecords(uow, clock),
         plans=TreatmentPlanRecords(uow, clock, plan_gate),
         treatment_sessions=TreatmentSessionRecords(uow, clock, templates, plan_gate),
@@ -177,5 +190,5 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         consents=ConsentRecords(uow, clock, kb, templates),
         day=ClinicDay(uow, clock),
         patient_headers=PatientHeaders(uow, clock),
-        terminology=terminology_service(settings),
+        terminology=terminology,
     )

@@ -14,11 +14,12 @@ from typing import Any
 import orjson
 
 from mesoscreen.adapters.bulk_decoder import BulkDecoder
-from mesoscreen.adapters.bulk_export import BadLine, PatientLines, patient_id_of
-from mesoscreen.adapters.fhir.bundle import resources_of
+from mesoscreen.adapters.bulk_export import BadLine, PatientLines
 from mesoscreen.adapters.fhir.record_facts import RecordReader
+from mesoscreen.adapters.ndjson import Line
 from mesoscreen.domain.errors import InputError
 from mesoscreen.knowledge import default_knowledge_base, load_policy
+from mesoscreen.services.record_identity import bundle_resources, record_patient
 from mesoscreen.services.screening import ScreeningService
 
 
@@ -140,10 +141,11 @@ class RecordScreener:
                     continue
             else:
                 decoded = decoder.bundle(line.data) if decoder is not None else None
-                found = _patient_of(decoded) if decoded is not None else ""
-                if decoded is not None and found:  # else the general path says what is wrong
+                found = _whose(decoded, line) if decoded is not None else None
+                if decoded is not None and isinstance(found, str):
                     resources, patient = decoded, found
                     continue
+                # Else the general path says what is wrong, as `mesoscreen screen` would.
             try:
                 document = orjson.loads(line.data)
             except orjson.JSONDecodeError as exc:
@@ -153,14 +155,14 @@ class RecordScreener:
                 resources.append(document)
                 continue
             try:
-                resources = resources_of(document)
+                resources = bundle_resources(document)
             except InputError as exc:
                 bad.append(BadLine(line.source, line.number, str(exc)))
                 continue
-            patient = _patient_of(resources)
-            if not patient:
-                bad.append(BadLine(line.source, line.number, "Bundle has no Patient"))
-                return _Parsed([], tuple(bad), "", failed=True)
+            refused = _whose(resources, line)
+            if isinstance(refused, BadLine):
+                return _Parsed([], (*bad, refused), "", failed=True)
+            patient = refused
         return _Parsed(resources, tuple(bad), patient)
 
 
@@ -174,6 +176,11 @@ class _Parsed:
     failed: bool = False
 
 
-def _patient_of(resources: list[dict[str, Any]]) -> str:
-    """The first patient id the resources name ('' if none does)."""
-    return next((p for p in map(patient_id_of, resources) if p is not None and p), "")
+def _whose(resources: list[dict[str, Any]], line: Line) -> str | BadLine:
+    """The one patient a Bundle line's resources belong to, or why the line cannot be used
+    (no patient, or two: a line is one patient's record and is never merged)."""
+    try:
+        patient = record_patient(resources)
+    except InputError as exc:
+        return BadLine(line.source, line.number, str(exc))
+    return patient or BadLine(line.source, line.number, "Bundle has no Patient")

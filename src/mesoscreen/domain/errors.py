@@ -72,9 +72,17 @@ class PlanError(InputError):
 
 
 class FhirInputError(InputError):
-    """Raised when FHIR input cannot be read as screening input."""
+    """Raised when FHIR input cannot be read as screening input.
+
+    ``field`` names the refused element when the edge can point at it
+    (``'Bundle.entry[2].resource.subject.reference'``).
+    """
 
     code = "invalid_fhir"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class UnsupportedMediaError(InputError):

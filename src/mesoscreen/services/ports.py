@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
-from typing import Protocol, Self, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from mesoscreen.domain.audit import AuditEntry
 from mesoscreen.domain.records import (
@@ -54,6 +54,51 @@ class TerminologyService(Protocol):
 
     def validate_code(self, value_set: str, system: str, code: str) -> bool | None:
         """Whether ``system|code`` is in the value set with canonical URL ``value_set``."""
+        ...
+
+
+class RecordShown(Protocol):
+    """What a patient's FHIR record shows, as the record reader found it."""
+
+    @property
+    def answers(self) -> Mapping[str, object]:
+        """Raw intake answers the record gives (only ever risks, a sex, a birth date)."""
+        ...
+
+    @property
+    def evidence(self) -> Mapping[str, list[str]]:
+        """Per question, the references of the resources behind its answer."""
+        ...
+
+    @property
+    def dates(self) -> Mapping[str, str]:
+        """Per reference, the date the resource was judged by."""
+        ...
+
+    @property
+    def hints(self) -> Mapping[str, list[str]]:
+        """Per question, what uncoded text in the record mentions."""
+        ...
+
+    @property
+    def deceased(self) -> str | None:
+        """The reference of what shows the patient has died; None otherwise."""
+        ...
+
+
+class RecordFactsReader(Protocol):
+    """Reads intake facts from one patient's FHIR resources (value sets, terminology)."""
+
+    def read(self, resources: list[dict[str, Any]], on: date) -> RecordShown:
+        """What ``resources`` show on the screening date ``on``."""
+        ...
+
+
+class ResponseAnswersReader(Protocol):
+    """Reads a QuestionnaireResponse to the intake Questionnaire as raw intake answers."""
+
+    def __call__(self, response: Mapping[str, Any]) -> dict[str, object]:
+        """The answers ``response`` gives; FhirInputError naming a bad element."""
         ...
 
 

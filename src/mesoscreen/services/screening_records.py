@@ -1,6 +1,7 @@
 """Stored screenings: screen an intake and keep the snapshot, correct it, sign it, read it.
 
-Posting an intake screens it with the engine and stores the answers, the
+Posting an intake (a JSON intake, a QuestionnaireResponse or one patient's FHIR Bundle, read by
+``intake_reading`` as for every entry point) screens it with the engine and stores the answers, the
 decision, the knowledge-base version and hash and the policy in the same
 transaction as its audit entry. A snapshot is never rewritten: a correction is
 a new screening that points at the one it replaces; signing only adds who
@@ -19,9 +20,10 @@ from typing import Any
 
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
-from mesoscreen.domain.errors import ConflictError, InputError
+from mesoscreen.domain.errors import ConflictError, FhirInputError, InputError
 from mesoscreen.domain.records import Page, Patient, Screening
 from mesoscreen.domain.vocabulary import Category, Outcome
+from mesoscreen.services.intake_reading import IntakeReader
 from mesoscreen.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from mesoscreen.services.recording import RecordsUseCases, Target, page_bounds
 from mesoscreen.services.screening import ScreeningService
@@ -77,9 +79,16 @@ def treatable_screening(
 class ScreeningRecords(RecordsUseCases):
     """Screenings of the caller's clinics, made with one screening service."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, screening: ScreeningService) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        screening: ScreeningService,
+        intakes: IntakeReader,
+    ) -> None:
         super().__init__(uow, clock)
         self.screening = screening
+        self.intakes = intakes
 
     def _snapshot(
         self,
@@ -126,20 +135,29 @@ class ScreeningRecords(RecordsUseCases):
         uow.commit()
         return screening
 
-    def screen_intake(
-        self, principal: Principal, patient_id: str, answers: Mapping[str, Any]
-    ) -> Screening:
-        """Screen ``answers`` for the patient today and store the snapshot."""
+    def screen_intake(self, principal: Principal, patient_id: str, document: object) -> Screening:
+        """Screen what ``document`` gives (an intake, a QuestionnaireResponse or one patient's
+        FHIR Bundle) for the patient today and store the snapshot with the answers read."""
         target = Target("Screening", patient_id=patient_id)
         with self.transaction(principal, "screening.create", AuditAction.CREATE, target) as uow:
             self.require(principal, Permission.SCREENING_WRITE)
             patient = uow.patients.get(patient_id, principal.clinic_ids)
-            return self._store(uow, principal, self._snapshot(principal, patient, answers, None))
+            snapshot = self._snapshot(principal, patient, self._answers(document), None)
+            return self._store(uow, principal, snapshot)
 
-    def correct(
-        self, principal: Principal, screening_id: str, answers: Mapping[str, Any]
-    ) -> Screening:
-        """A new screening of corrected ``answers`` that replaces ``screening_id``."""
+    def _answers(self, document: object) -> Mapping[str, Any]:
+        """The answers ``document`` gives, read as every entry point reads its input."""
+        given = self.intakes.read(document, self.clock.today())
+        if given.deceased is not None:
+            raise FhirInputError(
+                "'Bundle': expected a living patient's record (the record shows the patient"
+                " has died; no screening is made)",
+                field="Bundle",
+            )
+        return given.answers
+
+    def correct(self, principal: Principal, screening_id: str, document: object) -> Screening:
+        """A new screening, of what the corrected ``document`` gives, replacing ``screening_id``."""
         target = Target("Screening", screening_id)
         with self.transaction(principal, "screening.correct", AuditAction.CREATE, target) as uow:
             self.require(principal, Permission.SCREENING_WRITE)
@@ -149,7 +167,8 @@ class ScreeningRecords(RecordsUseCases):
                     f"screening '{old.id}': already corrected (expected the latest screening)"
                 )
             patient = uow.patients.get(old.patient_id, principal.clinic_ids)
-            return self._store(uow, principal, self._snapshot(principal, patient, answers, old.id))
+            snapshot = self._snapshot(principal, patient, self._answers(document), old.id)
+            return self._store(uow, principal, snapshot)
 
     def get(self, principal: Principal, screening_id: str) -> tuple[Screening, bool]:
         """The screening and whether a correction has replaced it."""

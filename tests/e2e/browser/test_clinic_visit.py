@@ -132,6 +132,32 @@ def test_a_whole_visit_deferred_then_eligible_planned_treated_and_a_bruise(
     assert "Bruising" in page.locator("#timeline").inner_text()
 
 
+def test_an_answer_to_a_question_that_stops_applying_is_kept_shown_and_screened(
+    page: Any, server: Any
+) -> None:
+    """'Pregnant: yes', then the sex changed to male: the answer stays on the form with a note
+    and is sent, and the result is the API's (deferred, contradiction), never eligible."""
+    base, staff = server
+    sign_in(page, base, staff, Role.CLINICIAN)
+    _add_patient(page, "Vu", "female")
+    page.get_by_role("link", name="Pre-treatment questions").click()
+    pregnancy = page.get_by_role("group", name="Are you pregnant, or could you be pregnant?")
+    _answer(page, "Are you pregnant, or could you be pregnant?", "Yes")
+    _answer(page, "Sex", "Male")
+    question = page.locator("#q-pregnant")
+    assert question.is_visible()
+    assert "does not apply" in question.locator(".not-applicable-note").inner_text()
+    assert pregnancy.get_by_label("Yes", exact=True).is_enabled()
+    breastfeeding = page.locator("#q-breastfeeding")
+    assert breastfeeding.is_hidden()  # not answered, so it is hidden as before
+    _answer_all_no(page)
+    page.get_by_role("button", name="Screen").click()
+    assert "DEFERRED" in page.locator("#outcome").inner_text()
+    assert "ELIGIBLE" not in page.locator("#outcome").inner_text()
+    reasons = page.locator(".reason").all_inner_texts()
+    assert len(reasons) == 2  # the contradiction and the pregnancy
+
+
 def test_reception_is_refused_a_clinical_page(page: Any, server: Any) -> None:
     """The front desk finds the patient but gets 403 on the intake."""
     base, staff = server

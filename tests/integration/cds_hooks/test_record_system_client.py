@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from mesoscreen.adapters.fhir.bundle import resources_of
 from mesoscreen.entrypoints.cli import main
+from mesoscreen.services.record_identity import bundle_resources
 from tests.integration.cds_hooks.conformance import assert_conforms
 from tests.integration.cds_hooks.conftest import (
     FHIR_SERVER,
@@ -67,7 +67,7 @@ def test_each_service_gives_the_card_of_the_command_lines_outcome_for_the_same_r
 ) -> None:
     """Same record, same engine, same outcome, by prefetch or by the FHIR server."""
     expected = INDICATOR[_cli_outcome(example, capsys)]
-    resources = resources_of(json.loads(example.read_text(encoding="utf-8")))
+    resources = bundle_resources(json.loads(example.read_text(encoding="utf-8")))
     (patient_id,) = [r["id"] for r in resources if r["resourceType"] == "Patient"]
     fhir_server.resources = resources
     client = make_client()

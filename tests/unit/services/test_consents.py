@@ -10,6 +10,7 @@ import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
 from mesoscreen.adapters.fhir.consent_resource import consent_resource
+from mesoscreen.bootstrap import intake_reader
 from mesoscreen.domain.access import Role
 from mesoscreen.domain.consent import ConsentTemplates
 from mesoscreen.domain.errors import (
@@ -46,7 +47,9 @@ class Clinic:
         self.staff: ClinicStaff = seed_clinic(Accounts(self.uow, self.clock, FakeHasher()))
         templates = ConsentTemplates((V1, V2))
         self.patients = PatientRecords(self.uow, self.clock)
-        self.screenings = ScreeningRecords(self.uow, self.clock, ScreeningService(KB))
+        self.screenings = ScreeningRecords(
+            self.uow, self.clock, ScreeningService(KB), intake_reader(KB)
+        )
         gate = plan_gate()
         self.plans = TreatmentPlanRecords(self.uow, self.clock, gate)
         self.sessions = TreatmentSessionRecords(self.uow, self.clock, templates, gate)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from mesoscreen.bootstrap import intake_reader
 from mesoscreen.domain.access import Principal, Role
 from mesoscreen.domain.audit import AuditOutcome
 from mesoscreen.domain.consent import ConsentTemplates
@@ -49,7 +50,9 @@ class Clinic:
         gate = plan_gate()
         templates: ConsentTemplates = default_consent_templates()
         self.patients = PatientRecords(self.uow, self.clock)
-        self.screenings = ScreeningRecords(self.uow, self.clock, ScreeningService(KB))
+        self.screenings = ScreeningRecords(
+            self.uow, self.clock, ScreeningService(KB), intake_reader(KB)
+        )
         self.actions = RequiredActionRecords(self.uow, self.clock)
         self.plans = TreatmentPlanRecords(self.uow, self.clock, gate)
         self.sessions = TreatmentSessionRecords(self.uow, self.clock, templates, gate)

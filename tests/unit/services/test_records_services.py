@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from mesoscreen.bootstrap import intake_reader
 from mesoscreen.domain.access import (
     AuthenticationError,
     Permission,
@@ -80,7 +81,12 @@ def test_a_plan_waits_for_the_blocking_allergy_test(
     patient = PatientRecords(uow, clock).register(
         clinician, staff.clinic.id, PatientDetails("Ly", "Na")
     )
-    screenings = ScreeningRecords(uow, clock, ScreeningService(default_knowledge_base()))
+    screenings = ScreeningRecords(
+        uow,
+        clock,
+        ScreeningService(default_knowledge_base()),
+        intake_reader(default_knowledge_base()),
+    )
     screening = screenings.screen_intake(clinician, patient.id, allergy_answers())
     screenings.sign(clinician, screening.id, 1)
     plans = TreatmentPlanRecords(uow, clock, plan_gate())
@@ -106,7 +112,12 @@ def test_refusals_are_audited_after_the_rollback(
 ) -> None:
     """A permission refusal and a missing record each leave one audit entry and no data."""
     patients = PatientRecords(uow, clock)
-    screenings = ScreeningRecords(uow, clock, ScreeningService(default_knowledge_base()))
+    screenings = ScreeningRecords(
+        uow,
+        clock,
+        ScreeningService(default_knowledge_base()),
+        intake_reader(default_knowledge_base()),
+    )
     with pytest.raises(PermissionDeniedError):
         screenings.screen_intake(staff.principal(Role.RECEPTION), "p-1", eligible_answers())
     with pytest.raises(NotFoundError):

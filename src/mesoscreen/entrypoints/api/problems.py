@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException
 from mesoscreen.domain.access import AuthenticationError, TooManyAttemptsError
 from mesoscreen.domain.errors import (
     ConflictError,
+    FhirInputError,
     InputError,
     MesoscreenError,
     NotFoundError,
@@ -183,8 +184,9 @@ async def _mesoscreen_error(request: Request, error: Exception) -> JSONResponse:
     if status == 500:
         _log.error("error %s: %s", _correlation_id(), type(error).__name__)
         return problem_response(500, "internal_error", "internal error", request.url.path)
-    # A refused plan names the refused field, so a client can point at it.
-    extra = {"field": error.field} if isinstance(error, PlanError) and error.field else None
+    # A refused plan or FHIR document names the refused field, so a client can point at it.
+    field = error.field if isinstance(error, PlanError | FhirInputError) else None
+    extra = {"field": field} if field else None
     return problem_response(status, error.code, error.message, request.url.path, headers, extra)
 
 

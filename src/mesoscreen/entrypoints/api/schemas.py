@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Self, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from mesoscreen.domain.access import Role
 from mesoscreen.domain.records import ActionResult, EventOutcome, Page
@@ -162,9 +162,25 @@ class PatientOut(Output):
 
 
 class IntakeIn(StrictInput):
-    """Intake answers to screen (keys are the knowledge base's question ids)."""
+    """What to screen: intake ``answers`` (keys are the knowledge base's question ids) or a
+    FHIR ``document`` (a QuestionnaireResponse to the intake Questionnaire, or one patient's
+    Bundle), exactly one of them; both are read by the one intake reader."""
 
-    answers: dict[str, Any]
+    answers: dict[str, Any] | None = None
+    document: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _one_of_them(self) -> Self:
+        if (self.answers is None) == (self.document is None):
+            raise ValueError("expected exactly one of 'answers' and 'document'")
+        return self
+
+    @property
+    def given(self) -> dict[str, Any]:
+        """The answers or the document, whichever was sent."""
+        given = self.answers if self.answers is not None else self.document
+        assert given is not None  # noqa: S101 (the validator checked one was sent)
+        return given
 
 
 class ScreeningOut(Output):

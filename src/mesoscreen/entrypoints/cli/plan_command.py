@@ -40,7 +40,7 @@ def _screening(path: str | None, service: ScreeningService, today: date) -> Deci
         given = screening_input(document, today)
         if given.deceased is not None:
             raise InputError(f"the record shows the patient has died ({given.deceased})")
-        return service.screen(given.answers, today)  # type: ignore[arg-type]
+        return service.screen(given.answers, today)
     except InputError as refused:
         raise InputError(f"--screening {path}: {refused}") from None
 

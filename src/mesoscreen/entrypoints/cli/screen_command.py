@@ -72,7 +72,7 @@ def screen_command(
     if given.deceased is not None:
         _say_not_screened(given.deceased, as_json, as_fhir)
         return
-    decision = screening_service(kb, chosen_policy).screen(given.answers, day)  # type: ignore[arg-type]
+    decision = screening_service(kb, chosen_policy).screen(given.answers, day)
     if as_fhir:
         bundle = guidance_response(decision, given.patient_reference, language, given.evidence)
         typer.echo(orjson.dumps(bundle, option=orjson.OPT_INDENT_2).decode())

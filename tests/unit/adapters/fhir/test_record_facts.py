@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mesoscreen.adapters.fhir.bundle import resources_of
 from mesoscreen.adapters.fhir.record_facts import RecordReader
 from mesoscreen.domain.errors import FhirInputError
 from mesoscreen.knowledge import default_knowledge_base
+from mesoscreen.services.record_identity import bundle_resources
 from mesoscreen.services.screening import ScreeningService
 
 READER = RecordReader.default()
@@ -186,8 +186,9 @@ def test_a_medication_by_reference_is_resolved_in_the_record() -> None:
 def test_a_bundle_names_its_bad_entry() -> None:
     """An entry without a resource is refused, naming the entry."""
     with pytest.raises(FhirInputError, match=r"Bundle\.entry\[1\]\.resource"):
-        resources_of({"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Patient"}},
-                                                          {"fullUrl": "x"}]})  # fmt: skip
+        bundle_resources({"resourceType": "Bundle",
+                          "entry": [{"resource": {"resourceType": "Patient"}},
+                                    {"fullUrl": "x"}]})  # fmt: skip
 
 
 _json = st.recursive(

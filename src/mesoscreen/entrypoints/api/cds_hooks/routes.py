@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from mesoscreen.adapters.fhir.record_facts import RecordReader
+from mesoscreen.bootstrap import intake_reader
 from mesoscreen.config import Settings
 from mesoscreen.domain.audit import AuditAction, AuditEntry, AuditOutcome
 from mesoscreen.entrypoints.api.cds_hooks.cards import cards_for
@@ -129,7 +129,7 @@ def build_cds_router(
     """The CDS Hooks endpoints, screening with ``screening`` and auditing to ``audit_log``;
     ``terminology`` (optional) places SNOMED CT concepts the shipped value sets lack."""
     router = APIRouter(prefix="/cds-services", tags=["cds-hooks"])
-    reader = RecordReader.default(terminology)
+    intakes = intake_reader(screening.kb, terminology)
     codes = set(settings.cds_mesotherapy_codes)
 
     def caller(request: Request) -> CdsCaller:
@@ -262,14 +262,14 @@ def build_cds_router(
         except RecordUnavailableError as exc:
             return await failed(who, service_id, 412, "record_unavailable", str(exc), path)
         today = clock.today()
-        facts = reader.read(resources, today)
-        if facts.deceased is not None:
+        given = intakes.read_record(resources, today, patient_id)
+        if given.deceased is not None:
             # The record shows the patient has died: no screening, so no treatment cards.
             detail = {"hook": hook, "hook_instance": body["hookInstance"][:64],
                       "patient": patient_id[:64], "outcome": "not-screened-deceased"}  # fmt: skip
             recorded = await audit("cds.hook", who, service_id, detail)
             return _json({"cards": []}) if recorded else replayed(path)
-        decision = screening.screen(facts.answers, today)
+        decision = screening.screen(given.answers, today)
         link = f"{(settings.cds_link_base or str(request.base_url)).rstrip('/')}/patients"
         drafts = orders if hook != "appointment-book" else []
         cards = cards_for(decision, screening.kb, drafts, link, f"Patient/{patient_id}")

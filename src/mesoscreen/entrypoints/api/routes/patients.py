@@ -139,7 +139,7 @@ def screen_intake(
     response: Response,
 ) -> ScreeningOut:
     """Screen the intake with the engine and store the snapshot, in one transaction."""
-    screening = services.screenings.screen_intake(principal, patient_id, body.answers)
+    screening = services.screenings.screen_intake(principal, patient_id, body.given)
     set_etag(response, screening.version)
     return screening_out(screening)
 

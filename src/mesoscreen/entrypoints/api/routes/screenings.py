@@ -49,7 +49,7 @@ def correct_screening(
     response: Response,
 ) -> ScreeningOut:
     """Screen corrected answers as a new screening that replaces this one."""
-    screening = services.screenings.correct(principal, screening_id, body.answers)
+    screening = services.screenings.correct(principal, screening_id, body.given)
     set_etag(response, screening.version)
     return screening_out(screening)
 

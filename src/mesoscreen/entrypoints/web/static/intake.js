@@ -1,5 +1,7 @@
-// Progressive enhancement only: hide questions that do not apply, as the server ignores them.
+// Progressive enhancement only: hide the questions that do not apply and are not answered.
 // A question applies unless its condition is definitely false (an unanswered one keeps it).
+// An answer already given stays shown and is sent, with a note: the server uses or reports
+// every answer (a man's "pregnant: yes" is a contradiction to resolve, never dropped here).
 (function () {
   "use strict";
   var form = document.getElementById("intake");
@@ -29,10 +31,20 @@
     if (rule.any) { return rule.any.some(definitelyTrue); }
     return false;
   }
+  function answered(block) {
+    return Array.prototype.some.call(block.querySelectorAll("input, textarea"), function (input) {
+      if (input.type === "radio") { return input.checked; }
+      return input.value.trim() !== "";
+    });
+  }
   function update() {
     form.querySelectorAll("[data-applies]").forEach(function (block) {
-      var hidden = definitelyFalse(JSON.parse(block.getAttribute("data-applies")));
+      var notApplicable = definitelyFalse(JSON.parse(block.getAttribute("data-applies")));
+      var hidden = notApplicable && !answered(block);
       block.hidden = hidden;
+      block.classList.toggle("not-applicable", notApplicable && !hidden);
+      var note = block.querySelector(".not-applicable-note");
+      if (note) { note.hidden = !(notApplicable && !hidden); }
       block.querySelectorAll("input, textarea").forEach(function (input) {
         input.disabled = hidden;
       });
