@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +23,7 @@ from mesoscreen.adapters.db.engine import create_database_engine
 from mesoscreen.adapters.db.grouped_token_uses import GroupCommitTokenReplayGuard, PendingCall
 from mesoscreen.bootstrap import Services
 from mesoscreen.domain.audit import AuditAction, AuditEntry, AuditOutcome
+from tests.event_loops import on_a_loop_of_its_own
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 EXPIRES = NOW + timedelta(minutes=5)
@@ -56,18 +56,11 @@ def _entries_marked(services: Services, markers: set[str]) -> list[str]:
     return found
 
 
-def _on_a_loop_of_its_own(calls: Callable[[], Coroutine[None, None, T]]) -> T:
-    """Run ``calls()`` on a new event loop in a thread of its own: a test session may already
-    run a loop in the main thread (Playwright's sync API does)."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(lambda: asyncio.run(calls())).result(timeout=60)
-
-
 def _record(
     guard: GroupCommitTokenReplayGuard, jti: str, marker: str, issuer: str = ISSUER
 ) -> bool:
     """One call recorded the way the service records it, awaited on a loop of its own."""
-    return _on_a_loop_of_its_own(
+    return on_a_loop_of_its_own(
         lambda: guard.record_call(issuer, jti, EXPIRES, NOW, _entry(marker))
     )
 
@@ -147,7 +140,7 @@ def test_awaiting_callers_on_the_event_loop_are_accepted_exactly_once_each(
             )
         )
 
-    results = _on_a_loop_of_its_own(calls)
+    results = on_a_loop_of_its_own(calls)
     accepted = [jti for jti, first in zip(jtis, results, strict=True) if first]
     assert sorted(accepted) == sorted(set(jtis))
     assert len(_entries_marked(services, {f"a-{jti}" for jti in jtis})) == 50
@@ -166,7 +159,7 @@ def test_a_commit_that_fails_reaches_every_awaiting_caller(tmp_path: Path) -> No
         )
 
     try:
-        results = _on_a_loop_of_its_own(calls)
+        results = on_a_loop_of_its_own(calls)
         assert all(isinstance(result, OperationalError) for result in results)
     finally:
         engine.dispose()

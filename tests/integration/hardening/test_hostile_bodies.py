@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from mesoscreen.bootstrap import Services
 from mesoscreen.entrypoints.api import create_app, middleware
+from tests.event_loops import on_a_loop_of_its_own
 
 LIMIT = 1_048_576  # the default max_body_bytes the fixtures' settings keep
 
@@ -92,7 +93,7 @@ def test_health_answers_while_a_large_body_is_being_checked(
         assert loop_thread not in check_threads
         return health.status_code, posted.status_code
 
-    health_status, post_status = asyncio.run(scenario())
+    health_status, post_status = on_a_loop_of_its_own(scenario)
     assert health_status == 200
     assert released_by_health == [True]
     assert 400 <= post_status < 500

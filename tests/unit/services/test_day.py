@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from mesoscreen.bootstrap import intake_reader
 from mesoscreen.domain.access import Role
 from mesoscreen.domain.consent import ConsentTemplates
 from mesoscreen.domain.records import EventOutcome, Patient
@@ -36,7 +37,9 @@ class Clinic:
         self.clock = FrozenClock()
         self.staff: ClinicStaff = seed_clinic(Accounts(self.uow, self.clock, FakeHasher()))
         self.patients = PatientRecords(self.uow, self.clock)
-        self.screenings = ScreeningRecords(self.uow, self.clock, ScreeningService(KB))
+        self.screenings = ScreeningRecords(
+            self.uow, self.clock, ScreeningService(KB), intake_reader(KB)
+        )
         self.plans = TreatmentPlanRecords(self.uow, self.clock, plan_gate())
         self.events = AdverseEventRecords(self.uow, self.clock, [c.id for c in KB.complications])
         templates = ConsentTemplates(default_consent_templates().templates)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from mesoscreen.bootstrap import intake_reader
 from mesoscreen.domain.access import Role
 from mesoscreen.domain.consent import ConsentTemplates
 from mesoscreen.domain.dates import age_in_years
@@ -36,7 +37,9 @@ class Clinic:
         self.clock = FrozenClock()
         self.staff: ClinicStaff = seed_clinic(Accounts(self.uow, self.clock, FakeHasher()))
         self.clinician = self.staff.principal(Role.CLINICIAN)
-        self.screenings = ScreeningRecords(self.uow, self.clock, ScreeningService(KB))
+        self.screenings = ScreeningRecords(
+            self.uow, self.clock, ScreeningService(KB), intake_reader(KB)
+        )
         self.plans = TreatmentPlanRecords(self.uow, self.clock, plan_gate())
         templates = ConsentTemplates(default_consent_templates().templates)
         self.consents = ConsentRecords(self.uow, self.clock, KB, templates)
