@@ -34,6 +34,7 @@ from mesoscreen.services.authentication import Authentication, SessionPolicy
 from mesoscreen.services.consents import ConsentRecords
 from mesoscreen.services.day import ClinicDay
 from mesoscreen.services.follow_up import FollowUps
+from mesoscreen.services.form_keys import FormKeys
 from mesoscreen.services.intake_reading import IntakeReader
 from mesoscreen.services.outcome_measures import OutcomeMeasureRecords
 from mesoscreen.services.patient_header import PatientHeaders
@@ -87,6 +88,7 @@ class Services:
     consents: ConsentRecords
     day: ClinicDay
     patient_headers: PatientHeaders
+    form_keys: FormKeys
     terminology: FhirTerminologyClient | None = None
 
     def close(self) -> None:
@@ -190,5 +192,6 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         consents=ConsentRecords(uow, clock, kb, templates),
         day=ClinicDay(uow, clock),
         patient_headers=PatientHeaders(uow, clock),
+        form_keys=FormKeys(uow, clock),
         terminology=terminology,
     )

@@ -21,6 +21,7 @@ from mesoscreen.domain.records import (
     Page,
     Patient,
     Photo,
+    RecordVoid,
     Screening,
     TreatmentPlan,
     TreatmentSession,
@@ -377,6 +378,18 @@ class IdempotencyRepository(Protocol):
         ...
 
 
+class FormKeyRepository(Protocol):
+    """The one-use keys of web forms that create records, each with the record it made."""
+
+    def find(self, clinic_ids: Collection[str], form: str, key: str) -> str | None:
+        """The id of the record the form ``form`` with ``key`` made in ``clinic_ids``, if any."""
+        ...
+
+    def claim(self, clinic_id: str, form: str, key: str, record_id: str, at: datetime) -> None:
+        """Store the key with its record; DuplicateRequestError if a submission took it first."""
+        ...
+
+
 class PhotoContentRepository(Protocol):
     """The bytes of each photo, written once and never changed."""
 
@@ -434,6 +447,8 @@ class UnitOfWork(Protocol):
     photo_contents: PhotoContentRepository
     outcome_measures: RecordRepository[OutcomeMeasure]
     idempotency_keys: IdempotencyRepository
+    form_keys: FormKeyRepository
+    record_voids: RecordRepository[RecordVoid]
     source_throttles: SourceThrottleRepository
     audit: AuditLog
     audit_trail: AuditTrail
