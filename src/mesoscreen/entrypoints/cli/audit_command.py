@@ -16,7 +16,7 @@ from mesoscreen.adapters.audit_checkpoints import (
 from mesoscreen.bootstrap import build_services, checkpoint_log
 from mesoscreen.config import Settings
 from mesoscreen.domain.errors import InputError
-from mesoscreen.entrypoints.cli import exit_codes
+from mesoscreen.entrypoints import exit_codes
 from mesoscreen.entrypoints.cli.app import app
 from mesoscreen.entrypoints.cli.serve_command import settings_for
 from mesoscreen.services.audit_chain import canonical_time

@@ -16,7 +16,7 @@ from rich.table import Table
 from mesoscreen.adapters.bulk_runner import BulkSettings, BulkWriter, run_inputs
 from mesoscreen.adapters.ndjson import MAX_LINE_BYTES
 from mesoscreen.domain.errors import InputError
-from mesoscreen.entrypoints.cli import exit_codes
+from mesoscreen.entrypoints import exit_codes
 from mesoscreen.entrypoints.cli.app import app
 from mesoscreen.entrypoints.cli.inputs import parse_day
 from mesoscreen.knowledge import default_knowledge_base, load_policy
