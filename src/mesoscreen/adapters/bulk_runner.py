@@ -27,6 +27,7 @@ from mesoscreen.adapters.ndjson import (
     dumps_line,
     long_line_reason,
 )
+from mesoscreen.domain.errors import InputError
 from mesoscreen.services.bulk_screening import BulkSummary
 
 BATCH_SIZE = 256
@@ -151,16 +152,23 @@ def _is_plain_file(path: Path) -> bool:
 def _batches(
     records: Iterable[PatientLines | BadLine], on_bad: Callable[[BadLine], None]
 ) -> Iterator[list[PatientLines]]:
-    """Records in batches; bad lines from grouping are passed on at once."""
+    """Records in batches; bad lines from grouping are passed on at once. When the input
+    breaks off (InputError: a truncated gzip file), the records read so far are still given
+    out, then the error."""
     batch: list[PatientLines] = []
-    for record in records:
-        if isinstance(record, BadLine):
-            on_bad(record)
-            continue
-        batch.append(record)
-        if len(batch) >= BATCH_SIZE:
+    try:
+        for record in records:
+            if isinstance(record, BadLine):
+                on_bad(record)
+                continue
+            batch.append(record)
+            if len(batch) >= BATCH_SIZE:
+                yield batch
+                batch = []
+    except InputError:
+        if batch:
             yield batch
-            batch = []
+        raise
     if batch:
         yield batch
 
@@ -214,10 +222,16 @@ def run_local(
     window: deque[AsyncResult[list[RecordResult]]] = deque()
     limit = workers * BATCHES_IN_FLIGHT_PER_WORKER
     with multiprocessing.Pool(workers, initializer=_init_worker, initargs=(settings,)) as pool:
-        for batch in _batches(records, writer.bad):
-            window.append(pool.apply_async(_screen_batch, (batch,)))
-            if len(window) >= limit:
+        try:
+            for batch in _batches(records, writer.bad):
+                window.append(pool.apply_async(_screen_batch, (batch,)))
+                if len(window) >= limit:
+                    writer.results(window.popleft().get())
+        except InputError:
+            # Batches in flight are written even when the input broke off.
+            while window:
                 writer.results(window.popleft().get())
+            raise
         while window:
             writer.results(window.popleft().get())
     return writer.summary
