@@ -28,6 +28,7 @@ from mesoscreen.adapters.ndjson import (
     dumps_line,
     long_line_reason,
 )
+from mesoscreen.domain.errors import InputError
 from mesoscreen.services.bulk_screening import BulkSummary
 
 BATCH_SIZE = 256
@@ -167,22 +168,29 @@ def batches(
     max_bytes: int = BATCH_BYTES,
 ) -> Iterator[list[PatientLines]]:
     """Records in batches of at most ``max_records`` records and ``max_bytes`` bytes of lines
-    (a record larger than that alone); bad lines from grouping are passed on at once."""
+    (a record larger than that alone); bad lines from grouping are passed on at once. When the
+    input breaks off (InputError: a truncated gzip file), the records read so far are still
+    given out, then the error."""
     batch: list[PatientLines] = []
     held = 0
-    for record in records:
-        if isinstance(record, BadLine):
-            on_bad(record)
-            continue
-        size = record_bytes(record)
-        if batch and held + size > max_bytes:
+    try:
+        for record in records:
+            if isinstance(record, BadLine):
+                on_bad(record)
+                continue
+            size = record_bytes(record)
+            if batch and held + size > max_bytes:
+                yield batch
+                batch, held = [], 0
+            batch.append(record)
+            held += size
+            if len(batch) >= max_records or held >= max_bytes:
+                yield batch
+                batch, held = [], 0
+    except InputError:
+        if batch:
             yield batch
-            batch, held = [], 0
-        batch.append(record)
-        held += size
-        if len(batch) >= max_records or held >= max_bytes:
-            yield batch
-            batch, held = [], 0
+        raise
     if batch:
         yield batch
 
@@ -242,6 +250,7 @@ def run_local(
     byte_limit = workers * BYTES_IN_FLIGHT_PER_WORKER
     held = 0
     with multiprocessing.Pool(workers, initializer=_init_worker, initargs=(settings,)) as pool:
+<<<<<<< HEAD
         for batch in batches(records, writer.bad):
             size = sum(record_bytes(record) for record in batch)
             window.append((pool.apply_async(_screen_batch, (batch,)), size))
@@ -250,6 +259,18 @@ def run_local(
                 done, size = window.popleft()
                 writer.results(done.get())
                 held -= size
+=======
+        try:
+            for batch in _batches(records, writer.bad):
+                window.append(pool.apply_async(_screen_batch, (batch,)))
+                if len(window) >= limit:
+                    writer.results(window.popleft().get())
+        except InputError:
+            # Batches in flight are written even when the input broke off.
+            while window:
+                writer.results(window.popleft().get())
+            raise
+>>>>>>> 2857fac
         while window:
             writer.results(window.popleft()[0].get())
     return writer.summary

@@ -36,10 +36,15 @@ def backup_command(
     database: DatabaseOption = None,
 ) -> None:
     """Write a consistent copy of the embedded database, even while the server runs."""
+    database_file = _embedded_file(database)
     try:
-        backup_sqlite(_embedded_file(database), out)
-    except (FileNotFoundError, ValueError) as error:
-        raise InputError(f"backup: {error}") from None
+        backup_sqlite(database_file, out)
+    except FileNotFoundError as missing:
+        if not database_file.exists():
+            raise InputError(f"backup: {missing}") from None
+        raise InputError(f"OUT {out}: cannot be written ({missing.strerror})") from None
+    except OSError as error:
+        raise InputError(f"OUT {out}: cannot be written ({error.strerror})") from None
     typer.echo(f"backup written to {out}")
 
 

@@ -16,9 +16,9 @@ from rich.table import Table
 from mesoscreen.adapters.bulk_runner import BulkSettings, BulkWriter, run_inputs
 from mesoscreen.adapters.ndjson import MAX_LINE_BYTES
 from mesoscreen.domain.errors import InputError
-from mesoscreen.entrypoints.cli import exit_codes
+from mesoscreen.entrypoints import exit_codes
 from mesoscreen.entrypoints.cli.app import app
-from mesoscreen.entrypoints.cli.inputs import parse_day
+from mesoscreen.entrypoints.cli.inputs import opened_for_writing, parse_day
 from mesoscreen.knowledge import default_knowledge_base, load_policy
 from mesoscreen.services.bulk_screening import BulkSummary
 
@@ -81,7 +81,9 @@ def bulk_command(
 ) -> None:
     """Screen every patient of an export; bad lines go to an error file and do not stop the run.
 
-    Exits 0 when every line was screened, 1 when some lines failed, 2 for bad options.
+    Exits 0 when every line was screened, 1 when some lines failed, 2 for bad options, an
+    unwritable --out or --errors, or a gzip file that breaks off (the results of the lines
+    read before it are kept in --out).
     """
     _check_inputs(inputs)
     if policy is not None:
@@ -93,8 +95,8 @@ def bulk_command(
     console = Console(stderr=True)
     show_progress = sys.stderr.isatty()
     with (
-        out.open("wb") as out_handle,
-        errors_path.open("wb") as errors_handle,
+        opened_for_writing(out, "--out") as out_handle,
+        opened_for_writing(errors_path, "--errors") as errors_handle,
         Progress(
             TextColumn("screening"),
             BarColumn(),

@@ -32,10 +32,12 @@ from mesoscreen.domain.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from mesoscreen.domain.errors import SignInRequiredError as SignInRequiredError
 from mesoscreen.domain.names import full_name
 from mesoscreen.domain.records import Page as ListPage
 from mesoscreen.domain.records import Patient
 from mesoscreen.domain.vocabulary import Language
+from mesoscreen.entrypoints.error_table import edges_for
 from mesoscreen.entrypoints.web import cookies
 from mesoscreen.entrypoints.web.i18n import (
     Messages,
@@ -95,10 +97,6 @@ class PeopleNames:
             found = self._services.accounts.shown_names(self._principal, [user_id])
             self._known[user_id] = found.get(user_id, "?")
         return self._known[user_id]
-
-
-class SignInRequiredError(Exception):
-    """No live session: the page sends the browser to the sign-in form."""
 
 
 def local_path(target: str | None, fallback: str) -> str:
@@ -242,14 +240,16 @@ class PageKit:
         t = self.words(request, authenticated)
         try:
             return page(authenticated)
-        except PermissionDeniedError:
-            return self.error(request, authenticated, 403, t["forbidden"])
-        except NotFoundError:
-            return self.error(request, authenticated, 404, t["not_found"])
-        except ConflictError as conflict:
-            return self.error(request, authenticated, 409, f"{t['conflict']} ({conflict})")
-        except InputError as refused:
-            return self.error(request, authenticated, 400, str(refused))
+        except (PermissionDeniedError, NotFoundError, ConflictError, InputError) as refused:
+            # The status comes from the error table; the words from the reader's language.
+            status = edges_for(refused).page
+            if isinstance(refused, PermissionDeniedError):
+                return self.error(request, authenticated, status, t["forbidden"])
+            if isinstance(refused, NotFoundError):
+                return self.error(request, authenticated, status, t["not_found"])
+            if isinstance(refused, ConflictError):
+                return self.error(request, authenticated, status, f"{t['conflict']} ({refused})")
+            return self.error(request, authenticated, status, str(refused))
 
     def page(self, request: Request, page: Page) -> Response:
         """Run a GET page with the request's session."""

@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from mesoscreen.domain.errors import RecordUnavailableError as RecordUnavailableError
 from mesoscreen.entrypoints.api.cds_hooks.definitions import PREFETCH
 
 FETCH_TIMEOUT_SECONDS = 5.0
@@ -32,10 +33,6 @@ CALL_BUDGET_SECONDS = 8.0
 MAX_PAGES = 20
 FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 _FAILED_SEVERITIES = frozenset({"error", "fatal"})
-
-
-class RecordUnavailableError(Exception):
-    """Neither prefetch nor the FHIR server gave the data (412); the message says which."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from mesoscreen.bootstrap import intake_reader
 from mesoscreen.config import Settings
 from mesoscreen.domain.audit import AuditAction, AuditEntry, AuditOutcome
+from mesoscreen.domain.errors import HookRequestError, MesoscreenError, NotFoundError
 from mesoscreen.entrypoints.api.cds_hooks.cards import cards_for
 from mesoscreen.entrypoints.api.cds_hooks.definitions import SERVICES, discovery
 from mesoscreen.entrypoints.api.cds_hooks.record import (
@@ -27,15 +28,11 @@ from mesoscreen.entrypoints.api.cds_hooks.tokens import (
     TokenRejectedError,
     verify_token,
 )
-from mesoscreen.entrypoints.api.problems import problem_response
+from mesoscreen.entrypoints.api.problems import error_response, status_for
 from mesoscreen.services.ports import AuditLog, Clock, TerminologyService, TokenReplayGuard
 from mesoscreen.services.screening import ScreeningService
 
 FEEDBACK_OUTCOMES = ("accepted", "overridden")
-
-
-class _BadHookRequestError(Exception):
-    """The hook request is malformed; the message names the field (400)."""
 
 
 def _codings(concept: object) -> Iterator[str]:
@@ -53,7 +50,7 @@ def _bundle_resources(value: object, field: str, bare_list: bool = False) -> lis
     if bare_list and isinstance(value, list):
         return [r for r in value if isinstance(r, dict)]
     if not isinstance(value, dict) or value.get("resourceType") != "Bundle":
-        raise _BadHookRequestError(f"'context.{field}': expected a FHIR Bundle")
+        raise HookRequestError(f"'context.{field}': expected a FHIR Bundle")
     entries = value.get("entry")
     if not isinstance(entries, list):
         return []
@@ -184,28 +181,29 @@ def build_cds_router(
         return False
 
     def replayed(path: str) -> JSONResponse:
-        return refused(401, "unauthorized", "token refused: this jti was already used", path)
+        return refused(TokenRejectedError("token refused: this jti was already used"), path)
 
     async def failed(
-        who: CdsCaller, service_id: str, status: int, code: str, message: str, path: str
+        who: CdsCaller, service_id: str, error: MesoscreenError, path: str
     ) -> JSONResponse:
         """Refuse an authenticated call, spending its token and auditing the refusal."""
         event = "cds.feedback" if path.endswith("/feedback") else "cds.hook"
-        if not await audit(event, who, service_id, {"refused": code}, AuditOutcome.FAILURE):
+        if not await audit(event, who, service_id, {"refused": error.code}, AuditOutcome.FAILURE):
             return replayed(path)
-        return refused(status, code, message, path)
+        return refused(error, path)
 
-    def refused(status: int, code: str, message: str, path: str) -> JSONResponse:
-        """An OperationOutcome (a 412 is an 'incomplete' record, as the specification's)."""
-        headers = {"WWW-Authenticate": 'Bearer realm="cds-services"'} if status == 401 else None
-        issue = "incomplete" if status == 412 else None
-        return problem_response(status, code, message, path, headers, fhir_issue_code=issue)
+    def refused(error: MesoscreenError, path: str) -> JSONResponse:
+        """The OperationOutcome of ``error`` as the error table maps it (a missing record is
+        412 'incomplete', as the specification's)."""
+        bearer = status_for(error) == 401
+        headers = {"WWW-Authenticate": 'Bearer realm="cds-services"'} if bearer else None
+        return error_response(error, path, headers)
 
     async def accepted(service_id: str, request: Request) -> tuple[CdsCaller, Any] | JSONResponse:
         """The caller and the JSON body of a call to a known service, or why it is refused."""
         path = request.url.path
         if service_id not in SERVICES:
-            return refused(404, "not_found", f"no CDS service {service_id!r}", path)
+            return refused(NotFoundError(f"no CDS service {service_id!r}"), path)
         try:
             # Off the event loop: a jku key set may be fetched over the network.
             who = await run_in_threadpool(caller, request)
@@ -215,12 +213,14 @@ def build_cds_router(
             stranger = CdsCaller("unauthenticated")
             reason = {"refused": "token", "reason": str(exc)[:200]}
             await audit(event, stranger, service_id, reason, AuditOutcome.DENIED)
-            return refused(401, "unauthorized", str(exc), path)
+            return refused(exc, path)
         try:
             return who, await request.json()
         except (ValueError, RecursionError):
-            message = "the body is not JSON (or nested too deeply)"
-            return await failed(who, service_id, 400, "invalid_json", message, path)
+            unreadable = HookRequestError(
+                "the body is not JSON (or nested too deeply)", code="invalid_json"
+            )
+            return await failed(who, service_id, unreadable, path)
 
     @router.get("")
     def cds_discovery() -> dict[str, Any]:
@@ -238,17 +238,17 @@ def build_cds_router(
         hook = SERVICES[service_id]["hook"]
         try:
             if not isinstance(body, dict):
-                raise _BadHookRequestError("the body must be a JSON object")
+                raise HookRequestError("the body must be a JSON object")
             if body.get("hook") != hook:
-                raise _BadHookRequestError(f"'hook': expected {hook!r} for this service")
+                raise HookRequestError(f"'hook': expected {hook!r} for this service")
             if not isinstance(body.get("hookInstance"), str):
-                raise _BadHookRequestError("'hookInstance': expected a string")
+                raise HookRequestError("'hookInstance': expected a string")
             context = body.get("context")
             if not isinstance(context, dict) or not is_fhir_id(context.get("patientId")):
-                raise _BadHookRequestError("'context.patientId': expected a FHIR id")
+                raise HookRequestError("'context.patientId': expected a FHIR id")
             orders = _mesotherapy_orders(hook, context, codes)
-        except _BadHookRequestError as exc:
-            return await failed(who, service_id, 400, "invalid_hook_request", str(exc), path)
+        except HookRequestError as exc:
+            return await failed(who, service_id, exc, path)
         if not orders:
             detail = {"hook": hook, "hook_instance": body["hookInstance"][:64],
                       "outcome": "not-mesotherapy"}  # fmt: skip
@@ -260,7 +260,7 @@ def build_cds_router(
                 gather_record, body, patient_id, transport, settings.cds_development_mode
             )
         except RecordUnavailableError as exc:
-            return await failed(who, service_id, 412, "record_unavailable", str(exc), path)
+            return await failed(who, service_id, exc, path)
         today = clock.today()
         given = intakes.read_record(resources, today, patient_id)
         if given.deceased is not None:
@@ -292,7 +292,8 @@ def build_cds_router(
         items = body.get("feedback") if isinstance(body, dict) else None
         problem = _feedback_problem(items)
         if problem is not None:
-            return await failed(who, service_id, 400, "invalid_feedback", problem, path)
+            invalid = HookRequestError(problem, code="invalid_feedback")
+            return await failed(who, service_id, invalid, path)
         assert isinstance(items, list)  # noqa: S101 (checked just above)
         spent = False
         for item in items:

@@ -22,16 +22,13 @@ import httpx
 import jwt
 
 from mesoscreen.config import CdsClient
+from mesoscreen.domain.errors import TokenRejectedError as TokenRejectedError
 
 ALGORITHMS = ["ES384", "RS384"]
 REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "jti"]
 MAX_LIFETIME_SECONDS = 300
 LEEWAY_SECONDS = 30
 JWKS_TIMEOUT_SECONDS = 5.0
-
-
-class TokenRejectedError(Exception):
-    """The request's token is missing or not acceptable; the message says why (401)."""
 
 
 @dataclass(frozen=True, slots=True)
