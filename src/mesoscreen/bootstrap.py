@@ -6,16 +6,19 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+import httpx
 from sqlalchemy import Engine
 
 from mesoscreen.adapters.audit_checkpoints import FileCheckpointLog, load_signing_key
 from mesoscreen.adapters.db.audit import EngineAuditLog
 from mesoscreen.adapters.db.engine import create_database_engine, is_sqlite, sqlite_path
+from mesoscreen.adapters.db.grouped_token_uses import GroupCommitTokenReplayGuard
 from mesoscreen.adapters.db.migrations import upgrade_database
 from mesoscreen.adapters.db.passwords import Argon2PasswordHasher
 from mesoscreen.adapters.db.protections import require_protections
 from mesoscreen.adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from mesoscreen.adapters.db.usage_lock import serving
+from mesoscreen.adapters.fhir.http_client import HttpxFhirClient
 from mesoscreen.adapters.fhir.questionnaire_response import answers_from_response
 from mesoscreen.adapters.fhir.record_facts import RecordReader
 from mesoscreen.adapters.fhir.terminology_client import CACHE_FILE_NAME, FhirTerminologyClient
@@ -31,6 +34,8 @@ from mesoscreen.services.adverse_events import AdverseEventRecords
 from mesoscreen.services.audit_integrity import AuditIntegrity
 from mesoscreen.services.audit_reports import AuditReports
 from mesoscreen.services.authentication import Authentication, SessionPolicy
+from mesoscreen.services.cds_hooks import CdsHooks, CdsSettings
+from mesoscreen.services.cds_tokens import ClientKeys, TokenVerifier
 from mesoscreen.services.consents import ConsentRecords
 from mesoscreen.services.day import ClinicDay
 from mesoscreen.services.follow_up import FollowUps
@@ -42,7 +47,7 @@ from mesoscreen.services.photos import PhotoRecords
 from mesoscreen.services.plan_gate import PlanGate
 from mesoscreen.services.planning import PlanningService
 from mesoscreen.services.plans import TreatmentPlanRecords
-from mesoscreen.services.ports import AuditLog, Clock, TerminologyService
+from mesoscreen.services.ports import AuditLog, Clock, FhirClient, TerminologyService
 from mesoscreen.services.required_actions import RequiredActionRecords
 from mesoscreen.services.screening import ScreeningService
 from mesoscreen.services.screening_records import ScreeningRecords
@@ -87,6 +92,7 @@ class Services:
     consents: ConsentRecords
     day: ClinicDay
     patient_headers: PatientHeaders
+    cds_hooks: CdsHooks
     terminology: FhirTerminologyClient | None = None
 
     def close(self) -> None:
@@ -141,8 +147,26 @@ def intake_reader(kb: KnowledgeBase, terminology: TerminologyService | None = No
     )
 
 
-def build_services(settings: Settings, clock: Clock | None = None) -> Services:
-    """The use cases on the database ``settings`` name; call ``close()`` when done."""
+def token_verifier(settings: Settings, clock: Clock, fhir: FhirClient) -> TokenVerifier:
+    """The checker of CDS clients' tokens, with the clients ``settings`` configure."""
+    clients = {
+        issuer: ClientKeys(client.jwks, tuple(client.jku))
+        for issuer, client in settings.cds_clients.items()
+    }
+    return TokenVerifier(clients, clock, fhir)
+
+
+def build_services(
+    settings: Settings,
+    clock: Clock | None = None,
+    *,
+    fhir_transport: httpx.BaseTransport | None = None,
+) -> Services:
+    """The use cases on the database ``settings`` name; call ``close()`` when done.
+
+    ``fhir_transport`` replaces the network for the CDS service's calls to record systems'
+    FHIR servers and JWK Set URLs (tests pass ``httpx.MockTransport``).
+    """
     clock = clock or SystemClock()
     kb = default_knowledge_base()
     policy = load_policy(settings.policy_file, kb) if settings.policy_file else None
@@ -163,17 +187,30 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     templates = load_consent_templates(kb, settings.consent_templates_dir or CONSENT_DIR)
     planner = PlanningService(default_atlas(), default_formulary(kb))
     plan_gate = PlanGate(planner, kb.content_hash)
+    audit_log = EngineAuditLog(engine)
+    fhir = HttpxFhirClient(fhir_transport)
+    intakes = intake_reader(kb, terminology)
+    cds_hooks = CdsHooks(
+        CdsSettings(frozenset(settings.cds_mesotherapy_codes), settings.cds_development_mode),
+        screening,
+        intakes,
+        token_verifier(settings, clock, fhir),
+        GroupCommitTokenReplayGuard(engine),
+        audit_log,
+        fhir,
+        clock,
+    )
     return Services(
         settings=settings,
         engine=engine,
         clock=clock,
         screening=screening,
         planner=planner,
-        audit_log=EngineAuditLog(engine),
+        audit_log=audit_log,
         authentication=Authentication(uow, clock, hasher, session_policy),
         accounts=Accounts(uow, clock, hasher),
         patients=PatientRecords(uow, clock),
-        screenings=ScreeningRecords(uow, clock, screening, intake_reader(kb, terminology)),
+        screenings=ScreeningRecords(uow, clock, screening, intakes),
         actions=RequiredActionRecords(uow, clock),
         plans=TreatmentPlanRecords(uow, clock, plan_gate),
         treatment_sessions=TreatmentSessionRecords(uow, clock, templates, plan_gate),
@@ -190,5 +227,6 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         consents=ConsentRecords(uow, clock, kb, templates),
         day=ClinicDay(uow, clock),
         patient_headers=PatientHeaders(uow, clock),
+        cds_hooks=cds_hooks,
         terminology=terminology,
     )
