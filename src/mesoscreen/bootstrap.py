@@ -5,12 +5,22 @@ from __future__ import annotations
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import httpx
 from sqlalchemy import Engine
 
-from mesoscreen.adapters.audit_checkpoints import FileCheckpointLog, load_signing_key
+from mesoscreen.adapters.audit_checkpoints import (
+    FileCheckpointLog,
+    generate_key_pair,
+    load_signing_key,
+    load_verify_key,
+    read_checkpoints,
+)
+from mesoscreen.adapters.bulk_records import RecordScreener
+from mesoscreen.adapters.bulk_runner import LocalBulkEngine
 from mesoscreen.adapters.db.audit import EngineAuditLog
+from mesoscreen.adapters.db.backup import backup_sqlite, restore_sqlite
 from mesoscreen.adapters.db.engine import create_database_engine, is_sqlite, sqlite_path
 from mesoscreen.adapters.db.grouped_token_uses import GroupCommitTokenReplayGuard
 from mesoscreen.adapters.db.migrations import upgrade_database
@@ -18,13 +28,16 @@ from mesoscreen.adapters.db.passwords import Argon2PasswordHasher
 from mesoscreen.adapters.db.protections import require_protections
 from mesoscreen.adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from mesoscreen.adapters.db.usage_lock import serving
+from mesoscreen.adapters.fhir.documents import FhirR4Documents
 from mesoscreen.adapters.fhir.http_client import HttpxFhirClient
 from mesoscreen.adapters.fhir.questionnaire_response import answers_from_response
 from mesoscreen.adapters.fhir.record_facts import RecordReader
 from mesoscreen.adapters.fhir.terminology_client import CACHE_FILE_NAME, FhirTerminologyClient
 from mesoscreen.adapters.photo_sanitiser import PillowPhotoSanitiser
+from mesoscreen.adapters.spark import SparkBulkEngine
 from mesoscreen.config import Settings
 from mesoscreen.domain.knowledge_base import KnowledgeBase
+from mesoscreen.domain.policy import Policy
 from mesoscreen.knowledge import default_knowledge_base, load_policy
 from mesoscreen.knowledge.consent_loader import CONSENT_DIR, load_consent_templates
 from mesoscreen.knowledge.outcome_scales_loader import default_outcome_scales
@@ -47,7 +60,15 @@ from mesoscreen.services.photos import PhotoRecords
 from mesoscreen.services.plan_gate import PlanGate
 from mesoscreen.services.planning import PlanningService
 from mesoscreen.services.plans import TreatmentPlanRecords
-from mesoscreen.services.ports import AuditLog, Clock, FhirClient, TerminologyService
+from mesoscreen.services.ports import (
+    AuditLog,
+    BulkEngine,
+    CheckpointFile,
+    Clock,
+    FhirClient,
+    FhirDocuments,
+    TerminologyService,
+)
 from mesoscreen.services.required_actions import RequiredActionRecords
 from mesoscreen.services.screening import ScreeningService
 from mesoscreen.services.screening_records import ScreeningRecords
@@ -93,6 +114,7 @@ class Services:
     day: ClinicDay
     patient_headers: PatientHeaders
     cds_hooks: CdsHooks
+    fhir_documents: FhirDocuments
     terminology: FhirTerminologyClient | None = None
 
     def close(self) -> None:
@@ -131,6 +153,32 @@ def checkpoint_log(settings: Settings) -> FileCheckpointLog | None:
     return FileCheckpointLog(settings.resolved_checkpoint_file(), key)
 
 
+def generate_checkpoint_keys(private_key: Path, public_key: Path) -> str:
+    """Write a new Ed25519 key pair for audit checkpoints (never over a key); its id."""
+    return generate_key_pair(private_key, public_key)
+
+
+def read_checkpoint_file(path: Path, public_key: Path) -> CheckpointFile:
+    """The checkpoints of ``path``, each signature checked with the key in ``public_key``."""
+    return read_checkpoints(path, load_verify_key(public_key))
+
+
+def embedded_database_file(settings: Settings) -> Path | None:
+    """The embedded SQLite file ``settings`` name; None for PostgreSQL."""
+    url = settings.resolved_database_url()
+    return sqlite_path(url) if is_sqlite(url) else None
+
+
+def backup_database(database: Path, out: Path) -> None:
+    """A consistent copy of the embedded database file, even while a server runs on it."""
+    backup_sqlite(database, out)
+
+
+def restore_database(backup: Path, database: Path) -> None:
+    """Replace the embedded database file with a backup; refused while a server runs."""
+    restore_sqlite(backup, database)
+
+
 def terminology_service(settings: Settings) -> FhirTerminologyClient | None:
     """The FHIR terminology server ``settings`` name, with its cache; None when unset."""
     if not settings.terminology_server:
@@ -145,6 +193,35 @@ def intake_reader(kb: KnowledgeBase, terminology: TerminologyService | None = No
     return IntakeReader(
         RecordReader.default(terminology), lambda response: answers_from_response(response, kb)
     )
+
+
+def screening_service(policy: Policy | Path | None = None) -> ScreeningService:
+    """The screening on the shipped knowledge base, under ``policy`` (a clinic policy or the
+    path of its file; the stricter reading of every source conflict when None)."""
+    kb = default_knowledge_base()
+    if isinstance(policy, Path):
+        policy = load_policy(policy, kb)
+    return ScreeningService(kb, policy)
+
+
+def record_screener(on: date, policy_path: Path | None = None) -> RecordScreener:
+    """A bulk worker's screener: the shipped knowledge base and value sets, under the policy
+    in ``policy_path``. Module-level, so worker processes and Spark partitions are given it."""
+    kb = default_knowledge_base()
+    policy = load_policy(policy_path, kb) if policy_path is not None else None
+    return RecordScreener(ScreeningService(kb, policy), RecordReader.default(), on)
+
+
+def bulk_engine(engine: str, workers: int) -> BulkEngine:
+    """The bulk engine named ``engine`` ("local" processes or "spark") on ``workers`` cores."""
+    if engine == "spark":
+        return SparkBulkEngine(record_screener, cores=workers)
+    return LocalBulkEngine(record_screener, workers)
+
+
+def fhir_documents() -> FhirDocuments:
+    """The writer of decisions, consents and the intake Questionnaire as FHIR R4."""
+    return FhirR4Documents()
 
 
 def token_verifier(settings: Settings, clock: Clock, fhir: FhirClient) -> TokenVerifier:
@@ -228,5 +305,6 @@ def build_services(
         day=ClinicDay(uow, clock),
         patient_headers=PatientHeaders(uow, clock),
         cds_hooks=cds_hooks,
+        fhir_documents=fhir_documents(),
         terminology=terminology,
     )

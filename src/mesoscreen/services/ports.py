@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO, Protocol, Self, TypeVar
+from typing import IO, Any, Protocol, Self, TypeVar
 
 from mesoscreen.domain.audit import AuditEntry
 from mesoscreen.domain.decision import Decision
+from mesoscreen.domain.knowledge_base import KnowledgeBase
 from mesoscreen.domain.planner.plan import PlanRequest
 from mesoscreen.domain.planner.plan import TreatmentPlan as PlannedTreatment
 from mesoscreen.domain.records import (
@@ -31,6 +32,7 @@ from mesoscreen.domain.records import (
     TreatmentSession,
     User,
 )
+from mesoscreen.domain.vocabulary import Language
 from mesoscreen.services.bulk_screening import BulkSummary
 
 
@@ -537,9 +539,31 @@ class BulkEngine(Protocol):
         self,
         inputs: Sequence[Path],
         job: BulkJob,
-        out: BinaryIO,
-        errors: BinaryIO,
+        out: IO[bytes],
+        errors: IO[bytes],
         progress: Callable[[int], None] | None = None,
     ) -> BulkSummary:
         """Write the decisions to ``out`` and the unusable lines to ``errors``; the summary."""
+        ...
+
+
+class FhirDocuments(Protocol):
+    """Mesoscreen's decisions, records and intake questions written as FHIR R4 resources."""
+
+    def guidance_response(
+        self,
+        decision: Decision,
+        patient_reference: str | None,
+        language: Language,
+        record: Mapping[str, Sequence[str]] | None,
+    ) -> dict[str, Any]:
+        """A decision as a Bundle: GuidanceResponse, its output Parameters, then the issues."""
+        ...
+
+    def questionnaire(self, kb: KnowledgeBase, language: Language) -> dict[str, Any]:
+        """The SDC Questionnaire of the knowledge base's intake questions."""
+        ...
+
+    def consent(self, consent: Consent, withdrawal: ConsentWithdrawal | None) -> dict[str, Any]:
+        """A signed consent (and its withdrawal, if any) as a FHIR Consent."""
         ...
