@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from anyio.to_thread import run_sync
 
@@ -24,7 +24,7 @@ from mesoscreen.domain.audit import AuditAction, AuditEntry, AuditOutcome
 from mesoscreen.services.cds_cards import cards_for
 from mesoscreen.services.cds_definitions import SERVICES, discovery
 from mesoscreen.services.cds_record import RecordUnavailableError, gather_record, is_fhir_id
-from mesoscreen.services.cds_tokens import CdsCaller, TokenRejectedError, TokenVerifier
+from mesoscreen.services.cds_tokens import CdsCaller, TokenRejectedError
 from mesoscreen.services.intake_reading import IntakeReader
 from mesoscreen.services.ports import AuditLog, Clock, FhirClient, TokenReplayGuard
 from mesoscreen.services.screening import ScreeningService
@@ -36,6 +36,14 @@ FEEDBACK_EVENT = "cds.feedback"
 
 class _BadHookRequestError(Exception):
     """The hook request is malformed; the message names the field (400)."""
+
+
+class CallerCheck(Protocol):
+    """Tells who calls from the Authorization header (``cds_tokens.TokenVerifier``)."""
+
+    def verify(self, authorization: str | None, audience: str) -> CdsCaller:
+        """The caller the bearer token proves; TokenRejectedError saying why otherwise."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +168,7 @@ class CdsHooks:
         settings: CdsSettings,
         screening: ScreeningService,
         intakes: IntakeReader,
-        tokens: TokenVerifier,
+        tokens: CallerCheck,
         replay_guard: TokenReplayGuard,
         audit_log: AuditLog,
         fhir: FhirClient,
