@@ -7,7 +7,9 @@
     │   ├── PlanError               a treatment plan cannot be made as asked
     │   ├── FhirInputError          a FHIR resource cannot be read as screening input
     │   ├── UnsupportedMediaError   an upload is not of a type we accept (HTTP 415)
-    │   └── TooLargeError           an upload passes a size limit (HTTP 413)
+    │   ├── TooLargeError           an upload passes a size limit (HTTP 413)
+    │   └── UnstorableValueError    text no database stores (NUL, lone surrogate) or a paging
+    │                               number past 2^31-1 (HTTP 422 from the API and the pages)
     ├── KnowledgeBaseError          a knowledge file is broken (at load; names file and entry)
     ├── NotFoundError               a record does not exist or is not visible to the caller
     ├── ConflictError               a write clashes with stored state (stale or signed)
@@ -95,6 +97,22 @@ class TooLargeError(InputError):
     """Raised when an upload is larger in bytes than the configured limit."""
 
     code = "too_large"
+
+
+class UnstorableValueError(InputError):
+    """Raised at an edge for text a database cannot store or a paging number out of range.
+
+    ``field`` names the value (``'family_name'``, ``'answers.allergens[0]'``, ``'offset'``);
+    the message never quotes the text itself.
+    """
+
+    code = "unstorable_value"
+
+    def __init__(self, field: str, problem: str) -> None:
+        field = field if len(field) <= 120 else f"{field[:120]}…"
+        super().__init__(f"'{field}': {problem}")
+        self.field = field
+        self.problem = problem
 
 
 class KnowledgeBaseError(MesoscreenError):

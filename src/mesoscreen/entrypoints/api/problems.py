@@ -30,6 +30,7 @@ from mesoscreen.domain.errors import (
     PermissionDeniedError,
     PlanError,
     TooLargeError,
+    UnstorableValueError,
     UnsupportedMediaError,
 )
 from mesoscreen.domain.records import StaleVersionError
@@ -185,7 +186,8 @@ async def _mesoscreen_error(request: Request, error: Exception) -> JSONResponse:
         _log.error("error %s: %s", _correlation_id(), type(error).__name__)
         return problem_response(500, "internal_error", "internal error", request.url.path)
     # A refused plan or FHIR document names the refused field, so a client can point at it.
-    field = error.field if isinstance(error, PlanError | FhirInputError) else None
+    named = PlanError | FhirInputError | UnstorableValueError
+    field = error.field if isinstance(error, named) else None
     extra = {"field": field} if field else None
     return problem_response(status, error.code, error.message, request.url.path, headers, extra)
 

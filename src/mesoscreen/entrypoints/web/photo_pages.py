@@ -3,7 +3,8 @@ correction form, two dates of one view side by side, and the image itself.
 
 Every image is loaded from ``/photos/{id}/image``, which the photo service audits as one view
 each time and which is never cached. Uploads are plain multipart forms with the session's
-CSRF token, so the pages work without scripts.
+CSRF token, so the pages work without scripts; the image is decoded under the heavy-work bound
+(``HeavyWork.call``) from the page's worker thread, before its transaction opens.
 """
 
 from __future__ import annotations
@@ -108,8 +109,9 @@ def add_photo_pages(router: APIRouter, kit: PageKit) -> None:
     async def photo_upload(request: Request, patient_id: str) -> Response:
         def page(a: Authenticated, form: Form, upload: Upload) -> Response:
             details = photo_details(upload.fields)
-            services.photos.upload(a.principal, patient_id, details, upload.data,
-                                   upload.declared_type)  # fmt: skip
+            prepared = kit.heavy_work.call(services.photos.prepare, a.principal, upload.data,
+                                           upload.declared_type, patient_id=patient_id)  # fmt: skip
+            services.photos.add(a.principal, patient_id, details, prepared)
             return redirect(f"/patients/{patient_id}/photos")
 
         def refused(a: Authenticated, form: Form, error: InputError) -> Response:
@@ -137,8 +139,9 @@ def add_photo_pages(router: APIRouter, kit: PageKit) -> None:
     async def photo_correction(request: Request, photo_id: str) -> Response:
         def page(a: Authenticated, form: Form, upload: Upload) -> Response:
             details = photo_details(upload.fields)
-            fixed = services.photos.correct(a.principal, photo_id, details, upload.data,
-                                            upload.declared_type)  # fmt: skip
+            prepared = kit.heavy_work.call(services.photos.prepare, a.principal, upload.data,
+                                           upload.declared_type, replacing=photo_id)  # fmt: skip
+            fixed = services.photos.replace(a.principal, photo_id, details, prepared)
             return redirect(f"/photos/{fixed.id}")
 
         def refused(a: Authenticated, form: Form, error: InputError) -> Response:
