@@ -28,7 +28,13 @@ from mesoscreen.services.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from mesoscreen.services.recording import RecordsUseCases, Target, every_record, page_bounds
+from mesoscreen.services.recording import (
+    FormKey,
+    RecordsUseCases,
+    Target,
+    every_record,
+    page_bounds,
+)
 
 RESOURCE = "Media"  # the FHIR resource a clinical photo maps to
 MAX_NOTE_CHARS = 2000
@@ -109,22 +115,29 @@ class PhotoRecords(RecordsUseCases):
         details: PhotoDetails,
         data: bytes | None,
         declared_type: str | None = None,
+        form_key: FormKey | None = None,
     ) -> Photo:
         """Store a new photo of the patient; its bytes are cleaned first."""
         prepared = self.prepare(principal, data, declared_type, patient_id=patient_id)
-        return self.add(principal, patient_id, details, prepared)
+        return self.add(principal, patient_id, details, prepared, form_key)
 
     def add(
-        self, principal: Principal, patient_id: str, details: PhotoDetails, prepared: PreparedUpload
+        self,
+        principal: Principal,
+        patient_id: str,
+        details: PhotoDetails,
+        prepared: PreparedUpload,
+        form_key: FormKey | None = None,
     ) -> Photo:
-        """Store a new photo of the patient from its prepared (cleaned) image."""
+        """Store a new photo of the patient from its prepared (cleaned) image (once per
+        ``form_key``)."""
         target = Target(RESOURCE, patient_id=patient_id)
         with self.transaction(principal, "photo.create", AuditAction.CREATE, target) as uow:
             self.require(principal, Permission.PHOTO_WRITE)
             patient = uow.patients.get(patient_id, principal.clinic_ids)
             if prepared.image is None:
                 raise InputError("'photo': required (expected a JPEG or PNG file; got none)")
-            return self._store(uow, principal, patient, details, prepared.image, None)
+            return self._store(uow, principal, patient, details, prepared.image, None, form_key)
 
     def correct(
         self,
@@ -133,15 +146,22 @@ class PhotoRecords(RecordsUseCases):
         details: PhotoDetails,
         data: bytes | None = None,
         declared_type: str | None = None,
+        form_key: FormKey | None = None,
     ) -> Photo:
         """A new photo replacing ``photo_id`` (new bytes, or the same ones relabelled)."""
         prepared = self.prepare(principal, data, declared_type, replacing=photo_id)
-        return self.replace(principal, photo_id, details, prepared)
+        return self.replace(principal, photo_id, details, prepared, form_key)
 
     def replace(
-        self, principal: Principal, photo_id: str, details: PhotoDetails, prepared: PreparedUpload
+        self,
+        principal: Principal,
+        photo_id: str,
+        details: PhotoDetails,
+        prepared: PreparedUpload,
+        form_key: FormKey | None = None,
     ) -> Photo:
-        """A new photo replacing ``photo_id``, with the prepared image or the old one."""
+        """A new photo replacing ``photo_id``, with the prepared image or the old one (once
+        per ``form_key``)."""
         target = Target(RESOURCE, photo_id)
         with self.transaction(principal, "photo.amend", AuditAction.CREATE, target) as uow:
             self.require(principal, Permission.PHOTO_WRITE)
@@ -156,7 +176,7 @@ class PhotoRecords(RecordsUseCases):
             else:
                 kept = uow.photo_contents.get(old.id)
                 image = CleanImage(kept, old.content_type, old.width, old.height)
-            return self._store(uow, principal, patient, details, image, old.id)
+            return self._store(uow, principal, patient, details, image, old.id, form_key)
 
     def _clean(self, data: bytes, declared_type: str | None) -> CleanImage:
         """The sanitised image; a declared image type must agree with the content."""
@@ -176,6 +196,7 @@ class PhotoRecords(RecordsUseCases):
         details: PhotoDetails,
         image: CleanImage,
         replaces_id: str | None,
+        form_key: FormKey | None = None,
     ) -> Photo:
         """Validate the details, add the photo and its bytes, audit and commit."""
         self._validate(uow, principal, patient, details)
@@ -200,6 +221,7 @@ class PhotoRecords(RecordsUseCases):
         )
         uow.photos.add(photo)
         uow.photo_contents.add(photo.id, image.data)
+        self.claim(uow, form_key, photo.clinic_id, photo.id)
         event = "photo.amend" if replaces_id else "photo.create"
         uow.audit.append(self.entry(principal, event, AuditAction.CREATE, _photo_target(photo)))
         uow.commit()

@@ -137,9 +137,7 @@ def test_large_photo_uploads_are_decoded_off_the_loop_within_the_bound(
     none on the event loop, and /health answers while they are held."""
     staff = seed_clinic(bounded.accounts)
     nurse = staff.principal(Role.NURSE)
-    patient = bounded.patients.register(
-        nurse, staff.clinic.id, PatientDetails("Tran", "Lan")
-    ).id
+    patient = bounded.patients.register(nurse, staff.clinic.id, PatientDetails("Tran", "Lan")).id
     held = HeldWork()
     app = create_app(bounded.settings, services=bounded)
     form = {"view": "vertex", "taken_on": "2026-11-20"}

@@ -30,8 +30,9 @@ from mesoscreen.entrypoints.photo_http import (
     photo_details,
     read_upload,
 )
-from mesoscreen.entrypoints.web.kit import Form, PageKit, redirect
+from mesoscreen.entrypoints.web.kit import Form, PageKit
 from mesoscreen.services.authentication import Authenticated
+from mesoscreen.services.recording import FormKey
 
 VIEWS = [view.value for view in PhotoView]
 
@@ -111,8 +112,12 @@ def add_photo_pages(router: APIRouter, kit: PageKit) -> None:
             details = photo_details(upload.fields)
             prepared = kit.heavy_work.call(services.photos.prepare, a.principal, upload.data,
                                            upload.declared_type, patient_id=patient_id)  # fmt: skip
-            services.photos.add(a.principal, patient_id, details, prepared)
-            return redirect(f"/patients/{patient_id}/photos")
+
+            def create(key: FormKey | None) -> str:
+                return services.photos.add(a.principal, patient_id, details, prepared, key).id
+
+            return kit.created_once(a, form, "photo", create,
+                                    lambda _: f"/patients/{patient_id}/photos")  # fmt: skip
 
         def refused(a: Authenticated, form: Form, error: InputError) -> Response:
             return gallery(request, a, patient_id, form, _status(error), str(error))
@@ -141,8 +146,12 @@ def add_photo_pages(router: APIRouter, kit: PageKit) -> None:
             details = photo_details(upload.fields)
             prepared = kit.heavy_work.call(services.photos.prepare, a.principal, upload.data,
                                            upload.declared_type, replacing=photo_id)  # fmt: skip
-            fixed = services.photos.replace(a.principal, photo_id, details, prepared)
-            return redirect(f"/photos/{fixed.id}")
+
+            def create(key: FormKey | None) -> str:
+                return services.photos.replace(a.principal, photo_id, details, prepared, key).id
+
+            return kit.created_once(a, form, "photo_correction", create,
+                                    lambda made: f"/photos/{made}")  # fmt: skip
 
         def refused(a: Authenticated, form: Form, error: InputError) -> Response:
             return photo_page(request, a, photo_id, form, _status(error), str(error))
