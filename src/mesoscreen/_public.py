@@ -19,12 +19,21 @@ def screen(
 ) -> Decision:
     """Screen one intake with the shipped knowledge base.
 
-    ``on`` is the screening date (today when omitted); ``policy`` is a clinic
-    policy or the path of a policy file (the stricter reading of every source
-    conflict when omitted). Raises ``IntakeError`` for an invalid intake; every
+    ``on`` is the screening date (today when omitted, in the machine's time zone);
+    ``policy`` is a clinic policy or the path of a policy file (when omitted, the file
+    the ``MESOSCREEN_POLICY_FILE`` setting names, else the stricter reading of every
+    source conflict). Raises ``IntakeError`` for an invalid intake; every
     clinical outcome, ``contraindicated`` included, is a returned ``Decision``.
     """
+    # Imported here: ``import mesoscreen`` stays light for a caller who only screens.
+    from mesoscreen.bootstrap import command_clock, settings_policy
+    from mesoscreen.config import Settings
+
     kb = default_knowledge_base()
     if isinstance(policy, str | Path):
         policy = load_policy(Path(policy), kb)
-    return screening_service(kb, policy).screen(intake, on if on is not None else date.today())
+    elif policy is None:
+        policy = settings_policy(Settings(), kb)
+    return screening_service(kb, policy).screen(
+        intake, on if on is not None else command_clock().today()
+    )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import Engine
 
 from mesoscreen.adapters.audit_checkpoints import FileCheckpointLog, load_signing_key
+from mesoscreen.adapters.clock import SystemClock as SystemClock
 from mesoscreen.adapters.db.audit import EngineAuditLog
 from mesoscreen.adapters.db.engine import create_database_engine, is_sqlite, sqlite_path
 from mesoscreen.adapters.db.migrations import upgrade_database
@@ -22,6 +23,7 @@ from mesoscreen.adapters.fhir.terminology_client import CACHE_FILE_NAME, FhirTer
 from mesoscreen.adapters.photo_sanitiser import PillowPhotoSanitiser
 from mesoscreen.config import Settings
 from mesoscreen.domain.knowledge_base import KnowledgeBase
+from mesoscreen.domain.policy import Policy
 from mesoscreen.knowledge import default_knowledge_base, load_policy
 from mesoscreen.knowledge.consent_loader import CONSENT_DIR, load_consent_templates
 from mesoscreen.knowledge.outcome_scales_loader import default_outcome_scales
@@ -49,16 +51,15 @@ from mesoscreen.services.screening_records import ScreeningRecords
 from mesoscreen.services.treatment_sessions import TreatmentSessionRecords
 
 
-class SystemClock:
-    """The wall clock in UTC."""
+def command_clock() -> Clock:
+    """The clock of a command and of ``mesoscreen.screen()``: dates in the machine's zone,
+    as the person at the keyboard reads them."""
+    return SystemClock(zone=None)
 
-    def now(self) -> datetime:
-        """The current time, timezone-aware UTC."""
-        return datetime.now(UTC)
 
-    def today(self) -> date:
-        """Today's date in UTC."""
-        return self.now().date()
+def settings_policy(settings: Settings, kb: KnowledgeBase) -> Policy | None:
+    """The clinic policy the ``policy_file`` setting names; None for the stricter readings."""
+    return load_policy(settings.policy_file, kb) if settings.policy_file else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +146,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     """The use cases on the database ``settings`` name; call ``close()`` when done."""
     clock = clock or SystemClock()
     kb = default_knowledge_base()
-    policy = load_policy(settings.policy_file, kb) if settings.policy_file else None
+    policy = settings_policy(settings, kb)
     engine = create_database_engine(settings.resolved_database_url())
     uow = SqlUnitOfWorkFactory(engine)
     hasher = Argon2PasswordHasher(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +9,7 @@ import typer
 
 from mesoscreen.adapters.db.backup import backup_sqlite, restore_sqlite
 from mesoscreen.adapters.db.engine import is_sqlite, sqlite_path
+from mesoscreen.bootstrap import command_clock
 from mesoscreen.config import Settings
 from mesoscreen.domain.errors import InputError
 from mesoscreen.entrypoints.cli.app import app
@@ -57,7 +57,7 @@ def _set_checkpoints_aside(settings: Settings) -> Path | None:
     current = settings.resolved_checkpoint_file()
     if not current.exists():
         return None
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = command_clock().now().strftime("%Y%m%dT%H%M%SZ")
     aside = current.with_name(f"{current.name}.before-restore-{stamp}")
     current.rename(aside)
     return aside
