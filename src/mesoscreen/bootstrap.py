@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -19,6 +19,7 @@ from mesoscreen.adapters.audit_checkpoints import (
 )
 from mesoscreen.adapters.bulk_records import RecordScreener
 from mesoscreen.adapters.bulk_runner import LocalBulkEngine
+from mesoscreen.adapters.clock import SystemClock as SystemClock
 from mesoscreen.adapters.db.audit import EngineAuditLog
 from mesoscreen.adapters.db.backup import backup_sqlite, restore_sqlite
 from mesoscreen.adapters.db.engine import create_database_engine, is_sqlite, sqlite_path
@@ -76,16 +77,15 @@ from mesoscreen.services.screening_records import ScreeningRecords
 from mesoscreen.services.treatment_sessions import TreatmentSessionRecords
 
 
-class SystemClock:
-    """The wall clock in UTC."""
+def command_clock() -> Clock:
+    """The clock of a command and of ``mesoscreen.screen()``: dates in the machine's zone,
+    as the person at the keyboard reads them."""
+    return SystemClock(zone=None)
 
-    def now(self) -> datetime:
-        """The current time, timezone-aware UTC."""
-        return datetime.now(UTC)
 
-    def today(self) -> date:
-        """Today's date in UTC."""
-        return self.now().date()
+def settings_policy(settings: Settings, kb: KnowledgeBase) -> Policy | None:
+    """The clinic policy the ``policy_file`` setting names; None for the stricter readings."""
+    return load_policy(settings.policy_file, kb) if settings.policy_file else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +248,7 @@ def build_services(
     """
     clock = clock or SystemClock()
     kb = default_knowledge_base()
-    policy = load_policy(settings.policy_file, kb) if settings.policy_file else None
+    policy = settings_policy(settings, kb)
     engine = create_database_engine(settings.resolved_database_url())
     uow = SqlUnitOfWorkFactory(engine)
     hasher = Argon2PasswordHasher(

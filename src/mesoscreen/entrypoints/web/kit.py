@@ -19,7 +19,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Callable
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlparse
@@ -168,7 +168,7 @@ class PageKit:
                 return ZoneInfo(name)
             except (ZoneInfoNotFoundError, ValueError):
                 pass
-        return datetime.now().astimezone().tzinfo or ZoneInfo("UTC")
+        return self.services.clock.now().astimezone().tzinfo or ZoneInfo("UTC")
 
     def words(self, request: Request, authenticated: Authenticated | None = None) -> Messages:
         """The catalogue of the page's language."""

@@ -206,7 +206,8 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
                 "volume_per_point_ml": str(picked.volume_per_point_ml),
                 "depth_mm": str(round((picked.depth_mm[0] + picked.depth_mm[1]) / 2, 1)),
             }
-        now = datetime.now(kit.zone(request)).replace(second=0, microsecond=0, tzinfo=None)
+        now = services.clock.now().astimezone(kit.zone(request))
+        now = now.replace(second=0, microsecond=0, tzinfo=None)
         blocker = services.consents.session_blocker(a.principal, patient_id,
                                                     chosen.id if chosen else None)  # fmt: skip
         consent_link = (f"/screenings/{chosen.screening_id}/consent" if chosen

@@ -18,21 +18,13 @@ router = APIRouter(tags=["audit"])
 
 def _out(stored: StoredAuditEntry) -> AuditEntryOut:
     entry = stored.entry
-    return AuditEntryOut(
-        seq=stored.seq,
-        recorded_at=entry.recorded_at,
-        event_type=entry.event_type,
-        action=entry.action.value,
-        outcome=entry.outcome.value,
-        actor_id=entry.actor_id,
-        actor_role=entry.actor_role,
-        clinic_id=entry.clinic_id,
-        patient_id=entry.patient_id,
-        entity_type=entry.entity_type,
-        entity_id=entry.entity_id,
-        source=entry.source,
-        detail=dict(entry.detail),
-        hash=stored.hash,
+    return AuditEntryOut.model_validate(
+        {
+            "seq": stored.seq,
+            "recorded_at": entry.recorded_at,
+            **entry.plain_fields(),
+            "hash": stored.hash,
+        }
     )
 
 
