@@ -19,6 +19,7 @@ from mesoscreen.adapters.db.usage_lock import serving
 from mesoscreen.adapters.fhir.questionnaire_response import answers_from_response
 from mesoscreen.adapters.fhir.record_facts import RecordReader
 from mesoscreen.adapters.fhir.terminology_client import CACHE_FILE_NAME, FhirTerminologyClient
+from mesoscreen.adapters.form_sealer import AesGcmFormSealer
 from mesoscreen.adapters.photo_sanitiser import PillowPhotoSanitiser
 from mesoscreen.config import Settings
 from mesoscreen.domain.knowledge_base import KnowledgeBase
@@ -36,6 +37,7 @@ from mesoscreen.services.day import ClinicDay
 from mesoscreen.services.follow_up import FollowUps
 from mesoscreen.services.form_keys import FormKeys
 from mesoscreen.services.intake_reading import IntakeReader
+from mesoscreen.services.kept_forms import KeptForms
 from mesoscreen.services.outcome_measures import OutcomeMeasureRecords
 from mesoscreen.services.patient_header import PatientHeaders
 from mesoscreen.services.patients import PatientRecords
@@ -89,6 +91,7 @@ class Services:
     day: ClinicDay
     patient_headers: PatientHeaders
     form_keys: FormKeys
+    kept_forms: KeptForms
     terminology: FhirTerminologyClient | None = None
 
     def close(self) -> None:
@@ -193,5 +196,6 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         day=ClinicDay(uow, clock),
         patient_headers=PatientHeaders(uow, clock),
         form_keys=FormKeys(uow, clock),
+        kept_forms=KeptForms(uow, clock, AesGcmFormSealer()),
         terminology=terminology,
     )
