@@ -116,9 +116,9 @@ def test_stay_signed_in_restarts_the_idle_time(
     clock.advance(timedelta(minutes=14))
     assert browser.get("/patients", follow_redirects=False).status_code == 200
     clock.advance(timedelta(minutes=15, seconds=1))
-    away = browser.get("/patients", follow_redirects=False)
-    assert away.headers["location"] == "/signin?next=/patients"
-    assert _sign_in_to(browser, staff, Role.NURSE, "/patients") == "/patients"
+    away = browser.get("/worklist", follow_redirects=False)
+    assert away.headers["location"] == "/signin?next=/worklist"
+    assert _sign_in_to(browser, staff, Role.NURSE, "/worklist") == "/worklist"
 
 
 def test_the_refresh_needs_the_sessions_csrf_token(browser: TestClient, staff: ClinicStaff) -> None:

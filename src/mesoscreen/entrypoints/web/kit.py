@@ -246,8 +246,9 @@ class PageKit:
                          kept: bool = False) -> RedirectResponse:  # fmt: skip
         """To the sign-in form, coming back to ``back`` (by default this GET page) after."""
         if back is None:
+            # The path only: a query (a name searched for) never goes into another URL.
             back = _page_of(request) if request.method == "GET" else ""
-        parts = [f"next={quote(back, safe='/?=&')}"] if back and back != "/" else []
+        parts = [f"next={quote(back, safe='/')}"] if back and back != "/" else []
         parts += ["kept=1"] if kept else []
         query = f"?{'&'.join(parts)}" if parts else ""
         return RedirectResponse(f"/signin{query}", status_code=303)
@@ -261,8 +262,8 @@ class PageKit:
         hosts = {request.headers.get("host"), request.headers.get("x-forwarded-host")}
         if parsed.netloc not in hosts - {None}:
             return None
-        page = parsed.path + (f"?{parsed.query}" if parsed.query else "")
-        return local_path(page, "") or None
+        # The path only, as for a GET page: a query may hold a name searched for.
+        return local_path(parsed.path, "") or None
 
     async def keep_and_sign_in(self, request: Request) -> Response:
         """A form posted after the session timed out: keep it (services.kept_forms) for this
@@ -274,7 +275,7 @@ class PageKit:
         kept = None
         if token and self.same_origin(request):
             kept = self.services.kept_forms.keep(token, form.get("csrf"), request.url.path,
-                                                 page.split("?")[0], form)  # fmt: skip
+                                                 page, form)  # fmt: skip
         response = self.sign_in_redirect(request, page, kept is not None)
         if kept is not None:
             cookies.set_cookie(response, cookies.KEPT_FORM, kept, secure, cookies.KEPT_FORM_S)
