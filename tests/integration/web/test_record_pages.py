@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import date
 
 from mesoscreen.bootstrap import Services
 from mesoscreen.domain.access import Role
-from tests.factories import ClinicStaff, give_consent, seed_clinic
+from tests.factories import ClinicStaff, give_consent, plan_request, seed_clinic
+from tests.intakes import intake
 from tests.integration.web.conftest import (
     TestClient,
     new_browser,
     new_patient,
     sign_in,
 )
+
+TODAY = date(2026, 11, 25)  # the frozen clock's day
 
 
 def _field(page: str, name: str) -> str:
@@ -176,3 +180,28 @@ def test_reception_gets_403_and_another_clinic_404_on_every_record_page(
                     form = {"csrf": token, "version": "1", "reason": "x"}
                     answer = visitor.post(f"/{section}/{record}/{action}", data=form)
                     assert answer.status_code == code, (role, section, action)
+
+
+def test_a_voided_plan_leaves_the_worklist_and_cannot_be_signed(
+    browser: TestClient, staff: ClinicStaff, services: Services
+) -> None:
+    """A plan made in error is voided from its page: its sessions are no longer due, and the
+    page offers neither signing nor a session from it."""
+    csrf = sign_in(browser, staff, Role.CLINICIAN)
+    patient = new_patient(browser, csrf, "Voided", "male")
+    clinician = staff.principal(Role.CLINICIAN)
+    screening = services.screenings.screen_intake(clinician, patient, intake("male"))
+    services.screenings.sign(clinician, screening.id, screening.version)
+    plan = services.plans.create(clinician, screening.id, plan_request(first_session=TODAY))
+    assert patient in browser.get("/worklist").text
+    page = browser.get(f"/plans/{plan.id}").text
+    assert 'id="void-form"' in page
+    voided = browser.post(f"/plans/{plan.id}/void", follow_redirects=False,
+                          data={"csrf": csrf, "reason": "wrong product chosen"})  # fmt: skip
+    assert voided.status_code == 303
+    page = browser.get(f"/plans/{plan.id}").text
+    assert "wrong product chosen" in page
+    assert f'action="/plans/{plan.id}/sign"' not in page
+    assert patient not in browser.get("/worklist").text
+    refused = browser.post(f"/plans/{plan.id}/sign", data={"csrf": csrf, "version": "1"})
+    assert refused.status_code == 409
