@@ -34,6 +34,7 @@ from mesoscreen.adapters.fhir.http_client import HttpxFhirClient
 from mesoscreen.adapters.fhir.questionnaire_response import answers_from_response
 from mesoscreen.adapters.fhir.record_facts import RecordReader
 from mesoscreen.adapters.fhir.terminology_client import CACHE_FILE_NAME, FhirTerminologyClient
+from mesoscreen.adapters.form_sealer import AesGcmFormSealer
 from mesoscreen.adapters.photo_sanitiser import PillowPhotoSanitiser
 from mesoscreen.adapters.spark import SparkBulkEngine
 from mesoscreen.config import Settings
@@ -55,6 +56,7 @@ from mesoscreen.services.day import ClinicDay
 from mesoscreen.services.follow_up import FollowUps
 from mesoscreen.services.form_keys import FormKeys
 from mesoscreen.services.intake_reading import IntakeReader
+from mesoscreen.services.kept_forms import KeptForms
 from mesoscreen.services.outcome_measures import OutcomeMeasureRecords
 from mesoscreen.services.patient_header import PatientHeaders
 from mesoscreen.services.patients import PatientRecords
@@ -117,6 +119,7 @@ class Services:
     form_keys: FormKeys
     cds_hooks: CdsHooks
     fhir_documents: FhirDocuments
+    kept_forms: KeptForms
     terminology: FhirTerminologyClient | None = None
 
     def close(self) -> None:
@@ -309,5 +312,6 @@ def build_services(
         form_keys=FormKeys(uow, clock),
         cds_hooks=cds_hooks,
         fhir_documents=fhir_documents(),
+        kept_forms=KeptForms(uow, clock, AesGcmFormSealer()),
         terminology=terminology,
     )

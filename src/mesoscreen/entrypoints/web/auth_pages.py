@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from mesoscreen.domain.access import AuthenticationError, Role, TooManyAttemptsError
@@ -42,8 +42,20 @@ def add_auth_pages(router: APIRouter, kit: PageKit) -> None:
         return kit.page(request, lambda a: redirect(home_of(a.principal.role)))
 
     @router.get("/signin", response_model=None)
-    def signin_form(request: Request, back: str | None = Query(None, alias="next")) -> Response:
-        return kit.render(request, "signin.html", next=local_path(back, ""))
+    def signin_form(request: Request, back: str | None = Query(None, alias="next"),
+                    kept: str | None = None) -> Response:  # fmt: skip
+        return kit.render(request, "signin.html", next=local_path(back, ""), kept=kept == "1")
+
+    @router.post("/session/refresh", response_model=None)
+    async def refresh_session(request: Request) -> Response:
+        """Stay signed in: checking the session restarts its idle time (the page's timer too);
+        answers how long the session may now stay idle."""
+
+        def page(a: Authenticated, _form: Form) -> Response:
+            idle = int(services.authentication.policy.idle.total_seconds())
+            return JSONResponse({"idle_seconds": idle}, headers={"Cache-Control": "no-store"})
+
+        return await kit.form_page(request, page)
 
     @router.post("/signin", response_model=None)
     async def signin(request: Request) -> Response:

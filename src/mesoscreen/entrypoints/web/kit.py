@@ -202,6 +202,14 @@ class PageKit:
             )
         clinic_name = self.letterhead.clinic_name(principal, getattr(shown, "clinic_id", None))
         session_csrf = cookies.read_cookie(request, cookies.CSRF, secure) if principal else None
+        kept_token = cookies.read_cookie(request, cookies.KEPT_FORM, secure) if principal else None
+        kept = None
+        if kept_token and principal is not None and request.method == "GET":
+            # The form this user posted here after the timeout, to fill in again (app.js).
+            found = self.services.kept_forms.take(principal, kept_token, _page_of(request))
+            if found is not None:
+                kept = {"action": found.action, "fields": found.fields}
+        idle = int(self.services.authentication.policy.idle.total_seconds())
         response = TEMPLATES.TemplateResponse(
             request,
             template,
@@ -222,6 +230,8 @@ class PageKit:
                 "who": PeopleNames(self.services, principal),
                 "clinic_name": clinic_name,
                 "clinic_logo": self.letterhead.logo,
+                "idle_seconds": idle,
+                "kept_form": kept,
                 **context,
             },
             status_code=status,
@@ -231,6 +241,8 @@ class PageKit:
             cookies.set_cookie(
                 response, cookies.FORM_TOKEN, new_form_token, secure, cookies.ONE_YEAR_S
             )
+        if kept is not None:
+            cookies.delete_cookie(response, cookies.KEPT_FORM, secure)
         return response
 
     def error(
@@ -239,11 +251,48 @@ class PageKit:
         """A page that says what went wrong."""
         return self.render(request, "error.html", authenticated, status, message=message)
 
-    def sign_in_redirect(self, request: Request) -> RedirectResponse:
-        """To the sign-in form, coming back here afterwards (GET pages only)."""
-        back = request.url.path if request.method == "GET" else ""
-        query = f"?next={quote(back, safe='/')}" if back and back != "/" else ""
+    def sign_in_redirect(self, request: Request, back: str | None = None,
+                         kept: bool = False) -> RedirectResponse:  # fmt: skip
+        """To the sign-in form, coming back to ``back`` (by default this GET page) after."""
+        if back is None:
+            # The path only: a query (a name searched for) never goes into another URL.
+            back = _page_of(request) if request.method == "GET" else ""
+        parts = [f"next={quote(back, safe='/')}"] if back and back != "/" else []
+        parts += ["kept=1"] if kept else []
+        query = f"?{'&'.join(parts)}" if parts else ""
         return RedirectResponse(f"/signin{query}", status_code=303)
+
+    def referring_page(self, request: Request) -> str | None:
+        """The page of this site a form was posted from (its Referer), else None."""
+        referer = request.headers.get("referer")
+        if not referer:
+            return None
+        parsed = urlparse(referer)
+        hosts = {request.headers.get("host"), request.headers.get("x-forwarded-host")}
+        if parsed.netloc not in hosts - {None}:
+            return None
+        # The path only, as for a GET page: a query may hold a name searched for.
+        return local_path(parsed.path, "") or None
+
+    async def keep_and_sign_in(self, request: Request) -> Response:
+        """A form posted after the session timed out: keep it (services.kept_forms) for this
+        browser, and send it to sign in and back to the page it was typed on. A form with a
+        value no record can store is not kept (it would be refused once signed in)."""
+        try:
+            form: Form | None = await self.form(request)
+        except UnstorableValueError:
+            form = None
+        page = self.referring_page(request) or request.url.path
+        secure = self.secure(request)
+        token = cookies.read_cookie(request, cookies.SESSION, secure)
+        kept = None
+        if form is not None and token and self.same_origin(request):
+            kept = self.services.kept_forms.keep(token, form.get("csrf"), request.url.path,
+                                                 page, form)  # fmt: skip
+        response = self.sign_in_redirect(request, page, kept is not None)
+        if kept is not None:
+            cookies.set_cookie(response, cookies.KEPT_FORM, kept, secure, cookies.KEPT_FORM_S)
+        return response
 
     # Running pages.
 
@@ -305,7 +354,7 @@ class PageKit:
         try:
             authenticated = await run_in_threadpool(self.session, request)
         except SignInRequiredError:
-            return RedirectResponse("/signin", status_code=303)
+            return await self.keep_and_sign_in(request)
         try:
             form = await self.form(request)
         except UnstorableValueError as refused:
@@ -383,6 +432,11 @@ def every_item(fetch: Callable[[int, int], ListPage[T]]) -> list[T]:
         items.extend(page.items)
         if not page.items or len(items) >= page.total:
             return items
+
+
+def _page_of(request: Request) -> str:
+    """The path of the page asked for (the query is not part of a kept form's page)."""
+    return request.url.path
 
 
 def redirect(target: str) -> RedirectResponse:

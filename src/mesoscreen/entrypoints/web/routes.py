@@ -21,6 +21,7 @@ from mesoscreen.entrypoints.web.kit import PageKit
 from mesoscreen.entrypoints.web.outcome_pages import add_outcome_pages
 from mesoscreen.entrypoints.web.patient_pages import add_patient_pages
 from mesoscreen.entrypoints.web.photo_pages import add_photo_pages
+from mesoscreen.entrypoints.web.record_pages import add_record_pages
 from mesoscreen.entrypoints.web.screening_pages import add_screening_pages
 from mesoscreen.entrypoints.web.today_page import add_today_page
 from mesoscreen.entrypoints.web.treatment_pages import add_treatment_pages
@@ -37,6 +38,7 @@ def build_web_router(services: Services, heavy_work: HeavyWork | None = None) ->
     add_patient_pages(router, kit)
     add_screening_pages(router, kit)
     add_treatment_pages(router, kit)
+    add_record_pages(router, kit)
     add_outcome_pages(router, kit)
     add_consent_pages(router, kit)
     add_photo_pages(router, kit)
