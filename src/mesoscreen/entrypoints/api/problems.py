@@ -186,7 +186,9 @@ async def _mesoscreen_error(request: Request, error: Exception) -> JSONResponse:
         return problem_response(500, "internal_error", "internal error", request.url.path)
     # A refused plan or FHIR document names the refused field, so a client can point at it.
     field = error.field if isinstance(error, PlanError | FhirInputError) else None
-    extra = {"field": field} if field else None
+    extra: dict[str, Any] = {"field": field} if field else {}
+    # The reason codes behind the message, for clients that say them in their own words.
+    extra["problems"] = [problem.as_dict() for problem in error.problems]
     return problem_response(status, error.code, error.message, request.url.path, headers, extra)
 
 

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from mesoscreen.domain.consent import SignatureMethod
 from mesoscreen.domain.errors import ConflictError, InputError
+from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.web.i18n import language_named
 from mesoscreen.entrypoints.web.kit import Form, PageKit, redirect
@@ -23,7 +24,10 @@ from mesoscreen.services.consents import PatientSignature
 def _version(form: Form) -> int:
     value = form.get("version", "")
     if not value.isdigit():
-        raise InputError(f"'version': expected a record version (got '{value[:10]}')")
+        raise InputError(
+            f"'version': expected a record version (got '{value[:10]}')",
+            problems=problem(Reason.STALE_VERSION, "version"),
+        )
     return int(value)
 
 
@@ -70,7 +74,9 @@ def add_consent_pages(router: APIRouter, kit: PageKit) -> None:
                                                  form.get("template_version") or None)  # fmt: skip
             except (InputError, ConflictError) as refused:
                 kept = {k: v for k, v in form.items() if k != "signature_png"}
-                return signing_page(request, a, screening_id, language, kept, 400, str(refused))
+                return signing_page(
+                    request, a, screening_id, language, kept, 400, kit.say(request, a, refused)
+                )
             return redirect(f"/consents/{consent.id}")
 
         return await kit.form_page(request, page)

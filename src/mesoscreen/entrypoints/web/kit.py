@@ -28,6 +28,7 @@ from mesoscreen.domain.access import AuthenticationError, Permission
 from mesoscreen.domain.errors import (
     ConflictError,
     InputError,
+    MesoscreenError,
     NotFoundError,
     PermissionDeniedError,
 )
@@ -36,6 +37,7 @@ from mesoscreen.domain.records import Page as ListPage
 from mesoscreen.domain.records import Patient
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.web import cookies
+from mesoscreen.entrypoints.web.error_words import RefusalWords
 from mesoscreen.entrypoints.web.i18n import (
     Messages,
     format_date,
@@ -111,6 +113,7 @@ class PageKit:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.letterhead = Letterhead(services.accounts, read_logo(services.settings.clinic_logo))
+        self.refusals = RefusalWords(services.screening.kb, services.planner.formulary)
 
     # Who, in which language and time zone.
 
@@ -160,6 +163,13 @@ class PageKit:
     def words(self, request: Request, authenticated: Authenticated | None = None) -> Messages:
         """The catalogue of the page's language."""
         return messages()[self.language(request, authenticated)]
+
+    def say(
+        self, request: Request, authenticated: Authenticated | None, error: MesoscreenError
+    ) -> str:
+        """Why ``error`` refused, in the page's language, from its reason codes."""
+        language = self.language(request, authenticated)
+        return self.refusals.say(error, messages()[language], language)
 
     # Rendering.
 
@@ -241,9 +251,11 @@ class PageKit:
         except NotFoundError:
             return self.error(request, authenticated, 404, t["not_found"])
         except ConflictError as conflict:
-            return self.error(request, authenticated, 409, f"{t['conflict']} ({conflict})")
+            return self.error(request, authenticated, 409, self.say(request, authenticated,
+                                                                    conflict))  # fmt: skip
         except InputError as refused:
-            return self.error(request, authenticated, 400, str(refused))
+            return self.error(request, authenticated, 400, self.say(request, authenticated,
+                                                                    refused))  # fmt: skip
 
     def page(self, request: Request, page: Page) -> Response:
         """Run a GET page with the request's session."""
