@@ -14,7 +14,7 @@ from mesoscreen.domain.errors import InputError
 from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.records import AdverseEvent, EventOutcome, RecordStatus
 from mesoscreen.services.ports import Clock, RecordRepository, UnitOfWork, UnitOfWorkFactory
-from mesoscreen.services.recording import Target
+from mesoscreen.services.recording import FormKey, Target
 from mesoscreen.services.signable import SignableKind, SignableRecords
 
 # Severity grades 1 (mild) to 5 (death), as in CTCAE.
@@ -119,7 +119,13 @@ class AdverseEventRecords(SignableRecords[AdverseEvent]):
                 )
         return record
 
-    def report(self, principal: Principal, patient_id: str, details: EventDetails) -> AdverseEvent:
+    def report(
+        self,
+        principal: Principal,
+        patient_id: str,
+        details: EventDetails,
+        form_key: FormKey | None = None,
+    ) -> AdverseEvent:
         """Record a draft adverse event for the patient."""
         target = Target("AdverseEvent", patient_id=patient_id)
         with self.transaction(principal, "adverse_event.create", AuditAction.CREATE, target) as uow:
@@ -144,4 +150,4 @@ class AdverseEventRecords(SignableRecords[AdverseEvent]):
                 created_at=now,
                 updated_at=now,
             )
-            return self.store_new(uow, principal, event)
+            return self.store_new(uow, principal, event, form_key)

@@ -18,7 +18,13 @@ from mesoscreen.domain.knowledge_base import ActionKind
 from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.records import ActionCompletion, ActionResult, Page, Screening
 from mesoscreen.services.ports import UnitOfWork
-from mesoscreen.services.recording import RecordsUseCases, Target, every_record, page_bounds
+from mesoscreen.services.recording import (
+    FormKey,
+    RecordsUseCases,
+    Target,
+    every_record,
+    page_bounds,
+)
 
 # Which results make sense for each kind of action.
 RESULTS_BY_KIND: dict[str, frozenset[ActionResult]] = {
@@ -122,7 +128,11 @@ class RequiredActionRecords(RecordsUseCases):
         return kind
 
     def record(
-        self, principal: Principal, screening_id: str, report: ActionReport
+        self,
+        principal: Principal,
+        screening_id: str,
+        report: ActionReport,
+        form_key: FormKey | None = None,
     ) -> ActionCompletion:
         """Record the result of one required action of the screening."""
         target = Target("ActionCompletion")
@@ -147,6 +157,7 @@ class RequiredActionRecords(RecordsUseCases):
                 recorded_at=self.clock.now(),
             )
             uow.action_completions.add(completion)
+            self.claim(uow, form_key, completion.clinic_id, completion.id)
             uow.audit.append(
                 self.entry(principal, "action.record", AuditAction.CREATE, _target(completion))
             )
