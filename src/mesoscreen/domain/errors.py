@@ -48,12 +48,15 @@ classes and that table together (``tests/unit/test_error_tree.py``).
         └── UnsupportedConditionError   a condition form has no FHIRPath rendering
 
 Messages name the thing, what was expected and what was received, and never carry
-patient data beyond the field name: they are safe to show and to log.
+patient data beyond the field name: they are safe to show and to log. ``problems`` say the
+same as reason codes (``domain.reasons``), which the edges turn into words or send as they are.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from mesoscreen.domain.reasons import Problem, class_problem
 
 if TYPE_CHECKING:
     from mesoscreen.domain.knowledge_base import Rule
@@ -64,9 +67,15 @@ class MesoscreenError(Exception):
 
     code = "mesoscreen_error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, problems: tuple[Problem, ...] = ()) -> None:
         super().__init__(message)
         self.message = message
+        self._problems = problems
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        """Why, as reason codes; the error's own code on its field when none was given."""
+        return self._problems or (class_problem(type(self).__mro__, getattr(self, "field", None)),)
 
     def __str__(self) -> str:
         return self.message
@@ -86,8 +95,8 @@ class IntakeError(InputError):
 
     code = "invalid_intake"
 
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"intake field '{field}': {problem}")
+    def __init__(self, field: str, problem: str, *, problems: tuple[Problem, ...] = ()) -> None:
+        super().__init__(f"intake field '{field}': {problem}", problems=problems)
         self.field = field
         self.problem = problem
 
@@ -107,8 +116,10 @@ class PlanError(InputError):
 
     code = "invalid_plan"
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, field: str | None = None, *, problems: tuple[Problem, ...] = ()
+    ) -> None:
+        super().__init__(message, problems=problems)
         self.field = field
 
 
@@ -121,8 +132,10 @@ class FhirInputError(InputError):
 
     code = "invalid_fhir"
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, field: str | None = None, *, problems: tuple[Problem, ...] = ()
+    ) -> None:
+        super().__init__(message, problems=problems)
         self.field = field
 
 

@@ -11,6 +11,7 @@ from typing import ClassVar
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
 from mesoscreen.domain.errors import ConflictError, InputError
+from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.records import AdverseEvent, EventOutcome, RecordStatus, StaleVersionError
 from mesoscreen.services.ports import Clock, RecordRepository, UnitOfWork, UnitOfWorkFactory
 from mesoscreen.services.recording import FormKey, Target
@@ -73,7 +74,8 @@ class AdverseEventRecords(SignableRecords[AdverseEvent]):
         if record.complication_id is None and not (record.description or "").strip():
             raise InputError(
                 "adverse event: needs a complication_id from the catalogue or a description "
-                "(got neither)"
+                "(got neither)",
+                problems=problem(Reason.EVENT_NEEDS_WHAT, "complication_id"),
             )
         if (
             record.complication_id is not None
@@ -81,29 +83,41 @@ class AdverseEventRecords(SignableRecords[AdverseEvent]):
         ):
             raise InputError(
                 f"adverse event 'complication_id': expected one of "
-                f"{', '.join(sorted(self.complication_ids))} (got '{record.complication_id}')"
+                f"{', '.join(sorted(self.complication_ids))} (got '{record.complication_id}')",
+                problems=problem(Reason.NOT_A_CHOICE, "complication_id"),
             )
         if record.severity_grade not in SEVERITY_GRADES:
             raise InputError(
-                f"adverse event 'severity_grade': expected 1 to 5 (got {record.severity_grade})"
+                f"adverse event 'severity_grade': expected 1 to 5 (got {record.severity_grade})",
+                problems=problem(
+                    Reason.OUT_OF_RANGE,
+                    "severity_grade",
+                    low=1,
+                    high=5,
+                    got=record.severity_grade,
+                    unit="",
+                ),
             )
         EventOutcome(record.outcome)
         if record.onset_at > self.clock.now():
             raise InputError(
                 "adverse event 'onset_at': must not lie in the future "
-                f"(got {record.onset_at.isoformat()})"
+                f"(got {record.onset_at.isoformat()})",
+                problems=problem(Reason.IN_THE_FUTURE, "onset_at", got=record.onset_at),
             )
         if record.follow_up_on is not None and record.follow_up_on < record.onset_at.date():
             raise InputError(
                 "adverse event 'follow_up_on': must not be before the onset "
-                f"(got {record.follow_up_on.isoformat()})"
+                f"(got {record.follow_up_on.isoformat()})",
+                problems=problem(Reason.BEFORE_ONSET, "follow_up_on", got=record.follow_up_on),
             )
         if record.session_id is not None:
             session = uow.treatment_sessions.get(record.session_id, principal.clinic_ids)
             if session.patient_id != record.patient_id:
                 raise InputError(
                     f"adverse event 'session_id': expected a session of this patient "
-                    f"(got session '{session.id}')"
+                    f"(got session '{session.id}')",
+                    problems=problem(Reason.OTHER_PATIENTS_RECORD, "session_id"),
                 )
         return record
 

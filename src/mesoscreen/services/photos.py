@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
 from mesoscreen.domain.errors import ConflictError, InputError, NotFoundError, UnsupportedMediaError
+from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.records import Page, Patient, Photo, PhotoView
 from mesoscreen.services.ports import (
     CleanImage,
@@ -136,7 +137,10 @@ class PhotoRecords(RecordsUseCases):
             self.require(principal, Permission.PHOTO_WRITE)
             patient = uow.patients.get(patient_id, principal.clinic_ids)
             if prepared.image is None:
-                raise InputError("'photo': required (expected a JPEG or PNG file; got none)")
+                raise InputError(
+                    "'photo': required (expected a JPEG or PNG file; got none)",
+                    problems=problem(Reason.REQUIRED, "photo"),
+                )
             return self._store(uow, principal, patient, details, prepared.image, None, form_key)
 
     def correct(
@@ -168,7 +172,8 @@ class PhotoRecords(RecordsUseCases):
             old = uow.photos.get(photo_id, principal.clinic_ids)
             if uow.photos.replaced(old.id):
                 raise ConflictError(
-                    f"photo '{old.id}': already corrected (expected the latest version)"
+                    f"photo '{old.id}': already corrected (expected the latest version)",
+                    problems=problem(Reason.ALREADY_CORRECTED),
                 )
             patient = uow.patients.get(old.patient_id, principal.clinic_ids)
             if prepared.image is not None:
@@ -184,7 +189,8 @@ class PhotoRecords(RecordsUseCases):
         declared = (declared_type or "").split(";")[0].strip().lower()
         if declared in _DECLARABLE and declared != image.content_type:
             raise UnsupportedMediaError(
-                f"'photo': the content is {image.content_type} (declared as {declared})"
+                f"'photo': the content is {image.content_type} (declared as {declared})",
+                problems=problem(Reason.PHOTO_TYPE_MISMATCH, "photo"),
             )
         return image
 
@@ -234,29 +240,37 @@ class PhotoRecords(RecordsUseCases):
         views = [v.value for v in PhotoView]
         if details.view not in views:
             raise InputError(
-                f"photo 'view': expected one of {', '.join(views)} (got '{details.view[:40]}')"
+                f"photo 'view': expected one of {', '.join(views)} (got '{details.view[:40]}')",
+                problems=problem(Reason.NOT_A_CHOICE, "view"),
             )
         latest = self.clock.today() + _DATE_LINE_SLACK
         if details.taken_on > latest:
             raise InputError(
-                f"photo 'taken_on': must not lie in the future (got {details.taken_on.isoformat()})"
+                "photo 'taken_on': must not lie in the future "
+                f"(got {details.taken_on.isoformat()})",
+                problems=problem(Reason.IN_THE_FUTURE, "taken_on", got=details.taken_on),
             )
         if patient.birth_date is not None and details.taken_on < patient.birth_date:
             raise InputError(
                 "photo 'taken_on': must not be before the patient's date of birth "
-                f"(got {details.taken_on.isoformat()})"
+                f"(got {details.taken_on.isoformat()})",
+                problems=problem(Reason.BEFORE_BIRTH, "taken_on", got=details.taken_on),
             )
         if len(details.note or "") > MAX_NOTE_CHARS:
             raise InputError(
                 f"photo 'note': must be at most {MAX_NOTE_CHARS} characters "
-                f"(got {len(details.note or '')})"
+                f"(got {len(details.note or '')})",
+                problems=problem(
+                    Reason.TOO_LONG, "note", most=MAX_NOTE_CHARS, got=len(details.note or "")
+                ),
             )
         if details.session_id is not None:
             session = uow.treatment_sessions.get(details.session_id, principal.clinic_ids)
             if session.patient_id != patient.id:
                 raise InputError(
                     f"photo 'session_id': expected a session of this patient "
-                    f"(got session '{session.id}')"
+                    f"(got session '{session.id}')",
+                    problems=problem(Reason.OTHER_PATIENTS_RECORD, "session_id"),
                 )
         if details.taken_by is not None:
             photographer = uow.users.get(details.taken_by)
@@ -352,12 +366,14 @@ class PhotoRecords(RecordsUseCases):
             if second.patient_id != first.patient_id:
                 raise InputError(
                     f"photo comparison 'second': expected a photo of the same patient "
-                    f"(got photo '{second.id}')"
+                    f"(got photo '{second.id}')",
+                    problems=problem(Reason.NOT_SAME_PATIENT_OR_VIEW, "second"),
                 )
             if second.view != first.view:
                 raise InputError(
                     f"photo comparison 'second': expected a photo of view '{first.view}' "
-                    f"(got '{second.view}')"
+                    f"(got '{second.view}')",
+                    problems=problem(Reason.NOT_SAME_PATIENT_OR_VIEW, "second"),
                 )
             return self._compared(uow, principal, first, second)
 
@@ -372,7 +388,8 @@ class PhotoRecords(RecordsUseCases):
             if view not in {v.value for v in PhotoView}:
                 raise InputError(
                     f"photo comparison 'view': expected one of "
-                    f"{', '.join(v.value for v in PhotoView)} (got '{view[:40]}')"
+                    f"{', '.join(v.value for v in PhotoView)} (got '{view[:40]}')",
+                    problems=problem(Reason.NOT_A_CHOICE, "view"),
                 )
             photos = [p for p in self._all(uow, principal, patient.id) if p.view == view]
             replaced = {p.replaces_id for p in photos if p.replaces_id}
@@ -383,7 +400,8 @@ class PhotoRecords(RecordsUseCases):
                 if not found:
                     raise NotFoundError(
                         f"photo comparison '{field}': no photo of view '{view[:40]}' "
-                        f"taken on {day.isoformat()}"
+                        f"taken on {day.isoformat()}",
+                        problems=problem(Reason.NO_PHOTO_ON_DATE, field, view=view[:40], got=day),
                     )
                 return max(found, key=lambda p: (p.created_at, p.id))
 

@@ -170,7 +170,9 @@ def error_response(
     # A refused plan or FHIR document names the refused field, so a client can point at it.
     named = PlanError | FhirInputError | UnstorableValueError
     field = error.field if isinstance(error, named) else None
-    extra = {"field": field} if field else None
+    extra: dict[str, Any] = {"field": field} if field else {}
+    # The reason codes behind the message, for clients that say them in their own words.
+    extra["problems"] = [problem.as_dict() for problem in error.problems]
     return problem_response(
         status, error.code, error.message, path, sent, extra, fhir_issue_code=edges.fhir_issue
     )

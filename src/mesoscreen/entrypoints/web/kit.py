@@ -36,6 +36,7 @@ from mesoscreen.domain.errors import (
     ConflictError,
     DuplicateRequestError,
     InputError,
+    MesoscreenError,
     NotFoundError,
     PermissionDeniedError,
     UnstorableValueError,
@@ -49,6 +50,7 @@ from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.error_table import edges_for
 from mesoscreen.entrypoints.heavy_work import HeavyWork
 from mesoscreen.entrypoints.web import cookies
+from mesoscreen.entrypoints.web.error_words import RefusalWords
 from mesoscreen.entrypoints.web.i18n import (
     Messages,
     format_date,
@@ -124,6 +126,7 @@ class PageKit:
         self.services = services
         self.heavy_work = heavy_work
         self.letterhead = Letterhead(services.accounts, read_logo(services.settings.clinic_logo))
+        self.refusals = RefusalWords(services.screening.kb, services.planner.formulary)
 
     # Who, in which language and time zone.
 
@@ -173,6 +176,13 @@ class PageKit:
     def words(self, request: Request, authenticated: Authenticated | None = None) -> Messages:
         """The catalogue of the page's language."""
         return messages()[self.language(request, authenticated)]
+
+    def say(
+        self, request: Request, authenticated: Authenticated | None, error: MesoscreenError
+    ) -> str:
+        """Why ``error`` refused, in the page's language, from its reason codes."""
+        language = self.language(request, authenticated)
+        return self.refusals.say(error, messages()[language], language)
 
     # Rendering.
 
@@ -308,9 +318,9 @@ class PageKit:
                 return self.error(request, authenticated, status, t["forbidden"])
             if isinstance(refused, NotFoundError):
                 return self.error(request, authenticated, status, t["not_found"])
-            if isinstance(refused, ConflictError):
-                return self.error(request, authenticated, status, f"{t['conflict']} ({refused})")
-            return self.error(request, authenticated, status, str(refused))
+            # Its reason codes in words, never its message (that is for logs and the API).
+            return self.error(request, authenticated, status,
+                              self.say(request, authenticated, refused))  # fmt: skip
 
     def page(self, request: Request, page: Page) -> Response:
         """Run a GET page with the request's session."""
