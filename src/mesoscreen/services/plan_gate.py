@@ -22,7 +22,7 @@ from datetime import date
 from mesoscreen.domain.comparison import first_difference
 from mesoscreen.domain.errors import ConflictError, PlanError
 from mesoscreen.domain.planner.request import PlanRequest, request_from_json
-from mesoscreen.domain.records import Screening, TreatmentPlan
+from mesoscreen.domain.records import PlanRecord, Screening
 from mesoscreen.services.planning import PlanningService
 from mesoscreen.services.ports import UnitOfWork
 from mesoscreen.services.recording import every_record
@@ -99,7 +99,7 @@ class PlanGate:
         return gated, plan.as_dict()
 
     def check(
-        self, uow: UnitOfWork, clinic_ids: Collection[str], plan: TreatmentPlan
+        self, uow: UnitOfWork, clinic_ids: Collection[str], plan: PlanRecord
     ) -> GatedScreening:
         """The plan's screening if the stored plan passes the gate (module doc); PlanError
         naming the refused field, or ConflictError, otherwise."""

@@ -21,8 +21,8 @@ from mesoscreen.domain.records import (
     Page,
     Patient,
     Photo,
+    PlanRecord,
     Screening,
-    TreatmentPlan,
     TreatmentSession,
     User,
 )
@@ -425,7 +425,7 @@ class UnitOfWork(Protocol):
     patients: PatientRepository
     screenings: RecordRepository[Screening]
     action_completions: RecordRepository[ActionCompletion]
-    plans: RecordRepository[TreatmentPlan]
+    plans: RecordRepository[PlanRecord]
     treatment_sessions: RecordRepository[TreatmentSession]
     adverse_events: RecordRepository[AdverseEvent]
     consents: RecordRepository[Consent]

@@ -26,8 +26,8 @@ from mesoscreen.domain.records import (
     ConsentWithdrawal,
     OutcomeMeasure,
     Photo,
+    PlanRecord,
     Screening,
-    TreatmentPlan,
     TreatmentSession,
 )
 from mesoscreen.services.ports import (
@@ -60,7 +60,7 @@ class SqlUnitOfWork:
     patients: PatientRepository
     screenings: RecordRepository[Screening]
     action_completions: RecordRepository[ActionCompletion]
-    plans: RecordRepository[TreatmentPlan]
+    plans: RecordRepository[PlanRecord]
     treatment_sessions: RecordRepository[TreatmentSession]
     adverse_events: RecordRepository[AdverseEvent]
     consents: RecordRepository[Consent]
@@ -97,7 +97,7 @@ class SqlUnitOfWork:
             "action completion",
             order_column="recorded_at",
         )
-        self.plans = SqlRecords(connection, tables.treatment_plans, TreatmentPlan, "plan")
+        self.plans = SqlRecords(connection, tables.treatment_plans, PlanRecord, "plan")
         self.treatment_sessions = SqlRecords(
             connection, tables.treatment_sessions, TreatmentSession, "treatment session"
         )
