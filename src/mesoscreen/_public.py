@@ -8,8 +8,6 @@ from pathlib import Path
 
 from mesoscreen.domain.decision import Decision
 from mesoscreen.domain.policy import Policy
-from mesoscreen.knowledge import default_knowledge_base, load_policy
-from mesoscreen.services.screening import screening_service
 
 
 def screen(
@@ -25,15 +23,13 @@ def screen(
     source conflict). Raises ``IntakeError`` for an invalid intake; every
     clinical outcome, ``contraindicated`` included, is a returned ``Decision``.
     """
-    # Imported here: ``import mesoscreen`` stays light for a caller who only screens.
-    from mesoscreen.bootstrap import command_clock, settings_policy
+    # Imported here: ``import mesoscreen`` stays light (the root also knows the database).
+    from mesoscreen.bootstrap import command_clock, screening_service
     from mesoscreen.config import Settings
 
-    kb = default_knowledge_base()
-    if isinstance(policy, str | Path):
-        policy = load_policy(Path(policy), kb)
-    elif policy is None:
-        policy = settings_policy(Settings(), kb)
-    return screening_service(kb, policy).screen(
+    chosen = Path(policy) if isinstance(policy, str) else policy
+    if chosen is None:
+        chosen = Settings().policy_file  # MESOSCREEN_POLICY_FILE, as the commands honour it
+    return screening_service(chosen).screen(
         intake, on if on is not None else command_clock().today()
     )

@@ -14,10 +14,10 @@ import orjson
 
 from mesoscreen.domain.errors import InputError
 
+# The default limit is the use case's (the command line shows it); re-exported for readers.
+from mesoscreen.services.bulk_screening import MAX_LINE_BYTES as MAX_LINE_BYTES
+
 GZIP_MAGIC = b"\x1f\x8b"
-# One line may be large (a Bundle of a long history) but never unbounded: a longer line is
-# reported and skipped without being held in memory. ``--max-line-bytes`` changes it.
-MAX_LINE_BYTES = 64 * 1024 * 1024
 _SKIP_BLOCK = 1024 * 1024
 _READ_BUFFER = 1024 * 1024
 

@@ -22,7 +22,7 @@ from mesoscreen.domain.planner.request import PlanRequest
 from mesoscreen.domain.records import PlanRecord, RecordStatus, Screening
 from mesoscreen.services.plan_gate import PlanGate
 from mesoscreen.services.ports import Clock, RecordRepository, UnitOfWork, UnitOfWorkFactory
-from mesoscreen.services.recording import Target, every_record
+from mesoscreen.services.recording import FormKey, Target, every_record
 from mesoscreen.services.signable import SignableKind, SignableRecords
 
 
@@ -76,7 +76,13 @@ class TreatmentPlanRecords(SignableRecords[PlanRecord]):
         still in force, the actions still done, the document still what the planner makes."""
         self.gate.check(uow, principal.clinic_ids, record)
 
-    def create(self, principal: Principal, screening_id: str, request: PlanRequest) -> PlanRecord:
+    def create(
+        self,
+        principal: Principal,
+        screening_id: str,
+        request: PlanRequest,
+        form_key: FormKey | None = None,
+    ) -> PlanRecord:
         """A draft plan made by the planner from ``request``; PlanError or ConflictError when
         the gate refuses it (nothing is stored then)."""
         target = Target("CarePlan")
@@ -97,7 +103,7 @@ class TreatmentPlanRecords(SignableRecords[PlanRecord]):
                 created_at=now,
                 updated_at=now,
             )
-            return self.store_new(uow, principal, plan)
+            return self.store_new(uow, principal, plan, form_key)
 
     def preview(
         self, principal: Principal, screening_id: str, request: PlanRequest
@@ -111,7 +117,7 @@ class TreatmentPlanRecords(SignableRecords[PlanRecord]):
 
     def get_checked(
         self, principal: Principal, plan_id: str
-    ) -> tuple[PlanRecord, bool, str | None]:
+    ) -> tuple[PlanRecord, bool, MesoscreenError | None]:
         """The plan, whether an amendment replaced it, and why it fails the gate (or None)."""
         plan, replaced = self.get(principal, plan_id)
         return plan, replaced, self.refusal(principal, plan)
@@ -122,13 +128,13 @@ class TreatmentPlanRecords(SignableRecords[PlanRecord]):
         with self.uow() as uow:
             return uow.screenings.get(plan.screening_id, principal.clinic_ids)
 
-    def refusal(self, principal: Principal, plan: PlanRecord) -> str | None:
+    def refusal(self, principal: Principal, plan: PlanRecord) -> MesoscreenError | None:
         """Why ``plan`` (already read by the caller) fails the gate now, or None."""
         with self.uow() as uow:
             try:
                 self.gate.check(uow, principal.clinic_ids, plan)
             except MesoscreenError as refused:
-                return str(refused)
+                return refused
         return None
 
     def check_stored(self) -> list[StoredPlanCheck]:

@@ -8,12 +8,12 @@ from typing import Annotated
 import orjson
 import typer
 
-from mesoscreen.adapters.audit_checkpoints import (
-    generate_key_pair,
-    load_verify_key,
-    read_checkpoints,
+from mesoscreen.bootstrap import (
+    build_services,
+    checkpoint_log,
+    generate_checkpoint_keys,
+    read_checkpoint_file,
 )
-from mesoscreen.bootstrap import build_services, checkpoint_log
 from mesoscreen.config import Settings
 from mesoscreen.domain.errors import InputError
 from mesoscreen.entrypoints import exit_codes
@@ -59,7 +59,7 @@ def _checkpoints(settings: Settings, path: Path | None, public_key: Path | None)
             "--public-key: expected the checkpoints' public key "
             "(or MESOSCREEN_AUDIT_CHECKPOINT_PUBLIC_KEY)"
         )
-    return read_checkpoints(path, load_verify_key(key_path))
+    return read_checkpoint_file(path, key_path)
 
 
 @audit_app.command("verify")
@@ -117,7 +117,7 @@ def keygen(
     """Create the Ed25519 key pair that signs audit checkpoints; never overwrites a key."""
     public = public_key or private_key.with_name(private_key.name + ".pub")
     try:
-        identifier = generate_key_pair(private_key, public)
+        identifier = generate_checkpoint_keys(private_key, public)
     except OSError as error:
         where = Path(error.filename) if error.filename else private_key
         option = "--public-key" if where == public else "--private-key"
