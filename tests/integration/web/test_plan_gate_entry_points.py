@@ -19,7 +19,7 @@ from mesoscreen.bootstrap import Services
 from mesoscreen.domain.access import Role
 from mesoscreen.domain.audit import AuditOutcome
 from mesoscreen.domain.planner.request import request_from_json
-from mesoscreen.domain.records import ActionResult, TreatmentPlan
+from mesoscreen.domain.records import ActionResult, PlanRecord
 from mesoscreen.entrypoints.cli import main
 from mesoscreen.services.patients import PatientDetails
 from mesoscreen.services.required_actions import ActionReport
@@ -60,7 +60,7 @@ def _cleared_heart_patient(services: Services, staff: ClinicStaff) -> tuple[str,
     return patient.id, screening.id
 
 
-def _plans(services: Services, staff: ClinicStaff, patient: str) -> list[TreatmentPlan]:
+def _plans(services: Services, staff: ClinicStaff, patient: str) -> list[PlanRecord]:
     return list(services.plans.list_for_patient(staff.principal(Role.CLINICIAN), patient).items)
 
 
