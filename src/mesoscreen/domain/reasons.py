@@ -61,6 +61,8 @@ class Reason(StrEnum):
     TOO_LONG = "too_long"  # params: most, got
     NOT_A_CHOICE = "not_a_choice"  # the value is none of the offered choices
     IN_THE_FUTURE = "in_the_future"  # params: got
+    AFTER_SCREENING_DATE = "after_screening_date"  # params: got, screening
+    TOO_MANY_ITEMS = "too_many_items"  # params: most, got
     BEFORE_BIRTH = "before_birth"  # params: got
     BEFORE_ONSET = "before_onset"  # params: got
     OTHER_PATIENTS_RECORD = "other_patients_record"  # a session, plan or measure of another

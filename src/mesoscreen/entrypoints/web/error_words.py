@@ -74,7 +74,8 @@ class RefusalWords:
         if base in t.field_names:
             return str(t.field_names[base])
         question = self._questions.get(base)
-        return question.in_language(language.value) if question else ""
+        # A question is quoted: it is a sentence of its own ("…?"), not a field's label.
+        return f"“{question.in_language(language.value)}”" if question else ""
 
     def _value(self, name: str, value: Param, t: Messages, language: Language) -> str:
         names = self._names.get(name)

@@ -18,6 +18,7 @@ from mesoscreen.domain.errors import (
     PlanError,
     WeakPasswordError,
 )
+from mesoscreen.domain.intake import IntakeSchema
 from mesoscreen.domain.planner.safety import Exclusion, ScreeningConstraints
 from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.vocabulary import Language, Outcome
@@ -127,9 +128,10 @@ def test_an_error_raised_without_a_reason_still_reads_in_words(words: RefusalWor
 def test_an_intake_answer_is_named_by_its_question(words: RefusalWords) -> None:
     """An intake field is the question's own text, not its id."""
     kb = load_knowledge_base()
-    question = kb.questions[0]
+    labels = messages()[Language.VI].field_names
+    question = next(q for q in kb.questions if q.id not in labels)
     said = words.say(IntakeError(question.id, "bad"), messages()[Language.VI], Language.VI)
-    assert said.startswith(question.text.vi)
+    assert said.startswith(f"“{question.text.vi}”")
     assert question.id not in said
 
 
@@ -158,4 +160,17 @@ def test_a_weak_password_is_said_with_its_rule(words: RefusalWords) -> None:
     )
     assert words.say(refused.value, messages()[Language.VI], Language.VI) == (
         f"Mật khẩu: tối thiểu {MIN_PASSWORD_LENGTH} ký tự."
+    )
+
+
+def test_a_date_after_the_screening_is_said_with_both_dates(words: RefusalWords) -> None:
+    """The intake's refusal names the question by its text and both dates in words."""
+    kb = load_knowledge_base()
+    schema = IntakeSchema(kb.questions)
+    with pytest.raises(IntakeError) as refused:
+        schema.parse({"weaned_on": "2026-12-01"}, date(2026, 11, 25))
+    said = words.say(refused.value, messages()[Language.EN], Language.EN)
+    assert said == (
+        "“On what date did breastfeeding end?”: cannot be after the screening date, 25 Nov 2026 "
+        "(you entered 1 Dec 2026)."
     )
