@@ -16,7 +16,9 @@ classes and that table together (``tests/unit/test_error_tree.py``).
     │   ├── TooLargeError               an upload passes a size limit
     │   │   └── BodyTooLargeError       a request body passes the edge's size limit
     │   ├── WeakPasswordError           a new password is too short, too long or too common
-    │   └── PreconditionRequiredError   an edit of a versioned record lacks If-Match
+    │   ├── PreconditionRequiredError   an edit of a versioned record lacks If-Match
+    │   └── UnstorableValueError        text no database stores (NUL, lone surrogate) or a
+    │                                   paging number outside 0..2^31-1
     ├── AuthenticationError             credentials or a session are missing or wrong
     │   ├── SignInRequiredError         a page needs a live session (the browser is sent to sign in)
     │   └── TokenRejectedError          a CDS client's bearer token is missing or not acceptable
@@ -180,6 +182,22 @@ class PreconditionRequiredError(InputError):
     """Raised when an edit of a versioned record comes without an If-Match header."""
 
     code = "if_match_required"
+
+
+class UnstorableValueError(InputError):
+    """Raised at an edge for text a database cannot store or a paging number out of range.
+
+    ``field`` names the value (``'family_name'``, ``'answers.allergens[0]'``, ``'offset'``);
+    the message never quotes the text itself.
+    """
+
+    code = "unstorable_value"
+
+    def __init__(self, field: str, problem: str) -> None:
+        field = field if len(field) <= 120 else f"{field[:120]}…"
+        super().__init__(f"'{field}': {problem}")
+        self.field = field
+        self.problem = problem
 
 
 # Who is asking.

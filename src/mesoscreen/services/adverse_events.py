@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import ClassVar
 
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
-from mesoscreen.domain.errors import InputError
+from mesoscreen.domain.errors import ConflictError, InputError
 from mesoscreen.domain.reasons import Reason, problem
-from mesoscreen.domain.records import AdverseEvent, EventOutcome, RecordStatus
+from mesoscreen.domain.records import AdverseEvent, EventOutcome, RecordStatus, StaleVersionError
 from mesoscreen.services.ports import Clock, RecordRepository, UnitOfWork, UnitOfWorkFactory
 from mesoscreen.services.recording import FormKey, Target
 from mesoscreen.services.signable import SignableKind, SignableRecords
 
 # Severity grades 1 (mild) to 5 (death), as in CTCAE.
 SEVERITY_GRADES = range(1, 6)
+# The outcomes an event ends with (the others say it goes on).
+ENDING_OUTCOMES = (EventOutcome.RESOLVED, EventOutcome.RESOLVED_WITH_SEQUELAE, EventOutcome.FATAL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +120,70 @@ class AdverseEventRecords(SignableRecords[AdverseEvent]):
                     problems=problem(Reason.OTHER_PATIENTS_RECORD, "session_id"),
                 )
         return record
+
+    def resolve(
+        self,
+        principal: Principal,
+        event_id: str,
+        expected_version: int,
+        outcome: EventOutcome,
+        resolved_on: date,
+    ) -> AdverseEvent:
+        """Record how and when the event ended; it then leaves the worklist and the Today page.
+
+        A draft is resolved in place; a signed event is never changed, so its resolution is a
+        new draft version replacing it (to be signed like any correction).
+        """
+        verb = "adverse_event.resolve"
+        target = Target("AdverseEvent", event_id)
+        with self.transaction(principal, verb, AuditAction.UPDATE, target) as uow:
+            self.require(principal, Permission.ADVERSE_EVENT_WRITE)
+            current = uow.adverse_events.get(event_id, principal.clinic_ids)
+            self.refuse_voided(uow, principal, current)
+            if current.resolved_on is not None:
+                raise ConflictError(
+                    f"adverse event '{current.id}': already resolved on "
+                    f"{current.resolved_on.isoformat()}"
+                )
+            if outcome not in ENDING_OUTCOMES:
+                expected = ", ".join(o.value for o in ENDING_OUTCOMES)
+                raise InputError(
+                    f"adverse event 'outcome': expected one of {expected} (got '{outcome}')"
+                )
+            if resolved_on > self.clock.today():
+                raise InputError(
+                    "adverse event 'resolved_on': must not lie in the future "
+                    f"(got {resolved_on.isoformat()})"
+                )
+            if resolved_on < current.onset_at.date():
+                raise InputError(
+                    "adverse event 'resolved_on': must not be before the onset "
+                    f"(got {resolved_on.isoformat()})"
+                )
+            if current.version != expected_version:
+                raise StaleVersionError(
+                    f"adverse event '{current.id}': expected version {expected_version} "
+                    f"(got {current.version})"
+                )
+            if current.status == RecordStatus.SIGNED:
+                draft = self.new_version(uow, principal, current, outcome=outcome.value,
+                                         resolved_on=resolved_on)  # fmt: skip
+                resolved = self.validate(uow, principal, draft)
+                uow.adverse_events.add(resolved)
+            else:
+                edited = replace(
+                    current,
+                    outcome=outcome.value,
+                    resolved_on=resolved_on,
+                    updated_at=self.clock.now(),
+                    version=current.version + 1,
+                )
+                resolved = self.validate(uow, principal, edited)
+                uow.adverse_events.save(resolved, expected_version)
+            done = Target("AdverseEvent", resolved.id, resolved.clinic_id, resolved.patient_id)
+            uow.audit.append(self.entry(principal, verb, AuditAction.UPDATE, done))
+            uow.commit()
+            return resolved
 
     def report(
         self,

@@ -107,6 +107,37 @@ class SignableRecords(RecordsUseCases, ABC, Generic[S]):
     def _event(self, verb: str) -> str:
         return f"{self.kind.name}.{verb}"
 
+    def refuse_voided(self, uow: UnitOfWork, principal: Principal, record: S) -> None:
+        """ConflictError if ``record`` was voided: a void is final, nothing acts on it again."""
+        if uow.record_voids.page(principal.clinic_ids, {"record_id": record.id}, 0, 1).total:
+            raise ConflictError(
+                f"{self.kind.name} '{record.id}': voided as entered in error (nothing more is "
+                "done with it)"
+            )
+
+    def new_version(self, uow: UnitOfWork, principal: Principal, current: S, **changes: Any) -> S:
+        """A new draft copying the signed ``current`` with ``changes``, replacing it."""
+        if self.repository(uow).replaced(current.id):
+            raise ConflictError(
+                f"{self.kind.name} '{current.id}': already amended (expected the latest)",
+                problems=problem(Reason.ALREADY_CORRECTED),
+            )
+        now = self.clock.now()
+        draft: S = replace(
+            current,
+            id=str(uuid.uuid4()),
+            status=RecordStatus.DRAFT.value,
+            replaces_id=current.id,
+            created_by=principal.user_id,
+            created_at=now,
+            updated_at=now,
+            signed_by=None,
+            signed_at=None,
+            version=1,
+            **changes,
+        )
+        return draft
+
     def store_new(
         self, uow: UnitOfWork, principal: Principal, record: S, form_key: FormKey | None = None
     ) -> S:
@@ -239,6 +270,7 @@ class SignableRecords(RecordsUseCases, ABC, Generic[S]):
         ) as uow:
             self.require(principal, self.kind.write)
             current = self.repository(uow).get(record_id, principal.clinic_ids)
+            self.refuse_voided(uow, principal, current)
             if current.status == RecordStatus.SIGNED:
                 raise ConflictError(
                     f"{self.kind.name} '{current.id}': signed records are never edited "
@@ -274,6 +306,7 @@ class SignableRecords(RecordsUseCases, ABC, Generic[S]):
                     f"{self.kind.name} '{current.id}': already signed",
                     problems=problem(Reason.ALREADY_SIGNED),
                 )
+            self.refuse_voided(uow, principal, current)
             self.check_before_signing(uow, principal, current)
             now = self.clock.now()
             signed: S = replace(
@@ -309,22 +342,5 @@ class SignableRecords(RecordsUseCases, ABC, Generic[S]):
                     "(got a draft; edit it instead)",
                     problems=problem(Reason.DRAFT_NOT_AMENDED),
                 )
-            if self.repository(uow).replaced(current.id):
-                raise ConflictError(
-                    f"{self.kind.name} '{current.id}': already amended (expected the latest)",
-                    problems=problem(Reason.ALREADY_CORRECTED),
-                )
-            now = self.clock.now()
-            draft: S = replace(
-                current,
-                id=str(uuid.uuid4()),
-                status=RecordStatus.DRAFT.value,
-                replaces_id=current.id,
-                created_by=principal.user_id,
-                created_at=now,
-                updated_at=now,
-                signed_by=None,
-                signed_at=None,
-                version=1,
-            )
-            return self.store_new(uow, principal, draft)
+            self.refuse_voided(uow, principal, current)
+            return self.store_new(uow, principal, self.new_version(uow, principal, current))

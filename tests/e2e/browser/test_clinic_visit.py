@@ -119,6 +119,9 @@ def test_a_whole_visit_deferred_then_eligible_planned_treated_and_a_bruise(
     page.get_by_label("Lot number").fill("LOT-42")
     page.get_by_label("Expiry date").fill("2027-06-30")
     page.get_by_role("button", name="Save").click()
+    # The session's own page, then back to the timeline from it.
+    assert "LOT-42" in page.locator("#session-details").inner_text()
+    page.get_by_role("link", name="Timeline").click()
     timeline = page.locator("#timeline")
     assert "LOT-42" in timeline.inner_text()
     assert "25 Nov 2026 08:30" in timeline.inner_text()
@@ -129,6 +132,8 @@ def test_a_whole_visit_deferred_then_eligible_planned_treated_and_a_bruise(
     page.get_by_label("Onset").fill("2026-11-25T09:00")
     page.get_by_label("Severity grade").select_option("1")
     page.get_by_role("button", name="Save").click()
+    assert "Bruising" in page.locator("#event-details").inner_text()
+    page.get_by_role("link", name="Timeline").click()
     assert "Bruising" in page.locator("#timeline").inner_text()
 
 

@@ -107,8 +107,11 @@ def test_the_audit_page_shows_the_chain_state_and_page_reads(
     assert "someone" not in audit
 
 
-def test_a_clinician_is_refused_the_admin_pages(browser: TestClient, staff: ClinicStaff) -> None:
-    """403 on the users and the audit trail, and on a post to change a user."""
+def test_a_clinician_is_refused_the_admin_pages(
+    browser: TestClient, staff: ClinicStaff, services: Services
+) -> None:
+    """403 on the users and the audit trail, and on a post to change a user, whose role and
+    version stay as they were."""
     csrf = sign_in(browser, staff, Role.CLINICIAN)
     assert browser.get("/admin/users").status_code == 403
     assert browser.get("/admin/audit").status_code == 403
@@ -116,3 +119,5 @@ def test_a_clinician_is_refused_the_admin_pages(browser: TestClient, staff: Clin
     refused = browser.post(f"/admin/users/{user.id}", data={
         "csrf": csrf, "version": "1", "role": "admin"})  # fmt: skip
     assert refused.status_code == 403
+    stored = services.accounts.get_user(staff.principal(Role.ADMIN), user.id)
+    assert (stored.role, stored.version) == (user.role, user.version)

@@ -133,12 +133,14 @@ def add_patient_pages(router: APIRouter, kit: PageKit) -> None:
                     kit.words(request, a),
                 )
                 consents = services.consents.list_for_patient(principal, patient_id)
+                voided = services.treatment_sessions.voided_ids(principal, patient_id)
                 clinical = True
             except PermissionDeniedError:
                 timeline, clinical, charts, consents = [], False, [], []
+                voided = frozenset()
             complications = {c.id: c for c in services.screening.kb.complications}
             return kit.render(request, "patient.html", a, patient=patient, timeline=timeline,
                               clinical=clinical, complications=complications,
-                              charts=charts, consents=consents)  # fmt: skip
+                              charts=charts, consents=consents, voided=voided)  # fmt: skip
 
         return kit.page(request, page)

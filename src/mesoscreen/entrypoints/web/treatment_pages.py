@@ -73,6 +73,49 @@ def _optional_number(form: Form, field: str) -> float | None:
     return _number(form, field) if form.get(field, "").strip() else None
 
 
+def session_details(form: Form, zone: tzinfo) -> SessionDetails:
+    """What the session form says was done; InputError naming a malformed field."""
+    count = int(_number(form, "points"))
+    if not 1 <= count <= 2000:
+        raise InputError(
+            f"'points': expected 1 to 2000 (got {count})",
+            problems=problem(Reason.OUT_OF_RANGE, "points", low=1, high=2000, got=count, unit=""),
+        )
+    per_point = _number(form, "volume_per_point_ml")
+    return SessionDetails(
+        performed_at=_moment(form.get("performed_at", ""), "performed_at", zone),
+        points=[{"number": n + 1, "volume_ml": per_point} for n in range(count)],
+        products=[{"name": form.get("product", "").strip(),
+                   "lot_number": form.get("lot_number", "").strip(),
+                   "expiry": form.get("expiry", "")}],
+        depth_mm=_number(form, "depth_mm"),
+        plan_id=form.get("plan_id") or None,
+        notes=form.get("notes", "").strip() or None,
+    )  # fmt: skip
+
+
+def event_details(form: Form, zone: tzinfo) -> EventDetails:
+    """What the adverse-event form reports; InputError naming a malformed field."""
+    try:
+        outcome = EventOutcome(form.get("outcome", "unknown"))
+    except ValueError:
+        expected = ", ".join(o.value for o in EventOutcome)
+        raise InputError(
+            f"'outcome': expected one of {expected}",
+            problems=problem(Reason.NOT_A_CHOICE, "outcome"),
+        ) from None
+    return EventDetails(
+        onset_at=_moment(form.get("onset_at", ""), "onset_at", zone),
+        severity_grade=int(_number(form, "severity_grade")),
+        outcome=outcome,
+        complication_id=form.get("complication_id") or None,
+        description=form.get("description", "").strip() or None,
+        session_id=form.get("session_id") or None,
+        actions_taken=form.get("actions_taken", "").strip() or None,
+        follow_up_on=_day(form, "follow_up_on"),
+    )
+
+
 def checked_screening(screening: Screening, passes: bool = True) -> CheckedScreening:
     """How the injection map names the stored screening a plan was checked against."""
     return CheckedScreening(screening.screening_date, screening.id[:8], passes)
@@ -209,9 +252,11 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
             checked = checked_screening(screening, passes=refusal is None)
             svg = render_injection_map(geometry, atlas, kit.language(request, a),
                                        screening=checked) if geometry else None  # fmt: skip
+            opened = services.plans.open(a.principal, plan_id)
             return kit.render(request, "plan_saved.html", a, plan=plan, summary=summary,
                               patient=patient, svg=svg, replaced=replaced,
-                              refusal=refusal)  # fmt: skip
+                              refusal=refusal, void=opened.void,
+                              replaced_by=opened.replaced_by)  # fmt: skip
 
         return kit.page(request, page)
 
@@ -241,7 +286,8 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
                 "volume_per_point_ml": str(picked.volume_per_point_ml),
                 "depth_mm": str(round((picked.depth_mm[0] + picked.depth_mm[1]) / 2, 1)),
             }
-        now = datetime.now(kit.zone(request)).replace(second=0, microsecond=0, tzinfo=None)
+        now = services.clock.now().astimezone(kit.zone(request))
+        now = now.replace(second=0, microsecond=0, tzinfo=None)
         blocking = services.consents.session_blocker(a.principal, patient_id,
                                                      chosen.id if chosen else None)  # fmt: skip
         blocker = kit.say(request, a, blocking) if blocking is not None else None
@@ -260,30 +306,11 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
     async def session_submit(request: Request, patient_id: str) -> Response:
         def page(a: Authenticated, form: Form) -> Response:
             return kit.created_once(a, form, "session", lambda key: create(a, form, key),
-                                    lambda _: f"/patients/{patient_id}")  # fmt: skip
+                                    lambda made: f"/sessions/{made}")  # fmt: skip
 
         def create(a: Authenticated, form: Form, key: FormKey | None) -> str | Response:
             try:
-                count = int(_number(form, "points"))
-                if not 1 <= count <= 2000:
-                    raise InputError(
-                        f"'points': expected 1 to 2000 (got {count})",
-                        problems=problem(
-                            Reason.OUT_OF_RANGE, "points", low=1, high=2000, got=count, unit=""
-                        ),
-                    )
-                per_point = _number(form, "volume_per_point_ml")
-                details = SessionDetails(
-                    performed_at=_moment(form.get("performed_at", ""), "performed_at",
-                                         kit.zone(request)),
-                    points=[{"number": n + 1, "volume_ml": per_point} for n in range(count)],
-                    products=[{"name": form.get("product", "").strip(),
-                               "lot_number": form.get("lot_number", "").strip(),
-                               "expiry": form.get("expiry", "")}],
-                    depth_mm=_number(form, "depth_mm"),
-                    plan_id=form.get("plan_id") or None,
-                    notes=form.get("notes", "").strip() or None,
-                )  # fmt: skip
+                details = session_details(form, kit.zone(request))
                 return services.treatment_sessions.create(a.principal, patient_id, details, key).id
             except InputError as refused:
                 return session_page(request, a, patient_id, form, 400, kit.say(request, a, refused))
@@ -309,29 +336,11 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
     async def event_submit(request: Request, patient_id: str) -> Response:
         def page(a: Authenticated, form: Form) -> Response:
             return kit.created_once(a, form, "adverse_event", lambda key: create(a, form, key),
-                                    lambda _: f"/patients/{patient_id}")  # fmt: skip
+                                    lambda made: f"/adverse-events/{made}")  # fmt: skip
 
         def create(a: Authenticated, form: Form, key: FormKey | None) -> str | Response:
             try:
-                outcome = EventOutcome(form.get("outcome", "unknown"))
-            except ValueError:
-                refused = InputError(
-                    "'outcome': expected one of the outcomes offered",
-                    problems=problem(Reason.NOT_A_CHOICE, "outcome"),
-                )
-                return event_page(request, a, patient_id, form, kit.say(request, a, refused),
-                                  400)  # fmt: skip
-            try:
-                details = EventDetails(
-                    onset_at=_moment(form.get("onset_at", ""), "onset_at", kit.zone(request)),
-                    severity_grade=int(_number(form, "severity_grade")),
-                    outcome=outcome,
-                    complication_id=form.get("complication_id") or None,
-                    description=form.get("description", "").strip() or None,
-                    session_id=form.get("session_id") or None,
-                    actions_taken=form.get("actions_taken", "").strip() or None,
-                    follow_up_on=_day(form, "follow_up_on"),
-                )
+                details = event_details(form, kit.zone(request))
                 return services.adverse_events.report(a.principal, patient_id, details, key).id
             except InputError as refused:
                 return event_page(request, a, patient_id, form, kit.say(request, a, refused), 400)
