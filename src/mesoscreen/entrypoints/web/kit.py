@@ -43,6 +43,7 @@ from mesoscreen.domain.errors import (
 )
 from mesoscreen.domain.errors import SignInRequiredError as SignInRequiredError
 from mesoscreen.domain.names import full_name
+from mesoscreen.domain.reasons import Reason
 from mesoscreen.domain.records import Page as ListPage
 from mesoscreen.domain.records import Patient
 from mesoscreen.domain.text import require_storable
@@ -314,7 +315,9 @@ class PageKit:
         except (PermissionDeniedError, NotFoundError, ConflictError, InputError) as refused:
             # The status comes from the error table; the words from the reader's language.
             status = edges_for(refused).page
-            if isinstance(refused, PermissionDeniedError):
+            if isinstance(refused, PermissionDeniedError) and (
+                refused.problems[0].code is Reason.FORBIDDEN
+            ):
                 return self.error(request, authenticated, status, t["forbidden"])
             if isinstance(refused, NotFoundError):
                 return self.error(request, authenticated, status, t["not_found"])
