@@ -1,7 +1,10 @@
 """Clinical photos: standardised views at baseline and at sessions, viewed and compared.
 
 A photo's bytes are checked and cleaned of metadata by the ``PhotoSanitiser`` port before
-they are stored. Only roles that read clinical data see photos, and every access is audited:
+they are stored: ``prepare`` decodes them before any transaction is opened (the HTTP edges run
+it in a bounded worker thread, since decoding a large image takes seconds of CPU), then
+``add`` or ``replace`` stores the prepared upload; ``upload`` and ``correct`` do both.
+Only roles that read clinical data see photos, and every access is audited:
 each list, each read of a photo's details and each time its picture is shown. A photo is
 never changed: a correction is a new photo that replaces it, and the original is kept.
 """
@@ -52,6 +55,16 @@ class PhotoDetails:
 
 
 @dataclass(frozen=True, slots=True)
+class PreparedUpload:
+    """An upload's image as the sanitiser cleaned it (None: no new image, a relabelling).
+
+    Made only by ``PhotoRecords.prepare``: nothing else hands the store an image.
+    """
+
+    image: CleanImage | None
+
+
+@dataclass(frozen=True, slots=True)
 class PhotoComparison:
     """Two photos of one patient and one view, the earlier first."""
 
@@ -73,6 +86,28 @@ class PhotoRecords(RecordsUseCases):
 
     # Writing.
 
+    def prepare(
+        self,
+        principal: Principal,
+        data: bytes | None,
+        declared_type: str | None = None,
+        *,
+        patient_id: str | None = None,
+        replacing: str | None = None,
+    ) -> PreparedUpload:
+        """Check the caller may add photos, then decode and clean ``data`` (no transaction is
+        open meanwhile); a refusal is audited against the patient or the photo ``replacing``.
+        A new photo needs an image; a correction may keep the old one (``data`` None or empty)."""
+        event = "photo.amend" if replacing else "photo.create"
+        target = Target(RESOURCE, replacing, patient_id=patient_id)
+        with self.audited(principal, event, AuditAction.CREATE, target):
+            self.require(principal, Permission.PHOTO_WRITE)
+            if not data:
+                if replacing:
+                    return PreparedUpload(None)
+                raise InputError("'photo': required (expected a JPEG or PNG file; got none)")
+            return PreparedUpload(self._clean(data, declared_type))
+
     def upload(
         self,
         principal: Principal,
@@ -83,14 +118,26 @@ class PhotoRecords(RecordsUseCases):
         form_key: FormKey | None = None,
     ) -> Photo:
         """Store a new photo of the patient; its bytes are cleaned first."""
+        prepared = self.prepare(principal, data, declared_type, patient_id=patient_id)
+        return self.add(principal, patient_id, details, prepared, form_key)
+
+    def add(
+        self,
+        principal: Principal,
+        patient_id: str,
+        details: PhotoDetails,
+        prepared: PreparedUpload,
+        form_key: FormKey | None = None,
+    ) -> Photo:
+        """Store a new photo of the patient from its prepared (cleaned) image (once per
+        ``form_key``)."""
         target = Target(RESOURCE, patient_id=patient_id)
         with self.transaction(principal, "photo.create", AuditAction.CREATE, target) as uow:
             self.require(principal, Permission.PHOTO_WRITE)
             patient = uow.patients.get(patient_id, principal.clinic_ids)
-            if data is None:
+            if prepared.image is None:
                 raise InputError("'photo': required (expected a JPEG or PNG file; got none)")
-            image = self._clean(data, declared_type)
-            return self._store(uow, principal, patient, details, image, None, form_key)
+            return self._store(uow, principal, patient, details, prepared.image, None, form_key)
 
     def correct(
         self,
@@ -102,6 +149,19 @@ class PhotoRecords(RecordsUseCases):
         form_key: FormKey | None = None,
     ) -> Photo:
         """A new photo replacing ``photo_id`` (new bytes, or the same ones relabelled)."""
+        prepared = self.prepare(principal, data, declared_type, replacing=photo_id)
+        return self.replace(principal, photo_id, details, prepared, form_key)
+
+    def replace(
+        self,
+        principal: Principal,
+        photo_id: str,
+        details: PhotoDetails,
+        prepared: PreparedUpload,
+        form_key: FormKey | None = None,
+    ) -> Photo:
+        """A new photo replacing ``photo_id``, with the prepared image or the old one (once
+        per ``form_key``)."""
         target = Target(RESOURCE, photo_id)
         with self.transaction(principal, "photo.amend", AuditAction.CREATE, target) as uow:
             self.require(principal, Permission.PHOTO_WRITE)
@@ -111,8 +171,8 @@ class PhotoRecords(RecordsUseCases):
                     f"photo '{old.id}': already corrected (expected the latest version)"
                 )
             patient = uow.patients.get(old.patient_id, principal.clinic_ids)
-            if data:
-                image = self._clean(data, declared_type)
+            if prepared.image is not None:
+                image = prepared.image
             else:
                 kept = uow.photo_contents.get(old.id)
                 image = CleanImage(kept, old.content_type, old.width, old.height)

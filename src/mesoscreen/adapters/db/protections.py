@@ -18,13 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
 
-from mesoscreen.domain.errors import ConflictError
-
-
-class MissingProtectionsError(ConflictError):
-    """Raised when the database lacks some of its append-only triggers."""
-
-    code = "missing_protections"
+from mesoscreen.domain.errors import MissingProtectionsError as MissingProtectionsError
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,7 +52,9 @@ def add_admin_pages(router: APIRouter, kit: PageKit) -> None:
             clinic_ids = [c.id for c in services.accounts.clinics(a.principal)
                           if form.get(f"clinic_{c.id}")]  # fmt: skip
             try:
-                services.accounts.create_user(
+                # Hashing the password is Argon2: under the heavy-work bound.
+                kit.heavy_work.call(
+                    services.accounts.create_user,
                     a.principal,
                     form.get("username", ""),
                     form.get("password", ""),

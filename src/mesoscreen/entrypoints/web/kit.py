@@ -4,7 +4,13 @@ A page is a function of the checked session (and, for a post, of its CSRF-checke
 kit turns the errors a page can meet into pages: no session sends the browser to sign in, a
 refused role is 403, a record outside the user's clinics is 404, a stale or signed record is
 409 and bad input is 400, each with a message that is safe to show (it names fields, never
-patient data).
+patient data). Text no database stores (a NUL character: ``domain.text``) in the path, the
+query string or a posted form is refused with 422 naming the field before a page runs, and
+so is a paging number past 2^31-1 that a service refuses.
+
+A posted page runs in a worker thread, like every GET page (Starlette runs synchronous routes
+in its pool), so its database work and rendering never hold the event loop; its CPU-heavy
+steps (Argon2, decoding a photo) take a slot of ``heavy_work`` (``HeavyWork.call``).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from mesoscreen.bootstrap import Services
 from mesoscreen.domain.access import AuthenticationError, Permission
@@ -31,11 +38,16 @@ from mesoscreen.domain.errors import (
     InputError,
     NotFoundError,
     PermissionDeniedError,
+    UnstorableValueError,
 )
+from mesoscreen.domain.errors import SignInRequiredError as SignInRequiredError
 from mesoscreen.domain.names import full_name
 from mesoscreen.domain.records import Page as ListPage
 from mesoscreen.domain.records import Patient
+from mesoscreen.domain.text import require_storable
 from mesoscreen.domain.vocabulary import Language
+from mesoscreen.entrypoints.error_table import edges_for
+from mesoscreen.entrypoints.heavy_work import HeavyWork
 from mesoscreen.entrypoints.web import cookies
 from mesoscreen.entrypoints.web.i18n import (
     Messages,
@@ -97,10 +109,6 @@ class PeopleNames:
         return self._known[user_id]
 
 
-class SignInRequiredError(Exception):
-    """No live session: the page sends the browser to the sign-in form."""
-
-
 def local_path(target: str | None, fallback: str) -> str:
     """``target`` if it is a path on this site (never another site: no open redirect)."""
     if not target or not target.startswith("/") or target.startswith("//"):
@@ -112,8 +120,9 @@ def local_path(target: str | None, fallback: str) -> str:
 class PageKit:
     """The shared page machinery, built once per app on its services."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, heavy_work: HeavyWork) -> None:
         self.services = services
+        self.heavy_work = heavy_work
         self.letterhead = Letterhead(services.accounts, read_logo(services.settings.clinic_logo))
 
     # Who, in which language and time zone.
@@ -268,14 +277,18 @@ class PageKit:
     async def keep_and_sign_in(self, request: Request) -> Response:
         """A form posted after the session timed out: keep it (services.kept_forms) for this
         browser, and send it to sign in and back to the page it was typed on."""
-        form = await self.form(request)
         page = self.referring_page(request) or request.url.path
         secure = self.secure(request)
         token = cookies.read_cookie(request, cookies.SESSION, secure)
         kept = None
-        if token and self.same_origin(request):
-            kept = self.services.kept_forms.keep(token, form.get("csrf"), request.url.path,
-                                                 page, form)  # fmt: skip
+        try:
+            form = await self.form(request)
+        except UnstorableValueError:
+            form = None  # a value no database stores is not kept either
+        if token and form is not None and self.same_origin(request):
+            kept = await run_in_threadpool(self.services.kept_forms.keep, token,
+                                           form.get("csrf"), request.url.path, page,
+                                           form)  # fmt: skip
         response = self.sign_in_redirect(request, page, kept is not None)
         if kept is not None:
             cookies.set_cookie(response, cookies.KEPT_FORM, kept, secure, cookies.KEPT_FORM_S)
@@ -286,15 +299,18 @@ class PageKit:
     def _run(self, request: Request, authenticated: Authenticated, page: Page) -> Response:
         t = self.words(request, authenticated)
         try:
+            check_path_and_query(request)
             return page(authenticated)
-        except PermissionDeniedError:
-            return self.error(request, authenticated, 403, t["forbidden"])
-        except NotFoundError:
-            return self.error(request, authenticated, 404, t["not_found"])
-        except ConflictError as conflict:
-            return self.error(request, authenticated, 409, f"{t['conflict']} ({conflict})")
-        except InputError as refused:
-            return self.error(request, authenticated, 400, str(refused))
+        except (PermissionDeniedError, NotFoundError, ConflictError, InputError) as refused:
+            # The status comes from the error table; the words from the reader's language.
+            status = edges_for(refused).page
+            if isinstance(refused, PermissionDeniedError):
+                return self.error(request, authenticated, status, t["forbidden"])
+            if isinstance(refused, NotFoundError):
+                return self.error(request, authenticated, status, t["not_found"])
+            if isinstance(refused, ConflictError):
+                return self.error(request, authenticated, status, f"{t['conflict']} ({refused})")
+            return self.error(request, authenticated, status, str(refused))
 
     def page(self, request: Request, page: Page) -> Response:
         """Run a GET page with the request's session."""
@@ -316,21 +332,40 @@ class PageKit:
         return parsed.scheme in ("http", "https") and parsed.netloc in hosts - {None}
 
     async def form(self, request: Request) -> Form:
-        """The posted form's text fields."""
+        """The posted form's text fields; UnstorableValueError naming a field (or a repeat of
+        one) whose text no database stores."""
         posted = await request.form()
+        for key, value in posted.multi_items():
+            require_storable(key, "form field name")
+            if isinstance(value, str):
+                require_storable(value, key)
         return {key: value for key, value in posted.items() if isinstance(value, str)}
+
+    async def anonymous_form(self, request: Request) -> Form | Response:
+        """The form of a page posted before sign-in, or the 422 page naming a field whose
+        text no database stores."""
+        try:
+            return await self.form(request)
+        except UnstorableValueError as refused:
+            return self.error(request, None, edges_for(refused).page, str(refused))
 
     async def form_page(self, request: Request, page: FormPage) -> Response:
         """Run a POST page: a session, the same origin and the session's CSRF token, or 403."""
         try:
-            authenticated = self.session(request)
+            authenticated = await run_in_threadpool(self.session, request)
         except SignInRequiredError:
             return await self.keep_and_sign_in(request)
-        form = await self.form(request)
+        try:
+            form = await self.form(request)
+        except UnstorableValueError as refused:
+            status = edges_for(refused).page
+            return await run_in_threadpool(self.error, request, authenticated, status, str(refused))
         if not (self.same_origin(request) and csrf_matches(authenticated, form.get("csrf"))):
             t = self.words(request, authenticated)
-            return self.error(request, authenticated, 403, t["csrf_refused"])
-        return self._run(request, authenticated, lambda a: page(a, form))
+            return await run_in_threadpool(
+                self.error, request, authenticated, 403, t["csrf_refused"]
+            )
+        return await run_in_threadpool(self._run, request, authenticated, lambda a: page(a, form))
 
     def created_once(
         self,
@@ -372,6 +407,14 @@ class PageKit:
             and bool(expected)
             and hmac.compare_digest(given.encode(), (expected or "").encode())
         )
+
+
+def check_path_and_query(request: Request) -> None:
+    """UnstorableValueError naming the path or query parameter whose text no database stores."""
+    require_storable(request.url.path, "path")
+    for name, value in request.query_params.multi_items():
+        require_storable(name, "query parameter name")
+        require_storable(value, name)
 
 
 T = TypeVar("T")

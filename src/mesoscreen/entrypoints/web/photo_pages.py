@@ -3,7 +3,8 @@ correction form, two dates of one view side by side, and the image itself.
 
 Every image is loaded from ``/photos/{id}/image``, which the photo service audits as one view
 each time and which is never cached. Uploads are plain multipart forms with the session's
-CSRF token, so the pages work without scripts.
+CSRF token, so the pages work without scripts; the image is decoded under the heavy-work bound
+(``HeavyWork.call``) from the page's worker thread, before its transaction opens.
 """
 
 from __future__ import annotations
@@ -109,10 +110,11 @@ def add_photo_pages(router: APIRouter, kit: PageKit) -> None:
     async def photo_upload(request: Request, patient_id: str) -> Response:
         def page(a: Authenticated, form: Form, upload: Upload) -> Response:
             details = photo_details(upload.fields)
+            prepared = kit.heavy_work.call(services.photos.prepare, a.principal, upload.data,
+                                           upload.declared_type, patient_id=patient_id)  # fmt: skip
 
             def create(key: FormKey | None) -> str:
-                return services.photos.upload(a.principal, patient_id, details, upload.data,
-                                              upload.declared_type, key).id  # fmt: skip
+                return services.photos.add(a.principal, patient_id, details, prepared, key).id
 
             return kit.created_once(a, form, "photo", create,
                                     lambda _: f"/patients/{patient_id}/photos")  # fmt: skip
@@ -142,10 +144,11 @@ def add_photo_pages(router: APIRouter, kit: PageKit) -> None:
     async def photo_correction(request: Request, photo_id: str) -> Response:
         def page(a: Authenticated, form: Form, upload: Upload) -> Response:
             details = photo_details(upload.fields)
+            prepared = kit.heavy_work.call(services.photos.prepare, a.principal, upload.data,
+                                           upload.declared_type, replacing=photo_id)  # fmt: skip
 
             def create(key: FormKey | None) -> str:
-                return services.photos.correct(a.principal, photo_id, details, upload.data,
-                                               upload.declared_type, key).id  # fmt: skip
+                return services.photos.replace(a.principal, photo_id, details, prepared, key).id
 
             return kit.created_once(a, form, "photo_correction", create,
                                     lambda made: f"/photos/{made}")  # fmt: skip

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime
 
 from mesoscreen.entrypoints.api.deps import PrincipalDep, ServicesDep
 from mesoscreen.entrypoints.api.fhir_rest.audit_events import audit_event
+from mesoscreen.entrypoints.api.paging import DEFAULT_PAGE_SIZE, Limit, Offset
 from mesoscreen.entrypoints.api.schemas import AuditEntryOut, PageOut
 from mesoscreen.services.ports import StoredAuditEntry
 
@@ -41,8 +42,8 @@ def audit_report(
     services: ServicesDep,
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
-    offset: int = 0,
-    limit: int = 50,
+    offset: Offset = 0,
+    limit: Limit = DEFAULT_PAGE_SIZE,
 ) -> PageOut[AuditEntryOut]:
     """Entries recorded in [since, until), in chain order."""
     page = services.audit.report(principal, since, until, offset, limit)
