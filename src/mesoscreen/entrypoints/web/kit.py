@@ -287,19 +287,19 @@ class PageKit:
 
     async def keep_and_sign_in(self, request: Request) -> Response:
         """A form posted after the session timed out: keep it (services.kept_forms) for this
-        browser, and send it to sign in and back to the page it was typed on. A form with a
-        value no record can store is not kept (it would be refused once signed in)."""
-        try:
-            form: Form | None = await self.form(request)
-        except UnstorableValueError:
-            form = None
+        browser, and send it to sign in and back to the page it was typed on."""
         page = self.referring_page(request) or request.url.path
         secure = self.secure(request)
         token = cookies.read_cookie(request, cookies.SESSION, secure)
         kept = None
-        if form is not None and token and self.same_origin(request):
-            kept = self.services.kept_forms.keep(token, form.get("csrf"), request.url.path,
-                                                 page, form)  # fmt: skip
+        try:
+            form = await self.form(request)
+        except UnstorableValueError:
+            form = None  # a value no database stores is not kept either
+        if token and form is not None and self.same_origin(request):
+            kept = await run_in_threadpool(self.services.kept_forms.keep, token,
+                                           form.get("csrf"), request.url.path, page,
+                                           form)  # fmt: skip
         response = self.sign_in_redirect(request, page, kept is not None)
         if kept is not None:
             cookies.set_cookie(response, cookies.KEPT_FORM, kept, secure, cookies.KEPT_FORM_S)
