@@ -42,10 +42,10 @@ from fhirpathpy import compile as fhirpath_compile
 from benchmarks.realistic_export import RealisticExport, write_realistic_lines
 from benchmarks.synthetic_export import write_bundle_lines, write_small_bundle_lines
 from mesoscreen.adapters.bulk_export import PatientLines
-from mesoscreen.adapters.bulk_records import RecordScreener
 from mesoscreen.adapters.bulk_runner import BulkSettings, BulkWriter, run_inputs
 from mesoscreen.adapters.fhir.record_facts import RecordReader
 from mesoscreen.adapters.ndjson import Line
+from mesoscreen.bootstrap import record_screener
 from mesoscreen.knowledge import default_knowledge_base
 from mesoscreen.knowledge.valuesets import FactCodes, default_value_sets
 from mesoscreen.services.record_identity import bundle_resources
@@ -251,7 +251,7 @@ def main() -> None:
             for record in records:
                 screener.screen(record)
 
-        screener = RecordScreener.build(ON)
+        screener = record_screener(ON)
         # The two rates are compared, so they are taken in turns: a burst of load from
         # elsewhere on the machine then slows both rather than one.
         parse, ours = 0.0, 0.0
@@ -274,7 +274,7 @@ def main() -> None:
             for record in unique:
                 cold.screen(record)
 
-        cold = RecordScreener.build(ON)
+        cold = record_screener(ON)
         worst = _best_rate(count, screen_unique)
         print(f"(b') the same, no concept seen twice     {worst:>10,.0f} patients/s/core"
               f"   {worst / parse:.2f} x the parse-only rate")  # fmt: skip
@@ -302,7 +302,7 @@ def main() -> None:
               f"{agree}/{len(parsed)} patients")  # fmt: skip
 
         for workers in (1, 2):
-            settings = BulkSettings(on=ON)
+            settings = BulkSettings(on=ON, screener=record_screener)
 
             def local_run(n: int = workers, s: BulkSettings = settings) -> None:
                 writer = BulkWriter(io.BytesIO(), io.BytesIO())

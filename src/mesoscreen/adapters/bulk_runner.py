@@ -12,8 +12,8 @@ from __future__ import annotations
 import io
 import multiprocessing
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
@@ -28,7 +28,9 @@ from mesoscreen.adapters.ndjson import (
     dumps_line,
     long_line_reason,
 )
+from mesoscreen.domain.errors import InputError
 from mesoscreen.services.bulk_screening import BulkSummary
+from mesoscreen.services.ports import BulkJob
 
 BATCH_SIZE = 256
 # A batch also ends once its lines hold this many bytes: 256 records of a long history
@@ -44,19 +46,26 @@ _worker_screener: RecordScreener | None = None
 _worker_max_line = MAX_LINE_BYTES
 
 
+# Builds a process's screener for a date under a policy file: a module-level function (the
+# composition root's), so that worker processes and Spark partitions can be handed it.
+ScreenerFactory = Callable[[date, Path | None], RecordScreener]
+
+
 @dataclass(frozen=True, slots=True)
 class BulkSettings:
-    """What every worker needs: the date, the policy file and the longest line it reads."""
+    """What every worker needs: the date, the policy file, the longest line it reads, and how
+    it builds its screener."""
 
     on: date
     policy_path: Path | None = None
     max_line_bytes: int = MAX_LINE_BYTES
+    screener: ScreenerFactory = field(kw_only=True)
 
 
 def _init_worker(settings: BulkSettings) -> None:
     """Build the worker's screener once (knowledge base, policy, value sets)."""
     global _worker_screener, _worker_max_line  # one screener per worker process
-    _worker_screener = RecordScreener.build(settings.on, settings.policy_path)
+    _worker_screener = settings.screener(settings.on, settings.policy_path)
     _worker_max_line = settings.max_line_bytes
 
 
@@ -167,22 +176,29 @@ def batches(
     max_bytes: int = BATCH_BYTES,
 ) -> Iterator[list[PatientLines]]:
     """Records in batches of at most ``max_records`` records and ``max_bytes`` bytes of lines
-    (a record larger than that alone); bad lines from grouping are passed on at once."""
+    (a record larger than that alone); bad lines from grouping are passed on at once. When the
+    input breaks off (InputError: a truncated gzip file), the records read so far are still
+    given out, then the error."""
     batch: list[PatientLines] = []
     held = 0
-    for record in records:
-        if isinstance(record, BadLine):
-            on_bad(record)
-            continue
-        size = record_bytes(record)
-        if batch and held + size > max_bytes:
+    try:
+        for record in records:
+            if isinstance(record, BadLine):
+                on_bad(record)
+                continue
+            size = record_bytes(record)
+            if batch and held + size > max_bytes:
+                yield batch
+                batch, held = [], 0
+            batch.append(record)
+            held += size
+            if len(batch) >= max_records or held >= max_bytes:
+                yield batch
+                batch, held = [], 0
+    except InputError:
+        if batch:
             yield batch
-            batch, held = [], 0
-        batch.append(record)
-        held += size
-        if len(batch) >= max_records or held >= max_bytes:
-            yield batch
-            batch, held = [], 0
+        raise
     if batch:
         yield batch
 
@@ -230,7 +246,7 @@ def run_local(
     """Screen every record with ``workers`` processes (in-process for one) and write results."""
     if workers <= 1:
         # In one process a batch would only hold memory: each record is screened as it comes.
-        screener = RecordScreener.build(settings.on, settings.policy_path)
+        screener = settings.screener(settings.on, settings.policy_path)
         for record in records:
             if isinstance(record, BadLine):
                 writer.bad(record)
@@ -242,14 +258,20 @@ def run_local(
     byte_limit = workers * BYTES_IN_FLIGHT_PER_WORKER
     held = 0
     with multiprocessing.Pool(workers, initializer=_init_worker, initargs=(settings,)) as pool:
-        for batch in batches(records, writer.bad):
-            size = sum(record_bytes(record) for record in batch)
-            window.append((pool.apply_async(_screen_batch, (batch,)), size))
-            held += size
-            while window and (len(window) >= limit or held >= byte_limit):
-                done, size = window.popleft()
-                writer.results(done.get())
-                held -= size
+        try:
+            for batch in batches(records, writer.bad):
+                size = sum(record_bytes(record) for record in batch)
+                window.append((pool.apply_async(_screen_batch, (batch,)), size))
+                held += size
+                while window and (len(window) >= limit or held >= byte_limit):
+                    done, size = window.popleft()
+                    writer.results(done.get())
+                    held -= size
+        except InputError:
+            # Batches in flight are written even when the input broke off.
+            while window:
+                writer.results(window.popleft()[0].get())
+            raise
         while window:
             writer.results(window.popleft()[0].get())
     return writer.summary
@@ -284,3 +306,25 @@ def run_inputs(
         while window:
             take(window.popleft().get())
     return writer.summary
+
+
+class LocalBulkEngine:
+    """The ``BulkEngine`` of this machine: ``workers`` processes (in-process for one)."""
+
+    def __init__(self, screener: ScreenerFactory, workers: int = 1) -> None:
+        self._screener = screener
+        self._workers = workers
+
+    def run(
+        self,
+        inputs: Sequence[Path],
+        job: BulkJob,
+        out: IO[bytes],
+        errors: IO[bytes],
+        progress: Callable[[int], None] | None = None,
+    ) -> BulkSummary:
+        """Screen every input, writing decisions to ``out`` and bad lines to ``errors``."""
+        settings = BulkSettings(job.on, job.policy_path, job.max_line_bytes,
+                                screener=self._screener)  # fmt: skip
+        writer = BulkWriter(out, errors, progress)
+        return run_inputs(list(inputs), settings, writer, workers=self._workers)

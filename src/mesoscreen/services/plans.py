@@ -22,7 +22,7 @@ from mesoscreen.domain.planner.request import PlanRequest
 from mesoscreen.domain.records import RecordStatus, Screening, TreatmentPlan
 from mesoscreen.services.plan_gate import PlanGate
 from mesoscreen.services.ports import Clock, RecordRepository, UnitOfWork, UnitOfWorkFactory
-from mesoscreen.services.recording import Target, every_record
+from mesoscreen.services.recording import FormKey, Target, every_record
 from mesoscreen.services.signable import SignableKind, SignableRecords
 
 
@@ -79,7 +79,11 @@ class TreatmentPlanRecords(SignableRecords[TreatmentPlan]):
         self.gate.check(uow, principal.clinic_ids, record)
 
     def create(
-        self, principal: Principal, screening_id: str, request: PlanRequest
+        self,
+        principal: Principal,
+        screening_id: str,
+        request: PlanRequest,
+        form_key: FormKey | None = None,
     ) -> TreatmentPlan:
         """A draft plan made by the planner from ``request``; PlanError or ConflictError when
         the gate refuses it (nothing is stored then)."""
@@ -101,7 +105,7 @@ class TreatmentPlanRecords(SignableRecords[TreatmentPlan]):
                 created_at=now,
                 updated_at=now,
             )
-            return self.store_new(uow, principal, plan)
+            return self.store_new(uow, principal, plan, form_key)
 
     def preview(
         self, principal: Principal, screening_id: str, request: PlanRequest
@@ -115,7 +119,7 @@ class TreatmentPlanRecords(SignableRecords[TreatmentPlan]):
 
     def get_checked(
         self, principal: Principal, plan_id: str
-    ) -> tuple[TreatmentPlan, bool, str | None]:
+    ) -> tuple[TreatmentPlan, bool, MesoscreenError | None]:
         """The plan, whether an amendment replaced it, and why it fails the gate (or None)."""
         plan, replaced = self.get(principal, plan_id)
         return plan, replaced, self.refusal(principal, plan)
@@ -126,13 +130,13 @@ class TreatmentPlanRecords(SignableRecords[TreatmentPlan]):
         with self.uow() as uow:
             return uow.screenings.get(plan.screening_id, principal.clinic_ids)
 
-    def refusal(self, principal: Principal, plan: TreatmentPlan) -> str | None:
+    def refusal(self, principal: Principal, plan: TreatmentPlan) -> MesoscreenError | None:
         """Why ``plan`` (already read by the caller) fails the gate now, or None."""
         with self.uow() as uow:
             try:
                 self.gate.check(uow, principal.clinic_ids, plan)
             except MesoscreenError as refused:
-                return str(refused)
+                return refused
         return None
 
     def check_stored(self) -> list[StoredPlanCheck]:

@@ -12,7 +12,9 @@ from mesoscreen.adapters.db.accounts import SqlAuthSessions, SqlUsers
 from mesoscreen.adapters.db.audit import BufferedAuditLog, SqlAuditTrail, append_entries
 from mesoscreen.adapters.db.repositories import (
     SqlClinics,
+    SqlFormKeys,
     SqlIdempotencyKeys,
+    SqlKeptForms,
     SqlPatients,
     SqlPhotoContents,
     SqlRecords,
@@ -26,6 +28,7 @@ from mesoscreen.domain.records import (
     ConsentWithdrawal,
     OutcomeMeasure,
     Photo,
+    RecordVoid,
     Screening,
     TreatmentPlan,
     TreatmentSession,
@@ -35,7 +38,9 @@ from mesoscreen.services.ports import (
     AuditTrail,
     AuthSessionRepository,
     ClinicRepository,
+    FormKeyRepository,
     IdempotencyRepository,
+    KeptFormRepository,
     PatientRepository,
     PhotoContentRepository,
     RecordRepository,
@@ -69,6 +74,9 @@ class SqlUnitOfWork:
     photo_contents: PhotoContentRepository
     outcome_measures: RecordRepository[OutcomeMeasure]
     idempotency_keys: IdempotencyRepository
+    form_keys: FormKeyRepository
+    kept_forms: KeptFormRepository
+    record_voids: RecordRepository[RecordVoid]
     source_throttles: SourceThrottleRepository
     audit: AuditLog
     audit_trail: AuditTrail
@@ -114,6 +122,11 @@ class SqlUnitOfWork:
             connection, tables.outcome_measures, OutcomeMeasure, "outcome measure"
         )
         self.idempotency_keys = SqlIdempotencyKeys(connection)
+        self.form_keys = SqlFormKeys(connection)
+        self.kept_forms = SqlKeptForms(connection)
+        self.record_voids = SqlRecords(
+            connection, tables.record_voids, RecordVoid, "void", order_column="voided_at"
+        )
         self.source_throttles = SqlSourceThrottles(connection)
         self._pending = BufferedAuditLog()
         self.audit = self._pending
