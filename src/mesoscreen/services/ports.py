@@ -515,6 +515,10 @@ class TokenReplayGuard(Protocol):
         and nothing written, if the token was used before. Holds no thread while it waits."""
         ...
 
+    def close(self) -> None:
+        """Let go of what it holds (a database connection); it may be used again after."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class HttpReply:

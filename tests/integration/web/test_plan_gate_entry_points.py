@@ -228,6 +228,7 @@ def test_the_plan_editor_offers_an_excluded_product_disabled_with_the_reason(
     _, screening = _cleared_heart_patient(services, staff)
     page = browser.get(f"/screenings/{screening}/plan")
     assert page.status_code == 200
+    assert "<h1>Treatment plan: " in page.text
     assert re.search(r'<option value="minoxidil_0_5" disabled>[^<]*not for this patient', page.text)
     assert re.search(r'<option value="dutasteride_0_01" (selected)?>', page.text)
     exclusions = page.text.split('id="product-exclusions"')[1].split("</ul>")[0]

@@ -62,7 +62,8 @@ class RefusalWords:
                           for name, v in problem.params.items()})  # fmt: skip
         words = str(t.refusals[problem.code.value]).format_map(values)
         label = self.field_label(problem.field, t, language)
-        return f"{label}: {words}" if label else words
+        # Without a label the sentence stands alone, so it starts with a capital.
+        return f"{label}: {words}" if label else words[:1].upper() + words[1:]
 
     def field_label(self, field: str | None, t: Messages, language: Language) -> str:
         """A field as the form labels it, an intake question by its text; "" when unknown
@@ -73,7 +74,8 @@ class RefusalWords:
         if base in t.field_names:
             return str(t.field_names[base])
         question = self._questions.get(base)
-        return question.in_language(language.value) if question else ""
+        # A question is quoted: it is a sentence of its own ("…?"), not a field's label.
+        return f"“{question.in_language(language.value)}”" if question else ""
 
     def _value(self, name: str, value: Param, t: Messages, language: Language) -> str:
         names = self._names.get(name)
