@@ -49,6 +49,7 @@ class Reason(StrEnum):
     IF_MATCH_REQUIRED = "if_match_required"
     CSRF_FAILED = "csrf_failed"
     STALE_VERSION = "stale_version"
+    UNSTORABLE_VALUE = "unstorable_value"
     USERNAME_UNAVAILABLE = "username_unavailable"
     AUDIT_LOG_ALTERED = "audit_log_altered"
 
@@ -123,6 +124,8 @@ class Reason(StrEnum):
     SIGNED_NOT_EDITED = "signed_not_edited"
     DRAFT_NOT_AMENDED = "draft_not_amended"
     ALREADY_CORRECTED = "already_corrected"
+    RECORD_VOIDED = "record_voided"
+    ALREADY_RESOLVED = "already_resolved"  # params: got
 
     # Sessions, adverse events, actions, measures.
     PRODUCT_EXPIRED = "product_expired"  # params: product, lot, expiry

@@ -143,22 +143,26 @@ class AdverseEventRecords(SignableRecords[AdverseEvent]):
             if current.resolved_on is not None:
                 raise ConflictError(
                     f"adverse event '{current.id}': already resolved on "
-                    f"{current.resolved_on.isoformat()}"
+                    f"{current.resolved_on.isoformat()}",
+                    problems=problem(Reason.ALREADY_RESOLVED, got=current.resolved_on),
                 )
             if outcome not in ENDING_OUTCOMES:
                 expected = ", ".join(o.value for o in ENDING_OUTCOMES)
                 raise InputError(
-                    f"adverse event 'outcome': expected one of {expected} (got '{outcome}')"
+                    f"adverse event 'outcome': expected one of {expected} (got '{outcome}')",
+                    problems=problem(Reason.NOT_A_CHOICE, "outcome"),
                 )
             if resolved_on > self.clock.today():
                 raise InputError(
                     "adverse event 'resolved_on': must not lie in the future "
-                    f"(got {resolved_on.isoformat()})"
+                    f"(got {resolved_on.isoformat()})",
+                    problems=problem(Reason.IN_THE_FUTURE, "resolved_on", got=resolved_on),
                 )
             if resolved_on < current.onset_at.date():
                 raise InputError(
                     "adverse event 'resolved_on': must not be before the onset "
-                    f"(got {resolved_on.isoformat()})"
+                    f"(got {resolved_on.isoformat()})",
+                    problems=problem(Reason.BEFORE_ONSET, "resolved_on", got=resolved_on),
                 )
             if current.version != expected_version:
                 raise StaleVersionError(

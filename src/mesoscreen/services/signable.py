@@ -112,7 +112,8 @@ class SignableRecords(RecordsUseCases, ABC, Generic[S]):
         if uow.record_voids.page(principal.clinic_ids, {"record_id": record.id}, 0, 1).total:
             raise ConflictError(
                 f"{self.kind.name} '{record.id}': voided as entered in error (nothing more is "
-                "done with it)"
+                "done with it)",
+                problems=problem(Reason.RECORD_VOIDED),
             )
 
     def new_version(self, uow: UnitOfWork, principal: Principal, current: S, **changes: Any) -> S:
@@ -198,13 +199,22 @@ class SignableRecords(RecordsUseCases, ABC, Generic[S]):
                 self.require(principal, self.kind.sign)
             reason = " ".join(reason.split())
             if not reason:
-                raise InputError("'reason': required (say why the record was entered in error)")
+                raise InputError(
+                    "'reason': required (say why the record was entered in error)",
+                    problems=problem(Reason.REQUIRED, "reason"),
+                )
             if len(reason) > MAX_VOID_REASON:
                 raise InputError(
-                    f"'reason': at most {MAX_VOID_REASON} characters (got {len(reason)})"
+                    f"'reason': at most {MAX_VOID_REASON} characters (got {len(reason)})",
+                    problems=problem(
+                        Reason.TOO_LONG, "reason", most=MAX_VOID_REASON, got=len(reason)
+                    ),
                 )
             if uow.record_voids.page(principal.clinic_ids, {"record_id": record.id}, 0, 1).total:
-                raise ConflictError(f"{self.kind.name} '{record.id}': already voided")
+                raise ConflictError(
+                    f"{self.kind.name} '{record.id}': already voided",
+                    problems=problem(Reason.RECORD_VOIDED),
+                )
             void = RecordVoid(
                 id=str(uuid.uuid4()),
                 clinic_id=record.clinic_id,

@@ -82,7 +82,11 @@ def _clinical_record(page: Any, base: str) -> dict[str, str]:
     post(page, base, f"/patients/{patient}/adverse-events/new", {
         "csrf": csrf, "complication_id": "bruising", "onset_at": "2026-11-25T09:00",
         "severity_grade": "1", "outcome": "recovering"})  # fmt: skip
-    return {"patient": patient, "screening": screening, "plan": plan, "consent": consent}
+    timeline = page.request.get(f"{base}/patients/{patient}").text()
+    records = re.findall(r'href="(/(?:sessions|adverse-events)/[0-9a-f-]{36})"', timeline)
+    assert len(set(records)) == 2, records  # the session's and the event's own pages
+    return {"patient": patient, "screening": screening, "plan": plan, "consent": consent,
+            "records": " ".join(sorted(set(records)))}  # fmt: skip
 
 
 def _pages(record: dict[str, str]) -> list[str]:
@@ -94,6 +98,7 @@ def _pages(record: dict[str, str]) -> list[str]:
         record["consent"], f"/patients/{patient}/sessions/new",
         f"/patients/{patient}/adverse-events/new", f"/patients/{patient}/photos",
         f"/patients/{patient}/outcomes", f"/patients/{patient}/intake",
+        *record["records"].split(),
     ]  # fmt: skip
 
 

@@ -360,7 +360,8 @@ class PageKit:
         try:
             return await self.form(request)
         except UnstorableValueError as refused:
-            return self.error(request, None, edges_for(refused).page, str(refused))
+            return self.error(request, None, edges_for(refused).page,
+                              self.say(request, None, refused))  # fmt: skip
 
     async def form_page(self, request: Request, page: FormPage) -> Response:
         """Run a POST page: a session, the same origin and the session's CSRF token, or 403."""
@@ -372,7 +373,8 @@ class PageKit:
             form = await self.form(request)
         except UnstorableValueError as refused:
             status = edges_for(refused).page
-            return await run_in_threadpool(self.error, request, authenticated, status, str(refused))
+            said = self.say(request, authenticated, refused)
+            return await run_in_threadpool(self.error, request, authenticated, status, said)
         if not (self.same_origin(request) and csrf_matches(authenticated, form.get("csrf"))):
             t = self.words(request, authenticated)
             return await run_in_threadpool(

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from mesoscreen.domain.errors import InputError
+from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.records import AdverseEvent, EventOutcome, RecordStatus, TreatmentSession
 from mesoscreen.entrypoints.web.kit import Form, PageKit, redirect
 from mesoscreen.entrypoints.web.timeline import plan_summary
@@ -57,7 +58,10 @@ def event_form(event: AdverseEvent, zone: tzinfo) -> Form:
 def _version(form: Form) -> int:
     value = form.get("version", "")
     if not value.isdigit():
-        raise InputError(f"'version': expected the version the page showed (got '{value[:20]}')")
+        raise InputError(
+            f"'version': expected the version the page showed (got '{value[:20]}')",
+            problems=problem(Reason.STALE_VERSION, "version"),
+        )
     return int(value)
 
 
@@ -139,7 +143,9 @@ def add_record_pages(router: APIRouter, kit: PageKit) -> None:
                         changes["outcome"] = changes["outcome"].value
                     kinds[section].update(a.principal, record_id, _version(form), changes)
                 except InputError as refused:
-                    return edit_page(request, a, section, record_id, form, 400, str(refused))
+                    return edit_page(
+                        request, a, section, record_id, form, 400, kit.say(request, a, refused)
+                    )
                 return redirect(f"/{section}/{record_id}")
 
             return await kit.form_page(request, page)
@@ -171,7 +177,9 @@ def add_record_pages(router: APIRouter, kit: PageKit) -> None:
                 except InputError as refused:
                     if section == "plans":
                         raise
-                    return record_page(request, a, section, record_id, 400, str(refused))
+                    return record_page(
+                        request, a, section, record_id, 400, kit.say(request, a, refused)
+                    )
                 return redirect(f"/{section}/{record_id}")
 
             return await kit.form_page(request, page)
@@ -190,7 +198,9 @@ def add_record_pages(router: APIRouter, kit: PageKit) -> None:
                 resolved = services.adverse_events.resolve(a.principal, event_id, _version(form),
                                                            outcome, resolved_on)  # fmt: skip
             except InputError as refused:
-                return record_page(request, a, "adverse-events", event_id, 400, str(refused))
+                return record_page(
+                    request, a, "adverse-events", event_id, 400, kit.say(request, a, refused)
+                )
             return redirect(f"/adverse-events/{resolved.id}")
 
         return await kit.form_page(request, page)
