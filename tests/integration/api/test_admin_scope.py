@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from mesoscreen.bootstrap import Services
 from mesoscreen.domain.access import Principal, Role
 from mesoscreen.domain.records import User
+from mesoscreen.entrypoints import exit_codes
 from mesoscreen.entrypoints.cli import main
 from tests.factories import PASSWORD, TwoClinics, principal_for, unique
 from tests.integration.api.conftest import bearer
@@ -180,13 +181,14 @@ def test_the_admin_page_refuses_a_change_to_a_user_of_two_clinics(
 def test_the_command_line_refuses_a_taken_username_with_the_same_words(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`admin create` goes through the same account checks: exit 2, the generic refusal."""
+    """`admin create` goes through the same account checks: the generic refusal, with the
+    exit code the error table gives a clash with stored state (73)."""
     monkeypatch.setenv("MESOSCREEN_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("MESOSCREEN_DATABASE_URL", raising=False)
     for name, value in (("TIME_COST", "1"), ("MEMORY_KIB", "8"), ("PARALLELISM", "1")):
         monkeypatch.setenv(f"MESOSCREEN_ARGON2_{name}", value)
     assert main(["clinic", "create", "Hue"]) == 0
-    for expected in (0, 2):
+    for expected in (exit_codes.OK, exit_codes.CONFLICT):
         monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\n"))
         code = main(
             ["admin", "create", "--username", "boss", "--clinic", "Hue", "--password-stdin"]
