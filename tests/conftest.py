@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -21,6 +22,11 @@ from sqlalchemy.exc import OperationalError
 from mesoscreen.adapters.db.migrations import upgrade_database
 
 POSTGRES_URL_ENV = "MESOSCREEN_TEST_POSTGRES_URL"
+
+# Speed is shown by benchmarks, never by timed tests: hypothesis checks what an example gives,
+# not how long it took (a loaded machine made its 200 ms deadline fail a sound property).
+settings.register_profile("mesoscreen", deadline=None)
+settings.load_profile("mesoscreen")
 DIALECTS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 

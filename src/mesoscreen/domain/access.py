@@ -12,7 +12,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
-from mesoscreen.domain.errors import ConflictError, InputError, MesoscreenError
+from mesoscreen.domain.errors import AuthenticationError as AuthenticationError
+from mesoscreen.domain.errors import TooManyAttemptsError as TooManyAttemptsError
+from mesoscreen.domain.errors import UsernameUnavailableError as UsernameUnavailableError
+from mesoscreen.domain.errors import WeakPasswordError as WeakPasswordError
+from mesoscreen.domain.reasons import Reason, problem
 
 
 class Role(StrEnum):
@@ -117,42 +121,6 @@ class Principal:
         return allows(self.role, permission)
 
 
-class AuthenticationError(MesoscreenError):
-    """Raised when credentials or a session token are missing, wrong, expired or ended."""
-
-    code = "unauthenticated"
-
-
-class TooManyAttemptsError(MesoscreenError):
-    """Raised when sign-ins for a username are slowed down or locked after failures."""
-
-    code = "too_many_attempts"
-
-    def __init__(self, message: str, retry_after_seconds: int | None) -> None:
-        super().__init__(message)
-        self.retry_after_seconds = retry_after_seconds
-
-
-class WeakPasswordError(InputError):
-    """Raised when a new password is too short, too long or too common."""
-
-    code = "weak_password"
-
-
-class UsernameUnavailableError(ConflictError):
-    """Raised when a new account's username is in use anywhere in the group.
-
-    Sign-in names are unique across every clinic, so the refusal cannot be avoided; its
-    message is the same wherever the name is used and names neither the account nor its
-    clinic.
-    """
-
-    code = "username_unavailable"
-
-    def __init__(self) -> None:
-        super().__init__("username: not available; choose another")
-
-
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 128
 
@@ -175,12 +143,17 @@ def check_password_strength(password: str, username: str) -> None:
     """Raise WeakPasswordError unless ``password`` is long enough, not common, not the name."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise WeakPasswordError(
-            f"password: must have at least {MIN_PASSWORD_LENGTH} characters (got {len(password)})"
+            f"password: must have at least {MIN_PASSWORD_LENGTH} characters (got {len(password)})",
+            problems=problem(Reason.PASSWORD_TOO_SHORT, "password", least=MIN_PASSWORD_LENGTH),
         )
     if len(password) > MAX_PASSWORD_LENGTH:
         raise WeakPasswordError(
-            f"password: must have at most {MAX_PASSWORD_LENGTH} characters (got {len(password)})"
+            f"password: must have at most {MAX_PASSWORD_LENGTH} characters (got {len(password)})",
+            problems=problem(Reason.PASSWORD_TOO_LONG, "password", most=MAX_PASSWORD_LENGTH),
         )
     lowered = password.lower()
     if lowered in _COMMON_PASSWORDS or username.lower() in lowered:
-        raise WeakPasswordError("password: must not be a common password or contain the username")
+        raise WeakPasswordError(
+            "password: must not be a common password or contain the username",
+            problems=problem(Reason.PASSWORD_TOO_COMMON, "password"),
+        )

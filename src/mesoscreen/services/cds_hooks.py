@@ -22,15 +22,17 @@ import orjson
 from anyio.to_thread import run_sync
 
 from mesoscreen.domain.audit import AuditAction, AuditEntry, AuditOutcome
+from mesoscreen.domain.errors import (
+    HookRequestError,
+    MesoscreenError,
+    NotFoundError,
+    RecordUnavailableError,
+    TokenRejectedError,
+)
 from mesoscreen.services.cds_cards import cards_for
 from mesoscreen.services.cds_definitions import SERVICES, discovery
-from mesoscreen.services.cds_record import (
-    RecordUnavailableError,
-    gather_record,
-    is_fhir_id,
-    prefetch_complete,
-)
-from mesoscreen.services.cds_tokens import CdsCaller, TokenRejectedError
+from mesoscreen.services.cds_record import gather_record, is_fhir_id, prefetch_complete
+from mesoscreen.services.cds_tokens import CdsCaller
 from mesoscreen.services.intake_reading import IntakeReader
 from mesoscreen.services.ports import AuditLog, Clock, FhirClient, TokenReplayGuard
 from mesoscreen.services.screening import ScreeningService
@@ -38,10 +40,6 @@ from mesoscreen.services.screening import ScreeningService
 FEEDBACK_OUTCOMES = ("accepted", "overridden")
 HOOK_EVENT = "cds.hook"
 FEEDBACK_EVENT = "cds.feedback"
-
-
-class _BadHookRequestError(Exception):
-    """The hook request is malformed; the message names the field (400)."""
 
 
 class CallerCheck(Protocol):
@@ -63,19 +61,18 @@ class CdsSettings:
 
 @dataclass(frozen=True, slots=True)
 class CdsAnswer:
-    """A call's answer: its JSON body (status 200), or a refusal's status, code and message."""
+    """A call's answer: its JSON body, or the error that refused it (the edge maps it through
+    the one error table: 400, 401, 404, or 412 for a record that cannot be had)."""
 
-    status: int
     body: dict[str, Any] | None = None
-    code: str = ""
-    message: str = ""
+    error: MesoscreenError | None = None
 
 
-def _refused(status: int, code: str, message: str) -> CdsAnswer:
-    return CdsAnswer(status, None, code, message)
+def _refused(error: MesoscreenError) -> CdsAnswer:
+    return CdsAnswer(error=error)
 
 
-REPLAYED = _refused(401, "unauthorized", "token refused: this jti was already used")
+REPLAYED = _refused(TokenRejectedError("token refused: this jti was already used"))
 
 
 def _codings(concept: object) -> Iterator[str]:
@@ -93,7 +90,7 @@ def _bundle_resources(value: object, field: str, bare_list: bool = False) -> lis
     if bare_list and isinstance(value, list):
         return [r for r in value if isinstance(r, dict)]
     if not isinstance(value, dict) or value.get("resourceType") != "Bundle":
-        raise _BadHookRequestError(f"'context.{field}': expected a FHIR Bundle")
+        raise HookRequestError(f"'context.{field}': expected a FHIR Bundle")
     entries = value.get("entry")
     if not isinstance(entries, list):
         return []
@@ -153,16 +150,16 @@ def feedback_problem(items: object) -> str | None:
 
 
 def _hook_context(body: object, hook: str) -> dict[str, Any]:
-    """The context of a well-formed hook request; _BadHookRequestError naming the field."""
+    """The context of a well-formed hook request; HookRequestError naming the field."""
     if not isinstance(body, dict):
-        raise _BadHookRequestError("the body must be a JSON object")
+        raise HookRequestError("the body must be a JSON object")
     if body.get("hook") != hook:
-        raise _BadHookRequestError(f"'hook': expected {hook!r} for this service")
+        raise HookRequestError(f"'hook': expected {hook!r} for this service")
     if not isinstance(body.get("hookInstance"), str):
-        raise _BadHookRequestError("'hookInstance': expected a string")
+        raise HookRequestError("'hookInstance': expected a string")
     context = body.get("context")
     if not isinstance(context, dict) or not is_fhir_id(context.get("patientId")):
-        raise _BadHookRequestError("'context.patientId': expected a FHIR id")
+        raise HookRequestError("'context.patientId': expected a FHIR id")
     return context
 
 
@@ -241,12 +238,13 @@ class CdsHooks:
         return False
 
     async def _failed(
-        self, event: str, who: CdsCaller, service_id: str, status: int, code: str, message: str
+        self, event: str, who: CdsCaller, service_id: str, error: MesoscreenError
     ) -> CdsAnswer:
         """Refuse an authenticated call, spending its token and auditing the refusal."""
-        if not await self._audit(event, who, service_id, {"refused": code}, AuditOutcome.FAILURE):
+        refused = {"refused": error.code}
+        if not await self._audit(event, who, service_id, refused, AuditOutcome.FAILURE):
             return REPLAYED
-        return _refused(status, code, message)
+        return _refused(error)
 
     async def _caller(self, authorization: str | None, audience: str) -> CdsCaller:
         """Who calls, checked in a worker thread: a ``jku`` key set may be fetched over the
@@ -261,7 +259,7 @@ class CdsHooks:
     ) -> tuple[CdsCaller, Any] | CdsAnswer:
         """The caller and the JSON body of a call to a known service, or why it is refused."""
         if service_id not in SERVICES:
-            return _refused(404, "not_found", f"no CDS service {service_id!r}")
+            return _refused(NotFoundError(f"no CDS service {service_id!r}"))
         try:
             who = await self._caller(authorization, audience)
         except TokenRejectedError as exc:
@@ -269,12 +267,14 @@ class CdsHooks:
             stranger = CdsCaller("unauthenticated")
             reason = {"refused": "token", "reason": str(exc)[:200]}
             await self._audit(event, stranger, service_id, reason, AuditOutcome.DENIED)
-            return _refused(401, "unauthorized", str(exc))
+            return _refused(exc)
         try:
             return who, orjson.loads(body)
         except orjson.JSONDecodeError:
-            message = "the body is not JSON (or nested too deeply)"
-            return await self._failed(event, who, service_id, 400, "invalid_json", message)
+            unreadable = HookRequestError(
+                "the body is not JSON (or nested too deeply)", code="invalid_json"
+            )
+            return await self._failed(event, who, service_id, unreadable)
 
     async def call(
         self, service_id: str, authorization: str | None, audience: str, body: bytes, link: str
@@ -292,9 +292,8 @@ class CdsHooks:
         try:
             context = _hook_context(request, hook)
             orders = mesotherapy_orders(hook, context, self.settings.mesotherapy_codes)
-        except _BadHookRequestError as exc:
-            return await self._failed(HOOK_EVENT, who, service_id, 400, "invalid_hook_request",
-                                      str(exc))  # fmt: skip
+        except HookRequestError as exc:
+            return await self._failed(HOOK_EVENT, who, service_id, exc)
         instance = request["hookInstance"][:64]
         if not orders:
             detail = {"hook": hook, "hook_instance": instance, "outcome": "not-mesotherapy"}
@@ -306,8 +305,7 @@ class CdsHooks:
             # Off the event loop only when the FHIR server must be asked.
             resources = gather() if prefetch_complete(request) else await run_sync(gather)
         except RecordUnavailableError as exc:
-            return await self._failed(HOOK_EVENT, who, service_id, 412, "record_unavailable",
-                                      str(exc))  # fmt: skip
+            return await self._failed(HOOK_EVENT, who, service_id, exc)
         today = self._clock.today()
         given = self._intakes.read_record(resources, today, patient_id)
         if given.deceased is not None:
@@ -329,7 +327,7 @@ class CdsHooks:
     ) -> CdsAnswer:
         """The cards, once the call is audited and its token spent; REPLAYED otherwise."""
         if await self._audit(HOOK_EVENT, who, service_id, detail):
-            return CdsAnswer(200, {"cards": cards})
+            return CdsAnswer({"cards": cards})
         return REPLAYED
 
     async def feedback(
@@ -343,8 +341,8 @@ class CdsHooks:
         items = request.get("feedback") if isinstance(request, dict) else None
         problem = feedback_problem(items)
         if problem is not None:
-            return await self._failed(FEEDBACK_EVENT, who, service_id, 400, "invalid_feedback",
-                                      problem)  # fmt: skip
+            invalid = HookRequestError(problem, code="invalid_feedback")
+            return await self._failed(FEEDBACK_EVENT, who, service_id, invalid)
         assert isinstance(items, list)  # noqa: S101 (checked just above)
         spent = False
         for item in items:
@@ -361,4 +359,4 @@ class CdsHooks:
             elif not await self._audit(FEEDBACK_EVENT, who, service_id, detail):
                 return REPLAYED
             spent = True
-        return CdsAnswer(200, {})
+        return CdsAnswer({})

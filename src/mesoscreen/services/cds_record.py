@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mesoscreen.domain.errors import RecordUnavailableError as RecordUnavailableError
 from mesoscreen.services.cds_definitions import PREFETCH
 from mesoscreen.services.ports import FhirClient
 
@@ -31,10 +32,6 @@ CALL_BUDGET_SECONDS = 8.0
 MAX_PAGES = 20
 FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 _FAILED_SEVERITIES = frozenset({"error", "fatal"})
-
-
-class RecordUnavailableError(Exception):
-    """Neither prefetch nor the FHIR server gave the data (412); the message says which."""
 
 
 @dataclass(frozen=True, slots=True)

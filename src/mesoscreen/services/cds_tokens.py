@@ -23,6 +23,7 @@ from typing import Any
 import jwt
 import orjson
 
+from mesoscreen.domain.errors import TokenRejectedError as TokenRejectedError
 from mesoscreen.services.ports import Clock, FhirClient
 
 ALGORITHMS = ["ES384", "RS384"]
@@ -32,10 +33,6 @@ LEEWAY_SECONDS = 30
 JWKS_TIMEOUT_SECONDS = 5.0
 _ALGORITHMS = {name: jwt.algorithms.get_default_algorithms()[name] for name in ALGORITHMS}
 _BASE64URL = re.compile(rb"[A-Za-z0-9_-]*")
-
-
-class TokenRejectedError(Exception):
-    """The request's token is missing or not acceptable; the message says why (401)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,7 @@ from typing import IO, Any, Protocol, Self, TypeVar
 from mesoscreen.domain.audit import AuditEntry
 from mesoscreen.domain.decision import Decision
 from mesoscreen.domain.knowledge_base import KnowledgeBase
-from mesoscreen.domain.planner.plan import PlanRequest
-from mesoscreen.domain.planner.plan import TreatmentPlan as PlannedTreatment
+from mesoscreen.domain.planner.plan import PlannedTreatment, PlanRequest
 from mesoscreen.domain.records import (
     ActionCompletion,
     AdverseEvent,
@@ -27,8 +26,9 @@ from mesoscreen.domain.records import (
     Page,
     Patient,
     Photo,
+    PlanRecord,
+    RecordVoid,
     Screening,
-    TreatmentPlan,
     TreatmentSession,
     User,
 )
@@ -385,6 +385,36 @@ class IdempotencyRepository(Protocol):
         ...
 
 
+class FormKeyRepository(Protocol):
+    """The one-use keys of web forms that create records, each with the record it made."""
+
+    def find(self, clinic_ids: Collection[str], form: str, key: str) -> str | None:
+        """The id of the record the form ``form`` with ``key`` made in ``clinic_ids``, if any."""
+        ...
+
+    def claim(self, clinic_id: str, form: str, key: str, record_id: str, at: datetime) -> None:
+        """Store the key with its record; DuplicateRequestError if a submission took it first."""
+        ...
+
+
+class KeptFormRepository(Protocol):
+    """Forms kept after a timeout: (page path, sealed content) under a row key, until expiry."""
+
+    def keep(
+        self, row_key: str, page: str, sealed: str, kept_at: datetime, expires_at: datetime
+    ) -> None:
+        """Keep a form (replacing this browser's earlier one) and forget expired ones."""
+        ...
+
+    def find(self, row_key: str, now: datetime) -> tuple[str, str] | None:
+        """The page and the sealed content kept under ``row_key``, unless expired."""
+        ...
+
+    def forget(self, row_key: str) -> None:
+        """Forget the form kept under ``row_key``."""
+        ...
+
+
 class PhotoContentRepository(Protocol):
     """The bytes of each photo, written once and never changed."""
 
@@ -433,7 +463,7 @@ class UnitOfWork(Protocol):
     patients: PatientRepository
     screenings: RecordRepository[Screening]
     action_completions: RecordRepository[ActionCompletion]
-    plans: RecordRepository[TreatmentPlan]
+    plans: RecordRepository[PlanRecord]
     treatment_sessions: RecordRepository[TreatmentSession]
     adverse_events: RecordRepository[AdverseEvent]
     consents: RecordRepository[Consent]
@@ -442,6 +472,9 @@ class UnitOfWork(Protocol):
     photo_contents: PhotoContentRepository
     outcome_measures: RecordRepository[OutcomeMeasure]
     idempotency_keys: IdempotencyRepository
+    form_keys: FormKeyRepository
+    kept_forms: KeptFormRepository
+    record_voids: RecordRepository[RecordVoid]
     source_throttles: SourceThrottleRepository
     audit: AuditLog
     audit_trail: AuditTrail

@@ -12,6 +12,7 @@ admin), else to the acting user's clinics, so that only their admins read it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +21,13 @@ from typing import TypeVar
 
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction, AuditEntry, AuditOutcome
-from mesoscreen.domain.errors import MesoscreenError, NotFoundError, PermissionDeniedError
+from mesoscreen.domain.errors import (
+    InputError,
+    MesoscreenError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from mesoscreen.domain.text import require_page_position
 from mesoscreen.services.ports import Clock, RecordRepository, UnitOfWork, UnitOfWorkFactory
 
 DEFAULT_PAGE_SIZE = 50
@@ -37,6 +44,25 @@ class Target:
     patient_id: str | None = None
     # For a target of no one clinic: the clinics it concerns (None: the actor's clinics).
     clinics: frozenset[str] | None = None
+
+
+_FORM_KEY = re.compile(r"^[A-Za-z0-9_\-]{16,100}$")
+
+
+@dataclass(frozen=True, slots=True)
+class FormKey:
+    """The one-use key a web form that creates a record carries: the form, and the key it was
+    shown with. A second or concurrent submission of the same form finds the first record."""
+
+    form: str  # which form: "session", "adverse_event", "plan", ...
+    key: str
+
+    def __post_init__(self) -> None:
+        if not _FORM_KEY.match(self.key):
+            raise InputError(
+                "'form_key': expected 16 to 100 letters, digits, '-' or '_' "
+                f"(got {len(self.key)} characters)"
+            )
 
 
 class RecordsUseCases:
@@ -83,9 +109,17 @@ class RecordsUseCases:
         self, principal: Principal | None, event_type: str, action: AuditAction, target: Target
     ) -> Iterator[UnitOfWork]:
         """A unit of work whose refusal or failure is audited after it rolls back."""
+        with self.audited(principal, event_type, action, target), self.uow() as uow:
+            yield uow
+
+    @contextmanager
+    def audited(
+        self, principal: Principal | None, event_type: str, action: AuditAction, target: Target
+    ) -> Iterator[None]:
+        """Audit a refusal or failure of the work inside, in a transaction of its own (work
+        done before any unit of work is open, such as decoding an upload, uses it alone)."""
         try:
-            with self.uow() as uow:
-                yield uow
+            yield
         except MesoscreenError as error:
             outcome = (
                 AuditOutcome.DENIED
@@ -99,6 +133,15 @@ class RecordsUseCases:
                 uow.audit.append(refusal)
                 uow.commit()
             raise
+
+    def claim(
+        self, uow: UnitOfWork, form_key: FormKey | None, clinic_id: str, record_id: str
+    ) -> None:
+        """Store the form's key with the record it made, in the record's own transaction, so
+        that a second submission of the form fails here (DuplicateRequestError) and makes
+        nothing; no key (an API call, a script) claims nothing."""
+        if form_key is not None:
+            uow.form_keys.claim(clinic_id, form_key.form, form_key.key, record_id, self.clock.now())
 
     @staticmethod
     def require(principal: Principal, permission: Permission) -> None:
@@ -133,6 +176,8 @@ def every_record(
 
 
 def page_bounds(offset: int, limit: int | None) -> tuple[int, int]:
-    """A safe (offset, limit): non-negative offset, limit between 1 and MAX_PAGE_SIZE."""
-    limit = DEFAULT_PAGE_SIZE if limit is None else limit
-    return max(offset, 0), min(max(limit, 1), MAX_PAGE_SIZE)
+    """A safe (offset, limit): the offset from 0 and the limit from 1 to MAX_PAGE_POSITION
+    (UnstorableValueError naming the one outside), the limit then lowered to MAX_PAGE_SIZE."""
+    offset = require_page_position(offset, "offset")
+    limit = DEFAULT_PAGE_SIZE if limit is None else require_page_position(limit, "limit", 1)
+    return offset, min(limit, MAX_PAGE_SIZE)

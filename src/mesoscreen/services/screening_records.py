@@ -21,11 +21,12 @@ from typing import Any
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
 from mesoscreen.domain.errors import ConflictError, FhirInputError, InputError
+from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.records import Page, Patient, Screening
 from mesoscreen.domain.vocabulary import Category, Outcome
 from mesoscreen.services.intake_reading import IntakeReader
 from mesoscreen.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from mesoscreen.services.recording import RecordsUseCases, Target, page_bounds
+from mesoscreen.services.recording import FormKey, RecordsUseCases, Target, page_bounds
 from mesoscreen.services.screening import ScreeningService
 from mesoscreen.services.signed_content import seal
 
@@ -62,16 +63,21 @@ def treatable_screening(
     screening = uow.screenings.get(screening_id, clinic_ids)
     if uow.screenings.replaced(screening.id):
         raise ConflictError(
-            f"screening '{screening.id}': has been corrected (expected the latest one)"
+            f"screening '{screening.id}': has been corrected (expected the latest one)",
+            problems=problem(Reason.SCREENING_CORRECTED, "screening"),
         )
     if screening.signed_at is None:
         raise ConflictError(
-            f"screening '{screening.id}': must be signed by a clinician before {purpose}"
+            f"screening '{screening.id}': must be signed by a clinician before {purpose}",
+            problems=problem(Reason.SCREENING_UNSIGNED, "screening"),
         )
     if not Outcome(screening.outcome).permits_treatment:
         raise refusal(
             f"screening '{screening.id}': outcome must permit treatment for {purpose} "
-            f"(got '{screening.outcome}')"
+            f"(got '{screening.outcome}')",
+            problems=problem(
+                Reason.OUTCOME_FORBIDS_TREATMENT, "screening", outcome=screening.outcome
+            ),
         )
     return screening
 
@@ -115,8 +121,15 @@ class ScreeningRecords(RecordsUseCases):
             created_at=self.clock.now(),
         )
 
-    def _store(self, uow: UnitOfWork, principal: Principal, screening: Screening) -> Screening:
+    def _store(
+        self,
+        uow: UnitOfWork,
+        principal: Principal,
+        screening: Screening,
+        form_key: FormKey | None = None,
+    ) -> Screening:
         uow.screenings.add(screening)
+        self.claim(uow, form_key, screening.clinic_id, screening.id)
         event = "screening.correct" if screening.replaces_id else "screening.create"
         detail = {}
         if failed := failed_rules(screening):
@@ -135,7 +148,13 @@ class ScreeningRecords(RecordsUseCases):
         uow.commit()
         return screening
 
-    def screen_intake(self, principal: Principal, patient_id: str, document: object) -> Screening:
+    def screen_intake(
+        self,
+        principal: Principal,
+        patient_id: str,
+        document: object,
+        form_key: FormKey | None = None,
+    ) -> Screening:
         """Screen what ``document`` gives (an intake, a QuestionnaireResponse or one patient's
         FHIR Bundle) for the patient today and store the snapshot with the answers read."""
         target = Target("Screening", patient_id=patient_id)
@@ -143,7 +162,7 @@ class ScreeningRecords(RecordsUseCases):
             self.require(principal, Permission.SCREENING_WRITE)
             patient = uow.patients.get(patient_id, principal.clinic_ids)
             snapshot = self._snapshot(principal, patient, self._answers(document), None)
-            return self._store(uow, principal, snapshot)
+            return self._store(uow, principal, snapshot, form_key)
 
     def _answers(self, document: object) -> Mapping[str, Any]:
         """The answers ``document`` gives, read as every entry point reads its input."""
@@ -164,7 +183,8 @@ class ScreeningRecords(RecordsUseCases):
             old = uow.screenings.get(screening_id, principal.clinic_ids)
             if uow.screenings.replaced(old.id):
                 raise ConflictError(
-                    f"screening '{old.id}': already corrected (expected the latest screening)"
+                    f"screening '{old.id}': already corrected (expected the latest screening)",
+                    problems=problem(Reason.ALREADY_CORRECTED),
                 )
             patient = uow.patients.get(old.patient_id, principal.clinic_ids)
             snapshot = self._snapshot(principal, patient, self._answers(document), old.id)
@@ -208,7 +228,10 @@ class ScreeningRecords(RecordsUseCases):
             self.require(principal, Permission.SCREENING_SIGN)
             screening = uow.screenings.get(screening_id, principal.clinic_ids)
             if screening.signed_at is not None:
-                raise ConflictError(f"screening '{screening.id}': already signed")
+                raise ConflictError(
+                    f"screening '{screening.id}': already signed",
+                    problems=problem(Reason.ALREADY_SIGNED),
+                )
             signed = replace(
                 screening,
                 signed_by=principal.user_id,

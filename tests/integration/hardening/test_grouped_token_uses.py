@@ -172,6 +172,10 @@ def test_a_commit_that_fails_reaches_every_awaiting_caller(tmp_path: Path) -> No
         engine.dispose()
 
 
+# The name of the guard's writer thread.
+WRITER_NAME = "cds-call-recorder"
+
+
 def test_the_writer_leaves_when_idle_and_comes_back_for_the_next_call(
     guard: GroupCommitTokenReplayGuard, monkeypatch: pytest.MonkeyPatch
 ) -> None:

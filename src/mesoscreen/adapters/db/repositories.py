@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import fields
 from datetime import datetime
+from functools import cache
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
@@ -17,6 +18,7 @@ from sqlalchemy import (
     RowMapping,
     Table,
     case,
+    delete,
     exists,
     func,
     insert,
@@ -41,6 +43,13 @@ from mesoscreen.domain.records import (
 R = TypeVar("R")
 
 
+@cache
+def _field_names(record_type: type) -> tuple[str, ...]:
+    """The field names of a record dataclass (asked for every repository of every unit of
+    work: a few per request)."""
+    return tuple(f.name for f in fields(record_type))
+
+
 class SqlRecords(Generic[R]):
     """Records of one dataclass type stored in one table with the same column names."""
 
@@ -57,7 +66,8 @@ class SqlRecords(Generic[R]):
         self._type = record_type
         self._kind = kind
         self._order = table.c[order_column]
-        self._names = [f.name for f in fields(record_type)]  # type: ignore[arg-type]
+        # A class is hashable; mypy does not see it through type[R].
+        self._names = _field_names(record_type)  # type: ignore[arg-type]
 
     def _row(self, record: R) -> dict[str, Any]:
         return {name: getattr(record, name) for name in self._names}
@@ -99,9 +109,6 @@ class SqlRecords(Generic[R]):
             )
 
     def _page(self, conditions: list[ColumnElement[bool]], offset: int, limit: int) -> Page[R]:
-        total = self._connection.execute(
-            select(func.count()).select_from(self._table).where(*conditions)
-        ).scalar_one()
         rows = self._connection.execute(
             select(self._table)
             .where(*conditions)
@@ -109,7 +116,15 @@ class SqlRecords(Generic[R]):
             .offset(offset)
             .limit(limit)
         ).mappings()
-        return Page(tuple(self._record(r) for r in rows), offset, limit, total)
+        items = tuple(self._record(r) for r in rows)
+        if 0 < len(items) < limit or (offset == 0 and not items):
+            # The page ends the list: the total is known without counting (most pages of
+            # one patient's records, read on every patient page, are such a page).
+            return Page(items, offset, limit, offset + len(items))
+        total = self._connection.execute(
+            select(func.count()).select_from(self._table).where(*conditions)
+        ).scalar_one()
+        return Page(items, offset, limit, total)
 
     def page(
         self, clinic_ids: Collection[str], where: Mapping[str, str], offset: int, limit: int
@@ -254,6 +269,80 @@ class SqlIdempotencyKeys:
             raise DuplicateRequestError(
                 f"Idempotency-Key {key!r}: another request with this key was made first"
             ) from None
+
+
+class SqlFormKeys:
+    """One-use form keys; the primary key makes a second claim of a key fail atomically."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def find(self, clinic_ids: Collection[str], form: str, key: str) -> str | None:
+        """The id of the record the form with ``key`` made in ``clinic_ids``, if any."""
+        table = tables.form_keys
+        return self._connection.execute(
+            select(table.c.record_id).where(
+                table.c.clinic_id.in_(list(clinic_ids)), table.c.form == form, table.c.key == key
+            )
+        ).scalar()
+
+    def claim(self, clinic_id: str, form: str, key: str, record_id: str, at: datetime) -> None:
+        """Store the key; DuplicateRequestError when another submission stored it first (on
+        PostgreSQL a concurrent insert waits for the first to commit, then fails here)."""
+        try:
+            with self._connection.begin_nested():
+                self._connection.execute(
+                    insert(tables.form_keys).values(
+                        clinic_id=clinic_id, form=form, key=key, record_id=record_id,
+                        created_at=at,
+                    )
+                )  # fmt: skip
+        except IntegrityError:
+            raise DuplicateRequestError(
+                f"form '{form}': this form was already submitted (key {key[:12]}...)"
+            ) from None
+
+
+class SqlKeptForms:
+    """Forms kept after a timeout, sealed; one per browser, deleted once given back."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def keep(
+        self, row_key: str, page: str, sealed: str, kept_at: datetime, expires_at: datetime
+    ) -> None:
+        """Keep the form (replacing this browser's earlier one); forget expired ones."""
+        table = tables.kept_forms
+        self._connection.execute(
+            delete(table).where((table.c.expires_at <= kept_at) | (table.c.key_hash == row_key))
+        )
+        self._connection.execute(
+            insert(table).values(
+                key_hash=row_key,
+                path=page[:300],
+                form={"sealed": sealed},
+                kept_at=kept_at,
+                expires_at=expires_at,
+            )
+        )
+
+    def find(self, row_key: str, now: datetime) -> tuple[str, str] | None:
+        """The page and sealed content under ``row_key`` unless expired."""
+        table = tables.kept_forms
+        row = self._connection.execute(
+            select(table.c.path, table.c.form).where(
+                table.c.key_hash == row_key, table.c.expires_at > now
+            )
+        ).first()
+        if row is None or not isinstance(row.form, dict):
+            return None
+        return row.path, str(row.form.get("sealed", ""))
+
+    def forget(self, row_key: str) -> None:
+        """Delete the form kept under ``row_key``."""
+        table = tables.kept_forms
+        self._connection.execute(delete(table).where(table.c.key_hash == row_key))
 
 
 class SqlPhotoContents:

@@ -12,7 +12,9 @@ from mesoscreen.adapters.db.accounts import SqlAuthSessions, SqlUsers
 from mesoscreen.adapters.db.audit import BufferedAuditLog, SqlAuditTrail, append_entries
 from mesoscreen.adapters.db.repositories import (
     SqlClinics,
+    SqlFormKeys,
     SqlIdempotencyKeys,
+    SqlKeptForms,
     SqlPatients,
     SqlPhotoContents,
     SqlRecords,
@@ -26,8 +28,9 @@ from mesoscreen.domain.records import (
     ConsentWithdrawal,
     OutcomeMeasure,
     Photo,
+    PlanRecord,
+    RecordVoid,
     Screening,
-    TreatmentPlan,
     TreatmentSession,
 )
 from mesoscreen.services.ports import (
@@ -35,7 +38,9 @@ from mesoscreen.services.ports import (
     AuditTrail,
     AuthSessionRepository,
     ClinicRepository,
+    FormKeyRepository,
     IdempotencyRepository,
+    KeptFormRepository,
     PatientRepository,
     PhotoContentRepository,
     RecordRepository,
@@ -60,7 +65,7 @@ class SqlUnitOfWork:
     patients: PatientRepository
     screenings: RecordRepository[Screening]
     action_completions: RecordRepository[ActionCompletion]
-    plans: RecordRepository[TreatmentPlan]
+    plans: RecordRepository[PlanRecord]
     treatment_sessions: RecordRepository[TreatmentSession]
     adverse_events: RecordRepository[AdverseEvent]
     consents: RecordRepository[Consent]
@@ -69,6 +74,9 @@ class SqlUnitOfWork:
     photo_contents: PhotoContentRepository
     outcome_measures: RecordRepository[OutcomeMeasure]
     idempotency_keys: IdempotencyRepository
+    form_keys: FormKeyRepository
+    kept_forms: KeptFormRepository
+    record_voids: RecordRepository[RecordVoid]
     source_throttles: SourceThrottleRepository
     audit: AuditLog
     audit_trail: AuditTrail
@@ -97,7 +105,7 @@ class SqlUnitOfWork:
             "action completion",
             order_column="recorded_at",
         )
-        self.plans = SqlRecords(connection, tables.treatment_plans, TreatmentPlan, "plan")
+        self.plans = SqlRecords(connection, tables.treatment_plans, PlanRecord, "plan")
         self.treatment_sessions = SqlRecords(
             connection, tables.treatment_sessions, TreatmentSession, "treatment session"
         )
@@ -114,6 +122,11 @@ class SqlUnitOfWork:
             connection, tables.outcome_measures, OutcomeMeasure, "outcome measure"
         )
         self.idempotency_keys = SqlIdempotencyKeys(connection)
+        self.form_keys = SqlFormKeys(connection)
+        self.kept_forms = SqlKeptForms(connection)
+        self.record_voids = SqlRecords(
+            connection, tables.record_voids, RecordVoid, "void", order_column="voided_at"
+        )
         self.source_throttles = SqlSourceThrottles(connection)
         self._pending = BufferedAuditLog()
         self.audit = self._pending

@@ -16,8 +16,9 @@ from mesoscreen.bootstrap import (
 )
 from mesoscreen.config import Settings
 from mesoscreen.domain.errors import InputError
-from mesoscreen.entrypoints.cli import exit_codes
+from mesoscreen.entrypoints import exit_codes
 from mesoscreen.entrypoints.cli.app import app
+from mesoscreen.entrypoints.cli.inputs import write_output
 from mesoscreen.entrypoints.cli.serve_command import settings_for
 from mesoscreen.services.audit_chain import canonical_time
 from mesoscreen.services.audit_integrity import AuditLogAlteredError
@@ -115,7 +116,12 @@ def keygen(
 ) -> None:
     """Create the Ed25519 key pair that signs audit checkpoints; never overwrites a key."""
     public = public_key or private_key.with_name(private_key.name + ".pub")
-    identifier = generate_checkpoint_keys(private_key, public)
+    try:
+        identifier = generate_checkpoint_keys(private_key, public)
+    except OSError as error:
+        where = Path(error.filename) if error.filename else private_key
+        option = "--public-key" if where == public else "--private-key"
+        raise InputError(f"{option} {where}: cannot be written ({error.strerror})") from None
     typer.echo(f"checkpoint key {identifier}: private {private_key}, public {public}")
 
 
@@ -159,17 +165,7 @@ def export(
                     {
                         "seq": stored.seq,
                         "recorded_at": canonical_time(entry.recorded_at),
-                        "event_type": entry.event_type,
-                        "action": entry.action.value,
-                        "outcome": entry.outcome.value,
-                        "actor_id": entry.actor_id,
-                        "actor_role": entry.actor_role,
-                        "clinic_id": entry.clinic_id,
-                        "patient_id": entry.patient_id,
-                        "entity_type": entry.entity_type,
-                        "entity_id": entry.entity_id,
-                        "source": entry.source,
-                        "detail": dict(entry.detail),
+                        **entry.plain_fields(),
                         "prev_hash": stored.prev_hash,
                         "hash": stored.hash,
                     }
@@ -181,5 +177,5 @@ def export(
     if str(out) == "-":
         typer.echo(body.decode(), nl=False)
     else:
-        out.write_bytes(body)
+        write_output(out, body, "OUT")
         typer.echo(f"exported {len(lines)} audit entries to {out}")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from mesoscreen.bootstrap import backup_database, embedded_database_file, restore_database
+from mesoscreen.bootstrap import (
+    backup_database,
+    command_clock,
+    embedded_database_file,
+    restore_database,
+)
 from mesoscreen.config import Settings
 from mesoscreen.domain.errors import InputError
 from mesoscreen.entrypoints.cli.app import app
@@ -35,10 +39,17 @@ def backup_command(
     database: DatabaseOption = None,
 ) -> None:
     """Write a consistent copy of the embedded database, even while the server runs."""
+    database_file = _embedded_file(database)
     try:
-        backup_database(_embedded_file(database), out)
-    except (FileNotFoundError, ValueError) as error:
+        backup_database(database_file, out)
+    except FileNotFoundError as missing:
+        if not database_file.exists():
+            raise InputError(f"backup: {missing}") from None
+        raise InputError(f"OUT {out}: cannot be written ({missing.strerror})") from None
+    except ValueError as error:
         raise InputError(f"backup: {error}") from None
+    except OSError as error:
+        raise InputError(f"OUT {out}: cannot be written ({error.strerror})") from None
     typer.echo(f"backup written to {out}")
 
 
@@ -51,7 +62,7 @@ def _set_checkpoints_aside(settings: Settings) -> Path | None:
     current = settings.resolved_checkpoint_file()
     if not current.exists():
         return None
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = command_clock().now().strftime("%Y%m%dT%H%M%SZ")
     aside = current.with_name(f"{current.name}.before-restore-{stamp}")
     current.rename(aside)
     return aside

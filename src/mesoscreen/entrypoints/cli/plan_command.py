@@ -9,13 +9,15 @@ from typing import Annotated
 import orjson
 import typer
 
+from mesoscreen.bootstrap import command_clock
 from mesoscreen.domain.decision import Decision
 from mesoscreen.domain.errors import InputError
-from mesoscreen.domain.planner.plan import PlanRequest, TreatmentPlan
+from mesoscreen.domain.planner.plan import PlannedTreatment, PlanRequest
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.cli.app import app
+from mesoscreen.entrypoints.cli.command_settings import policy_file_for
 from mesoscreen.entrypoints.cli.input_kinds import screening_input
-from mesoscreen.entrypoints.cli.inputs import parse_day, read_json
+from mesoscreen.entrypoints.cli.inputs import parse_day, read_json, write_output
 from mesoscreen.entrypoints.rendering.injection_map_svg import (
     CheckedScreening,
     render_injection_map,
@@ -50,7 +52,7 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
 
-def _dose_lines(plan: TreatmentPlan) -> list[str]:
+def _dose_lines(plan: PlannedTreatment) -> list[str]:
     """Volumes and doses of one session, each beside its cap."""
     product, dose, caps = plan.product, plan.dose, plan.product.caps
     lines = [
@@ -69,7 +71,7 @@ def _dose_lines(plan: TreatmentPlan) -> list[str]:
     return lines
 
 
-def render_table(plan: TreatmentPlan, language: Language) -> str:
+def render_table(plan: PlannedTreatment, language: Language) -> str:
     """The plan as a printable text table."""
     product, dose = plan.product, plan.dose
     concentration = product.concentration
@@ -158,8 +160,9 @@ def plan_command(
     forbids the plan, or a --screening decision this system cannot make again."""
     kb = default_knowledge_base()
     chosen = load_formulary(formulary or DEFAULT_FORMULARY, kb)
+    policy = policy_file_for(policy)
     service = screening_service(kb, load_policy(policy, kb) if policy is not None else None)
-    today = date.today()
+    today = command_clock().today()
     decision = _screening(screening, service, today)
     earliest = decision.earliest_date if decision is not None else None
     first = parse_day(start, "--start") or max(today, earliest or today)
@@ -184,9 +187,8 @@ def plan_command(
             if decision is not None and screening is not None
             else None
         )
-        svg.write_text(
-            render_injection_map(plan, atlas, language, screening=checked), encoding="utf-8"
-        )
+        picture = render_injection_map(plan, atlas, language, screening=checked)
+        write_output(svg, picture.encode("utf-8"), "--svg")
     if as_json:
         typer.echo(orjson.dumps(plan.as_dict(), option=orjson.OPT_INDENT_2).decode())
     else:

@@ -17,11 +17,14 @@ _HEADLINES = {
     Outcome.DEFERRED: Text(en="DEFERRED: not yet.", vi="HOÃN: chưa điều trị lúc này."),
     Outcome.SPECIALIST_CLEARANCE: Text(
         en="SPECIALIST CLEARANCE needed before treatment.",
-        vi="CẦN BÁC SĨ CHUYÊN KHOA cho phép trước khi điều trị.",
+        vi="CẦN BÁC SĨ CHUYÊN KHOA CHẤP THUẬN trước khi điều trị.",
     ),
     Outcome.INCOMPLETE: Text(
         en="INCOMPLETE: answers missing or contradictory; do not treat yet.",
-        vi="CHƯA ĐỦ: còn thiếu câu trả lời hoặc câu trả lời mâu thuẫn; chưa điều trị.",
+        vi=(
+            "CHƯA ĐỦ THÔNG TIN: cần trả lời đủ các câu hỏi (còn thiếu hoặc mâu thuẫn); "
+            "chưa điều trị."
+        ),
     ),
     Outcome.PRECAUTIONS: Text(
         en="PRECAUTIONS: treatment possible once the required actions are done.",

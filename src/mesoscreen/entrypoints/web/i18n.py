@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from mesoscreen.domain.errors import MissingMessageError as MissingMessageError
 from mesoscreen.domain.vocabulary import Language
 
 LOCALES = Path(__file__).parent / "locales"
@@ -34,14 +35,6 @@ def _keys(tree: dict[str, Any], prefix: str = "") -> set[str]:
     for key, value in tree.items():
         keys |= _keys(value, f"{prefix}{key}.") if isinstance(value, dict) else {prefix + key}
     return keys
-
-
-class MissingMessageError(Exception):
-    """Raised when a page reads a message the catalogue does not have.
-
-    Deliberately not a LookupError or AttributeError: Jinja turns those into an empty
-    ``Undefined``, and a missing label must fail the page's test, not vanish from it.
-    """
 
 
 class Messages:

@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from mesoscreen.domain.planner.plan import PlanRequest, TreatmentPlan
+from mesoscreen.domain.planner.plan import PlannedTreatment, PlanRequest
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.rendering.injection_map_legend import number_runs
 from mesoscreen.entrypoints.rendering.injection_map_svg import (
@@ -38,7 +38,7 @@ LEGIBLE_MM = 7 * 25.4 / 72
 
 
 def _render(
-    plan: TreatmentPlan = PLAN,
+    plan: PlannedTreatment = PLAN,
     language: Language = Language.EN,
     screening: CheckedScreening | None = SCREENING,
 ) -> str:
@@ -46,7 +46,7 @@ def _render(
 
 
 def _svg(language: Language = Language.EN, screening: CheckedScreening | None = SCREENING,
-         plan: TreatmentPlan = PLAN) -> ET.Element:  # fmt: skip
+         plan: PlannedTreatment = PLAN) -> ET.Element:  # fmt: skip
     return ET.fromstring(_render(plan, language, screening))  # noqa: S314 (own output)
 
 
@@ -223,7 +223,7 @@ def test_stage_names_follow_the_language() -> None:
     plan = PLANNER.plan(
         PlanRequest((), "norwood-3v", 1.2, "dutasteride_0_01", date(2026, 11, 25)), None
     )
-    assert "Giai đoạn: Norwood-Hamilton III vùng xoáy" in _text(_svg(Language.VI, plan=plan),
+    assert "Giai đoạn: Norwood-Hamilton III đỉnh đầu" in _text(_svg(Language.VI, plan=plan),
                                                                 "legend")  # fmt: skip
     assert "Stage: Norwood-Hamilton III vertex" in _text(_svg(plan=plan), "legend")
 

@@ -12,19 +12,19 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from mesoscreen.entrypoints.api.problems import problem_response
+from mesoscreen.entrypoints.api.problems import error_response, status_for
 from mesoscreen.services.cds_hooks import CdsAnswer, CdsHooks
 
 
 def _answer(answer: CdsAnswer, path: str) -> Response:
     """The answer as JSON encoded once by orjson (the record system waits on every hook call),
-    or an OperationOutcome (a 412 is an 'incomplete' record, as the specification's)."""
-    if answer.body is not None:
-        return Response(orjson.dumps(answer.body), media_type="application/json")
-    headers = {"WWW-Authenticate": 'Bearer realm="cds-services"'} if answer.status == 401 else None
-    issue = "incomplete" if answer.status == 412 else None
-    return problem_response(answer.status, answer.code, answer.message, path, headers,
-                            fhir_issue_code=issue)  # fmt: skip
+    or the OperationOutcome of its error as the one error table maps it (a record that cannot
+    be had is 412 'incomplete', as the specification's)."""
+    if answer.error is None:
+        return Response(orjson.dumps(answer.body or {}), media_type="application/json")
+    bearer = status_for(answer.error) == 401
+    headers = {"WWW-Authenticate": 'Bearer realm="cds-services"'} if bearer else None
+    return error_response(answer.error, path, headers)
 
 
 def build_cds_router(cds: CdsHooks, link_base: str | None) -> APIRouter:
