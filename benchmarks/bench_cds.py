@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -325,25 +326,26 @@ class Connections:
         return status
 
 
-async def _open_loop(port: int, requests: list[bytes], rate: float) -> tuple[list[float], int]:
+async def _open_loop(
+    port: int, requests: list[bytes], rate: float
+) -> tuple[list[float], Counter[int]]:
     """Offer ``requests`` at ``rate`` per second on a fixed schedule; latencies from when each
-    was due (ms), and how many failed."""
+    was due (ms), and the statuses answered (0: the connection failed)."""
     connections = Connections(port)
     latencies: list[float] = []
-    failed = 0
+    statuses: Counter[int] = Counter()
     loop = asyncio.get_running_loop()
     start = loop.time() + 0.2
 
     async def one(index: int, request: bytes) -> None:
-        nonlocal failed
         due = start + index / rate
         await asyncio.sleep(max(0.0, due - loop.time()))
         status = await connections.post(request)
         latencies.append(1000 * (loop.time() - due))
-        failed += status != 200
+        statuses[status] += 1
 
     await asyncio.gather(*(one(i, r) for i, r in enumerate(requests)))
-    return latencies, failed
+    return latencies, statuses
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -381,7 +383,7 @@ def under_load(rate: float, seconds: float, workers: int) -> None:
         ]
         asyncio.run(_open_loop(port, warm, rate))
         cpu_before = _server_cpu_seconds(server.pid)
-        latencies, failed = asyncio.run(_open_loop(port, requests, rate))
+        latencies, statuses = asyncio.run(_open_loop(port, requests, rate))
         cpu = 1000 * (_server_cpu_seconds(server.pid) - cpu_before) / count
     finally:
         server.terminate()
@@ -391,7 +393,7 @@ def under_load(rate: float, seconds: float, workers: int) -> None:
     print(f"open loop, {rate:.0f} calls/s offered for {seconds:.0f} s ({count} calls), "
           f"{workers} server workers, {database}, {os.cpu_count()} cores (shared)")  # fmt: skip
     print(f"p50 {_percentile(latencies, 0.50):.1f} ms   p99 {_percentile(latencies, 0.99):.1f} ms"
-          f"   max {max(latencies):.1f} ms   errors {failed}   "
+          f"   max {max(latencies):.1f} ms   errors {count - statuses[200]} {dict(statuses)}   "
           f"server CPU {cpu:.3f} ms/call")  # fmt: skip
 
 

@@ -49,10 +49,6 @@ class CallerCheck(Protocol):
         """The caller the bearer token proves; TokenRejectedError saying why otherwise."""
         ...
 
-    def verify_offline(self, authorization: str | None, audience: str) -> CdsCaller | None:
-        """As ``verify``, or None when its key set must first be fetched over the network."""
-        ...
-
 
 @dataclass(frozen=True, slots=True)
 class CdsSettings:
@@ -251,14 +247,11 @@ class CdsHooks:
         return _refused(error)
 
     async def _caller(self, authorization: str | None, audience: str) -> CdsCaller:
-        """Who calls. A token whose keys are configured is checked on the loop (a bounded
-        signature check, cheaper than a thread hop); one whose key set must be fetched from
-        its ``jku`` is checked in a worker thread, off the event loop."""
+        """Who calls, checked in a worker thread: a ``jku`` key set may be fetched over the
+        network, and the event loop stays free for the recorder thread that holds the audit
+        head's lock (measured: a loop busy with signature checks starves it under load)."""
         if self.settings.development_mode:
             return CdsCaller("development-mode", development=True)
-        found = self._tokens.verify_offline(authorization, audience)
-        if found is not None:
-            return found
         return await run_sync(self._tokens.verify, authorization, audience)
 
     async def _opened(

@@ -216,16 +216,13 @@ class TokenVerifier:
             raise TokenRejectedError(f"jku {url} is not a JWK Set")
         return document
 
-    def _signing_key(self, header: Mapping[str, Any], issuer: str, fetch: bool) -> Any:
-        """The one key of the client's JWK Set that the header's ``kid`` names; None when it
-        would have to be fetched and ``fetch`` is False."""
+    def _signing_key(self, header: Mapping[str, Any], issuer: str) -> Any:
+        """The one key of the client's JWK Set that the header's ``kid`` names."""
         client = self._clients[issuer]
         jku = header.get("jku")
         if jku is not None:
             if jku not in client.jku:
                 raise TokenRejectedError(f"jku {jku!r} is not on this client's allow-list")
-            if not fetch:
-                return None
             keys = _KeySet.of(self._fetch_jwks(str(jku)))
         elif issuer in self._configured:
             keys = self._configured[issuer]
@@ -235,26 +232,13 @@ class TokenVerifier:
 
     def verify(self, authorization: str | None, audience: str) -> CdsCaller:
         """The caller the bearer token proves; TokenRejectedError saying why otherwise."""
-        caller = self._verify(authorization, audience, fetch=True)
-        assert caller is not None  # noqa: S101 (with fetch, a key is found or refused)
-        return caller
-
-    def verify_offline(self, authorization: str | None, audience: str) -> CdsCaller | None:
-        """As ``verify``, but None, having done nothing slow, when the token's key set must be
-        fetched over the network (an allow-listed ``jku``): then call ``verify`` off the event
-        loop. Every refusal that needs no fetch is raised here."""
-        return self._verify(authorization, audience, fetch=False)
-
-    def _verify(self, authorization: str | None, audience: str, fetch: bool) -> CdsCaller | None:
         if not authorization or not authorization.startswith("Bearer "):
             raise TokenRejectedError("a Bearer token signed by the record system is required")
         token = _split(authorization.removeprefix("Bearer ").strip())
         issuer = token.claims.get("iss")
         if not isinstance(issuer, str) or issuer not in self._clients:
             raise TokenRejectedError(f"issuer {issuer!r} is not a configured CDS client")
-        key = self._signing_key(token.header, issuer, fetch)
-        if key is None:
-            return None
+        key = self._signing_key(token.header, issuer)
         if not _ALGORITHMS[token.header["alg"]].verify(token.signed, key, token.signature):
             raise TokenRejectedError("token refused: Signature verification failed")
         expires, issued, jti = _checked_claims(token.claims, audience)

@@ -34,9 +34,6 @@ class OneCaller:
         return CdsCaller("https://ehr.example.org", jti="jti-1",
                          expires_at=CLOCK.now() + timedelta(minutes=5))  # fmt: skip
 
-    def verify_offline(self, authorization: str | None, audience: str) -> CdsCaller | None:
-        return self.verify(authorization, audience)
-
 
 class OnceGuard:
     """Records each jti once, with the call's audit entry."""

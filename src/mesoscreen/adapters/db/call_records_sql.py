@@ -134,27 +134,25 @@ class PostgresCallRecorder:
         sweep_before: datetime | None,
         answered: list[bool],
     ) -> set[tuple[str, str]]:
-        with connection.pipeline():
-            if sweep_before is not None:
-                connection.execute(_SWEEP, (sweep_before,))
-            columns = [list(column) for column in zip(*uses, strict=True)]
-            inserted = connection.execute(_USE_TOKENS, columns)
-            head = connection.execute(_HEAD)
-            first = {(row[0], row[1]) for row in inserted.fetchall()}
-            answered[0] = True
-            entries = entries_for(first)
-            if entries:
-                found = head.fetchone()
-                if found is None:
-                    raise RuntimeError("audit_head has no row: the schema is not migrated")
-                stored = chain(found[0], found[1], entries)
-                rows = [audit_row(s) for s in stored]
-                connection.execute(_APPEND, [[row[c] for row in rows] for c in _LOG_COLUMNS])
-                others = [(s.seq, clinic) for s in stored
-                          for clinic in sorted(s.entry.other_clinic_ids)]  # fmt: skip
-                if others:
-                    pairs = [list(column) for column in zip(*others, strict=True)]
-                    connection.execute(_APPEND_CLINICS, pairs)
-                connection.execute(_MOVE_HEAD, (stored[-1].seq, stored[-1].hash))
-            connection.commit()
+        if sweep_before is not None:
+            connection.execute(_SWEEP, (sweep_before,))
+        columns = [list(column) for column in zip(*uses, strict=True)]
+        inserted = connection.execute(_USE_TOKENS, columns)
+        answered[0] = True
+        first = {(row[0], row[1]) for row in inserted.fetchall()}
+        entries = entries_for(first)
+        if entries:
+            found = connection.execute(_HEAD).fetchone()
+            if found is None:
+                raise RuntimeError("audit_head has no row: the schema is not migrated")
+            stored = chain(found[0], found[1], entries)
+            rows = [audit_row(s) for s in stored]
+            connection.execute(_APPEND, [[row[c] for row in rows] for c in _LOG_COLUMNS])
+            others = [(s.seq, clinic) for s in stored
+                      for clinic in sorted(s.entry.other_clinic_ids)]  # fmt: skip
+            if others:
+                pairs = [list(column) for column in zip(*others, strict=True)]
+                connection.execute(_APPEND_CLINICS, pairs)
+            connection.execute(_MOVE_HEAD, (stored[-1].seq, stored[-1].hash))
+        connection.commit()
         return first
