@@ -21,6 +21,9 @@ from sqlalchemy.exc import OperationalError
 from mesoscreen.adapters.db.migrations import upgrade_database
 
 POSTGRES_URL_ENV = "MESOSCREEN_TEST_POSTGRES_URL"
+# Every page rendered by a test reads its words strictly: an unknown message id or a text a
+# language lacks raises instead of falling back to English (entrypoints/web/i18n.py).
+os.environ["MESOSCREEN_STRICT_MESSAGES"] = "1"
 DIALECTS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 

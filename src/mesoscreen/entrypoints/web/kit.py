@@ -41,6 +41,7 @@ from mesoscreen.entrypoints.web.i18n import (
     format_date,
     format_moment,
     format_number,
+    install_gettext,
     language_named,
     messages,
     preferred_language,
@@ -49,6 +50,7 @@ from mesoscreen.entrypoints.web.letterhead import Letterhead, read_logo
 from mesoscreen.services.authentication import Authenticated, csrf_matches
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+install_gettext(TEMPLATES.env)
 _SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; "
@@ -193,7 +195,6 @@ class PageKit:
             request,
             template,
             {
-                "t": messages()[lang],
                 "lang": lang.value,
                 "user": principal,
                 "can": lambda name: principal is not None and principal.can(Permission(name)),
