@@ -14,8 +14,11 @@ observations, about 200 KB a patient) it prints, per core:
   (c) the same fact rules written as FHIRPath, evaluated by fhirpathpy on the parsed Bundle,
       then screened by the same engine (on fewer patients: it is slow), and how often its
       facts agree with (b);
-then (d) `run_inputs` wall-clock rates with 1 and 2 worker processes, and (e) the peak memory of
-`mesoscreen bulk` on the export and on an export four times larger (flat memory).
+then (d) `run_inputs` wall-clock rates with 1 and 2 worker processes, (e) the peak memory of
+`mesoscreen bulk` on the export and on an export four times larger (flat memory), and (f) its
+peak memory on exports of large bundles (1 MB and 10 MB a patient, about 300 MB a file; a few
+distinct patients repeated), with 1 and 2 workers, beside the floor measured in the same run:
+the same command on a file of one small patient (interpreter, knowledge base, value sets).
 """
 
 from __future__ import annotations
@@ -35,13 +38,13 @@ from typing import Any
 import orjson
 from fhirpathpy import compile as fhirpath_compile
 
-from benchmarks.realistic_export import write_realistic_lines
+from benchmarks.realistic_export import RealisticExport, write_realistic_lines
 from benchmarks.synthetic_export import write_bundle_lines
 from mesoscreen.adapters.bulk_export import PatientLines
-from mesoscreen.adapters.bulk_records import RecordScreener
 from mesoscreen.adapters.bulk_runner import BulkSettings, BulkWriter, run_inputs
 from mesoscreen.adapters.fhir.record_facts import RecordReader
 from mesoscreen.adapters.ndjson import Line
+from mesoscreen.bootstrap import record_screener
 from mesoscreen.knowledge import default_knowledge_base
 from mesoscreen.knowledge.valuesets import FactCodes, default_value_sets
 from mesoscreen.services.record_identity import bundle_resources
@@ -162,13 +165,56 @@ def _peak_rss_mb(args: list[str]) -> float:
     return int(done.stdout.strip()) / 1024
 
 
+def _write_large_bundles(path: Path, bundle_mb: float, file_mb: float) -> int:
+    """An export of bundles of about ``bundle_mb`` MB, about ``file_mb`` MB in all: eight
+    distinct patients, repeated. Returns the number of lines."""
+    export = RealisticExport(seed=22)
+    distinct = [export.grown_line(i, int(bundle_mb * 1e6)) for i in range(8)]
+    count = max(len(distinct), round(file_mb / bundle_mb))
+    with path.open("wb") as handle:
+        for i in range(count):
+            handle.write(distinct[i % len(distinct)] + b"\n")
+    return count
+
+
+def measure_large_bundles(tmp: Path, sizes_mb: list[float], file_mb: float) -> None:
+    """(f) Peak memory of `mesoscreen bulk` on large bundles, with the floor of the same run."""
+    cli = [sys.executable, "-m", "mesoscreen", "bulk", "--on", ON.isoformat()]
+    tiny = tmp / "one.ndjson"
+    write_bundle_lines(tiny, 1)
+    floor = _peak_rss_mb([*cli, str(tiny), "--out", str(tmp / "floor")])
+    print(f"(f) peak memory of `mesoscreen bulk` on large bundles; floor (one small patient): "
+          f"{floor:.0f} MB")  # fmt: skip
+    for size in sizes_mb:
+        export = tmp / f"large-{size:g}.ndjson"
+        count = _write_large_bundles(export, size, file_mb)
+        total = export.stat().st_size / 1e6
+        for workers in (1, 2):
+            rss = _peak_rss_mb(
+                [*cli, str(export), "--workers", str(workers), "--out", str(tmp / "large.out")]
+            )
+            over = rss - floor
+            print(f"    {total / count:5.1f} MB bundles x {count} ({total:.0f} MB), {workers} "
+                  f"worker(s): {rss:5.0f} MB peak, {over:5.0f} MB over the floor")  # fmt: skip
+        export.unlink()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=20000)
     parser.add_argument("--fhirpath-patients", type=int, default=400)
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--export", choices=["synthetic", "realistic"], default="synthetic")
+    parser.add_argument(
+        "--large-bundle-mb", type=float, nargs="*", default=[1.0, 10.0], help="(f); none skips"
+    )
+    parser.add_argument("--large-file-mb", type=float, default=300.0)
+    parser.add_argument("--only-large", action="store_true", help="run (f) alone")
     args = parser.parse_args()
+    if args.only_large:
+        with tempfile.TemporaryDirectory(prefix="mesoscreen-bench-") as tmp:
+            measure_large_bundles(Path(tmp), args.large_bundle_mb, args.large_file_mb)
+        return
     with tempfile.TemporaryDirectory(prefix="mesoscreen-bench-") as tmp:
         export = Path(tmp) / "bundles.ndjson"
         if args.export == "realistic":
@@ -193,7 +239,7 @@ def main() -> None:
             for record in records:
                 screener.screen(record)
 
-        screener = RecordScreener.build(ON)
+        screener = record_screener(ON)
         # The two rates are compared, so they are taken in turns: a burst of load from
         # elsewhere on the machine then slows both rather than one.
         parse, ours = 0.0, 0.0
@@ -216,7 +262,7 @@ def main() -> None:
             for record in unique:
                 cold.screen(record)
 
-        cold = RecordScreener.build(ON)
+        cold = record_screener(ON)
         worst = _best_rate(count, screen_unique)
         print(f"(b') the same, no concept seen twice     {worst:>10,.0f} patients/s/core"
               f"   {worst / parse:.2f} x the parse-only rate")  # fmt: skip
@@ -244,7 +290,7 @@ def main() -> None:
               f"{agree}/{len(parsed)} patients")  # fmt: skip
 
         for workers in (1, 2):
-            settings = BulkSettings(on=ON)
+            settings = BulkSettings(on=ON, screener=record_screener)
 
             def local_run(n: int = workers, s: BulkSettings = settings) -> None:
                 writer = BulkWriter(io.BytesIO(), io.BytesIO())
@@ -261,6 +307,8 @@ def main() -> None:
             big_rss = _peak_rss_mb([*cli, str(big), "--out", str(Path(tmp) / "o2")])
             print(f"(e) peak memory of `mesoscreen bulk`: {small_rss:.0f} MB for {count} "
                   f"patients, {big_rss:.0f} MB for {count * 4}")  # fmt: skip
+            if args.large_bundle_mb:
+                measure_large_bundles(Path(tmp), args.large_bundle_mb, args.large_file_mb)
 
 
 if __name__ == "__main__":

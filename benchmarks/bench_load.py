@@ -38,7 +38,7 @@ from tests.integration.cds_hooks.conftest import ISSUER, MESOTHERAPY, fill_prefe
 from mesoscreen.bootstrap import build_services
 from mesoscreen.config import Settings
 from mesoscreen.domain.access import Role
-from mesoscreen.entrypoints.api.cds_hooks.definitions import PREFETCH
+from mesoscreen.services.cds_definitions import PREFETCH
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PASSWORD = "load test password 2026"  # noqa: S105 (a throwaway bench account)

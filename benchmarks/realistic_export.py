@@ -573,6 +573,20 @@ class RealisticExport:
         for index in range(count):
             yield self.patient(index)
 
+    def grown_line(self, index: int, target_bytes: int) -> bytes:
+        """One patient's transaction Bundle line, grown with laboratory results (a long
+        history) to at least ``target_bytes``."""
+        patient = self.patient(index)
+        subject = {"reference": f"urn:uuid:{patient.resources[0]['id']}"}
+        line = orjson.dumps(transaction_of(patient.resources))
+        while len(line) < target_bytes:
+            lab = self._lab(subject)
+            each = len(orjson.dumps(transaction_of([lab])))
+            missing = (target_bytes - len(line)) // each + 1
+            patient.resources += [lab, *(self._lab(subject) for _ in range(missing - 1))]
+            line = orjson.dumps(transaction_of(patient.resources))
+        return line
+
 
 def transaction_of(resources: list[dict[str, Any]]) -> dict[str, Any]:
     """A transaction Bundle holding ``resources``, as Synthea writes one per patient."""

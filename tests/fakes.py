@@ -10,7 +10,7 @@ from typing import Any, Generic, Self, TypeVar
 
 from mesoscreen.domain.access import UsernameUnavailableError
 from mesoscreen.domain.audit import AuditEntry
-from mesoscreen.domain.errors import NotFoundError
+from mesoscreen.domain.errors import DuplicateRequestError, NotFoundError
 from mesoscreen.domain.names import name_search_key
 from mesoscreen.domain.records import (
     AuthSession,
@@ -292,6 +292,25 @@ class _IdempotencyKeys:
         self.rows[(user_id, key)] = (request_hash, record_id, at)
 
 
+class _FormKeys:
+    """One-use form keys in a dict; a second claim of a key fails as the database's does."""
+
+    def __init__(self, rows: dict[Any, Any]) -> None:
+        self.rows = rows
+
+    def find(self, clinic_ids: Collection[str], form: str, key: str) -> str | None:
+        for clinic_id in clinic_ids:
+            found = self.rows.get((clinic_id, form, key))
+            if found is not None:
+                return str(found[0])
+        return None
+
+    def claim(self, clinic_id: str, form: str, key: str, record_id: str, at: datetime) -> None:
+        if (clinic_id, form, key) in self.rows:
+            raise DuplicateRequestError(f"form '{form}': this form was already submitted")
+        self.rows[(clinic_id, form, key)] = (record_id, at)
+
+
 class _SourceThrottles:
     """Failed sign-ins per client address in a dict."""
 
@@ -351,6 +370,8 @@ class FakeUnitOfWork:
         self.photo_contents = _PhotoContents(table("photo_contents", {}))
         self.outcome_measures = FakeRecords[Any](table("outcomes", {}), "outcome measure")
         self.idempotency_keys = _IdempotencyKeys(table("idempotency_keys", {}))
+        self.form_keys = _FormKeys(table("form_keys", {}))
+        self.record_voids = FakeRecords[Any](table("record_voids", {}), "void")
         self.source_throttles = _SourceThrottles(table("signin_source_failures", {}))
         self.audit = _Audit()
         self.audit_trail = _Trail(self.store)

@@ -8,8 +8,6 @@ from pathlib import Path
 
 from mesoscreen.domain.decision import Decision
 from mesoscreen.domain.policy import Policy
-from mesoscreen.knowledge import default_knowledge_base, load_policy
-from mesoscreen.services.screening import screening_service
 
 
 def screen(
@@ -24,7 +22,8 @@ def screen(
     conflict when omitted). Raises ``IntakeError`` for an invalid intake; every
     clinical outcome, ``contraindicated`` included, is a returned ``Decision``.
     """
-    kb = default_knowledge_base()
-    if isinstance(policy, str | Path):
-        policy = load_policy(Path(policy), kb)
-    return screening_service(kb, policy).screen(intake, on if on is not None else date.today())
+    # Imported here: `import mesoscreen` stays light (the root also knows the database).
+    from mesoscreen.bootstrap import screening_service
+
+    chosen = Path(policy) if isinstance(policy, str) else policy
+    return screening_service(chosen).screen(intake, on if on is not None else date.today())

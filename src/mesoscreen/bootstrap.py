@@ -5,23 +5,39 @@ from __future__ import annotations
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
+import httpx
 from sqlalchemy import Engine
 
-from mesoscreen.adapters.audit_checkpoints import FileCheckpointLog, load_signing_key
+from mesoscreen.adapters.audit_checkpoints import (
+    FileCheckpointLog,
+    generate_key_pair,
+    load_signing_key,
+    load_verify_key,
+    read_checkpoints,
+)
+from mesoscreen.adapters.bulk_records import RecordScreener
+from mesoscreen.adapters.bulk_runner import LocalBulkEngine
 from mesoscreen.adapters.db.audit import EngineAuditLog
+from mesoscreen.adapters.db.backup import backup_sqlite, restore_sqlite
 from mesoscreen.adapters.db.engine import create_database_engine, is_sqlite, sqlite_path
+from mesoscreen.adapters.db.grouped_token_uses import GroupCommitTokenReplayGuard
 from mesoscreen.adapters.db.migrations import upgrade_database
 from mesoscreen.adapters.db.passwords import Argon2PasswordHasher
 from mesoscreen.adapters.db.protections import require_protections
 from mesoscreen.adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from mesoscreen.adapters.db.usage_lock import serving
+from mesoscreen.adapters.fhir.documents import FhirR4Documents
+from mesoscreen.adapters.fhir.http_client import HttpxFhirClient
 from mesoscreen.adapters.fhir.questionnaire_response import answers_from_response
 from mesoscreen.adapters.fhir.record_facts import RecordReader
 from mesoscreen.adapters.fhir.terminology_client import CACHE_FILE_NAME, FhirTerminologyClient
 from mesoscreen.adapters.photo_sanitiser import PillowPhotoSanitiser
+from mesoscreen.adapters.spark import SparkBulkEngine
 from mesoscreen.config import Settings
 from mesoscreen.domain.knowledge_base import KnowledgeBase
+from mesoscreen.domain.policy import Policy
 from mesoscreen.knowledge import default_knowledge_base, load_policy
 from mesoscreen.knowledge.consent_loader import CONSENT_DIR, load_consent_templates
 from mesoscreen.knowledge.outcome_scales_loader import default_outcome_scales
@@ -31,9 +47,12 @@ from mesoscreen.services.adverse_events import AdverseEventRecords
 from mesoscreen.services.audit_integrity import AuditIntegrity
 from mesoscreen.services.audit_reports import AuditReports
 from mesoscreen.services.authentication import Authentication, SessionPolicy
+from mesoscreen.services.cds_hooks import CdsHooks, CdsSettings
+from mesoscreen.services.cds_tokens import ClientKeys, TokenVerifier
 from mesoscreen.services.consents import ConsentRecords
 from mesoscreen.services.day import ClinicDay
 from mesoscreen.services.follow_up import FollowUps
+from mesoscreen.services.form_keys import FormKeys
 from mesoscreen.services.intake_reading import IntakeReader
 from mesoscreen.services.outcome_measures import OutcomeMeasureRecords
 from mesoscreen.services.patient_header import PatientHeaders
@@ -42,7 +61,15 @@ from mesoscreen.services.photos import PhotoRecords
 from mesoscreen.services.plan_gate import PlanGate
 from mesoscreen.services.planning import PlanningService
 from mesoscreen.services.plans import TreatmentPlanRecords
-from mesoscreen.services.ports import AuditLog, Clock, TerminologyService
+from mesoscreen.services.ports import (
+    AuditLog,
+    BulkEngine,
+    CheckpointFile,
+    Clock,
+    FhirClient,
+    FhirDocuments,
+    TerminologyService,
+)
 from mesoscreen.services.required_actions import RequiredActionRecords
 from mesoscreen.services.screening import ScreeningService
 from mesoscreen.services.screening_records import ScreeningRecords
@@ -87,6 +114,9 @@ class Services:
     consents: ConsentRecords
     day: ClinicDay
     patient_headers: PatientHeaders
+    form_keys: FormKeys
+    cds_hooks: CdsHooks
+    fhir_documents: FhirDocuments
     terminology: FhirTerminologyClient | None = None
 
     def close(self) -> None:
@@ -125,6 +155,32 @@ def checkpoint_log(settings: Settings) -> FileCheckpointLog | None:
     return FileCheckpointLog(settings.resolved_checkpoint_file(), key)
 
 
+def generate_checkpoint_keys(private_key: Path, public_key: Path) -> str:
+    """Write a new Ed25519 key pair for audit checkpoints (never over a key); its id."""
+    return generate_key_pair(private_key, public_key)
+
+
+def read_checkpoint_file(path: Path, public_key: Path) -> CheckpointFile:
+    """The checkpoints of ``path``, each signature checked with the key in ``public_key``."""
+    return read_checkpoints(path, load_verify_key(public_key))
+
+
+def embedded_database_file(settings: Settings) -> Path | None:
+    """The embedded SQLite file ``settings`` name; None for PostgreSQL."""
+    url = settings.resolved_database_url()
+    return sqlite_path(url) if is_sqlite(url) else None
+
+
+def backup_database(database: Path, out: Path) -> None:
+    """A consistent copy of the embedded database file, even while a server runs on it."""
+    backup_sqlite(database, out)
+
+
+def restore_database(backup: Path, database: Path) -> None:
+    """Replace the embedded database file with a backup; refused while a server runs."""
+    restore_sqlite(backup, database)
+
+
 def terminology_service(settings: Settings) -> FhirTerminologyClient | None:
     """The FHIR terminology server ``settings`` name, with its cache; None when unset."""
     if not settings.terminology_server:
@@ -141,8 +197,55 @@ def intake_reader(kb: KnowledgeBase, terminology: TerminologyService | None = No
     )
 
 
-def build_services(settings: Settings, clock: Clock | None = None) -> Services:
-    """The use cases on the database ``settings`` name; call ``close()`` when done."""
+def screening_service(policy: Policy | Path | None = None) -> ScreeningService:
+    """The screening on the shipped knowledge base, under ``policy`` (a clinic policy or the
+    path of its file; the stricter reading of every source conflict when None)."""
+    kb = default_knowledge_base()
+    if isinstance(policy, Path):
+        policy = load_policy(policy, kb)
+    return ScreeningService(kb, policy)
+
+
+def record_screener(on: date, policy_path: Path | None = None) -> RecordScreener:
+    """A bulk worker's screener: the shipped knowledge base and value sets, under the policy
+    in ``policy_path``. Module-level, so worker processes and Spark partitions are given it."""
+    kb = default_knowledge_base()
+    policy = load_policy(policy_path, kb) if policy_path is not None else None
+    return RecordScreener(ScreeningService(kb, policy), RecordReader.default(), on)
+
+
+def bulk_engine(engine: str, workers: int) -> BulkEngine:
+    """The bulk engine named ``engine`` ("local" processes or "spark") on ``workers`` cores."""
+    if engine == "spark":
+        return SparkBulkEngine(record_screener, cores=workers)
+    return LocalBulkEngine(record_screener, workers)
+
+
+def fhir_documents() -> FhirDocuments:
+    """The writer of decisions, consents and the intake Questionnaire as FHIR R4."""
+    return FhirR4Documents()
+
+
+def token_verifier(settings: Settings, clock: Clock, fhir: FhirClient) -> TokenVerifier:
+    """The checker of CDS clients' tokens, with the clients ``settings`` configure."""
+    clients = {
+        issuer: ClientKeys(client.jwks, tuple(client.jku))
+        for issuer, client in settings.cds_clients.items()
+    }
+    return TokenVerifier(clients, clock, fhir)
+
+
+def build_services(
+    settings: Settings,
+    clock: Clock | None = None,
+    *,
+    fhir_transport: httpx.BaseTransport | None = None,
+) -> Services:
+    """The use cases on the database ``settings`` name; call ``close()`` when done.
+
+    ``fhir_transport`` replaces the network for the CDS service's calls to record systems'
+    FHIR servers and JWK Set URLs (tests pass ``httpx.MockTransport``).
+    """
     clock = clock or SystemClock()
     kb = default_knowledge_base()
     policy = load_policy(settings.policy_file, kb) if settings.policy_file else None
@@ -163,17 +266,30 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     templates = load_consent_templates(kb, settings.consent_templates_dir or CONSENT_DIR)
     planner = PlanningService(default_atlas(), default_formulary(kb))
     plan_gate = PlanGate(planner, kb.content_hash)
+    audit_log = EngineAuditLog(engine)
+    fhir = HttpxFhirClient(fhir_transport)
+    intakes = intake_reader(kb, terminology)
+    cds_hooks = CdsHooks(
+        CdsSettings(frozenset(settings.cds_mesotherapy_codes), settings.cds_development_mode),
+        screening,
+        intakes,
+        token_verifier(settings, clock, fhir),
+        GroupCommitTokenReplayGuard(engine),
+        audit_log,
+        fhir,
+        clock,
+    )
     return Services(
         settings=settings,
         engine=engine,
         clock=clock,
         screening=screening,
         planner=planner,
-        audit_log=EngineAuditLog(engine),
+        audit_log=audit_log,
         authentication=Authentication(uow, clock, hasher, session_policy),
         accounts=Accounts(uow, clock, hasher),
         patients=PatientRecords(uow, clock),
-        screenings=ScreeningRecords(uow, clock, screening, intake_reader(kb, terminology)),
+        screenings=ScreeningRecords(uow, clock, screening, intakes),
         actions=RequiredActionRecords(uow, clock),
         plans=TreatmentPlanRecords(uow, clock, plan_gate),
         treatment_sessions=TreatmentSessionRecords(uow, clock, templates, plan_gate),
@@ -190,5 +306,8 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         consents=ConsentRecords(uow, clock, kb, templates),
         day=ClinicDay(uow, clock),
         patient_headers=PatientHeaders(uow, clock),
+        form_keys=FormKeys(uow, clock),
+        cds_hooks=cds_hooks,
+        fhir_documents=fhir_documents(),
         terminology=terminology,
     )

@@ -22,10 +22,9 @@ import orjson
 import pytest
 
 from mesoscreen.adapters.bulk_export import PatientLines
-from mesoscreen.adapters.bulk_records import RecordScreener
 from mesoscreen.adapters.fhir.questionnaire import ANSWER_SYSTEM, QUESTIONNAIRE_URL
 from mesoscreen.adapters.ndjson import Line
-from mesoscreen.bootstrap import Services, build_services
+from mesoscreen.bootstrap import Services, build_services, record_screener
 from mesoscreen.domain.access import Role
 from mesoscreen.entrypoints.api import create_app
 from mesoscreen.entrypoints.cli import main
@@ -249,7 +248,7 @@ def test_a_record_gives_the_same_decision_on_every_entry_point(
     """CLI, API (document), bulk screening and CDS Hooks read the same Bundle alike."""
     bundle = _bundle(vignette.record)
     line = PatientLines("", (Line("export.ndjson", 1, orjson.dumps(bundle)),), is_bundle=True)
-    bulk = orjson.loads(RecordScreener.build(ON).screen(line).output)
+    bulk = orjson.loads(record_screener(ON).screen(line).output)
     seen = {
         "cli": _seen(entry_points.cli(bundle, capsys)),
         "api": _seen(entry_points.api({"document": bundle})),

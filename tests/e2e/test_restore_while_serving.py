@@ -1,7 +1,8 @@
 """`restore` as an operator might run it, against a real `mesoscreen serve` on the embedded
-database: refused while the server runs (every write acknowledged since the backup is kept),
-refused for a copy without the append-only triggers; the server signs audit checkpoints when
-it starts and when it stops, and they match the log."""
+database: refused while the server runs with exit 75, sysexits' temporary failure (every
+write acknowledged since the backup is kept), refused for a copy without the append-only
+triggers; the server signs audit checkpoints when it starts and when it stops, and they match
+the log."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mesoscreen.entrypoints import exit_codes
 from mesoscreen.entrypoints.cli import main
 from tests.factories import PASSWORD
 from tests.integration.crash.test_sigkill_durability import CHEAP_ARGON2, _free_port
@@ -91,7 +93,7 @@ def test_restore_is_refused_while_the_server_runs_and_no_acknowledged_write_is_l
                              headers={"Authorization": f"Bearer {token}"})  # fmt: skip
         assert created.status_code == 201, created.text
         capsys.readouterr()
-        assert main(["restore", str(backup)]) == 2
+        assert main(["restore", str(backup)]) == exit_codes.TEMPORARY_FAILURE
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1
         assert "in use by a running server" in err

@@ -22,12 +22,12 @@ from mesoscreen.adapters.fhir.questionnaire import ANSWER_SYSTEM, QUESTIONNAIRE_
 from mesoscreen.adapters.fhir.questionnaire_response import answers_from_response
 from mesoscreen.domain.audit import AuditAction, AuditEntry, AuditOutcome
 from mesoscreen.domain.vocabulary import Language
-from mesoscreen.entrypoints.api.cds_hooks.cards import cards_for
 from mesoscreen.entrypoints.api.fhir_rest.audit_events import audit_event
 from mesoscreen.entrypoints.api.fhir_rest.capability import capability_statement
 from mesoscreen.entrypoints.api.fhir_rest.search import SearchPage, searchset
 from mesoscreen.entrypoints.api.problems import operation_outcome
 from mesoscreen.knowledge import default_knowledge_base
+from mesoscreen.services.cds_cards import cards_for
 from mesoscreen.services.ports import StoredAuditEntry
 from mesoscreen.services.screening import ScreeningService
 from tests.fhir_checks import unresolved_references

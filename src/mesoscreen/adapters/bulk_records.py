@@ -6,19 +6,18 @@ engine gives byte-identical output for the same patient.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import orjson
 
 from mesoscreen.adapters.bulk_decoder import BulkDecoder
 from mesoscreen.adapters.bulk_export import BadLine, PatientLines
-from mesoscreen.adapters.fhir.record_facts import RecordReader
 from mesoscreen.adapters.ndjson import Line
 from mesoscreen.domain.errors import InputError
-from mesoscreen.knowledge import default_knowledge_base, load_policy
+from mesoscreen.services.ports import RecordFactsReader
 from mesoscreen.services.record_identity import bundle_resources, record_patient
 from mesoscreen.services.screening import ScreeningService
 
@@ -58,14 +57,14 @@ class RecordScreener:
     keyed on exactly that: the output is byte-for-byte what screening each one would give.
     """
 
-    def __init__(self, service: ScreeningService, reader: RecordReader, on: date) -> None:
+    def __init__(self, service: ScreeningService, reader: RecordFactsReader, on: date) -> None:
         self.service = service
         self.reader = reader
         self.on = on
         self.decoder = BulkDecoder()
         self._memo: dict[tuple[tuple[str, object], ...], _Screened] = {}
 
-    def _decide(self, answers: dict[str, object]) -> _Screened:
+    def _decide(self, answers: Mapping[str, object]) -> _Screened:
         """The decision for ``answers``, shared with earlier patients with the same key."""
         intake = self.service.schema.parse(answers, self.on)
         key = self.service.screener.decision_key(intake.facts)
@@ -81,13 +80,6 @@ class RecordScreener:
                 self._memo.clear()
             self._memo[key] = found
         return found
-
-    @classmethod
-    def build(cls, on: date, policy_path: Path | None = None) -> RecordScreener:
-        """The shipped knowledge base and value sets, under the policy in ``policy_path``."""
-        kb = default_knowledge_base()
-        policy = load_policy(policy_path, kb) if policy_path is not None else None
-        return cls(ScreeningService(kb, policy), RecordReader.default(), on)
 
     def screen(self, record: PatientLines) -> RecordResult:
         """The decision line for ``record``; unusable lines are reported, never fatal."""

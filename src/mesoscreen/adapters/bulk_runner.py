@@ -1,7 +1,8 @@
 """The local bulk engine: screen patient records on N worker processes, in input order.
 
-Memory stays flat: work goes to the workers in pieces with a bounded number in flight, and
-results are written as they come back. Plain Bundle-per-line files are cut into byte ranges
+Memory stays flat whatever the size of a patient's record: work goes to the workers in pieces
+bounded in patients and in bytes, with a bounded number in flight, and results are written as
+they come back. Plain Bundle-per-line files are cut into byte ranges
 at line ends that the workers read themselves, so the parent only stitches results together;
 gzip files and Bulk Data folders go record by record.
 """
@@ -11,8 +12,8 @@ from __future__ import annotations
 import io
 import multiprocessing
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
@@ -27,29 +28,44 @@ from mesoscreen.adapters.ndjson import (
     dumps_line,
     long_line_reason,
 )
+from mesoscreen.domain.errors import InputError
 from mesoscreen.services.bulk_screening import BulkSummary
+from mesoscreen.services.ports import BulkJob
 
 BATCH_SIZE = 256
+# A batch also ends once its lines hold this many bytes: 256 records of a long history
+# (1 MB each) held 400 MB in one process, 10 MB bundles would have needed GBs. A single record
+# larger than this is a batch of its own.
+BATCH_BYTES = 8 * 1024 * 1024
 BATCHES_IN_FLIGHT_PER_WORKER = 4
+# The batches waiting for or in a worker hold at most this many bytes per worker.
+BYTES_IN_FLIGHT_PER_WORKER = 2 * BATCH_BYTES
 CHUNK_BYTES = 2 * 1024 * 1024
 
 _worker_screener: RecordScreener | None = None
 _worker_max_line = MAX_LINE_BYTES
 
 
+# Builds a process's screener for a date under a policy file: a module-level function (the
+# composition root's), so that worker processes and Spark partitions can be handed it.
+ScreenerFactory = Callable[[date, Path | None], RecordScreener]
+
+
 @dataclass(frozen=True, slots=True)
 class BulkSettings:
-    """What every worker needs: the date, the policy file and the longest line it reads."""
+    """What every worker needs: the date, the policy file, the longest line it reads, and how
+    it builds its screener."""
 
     on: date
     policy_path: Path | None = None
     max_line_bytes: int = MAX_LINE_BYTES
+    screener: ScreenerFactory = field(kw_only=True)
 
 
 def _init_worker(settings: BulkSettings) -> None:
     """Build the worker's screener once (knowledge base, policy, value sets)."""
     global _worker_screener, _worker_max_line  # one screener per worker process
-    _worker_screener = RecordScreener.build(settings.on, settings.policy_path)
+    _worker_screener = settings.screener(settings.on, settings.policy_path)
     _worker_max_line = settings.max_line_bytes
 
 
@@ -148,19 +164,41 @@ def _is_plain_file(path: Path) -> bool:
         return probe.read(2) != GZIP_MAGIC
 
 
-def _batches(
-    records: Iterable[PatientLines | BadLine], on_bad: Callable[[BadLine], None]
+def record_bytes(record: PatientLines) -> int:
+    """The bytes of a record's lines."""
+    return sum(len(line.data) for line in record.lines)
+
+
+def batches(
+    records: Iterable[PatientLines | BadLine],
+    on_bad: Callable[[BadLine], None],
+    max_records: int = BATCH_SIZE,
+    max_bytes: int = BATCH_BYTES,
 ) -> Iterator[list[PatientLines]]:
-    """Records in batches; bad lines from grouping are passed on at once."""
+    """Records in batches of at most ``max_records`` records and ``max_bytes`` bytes of lines
+    (a record larger than that alone); bad lines from grouping are passed on at once. When the
+    input breaks off (InputError: a truncated gzip file), the records read so far are still
+    given out, then the error."""
     batch: list[PatientLines] = []
-    for record in records:
-        if isinstance(record, BadLine):
-            on_bad(record)
-            continue
-        batch.append(record)
-        if len(batch) >= BATCH_SIZE:
+    held = 0
+    try:
+        for record in records:
+            if isinstance(record, BadLine):
+                on_bad(record)
+                continue
+            size = record_bytes(record)
+            if batch and held + size > max_bytes:
+                yield batch
+                batch, held = [], 0
+            batch.append(record)
+            held += size
+            if len(batch) >= max_records or held >= max_bytes:
+                yield batch
+                batch, held = [], 0
+    except InputError:
+        if batch:
             yield batch
-            batch = []
+        raise
     if batch:
         yield batch
 
@@ -207,19 +245,35 @@ def run_local(
 ) -> BulkSummary:
     """Screen every record with ``workers`` processes (in-process for one) and write results."""
     if workers <= 1:
-        screener = RecordScreener.build(settings.on, settings.policy_path)
-        for batch in _batches(records, writer.bad):
-            writer.results([screener.screen(record) for record in batch])
+        # In one process a batch would only hold memory: each record is screened as it comes.
+        screener = settings.screener(settings.on, settings.policy_path)
+        for record in records:
+            if isinstance(record, BadLine):
+                writer.bad(record)
+            else:
+                writer.results([screener.screen(record)])
         return writer.summary
-    window: deque[AsyncResult[list[RecordResult]]] = deque()
+    window: deque[tuple[AsyncResult[list[RecordResult]], int]] = deque()
     limit = workers * BATCHES_IN_FLIGHT_PER_WORKER
+    byte_limit = workers * BYTES_IN_FLIGHT_PER_WORKER
+    held = 0
     with multiprocessing.Pool(workers, initializer=_init_worker, initargs=(settings,)) as pool:
-        for batch in _batches(records, writer.bad):
-            window.append(pool.apply_async(_screen_batch, (batch,)))
-            if len(window) >= limit:
-                writer.results(window.popleft().get())
+        try:
+            for batch in batches(records, writer.bad):
+                size = sum(record_bytes(record) for record in batch)
+                window.append((pool.apply_async(_screen_batch, (batch,)), size))
+                held += size
+                while window and (len(window) >= limit or held >= byte_limit):
+                    done, size = window.popleft()
+                    writer.results(done.get())
+                    held -= size
+        except InputError:
+            # Batches in flight are written even when the input broke off.
+            while window:
+                writer.results(window.popleft()[0].get())
+            raise
         while window:
-            writer.results(window.popleft().get())
+            writer.results(window.popleft()[0].get())
     return writer.summary
 
 
@@ -252,3 +306,25 @@ def run_inputs(
         while window:
             take(window.popleft().get())
     return writer.summary
+
+
+class LocalBulkEngine:
+    """The ``BulkEngine`` of this machine: ``workers`` processes (in-process for one)."""
+
+    def __init__(self, screener: ScreenerFactory, workers: int = 1) -> None:
+        self._screener = screener
+        self._workers = workers
+
+    def run(
+        self,
+        inputs: Sequence[Path],
+        job: BulkJob,
+        out: IO[bytes],
+        errors: IO[bytes],
+        progress: Callable[[int], None] | None = None,
+    ) -> BulkSummary:
+        """Screen every input, writing decisions to ``out`` and bad lines to ``errors``."""
+        settings = BulkSettings(job.on, job.policy_path, job.max_line_bytes,
+                                screener=self._screener)  # fmt: skip
+        writer = BulkWriter(out, errors, progress)
+        return run_inputs(list(inputs), settings, writer, workers=self._workers)

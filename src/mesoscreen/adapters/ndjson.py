@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import gzip
 import io
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any
 
 import orjson
 
+from mesoscreen.domain.errors import InputError
+
+# The default limit is the use case's (the command line shows it); re-exported for readers.
+from mesoscreen.services.bulk_screening import MAX_LINE_BYTES as MAX_LINE_BYTES
+
 GZIP_MAGIC = b"\x1f\x8b"
-# One line may be large (a Bundle of a long history) but never unbounded: a longer line is
-# reported and skipped without being held in memory. ``--max-line-bytes`` changes it.
-MAX_LINE_BYTES = 64 * 1024 * 1024
 _SKIP_BLOCK = 1024 * 1024
 _READ_BUFFER = 1024 * 1024
 
@@ -51,20 +54,55 @@ def open_binary(path: Path) -> IO[bytes]:
     with path.open("rb") as probe:
         magic = probe.read(2)
     if magic == GZIP_MAGIC:
-        return io.BufferedReader(
-            cast(io.RawIOBase, gzip.open(path, "rb")), buffer_size=_READ_BUFFER
-        )
+        return io.BufferedReader(_GzipStream(gzip.open(path, "rb")), buffer_size=_READ_BUFFER)
     return path.open("rb", buffering=_READ_BUFFER)
+
+
+class _GzipStream(io.RawIOBase):
+    """A gzip file read as it decompresses (``readinto1``), so the lines before a truncated
+    end are given out before the error, not lost with the buffer being filled."""
+
+    def __init__(self, source: gzip.GzipFile) -> None:
+        super().__init__()
+        self._source = source
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return self._source.readinto1(buffer)
+
+    def close(self) -> None:
+        self._source.close()
+        super().close()
 
 
 def iter_lines(path: Path, max_bytes: int = MAX_LINE_BYTES) -> Iterator[Line | LongLine]:
     """The non-blank lines of an NDJSON file, numbered from 1, one at a time; a line longer
-    than ``max_bytes`` comes as a LongLine and is never read whole."""
+    than ``max_bytes`` comes as a LongLine and is never read whole.
+
+    InputError, saying how many lines were read, when gzip data turns out fake or truncated;
+    the lines before it have been given out already.
+    """
+    source = str(path)
+    counted = [0]
+    try:
+        yield from _numbered_lines(path, max_bytes, counted)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as broken:
+        reason = str(broken) or type(broken).__name__
+        raise InputError(
+            f"{source}: the gzip data is broken after {counted[0]} line(s) read ({reason}); "
+            "the results of the lines read are kept"
+        ) from None
+
+
+def _numbered_lines(path: Path, max_bytes: int, counted: list[int]) -> Iterator[Line | LongLine]:
     source = str(path)
     with open_binary(path) as handle:
         number = 0
         while raw := handle.readline(max_bytes + 1):
             number += 1
+            counted[0] = number
             ended = raw.endswith(b"\n")
             length = len(raw) - ended
             if length > max_bytes:

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from mesoscreen.adapters.bulk_export import BadLine, PatientLines, _locate, ndjson_files
-from mesoscreen.adapters.bulk_records import RecordResult, RecordScreener
-from mesoscreen.adapters.bulk_runner import BulkSettings, BulkWriter
+from mesoscreen.adapters.bulk_records import RecordResult
+from mesoscreen.adapters.bulk_runner import BulkSettings, BulkWriter, ScreenerFactory
 from mesoscreen.adapters.ndjson import Line, long_line_reason
 from mesoscreen.domain.errors import InputError
 from mesoscreen.services.bulk_screening import BulkSummary
+from mesoscreen.services.ports import BulkJob
 
 SortKey = tuple[int, int, str, int]
 
@@ -108,7 +109,7 @@ def _screen_partition(
     """A partition function that builds one screener and screens every record in it."""
 
     def screen(items: Iterable[tuple[SortKey, PatientLines | BadLine]]) -> Iterator[Any]:
-        screener = RecordScreener.build(settings.on, settings.policy_path)
+        screener = settings.screener(settings.on, settings.policy_path)
         for key, record in items:
             if isinstance(record, BadLine):
                 yield key, RecordResult(bad=(record,))
@@ -142,3 +143,26 @@ def run_spark(
     finally:
         session.stop()
     return writer.summary
+
+
+class SparkBulkEngine:
+    """The ``BulkEngine`` on Spark (local mode on ``cores``, or the cluster's under
+    spark-submit); PySpark is an optional extra, imported when a run starts."""
+
+    def __init__(self, screener: ScreenerFactory, cores: int = 2) -> None:
+        self._screener = screener
+        self._cores = cores
+
+    def run(
+        self,
+        inputs: Sequence[Path],
+        job: BulkJob,
+        out: IO[bytes],
+        errors: IO[bytes],
+        progress: Callable[[int], None] | None = None,
+    ) -> BulkSummary:
+        """Screen every input on Spark, writing decisions and bad lines in input order."""
+        settings = BulkSettings(job.on, job.policy_path, job.max_line_bytes,
+                                screener=self._screener)  # fmt: skip
+        writer = BulkWriter(out, errors, progress)
+        return run_spark(list(inputs), settings, writer, cores=self._cores)

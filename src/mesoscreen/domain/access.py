@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
-from mesoscreen.domain.errors import ConflictError, InputError, MesoscreenError
+from mesoscreen.domain.errors import AuthenticationError as AuthenticationError
+from mesoscreen.domain.errors import TooManyAttemptsError as TooManyAttemptsError
+from mesoscreen.domain.errors import UsernameUnavailableError as UsernameUnavailableError
+from mesoscreen.domain.errors import WeakPasswordError as WeakPasswordError
 
 
 class Role(StrEnum):
@@ -115,42 +118,6 @@ class Principal:
     def can(self, permission: Permission) -> bool:
         """Whether this principal's role grants ``permission``."""
         return allows(self.role, permission)
-
-
-class AuthenticationError(MesoscreenError):
-    """Raised when credentials or a session token are missing, wrong, expired or ended."""
-
-    code = "unauthenticated"
-
-
-class TooManyAttemptsError(MesoscreenError):
-    """Raised when sign-ins for a username are slowed down or locked after failures."""
-
-    code = "too_many_attempts"
-
-    def __init__(self, message: str, retry_after_seconds: int | None) -> None:
-        super().__init__(message)
-        self.retry_after_seconds = retry_after_seconds
-
-
-class WeakPasswordError(InputError):
-    """Raised when a new password is too short, too long or too common."""
-
-    code = "weak_password"
-
-
-class UsernameUnavailableError(ConflictError):
-    """Raised when a new account's username is in use anywhere in the group.
-
-    Sign-in names are unique across every clinic, so the refusal cannot be avoided; its
-    message is the same wherever the name is used and names neither the account nor its
-    clinic.
-    """
-
-    code = "username_unavailable"
-
-    def __init__(self) -> None:
-        super().__init__("username: not available; choose another")
 
 
 MIN_PASSWORD_LENGTH = 12

@@ -17,20 +17,12 @@ from itertools import product
 
 from mesoscreen.domain.conditions import Facts, FactValue, Truth, month_bounds
 from mesoscreen.domain.dates import add_months
+from mesoscreen.domain.errors import RuleFailedError
 from mesoscreen.domain.knowledge_base import AnswerType, Question, Rule
 from mesoscreen.domain.vocabulary import Outcome
 
 _UNNAMED = ("(not yet named)",)
 _DOMAIN_CACHE = 4096
-
-
-class RuleFailed(Exception):
-    """A rule raised while a completion was evaluated; the screener makes it an error finding."""
-
-    def __init__(self, rule: Rule, cause: Exception) -> None:
-        super().__init__(rule.id)
-        self.rule = rule
-        self.cause = cause
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +83,8 @@ class CategoryCompleter:
         open_facts: frozenset[str],
     ) -> Completed | None:
         """The least severe reading over every completion, or None when it is no worse than
-        the severity ``certain`` (of the rules that already hold); RuleFailed if a rule raises."""
+        the severity ``certain`` (of the rules that already hold); RuleFailedError if a rule
+        raises."""
         key = (
             on,
             certain,
@@ -196,11 +189,11 @@ class CategoryCompleter:
 
 
 def _truth(rule: Rule, facts: Facts, on: date) -> Truth:
-    """A rule's truth in a completion; RuleFailed if it raises."""
+    """A rule's truth in a completion; RuleFailedError if it raises."""
     try:
         return rule.when.evaluate(facts, on)
     except Exception as exc:
-        raise RuleFailed(rule, exc) from exc
+        raise RuleFailedError(rule, exc) from exc
 
 
 def _by_severity(severity: int) -> Outcome:

@@ -1,24 +1,60 @@
 """The one error hierarchy of Mesoscreen; every error has a stable ``code``.
 
-    MesoscreenError                 base; never raised itself
-    ├── InputError                  bad data from a user or a system (exit 2, HTTP 4xx)
-    │   ├── IntakeError             an intake field is unknown or of a bad value
-    │   ├── PolicyError             a policy names an unknown conflict or reading
-    │   ├── PlanError               a treatment plan cannot be made as asked
-    │   ├── FhirInputError          a FHIR resource cannot be read as screening input
-    │   ├── UnsupportedMediaError   an upload is not of a type we accept (HTTP 415)
-    │   └── TooLargeError           an upload passes a size limit (HTTP 413)
-    ├── KnowledgeBaseError          a knowledge file is broken (at load; names file and entry)
-    ├── NotFoundError               a record does not exist or is not visible to the caller
-    ├── ConflictError               a write clashes with stored state (stale or signed)
-    │   └── ConsentRequiredError    a session would start without current, valid consent
-    └── PermissionDeniedError       the caller's role does not allow the action
+Every exception Mesoscreen defines is here, under ``MesoscreenError``. How each one is
+shown at an edge (HTTP status and problem type, FHIR issue code, command-line exit code)
+is decided once, in ``mesoscreen.entrypoints.error_table``; a test walks this tree, the
+classes and that table together (``tests/unit/test_error_tree.py``).
+
+    MesoscreenError                     base; never raised itself
+    ├── InputError                      bad data from a user or a system
+    │   ├── IntakeError                 an intake field is unknown or of a bad value
+    │   ├── PolicyError                 a policy names an unknown conflict or reading
+    │   ├── PlanError                   a treatment plan cannot be made as asked
+    │   ├── FhirInputError              a FHIR resource cannot be read as screening input
+    │   ├── HookRequestError            a CDS Hooks request is malformed
+    │   ├── UnsupportedMediaError       an upload is not of a type we accept
+    │   ├── TooLargeError               an upload passes a size limit
+    │   │   └── BodyTooLargeError       a request body passes the edge's size limit
+    │   ├── WeakPasswordError           a new password is too short, too long or too common
+    │   └── PreconditionRequiredError   an edit of a versioned record lacks If-Match
+    ├── AuthenticationError             credentials or a session are missing or wrong
+    │   ├── SignInRequiredError         a page needs a live session (the browser is sent to sign in)
+    │   └── TokenRejectedError          a CDS client's bearer token is missing or not acceptable
+    ├── TooManyAttemptsError            sign-ins for a username are slowed down or locked
+    ├── PermissionDeniedError           the caller's role does not allow the action
+    │   └── CsrfError                   a cookie-authenticated write lacks its CSRF token
+    ├── NotFoundError                   a record does not exist or is not visible to the caller
+    ├── ConflictError                   a write clashes with stored state
+    │   ├── StaleVersionError           the write names a version that is no longer stored
+    │   ├── ConsentRequiredError        a session would start without current, valid consent
+    │   ├── DuplicateRequestError       another request with the same idempotency key won
+    │   ├── UsernameUnavailableError    a new account's username is in use
+    │   └── AuditLogAlteredError        the audit log is behind its last signed checkpoint
+    ├── UnavailableError                something needed is not reachable now; try again
+    │   ├── DatabaseUnavailableError    the database cannot be reached
+    │   ├── DatabaseInUseError          a restore and a running server would share the database
+    │   └── RecordUnavailableError      neither CDS prefetch nor the FHIR server gave the record
+    ├── ConfigurationError              a setting or an installed file is wrong; fix and restart
+    │   ├── KnowledgeBaseError          a knowledge file is broken (names file and entry)
+    │   ├── ConditionSyntaxError        a knowledge condition is malformed (before file and entry)
+    │   ├── StorageSettingsError        the database does not take the settings durability needs
+    │   ├── MissingProtectionsError     the database lacks some of its append-only triggers
+    │   └── LogoError                   the clinic_logo setting names an unusable file
+    └── InternalError                   a fault in Mesoscreen itself, never the user's doing
+        ├── RuleFailedError             a rule raised while it was evaluated
+        ├── MissingMessageError         a page reads a message its catalogue lacks
+        └── UnsupportedConditionError   a condition form has no FHIRPath rendering
 
 Messages name the thing, what was expected and what was received, and never carry
 patient data beyond the field name: they are safe to show and to log.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mesoscreen.domain.knowledge_base import Rule
 
 
 class MesoscreenError(Exception):
@@ -32,6 +68,9 @@ class MesoscreenError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+# Bad input.
 
 
 class InputError(MesoscreenError):
@@ -85,6 +124,18 @@ class FhirInputError(InputError):
         self.field = field
 
 
+class HookRequestError(InputError):
+    """Raised when a CDS Hooks request is malformed; the message names the field."""
+
+    code = "invalid_hook_request"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        # The body unreadable as JSON and a bad feedback list keep codes of their own.
+        if code is not None:
+            self.code = code
+
+
 class UnsupportedMediaError(InputError):
     """Raised when an upload is not of an accepted type, judged by its content."""
 
@@ -97,16 +148,74 @@ class TooLargeError(InputError):
     code = "too_large"
 
 
-class KnowledgeBaseError(MesoscreenError):
-    """Raised at load when a knowledge file is broken; names the file, the entry and the fault."""
+class BodyTooLargeError(TooLargeError):
+    """Raised while the edge buffers a request body that passes its size limit."""
 
-    code = "invalid_knowledge_base"
+    code = "body_too_large"
 
-    def __init__(self, file: str, entry: str, problem: str) -> None:
-        super().__init__(f"knowledge base {file}, entry '{entry}': {problem}")
-        self.file = file
-        self.entry = entry
-        self.problem = problem
+    def __init__(self, message: str = "request body: larger than the limit") -> None:
+        super().__init__(message)
+
+
+class WeakPasswordError(InputError):
+    """Raised when a new password is too short, too long or too common."""
+
+    code = "weak_password"
+
+
+class PreconditionRequiredError(InputError):
+    """Raised when an edit of a versioned record comes without an If-Match header."""
+
+    code = "if_match_required"
+
+
+# Who is asking.
+
+
+class AuthenticationError(MesoscreenError):
+    """Raised when credentials or a session token are missing, wrong, expired or ended."""
+
+    code = "unauthenticated"
+
+
+class SignInRequiredError(AuthenticationError):
+    """Raised when a page needs a live session; the page sends the browser to sign in."""
+
+    code = "sign_in_required"
+
+    def __init__(self, message: str = "sign-in: no live session") -> None:
+        super().__init__(message)
+
+
+class TokenRejectedError(AuthenticationError):
+    """Raised when a CDS client's token is missing or not acceptable; the message says why."""
+
+    code = "unauthorized"
+
+
+class TooManyAttemptsError(MesoscreenError):
+    """Raised when sign-ins for a username are slowed down or locked after failures."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, retry_after_seconds: int | None) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class PermissionDeniedError(MesoscreenError):
+    """Raised when the caller's role does not permit the action."""
+
+    code = "forbidden"
+
+
+class CsrfError(PermissionDeniedError):
+    """Raised when a cookie-authenticated write lacks the session's CSRF token."""
+
+    code = "csrf_failed"
+
+
+# Stored state.
 
 
 class NotFoundError(MesoscreenError):
@@ -121,6 +230,12 @@ class ConflictError(MesoscreenError):
     code = "conflict"
 
 
+class StaleVersionError(ConflictError):
+    """Raised when a write names a version that is no longer the stored one."""
+
+    code = "stale_version"
+
+
 class ConsentRequiredError(ConflictError):
     """Raised when a session would start without a countersigned, current, unwithdrawn consent."""
 
@@ -133,7 +248,131 @@ class DuplicateRequestError(ConflictError):
     code = "duplicate_request"
 
 
-class PermissionDeniedError(MesoscreenError):
-    """Raised when the caller's role does not permit the action."""
+class UsernameUnavailableError(ConflictError):
+    """Raised when a new account's username is in use anywhere in the group.
 
-    code = "forbidden"
+    Sign-in names are unique across every clinic, so the refusal cannot be avoided; its
+    message is the same wherever the name is used and names neither the account nor its
+    clinic.
+    """
+
+    code = "username_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__("username: not available; choose another")
+
+
+class AuditLogAlteredError(ConflictError):
+    """Raised when the audit log is behind its last signed checkpoint (entries were removed)."""
+
+    code = "audit_log_altered"
+
+
+# Things out of reach for now.
+
+
+class UnavailableError(MesoscreenError):
+    """Raised when something the work needs cannot be reached now; the same call may succeed
+    later."""
+
+    code = "unavailable"
+
+
+class DatabaseUnavailableError(UnavailableError):
+    """Raised when the database cannot be reached (refused, dropped, timed out, locked)."""
+
+    code = "database_unavailable"
+
+
+class DatabaseInUseError(UnavailableError):
+    """Raised when a restore and a running server would use the embedded database at once."""
+
+    code = "database_in_use"
+
+
+class RecordUnavailableError(UnavailableError):
+    """Raised when neither CDS prefetch nor the FHIR server gave the data; says which."""
+
+    code = "record_unavailable"
+
+
+# The installation.
+
+
+class ConfigurationError(MesoscreenError):
+    """Raised when a setting or an installed file is wrong; nothing works until it is fixed."""
+
+    code = "configuration"
+
+
+class KnowledgeBaseError(ConfigurationError):
+    """Raised at load when a knowledge file is broken; names the file, the entry and the fault."""
+
+    code = "invalid_knowledge_base"
+
+    def __init__(self, file: str, entry: str, problem: str) -> None:
+        super().__init__(f"knowledge base {file}, entry '{entry}': {problem}")
+        self.file = file
+        self.entry = entry
+        self.problem = problem
+
+
+class ConditionSyntaxError(ConfigurationError):
+    """Raised when a knowledge condition is malformed; the loader adds the file and entry."""
+
+    code = "invalid_condition"
+
+
+class StorageSettingsError(ConfigurationError):
+    """Raised when the database URL or an SQLite connection cannot give the durability the
+    records need (an in-memory database, a PRAGMA not taken)."""
+
+    code = "storage_settings"
+
+
+class MissingProtectionsError(ConfigurationError):
+    """Raised when the database lacks some of its append-only triggers."""
+
+    code = "missing_protections"
+
+
+class LogoError(ConfigurationError):
+    """Raised when the ``clinic_logo`` setting names a file that is not a small PNG or JPEG."""
+
+    code = "invalid_logo"
+
+
+# Faults.
+
+
+class InternalError(MesoscreenError):
+    """Raised for a fault in Mesoscreen itself: a bug, never the user's doing."""
+
+    code = "internal_error"
+
+
+class RuleFailedError(InternalError):
+    """Raised when a rule raises while it is evaluated; the screener makes it an error finding."""
+
+    code = "rule_failed"
+
+    def __init__(self, rule: Rule, cause: Exception) -> None:
+        super().__init__(f"rule '{rule.id}': raised {type(cause).__name__}")
+        self.rule = rule
+        self.cause = cause
+
+
+class MissingMessageError(InternalError):
+    """Raised when a page reads a message the catalogue does not have.
+
+    Deliberately not a LookupError or AttributeError: Jinja turns those into an empty
+    ``Undefined``, and a missing label must fail the page's test, not vanish from it.
+    """
+
+    code = "missing_message"
+
+
+class UnsupportedConditionError(InternalError):
+    """Raised for a condition form with no FHIRPath rendering (the item is then always shown)."""
+
+    code = "unsupported_condition"

@@ -15,16 +15,10 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from mesoscreen.domain.access import Role
-from mesoscreen.domain.errors import ConflictError
+from mesoscreen.domain.errors import StaleVersionError as StaleVersionError
 
 JsonObject = Mapping[str, Any]
 JsonList = Sequence[Mapping[str, Any]]
-
-
-class StaleVersionError(ConflictError):
-    """Raised when a write names a version that is no longer the stored one."""
-
-    code = "stale_version"
 
 
 class RecordStatus(StrEnum):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from types import MappingProxyType
 
-from mesoscreen.domain.completions import CategoryCompleter, Completed, RuleFailed
+from mesoscreen.domain.completions import CategoryCompleter, Completed
 from mesoscreen.domain.conditions import (
     UNKNOWN_VALUE,
     Facts,
@@ -35,6 +35,7 @@ from mesoscreen.domain.decision import (
     Finding,
     RequiredAction,
 )
+from mesoscreen.domain.errors import RuleFailedError
 from mesoscreen.domain.intake import Intake
 from mesoscreen.domain.knowledge_base import Alternative, KnowledgeBase, Rule, Text
 from mesoscreen.domain.policy import Policy
@@ -252,7 +253,7 @@ class Screener:
                         on,
                         open_facts,
                     )
-                except RuleFailed as failed:
+                except RuleFailedError as failed:
                     findings.append(self._error_finding(failed.rule, facts, failed.cause))
                     continue
                 if completed is not None:

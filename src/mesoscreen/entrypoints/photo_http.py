@@ -29,7 +29,7 @@ UPLOAD_PATHS = (
     re.compile(rf"/photos/{_ID}/corrections"),
 )
 API_FIELDS = frozenset({"view", "taken_on", "session_id", "taken_by", "note"})
-PAGE_FIELDS = API_FIELDS | {"csrf"}
+PAGE_FIELDS = API_FIELDS | {"csrf", "form_key"}
 
 
 def upload_caps(max_photo_bytes: int) -> list[tuple[re.Pattern[str], int]]:

@@ -21,13 +21,10 @@ from mesoscreen.domain.conditions import (
     Not,
     Possibly,
 )
+from mesoscreen.domain.errors import ConditionSyntaxError as ConditionSyntaxError
 from mesoscreen.domain.knowledge_base import AnswerType
 
 _YES_NO_UNKNOWN = ("yes", "no")
-
-
-class ConditionSyntaxError(ValueError):
-    """A condition is malformed; the loader adds the file and entry."""
 
 
 def _answer(value: Any) -> str:

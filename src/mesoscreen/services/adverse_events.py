@@ -13,7 +13,7 @@ from mesoscreen.domain.audit import AuditAction
 from mesoscreen.domain.errors import InputError
 from mesoscreen.domain.records import AdverseEvent, EventOutcome, RecordStatus
 from mesoscreen.services.ports import Clock, RecordRepository, UnitOfWork, UnitOfWorkFactory
-from mesoscreen.services.recording import Target
+from mesoscreen.services.recording import FormKey, Target
 from mesoscreen.services.signable import SignableKind, SignableRecords
 
 # Severity grades 1 (mild) to 5 (death), as in CTCAE.
@@ -105,7 +105,13 @@ class AdverseEventRecords(SignableRecords[AdverseEvent]):
                 )
         return record
 
-    def report(self, principal: Principal, patient_id: str, details: EventDetails) -> AdverseEvent:
+    def report(
+        self,
+        principal: Principal,
+        patient_id: str,
+        details: EventDetails,
+        form_key: FormKey | None = None,
+    ) -> AdverseEvent:
         """Record a draft adverse event for the patient."""
         target = Target("AdverseEvent", patient_id=patient_id)
         with self.transaction(principal, "adverse_event.create", AuditAction.CREATE, target) as uow:
@@ -130,4 +136,4 @@ class AdverseEventRecords(SignableRecords[AdverseEvent]):
                 created_at=now,
                 updated_at=now,
             )
-            return self.store_new(uow, principal, event)
+            return self.store_new(uow, principal, event, form_key)

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from mesoscreen.domain.errors import MesoscreenError
+from mesoscreen.domain.errors import AuditLogAlteredError as AuditLogAlteredError
 from mesoscreen.services.audit_chain import GENESIS_HASH, verify_chain
 from mesoscreen.services.ports import (
     ChainReport,
@@ -27,12 +27,6 @@ from mesoscreen.services.ports import (
 )
 from mesoscreen.services.recording import RecordsUseCases
 from mesoscreen.services.signed_content import SignedRecordsCheck
-
-
-class AuditLogAlteredError(MesoscreenError):
-    """Raised when the audit log is behind its last signed checkpoint (entries were removed)."""
-
-    code = "audit_log_altered"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 from mesoscreen.domain.decision import Decision
 from mesoscreen.domain.vocabulary import Outcome
 
+# One line may be large (a Bundle of a long history) but never unbounded: a longer line is
+# reported and skipped without being held in memory. ``--max-line-bytes`` changes it.
+MAX_LINE_BYTES = 64 * 1024 * 1024
+
 
 @dataclass
 class BulkSummary:

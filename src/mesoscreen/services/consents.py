@@ -32,7 +32,7 @@ from mesoscreen.domain.knowledge_base import KnowledgeBase
 from mesoscreen.domain.records import Consent, ConsentWithdrawal, RecordStatus, Screening
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from mesoscreen.services.recording import RecordsUseCases, Target, every_record
+from mesoscreen.services.recording import FormKey, RecordsUseCases, Target, every_record
 from mesoscreen.services.screening_records import treatable_screening
 from mesoscreen.services.signed_content import seal
 
@@ -154,6 +154,7 @@ class ConsentRecords(RecordsUseCases):
         language: Language,
         signature: PatientSignature,
         template_version: str | None = None,
+        form_key: FormKey | None = None,
     ) -> Consent:
         """Freeze the document as the patient signed it; it then awaits countersignature."""
         target = Target(RESOURCE)
@@ -192,6 +193,7 @@ class ConsentRecords(RecordsUseCases):
                 created_by=principal.user_id, created_at=now, updated_at=now,
             )  # fmt: skip
             uow.consents.add(consent)
+            self.claim(uow, form_key, consent.clinic_id, consent.id)
             done = Target(RESOURCE, consent.id, consent.clinic_id, consent.patient_id)
             uow.audit.append(self.entry(principal, "consent.create", AuditAction.CREATE, done))
             uow.commit()

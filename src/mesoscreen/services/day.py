@@ -87,9 +87,9 @@ class Day:
         return not any(lists)
 
 
-def _current(records: Iterable[Any]) -> list[Any]:
-    """The records no other record of the list replaces."""
-    listed = list(records)
+def _current(records: Iterable[Any], voided: frozenset[str]) -> list[Any]:
+    """The records not voided that no other such record of the list replaces."""
+    listed = [r for r in records if r.id not in voided]
     replaced = {r.replaces_id for r in listed if getattr(r, "replaces_id", None) is not None}
     return [r for r in listed if r.id not in replaced]
 
@@ -181,7 +181,7 @@ class ClinicDay(RecordsUseCases):
         for kind, listed in by_kind.items():
             if not principal.can(_SIGNERS[kind]):
                 continue
-            for record in _current(listed):
+            for record in _current(listed, records.voided):
                 if record.signed_at is None:
                     fields = {"due_on": record.created_at.date(), "record_id": record.id,
                               "draft_kind": kind}  # fmt: skip

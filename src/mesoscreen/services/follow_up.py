@@ -4,7 +4,8 @@ Three sources, each from the records themselves (nothing is stored twice):
 - the next session of each current plan: its calendar's first date after the sessions already
   recorded for the patient (one per recorded session, in order), marked when consent is still
   needed, and left out once the patient has withdrawn consent;
-- each adverse event's follow-up date, until the event is resolved;
+- each adverse event's follow-up date, until the event is resolved (its latest version once);
+Records voided as entered in error count for none of them.
 - each deferral's earliest date, unless the patient has been screened again since.
 Items are ``overdue`` before the day asked about, ``due`` from it up to the horizon.
 """
@@ -48,10 +49,11 @@ class FollowUp:
     detail: str
 
 
-def _current(records: Iterable[Any]) -> list[Any]:
-    """The records no other record of the list replaces, in their order (one pass, no query
-    per record: an amendment is in the same clinic as what it amends)."""
-    listed = list(records)
+def _current(records: Iterable[Any], voided: Collection[str] = frozenset()) -> list[Any]:
+    """The records that count: not voided, and replaced by no other record of the list that
+    counts, in their order (one pass, no query per record: an amendment is in the same clinic
+    as what it amends). Voiding an amendment entered in error lets what it amended count."""
+    listed = [r for r in records if r.id not in voided]
     replaced = {r.replaces_id for r in listed if r.replaces_id is not None}
     return [r for r in listed if r.id not in replaced]
 
@@ -66,6 +68,7 @@ class FollowUpRecords:
     consents: list[Consent]
     events: list[AdverseEvent]
     screenings: list[Screening]
+    voided: frozenset[str] = frozenset()  # ids of records voided as entered in error
 
 
 def read_follow_up_records(
@@ -81,6 +84,7 @@ def read_follow_up_records(
         consents=list(every_record(uow.consents, clinic_ids, where)),
         events=list(every_record(uow.adverse_events, clinic_ids, where)),
         screenings=list(every_record(uow.screenings, clinic_ids, where)),
+        voided=frozenset(v.record_id for v in every_record(uow.record_voids, clinic_ids, where)),
     )
 
 
@@ -90,10 +94,10 @@ def follow_ups_of(records: FollowUpRecords) -> list[tuple[Any, ...]]:
     header read the same list)."""
     found: list[tuple[Any, ...]] = []
     sessions_done: dict[str, int] = defaultdict(int)
-    for session in _current(records.sessions):
+    for session in _current(records.sessions, records.voided):
         sessions_done[session.patient_id] += 1  # a corrected session counts once
     latest_plan: dict[str, Any] = {}
-    for plan in _current(records.plans):
+    for plan in _current(records.plans, records.voided):
         latest_plan[plan.patient_id] = plan
     withdrawn = {w.consent_id for w in records.withdrawals}
     consent_standing: dict[str, str] = {}  # patient id -> "active" or "withdrawn"
@@ -121,8 +125,11 @@ def follow_ups_of(records: FollowUpRecords) -> list[tuple[Any, ...]]:
             except ValueError:
                 continue
             found.append(("session", day, patient_id, plan.id, label))
-    for event in records.events:
-        if event.follow_up_on is not None and event.outcome not in _CLOSED_EVENTS:
+    for event in _current(records.events, records.voided):
+        # Listed once (an amended event by its latest version), until it is resolved.
+        if event.resolved_on is not None or event.outcome in _CLOSED_EVENTS:
+            continue
+        if event.follow_up_on is not None:
             label = event.complication_id or "adverse event"
             found.append(
                 ("adverse_event_follow_up", event.follow_up_on, event.patient_id, event.id, label)

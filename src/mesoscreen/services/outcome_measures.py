@@ -24,7 +24,7 @@ from mesoscreen.domain.outcomes import (
 )
 from mesoscreen.domain.records import OutcomeMeasure
 from mesoscreen.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from mesoscreen.services.recording import RecordsUseCases, Target, every_record
+from mesoscreen.services.recording import FormKey, RecordsUseCases, Target, every_record
 
 RESOURCE = "Observation"  # outcome measures map to FHIR Observations
 
@@ -69,7 +69,11 @@ class OutcomeMeasureRecords(RecordsUseCases):
                 )
 
     def record(
-        self, principal: Principal, patient_id: str, details: OutcomeDetails
+        self,
+        principal: Principal,
+        patient_id: str,
+        details: OutcomeDetails,
+        form_key: FormKey | None = None,
     ) -> OutcomeMeasure:
         """Check and store a measure (or a correction of one), audited."""
         event = "outcome.correct" if details.replaces_id else "outcome.create"
@@ -97,6 +101,7 @@ class OutcomeMeasureRecords(RecordsUseCases):
                 created_at=self.clock.now(),
             )  # fmt: skip
             uow.outcome_measures.add(measure)
+            self.claim(uow, form_key, measure.clinic_id, measure.id)
             done = Target(RESOURCE, measure.id, measure.clinic_id, measure.patient_id)
             uow.audit.append(self.entry(principal, event, AuditAction.CREATE, done))
             uow.commit()

@@ -25,7 +25,13 @@ from mesoscreen.services.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from mesoscreen.services.recording import RecordsUseCases, Target, every_record, page_bounds
+from mesoscreen.services.recording import (
+    FormKey,
+    RecordsUseCases,
+    Target,
+    every_record,
+    page_bounds,
+)
 
 RESOURCE = "Media"  # the FHIR resource a clinical photo maps to
 MAX_NOTE_CHARS = 2000
@@ -74,6 +80,7 @@ class PhotoRecords(RecordsUseCases):
         details: PhotoDetails,
         data: bytes | None,
         declared_type: str | None = None,
+        form_key: FormKey | None = None,
     ) -> Photo:
         """Store a new photo of the patient; its bytes are cleaned first."""
         target = Target(RESOURCE, patient_id=patient_id)
@@ -83,7 +90,7 @@ class PhotoRecords(RecordsUseCases):
             if data is None:
                 raise InputError("'photo': required (expected a JPEG or PNG file; got none)")
             image = self._clean(data, declared_type)
-            return self._store(uow, principal, patient, details, image, None)
+            return self._store(uow, principal, patient, details, image, None, form_key)
 
     def correct(
         self,
@@ -92,6 +99,7 @@ class PhotoRecords(RecordsUseCases):
         details: PhotoDetails,
         data: bytes | None = None,
         declared_type: str | None = None,
+        form_key: FormKey | None = None,
     ) -> Photo:
         """A new photo replacing ``photo_id`` (new bytes, or the same ones relabelled)."""
         target = Target(RESOURCE, photo_id)
@@ -108,7 +116,7 @@ class PhotoRecords(RecordsUseCases):
             else:
                 kept = uow.photo_contents.get(old.id)
                 image = CleanImage(kept, old.content_type, old.width, old.height)
-            return self._store(uow, principal, patient, details, image, old.id)
+            return self._store(uow, principal, patient, details, image, old.id, form_key)
 
     def _clean(self, data: bytes, declared_type: str | None) -> CleanImage:
         """The sanitised image; a declared image type must agree with the content."""
@@ -128,6 +136,7 @@ class PhotoRecords(RecordsUseCases):
         details: PhotoDetails,
         image: CleanImage,
         replaces_id: str | None,
+        form_key: FormKey | None = None,
     ) -> Photo:
         """Validate the details, add the photo and its bytes, audit and commit."""
         self._validate(uow, principal, patient, details)
@@ -152,6 +161,7 @@ class PhotoRecords(RecordsUseCases):
         )
         uow.photos.add(photo)
         uow.photo_contents.add(photo.id, image.data)
+        self.claim(uow, form_key, photo.clinic_id, photo.id)
         event = "photo.amend" if replaces_id else "photo.create"
         uow.audit.append(self.entry(principal, event, AuditAction.CREATE, _photo_target(photo)))
         uow.commit()

@@ -23,8 +23,7 @@ from mesoscreen.domain.comparison import first_difference
 from mesoscreen.domain.errors import ConflictError, PlanError
 from mesoscreen.domain.planner.request import PlanRequest, request_from_json
 from mesoscreen.domain.records import Screening, TreatmentPlan
-from mesoscreen.services.planning import PlanningService
-from mesoscreen.services.ports import UnitOfWork
+from mesoscreen.services.ports import Planner, UnitOfWork
 from mesoscreen.services.recording import every_record
 from mesoscreen.services.required_actions import done_actions
 
@@ -46,7 +45,7 @@ class GatedScreening:
 class PlanGate:
     """Checks plans against their screening, the knowledge base in force and the planner."""
 
-    def __init__(self, planner: PlanningService, knowledge_base_hash: str) -> None:
+    def __init__(self, planner: Planner, knowledge_base_hash: str) -> None:
         self.planner = planner
         self.knowledge_base_hash = knowledge_base_hash
 

@@ -22,7 +22,7 @@ from mesoscreen.domain.planner.request import PlanRequest
 from mesoscreen.domain.records import RecordStatus, Screening, TreatmentPlan
 from mesoscreen.services.plan_gate import PlanGate
 from mesoscreen.services.ports import Clock, RecordRepository, UnitOfWork, UnitOfWorkFactory
-from mesoscreen.services.recording import Target, every_record
+from mesoscreen.services.recording import FormKey, Target, every_record
 from mesoscreen.services.signable import SignableKind, SignableRecords
 
 
@@ -79,7 +79,11 @@ class TreatmentPlanRecords(SignableRecords[TreatmentPlan]):
         self.gate.check(uow, principal.clinic_ids, record)
 
     def create(
-        self, principal: Principal, screening_id: str, request: PlanRequest
+        self,
+        principal: Principal,
+        screening_id: str,
+        request: PlanRequest,
+        form_key: FormKey | None = None,
     ) -> TreatmentPlan:
         """A draft plan made by the planner from ``request``; PlanError or ConflictError when
         the gate refuses it (nothing is stored then)."""
@@ -101,7 +105,7 @@ class TreatmentPlanRecords(SignableRecords[TreatmentPlan]):
                 created_at=now,
                 updated_at=now,
             )
-            return self.store_new(uow, principal, plan)
+            return self.store_new(uow, principal, plan, form_key)
 
     def preview(
         self, principal: Principal, screening_id: str, request: PlanRequest

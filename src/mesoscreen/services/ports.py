@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+import json
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol, Self, TypeVar
+from typing import IO, Any, Protocol, Self, TypeVar
 
 from mesoscreen.domain.audit import AuditEntry
+from mesoscreen.domain.decision import Decision
+from mesoscreen.domain.knowledge_base import KnowledgeBase
+from mesoscreen.domain.planner.plan import PlanRequest
+from mesoscreen.domain.planner.plan import TreatmentPlan as PlannedTreatment
 from mesoscreen.domain.records import (
     ActionCompletion,
     AdverseEvent,
@@ -21,11 +27,14 @@ from mesoscreen.domain.records import (
     Page,
     Patient,
     Photo,
+    RecordVoid,
     Screening,
     TreatmentPlan,
     TreatmentSession,
     User,
 )
+from mesoscreen.domain.vocabulary import Language
+from mesoscreen.services.bulk_screening import BulkSummary
 
 
 class Clock(Protocol):
@@ -377,6 +386,18 @@ class IdempotencyRepository(Protocol):
         ...
 
 
+class FormKeyRepository(Protocol):
+    """The one-use keys of web forms that create records, each with the record it made."""
+
+    def find(self, clinic_ids: Collection[str], form: str, key: str) -> str | None:
+        """The id of the record the form ``form`` with ``key`` made in ``clinic_ids``, if any."""
+        ...
+
+    def claim(self, clinic_id: str, form: str, key: str, record_id: str, at: datetime) -> None:
+        """Store the key with its record; DuplicateRequestError if a submission took it first."""
+        ...
+
+
 class PhotoContentRepository(Protocol):
     """The bytes of each photo, written once and never changed."""
 
@@ -434,6 +455,8 @@ class UnitOfWork(Protocol):
     photo_contents: PhotoContentRepository
     outcome_measures: RecordRepository[OutcomeMeasure]
     idempotency_keys: IdempotencyRepository
+    form_keys: FormKeyRepository
+    record_voids: RecordRepository[RecordVoid]
     source_throttles: SourceThrottleRepository
     audit: AuditLog
     audit_trail: AuditTrail
@@ -472,4 +495,90 @@ class TokenReplayGuard(Protocol):
     ) -> bool:
         """Record the token's first use with the call's audit entry (one transaction); False,
         and nothing written, if the token was used before. Holds no thread while it waits."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class HttpReply:
+    """What a server answered to a GET: its status and body, or why no answer came."""
+
+    status: int
+    body: bytes = b""
+    # The transport error's name (ConnectTimeout...) when no answer came; status is then 0.
+    failure: str | None = None
+
+    def json(self) -> object:
+        """The body read as JSON; ValueError when it is not JSON."""
+        return json.loads(self.body)
+
+
+class FhirClient(Protocol):
+    """GETs from a FHIR server (or a client's JWK Set URL) that the caller has already vetted.
+
+    The one network seam of the CDS service: an adapter over httpx, whose transport tests
+    replace, so a double stands in for the record system's server.
+    """
+
+    def get(self, url: str, headers: Mapping[str, str], timeout_seconds: float) -> HttpReply:
+        """The answer to ``GET url``; a failed connection is an ``HttpReply`` with ``failure``."""
+        ...
+
+
+class Planner(Protocol):
+    """Lays out a treatment plan for a screened patient (``PlanningService``)."""
+
+    def plan(
+        self,
+        request: PlanRequest,
+        screening: Decision | Mapping[str, Any] | None,
+        completed_actions: Collection[str] = (),
+    ) -> PlannedTreatment:
+        """The plan ``request`` asks for; ``PlanError`` where a cap or the screening forbids it."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class BulkJob:
+    """What a bulk screening run needs besides its inputs: the date, the clinic policy file
+    and the longest line it reads."""
+
+    on: date
+    policy_path: Path | None
+    max_line_bytes: int
+
+
+class BulkEngine(Protocol):
+    """Screens every patient of a bulk export, one decision line each, in input order."""
+
+    def run(
+        self,
+        inputs: Sequence[Path],
+        job: BulkJob,
+        out: IO[bytes],
+        errors: IO[bytes],
+        progress: Callable[[int], None] | None = None,
+    ) -> BulkSummary:
+        """Write the decisions to ``out`` and the unusable lines to ``errors``; the summary."""
+        ...
+
+
+class FhirDocuments(Protocol):
+    """Mesoscreen's decisions, records and intake questions written as FHIR R4 resources."""
+
+    def guidance_response(
+        self,
+        decision: Decision,
+        patient_reference: str | None,
+        language: Language,
+        record: Mapping[str, Sequence[str]] | None,
+    ) -> dict[str, Any]:
+        """A decision as a Bundle: GuidanceResponse, its output Parameters, then the issues."""
+        ...
+
+    def questionnaire(self, kb: KnowledgeBase, language: Language) -> dict[str, Any]:
+        """The SDC Questionnaire of the knowledge base's intake questions."""
+        ...
+
+    def consent(self, consent: Consent, withdrawal: ConsentWithdrawal | None) -> dict[str, Any]:
+        """A signed consent (and its withdrawal, if any) as a FHIR Consent."""
         ...

@@ -12,6 +12,7 @@ admin), else to the acting user's clinics, so that only their admins read it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +21,12 @@ from typing import TypeVar
 
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction, AuditEntry, AuditOutcome
-from mesoscreen.domain.errors import MesoscreenError, NotFoundError, PermissionDeniedError
+from mesoscreen.domain.errors import (
+    InputError,
+    MesoscreenError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from mesoscreen.services.ports import Clock, RecordRepository, UnitOfWork, UnitOfWorkFactory
 
 DEFAULT_PAGE_SIZE = 50
@@ -37,6 +43,25 @@ class Target:
     patient_id: str | None = None
     # For a target of no one clinic: the clinics it concerns (None: the actor's clinics).
     clinics: frozenset[str] | None = None
+
+
+_FORM_KEY = re.compile(r"^[A-Za-z0-9_\-]{16,100}$")
+
+
+@dataclass(frozen=True, slots=True)
+class FormKey:
+    """The one-use key a web form that creates a record carries: the form, and the key it was
+    shown with. A second or concurrent submission of the same form finds the first record."""
+
+    form: str  # which form: "session", "adverse_event", "plan", ...
+    key: str
+
+    def __post_init__(self) -> None:
+        if not _FORM_KEY.match(self.key):
+            raise InputError(
+                "'form_key': expected 16 to 100 letters, digits, '-' or '_' "
+                f"(got {len(self.key)} characters)"
+            )
 
 
 class RecordsUseCases:
@@ -99,6 +124,15 @@ class RecordsUseCases:
                 uow.audit.append(refusal)
                 uow.commit()
             raise
+
+    def claim(
+        self, uow: UnitOfWork, form_key: FormKey | None, clinic_id: str, record_id: str
+    ) -> None:
+        """Store the form's key with the record it made, in the record's own transaction, so
+        that a second submission of the form fails here (DuplicateRequestError) and makes
+        nothing; no key (an API call, a script) claims nothing."""
+        if form_key is not None:
+            uow.form_keys.claim(clinic_id, form_key.form, form_key.key, record_id, self.clock.now())
 
     @staticmethod
     def require(principal: Principal, permission: Permission) -> None:

@@ -17,7 +17,13 @@ from mesoscreen.domain.errors import InputError
 from mesoscreen.domain.knowledge_base import ActionKind
 from mesoscreen.domain.records import ActionCompletion, ActionResult, Page, Screening
 from mesoscreen.services.ports import UnitOfWork
-from mesoscreen.services.recording import RecordsUseCases, Target, every_record, page_bounds
+from mesoscreen.services.recording import (
+    FormKey,
+    RecordsUseCases,
+    Target,
+    every_record,
+    page_bounds,
+)
 
 # Which results make sense for each kind of action.
 RESULTS_BY_KIND: dict[str, frozenset[ActionResult]] = {
@@ -117,7 +123,11 @@ class RequiredActionRecords(RecordsUseCases):
         return kind
 
     def record(
-        self, principal: Principal, screening_id: str, report: ActionReport
+        self,
+        principal: Principal,
+        screening_id: str,
+        report: ActionReport,
+        form_key: FormKey | None = None,
     ) -> ActionCompletion:
         """Record the result of one required action of the screening."""
         target = Target("ActionCompletion")
@@ -142,6 +152,7 @@ class RequiredActionRecords(RecordsUseCases):
                 recorded_at=self.clock.now(),
             )
             uow.action_completions.add(completion)
+            self.claim(uow, form_key, completion.clinic_id, completion.id)
             uow.audit.append(
                 self.entry(principal, "action.record", AuditAction.CREATE, _target(completion))
             )

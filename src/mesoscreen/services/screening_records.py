@@ -25,7 +25,7 @@ from mesoscreen.domain.records import Page, Patient, Screening
 from mesoscreen.domain.vocabulary import Category, Outcome
 from mesoscreen.services.intake_reading import IntakeReader
 from mesoscreen.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from mesoscreen.services.recording import RecordsUseCases, Target, page_bounds
+from mesoscreen.services.recording import FormKey, RecordsUseCases, Target, page_bounds
 from mesoscreen.services.screening import ScreeningService
 from mesoscreen.services.signed_content import seal
 
@@ -115,8 +115,15 @@ class ScreeningRecords(RecordsUseCases):
             created_at=self.clock.now(),
         )
 
-    def _store(self, uow: UnitOfWork, principal: Principal, screening: Screening) -> Screening:
+    def _store(
+        self,
+        uow: UnitOfWork,
+        principal: Principal,
+        screening: Screening,
+        form_key: FormKey | None = None,
+    ) -> Screening:
         uow.screenings.add(screening)
+        self.claim(uow, form_key, screening.clinic_id, screening.id)
         event = "screening.correct" if screening.replaces_id else "screening.create"
         detail = {}
         if failed := failed_rules(screening):
@@ -135,7 +142,13 @@ class ScreeningRecords(RecordsUseCases):
         uow.commit()
         return screening
 
-    def screen_intake(self, principal: Principal, patient_id: str, document: object) -> Screening:
+    def screen_intake(
+        self,
+        principal: Principal,
+        patient_id: str,
+        document: object,
+        form_key: FormKey | None = None,
+    ) -> Screening:
         """Screen what ``document`` gives (an intake, a QuestionnaireResponse or one patient's
         FHIR Bundle) for the patient today and store the snapshot with the answers read."""
         target = Target("Screening", patient_id=patient_id)
@@ -143,7 +156,7 @@ class ScreeningRecords(RecordsUseCases):
             self.require(principal, Permission.SCREENING_WRITE)
             patient = uow.patients.get(patient_id, principal.clinic_ids)
             snapshot = self._snapshot(principal, patient, self._answers(document), None)
-            return self._store(uow, principal, snapshot)
+            return self._store(uow, principal, snapshot, form_key)
 
     def _answers(self, document: object) -> Mapping[str, Any]:
         """The answers ``document`` gives, read as every entry point reads its input."""

@@ -18,9 +18,15 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
 from mesoscreen.domain.errors import ConflictError, InputError
-from mesoscreen.domain.records import Page, RecordStatus
+from mesoscreen.domain.records import Page, RecordStatus, RecordVoid
 from mesoscreen.services.ports import RecordRepository, UnitOfWork
-from mesoscreen.services.recording import RecordsUseCases, Target, page_bounds
+from mesoscreen.services.recording import (
+    FormKey,
+    RecordsUseCases,
+    Target,
+    every_record,
+    page_bounds,
+)
 from mesoscreen.services.signed_content import seal
 
 
@@ -56,6 +62,19 @@ class SignableKind:
     sign: Permission
 
 
+@dataclass(frozen=True, slots=True)
+class Opened(Generic[S]):
+    """A record as its own page shows it: the next version if one replaced it, its void."""
+
+    record: S
+    replaced_by: str | None
+    void: RecordVoid | None
+
+
+# The longest reason a void keeps (a sentence or two, not a report).
+MAX_VOID_REASON = 500
+
+
 class SignableRecords(RecordsUseCases, ABC, Generic[S]):
     """Read, edit, sign and amend records of one signable kind."""
 
@@ -87,10 +106,13 @@ class SignableRecords(RecordsUseCases, ABC, Generic[S]):
     def _event(self, verb: str) -> str:
         return f"{self.kind.name}.{verb}"
 
-    def store_new(self, uow: UnitOfWork, principal: Principal, record: S) -> S:
-        """Validate and add a new draft, audit it and commit."""
+    def store_new(
+        self, uow: UnitOfWork, principal: Principal, record: S, form_key: FormKey | None = None
+    ) -> S:
+        """Validate and add a new draft (claiming the form's key), audit it and commit."""
         record = self.validate(uow, principal, record)
         self.repository(uow).add(record)
+        self.claim(uow, form_key, record.clinic_id, record.id)
         event = self._event("amend" if getattr(record, "replaces_id", None) else "create")
         uow.audit.append(self.entry(principal, event, AuditAction.CREATE, self._target(record)))
         uow.commit()
@@ -108,6 +130,82 @@ class SignableRecords(RecordsUseCases, ABC, Generic[S]):
             uow.audit.append(self.entry(principal, event, AuditAction.READ, self._target(record)))
             uow.commit()
             return record, replaced
+
+    def open(self, principal: Principal, record_id: str) -> Opened[S]:
+        """The record with the version that replaced it and its void, if any (audited)."""
+        event = self._event("read")
+        with self.transaction(
+            principal, event, AuditAction.READ, self._target(record_id=record_id)
+        ) as uow:
+            self.require(principal, Permission.CLINICAL_READ)
+            record = self.repository(uow).get(record_id, principal.clinic_ids)
+            where = {"replaces_id": record.id}
+            successor = next(iter(self.repository(uow).page(principal.clinic_ids, where, 0, 1)
+                                  .items), None)  # fmt: skip
+            voids = uow.record_voids.page(principal.clinic_ids, {"record_id": record.id}, 0, 1)
+            uow.audit.append(self.entry(principal, event, AuditAction.READ, self._target(record)))
+            uow.commit()
+            return Opened(record, successor.id if successor else None,
+                          next(iter(voids.items), None))  # fmt: skip
+
+    def void(self, principal: Principal, record_id: str, reason: str) -> RecordVoid:
+        """Void a record entered in error (a duplicate, the wrong patient), with a reason.
+
+        Nothing is deleted or changed: a void of its own says the record no longer counts
+        (the worklist and the Today page leave it out, pages strike it through). A draft may
+        be voided by whoever may write it, a signed record only by a role that signs them;
+        a record is voided once (the database refuses a second void and any change to one).
+        """
+        event = self._event("void")
+        with self.transaction(
+            principal, event, AuditAction.UPDATE, self._target(record_id=record_id)
+        ) as uow:
+            self.require(principal, self.kind.write)
+            record = self.repository(uow).get(record_id, principal.clinic_ids)
+            if record.status == RecordStatus.SIGNED:
+                self.require(principal, self.kind.sign)
+            reason = " ".join(reason.split())
+            if not reason:
+                raise InputError("'reason': required (say why the record was entered in error)")
+            if len(reason) > MAX_VOID_REASON:
+                raise InputError(
+                    f"'reason': at most {MAX_VOID_REASON} characters (got {len(reason)})"
+                )
+            if uow.record_voids.page(principal.clinic_ids, {"record_id": record.id}, 0, 1).total:
+                raise ConflictError(f"{self.kind.name} '{record.id}': already voided")
+            void = RecordVoid(
+                id=str(uuid.uuid4()),
+                clinic_id=record.clinic_id,
+                patient_id=record.patient_id,
+                record_type=self.kind.name,
+                record_id=record.id,
+                reason=reason,
+                voided_by=principal.user_id,
+                voided_at=self.clock.now(),
+            )
+            uow.record_voids.add(void)
+            # The reason is the user's words: it stays in the void, out of the audit detail.
+            uow.audit.append(self.entry(principal, event, AuditAction.UPDATE, self._target(record),
+                                        detail={"void": void.id}))  # fmt: skip
+            uow.commit()
+            return void
+
+    def voided_ids(self, principal: Principal, patient_id: str) -> frozenset[str]:
+        """The ids of the patient's voided records (of every kind), for lists to mark."""
+        target = Target("RecordVoid", patient_id=patient_id)
+        with self.transaction(principal, "record.search", AuditAction.EXECUTE, target) as uow:
+            self.require(principal, Permission.CLINICAL_READ)
+            patient = uow.patients.get(patient_id, principal.clinic_ids)
+            found = frozenset(
+                v.record_id
+                for v in every_record(
+                    uow.record_voids, principal.clinic_ids, {"patient_id": patient.id}
+                )
+            )
+            done = Target("RecordVoid", None, patient.clinic_id, patient.id)
+            uow.audit.append(self.entry(principal, "record.search", AuditAction.EXECUTE, done))
+            uow.commit()
+            return found
 
     def list_for_patient(
         self, principal: Principal, patient_id: str, offset: int = 0, limit: int | None = None

@@ -16,7 +16,7 @@ from mesoscreen.domain.records import RecordStatus, TreatmentPlan, TreatmentSess
 from mesoscreen.services.consents import require_consent_for_session
 from mesoscreen.services.plan_gate import PlanGate
 from mesoscreen.services.ports import Clock, RecordRepository, UnitOfWork, UnitOfWorkFactory
-from mesoscreen.services.recording import Target
+from mesoscreen.services.recording import FormKey, Target
 from mesoscreen.services.signable import SignableKind, SignableRecords
 
 
@@ -112,7 +112,11 @@ class TreatmentSessionRecords(SignableRecords[TreatmentSession]):
             )
 
     def create(
-        self, principal: Principal, patient_id: str, details: SessionDetails
+        self,
+        principal: Principal,
+        patient_id: str,
+        details: SessionDetails,
+        form_key: FormKey | None = None,
     ) -> TreatmentSession:
         """Record a draft session for the patient; ConsentRequiredError without consent."""
         target = Target("Procedure", patient_id=patient_id)
@@ -142,4 +146,4 @@ class TreatmentSessionRecords(SignableRecords[TreatmentSession]):
                 created_at=now,
                 updated_at=now,
             )
-            return self.store_new(uow, principal, session)
+            return self.store_new(uow, principal, session, form_key)

@@ -102,8 +102,52 @@ def test_the_session_cookie_is_httponly_samesite_and_secure_over_tls(
     assert len(cookie.split(";")[0].split("=", 1)[1]) >= 43  # 256 random bits
 
 
-def test_cookie_writes_need_the_csrf_token(client: TestClient, clinics: TwoClinics) -> None:
+def _cookie_after_sign_in(services: Services, clinics: TwoClinics, base_url: str,
+                          client: tuple[str, int]) -> str:  # fmt: skip
+    """The Set-Cookie of an API cookie sign-in from ``client`` to ``base_url``."""
+    from mesoscreen.entrypoints.api import create_app
+
+    app = create_app(services.settings, services=services)
+    with TestClient(app, base_url=base_url, client=client) as browser:
+        user = clinics.a.users[Role.RECEPTION]
+        response = browser.post(
+            "/api/v1/auth/login", json={"username": user.username, "password": PASSWORD}
+        )
+    assert response.status_code == 200, response.text
+    return str(response.headers["set-cookie"])
+
+
+def test_an_api_cookie_sign_in_from_another_machine_over_plain_http_is_secure(
+    services: Services, clinics: TwoClinics
+) -> None:
+    """The pages' rule: from another machine the cookie is __Host- and Secure even over plain
+    HTTP (the browser will not send it back until the clinic serves TLS)."""
+    for address in ("192.0.2.10", "10.1.2.3", "2001:db8::5"):
+        cookie = _cookie_after_sign_in(services, clinics, "http://testserver", (address, 50000))
+        assert cookie.startswith("__Host-mesoscreen_session="), (address, cookie)
+        assert "secure" in cookie.lower(), (address, cookie)
+
+
+def test_an_api_cookie_sign_in_on_this_machine_over_plain_http_is_not_secure(
+    services: Services, clinics: TwoClinics
+) -> None:
+    """``http://127.0.0.1`` keeps working for a single-machine install, as on the pages."""
+    for address in ("127.0.0.1", "::1", "localhost"):
+        cookie = _cookie_after_sign_in(services, clinics, "http://testserver", (address, 50000))
+        assert cookie.startswith("mesoscreen_session="), (address, cookie)
+        assert "secure" not in cookie.lower(), (address, cookie)
+
+
+def test_cookie_writes_need_the_csrf_token(services: Services, clinics: TwoClinics) -> None:
     """A write with only the session cookie is refused; with the CSRF header it succeeds."""
+    from mesoscreen.entrypoints.api import create_app
+
+    app = create_app(services.settings, services=services)
+    with TestClient(app, base_url="https://testserver") as client:
+        _cookie_writes_need_the_csrf_token(client, clinics)
+
+
+def _cookie_writes_need_the_csrf_token(client: TestClient, clinics: TwoClinics) -> None:
     user = clinics.a.users[Role.RECEPTION]
     signed_in = ok(
         client.post("/api/v1/auth/login", json={"username": user.username, "password": PASSWORD})

@@ -201,9 +201,9 @@ def make_client(
             cds_link_base="https://mesoscreen.clinic.example",
             **overrides,
         )
-        services = build_services(settings, clock)
-        app = create_app(settings, services=services,
-                         cds_transport=httpx.MockTransport(fhir_server.handler))  # fmt: skip
+        transport = httpx.MockTransport(fhir_server.handler)
+        services = build_services(settings, clock, fhir_transport=transport)
+        app = create_app(settings, services=services)
         client = TestClient(app)
         client.__enter__()
         opened.append((client, services))

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import create_engine, select
 
 from mesoscreen.adapters.db import tables
-from mesoscreen.entrypoints.api.cds_hooks.definitions import discovery
+from mesoscreen.services.cds_definitions import discovery
 from tests.integration.cds_hooks.conftest import FHIR_SERVER, MESOTHERAPY, Keys, fill_prefetch
 
 BASE = "https://mesoscreen.clinic.example"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from mesoscreen.entrypoints.api.cds_hooks.definitions import PREFETCH
+from mesoscreen.services.cds_definitions import PREFETCH
 from tests.integration.cds_hooks.conformance import assert_conforms
 from tests.integration.cds_hooks.conftest import FHIR_SERVER, FhirServerDouble, Keys
 from tests.integration.cds_hooks.hook_requests import (

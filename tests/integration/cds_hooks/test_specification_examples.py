@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from mesoscreen.config import CdsClient
-from mesoscreen.entrypoints.api.cds_hooks.tokens import TokenRejectedError, verify_token
+from mesoscreen.adapters.fhir.http_client import HttpxFhirClient
+from mesoscreen.services.cds_tokens import CdsCaller, ClientKeys, TokenRejectedError, TokenVerifier
 from tests.integration.cds_hooks import specification_examples as spec
 from tests.integration.cds_hooks.conformance import assert_conforms
 from tests.integration.cds_hooks.conftest import MESOTHERAPY, FhirServerDouble, Keys
@@ -28,7 +28,7 @@ from tests.integration.cds_hooks.hook_requests import (
     refusal,
 )
 
-SPEC_CLIENTS = {spec.JWT_ISSUER: CdsClient(jku=[spec.JWT_JKU])}
+SPEC_CLIENTS = {spec.JWT_ISSUER: ClientKeys(jku=(spec.JWT_JKU,))}
 
 
 def _spec_call(hook: str, context: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -47,18 +47,33 @@ def _jwks_server(requests: list[httpx.Request]) -> httpx.MockTransport:
     return httpx.MockTransport(handler)
 
 
-def _at(seconds_before_expiry: int) -> Callable[[], datetime]:
-    moment = datetime.fromtimestamp(spec.JWT_EXPIRES, UTC) - timedelta(
-        seconds=seconds_before_expiry
-    )
-    return lambda: moment
+class _At:
+    """A clock stopped ``seconds_before_expiry`` before the example token expires."""
+
+    def __init__(self, seconds_before_expiry: int) -> None:
+        self.moment = datetime.fromtimestamp(spec.JWT_EXPIRES, UTC) - timedelta(
+            seconds=seconds_before_expiry
+        )
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def today(self) -> date:
+        return self.moment.date()
+
+
+def _verify(
+    token: str, audience: str, clients: dict[str, ClientKeys], seconds_before_expiry: int,
+    transport: httpx.MockTransport,
+) -> CdsCaller:  # fmt: skip
+    verifier = TokenVerifier(clients, _At(seconds_before_expiry), HttpxFhirClient(transport))
+    return verifier.verify(f"Bearer {token}", audience)
 
 
 def test_the_specifications_example_token_is_accepted_with_the_key_from_its_jku() -> None:
     """Signature, typ, kid, jku, aud and jti as the specification shows them; no sub needed."""
     fetched: list[httpx.Request] = []
-    caller = verify_token(f"Bearer {spec.JWT}", spec.JWT_AUDIENCE, SPEC_CLIENTS, _at(60),
-                          _jwks_server(fetched))  # fmt: skip
+    caller = _verify(spec.JWT, spec.JWT_AUDIENCE, SPEC_CLIENTS, 60, _jwks_server(fetched))
     assert caller.issuer == spec.JWT_ISSUER
     assert caller.jti == "ee22b021-e1b7-4611-ba5b-8eec6a33ac1e"
     assert caller.tenant == "2ddd6c3a-8e9a-44c6-a305-52111ad302a2"
@@ -72,21 +87,20 @@ def test_the_specifications_example_token_is_accepted_with_the_key_from_its_jku(
         (spec.JWT, spec.JWT_AUDIENCE, SPEC_CLIENTS, -120, "expired"),
         (spec.JWT, spec.JWT_AUDIENCE, SPEC_CLIENTS, 3600, "more than five minutes"),
         (spec.JWT, "https://cds.example.org/cds-services/other", SPEC_CLIENTS, 60, "Audience"),
-        (spec.JWT, spec.JWT_AUDIENCE, {spec.JWT_ISSUER: CdsClient(jwks=spec.JWKS)}, 60,
+        (spec.JWT, spec.JWT_AUDIENCE, {spec.JWT_ISSUER: ClientKeys(jwks=spec.JWKS)}, 60,
          "not on this client's allow-list"),
     ],
 )  # fmt: skip
 def test_the_specifications_example_token_is_refused_when_anything_is_off(
     token: str,
     audience: str,
-    clients: dict[str, CdsClient],
+    clients: dict[str, ClientKeys],
     seconds_before_expiry: int,
     message: str,
 ) -> None:
     """Tampered, expired, too long-lived, for another endpoint, or its jku not allowed."""
     with pytest.raises(TokenRejectedError, match=message):
-        verify_token(f"Bearer {token}", audience, clients, _at(seconds_before_expiry),
-                     _jwks_server([]))  # fmt: skip
+        _verify(token, audience, clients, seconds_before_expiry, _jwks_server([]))
 
 
 @pytest.mark.parametrize(

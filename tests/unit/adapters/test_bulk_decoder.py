@@ -24,6 +24,7 @@ from mesoscreen.adapters.fhir.record_facts import (
     RecordReader,
 )
 from mesoscreen.adapters.ndjson import Line
+from mesoscreen.bootstrap import record_screener
 
 ON = date(2026, 11, 25)
 SNOMED = "http://snomed.info/sct"
@@ -42,7 +43,7 @@ class _Declines:
 
 
 def _screeners() -> tuple[RecordScreener, RecordScreener]:
-    fast, full = RecordScreener.build(ON), RecordScreener.build(ON)
+    fast, full = record_screener(ON), record_screener(ON)
     full.decoder = _Declines()  # type: ignore[assignment]
     return fast, full
 

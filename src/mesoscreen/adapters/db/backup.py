@@ -14,15 +14,23 @@ from contextlib import closing
 from pathlib import Path
 
 from mesoscreen.adapters.db.engine import BUSY_TIMEOUT_MS
-from mesoscreen.adapters.db.protections import MissingProtectionsError, missing_in_sqlite
+from mesoscreen.adapters.db.protections import missing_in_sqlite
 from mesoscreen.adapters.db.usage_lock import restoring
+from mesoscreen.domain.errors import InputError
 
 
 def _check(path: Path) -> None:
-    with closing(sqlite3.connect(path)) as connection:
-        result = connection.execute("PRAGMA integrity_check").fetchone()[0]
+    """InputError unless ``path`` is an SQLite database that passes its integrity check."""
+    try:
+        with closing(sqlite3.connect(path)) as connection:
+            result = connection.execute("PRAGMA integrity_check").fetchone()[0]
+    except sqlite3.DatabaseError as unreadable:
+        raise InputError(
+            f"{path.name}: expected an SQLite database made by `mesoscreen backup` "
+            f"(got a file SQLite cannot read: {unreadable})"
+        ) from None
     if result != "ok":
-        raise ValueError(f"database {path.name}: integrity check failed ({result})")
+        raise InputError(f"database {path.name}: integrity check failed ({result})")
 
 
 def backup_sqlite(database: Path, out: Path) -> None:
@@ -32,6 +40,7 @@ def backup_sqlite(database: Path, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
     partial.unlink(missing_ok=True)
+    partial.open("wb").close()  # an unwritable place fails here, as an OSError naming it
     source = sqlite3.connect(database, timeout=BUSY_TIMEOUT_MS / 1000)
     target = sqlite3.connect(partial)
     try:
@@ -48,7 +57,9 @@ def _check_protections(path: Path) -> None:
     with closing(sqlite3.connect(path)) as connection:
         missing = missing_in_sqlite(connection)
     if missing:
-        raise MissingProtectionsError(
+        # The copy is refused as input; a live database without them is a configuration
+        # fault (MissingProtectionsError, when the server starts).
+        raise InputError(
             f"restore: the copy {path.name} lacks the append-only protections "
             f"({', '.join(missing)}); it could hold a rewritten audit log and is refused"
         )
@@ -57,9 +68,9 @@ def _check_protections(path: Path) -> None:
 def restore_sqlite(backup: Path, database: Path) -> None:
     """Replace ``database`` with the checked copy ``backup``.
 
-    DatabaseInUseError while a server runs on ``database``; MissingProtectionsError for a
-    copy without its append-only triggers; ValueError for a copy that fails its integrity
-    check. Nothing is changed in any of these cases.
+    DatabaseInUseError while a server runs on ``database``; InputError for a file that is
+    not an SQLite database, fails its integrity check or lacks its append-only triggers.
+    Nothing is changed in any of these cases.
     """
     with restoring(database):
         _check(backup)

@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 
+from mesoscreen.domain.errors import StorageSettingsError as StorageSettingsError
+
 BUSY_TIMEOUT_MS = 10_000
 
 # What each PRAGMA must read back as on every connection.
@@ -23,10 +25,6 @@ SQLITE_SETTINGS: dict[str, str] = {
     "synchronous": "2",  # FULL
     "busy_timeout": str(BUSY_TIMEOUT_MS),
 }
-
-
-class StorageSettingsError(RuntimeError):
-    """Raised when a SQLite connection does not take the settings durability depends on."""
 
 
 def is_sqlite(url: str) -> bool:

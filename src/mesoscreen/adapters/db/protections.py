@@ -1,7 +1,7 @@
 """The database's own append-only protections, and a check that they are all in place.
 
 The migrations make the database refuse to change or delete the audit log, its clinics, a
-countersigned consent, a withdrawal or a photo's bytes, and refuse to move the chain head
+countersigned consent, a withdrawal, a photo's bytes or a void, and refuse to move the chain head
 back. Whoever can drop or disable a trigger can then rewrite history, so ``serve`` refuses
 to start, and ``restore`` refuses a copy, when one of them is missing, disabled, or no
 longer refuses anything.
@@ -18,13 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
 
-from mesoscreen.domain.errors import ConflictError
-
-
-class MissingProtectionsError(ConflictError):
-    """Raised when the database lacks some of its append-only triggers."""
-
-    code = "missing_protections"
+from mesoscreen.domain.errors import MissingProtectionsError as MissingProtectionsError
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +43,12 @@ _GUARDS = (
     *(
         _Guard(table, _refusing(table, "update", "delete"), _refusing(table, "change"))
         for table in ("consents", "consent_withdrawals", "photo_contents")
+    ),
+    # The voids' triggers came with the form keys' migration (0010), after their table.
+    _Guard(
+        "form_keys",
+        _refusing("record_voids", "update", "delete"),
+        _refusing("record_voids", "change", "truncate"),
     ),
     _Guard(
         "audit_entry_clinics",

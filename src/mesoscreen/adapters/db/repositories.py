@@ -256,6 +256,38 @@ class SqlIdempotencyKeys:
             ) from None
 
 
+class SqlFormKeys:
+    """One-use form keys; the primary key makes a second claim of a key fail atomically."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def find(self, clinic_ids: Collection[str], form: str, key: str) -> str | None:
+        """The id of the record the form with ``key`` made in ``clinic_ids``, if any."""
+        table = tables.form_keys
+        return self._connection.execute(
+            select(table.c.record_id).where(
+                table.c.clinic_id.in_(list(clinic_ids)), table.c.form == form, table.c.key == key
+            )
+        ).scalar()
+
+    def claim(self, clinic_id: str, form: str, key: str, record_id: str, at: datetime) -> None:
+        """Store the key; DuplicateRequestError when another submission stored it first (on
+        PostgreSQL a concurrent insert waits for the first to commit, then fails here)."""
+        try:
+            with self._connection.begin_nested():
+                self._connection.execute(
+                    insert(tables.form_keys).values(
+                        clinic_id=clinic_id, form=form, key=key, record_id=record_id,
+                        created_at=at,
+                    )
+                )  # fmt: skip
+        except IntegrityError:
+            raise DuplicateRequestError(
+                f"form '{form}': this form was already submitted (key {key[:12]}...)"
+            ) from None
+
+
 class SqlPhotoContents:
     """Photo bytes, one row per photo; the database refuses to change or delete them."""
 

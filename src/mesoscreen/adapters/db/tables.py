@@ -293,6 +293,18 @@ record_voids = Table(
     Column("version", Integer, nullable=False),
 )
 
+# The one-use key of a web form that creates a record, with the record it made: a second or
+# concurrent submission of the same form finds it instead of making a duplicate.
+form_keys = Table(
+    "form_keys",
+    metadata,
+    Column("clinic_id", String(ID), ForeignKey("clinics.id"), primary_key=True),
+    Column("form", String(60), primary_key=True),
+    Column("key", String(100), primary_key=True),
+    Column("record_id", String(ID), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
 # A form posted after its session timed out, for the browser that posted it, briefly.
 kept_forms = Table(
     "kept_forms",

@@ -12,6 +12,7 @@ from mesoscreen.adapters.db.accounts import SqlAuthSessions, SqlUsers
 from mesoscreen.adapters.db.audit import BufferedAuditLog, SqlAuditTrail, append_entries
 from mesoscreen.adapters.db.repositories import (
     SqlClinics,
+    SqlFormKeys,
     SqlIdempotencyKeys,
     SqlPatients,
     SqlPhotoContents,
@@ -26,6 +27,7 @@ from mesoscreen.domain.records import (
     ConsentWithdrawal,
     OutcomeMeasure,
     Photo,
+    RecordVoid,
     Screening,
     TreatmentPlan,
     TreatmentSession,
@@ -35,6 +37,7 @@ from mesoscreen.services.ports import (
     AuditTrail,
     AuthSessionRepository,
     ClinicRepository,
+    FormKeyRepository,
     IdempotencyRepository,
     PatientRepository,
     PhotoContentRepository,
@@ -69,6 +72,8 @@ class SqlUnitOfWork:
     photo_contents: PhotoContentRepository
     outcome_measures: RecordRepository[OutcomeMeasure]
     idempotency_keys: IdempotencyRepository
+    form_keys: FormKeyRepository
+    record_voids: RecordRepository[RecordVoid]
     source_throttles: SourceThrottleRepository
     audit: AuditLog
     audit_trail: AuditTrail
@@ -114,6 +119,10 @@ class SqlUnitOfWork:
             connection, tables.outcome_measures, OutcomeMeasure, "outcome measure"
         )
         self.idempotency_keys = SqlIdempotencyKeys(connection)
+        self.form_keys = SqlFormKeys(connection)
+        self.record_voids = SqlRecords(
+            connection, tables.record_voids, RecordVoid, "void", order_column="voided_at"
+        )
         self.source_throttles = SqlSourceThrottles(connection)
         self._pending = BufferedAuditLog()
         self.audit = self._pending

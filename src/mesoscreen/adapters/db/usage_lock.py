@@ -16,13 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from mesoscreen.domain.errors import ConflictError
-
-
-class DatabaseInUseError(ConflictError):
-    """Raised when a restore and a running server would use the embedded database at once."""
-
-    code = "database_in_use"
+from mesoscreen.domain.errors import DatabaseInUseError as DatabaseInUseError
 
 
 def lock_path(database: Path) -> Path:

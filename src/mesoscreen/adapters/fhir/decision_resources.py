@@ -28,13 +28,13 @@ from typing import Any
 from uuid import UUID, uuid4, uuid5
 
 from mesoscreen.adapters.fhir.questionnaire import QUESTION_SYSTEM
+from mesoscreen.domain.code_systems import ACTION_SYSTEM
 from mesoscreen.domain.decision import Decision, Finding
 from mesoscreen.domain.vocabulary import Language, Outcome
 
 MODULE_URI = "https://mesoscreen.org/fhir/PlanDefinition/scalp-mesotherapy-screening"
 RULE_SYSTEM = "https://mesoscreen.org/fhir/CodeSystem/screening-rule"
 OUTCOME_SYSTEM = "https://mesoscreen.org/fhir/CodeSystem/screening-outcome"
-ACTION_SYSTEM = "https://mesoscreen.org/fhir/CodeSystem/required-action"
 KB_SYSTEM = "https://mesoscreen.org/fhir/NamingSystem/knowledge-base"
 SOURCE_BASE = "https://mesoscreen.org/sources/"
 # DetectedIssue.severity: high | moderate | low.

@@ -21,6 +21,7 @@ from contextlib import suppress
 from typing import Any
 
 from mesoscreen.domain.conditions import AllOf, AnyOf, Condition, FactIs, Not
+from mesoscreen.domain.errors import UnsupportedConditionError as UnsupportedConditionError
 from mesoscreen.domain.knowledge_base import AnswerType, KnowledgeBase, Question, Text
 from mesoscreen.domain.vocabulary import Language
 
@@ -47,10 +48,6 @@ _ITEM_TYPE = {
     AnswerType.CHOICE: "choice",
     AnswerType.DATE: "date",
 }
-
-
-class UnsupportedConditionError(Exception):
-    """A condition form with no FHIRPath rendering (the item is then always shown)."""
 
 
 def _translated(text: Text, language: Language) -> dict[str, Any]:

@@ -9,7 +9,6 @@ import httpx
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from mesoscreen.adapters.db.grouped_token_uses import GroupCommitTokenReplayGuard
 from mesoscreen.bootstrap import Services, build_services
 from mesoscreen.config import Settings
 from mesoscreen.entrypoints.api import fhir_rest
@@ -41,17 +40,17 @@ def create_app(
     *,
     clock: Clock | None = None,
     services: Services | None = None,
-    cds_transport: httpx.BaseTransport | None = None,
+    fhir_transport: httpx.BaseTransport | None = None,
 ) -> FastAPI:
     """The HTTP service on the database ``settings`` names (the schema must be migrated).
 
     Pass ``services`` to share them (their owner closes them); otherwise the app
-    builds its own and disposes the engine when it shuts down. ``cds_transport`` replaces
-    the network for the CDS service's calls to FHIR servers and JWK Set URLs (tests).
+    builds its own and disposes the engine when it shuts down; ``fhir_transport`` then
+    replaces the network for the CDS service's calls to FHIR servers and JWK Set URLs (tests).
     """
     settings = settings or Settings()
     owned = services is None
-    wired = services or build_services(settings, clock)
+    wired = services or build_services(settings, clock, fhir_transport=fhir_transport)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -76,17 +75,7 @@ def create_app(
         heavy_work=heavy_work,
     )
     # First: routes are matched in order, and the record system waits on every hook call.
-    app.include_router(
-        build_cds_router(
-            settings,
-            wired.screening,
-            wired.audit_log,
-            GroupCommitTokenReplayGuard(wired.engine),
-            wired.clock,
-            cds_transport,
-            wired.terminology,
-        )
-    )
+    app.include_router(build_cds_router(wired.cds_hooks, settings.cds_link_base))
     for module in (
         auth,
         admin,

@@ -11,10 +11,11 @@ from mesoscreen.bootstrap import Services
 from mesoscreen.domain.access import AuthenticationError, Principal
 from mesoscreen.domain.errors import InputError
 from mesoscreen.entrypoints.api.problems import CsrfError, PreconditionRequiredError
+from mesoscreen.entrypoints.web import cookies
 from mesoscreen.services.authentication import Authenticated, csrf_matches
 
-SESSION_COOKIE = "mesoscreen_session"
-SECURE_SESSION_COOKIE = "__Host-mesoscreen_session"
+SESSION_COOKIE = cookies.cookie_name(cookies.SESSION, secure=False)
+SECURE_SESSION_COOKIE = cookies.cookie_name(cookies.SESSION, secure=True)
 CSRF_HEADER = "X-CSRF-Token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _ETAG = re.compile(r'^(?:W/)?"(\d{1,9})"$')
@@ -92,6 +93,6 @@ def set_etag(response: Response, version: int) -> None:
 
 
 def cookie_is_secure(request: Request, services: Services) -> bool:
-    """Whether cookies must be Secure: as configured, else when the request came over TLS."""
-    configured = services.settings.cookie_secure
-    return configured if configured is not None else request.url.scheme == "https"
+    """Whether cookies must be Secure: the pages' rule (``cookies.secure_cookies``): as
+    configured, else over TLS or whenever the client is not on this machine."""
+    return cookies.secure_cookies(request, services.settings)

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mesoscreen.domain.errors import BodyTooLargeError as BodyTooLargeError
 from mesoscreen.entrypoints.api.json_depth import MAX_JSON_DEPTH, json_nesting_exceeds
 from mesoscreen.entrypoints.api.problems import correlation_id, problem_response
 from mesoscreen.entrypoints.heavy_work import HeavyWork
@@ -74,10 +75,6 @@ def _has_body(headers: dict[bytes, bytes]) -> bool:
 def _is_json_write(scope: Scope) -> bool:
     """Whether the request is a write to an endpoint that takes JSON bodies."""
     return scope.get("method") in _WRITES and scope.get("path", "").startswith(_JSON_PATHS)
-
-
-class _BodyTooLargeError(Exception):
-    """Raised while buffering a body that passes the size limit."""
 
 
 class EdgeMiddleware:
@@ -167,7 +164,7 @@ class EdgeMiddleware:
         if json_write:
             try:
                 body = await self._read_body(receive)
-            except _BodyTooLargeError:
+            except BodyTooLargeError:
                 await self._refuse(413, "body_too_large", self._too_large_message(), scope, send)
                 return
             if body is None:  # the client went away
@@ -190,7 +187,7 @@ class EdgeMiddleware:
         return await self.heavy_work.run(json_nesting_exceeds, body)
 
     async def _read_body(self, receive: Receive) -> bytes | None:
-        """The whole body; None if the client disconnected; _BodyTooLargeError past the cap."""
+        """The whole body; None if the client disconnected; BodyTooLargeError past the cap."""
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -200,7 +197,7 @@ class EdgeMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body_bytes:
-                raise _BodyTooLargeError
+                raise BodyTooLargeError
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)

@@ -20,19 +20,16 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 
-from mesoscreen.domain.access import AuthenticationError, TooManyAttemptsError
+from mesoscreen.domain.errors import CsrfError as CsrfError
 from mesoscreen.domain.errors import (
-    ConflictError,
+    DatabaseUnavailableError,
     FhirInputError,
-    InputError,
     MesoscreenError,
-    NotFoundError,
-    PermissionDeniedError,
     PlanError,
-    TooLargeError,
-    UnsupportedMediaError,
+    TooManyAttemptsError,
 )
-from mesoscreen.domain.records import StaleVersionError
+from mesoscreen.domain.errors import PreconditionRequiredError as PreconditionRequiredError
+from mesoscreen.entrypoints.error_table import PROBLEM_TYPE_BASE, edges_for
 
 _log = logging.getLogger("mesoscreen.api")
 
@@ -60,7 +57,9 @@ TITLES = {
 # Codes the edge middleware also uses, so one refusal has one code however it is detected.
 _HTTP_CODES = {413: "body_too_large", 415: "unsupported_media_type"}
 
-# OperationOutcome.issue.code (R4 issue-type) of each status.
+# OperationOutcome.issue.code (R4 issue-type) of a status the framework answers by itself
+# (an unknown route, a wrong method, an unreadable request); a Mesoscreen error takes its
+# issue code from the error table instead.
 _FHIR_CODES = {
     400: "invalid",
     401: "login",
@@ -77,7 +76,7 @@ _FHIR_CODES = {
     429: "throttled",
     503: "transient",
 }
-PROBLEM_SYSTEM = "https://mesoscreen.org/problems"
+PROBLEM_SYSTEM = PROBLEM_TYPE_BASE.rstrip("/")
 # Paths whose clients read FHIR: the REST base and the CDS services.
 FHIR_PATH_PREFIXES = ("/fhir", "/cds-services")
 
@@ -106,35 +105,9 @@ def operation_outcome(
     }
 
 
-class PreconditionRequiredError(InputError):
-    """Raised when an edit of a versioned record comes without an If-Match header."""
-
-    code = "if_match_required"
-
-
-class CsrfError(PermissionDeniedError):
-    """Raised when a cookie-authenticated write lacks the session's CSRF token."""
-
-    code = "csrf_failed"
-
-
 def status_for(error: MesoscreenError) -> int:
-    """The HTTP status of a Mesoscreen error."""
-    for kind, status in (
-        (AuthenticationError, 401),
-        (TooManyAttemptsError, 429),
-        (PermissionDeniedError, 403),
-        (NotFoundError, 404),
-        (StaleVersionError, 412),
-        (ConflictError, 409),
-        (PreconditionRequiredError, 428),
-        (UnsupportedMediaError, 415),
-        (TooLargeError, 413),
-        (InputError, 422),
-    ):
-        if isinstance(error, kind):
-            return status
-    return 500
+    """The HTTP status of a Mesoscreen error (from the error table)."""
+    return edges_for(error).http_status
 
 
 # Set by the edge middleware for each request.
@@ -161,7 +134,7 @@ def problem_response(
         outcome = operation_outcome(status, code, detail, reference, fhir_issue_code)
         return JSONResponse(outcome, status, headers=headers, media_type=FHIR_JSON)
     body: dict[str, Any] = {
-        "type": f"https://mesoscreen.org/problems/{code}",
+        "type": PROBLEM_TYPE_BASE + code,
         "title": TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
@@ -175,19 +148,30 @@ def problem_response(
 
 async def _mesoscreen_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, MesoscreenError)  # noqa: S101  # registered for this type only
-    status = status_for(error)
-    headers = {}
+    return error_response(error, request.url.path)
+
+
+def error_response(
+    error: MesoscreenError, path: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """The problem details (or OperationOutcome) of ``error``, as the error table maps it."""
+    edges = edges_for(error)
+    status = edges.http_status
+    sent = dict(headers or {})
     if status == 401:
-        headers["WWW-Authenticate"] = 'Bearer realm="mesoscreen"'
+        sent.setdefault("WWW-Authenticate", 'Bearer realm="mesoscreen"')
     if isinstance(error, TooManyAttemptsError) and error.retry_after_seconds:
-        headers["Retry-After"] = str(error.retry_after_seconds)
-    if status == 500:
+        sent["Retry-After"] = str(error.retry_after_seconds)
+    if edges.fault:
+        # The type only: a fault's message may quote patient data.
         _log.error("error %s: %s", _correlation_id(), type(error).__name__)
-        return problem_response(500, "internal_error", "internal error", request.url.path)
+        return problem_response(status, "internal_error", "internal error", path)
     # A refused plan or FHIR document names the refused field, so a client can point at it.
     field = error.field if isinstance(error, PlanError | FhirInputError) else None
     extra = {"field": field} if field else None
-    return problem_response(status, error.code, error.message, request.url.path, headers, extra)
+    return problem_response(
+        status, error.code, error.message, path, sent, extra, fhir_issue_code=edges.fhir_issue
+    )
 
 
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:
@@ -243,16 +227,11 @@ async def _database_unavailable(request: Request, error: Exception) -> JSONRespo
     _log.warning("database unavailable %s: %s", _correlation_id(), type(error).__name__)
     headers = {"Retry-After": str(DATABASE_RETRY_SECONDS)}
     path = request.url.path
+    unavailable = DatabaseUnavailableError("the database cannot be reached; try again shortly")
     if not path.startswith(_MACHINE_PATHS) and "text/html" in request.headers.get("accept", ""):
         page = _UNAVAILABLE_PAGE.format(reference=_correlation_id())
-        return HTMLResponse(page, 503, headers=headers)
-    return problem_response(
-        503,
-        "database_unavailable",
-        "the database cannot be reached; try again shortly",
-        path,
-        headers=headers,
-    )
+        return HTMLResponse(page, edges_for(unavailable).page, headers=headers)
+    return error_response(unavailable, path, headers)
 
 
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:

@@ -8,16 +8,17 @@ from typing import Annotated
 import orjson
 import typer
 
-from mesoscreen.adapters.audit_checkpoints import (
-    generate_key_pair,
-    load_verify_key,
-    read_checkpoints,
+from mesoscreen.bootstrap import (
+    build_services,
+    checkpoint_log,
+    generate_checkpoint_keys,
+    read_checkpoint_file,
 )
-from mesoscreen.bootstrap import build_services, checkpoint_log
 from mesoscreen.config import Settings
 from mesoscreen.domain.errors import InputError
-from mesoscreen.entrypoints.cli import exit_codes
+from mesoscreen.entrypoints import exit_codes
 from mesoscreen.entrypoints.cli.app import app
+from mesoscreen.entrypoints.cli.inputs import write_output
 from mesoscreen.entrypoints.cli.serve_command import settings_for
 from mesoscreen.services.audit_chain import canonical_time
 from mesoscreen.services.audit_integrity import AuditLogAlteredError
@@ -58,7 +59,7 @@ def _checkpoints(settings: Settings, path: Path | None, public_key: Path | None)
             "--public-key: expected the checkpoints' public key "
             "(or MESOSCREEN_AUDIT_CHECKPOINT_PUBLIC_KEY)"
         )
-    return read_checkpoints(path, load_verify_key(key_path))
+    return read_checkpoint_file(path, key_path)
 
 
 @audit_app.command("verify")
@@ -115,7 +116,12 @@ def keygen(
 ) -> None:
     """Create the Ed25519 key pair that signs audit checkpoints; never overwrites a key."""
     public = public_key or private_key.with_name(private_key.name + ".pub")
-    identifier = generate_key_pair(private_key, public)
+    try:
+        identifier = generate_checkpoint_keys(private_key, public)
+    except OSError as error:
+        where = Path(error.filename) if error.filename else private_key
+        option = "--public-key" if where == public else "--private-key"
+        raise InputError(f"{option} {where}: cannot be written ({error.strerror})") from None
     typer.echo(f"checkpoint key {identifier}: private {private_key}, public {public}")
 
 
@@ -181,5 +187,5 @@ def export(
     if str(out) == "-":
         typer.echo(body.decode(), nl=False)
     else:
-        out.write_bytes(body)
+        write_output(out, body, "OUT")
         typer.echo(f"exported {len(lines)} audit entries to {out}")

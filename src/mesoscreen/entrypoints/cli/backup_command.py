@@ -8,8 +8,7 @@ from typing import Annotated
 
 import typer
 
-from mesoscreen.adapters.db.backup import backup_sqlite, restore_sqlite
-from mesoscreen.adapters.db.engine import is_sqlite, sqlite_path
+from mesoscreen.bootstrap import backup_database, embedded_database_file, restore_database
 from mesoscreen.config import Settings
 from mesoscreen.domain.errors import InputError
 from mesoscreen.entrypoints.cli.app import app
@@ -21,13 +20,13 @@ DatabaseOption = Annotated[
 
 
 def _embedded_file(database: str | None) -> Path:
-    url = settings_for(database).resolved_database_url()
-    if not is_sqlite(url):
+    path = embedded_database_file(settings_for(database))
+    if path is None:
         raise InputError(
             "backup/restore: expected the embedded SQLite database "
             "(got PostgreSQL; use pg_dump and pg_restore)"
         )
-    return sqlite_path(url)
+    return path
 
 
 @app.command("backup")
@@ -36,10 +35,17 @@ def backup_command(
     database: DatabaseOption = None,
 ) -> None:
     """Write a consistent copy of the embedded database, even while the server runs."""
+    database_file = _embedded_file(database)
     try:
-        backup_sqlite(_embedded_file(database), out)
-    except (FileNotFoundError, ValueError) as error:
+        backup_database(database_file, out)
+    except FileNotFoundError as missing:
+        if not database_file.exists():
+            raise InputError(f"backup: {missing}") from None
+        raise InputError(f"OUT {out}: cannot be written ({missing.strerror})") from None
+    except ValueError as error:
         raise InputError(f"backup: {error}") from None
+    except OSError as error:
+        raise InputError(f"OUT {out}: cannot be written ({error.strerror})") from None
     typer.echo(f"backup written to {out}")
 
 
@@ -67,7 +73,7 @@ def restore_command(
     if not backup.is_file():
         raise InputError(f"restore: backup file {backup} does not exist")
     try:
-        restore_sqlite(backup, _embedded_file(database))
+        restore_database(backup, _embedded_file(database))
     except ValueError as error:
         raise InputError(f"restore: {error}") from None
     typer.echo(f"restored from {backup}")

@@ -13,14 +13,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mesoscreen.adapters.bulk_runner import BulkSettings, BulkWriter, run_inputs
-from mesoscreen.adapters.ndjson import MAX_LINE_BYTES
+from mesoscreen.bootstrap import bulk_engine
 from mesoscreen.domain.errors import InputError
-from mesoscreen.entrypoints.cli import exit_codes
+from mesoscreen.entrypoints import exit_codes
 from mesoscreen.entrypoints.cli.app import app
-from mesoscreen.entrypoints.cli.inputs import parse_day
+from mesoscreen.entrypoints.cli.inputs import opened_for_writing, parse_day
 from mesoscreen.knowledge import default_knowledge_base, load_policy
-from mesoscreen.services.bulk_screening import BulkSummary
+from mesoscreen.services.bulk_screening import MAX_LINE_BYTES, BulkSummary
+from mesoscreen.services.ports import BulkJob
 
 
 class Engine(StrEnum):
@@ -81,20 +81,21 @@ def bulk_command(
 ) -> None:
     """Screen every patient of an export; bad lines go to an error file and do not stop the run.
 
-    Exits 0 when every line was screened, 1 when some lines failed, 2 for bad options.
+    Exits 0 when every line was screened, 1 when some lines failed, 2 for bad options, an
+    unwritable --out or --errors, or a gzip file that breaks off (the results of the lines
+    read before it are kept in --out).
     """
     _check_inputs(inputs)
     if policy is not None:
         load_policy(policy, default_knowledge_base())  # fail early, with the file named
-    settings = BulkSettings(
-        on=parse_day(on) or date.today(), policy_path=policy, max_line_bytes=max_line_bytes
-    )
+    job = BulkJob(on=parse_day(on) or date.today(), policy_path=policy,
+                  max_line_bytes=max_line_bytes)  # fmt: skip
     errors_path = errors or out.with_name(out.name + ".errors.ndjson")
     console = Console(stderr=True)
     show_progress = sys.stderr.isatty()
     with (
-        out.open("wb") as out_handle,
-        errors_path.open("wb") as errors_handle,
+        opened_for_writing(out, "--out") as out_handle,
+        opened_for_writing(errors_path, "--errors") as errors_handle,
         Progress(
             TextColumn("screening"),
             BarColumn(),
@@ -106,17 +107,10 @@ def bulk_command(
         ) as progress,  # fmt: skip
     ):
         task = progress.add_task("screening", total=None)
-        writer = BulkWriter(
-            out_handle,
-            errors_handle,
-            (lambda n: progress.advance(task, n)) if show_progress else None,
+        advance = (lambda n: progress.advance(task, n)) if show_progress else None
+        summary = bulk_engine(engine.value, workers).run(
+            inputs, job, out_handle, errors_handle, advance
         )
-        if engine is Engine.SPARK:
-            from mesoscreen.adapters.spark import run_spark  # optional extra
-
-            summary = run_spark(inputs, settings, writer, cores=workers)
-        else:
-            summary = run_inputs(inputs, settings, writer, workers=workers)
     Console().print(_summary_table(summary))
     if summary.bad_lines:
         typer.echo(f"{summary.bad_lines} line(s) failed: see {errors_path}", err=True)

@@ -1,10 +1,14 @@
-"""Reading command-line inputs: files or standard input, JSON documents, dates."""
+"""Command-line inputs and outputs: files or standard input, JSON documents, dates, and
+files the command writes (an unwritable one is bad input naming its option, exit 2)."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 
@@ -52,3 +56,28 @@ def parse_day(value: str | None, option: str = "--on") -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise InputError(f"{option}: expected a date YYYY-MM-DD (got {value!r})") from None
+
+
+def _unwritable(path: Path, option: str, error: OSError) -> InputError:
+    reason = error.strerror or type(error).__name__
+    return InputError(f"{option} {path}: cannot be written ({reason})")
+
+
+@contextmanager
+def opened_for_writing(path: Path, option: str) -> Iterator[BinaryIO]:
+    """``path`` open for writing bytes; InputError naming ``option`` if it cannot be opened
+    (a missing folder, no permission, a directory)."""
+    try:
+        handle = path.open("wb")
+    except OSError as error:
+        raise _unwritable(path, option, error) from None
+    with handle:
+        yield handle
+
+
+def write_output(path: Path, data: bytes, option: str) -> None:
+    """Write ``data`` to ``path``; InputError naming ``option`` if it cannot be written."""
+    try:
+        path.write_bytes(data)
+    except OSError as error:
+        raise _unwritable(path, option, error) from None

@@ -15,7 +15,7 @@ from mesoscreen.domain.planner.plan import PlanRequest, TreatmentPlan
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.cli.app import app
 from mesoscreen.entrypoints.cli.input_kinds import screening_input
-from mesoscreen.entrypoints.cli.inputs import parse_day, read_json
+from mesoscreen.entrypoints.cli.inputs import parse_day, read_json, write_output
 from mesoscreen.entrypoints.rendering.injection_map_svg import (
     CheckedScreening,
     render_injection_map,
@@ -184,9 +184,8 @@ def plan_command(
             if decision is not None and screening is not None
             else None
         )
-        svg.write_text(
-            render_injection_map(plan, atlas, language, screening=checked), encoding="utf-8"
-        )
+        picture = render_injection_map(plan, atlas, language, screening=checked)
+        write_output(svg, picture.encode("utf-8"), "--svg")
     if as_json:
         typer.echo(orjson.dumps(plan.as_dict(), option=orjson.OPT_INDENT_2).decode())
     else:

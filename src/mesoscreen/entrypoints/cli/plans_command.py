@@ -14,7 +14,7 @@ import orjson
 import typer
 
 from mesoscreen.bootstrap import build_services
-from mesoscreen.entrypoints.cli import exit_codes
+from mesoscreen.entrypoints import exit_codes
 from mesoscreen.entrypoints.cli.app import app
 from mesoscreen.entrypoints.cli.serve_command import settings_for
 

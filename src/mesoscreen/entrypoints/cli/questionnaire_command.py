@@ -7,7 +7,7 @@ from typing import Annotated
 import orjson
 import typer
 
-from mesoscreen.adapters.fhir.questionnaire import questionnaire
+from mesoscreen.bootstrap import fhir_documents
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.cli.app import app
 from mesoscreen.knowledge import default_knowledge_base
@@ -26,7 +26,7 @@ def questionnaire_command(
     """The pre-treatment questions from the knowledge base; answers go to `mesoscreen screen`."""
     kb = default_knowledge_base()
     if as_fhir:
-        document = questionnaire(kb, language)
+        document = fhir_documents().questionnaire(kb, language)
         typer.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
         return
     for number, question in enumerate(kb.questions, start=1):

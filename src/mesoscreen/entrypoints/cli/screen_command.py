@@ -9,7 +9,7 @@ from typing import Annotated
 import orjson
 import typer
 
-from mesoscreen.adapters.fhir.decision_resources import guidance_response
+from mesoscreen.bootstrap import fhir_documents
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.cli.app import app
 from mesoscreen.entrypoints.cli.input_kinds import screening_input
@@ -74,7 +74,9 @@ def screen_command(
         return
     decision = screening_service(kb, chosen_policy).screen(given.answers, day)
     if as_fhir:
-        bundle = guidance_response(decision, given.patient_reference, language, given.evidence)
+        bundle = fhir_documents().guidance_response(
+            decision, given.patient_reference, language, given.evidence
+        )
         typer.echo(orjson.dumps(bundle, option=orjson.OPT_INDENT_2).decode())
     elif as_json:
         document = decision.as_dict()

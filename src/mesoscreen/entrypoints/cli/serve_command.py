@@ -27,7 +27,7 @@ from mesoscreen.bootstrap import (
 )
 from mesoscreen.config import Settings
 from mesoscreen.domain.errors import MesoscreenError
-from mesoscreen.entrypoints.cli import exit_codes
+from mesoscreen.entrypoints import exit_codes
 from mesoscreen.entrypoints.cli.app import app
 from mesoscreen.services.audit_integrity import AuditIntegrity
 from mesoscreen.services.ports import CheckpointLog

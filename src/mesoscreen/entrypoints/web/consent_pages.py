@@ -12,12 +12,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from mesoscreen.domain.consent import SignatureMethod
-from mesoscreen.domain.errors import ConflictError, InputError
+from mesoscreen.domain.errors import ConflictError, DuplicateRequestError, InputError
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.web.i18n import language_named
 from mesoscreen.entrypoints.web.kit import Form, PageKit, redirect
 from mesoscreen.services.authentication import Authenticated
 from mesoscreen.services.consents import PatientSignature
+from mesoscreen.services.recording import FormKey
 
 
 def _version(form: Form) -> int:
@@ -65,13 +66,20 @@ def add_consent_pages(router: APIRouter, kit: PageKit) -> None:
                 "signature_png" if method == SignatureMethod.DRAWN else "typed_name", ""
             )
             signature = PatientSignature(method, value.strip(), form.get("confirmed") == "yes")
-            try:
-                consent = services.consents.take(a.principal, screening_id, language, signature,
-                                                 form.get("template_version") or None)  # fmt: skip
-            except (InputError, ConflictError) as refused:
-                kept = {k: v for k, v in form.items() if k != "signature_png"}
-                return signing_page(request, a, screening_id, language, kept, 400, str(refused))
-            return redirect(f"/consents/{consent.id}")
+
+            def create(key: FormKey | None) -> str | Response:
+                try:
+                    return services.consents.take(a.principal, screening_id, language, signature,
+                                                  form.get("template_version") or None,
+                                                  key).id  # fmt: skip
+                except DuplicateRequestError:
+                    raise
+                except (InputError, ConflictError) as refused:
+                    kept = {k: v for k, v in form.items() if k not in ("signature_png", "form_key")}
+                    return signing_page(request, a, screening_id, language, kept, 400,
+                                        str(refused))  # fmt: skip
+
+            return kit.created_once(a, form, "consent", create, lambda made: f"/consents/{made}")
 
         return await kit.form_page(request, page)
 

@@ -31,6 +31,7 @@ from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
+from mesoscreen.domain.errors import MissingMessageError as MissingMessageError
 from mesoscreen.domain.vocabulary import Language
 
 LOCALES = Path(__file__).parent / "locales"
@@ -39,14 +40,6 @@ _CODES = {language.value: language for language in Language}
 # The CLDR locale each language's dates and numbers follow: English as read in a clinic in
 # Vietnam writes the day first (5 Jan 2027), as British English does.
 _CLDR_LOCALE = {Language.EN: "en_GB", Language.VI: "vi"}
-
-
-class MissingMessageError(Exception):
-    """Raised, in strict mode, when a page reads a message a language does not have.
-
-    Deliberately not a LookupError or AttributeError: Jinja turns those into an empty
-    ``Undefined``, and a missing label must fail the page's test, not vanish from it.
-    """
 
 
 def strict_messages() -> bool:

@@ -27,14 +27,17 @@ from mesoscreen.bootstrap import Services
 from mesoscreen.domain.access import AuthenticationError, Permission
 from mesoscreen.domain.errors import (
     ConflictError,
+    DuplicateRequestError,
     InputError,
     NotFoundError,
     PermissionDeniedError,
 )
+from mesoscreen.domain.errors import SignInRequiredError as SignInRequiredError
 from mesoscreen.domain.names import full_name
 from mesoscreen.domain.records import Page as ListPage
 from mesoscreen.domain.records import Patient
 from mesoscreen.domain.vocabulary import Language
+from mesoscreen.entrypoints.error_table import edges_for
 from mesoscreen.entrypoints.web import cookies
 from mesoscreen.entrypoints.web.i18n import (
     Messages,
@@ -48,6 +51,7 @@ from mesoscreen.entrypoints.web.i18n import (
 )
 from mesoscreen.entrypoints.web.letterhead import Letterhead, read_logo
 from mesoscreen.services.authentication import Authenticated, csrf_matches
+from mesoscreen.services.recording import FormKey
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 install_gettext(TEMPLATES.env)
@@ -65,6 +69,8 @@ _SECURITY_HEADERS = {
 _ZONE_NAME = re.compile(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+){0,2}$")
 
 Form = dict[str, str]
+# The hidden field that carries a create form's one-use key.
+FORM_KEY_FIELD = "form_key"
 Page = Callable[[Authenticated], Response]
 FormPage = Callable[[Authenticated, Form], Response]
 
@@ -93,10 +99,6 @@ class PeopleNames:
             found = self._services.accounts.shown_names(self._principal, [user_id])
             self._known[user_id] = found.get(user_id, "?")
         return self._known[user_id]
-
-
-class SignInRequiredError(Exception):
-    """No live session: the page sends the browser to the sign-in form."""
 
 
 def local_path(target: str | None, fallback: str) -> str:
@@ -200,6 +202,8 @@ class PageKit:
                 "can": lambda name: principal is not None and principal.can(Permission(name)),
                 "csrf": session_csrf or "",
                 "form_token": form_token or new_form_token,
+                # A fresh one-use key for each form that creates a record (see created_once).
+                "form_key": lambda: secrets.token_urlsafe(24),
                 "path": request.url.path,
                 "date": lambda day: format_date(day, lang),
                 "moment": lambda when: format_moment(when, lang, zone),
@@ -237,14 +241,16 @@ class PageKit:
         t = self.words(request, authenticated)
         try:
             return page(authenticated)
-        except PermissionDeniedError:
-            return self.error(request, authenticated, 403, t["forbidden"])
-        except NotFoundError:
-            return self.error(request, authenticated, 404, t["not_found"])
-        except ConflictError as conflict:
-            return self.error(request, authenticated, 409, f"{t['conflict']} ({conflict})")
-        except InputError as refused:
-            return self.error(request, authenticated, 400, str(refused))
+        except (PermissionDeniedError, NotFoundError, ConflictError, InputError) as refused:
+            # The status comes from the error table; the words from the reader's language.
+            status = edges_for(refused).page
+            if isinstance(refused, PermissionDeniedError):
+                return self.error(request, authenticated, status, t["forbidden"])
+            if isinstance(refused, NotFoundError):
+                return self.error(request, authenticated, status, t["not_found"])
+            if isinstance(refused, ConflictError):
+                return self.error(request, authenticated, status, f"{t['conflict']} ({refused})")
+            return self.error(request, authenticated, status, str(refused))
 
     def page(self, request: Request, page: Page) -> Response:
         """Run a GET page with the request's session."""
@@ -281,6 +287,37 @@ class PageKit:
             t = self.words(request, authenticated)
             return self.error(request, authenticated, 403, t["csrf_refused"])
         return self._run(request, authenticated, lambda a: page(a, form))
+
+    def created_once(
+        self,
+        authenticated: Authenticated,
+        form: Form,
+        form_name: str,
+        create: Callable[[FormKey | None], str | Response],
+        shown: Callable[[str], str],
+    ) -> Response:
+        """Run a form that creates a record at most once per key it was shown with.
+
+        ``create`` makes the record (claiming the key in its own transaction) and returns its
+        id, or a page (the form again with what to fix). A second submission of the same
+        form, made after the first or at the same time, makes nothing and is sent to what the
+        first made (``shown(record_id)``), as the first was.
+        """
+        given = form.get(FORM_KEY_FIELD)
+        key = FormKey(form_name, given) if given else None
+        earlier = self.services.form_keys.earlier(authenticated.principal, key) if key else None
+        if earlier is not None:
+            return redirect(shown(earlier))
+        try:
+            made = create(key)
+        except DuplicateRequestError:
+            # A concurrent submission of this form committed first: show what it made.
+            assert key is not None  # noqa: S101 (only raised when a key was claimed)
+            earlier = self.services.form_keys.earlier(authenticated.principal, key)
+            if earlier is None:
+                raise
+            return redirect(shown(earlier))
+        return made if isinstance(made, Response) else redirect(shown(made))
 
     def anonymous_form_accepted(self, request: Request, form: Form) -> bool:
         """A form posted before sign-in carries the browser's form token (double submit)."""

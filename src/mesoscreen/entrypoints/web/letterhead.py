@@ -16,14 +16,11 @@ from pathlib import Path
 from threading import Lock
 
 from mesoscreen.domain.access import Principal
+from mesoscreen.domain.errors import LogoError as LogoError
 from mesoscreen.services.accounts import Accounts
 
 MAX_LOGO_BYTES = 200 * 1024
 _IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
-
-
-class LogoError(ValueError):
-    """The ``clinic_logo`` setting names a file that is not a small PNG or JPEG."""
 
 
 def read_logo(path: Path | None) -> str | None:

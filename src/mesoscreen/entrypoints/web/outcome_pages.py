@@ -17,9 +17,10 @@ from mesoscreen.domain.outcomes import Measurements, Trend
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.rendering.trend_chart_svg import trend_chart_svg
 from mesoscreen.entrypoints.web.i18n import format_date, format_number
-from mesoscreen.entrypoints.web.kit import Form, PageKit, redirect
+from mesoscreen.entrypoints.web.kit import Form, PageKit
 from mesoscreen.services.authentication import Authenticated
 from mesoscreen.services.outcome_measures import OutcomeDetails
+from mesoscreen.services.recording import FormKey
 
 
 def trend_charts(trends: list[Trend], language: Language, words: Any) -> list[str]:
@@ -114,10 +115,14 @@ def add_outcome_pages(router: APIRouter, kit: PageKit) -> None:
     @router.post("/patients/{patient_id}/outcomes", response_model=None)
     async def record_outcome(request: Request, patient_id: str) -> Response:
         def page(a: Authenticated, form: Form) -> Response:
-            try:
-                services.outcome_measures.record(a.principal, patient_id, _details(form))
-            except InputError as refused:
-                return outcomes_page(request, a, patient_id, form, 400, str(refused))
-            return redirect(f"/patients/{patient_id}/outcomes")
+            def create(key: FormKey | None) -> str | Response:
+                try:
+                    return services.outcome_measures.record(a.principal, patient_id,
+                                                            _details(form), key).id  # fmt: skip
+                except InputError as refused:
+                    return outcomes_page(request, a, patient_id, form, 400, str(refused))
+
+            return kit.created_once(a, form, "outcome", create,
+                                    lambda _: f"/patients/{patient_id}/outcomes")  # fmt: skip
 
         return await kit.form_page(request, page)

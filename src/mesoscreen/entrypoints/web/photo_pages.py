@@ -29,8 +29,9 @@ from mesoscreen.entrypoints.photo_http import (
     photo_details,
     read_upload,
 )
-from mesoscreen.entrypoints.web.kit import Form, PageKit, redirect
+from mesoscreen.entrypoints.web.kit import Form, PageKit
 from mesoscreen.services.authentication import Authenticated
+from mesoscreen.services.recording import FormKey
 
 VIEWS = [view.value for view in PhotoView]
 
@@ -108,9 +109,13 @@ def add_photo_pages(router: APIRouter, kit: PageKit) -> None:
     async def photo_upload(request: Request, patient_id: str) -> Response:
         def page(a: Authenticated, form: Form, upload: Upload) -> Response:
             details = photo_details(upload.fields)
-            services.photos.upload(a.principal, patient_id, details, upload.data,
-                                   upload.declared_type)  # fmt: skip
-            return redirect(f"/patients/{patient_id}/photos")
+
+            def create(key: FormKey | None) -> str:
+                return services.photos.upload(a.principal, patient_id, details, upload.data,
+                                              upload.declared_type, key).id  # fmt: skip
+
+            return kit.created_once(a, form, "photo", create,
+                                    lambda _: f"/patients/{patient_id}/photos")  # fmt: skip
 
         def refused(a: Authenticated, form: Form, error: InputError) -> Response:
             return gallery(request, a, patient_id, form, _status(error), str(error))
@@ -137,9 +142,13 @@ def add_photo_pages(router: APIRouter, kit: PageKit) -> None:
     async def photo_correction(request: Request, photo_id: str) -> Response:
         def page(a: Authenticated, form: Form, upload: Upload) -> Response:
             details = photo_details(upload.fields)
-            fixed = services.photos.correct(a.principal, photo_id, details, upload.data,
-                                            upload.declared_type)  # fmt: skip
-            return redirect(f"/photos/{fixed.id}")
+
+            def create(key: FormKey | None) -> str:
+                return services.photos.correct(a.principal, photo_id, details, upload.data,
+                                               upload.declared_type, key).id  # fmt: skip
+
+            return kit.created_once(a, form, "photo_correction", create,
+                                    lambda made: f"/photos/{made}")  # fmt: skip
 
         def refused(a: Authenticated, form: Form, error: InputError) -> Response:
             return photo_page(request, a, photo_id, form, _status(error), str(error))

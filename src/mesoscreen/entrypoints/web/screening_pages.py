@@ -18,6 +18,7 @@ from mesoscreen.domain.vocabulary import Outcome
 from mesoscreen.entrypoints.web.intake_form import intake_from_form, questionnaire
 from mesoscreen.entrypoints.web.kit import Form, PageKit, redirect
 from mesoscreen.services.authentication import Authenticated
+from mesoscreen.services.recording import FormKey
 from mesoscreen.services.required_actions import RESULTS_BY_KIND, ActionReport
 
 
@@ -90,11 +91,16 @@ def add_screening_pages(router: APIRouter, kit: PageKit) -> None:
     async def submit_intake(request: Request, patient_id: str) -> Response:
         def page(a: Authenticated, form: Form) -> Response:
             answers = intake_from_form(form, kb)
-            try:
-                screening = services.screenings.screen_intake(a.principal, patient_id, answers)
-            except InputError as refused:
-                return intake_page(request, a, patient_id, 400, str(refused), answers)
-            return redirect(f"/screenings/{screening.id}")
+
+            def create(key: FormKey | None) -> str | Response:
+                try:
+                    return services.screenings.screen_intake(a.principal, patient_id, answers,
+                                                             key).id  # fmt: skip
+                except InputError as refused:
+                    return intake_page(request, a, patient_id, 400, str(refused), answers)
+
+            return kit.created_once(a, form, "screening", create,
+                                    lambda made: f"/screenings/{made}")  # fmt: skip
 
         return await kit.form_page(request, page)
 
@@ -175,7 +181,10 @@ def add_screening_pages(router: APIRouter, kit: PageKit) -> None:
                 cleared_at=services.clock.now() if cleared_by else None,
                 note=form.get("note", "").strip() or None,
             )
-            services.actions.record(a.principal, screening_id, report)
-            return redirect(f"/screenings/{screening_id}#actions")
+            return kit.created_once(
+                a, form, "action",
+                lambda key: services.actions.record(a.principal, screening_id, report, key).id,
+                lambda _: f"/screenings/{screening_id}#actions",
+            )  # fmt: skip
 
         return await kit.form_page(request, page)

@@ -27,6 +27,7 @@ from mesoscreen.entrypoints.web.screening_pages import latest_completions
 from mesoscreen.entrypoints.web.timeline import plan_summary
 from mesoscreen.services.adverse_events import EventDetails
 from mesoscreen.services.authentication import Authenticated
+from mesoscreen.services.recording import FormKey
 from mesoscreen.services.treatment_sessions import SessionDetails
 
 
@@ -122,8 +123,12 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
             try:
                 asked = plan_request(form, list(atlas.zones), start)
                 if form.get("save"):
-                    saved = services.plans.create(a.principal, screening_id, asked)
-                    return redirect(f"/plans/{saved.id}")
+                    return kit.created_once(
+                        a, form, "plan",
+                        lambda key: services.plans.create(a.principal, screening_id, asked,
+                                                          key).id,
+                        lambda made: f"/plans/{made}",
+                    )  # fmt: skip
                 plan = services.plans.preview(a.principal, screening_id, asked)
                 svg = render_injection_map(plan, atlas, kit.language(request, a),
                                            screening=checked_screening(screening))  # fmt: skip
@@ -218,6 +223,10 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
     @router.post("/patients/{patient_id}/sessions/new", response_model=None)
     async def session_submit(request: Request, patient_id: str) -> Response:
         def page(a: Authenticated, form: Form) -> Response:
+            return kit.created_once(a, form, "session", lambda key: create(a, form, key),
+                                    lambda _: f"/patients/{patient_id}")  # fmt: skip
+
+        def create(a: Authenticated, form: Form, key: FormKey | None) -> str | Response:
             try:
                 count = int(_number(form, "points"))
                 if not 1 <= count <= 2000:
@@ -234,12 +243,11 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
                     plan_id=form.get("plan_id") or None,
                     notes=form.get("notes", "").strip() or None,
                 )  # fmt: skip
-                services.treatment_sessions.create(a.principal, patient_id, details)
+                return services.treatment_sessions.create(a.principal, patient_id, details, key).id
             except InputError as refused:
                 return session_page(request, a, patient_id, form, 400, str(refused))
             except ConsentRequiredError as refused:
                 return session_page(request, a, patient_id, form, 409, str(refused))
-            return redirect(f"/patients/{patient_id}")
 
         return await kit.form_page(request, page)
 
@@ -259,6 +267,10 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
     @router.post("/patients/{patient_id}/adverse-events/new", response_model=None)
     async def event_submit(request: Request, patient_id: str) -> Response:
         def page(a: Authenticated, form: Form) -> Response:
+            return kit.created_once(a, form, "adverse_event", lambda key: create(a, form, key),
+                                    lambda _: f"/patients/{patient_id}")  # fmt: skip
+
+        def create(a: Authenticated, form: Form, key: FormKey | None) -> str | Response:
             try:
                 outcome = EventOutcome(form.get("outcome", "unknown"))
             except ValueError:
@@ -276,9 +288,8 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
                     actions_taken=form.get("actions_taken", "").strip() or None,
                     follow_up_on=_day(form, "follow_up_on"),
                 )
-                services.adverse_events.report(a.principal, patient_id, details)
+                return services.adverse_events.report(a.principal, patient_id, details, key).id
             except InputError as refused:
                 return event_page(request, a, patient_id, form, str(refused), 400)
-            return redirect(f"/patients/{patient_id}")
 
         return await kit.form_page(request, page)

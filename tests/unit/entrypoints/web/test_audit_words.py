@@ -21,7 +21,7 @@ from mesoscreen.services.treatment_sessions import TreatmentSessionRecords
 SOURCE = Path(__file__).parents[4] / "src/mesoscreen"
 _LITERAL = re.compile(r'"([a-z_]+(?:\.[a-z_]+){1,2})"')
 _NOT_EVENTS = re.compile(r"^(http|mesoscreen|uvicorn)\.|\.(html|js|css|py|yaml|po|json)$")
-_SIGNABLE_VERBS = ("create", "amend", "read", "search", "update", "sign")
+_SIGNABLE_VERBS = ("create", "amend", "read", "search", "update", "sign", "void")
 
 
 def written_event_types() -> set[str]:

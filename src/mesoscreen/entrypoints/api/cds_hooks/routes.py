@@ -1,314 +1,59 @@
-"""``/cds-services``: discovery, the three hook services, and feedback into the audit trail."""
+"""``/cds-services``: discovery, the three hook services, and feedback into the audit trail.
+
+HTTP only: the token's audience and the cards' link from the request URL, the body's bytes,
+and the ``CdsAnswer`` turned into JSON or an OperationOutcome. The use case is ``CdsHooks``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import replace
 from typing import Any
 
-import httpx
 import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi.responses import Response
 
-from mesoscreen.bootstrap import intake_reader
-from mesoscreen.config import Settings
-from mesoscreen.domain.audit import AuditAction, AuditEntry, AuditOutcome
-from mesoscreen.entrypoints.api.cds_hooks.cards import cards_for
-from mesoscreen.entrypoints.api.cds_hooks.definitions import SERVICES, discovery
-from mesoscreen.entrypoints.api.cds_hooks.record import (
-    RecordUnavailableError,
-    gather_record,
-    is_fhir_id,
-)
-from mesoscreen.entrypoints.api.cds_hooks.tokens import (
-    CdsCaller,
-    TokenRejectedError,
-    verify_token,
-)
-from mesoscreen.entrypoints.api.problems import problem_response
-from mesoscreen.services.ports import AuditLog, Clock, TerminologyService, TokenReplayGuard
-from mesoscreen.services.screening import ScreeningService
-
-FEEDBACK_OUTCOMES = ("accepted", "overridden")
+from mesoscreen.entrypoints.api.problems import error_response, status_for
+from mesoscreen.services.cds_hooks import CdsAnswer, CdsHooks
 
 
-class _BadHookRequestError(Exception):
-    """The hook request is malformed; the message names the field (400)."""
+def _answer(answer: CdsAnswer, path: str) -> Response:
+    """The answer as JSON encoded once by orjson (the record system waits on every hook call),
+    or the OperationOutcome of its error as the one error table maps it (a record that cannot
+    be had is 412 'incomplete', as the specification's)."""
+    if answer.error is None:
+        return Response(orjson.dumps(answer.body or {}), media_type="application/json")
+    bearer = status_for(answer.error) == 401
+    headers = {"WWW-Authenticate": 'Bearer realm="cds-services"'} if bearer else None
+    return error_response(answer.error, path, headers)
 
 
-def _codings(concept: object) -> Iterator[str]:
-    """``system|code`` of each coding of a CodeableConcept."""
-    if isinstance(concept, dict) and isinstance(concept.get("coding"), list):
-        for coding in concept["coding"]:
-            if isinstance(coding, dict):
-                yield f"{coding.get('system')}|{coding.get('code')}"
-
-
-def _bundle_resources(value: object, field: str, bare_list: bool = False) -> list[dict[str, Any]]:
-    """The resources of a context Bundle (or of a plain list where a hook's examples use one)."""
-    if value is None:
-        return []
-    if bare_list and isinstance(value, list):
-        return [r for r in value if isinstance(r, dict)]
-    if not isinstance(value, dict) or value.get("resourceType") != "Bundle":
-        raise _BadHookRequestError(f"'context.{field}': expected a FHIR Bundle")
-    entries = value.get("entry")
-    if not isinstance(entries, list):
-        return []
-    return [
-        e["resource"]
-        for e in entries
-        if isinstance(e, dict) and isinstance(e.get("resource"), dict)
-    ]
-
-
-def _mesotherapy_orders(hook: str, context: Mapping[str, Any], codes: set[str]) -> list[str]:
-    """References of the draft orders or booked appointments that are scalp mesotherapy."""
-    if hook == "appointment-book":
-        found = []
-        # appointment-book's own examples send a plain list of Appointments.
-        booked = _bundle_resources(context.get("appointments"), "appointments", bare_list=True)
-        for appointment in booked:
-            concepts = [appointment.get("appointmentType"), *(appointment.get("serviceType") or []),
-                        *(appointment.get("reasonCode") or [])]  # fmt: skip
-            if any(code in codes for concept in concepts for code in _codings(concept)):
-                found.append(f"Appointment/{appointment.get('id')}")
-        return found
-    selected = context.get("selections")
-    found = []
-    for order in _bundle_resources(context.get("draftOrders"), "draftOrders"):
-        reference = f"{order.get('resourceType')}/{order.get('id')}"
-        if order.get("resourceType") != "ServiceRequest":
-            continue  # mesotherapy is ordered as a procedure; medication orders are not it
-        if hook == "order-select" and isinstance(selected, list) and reference not in selected:
-            continue
-        if any(code in codes for code in _codings(order.get("code"))):
-            found.append(reference)
-    return found
-
-
-def _feedback_problem(items: object) -> str | None:
-    """What is wrong with a feedback list, naming the element; None when it is well formed."""
-    if not isinstance(items, list) or not items:
-        return "'feedback': expected a non-empty list"
-    for index, item in enumerate(items):
-        if not isinstance(item, dict) or not isinstance(item.get("card"), str):
-            return f"'feedback[{index}].card': expected the card's uuid"
-        if item.get("outcome") not in FEEDBACK_OUTCOMES:
-            return f"'feedback[{index}].outcome': expected accepted or overridden"
-        if not isinstance(item.get("outcomeTimestamp"), str):
-            return f"'feedback[{index}].outcomeTimestamp': expected an ISO timestamp"
-        accepted = item.get("acceptedSuggestions")
-        if item["outcome"] == "accepted" and not (
-            isinstance(accepted, list)
-            and accepted
-            and all(isinstance(a, dict) and isinstance(a.get("id"), str) for a in accepted)
-        ):
-            return (
-                f"'feedback[{index}].acceptedSuggestions': expected the accepted suggestions' ids"
-            )
-    return None
-
-
-def _json(content: dict[str, Any]) -> Response:
-    """A JSON answer encoded once by orjson (the record system waits on every hook call)."""
-    return Response(orjson.dumps(content), media_type="application/json")
-
-
-def build_cds_router(
-    settings: Settings,
-    screening: ScreeningService,
-    audit_log: AuditLog,
-    replay_guard: TokenReplayGuard,
-    clock: Clock,
-    transport: httpx.BaseTransport | None = None,
-    terminology: TerminologyService | None = None,
-) -> APIRouter:
-    """The CDS Hooks endpoints, screening with ``screening`` and auditing to ``audit_log``;
-    ``terminology`` (optional) places SNOMED CT concepts the shipped value sets lack."""
+def build_cds_router(cds: CdsHooks, link_base: str | None) -> APIRouter:
+    """The CDS Hooks endpoints of ``cds``; ``link_base`` (the service's public URL, when it
+    sits behind a proxy) names the tokens' audience and the cards' links."""
     router = APIRouter(prefix="/cds-services", tags=["cds-hooks"])
-    intakes = intake_reader(screening.kb, terminology)
-    codes = set(settings.cds_mesotherapy_codes)
+    base = link_base.rstrip("/") if link_base else None
 
-    def caller(request: Request) -> CdsCaller:
-        if settings.cds_development_mode:
-            return CdsCaller("development-mode", development=True)
-        base = settings.cds_link_base.rstrip("/") if settings.cds_link_base else None
-        audience = f"{base}{request.url.path}" if base else str(request.url.replace(query=""))
-        return verify_token(
-            request.headers.get("authorization"),
-            audience,
-            dict(settings.cds_clients),
-            clock.now,
-            transport,
-        )
-
-    async def audit(
-        event: str,
-        who: CdsCaller,
-        service_id: str,
-        detail: dict[str, str],
-        outcome: AuditOutcome = AuditOutcome.SUCCESS,
-    ) -> bool:
-        """Audit the call and record its token as used, together; False for a replayed token.
-
-        Awaited: the call waits for the commit it shares with the calls that arrive
-        meanwhile, without holding a thread, and other calls go on.
-        """
-        entry = AuditEntry(
-            event_type=event,
-            action=AuditAction.EXECUTE,
-            outcome=outcome,
-            recorded_at=clock.now(),
-            actor_role="cds-client",
-            entity_type="cds-service",
-            entity_id=service_id,
-            source=who.issuer[:100],
-            detail={
-                **detail,
-                **({"tenant": who.tenant} if who.tenant else {}),
-                "development_mode": str(who.development).lower(),
-            },
-        )
-        if who.jti is None or who.expires_at is None:
-            await run_in_threadpool(audit_log.append, entry)
-            return True
-        now = clock.now()
-        if await replay_guard.record_call(who.issuer, who.jti, who.expires_at, now, entry):
-            return True
-        denied = replace(entry, outcome=AuditOutcome.DENIED,
-                         detail={**entry.detail, "refused": "replayed token"})  # fmt: skip
-        await run_in_threadpool(audit_log.append, denied)
-        return False
-
-    def replayed(path: str) -> JSONResponse:
-        return refused(401, "unauthorized", "token refused: this jti was already used", path)
-
-    async def failed(
-        who: CdsCaller, service_id: str, status: int, code: str, message: str, path: str
-    ) -> JSONResponse:
-        """Refuse an authenticated call, spending its token and auditing the refusal."""
-        event = "cds.feedback" if path.endswith("/feedback") else "cds.hook"
-        if not await audit(event, who, service_id, {"refused": code}, AuditOutcome.FAILURE):
-            return replayed(path)
-        return refused(status, code, message, path)
-
-    def refused(status: int, code: str, message: str, path: str) -> JSONResponse:
-        """An OperationOutcome (a 412 is an 'incomplete' record, as the specification's)."""
-        headers = {"WWW-Authenticate": 'Bearer realm="cds-services"'} if status == 401 else None
-        issue = "incomplete" if status == 412 else None
-        return problem_response(status, code, message, path, headers, fhir_issue_code=issue)
-
-    async def accepted(service_id: str, request: Request) -> tuple[CdsCaller, Any] | JSONResponse:
-        """The caller and the JSON body of a call to a known service, or why it is refused."""
-        path = request.url.path
-        if service_id not in SERVICES:
-            return refused(404, "not_found", f"no CDS service {service_id!r}", path)
-        try:
-            # Off the event loop: a jku key set may be fetched over the network.
-            who = await run_in_threadpool(caller, request)
-        except TokenRejectedError as exc:
-            # Refusals are audited too (who tried, why); there is no token to spend.
-            event = "cds.feedback" if path.endswith("/feedback") else "cds.hook"
-            stranger = CdsCaller("unauthenticated")
-            reason = {"refused": "token", "reason": str(exc)[:200]}
-            await audit(event, stranger, service_id, reason, AuditOutcome.DENIED)
-            return refused(401, "unauthorized", str(exc), path)
-        try:
-            return who, await request.json()
-        except (ValueError, RecursionError):
-            message = "the body is not JSON (or nested too deeply)"
-            return await failed(who, service_id, 400, "invalid_json", message, path)
+    def audience(request: Request) -> str:
+        return f"{base}{request.url.path}" if base else str(request.url.replace(query=""))
 
     @router.get("")
     def cds_discovery() -> dict[str, Any]:
         """The services, their hooks and their prefetch templates."""
-        return discovery()
+        return cds.discovery()
 
     @router.post("/{service_id}", response_model=None)
     async def call_service(service_id: str, request: Request) -> Response:
         """Screen the patient of the hook request against the record; answer with cards."""
-        path = request.url.path
-        opened = await accepted(service_id, request)
-        if isinstance(opened, JSONResponse):
-            return opened
-        who, body = opened
-        hook = SERVICES[service_id]["hook"]
-        try:
-            if not isinstance(body, dict):
-                raise _BadHookRequestError("the body must be a JSON object")
-            if body.get("hook") != hook:
-                raise _BadHookRequestError(f"'hook': expected {hook!r} for this service")
-            if not isinstance(body.get("hookInstance"), str):
-                raise _BadHookRequestError("'hookInstance': expected a string")
-            context = body.get("context")
-            if not isinstance(context, dict) or not is_fhir_id(context.get("patientId")):
-                raise _BadHookRequestError("'context.patientId': expected a FHIR id")
-            orders = _mesotherapy_orders(hook, context, codes)
-        except _BadHookRequestError as exc:
-            return await failed(who, service_id, 400, "invalid_hook_request", str(exc), path)
-        if not orders:
-            detail = {"hook": hook, "hook_instance": body["hookInstance"][:64],
-                      "outcome": "not-mesotherapy"}  # fmt: skip
-            recorded = await audit("cds.hook", who, service_id, detail)
-            return _json({"cards": []}) if recorded else replayed(path)
-        patient_id = context["patientId"]
-        try:
-            resources = await run_in_threadpool(
-                gather_record, body, patient_id, transport, settings.cds_development_mode
-            )
-        except RecordUnavailableError as exc:
-            return await failed(who, service_id, 412, "record_unavailable", str(exc), path)
-        today = clock.today()
-        given = intakes.read_record(resources, today, patient_id)
-        if given.deceased is not None:
-            # The record shows the patient has died: no screening, so no treatment cards.
-            detail = {"hook": hook, "hook_instance": body["hookInstance"][:64],
-                      "patient": patient_id[:64], "outcome": "not-screened-deceased"}  # fmt: skip
-            recorded = await audit("cds.hook", who, service_id, detail)
-            return _json({"cards": []}) if recorded else replayed(path)
-        decision = screening.screen(given.answers, today)
-        link = f"{(settings.cds_link_base or str(request.base_url)).rstrip('/')}/patients"
-        drafts = orders if hook != "appointment-book" else []
-        cards = cards_for(decision, screening.kb, drafts, link, f"Patient/{patient_id}")
-        detail = {
-            "hook": hook, "hook_instance": body["hookInstance"][:64],
-            "patient": patient_id[:64], "outcome": decision.outcome.value,
-            "cards": ",".join(c["uuid"] for c in cards),
-        }  # fmt: skip
-        recorded = await audit("cds.hook", who, service_id, detail)
-        return _json({"cards": cards}) if recorded else replayed(path)
+        link = f"{(base or str(request.base_url)).rstrip('/')}/patients"
+        answer = await cds.call(service_id, request.headers.get("authorization"),
+                                audience(request), await request.body(), link)  # fmt: skip
+        return _answer(answer, request.url.path)
 
     @router.post("/{service_id}/feedback", response_model=None)
-    async def feedback(service_id: str, request: Request) -> JSONResponse | dict[str, Any]:
+    async def feedback(service_id: str, request: Request) -> Response:
         """Record which cards were accepted or overridden, and why, in the audit trail."""
-        path = request.url.path
-        opened = await accepted(service_id, request)
-        if isinstance(opened, JSONResponse):
-            return opened
-        who, body = opened
-        items = body.get("feedback") if isinstance(body, dict) else None
-        problem = _feedback_problem(items)
-        if problem is not None:
-            return await failed(who, service_id, 400, "invalid_feedback", problem, path)
-        assert isinstance(items, list)  # noqa: S101 (checked just above)
-        spent = False
-        for item in items:
-            reason = item.get("overrideReason")
-            code = reason.get("reason", {}).get("code") if isinstance(reason, dict) else None
-            chosen = [str(a["id"])[:64] for a in item.get("acceptedSuggestions") or []]
-            detail = {
-                "card": item["card"][:64], "outcome": item["outcome"],
-                "override_reason": str(code)[:64] if code else "",
-                "accepted_suggestions": ",".join(chosen[:20]),
-            }  # fmt: skip
-            if spent:
-                await audit("cds.feedback", replace(who, jti=None), service_id, detail)
-            elif not await audit("cds.feedback", who, service_id, detail):
-                return replayed(path)
-            spent = True
-        return {}
+        answer = await cds.feedback(service_id, request.headers.get("authorization"),
+                                    audience(request), await request.body())  # fmt: skip
+        return _answer(answer, request.url.path)
 
     return router

@@ -7,8 +7,6 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
-from mesoscreen.adapters.fhir.consent_resource import consent_resource
-from mesoscreen.adapters.fhir.questionnaire import questionnaire
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.api.deps import PrincipalDep, ServicesDep
 from mesoscreen.entrypoints.api.fhir_rest.audit_events import audit_event
@@ -71,7 +69,7 @@ def read_questionnaire(
     questionnaire_id: str, request: Request, _principal: PrincipalDep, services: ServicesDep
 ) -> Response:
     """The SDC intake Questionnaire (``language`` en or vi; the other rides as translations)."""
-    document = questionnaire(services.screening.kb, _language(request))
+    document = services.fhir_documents.questionnaire(services.screening.kb, _language(request))
     if questionnaire_id != document["id"]:
         raise HTTPException(404, f"no Questionnaire {questionnaire_id[:64]!r}")
     return _fhir(document)
@@ -81,7 +79,7 @@ def read_questionnaire(
 def read_consent(consent_id: str, principal: PrincipalDep, services: ServicesDep) -> Response:
     """A consent as a FHIR R4 Consent (within the reader's clinics, as every read)."""
     state = services.consents.get(principal, consent_id)
-    return _fhir(consent_resource(state.consent, state.withdrawal))
+    return _fhir(services.fhir_documents.consent(state.consent, state.withdrawal))
 
 
 def _language(request: Request) -> Language:

@@ -8,7 +8,6 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Response, status
 
-from mesoscreen.adapters.fhir.consent_resource import consent_resource
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.api.deps import IfMatchDep, PrincipalDep, ServicesDep, set_etag
 from mesoscreen.entrypoints.api.problems import FHIR_JSON
@@ -119,5 +118,5 @@ def get_consent(
 def consent_as_fhir(consent_id: str, principal: PrincipalDep, services: ServicesDep) -> Response:
     """The consent as a FHIR R4 Consent resource."""
     state = services.consents.get(principal, consent_id)
-    body = consent_resource(state.consent, state.withdrawal)
+    body = services.fhir_documents.consent(state.consent, state.withdrawal)
     return Response(orjson.dumps(body), media_type=FHIR_JSON)

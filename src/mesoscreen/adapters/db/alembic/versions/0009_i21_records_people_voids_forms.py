@@ -78,7 +78,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_record_voids_patient_id"), table_name="record_voids")
     op.drop_index(op.f("ix_record_voids_clinic_id"), table_name="record_voids")
     op.drop_table("record_voids")
-    with op.batch_alter_table("adverse_events") as events:
-        events.drop_column("resolved_on")
-    with op.batch_alter_table("users") as users:
-        users.drop_column("display_name")
+    # Dropped in place, not by batch recreation: other tables' foreign keys point at both
+    # tables, and SQLite refuses to drop a referenced table while it enforces them.
+    op.drop_column("adverse_events", "resolved_on")
+    op.drop_column("users", "display_name")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import uuid4
 
-from mesoscreen.adapters.fhir.decision_resources import ACTION_SYSTEM
+from mesoscreen.domain.code_systems import ACTION_SYSTEM
 from mesoscreen.domain.decision import Decision
 from mesoscreen.domain.knowledge_base import ActionKind, KnowledgeBase
 from mesoscreen.domain.vocabulary import Outcome

@@ -9,8 +9,8 @@ from typing import Any
 from hypothesis import given, settings
 
 from mesoscreen.domain.vocabulary import Outcome
-from mesoscreen.entrypoints.api.cds_hooks.cards import cards_for
 from mesoscreen.knowledge import default_knowledge_base
+from mesoscreen.services.cds_cards import cards_for
 from mesoscreen.services.screening import ScreeningService
 from tests.intakes import intake
 from tests.integration.cds_hooks.conformance import assert_conforms

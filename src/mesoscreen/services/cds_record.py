@@ -11,7 +11,7 @@ CDS Hooks 2.0 gives each prefetch key one of three meanings, and we keep them ap
 
 When the data can be had neither way the call gets 412, as the specification says. Resources
 that belong to another patient are dropped: they must not decide this patient's screening.
-``httpx``'s transport is the one I/O seam, so a test double stands in for the FHIR server.
+Every fetch goes through the ``FhirClient`` port, so a test double stands in for the server.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
-from mesoscreen.entrypoints.api.cds_hooks.definitions import PREFETCH
+from mesoscreen.domain.errors import RecordUnavailableError as RecordUnavailableError
+from mesoscreen.services.cds_definitions import PREFETCH
+from mesoscreen.services.ports import FhirClient
 
 FETCH_TIMEOUT_SECONDS = 5.0
 # All fetches of one call together: a hook answer that comes too late is no answer.
@@ -34,17 +34,13 @@ FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 _FAILED_SEVERITIES = frozenset({"error", "fatal"})
 
 
-class RecordUnavailableError(Exception):
-    """Neither prefetch nor the FHIR server gave the data (412); the message says which."""
-
-
 @dataclass(frozen=True, slots=True)
 class FhirServer:
     """The record system's FHIR server as the hook request names it, and the way to it."""
 
     base: str | None
     access_token: str | None
-    transport: httpx.BaseTransport | None
+    client: FhirClient
     allow_plain_http: bool = False
     deadline: float = field(default_factory=lambda: time.monotonic() + CALL_BUDGET_SECONDS)
 
@@ -52,7 +48,7 @@ class FhirServer:
     def of(
         cls,
         request: Mapping[str, Any],
-        transport: httpx.BaseTransport | None,
+        client: FhirClient,
         allow_plain_http: bool = False,
     ) -> FhirServer:
         """The server of a hook request (``fhirServer`` and ``fhirAuthorization``)."""
@@ -62,7 +58,7 @@ class FhirServer:
         return cls(
             base.rstrip("/") if isinstance(base, str) else None,
             token if isinstance(token, str) else None,
-            transport,
+            client,
             allow_plain_http,
         )
 
@@ -85,19 +81,15 @@ class FhirServer:
         if remaining <= 0:
             raise RecordUnavailableError(f"{why} and the FHIR server took too long")
         timeout = min(FETCH_TIMEOUT_SECONDS, remaining)
-        try:
-            with httpx.Client(transport=self.transport, timeout=timeout) as client:
-                response = client.get(url, headers=headers)
-        except httpx.HTTPError as exc:
+        reply = self.client.get(url, headers, timeout)
+        if reply.failure is not None:
             raise RecordUnavailableError(
-                f"{why} and the FHIR server could not be reached ({type(exc).__name__})"
-            ) from None
-        if response.status_code != 200:
-            raise RecordUnavailableError(
-                f"{why} and the FHIR server answered {response.status_code}"
+                f"{why} and the FHIR server could not be reached ({reply.failure})"
             )
+        if reply.status != 200:
+            raise RecordUnavailableError(f"{why} and the FHIR server answered {reply.status}")
         try:
-            return response.json()
+            return reply.json()
         except ValueError:
             raise RecordUnavailableError(f"{why} and the FHIR server sent no JSON") from None
 
@@ -177,13 +169,13 @@ def belongs_to(resource: Mapping[str, Any], patient_id: str) -> bool:
 def gather_record(
     request: Mapping[str, Any],
     patient_id: str,
-    transport: httpx.BaseTransport | None = None,
+    client: FhirClient,
     allow_plain_http: bool = False,
 ) -> list[dict[str, Any]]:
     """Every resource of this patient that the screening reads, prefetched or fetched."""
     if not is_fhir_id(patient_id):
         raise ValueError("patient_id is not a FHIR id")
-    server = FhirServer.of(request, transport, allow_plain_http)
+    server = FhirServer.of(request, client, allow_plain_http)
     prefetch = request.get("prefetch")
     given = prefetch if isinstance(prefetch, dict) else {}
     resources: list[dict[str, Any]] = []
