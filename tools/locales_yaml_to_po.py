@@ -10,6 +10,15 @@ dotted key (``photos.views.front``); a YAML value replaces the catalogue's text 
 gettext's ``%(name)s`` (flagged ``python-format``) and a literal ``%`` becomes ``%%``.
 With ``--delete-yaml`` the YAML files are removed once their keys are in the catalogues.
 
+With ``--base REV`` only the keys the YAML adds or changes since git revision ``REV`` are
+taken (the YAML at ``REV`` is read with ``git show``), so a branch's whole, older YAML does
+not undo wording changed since it forked. Merging a branch written before the move::
+
+    git merge BRANCH          # en.yaml, vi.yaml: deleted here, modified there
+    git checkout BRANCH -- src/mesoscreen/entrypoints/web/locales/{en,vi}.yaml
+    python tools/locales_yaml_to_po.py --base "$(git merge-base HEAD BRANCH)" --delete-yaml
+    python tools/templates_to_gettext.py
+
 The tool prints what it added and changed; it exits 2 naming the file and key when a YAML
 value is not text.
 """
@@ -18,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -74,8 +84,22 @@ def write_catalogue(catalogue: Catalog, path: Path) -> None:
         write_po(file, catalogue, width=0, omit_header=False, sort_output=False)
 
 
-def merge_language(folder: Path, language: str) -> tuple[list[str], list[str]]:
-    """Put ``language``'s YAML keys into its catalogue; the ids added and the ids changed."""
+def yaml_at(folder: Path, language: str, revision: str) -> dict[str, str]:
+    """``language``'s YAML leaves as they were at git ``revision`` (none if it had no file)."""
+    shown = subprocess.run(  # noqa: S603  # git, with a revision the person typed
+        ["git", "show", f"{revision}:./{language}.yaml"],  # noqa: S607  # git from PATH
+        cwd=folder, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if shown.returncode != 0:
+        return {}
+    return flatten(yaml.safe_load(shown.stdout) or {}, folder / f"{language}.yaml@{revision}")
+
+
+def merge_language(
+    folder: Path, language: str, base: str | None = None
+) -> tuple[list[str], list[str]]:
+    """Put ``language``'s YAML keys (those new or changed since ``base``, when given) into its
+    catalogue; the ids added and the ids changed."""
     yaml_path = folder / f"{language}.yaml"
     po_path = folder / f"{language}.po"
     catalogue = read_catalogue(po_path, language)
@@ -83,7 +107,10 @@ def merge_language(folder: Path, language: str) -> tuple[list[str], list[str]]:
     changed: list[str] = []
     if yaml_path.exists():
         tree = yaml.safe_load(yaml_path.read_text("utf-8")) or {}
+        before = yaml_at(folder, language, base) if base else {}
         for key, value in flatten(tree, yaml_path).items():
+            if before.get(key) == value:
+                continue  # unchanged on the branch: the catalogue's text is the newer
             text = gettext_text(value)
             # Babel keeps the python-format flag only for ids with places; a dotted id has
             # none, so the places are named in a comment for the translator instead.
@@ -106,11 +133,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT_LOCALES)
     parser.add_argument("--delete-yaml", action="store_true", help="remove the YAML afterwards")
+    parser.add_argument("--base", help="take only keys added or changed since this git revision")
     arguments = parser.parse_args(argv)
     folder: Path = arguments.folder
     try:
         for language in LANGUAGES:
-            added, changed = merge_language(folder, language)
+            added, changed = merge_language(folder, language, arguments.base)
             print(f"{language}.po: {len(added)} added, {len(changed)} changed")  # noqa: T201
             for key in added:
                 print(f"  + {key}")  # noqa: T201

@@ -4,6 +4,7 @@ rewriting templates, so branches written before the move can be merged after it.
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 from pathlib import Path
 from types import ModuleType
 
@@ -105,3 +106,23 @@ def test_a_catalogue_passed_whole_is_left_for_a_person(tmp_path: Path) -> None:
     _write(tmp_path, "a.html", "{{ caption(p, t) }}")
     assert templates.main([str(tmp_path)]) == 1
     assert templates.leftovers("{{ caption(p, t) }}") == ["{{ caption(p, t) }}"]
+
+
+def test_with_a_base_only_the_branchs_own_changes_are_taken(tmp_path: Path) -> None:
+    """A branch's whole YAML, older than the catalogue, does not undo newer wording."""
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
+    _write(tmp_path, "en.yaml", 'save: "Save"\nclear: "Clear"\n')
+    for command in (["init", "-q"], ["add", "en.yaml"], ["commit", "-qm", "fork point"]):
+        subprocess.run([*git, *command], check=True)  # noqa: S603  # fixed git commands
+    _write(tmp_path, "vi.yaml", "")
+    assert yaml_to_po.main([str(tmp_path), "--delete-yaml"]) == 0
+    _write(tmp_path, "en.yaml", 'save: "Store"\n')  # wording changed after the fork (on main)
+    assert yaml_to_po.main([str(tmp_path), "--delete-yaml"]) == 0
+    # The branch's YAML: "save" as at the fork, "clear" reworded, "undo" new.
+    _write(tmp_path, "en.yaml", 'save: "Save"\nclear: "Clear all"\nundo: "Undo"\n')
+    assert yaml_to_po.main([str(tmp_path), "--base", "HEAD", "--delete-yaml"]) == 0
+    assert _texts(tmp_path / "en.po", "en") == {
+        "save": "Store",
+        "clear": "Clear all",
+        "undo": "Undo",
+    }
