@@ -5,7 +5,8 @@ Run: python tools/templates_to_gettext.py [TEMPLATES_DIR]
 A branch written before the move to gettext reads words as ``t.photos.views[p.view]`` or
 ``t.header.age.format(years=n)``; this rewrites them, in place, to ``_("photos.views." ~
 p.view)`` and ``_("header.age", years=n)`` (``.replace('{view}', v)`` becomes ``view=v``;
-``c in t.header.categories`` becomes ``has_message("header.categories." ~ (c))``), the
+``c in t.header.categories`` becomes ``has_message("header.categories." ~ (c))``; a ``t``
+passed to a macro is dropped and macro imports become ``with context``), the
 forms the catalogues (``%(years)s``, see ``locales_yaml_to_po.py``) expect. It prints every file
 it changed and every ``t`` it could not rewrite (a bare ``t`` passed to a macro, say), which a
 person then edits; run it again until it reports none.
@@ -102,11 +103,32 @@ def _rewrite_expression(text: str) -> str:
         position = end
 
 
+_PASSED_T = ((re.compile(r",\s*t\s*,\s*"), ", "), (re.compile(r"\(\s*t\s*,\s*"), "("),
+             (re.compile(r",\s*t\s*\)"), ")"))  # fmt: skip
+_IMPORT = re.compile(r"(\{%-?\s*from\s+\S+\s+import\s+[\w\s,]+?)(\s*-?%\})")
+
+
+def _without_passed_catalogue(part: str) -> str:
+    """A macro's ``t`` argument or parameter dropped (the macro reads words through ``_``),
+    and a macro import ``with context`` (so ``_`` knows the page's language)."""
+    if not part.startswith(("{{", "{%")):
+        return part
+    for passed, replacement in _PASSED_T:
+        part = passed.sub(replacement, part)
+    found = _IMPORT.match(part)
+    if found and "with context" not in part:
+        part = f"{found.group(1)} with context{found.group(2)}"
+    return part
+
+
 def rewrite(template: str) -> str:
     """The template with every catalogue read inside ``{{ }}`` and ``{% %}`` rewritten."""
     parts = re.split(r"(\{\{.*?\}\}|\{%.*?%\})", template, flags=re.S)
     return "".join(
-        _rewrite_expression(part) if part.startswith(("{{", "{%")) else part for part in parts
+        _without_passed_catalogue(_rewrite_expression(part))
+        if part.startswith(("{{", "{%"))
+        else part
+        for part in parts
     )
 
 

@@ -101,11 +101,23 @@ def test_catalogue_reads_in_templates_become_gettext_calls(before: str, after: s
     assert templates.leftovers(after) == []
 
 
+def test_a_catalogue_passed_to_a_macro_is_dropped_and_the_import_keeps_the_context() -> None:
+    """The macro reads words through ``_``, which needs the page's language."""
+    before = (
+        '{% from "m.html" import caption %}{{ caption(p, t, date) }}'
+        "{% macro caption(p, t, date) -%}{{ t.photos.open }}{%- endmacro %}"
+    )
+    assert templates.rewrite(before) == (
+        '{% from "m.html" import caption with context %}{{ caption(p, date) }}'
+        '{% macro caption(p, date) -%}{{ _("photos.open") }}{%- endmacro %}'
+    )
+
+
 def test_a_catalogue_passed_whole_is_left_for_a_person(tmp_path: Path) -> None:
-    """A bare ``t`` (a macro argument) cannot be rewritten; the tool says so and exits 1."""
-    _write(tmp_path, "a.html", "{{ caption(p, t) }}")
+    """A ``t`` the tool cannot place (a lone argument) is listed, and the tool exits 1."""
+    _write(tmp_path, "a.html", "{{ describe(t) }}")
     assert templates.main([str(tmp_path)]) == 1
-    assert templates.leftovers("{{ caption(p, t) }}") == ["{{ caption(p, t) }}"]
+    assert templates.leftovers("{{ describe(t) }}") == ["{{ describe(t) }}"]
 
 
 def test_with_a_base_only_the_branchs_own_changes_are_taken(tmp_path: Path) -> None:
