@@ -255,3 +255,25 @@ def write_bulk_folder(folder: Path, count: int, seed: int = 2026) -> None:
     finally:
         for handle in handles.values():
             handle.close()
+
+
+def write_small_bundle_lines(path: Path, count: int, seed: int = 2026) -> int:
+    """Write ``count`` small Bundles, one per line, about 600 bytes each, as a registry or an
+    intake system sends them: a Patient (id, gender, birth date) and its first other
+    resource (if any) cut to its coded element, status, subject and date."""
+    size = 0
+    with path.open("wb") as handle:
+        for resources in ExportGenerator(seed).patients(count):
+            small = [{k: v for k, v in r.items() if k in SMALL_ELEMENTS} for r in resources[:2]]
+            line = orjson.dumps(bundle_of(small)) + b"\n"
+            size += len(line)
+            handle.write(line)
+    return size
+
+
+#: The elements ``write_small_bundle_lines`` keeps.
+SMALL_ELEMENTS = frozenset({
+    "resourceType", "id", "gender", "birthDate", "code", "medicationCodeableConcept",
+    "clinicalStatus", "status", "subject", "patient", "onsetDateTime", "effectiveDateTime",
+    "valueCodeableConcept", "valueQuantity",
+})  # fmt: skip

@@ -311,6 +311,27 @@ class _FormKeys:
         self.rows[(clinic_id, form, key)] = (record_id, at)
 
 
+class _KeptForms:
+    """Kept forms in a dict."""
+
+    def __init__(self, rows: dict[Any, Any]) -> None:
+        self.rows = rows
+
+    def keep(
+        self, row_key: str, page: str, sealed: str, kept_at: datetime, expires_at: datetime
+    ) -> None:
+        for key in [k for k, row in self.rows.items() if row[2] <= kept_at]:
+            del self.rows[key]
+        self.rows[row_key] = (page, sealed, expires_at)
+
+    def find(self, row_key: str, now: datetime) -> tuple[str, str] | None:
+        row = self.rows.get(row_key)
+        return (row[0], row[1]) if row is not None and row[2] > now else None
+
+    def forget(self, row_key: str) -> None:
+        self.rows.pop(row_key, None)
+
+
 class _SourceThrottles:
     """Failed sign-ins per client address in a dict."""
 
@@ -371,6 +392,7 @@ class FakeUnitOfWork:
         self.outcome_measures = FakeRecords[Any](table("outcomes", {}), "outcome measure")
         self.idempotency_keys = _IdempotencyKeys(table("idempotency_keys", {}))
         self.form_keys = _FormKeys(table("form_keys", {}))
+        self.kept_forms = _KeptForms(table("kept_forms", {}))
         self.record_voids = FakeRecords[Any](table("record_voids", {}), "void")
         self.source_throttles = _SourceThrottles(table("signin_source_failures", {}))
         self.audit = _Audit()

@@ -17,13 +17,19 @@ def screen(
 ) -> Decision:
     """Screen one intake with the shipped knowledge base.
 
-    ``on`` is the screening date (today when omitted); ``policy`` is a clinic
-    policy or the path of a policy file (the stricter reading of every source
-    conflict when omitted). Raises ``IntakeError`` for an invalid intake; every
+    ``on`` is the screening date (today when omitted, in the machine's time zone);
+    ``policy`` is a clinic policy or the path of a policy file (when omitted, the file
+    the ``MESOSCREEN_POLICY_FILE`` setting names, else the stricter reading of every
+    source conflict). Raises ``IntakeError`` for an invalid intake; every
     clinical outcome, ``contraindicated`` included, is a returned ``Decision``.
     """
-    # Imported here: `import mesoscreen` stays light (the root also knows the database).
-    from mesoscreen.bootstrap import screening_service
+    # Imported here: ``import mesoscreen`` stays light (the root also knows the database).
+    from mesoscreen.bootstrap import command_clock, screening_service
+    from mesoscreen.config import Settings
 
     chosen = Path(policy) if isinstance(policy, str) else policy
-    return screening_service(chosen).screen(intake, on if on is not None else date.today())
+    if chosen is None:
+        chosen = Settings().policy_file  # MESOSCREEN_POLICY_FILE, as the commands honour it
+    return screening_service(chosen).screen(
+        intake, on if on is not None else command_clock().today()
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -19,6 +19,7 @@ from mesoscreen.adapters.audit_checkpoints import (
 )
 from mesoscreen.adapters.bulk_records import RecordScreener
 from mesoscreen.adapters.bulk_runner import LocalBulkEngine
+from mesoscreen.adapters.clock import SystemClock as SystemClock
 from mesoscreen.adapters.db.audit import EngineAuditLog
 from mesoscreen.adapters.db.backup import backup_sqlite, restore_sqlite
 from mesoscreen.adapters.db.engine import create_database_engine, is_sqlite, sqlite_path
@@ -33,6 +34,7 @@ from mesoscreen.adapters.fhir.http_client import HttpxFhirClient
 from mesoscreen.adapters.fhir.questionnaire_response import answers_from_response
 from mesoscreen.adapters.fhir.record_facts import RecordReader
 from mesoscreen.adapters.fhir.terminology_client import CACHE_FILE_NAME, FhirTerminologyClient
+from mesoscreen.adapters.form_sealer import AesGcmFormSealer
 from mesoscreen.adapters.photo_sanitiser import PillowPhotoSanitiser
 from mesoscreen.adapters.spark import SparkBulkEngine
 from mesoscreen.config import Settings
@@ -54,6 +56,7 @@ from mesoscreen.services.day import ClinicDay
 from mesoscreen.services.follow_up import FollowUps
 from mesoscreen.services.form_keys import FormKeys
 from mesoscreen.services.intake_reading import IntakeReader
+from mesoscreen.services.kept_forms import KeptForms
 from mesoscreen.services.outcome_measures import OutcomeMeasureRecords
 from mesoscreen.services.patient_header import PatientHeaders
 from mesoscreen.services.patients import PatientRecords
@@ -76,16 +79,15 @@ from mesoscreen.services.screening_records import ScreeningRecords
 from mesoscreen.services.treatment_sessions import TreatmentSessionRecords
 
 
-class SystemClock:
-    """The wall clock in UTC."""
+def command_clock() -> Clock:
+    """The clock of a command and of ``mesoscreen.screen()``: dates in the machine's zone,
+    as the person at the keyboard reads them."""
+    return SystemClock(zone=None)
 
-    def now(self) -> datetime:
-        """The current time, timezone-aware UTC."""
-        return datetime.now(UTC)
 
-    def today(self) -> date:
-        """Today's date in UTC."""
-        return self.now().date()
+def settings_policy(settings: Settings, kb: KnowledgeBase) -> Policy | None:
+    """The clinic policy the ``policy_file`` setting names; None for the stricter readings."""
+    return load_policy(settings.policy_file, kb) if settings.policy_file else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +119,7 @@ class Services:
     form_keys: FormKeys
     cds_hooks: CdsHooks
     fhir_documents: FhirDocuments
+    kept_forms: KeptForms
     terminology: FhirTerminologyClient | None = None
 
     def close(self) -> None:
@@ -248,7 +251,7 @@ def build_services(
     """
     clock = clock or SystemClock()
     kb = default_knowledge_base()
-    policy = load_policy(settings.policy_file, kb) if settings.policy_file else None
+    policy = settings_policy(settings, kb)
     engine = create_database_engine(settings.resolved_database_url())
     uow = SqlUnitOfWorkFactory(engine)
     hasher = Argon2PasswordHasher(
@@ -309,5 +312,6 @@ def build_services(
         form_keys=FormKeys(uow, clock),
         cds_hooks=cds_hooks,
         fhir_documents=fhir_documents(),
+        kept_forms=KeptForms(uow, clock, AesGcmFormSealer()),
         terminology=terminology,
     )

@@ -18,7 +18,6 @@ import pytest
 from mesoscreen.domain.conditions import Facts, Truth
 from mesoscreen.domain.decision import Decision
 from mesoscreen.domain.policy import make_policy
-from mesoscreen.domain.screening import Screener
 from mesoscreen.domain.vocabulary import Category, Outcome
 from mesoscreen.knowledge import default_knowledge_base
 from mesoscreen.services.screening import ScreeningService
@@ -51,14 +50,13 @@ def _services(
     """A screening service under the policy, with ``broken_rule`` raising (None: intact)."""
     kb = default_knowledge_base()
     policy = make_policy(kb, "test policy", dict(policy_items))
-    service = ScreeningService(kb, policy)
-    if broken_rule is not None:
-        rules = tuple(
-            replace(rule, when=_Raising(rule.when.facts())) if rule.id == broken_rule else rule
-            for rule in kb.rules
-        )
-        service.screener = Screener(replace(kb, rules=rules), policy)
-    return service
+    if broken_rule is None:
+        return ScreeningService(kb, policy)
+    rules = tuple(
+        replace(rule, when=_Raising(rule.when.facts())) if rule.id == broken_rule else rule
+        for rule in kb.rules
+    )
+    return ScreeningService(kb, policy, rules=rules)
 
 
 def _screen(vector: dict[str, Any], broken_rule: str | None) -> Decision:

@@ -63,9 +63,29 @@ class RecordScreener:
         self.on = on
         self.decoder = BulkDecoder()
         self._memo: dict[tuple[tuple[str, object], ...], _Screened] = {}
+        self._exact: dict[tuple[tuple[str, object], ...], _Screened] = {}
 
     def _decide(self, answers: Mapping[str, object]) -> _Screened:
-        """The decision for ``answers``, shared with earlier patients with the same key."""
+        """The decision for ``answers``, shared with earlier patients with the same key.
+
+        Answers all given as text (sex, dates, yes) are first looked up as they are: the
+        same answers are the same intake, so checking them and working out their decision
+        key again would give the memo entry already found (a third of a small record's cost).
+        """
+        exact = tuple(answers.items()) if all(type(v) is str for v in answers.values()) else None
+        if exact is not None:
+            known = self._exact.get(exact)
+            if known is not None:
+                return known
+        found = self._decide_by_key(answers)
+        if exact is not None:
+            if len(self._exact) >= MEMO_SIZE:
+                self._exact.clear()
+            self._exact[exact] = found
+        return found
+
+    def _decide_by_key(self, answers: Mapping[str, object]) -> _Screened:
+        """The decision for ``answers``, through the memo keyed on what decisions read."""
         intake = self.service.schema.parse(answers, self.on)
         key = self.service.screener.decision_key(intake.facts)
         found = self._memo.get(key)

@@ -16,6 +16,7 @@ import io
 from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
 from mesoscreen.domain.errors import InputError, TooLargeError, UnsupportedMediaError
+from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.services.ports import CleanImage
 
 JPEG = "image/jpeg"
@@ -55,12 +56,18 @@ class PillowPhotoSanitiser:
         """The clean image; UnsupportedMediaError, TooLargeError or InputError naming 'photo'."""
         if len(data) > self.max_bytes:
             raise TooLargeError(
-                f"'photo': must be at most {self.max_bytes} bytes (got {len(data)} bytes)"
+                f"'photo': must be at most {self.max_bytes} bytes (got {len(data)} bytes)",
+                problems=problem(
+                    Reason.PHOTO_TOO_LARGE, "photo", most_mb=round(self.max_bytes / 1_048_576, 1)
+                ),
             )
         announced = signature_type(data)
         if announced is None:
             got = "an empty file" if not data else "content that is neither"
-            raise UnsupportedMediaError(f"'photo': expected {_EXPECTED} (got {got})")
+            raise UnsupportedMediaError(
+                f"'photo': expected {_EXPECTED} (got {got})",
+                problems=problem(Reason.PHOTO_NOT_AN_IMAGE, "photo"),
+            )
         image = self._open(data, announced)
         try:
             return self._clean(image)
@@ -75,14 +82,16 @@ class PillowPhotoSanitiser:
             raise self._too_many_pixels(None) from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
             raise UnsupportedMediaError(
-                f"'photo': expected {_EXPECTED} (got a damaged or unreadable {announced})"
+                f"'photo': expected {_EXPECTED} (got a damaged or unreadable {announced})",
+                problems=problem(Reason.PHOTO_DAMAGED, "photo"),
             ) from None
         decoded = _DECODED.get(image.format or "")
         if decoded != announced:
             image.close()
             raise UnsupportedMediaError(
                 f"'photo': expected {_EXPECTED} (got {image.format} content behind a "
-                f"{announced} signature)"
+                f"{announced} signature)",
+                problems=problem(Reason.PHOTO_TYPE_MISMATCH, "photo"),
             )
         width, height = image.size
         if width * height > self.max_pixels:
@@ -93,13 +102,17 @@ class PillowPhotoSanitiser:
         except (OSError, SyntaxError, ValueError):
             image.close()
             raise UnsupportedMediaError(
-                f"'photo': expected {_EXPECTED} (got a damaged or truncated {announced})"
+                f"'photo': expected {_EXPECTED} (got a damaged or truncated {announced})",
+                problems=problem(Reason.PHOTO_DAMAGED, "photo"),
             ) from None
         return image
 
     def _too_many_pixels(self, size: tuple[int, int] | None) -> InputError:
         got = f"{size[0]} x {size[1]} = {size[0] * size[1]}" if size else "far more"
-        return InputError(f"'photo': must have at most {self.max_pixels} pixels (got {got})")
+        return InputError(
+            f"'photo': must have at most {self.max_pixels} pixels (got {got})",
+            problems=problem(Reason.PHOTO_TOO_MANY_PIXELS, "photo", most=self.max_pixels),
+        )
 
     @staticmethod
     def _clean(image: Image.Image) -> CleanImage:

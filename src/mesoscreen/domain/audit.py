@@ -61,6 +61,25 @@ class AuditEntry:
             # One spelling per entry: the hash covers the other clinics, not a repeat.
             object.__setattr__(self, "other_clinic_ids", self.other_clinic_ids - {self.clinic_id})
 
+    def plain_fields(self) -> dict[str, object]:
+        """The entry's fields as plain values, in declaration order: every place that writes
+        an entry out (the chain's hash, the table row, the API, the export) starts from these
+        and adds its own framing (sequence, time format, hashes). ``recorded_at`` and
+        ``other_clinic_ids`` are left to each writer, which formats them its own way."""
+        return {
+            "event_type": self.event_type,
+            "action": self.action.value,
+            "outcome": self.outcome.value,
+            "actor_id": self.actor_id,
+            "actor_role": self.actor_role,
+            "clinic_id": self.clinic_id,
+            "patient_id": self.patient_id,
+            "entity_type": self.entity_type,
+            "entity_id": self.entity_id,
+            "source": self.source,
+            "detail": dict(self.detail),
+        }
+
     def clinic_ids(self) -> frozenset[str]:
         """Every clinic this entry concerns: whose admins may read it."""
         own = frozenset({self.clinic_id}) if self.clinic_id is not None else frozenset()

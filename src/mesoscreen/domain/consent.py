@@ -21,6 +21,7 @@ from typing import Any
 from mesoscreen.domain.errors import InputError
 from mesoscreen.domain.knowledge_base import Complication, Text
 from mesoscreen.domain.names import name_search_key, same_name
+from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.vocabulary import Language
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -72,7 +73,10 @@ class ConsentTemplates:
             t for t in self.templates if t.procedure == procedure and t.effective_from <= today
         ]
         if not in_force:
-            raise InputError(f"procedure '{procedure}': no consent template in force on {today}")
+            raise InputError(
+                f"procedure '{procedure}': no consent template in force on {today}",
+                problems=problem(Reason.CONSENT_TEMPLATE_MISSING),
+            )
         return max(in_force, key=lambda t: t.effective_from)
 
 
@@ -161,17 +165,30 @@ def check_drawn_signature(data_url: str) -> None:
     """Raise InputError unless ``data_url`` is a PNG data URL of a sensible size."""
     prefix = "data:image/png;base64,"
     if not data_url.startswith(prefix):
-        raise InputError("'signature': expected a PNG image drawn on the screen")
+        raise InputError(
+            "'signature': expected a PNG image drawn on the screen",
+            problems=problem(Reason.SIGNATURE_NOT_A_DRAWING, "signature"),
+        )
     try:
         data = base64.b64decode(data_url[len(prefix) :], validate=True)
     except (binascii.Error, ValueError):
-        raise InputError("'signature': the drawing is not valid base64") from None
+        raise InputError(
+            "'signature': the drawing is not valid base64",
+            problems=problem(Reason.SIGNATURE_NOT_A_DRAWING, "signature"),
+        ) from None
     if len(data) > MAX_SIGNATURE_BYTES:
         raise InputError(
-            f"'signature': must be at most {MAX_SIGNATURE_BYTES} bytes (got {len(data)})"
+            f"'signature': must be at most {MAX_SIGNATURE_BYTES} bytes (got {len(data)})",
+            problems=problem(Reason.SIGNATURE_NOT_A_DRAWING, "signature"),
         )
     if len(data) < 33 or not data.startswith(PNG_MAGIC) or data[12:16] != b"IHDR":
-        raise InputError("'signature': expected a PNG image (got other data)")
+        raise InputError(
+            "'signature': expected a PNG image (got other data)",
+            problems=problem(Reason.SIGNATURE_NOT_A_DRAWING, "signature"),
+        )
     width, height = struct.unpack(">II", data[16:24])
     if not (0 < width <= MAX_SIGNATURE_SIDE_PX and 0 < height <= MAX_SIGNATURE_SIDE_PX):
-        raise InputError(f"'signature': expected a drawing of sensible size (got {width}x{height})")
+        raise InputError(
+            f"'signature': expected a drawing of sensible size (got {width}x{height})",
+            problems=problem(Reason.SIGNATURE_NOT_A_DRAWING, "signature"),
+        )

@@ -16,7 +16,9 @@ classes and that table together (``tests/unit/test_error_tree.py``).
     │   ├── TooLargeError               an upload passes a size limit
     │   │   └── BodyTooLargeError       a request body passes the edge's size limit
     │   ├── WeakPasswordError           a new password is too short, too long or too common
-    │   └── PreconditionRequiredError   an edit of a versioned record lacks If-Match
+    │   ├── PreconditionRequiredError   an edit of a versioned record lacks If-Match
+    │   └── UnstorableValueError        text no database stores (NUL, lone surrogate) or a
+    │                                   paging number outside 0..2^31-1
     ├── AuthenticationError             credentials or a session are missing or wrong
     │   ├── SignInRequiredError         a page needs a live session (the browser is sent to sign in)
     │   └── TokenRejectedError          a CDS client's bearer token is missing or not acceptable
@@ -46,12 +48,15 @@ classes and that table together (``tests/unit/test_error_tree.py``).
         └── UnsupportedConditionError   a condition form has no FHIRPath rendering
 
 Messages name the thing, what was expected and what was received, and never carry
-patient data beyond the field name: they are safe to show and to log.
+patient data beyond the field name: they are safe to show and to log. ``problems`` say the
+same as reason codes (``domain.reasons``), which the edges turn into words or send as they are.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from mesoscreen.domain.reasons import Problem, class_problem
 
 if TYPE_CHECKING:
     from mesoscreen.domain.knowledge_base import Rule
@@ -62,9 +67,15 @@ class MesoscreenError(Exception):
 
     code = "mesoscreen_error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, problems: tuple[Problem, ...] = ()) -> None:
         super().__init__(message)
         self.message = message
+        self._problems = problems
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        """Why, as reason codes; the error's own code on its field when none was given."""
+        return self._problems or (class_problem(type(self).__mro__, getattr(self, "field", None)),)
 
     def __str__(self) -> str:
         return self.message
@@ -84,8 +95,8 @@ class IntakeError(InputError):
 
     code = "invalid_intake"
 
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"intake field '{field}': {problem}")
+    def __init__(self, field: str, problem: str, *, problems: tuple[Problem, ...] = ()) -> None:
+        super().__init__(f"intake field '{field}': {problem}", problems=problems)
         self.field = field
         self.problem = problem
 
@@ -105,8 +116,10 @@ class PlanError(InputError):
 
     code = "invalid_plan"
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, field: str | None = None, *, problems: tuple[Problem, ...] = ()
+    ) -> None:
+        super().__init__(message, problems=problems)
         self.field = field
 
 
@@ -119,8 +132,10 @@ class FhirInputError(InputError):
 
     code = "invalid_fhir"
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, field: str | None = None, *, problems: tuple[Problem, ...] = ()
+    ) -> None:
+        super().__init__(message, problems=problems)
         self.field = field
 
 
@@ -167,6 +182,22 @@ class PreconditionRequiredError(InputError):
     """Raised when an edit of a versioned record comes without an If-Match header."""
 
     code = "if_match_required"
+
+
+class UnstorableValueError(InputError):
+    """Raised at an edge for text a database cannot store or a paging number out of range.
+
+    ``field`` names the value (``'family_name'``, ``'answers.allergens[0]'``, ``'offset'``);
+    the message never quotes the text itself.
+    """
+
+    code = "unstorable_value"
+
+    def __init__(self, field: str, problem: str) -> None:
+        field = field if len(field) <= 120 else f"{field[:120]}…"
+        super().__init__(f"'{field}': {problem}")
+        self.field = field
+        self.problem = problem
 
 
 # Who is asking.

@@ -14,6 +14,7 @@ from datetime import date
 
 from mesoscreen.domain.errors import InputError
 from mesoscreen.domain.knowledge_base import Text
+from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.records import OutcomeMeasure
 
 # The measures a trend is drawn for, in the order a page shows them.
@@ -39,7 +40,15 @@ class MeasureScale:
         if value is not None and not self.minimum <= value <= self.maximum:
             raise InputError(
                 f"'{self.id}': expected {self.minimum:g} to {self.maximum:g} {self.unit} "
-                f"(got {value:g})"
+                f"(got {value:g})",
+                problems=problem(
+                    Reason.OUT_OF_RANGE,
+                    self.id,
+                    low=self.minimum,
+                    high=self.maximum,
+                    got=value,
+                    unit=self.unit,
+                ),
             )
 
 
@@ -75,11 +84,13 @@ def density_per_cm2(scales: OutcomeScales, measured: Measurements) -> float | No
     ):
         raise InputError(
             "outcome measure: expected at least one of 'hair_count', 'shaft_thickness_um' "
-            "or 'self_assessment' (got none)"
+            "or 'self_assessment' (got none)",
+            problems=problem(Reason.MEASURE_NEEDS_A_VALUE),
         )
     if (measured.hair_count is None) != (measured.area_cm2 is None):
         raise InputError(
-            "'area_cm2': expected together with 'hair_count' (the count is per target area)"
+            "'area_cm2': expected together with 'hair_count' (the count is per target area)",
+            problems=problem(Reason.COUNT_NEEDS_AREA, "area_cm2"),
         )
     for measure_id in ("hair_count", "area_cm2", "shaft_thickness_um", "self_assessment"):
         scales[measure_id].check(getattr(measured, measure_id))

@@ -55,6 +55,8 @@ ERROR_TABLE: Mapping[type[e.MesoscreenError], ErrorEdges] = {
     e.PreconditionRequiredError: ErrorEdges(
         428, "required", exit_codes.INVALID_INPUT, page_status=400
     ),
+    # Text no database stores, or a paging number past 2^31-1: 422 from the pages too.
+    e.UnstorableValueError: ErrorEdges(422, "invalid", exit_codes.INVALID_INPUT),
     e.AuthenticationError: ErrorEdges(401, "login", exit_codes.NO_PERMISSION),
     e.TooManyAttemptsError: ErrorEdges(429, "throttled", exit_codes.TEMPORARY_FAILURE),
     e.PermissionDeniedError: ErrorEdges(403, "forbidden", exit_codes.NO_PERMISSION),

@@ -5,7 +5,8 @@ JSON nesting check of large bodies would each hold the event loop (and so every 
 request, ``/health`` included) for as long as they run. An async route hands such work to
 ``HeavyWork.run``: it runs in a worker thread, at most ``threads`` at once across the process
 (``MESOSCREEN_HEAVY_WORK_THREADS``); callers past the bound wait their turn without holding
-the loop. Synchronous routes already run in Starlette's thread pool.
+the loop. Synchronous routes and pages already run in a worker thread of Starlette's pool;
+they call ``HeavyWork.call``, which waits for the same bound from there.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from functools import partial
 from typing import ParamSpec, TypeVar
 
 import anyio
+import anyio.from_thread
 import anyio.to_thread
 from anyio.lowlevel import RunVar
 
@@ -46,3 +48,8 @@ class HeavyWork:
     async def run(self, func: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         """``func(*args, **kwargs)`` in a worker thread once one of the ``threads`` is free."""
         return await anyio.to_thread.run_sync(partial(func, *args, **kwargs), limiter=self.limiter)
+
+    def call(self, func: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """``func(*args, **kwargs)`` under the same bound, called from a worker thread of the
+        event loop (a synchronous route or page); that thread waits for the result."""
+        return anyio.from_thread.run(partial(self.run, func, *args, **kwargs))

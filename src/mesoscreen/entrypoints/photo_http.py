@@ -17,6 +17,7 @@ from starlette.datastructures import UploadFile
 
 from mesoscreen.domain.errors import InputError
 from mesoscreen.domain.records import Photo
+from mesoscreen.domain.text import require_storable
 from mesoscreen.services.photos import PhotoDetails
 
 # Room in an upload's body for the text fields and the multipart boundaries and headers.
@@ -47,7 +48,8 @@ class Upload:
 
 
 async def read_upload(request: Request, allowed: frozenset[str]) -> Upload:
-    """The posted form; InputError for an unknown field or a second file."""
+    """The posted form; InputError for an unknown field or a second file, and
+    UnstorableValueError naming a text field that no database can store."""
     form = await request.form(max_files=1, max_fields=len(allowed) + 1)
     data: bytes | None = None
     declared: str | None = None
@@ -63,7 +65,7 @@ async def read_upload(request: Request, allowed: frozenset[str]) -> Upload:
                 expected = ", ".join(sorted(allowed))
                 raise InputError(f"'{name[:40]}': unknown field (expected {expected})")
             else:
-                fields[name] = value
+                fields[name] = require_storable(value, name)
     finally:
         # Closes the spooled file of the image part, refused or not.
         await form.close()

@@ -31,17 +31,7 @@ def canonical_form(seq: int, entry: AuditEntry) -> bytes:
     document: dict[str, object] = {
         "seq": seq,
         "recorded_at": canonical_time(entry.recorded_at),
-        "event_type": entry.event_type,
-        "action": entry.action.value,
-        "outcome": entry.outcome.value,
-        "actor_id": entry.actor_id,
-        "actor_role": entry.actor_role,
-        "clinic_id": entry.clinic_id,
-        "patient_id": entry.patient_id,
-        "entity_type": entry.entity_type,
-        "entity_id": entry.entity_id,
-        "source": entry.source,
-        "detail": dict(sorted(entry.detail.items())),
+        **entry.plain_fields(),
     }
     if entry.other_clinic_ids:
         # Only when present, so entries written before clinics were recorded keep their hash.

@@ -20,7 +20,7 @@ from mesoscreen.domain.access import AuthenticationError, Principal, TooManyAtte
 from mesoscreen.domain.audit import AuditAction, AuditEntry, AuditOutcome
 from mesoscreen.domain.names import normalise_name
 from mesoscreen.domain.records import AuthSession, LoginThrottle, User
-from mesoscreen.services.ports import Clock, PasswordHasher, UnitOfWorkFactory
+from mesoscreen.services.ports import Clock, PasswordHasher, UnitOfWork, UnitOfWorkFactory
 from mesoscreen.services.recording import RecordsUseCases, Target
 
 _WRONG = "sign-in: username or password is wrong, or the account is disabled"
@@ -121,37 +121,21 @@ class Authentication(RecordsUseCases):
         target = Target("Session")
         username = normalise_name(username)  # as accounts store it
         address = source[:64] if source else None
+        # The Argon2 check runs between two transactions, never inside one: on SQLite every
+        # transaction holds the write lock (BEGIN IMMEDIATE), which would queue every write
+        # of the service behind each sign-in's hash.
         with self.uow() as uow:
-            throttle = uow.throttles.get(username)
             user = uow.users.by_username(username)
-            refused = None
-            source_wait = (
-                self._source_wait(uow.source_throttles.get(address), now) if address else None
-            )
-            if source_wait is not None:
-                refused = TooManyAttemptsError(
-                    "sign-in: too many failed attempts from this address "
-                    f"(try again in {source_wait} s)",
-                    source_wait,
-                )
-            elif throttle is not None and throttle.locked:
-                refused = TooManyAttemptsError(
-                    "sign-in: this username is locked after repeated failures "
-                    "(an admin must unlock it)",
-                    None,
-                )
-            elif (wait := self._wait(throttle, now)) is not None:
-                refused = TooManyAttemptsError(
-                    f"sign-in: too many failed attempts (try again in {wait} s)", wait
-                )
-            if refused is not None:
-                uow.audit.append(self._signin_entry(user, source, AuditOutcome.DENIED, "throttled"))
-                uow.commit()
-                raise refused
-            checked = self.hasher.verify(
-                user.password_hash if user else self._decoy_hash(), password
-            )
-            if user is None or user.disabled or not checked:
+            self._refuse_if_throttled(uow, username, user, address, source, now)
+            password_hash = user.password_hash if user else None
+        checked = self.hasher.verify(password_hash or self._decoy_hash(), password)
+        with self.uow() as uow:
+            # Read again: the account may have been disabled, locked or given a new password
+            # while the hash was checked.
+            user = uow.users.by_username(username)
+            self._refuse_if_throttled(uow, username, user, address, source, now)
+            changed = user is not None and user.password_hash != password_hash
+            if user is None or user.disabled or not checked or changed:
                 counted = uow.throttles.record_failure(username, now)
                 if counted.failures >= self.policy.lock_after:
                     uow.throttles.lock(username)
@@ -180,6 +164,41 @@ class Authentication(RecordsUseCases):
             uow.audit.append(self.entry(principal, "user.login", AuditAction.EXECUTE, target))
             uow.commit()
         return SignedIn(token, csrf_token, principal, now + self.policy.absolute)
+
+    def _refuse_if_throttled(
+        self,
+        uow: UnitOfWork,
+        username: str,
+        user: User | None,
+        address: str | None,
+        source: str | None,
+        now: datetime,
+    ) -> None:
+        """TooManyAttemptsError (audited and committed) while the address or the username
+        waits or the username is locked."""
+        throttle = uow.throttles.get(username)
+        source_wait = self._source_wait(uow.source_throttles.get(address), now) if address else None
+        refused = None
+        if source_wait is not None:
+            refused = TooManyAttemptsError(
+                "sign-in: too many failed attempts from this address "
+                f"(try again in {source_wait} s)",
+                source_wait,
+            )
+        elif throttle is not None and throttle.locked:
+            refused = TooManyAttemptsError(
+                "sign-in: this username is locked after repeated failures "
+                "(an admin must unlock it)",
+                None,
+            )
+        elif (wait := self._wait(throttle, now)) is not None:
+            refused = TooManyAttemptsError(
+                f"sign-in: too many failed attempts (try again in {wait} s)", wait
+            )
+        if refused is not None:
+            uow.audit.append(self._signin_entry(user, source, AuditOutcome.DENIED, "throttled"))
+            uow.commit()
+            raise refused
 
     def _signin_entry(
         self, user: User | None, source: str | None, outcome: AuditOutcome, reason: str

@@ -29,6 +29,7 @@ from mesoscreen.domain.consent import (
 )
 from mesoscreen.domain.errors import ConflictError, ConsentRequiredError, InputError
 from mesoscreen.domain.knowledge_base import KnowledgeBase
+from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.records import Consent, ConsentWithdrawal, RecordStatus, Screening
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
@@ -91,11 +92,13 @@ def require_consent_for_session(
         if any(c.id in withdrawn for c in consents):
             raise ConsentRequiredError(
                 "session: the patient withdrew consent (expected a new countersigned consent "
-                "before any further session)"
+                "before any further session)",
+                problems=problem(Reason.CONSENT_WITHDRAWN),
             )
         raise ConsentRequiredError(
             "session: expected a consent signed by the patient and countersigned by a "
-            "clinician (got none)"
+            "clinician (got none)",
+            problems=problem(Reason.CONSENT_MISSING),
         )
     first = (
         plan_id is None
@@ -110,7 +113,8 @@ def require_consent_for_session(
             versions = sorted({c.template_version for c in active})
             raise ConsentRequiredError(
                 f"session: a first session needs consent to template version {current.version} "
-                f"(got version {', '.join(versions)}): take consent again"
+                f"(got version {', '.join(versions)}): take consent again",
+                problems=problem(Reason.CONSENT_OLD_TEMPLATE, version=current.version),
             )
 
 
@@ -166,19 +170,27 @@ class ConsentRecords(RecordsUseCases):
             if template_version is not None and template_version != template.version:
                 raise ConflictError(
                     f"consent template: version {template.version} is now in force (the patient "
-                    f"read version {template_version}): show the new text and sign again"
+                    f"read version {template_version}): show the new text and sign again",
+                    problems=problem(Reason.CONSENT_TEMPLATE_CHANGED, version=template.version),
                 )
             if not signature.confirmed:
-                raise InputError("'confirmed': the patient must confirm the declaration")
+                raise InputError(
+                    "'confirmed': the patient must confirm the declaration",
+                    problems=problem(Reason.DECLARATION_UNCONFIRMED, "confirmed"),
+                )
             if signature.method == SignatureMethod.TYPED:
                 if not typed_name_matches(signature.value, patient.family_name, patient.given_name):
-                    raise InputError("'signature': expected the patient's full name as registered")
+                    raise InputError(
+                        "'signature': expected the patient's full name as registered",
+                        problems=problem(Reason.SIGNATURE_NAME_MISMATCH, "signature"),
+                    )
             elif signature.method == SignatureMethod.DRAWN:
                 check_drawn_signature(signature.value)
             else:
                 raise InputError(
                     f"'signature_method': expected one of {', '.join(SignatureMethod.ALL)} "
-                    f"(got '{signature.method[:20]}')"
+                    f"(got '{signature.method[:20]}')",
+                    problems=problem(Reason.NOT_A_CHOICE, "signature_method"),
                 )
             document = render_document(template, self.kb.complications, screening.outcome,
                                        screening.decision, language)  # fmt: skip
@@ -206,9 +218,15 @@ class ConsentRecords(RecordsUseCases):
             self.require(principal, Permission.CONSENT_COUNTERSIGN)
             consent = uow.consents.get(consent_id, principal.clinic_ids)
             if consent.status == RecordStatus.SIGNED:
-                raise ConflictError(f"consent '{consent.id}': already countersigned")
+                raise ConflictError(
+                    f"consent '{consent.id}': already countersigned",
+                    problems=problem(Reason.ALREADY_COUNTERSIGNED),
+                )
             if consent.id in _withdrawals(uow, principal.clinic_ids, consent.patient_id):
-                raise ConflictError(f"consent '{consent.id}': withdrawn (take consent again)")
+                raise ConflictError(
+                    f"consent '{consent.id}': withdrawn (take consent again)",
+                    problems=problem(Reason.CONSENT_WITHDRAWN),
+                )
             now = self.clock.now()
             signed = replace(
                 consent,
@@ -236,7 +254,10 @@ class ConsentRecords(RecordsUseCases):
             self.require(principal, Permission.CONSENT_RECORD)
             consent = uow.consents.get(consent_id, principal.clinic_ids)
             if consent.id in _withdrawals(uow, principal.clinic_ids, consent.patient_id):
-                raise ConflictError(f"consent '{consent.id}': already withdrawn")
+                raise ConflictError(
+                    f"consent '{consent.id}': already withdrawn",
+                    problems=problem(Reason.ALREADY_WITHDRAWN),
+                )
             now = self.clock.now()
             withdrawal = ConsentWithdrawal(
                 id=str(uuid.uuid4()), clinic_id=consent.clinic_id, patient_id=consent.patient_id,
@@ -251,7 +272,7 @@ class ConsentRecords(RecordsUseCases):
 
     def session_blocker(
         self, principal: Principal, patient_id: str, plan_id: str | None
-    ) -> str | None:
+    ) -> ConsentRequiredError | None:
         """Why a new session of the patient may not start yet, or None (audited read)."""
         target = Target(RESOURCE, patient_id=patient_id)
         with self.transaction(principal, "consent.check", AuditAction.READ, target) as uow:
@@ -262,7 +283,7 @@ class ConsentRecords(RecordsUseCases):
                                             self.templates, self.clock.today())  # fmt: skip
                 problem = None
             except ConsentRequiredError as refused:
-                problem = str(refused)
+                problem = refused
             seen = Target(RESOURCE, None, patient.clinic_id, patient.id)
             uow.audit.append(self.entry(principal, "consent.check", AuditAction.READ, seen))
             uow.commit()

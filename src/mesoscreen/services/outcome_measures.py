@@ -22,6 +22,7 @@ from mesoscreen.domain.outcomes import (
     density_per_cm2,
     trends,
 )
+from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.records import OutcomeMeasure
 from mesoscreen.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from mesoscreen.services.recording import FormKey, RecordsUseCases, Target, every_record
@@ -55,17 +56,20 @@ class OutcomeMeasureRecords(RecordsUseCases):
             session = uow.treatment_sessions.get(details.session_id, principal.clinic_ids)
             if session.patient_id != patient_id:
                 raise InputError(
-                    f"'session_id': expected a session of this patient (got '{session.id}')"
+                    f"'session_id': expected a session of this patient (got '{session.id}')",
+                    problems=problem(Reason.OTHER_PATIENTS_RECORD, "session_id"),
                 )
         if details.replaces_id is not None:
             earlier = uow.outcome_measures.get(details.replaces_id, principal.clinic_ids)
             if earlier.patient_id != patient_id:
                 raise InputError(
-                    f"'replaces_id': expected a measure of this patient (got '{earlier.id}')"
+                    f"'replaces_id': expected a measure of this patient (got '{earlier.id}')",
+                    problems=problem(Reason.OTHER_PATIENTS_RECORD, "replaces_id"),
                 )
             if uow.outcome_measures.replaced(earlier.id):
                 raise ConflictError(
-                    f"outcome measure '{earlier.id}': already corrected (expected the latest)"
+                    f"outcome measure '{earlier.id}': already corrected (expected the latest)",
+                    problems=problem(Reason.ALREADY_CORRECTED),
                 )
 
     def record(
@@ -86,7 +90,8 @@ class OutcomeMeasureRecords(RecordsUseCases):
             if measured_on > today:
                 raise InputError(
                     f"'measured_on': must not be after today {today.isoformat()} "
-                    f"(got {measured_on.isoformat()})"
+                    f"(got {measured_on.isoformat()})",
+                    problems=problem(Reason.IN_THE_FUTURE, "measured_on", got=measured_on),
                 )
             density = density_per_cm2(self.scales, details.measurements)
             self._check_links(uow, principal, patient.id, details)

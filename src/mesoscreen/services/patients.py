@@ -14,6 +14,7 @@ from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
 from mesoscreen.domain.errors import ConflictError, DuplicateRequestError, InputError
 from mesoscreen.domain.names import normalise_name
+from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.records import Page, Patient
 from mesoscreen.services.recording import RecordsUseCases, Target, page_bounds
 
@@ -72,12 +73,14 @@ class PatientRecords(RecordsUseCases):
             if not 1 <= len(name) <= MAX_NAME_LENGTH:
                 raise InputError(
                     f"patient '{field}': expected 1 to {MAX_NAME_LENGTH} characters "
-                    f"(got {len(name)})"
+                    f"(got {len(name)})",
+                    problems=problem(Reason.TOO_LONG, field, most=MAX_NAME_LENGTH, got=len(name)),
                 )
         if details.language is not None and details.language not in PATIENT_LANGUAGES:
             raise InputError(
                 f"patient 'language': expected one of {', '.join(PATIENT_LANGUAGES)} "
-                f"(got '{details.language[:20]}')"
+                f"(got '{details.language[:20]}')",
+                problems=problem(Reason.NOT_A_CHOICE, "language"),
             )
         if details.intake is not None:
             # Intake facts are clinical: a front desk may not write them.
@@ -85,7 +88,8 @@ class PatientRecords(RecordsUseCases):
         if details.birth_date is not None and details.birth_date > self.clock.today():
             raise InputError(
                 f"patient 'birth_date': must not lie in the future "
-                f"(got {details.birth_date.isoformat()})"
+                f"(got {details.birth_date.isoformat()})",
+                problems=problem(Reason.IN_THE_FUTURE, "birth_date", got=details.birth_date),
             )
 
     def register(
@@ -160,7 +164,8 @@ class PatientRecords(RecordsUseCases):
             if stored[0] != request_hash:
                 raise InputError(
                     f"Idempotency-Key {key!r}: already used for a different request "
-                    "(use a new key for a new patient)"
+                    "(use a new key for a new patient)",
+                    problems=problem(Reason.KEY_REUSED),
                 )
             patient = uow.patients.get(stored[1], principal.clinic_ids)
             uow.audit.append(

@@ -1,7 +1,10 @@
 """Clinical photos: standardised views at baseline and at sessions, viewed and compared.
 
 A photo's bytes are checked and cleaned of metadata by the ``PhotoSanitiser`` port before
-they are stored. Only roles that read clinical data see photos, and every access is audited:
+they are stored: ``prepare`` decodes them before any transaction is opened (the HTTP edges run
+it in a bounded worker thread, since decoding a large image takes seconds of CPU), then
+``add`` or ``replace`` stores the prepared upload; ``upload`` and ``correct`` do both.
+Only roles that read clinical data see photos, and every access is audited:
 each list, each read of a photo's details and each time its picture is shown. A photo is
 never changed: a correction is a new photo that replaces it, and the original is kept.
 """
@@ -17,6 +20,7 @@ from datetime import date, timedelta
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
 from mesoscreen.domain.errors import ConflictError, InputError, NotFoundError, UnsupportedMediaError
+from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.records import Page, Patient, Photo, PhotoView
 from mesoscreen.services.ports import (
     CleanImage,
@@ -52,6 +56,16 @@ class PhotoDetails:
 
 
 @dataclass(frozen=True, slots=True)
+class PreparedUpload:
+    """An upload's image as the sanitiser cleaned it (None: no new image, a relabelling).
+
+    Made only by ``PhotoRecords.prepare``: nothing else hands the store an image.
+    """
+
+    image: CleanImage | None
+
+
+@dataclass(frozen=True, slots=True)
 class PhotoComparison:
     """Two photos of one patient and one view, the earlier first."""
 
@@ -73,6 +87,28 @@ class PhotoRecords(RecordsUseCases):
 
     # Writing.
 
+    def prepare(
+        self,
+        principal: Principal,
+        data: bytes | None,
+        declared_type: str | None = None,
+        *,
+        patient_id: str | None = None,
+        replacing: str | None = None,
+    ) -> PreparedUpload:
+        """Check the caller may add photos, then decode and clean ``data`` (no transaction is
+        open meanwhile); a refusal is audited against the patient or the photo ``replacing``.
+        A new photo needs an image; a correction may keep the old one (``data`` None or empty)."""
+        event = "photo.amend" if replacing else "photo.create"
+        target = Target(RESOURCE, replacing, patient_id=patient_id)
+        with self.audited(principal, event, AuditAction.CREATE, target):
+            self.require(principal, Permission.PHOTO_WRITE)
+            if not data:
+                if replacing:
+                    return PreparedUpload(None)
+                raise InputError("'photo': required (expected a JPEG or PNG file; got none)")
+            return PreparedUpload(self._clean(data, declared_type))
+
     def upload(
         self,
         principal: Principal,
@@ -83,14 +119,29 @@ class PhotoRecords(RecordsUseCases):
         form_key: FormKey | None = None,
     ) -> Photo:
         """Store a new photo of the patient; its bytes are cleaned first."""
+        prepared = self.prepare(principal, data, declared_type, patient_id=patient_id)
+        return self.add(principal, patient_id, details, prepared, form_key)
+
+    def add(
+        self,
+        principal: Principal,
+        patient_id: str,
+        details: PhotoDetails,
+        prepared: PreparedUpload,
+        form_key: FormKey | None = None,
+    ) -> Photo:
+        """Store a new photo of the patient from its prepared (cleaned) image (once per
+        ``form_key``)."""
         target = Target(RESOURCE, patient_id=patient_id)
         with self.transaction(principal, "photo.create", AuditAction.CREATE, target) as uow:
             self.require(principal, Permission.PHOTO_WRITE)
             patient = uow.patients.get(patient_id, principal.clinic_ids)
-            if data is None:
-                raise InputError("'photo': required (expected a JPEG or PNG file; got none)")
-            image = self._clean(data, declared_type)
-            return self._store(uow, principal, patient, details, image, None, form_key)
+            if prepared.image is None:
+                raise InputError(
+                    "'photo': required (expected a JPEG or PNG file; got none)",
+                    problems=problem(Reason.REQUIRED, "photo"),
+                )
+            return self._store(uow, principal, patient, details, prepared.image, None, form_key)
 
     def correct(
         self,
@@ -102,17 +153,31 @@ class PhotoRecords(RecordsUseCases):
         form_key: FormKey | None = None,
     ) -> Photo:
         """A new photo replacing ``photo_id`` (new bytes, or the same ones relabelled)."""
+        prepared = self.prepare(principal, data, declared_type, replacing=photo_id)
+        return self.replace(principal, photo_id, details, prepared, form_key)
+
+    def replace(
+        self,
+        principal: Principal,
+        photo_id: str,
+        details: PhotoDetails,
+        prepared: PreparedUpload,
+        form_key: FormKey | None = None,
+    ) -> Photo:
+        """A new photo replacing ``photo_id``, with the prepared image or the old one (once
+        per ``form_key``)."""
         target = Target(RESOURCE, photo_id)
         with self.transaction(principal, "photo.amend", AuditAction.CREATE, target) as uow:
             self.require(principal, Permission.PHOTO_WRITE)
             old = uow.photos.get(photo_id, principal.clinic_ids)
             if uow.photos.replaced(old.id):
                 raise ConflictError(
-                    f"photo '{old.id}': already corrected (expected the latest version)"
+                    f"photo '{old.id}': already corrected (expected the latest version)",
+                    problems=problem(Reason.ALREADY_CORRECTED),
                 )
             patient = uow.patients.get(old.patient_id, principal.clinic_ids)
-            if data:
-                image = self._clean(data, declared_type)
+            if prepared.image is not None:
+                image = prepared.image
             else:
                 kept = uow.photo_contents.get(old.id)
                 image = CleanImage(kept, old.content_type, old.width, old.height)
@@ -124,7 +189,8 @@ class PhotoRecords(RecordsUseCases):
         declared = (declared_type or "").split(";")[0].strip().lower()
         if declared in _DECLARABLE and declared != image.content_type:
             raise UnsupportedMediaError(
-                f"'photo': the content is {image.content_type} (declared as {declared})"
+                f"'photo': the content is {image.content_type} (declared as {declared})",
+                problems=problem(Reason.PHOTO_TYPE_MISMATCH, "photo"),
             )
         return image
 
@@ -174,29 +240,37 @@ class PhotoRecords(RecordsUseCases):
         views = [v.value for v in PhotoView]
         if details.view not in views:
             raise InputError(
-                f"photo 'view': expected one of {', '.join(views)} (got '{details.view[:40]}')"
+                f"photo 'view': expected one of {', '.join(views)} (got '{details.view[:40]}')",
+                problems=problem(Reason.NOT_A_CHOICE, "view"),
             )
         latest = self.clock.today() + _DATE_LINE_SLACK
         if details.taken_on > latest:
             raise InputError(
-                f"photo 'taken_on': must not lie in the future (got {details.taken_on.isoformat()})"
+                "photo 'taken_on': must not lie in the future "
+                f"(got {details.taken_on.isoformat()})",
+                problems=problem(Reason.IN_THE_FUTURE, "taken_on", got=details.taken_on),
             )
         if patient.birth_date is not None and details.taken_on < patient.birth_date:
             raise InputError(
                 "photo 'taken_on': must not be before the patient's date of birth "
-                f"(got {details.taken_on.isoformat()})"
+                f"(got {details.taken_on.isoformat()})",
+                problems=problem(Reason.BEFORE_BIRTH, "taken_on", got=details.taken_on),
             )
         if len(details.note or "") > MAX_NOTE_CHARS:
             raise InputError(
                 f"photo 'note': must be at most {MAX_NOTE_CHARS} characters "
-                f"(got {len(details.note or '')})"
+                f"(got {len(details.note or '')})",
+                problems=problem(
+                    Reason.TOO_LONG, "note", most=MAX_NOTE_CHARS, got=len(details.note or "")
+                ),
             )
         if details.session_id is not None:
             session = uow.treatment_sessions.get(details.session_id, principal.clinic_ids)
             if session.patient_id != patient.id:
                 raise InputError(
                     f"photo 'session_id': expected a session of this patient "
-                    f"(got session '{session.id}')"
+                    f"(got session '{session.id}')",
+                    problems=problem(Reason.OTHER_PATIENTS_RECORD, "session_id"),
                 )
         if details.taken_by is not None:
             photographer = uow.users.get(details.taken_by)
@@ -292,12 +366,14 @@ class PhotoRecords(RecordsUseCases):
             if second.patient_id != first.patient_id:
                 raise InputError(
                     f"photo comparison 'second': expected a photo of the same patient "
-                    f"(got photo '{second.id}')"
+                    f"(got photo '{second.id}')",
+                    problems=problem(Reason.NOT_SAME_PATIENT_OR_VIEW, "second"),
                 )
             if second.view != first.view:
                 raise InputError(
                     f"photo comparison 'second': expected a photo of view '{first.view}' "
-                    f"(got '{second.view}')"
+                    f"(got '{second.view}')",
+                    problems=problem(Reason.NOT_SAME_PATIENT_OR_VIEW, "second"),
                 )
             return self._compared(uow, principal, first, second)
 
@@ -312,7 +388,8 @@ class PhotoRecords(RecordsUseCases):
             if view not in {v.value for v in PhotoView}:
                 raise InputError(
                     f"photo comparison 'view': expected one of "
-                    f"{', '.join(v.value for v in PhotoView)} (got '{view[:40]}')"
+                    f"{', '.join(v.value for v in PhotoView)} (got '{view[:40]}')",
+                    problems=problem(Reason.NOT_A_CHOICE, "view"),
                 )
             photos = [p for p in self._all(uow, principal, patient.id) if p.view == view]
             replaced = {p.replaces_id for p in photos if p.replaces_id}
@@ -323,7 +400,8 @@ class PhotoRecords(RecordsUseCases):
                 if not found:
                     raise NotFoundError(
                         f"photo comparison '{field}': no photo of view '{view[:40]}' "
-                        f"taken on {day.isoformat()}"
+                        f"taken on {day.isoformat()}",
+                        problems=problem(Reason.NO_PHOTO_ON_DATE, field, view=view[:40], got=day),
                     )
                 return max(found, key=lambda p: (p.created_at, p.id))
 

@@ -22,6 +22,7 @@ from datetime import date
 from mesoscreen.domain.comparison import first_difference
 from mesoscreen.domain.errors import ConflictError, PlanError
 from mesoscreen.domain.planner.request import PlanRequest, request_from_json
+from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.records import Screening, TreatmentPlan
 from mesoscreen.services.ports import Planner, UnitOfWork
 from mesoscreen.services.recording import every_record
@@ -57,11 +58,13 @@ class PlanGate:
         screening = uow.screenings.get(screening_id, clinic_ids)
         if screening.signed_at is None:
             raise ConflictError(
-                f"screening '{screening.id}': must be signed by a clinician before planning"
+                f"screening '{screening.id}': must be signed by a clinician before planning",
+                problems=problem(Reason.SCREENING_UNSIGNED, "screening"),
             )
         if uow.screenings.replaced(screening.id):
             raise ConflictError(
-                f"screening '{screening.id}': has been corrected (expected the latest one)"
+                f"screening '{screening.id}': has been corrected (expected the latest one)",
+                problems=problem(Reason.SCREENING_CORRECTED, "screening"),
             )
         newer = [
             other.id
@@ -73,14 +76,16 @@ class PlanGate:
         if newer:
             raise ConflictError(
                 f"screening '{screening.id}': a newer screening of this patient replaces it "
-                f"(expected the current one, '{newer[-1]}')"
+                f"(expected the current one, '{newer[-1]}')",
+                problems=problem(Reason.SCREENING_SUPERSEDED, "screening"),
             )
         if screening.knowledge_base_hash != self.knowledge_base_hash:
             raise ConflictError(
                 f"screening '{screening.id}': made with knowledge base "
                 f"{screening.knowledge_base_version} ({screening.knowledge_base_hash[:19]}), "
                 f"not the one in force ({self.knowledge_base_hash[:19]}); screen the patient "
-                "again"
+                "again",
+                problems=problem(Reason.SCREENING_OTHER_KNOWLEDGE_BASE, "screening"),
             )
         return GatedScreening(screening, tuple(done_actions(uow, screening, clinic_ids)))
 
@@ -104,7 +109,11 @@ class PlanGate:
         naming the refused field, or ConflictError, otherwise."""
         document = plan.document
         if not isinstance(document, Mapping):
-            raise PlanError(f"plan '{plan.id}' 'document': not a JSON object", field="document")
+            raise PlanError(
+                f"plan '{plan.id}' 'document': not a JSON object",
+                field="document",
+                problems=problem(Reason.PLAN_UNREADABLE, "document"),
+            )
         request = request_from_json(document.get("request"))
         gated = self.screening(uow, clinic_ids, plan.screening_id)
         made = self.planner.plan(request, gated.screening.decision, gated.done_actions)
@@ -115,5 +124,6 @@ class PlanGate:
                 f"plan '{plan.id}' '{field}': the stored plan is not what the planner makes "
                 f"from its request ({difference}); make the plan again from its request",
                 field=field,
+                problems=problem(Reason.PLAN_NOT_REPRODUCED, field),
             )
         return gated

@@ -119,7 +119,7 @@ class TreatmentPlanRecords(SignableRecords[TreatmentPlan]):
 
     def get_checked(
         self, principal: Principal, plan_id: str
-    ) -> tuple[TreatmentPlan, bool, str | None]:
+    ) -> tuple[TreatmentPlan, bool, MesoscreenError | None]:
         """The plan, whether an amendment replaced it, and why it fails the gate (or None)."""
         plan, replaced = self.get(principal, plan_id)
         return plan, replaced, self.refusal(principal, plan)
@@ -130,13 +130,13 @@ class TreatmentPlanRecords(SignableRecords[TreatmentPlan]):
         with self.uow() as uow:
             return uow.screenings.get(plan.screening_id, principal.clinic_ids)
 
-    def refusal(self, principal: Principal, plan: TreatmentPlan) -> str | None:
+    def refusal(self, principal: Principal, plan: TreatmentPlan) -> MesoscreenError | None:
         """Why ``plan`` (already read by the caller) fails the gate now, or None."""
         with self.uow() as uow:
             try:
                 self.gate.check(uow, principal.clinic_ids, plan)
             except MesoscreenError as refused:
-                return str(refused)
+                return refused
         return None
 
     def check_stored(self) -> list[StoredPlanCheck]:

@@ -398,6 +398,24 @@ class FormKeyRepository(Protocol):
         ...
 
 
+class KeptFormRepository(Protocol):
+    """Forms kept after a timeout: (page path, sealed content) under a row key, until expiry."""
+
+    def keep(
+        self, row_key: str, page: str, sealed: str, kept_at: datetime, expires_at: datetime
+    ) -> None:
+        """Keep a form (replacing this browser's earlier one) and forget expired ones."""
+        ...
+
+    def find(self, row_key: str, now: datetime) -> tuple[str, str] | None:
+        """The page and the sealed content kept under ``row_key``, unless expired."""
+        ...
+
+    def forget(self, row_key: str) -> None:
+        """Forget the form kept under ``row_key``."""
+        ...
+
+
 class PhotoContentRepository(Protocol):
     """The bytes of each photo, written once and never changed."""
 
@@ -456,6 +474,7 @@ class UnitOfWork(Protocol):
     outcome_measures: RecordRepository[OutcomeMeasure]
     idempotency_keys: IdempotencyRepository
     form_keys: FormKeyRepository
+    kept_forms: KeptFormRepository
     record_voids: RecordRepository[RecordVoid]
     source_throttles: SourceThrottleRepository
     audit: AuditLog

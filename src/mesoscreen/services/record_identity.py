@@ -66,7 +66,11 @@ def patient_named_by(resource: Mapping[str, Any]) -> tuple[str, str] | None:
         return (rid, "id") if isinstance(rid, str) and rid else None
     for element in PATIENT_ELEMENTS:
         owner = resource.get(element)
-        reference = owner.get("reference") if isinstance(owner, Mapping) else None
+        if owner is None:
+            continue
+        # dict first: the Mapping check alone goes through the ABC machinery (for every
+        # resource of every bulk patient).
+        reference = owner.get("reference") if isinstance(owner, (dict, Mapping)) else None
         if isinstance(reference, str):
             found = _patient_id(reference)
             if found is not None:

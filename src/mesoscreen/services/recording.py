@@ -27,6 +27,7 @@ from mesoscreen.domain.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from mesoscreen.domain.text import require_page_position
 from mesoscreen.services.ports import Clock, RecordRepository, UnitOfWork, UnitOfWorkFactory
 
 DEFAULT_PAGE_SIZE = 50
@@ -108,9 +109,17 @@ class RecordsUseCases:
         self, principal: Principal | None, event_type: str, action: AuditAction, target: Target
     ) -> Iterator[UnitOfWork]:
         """A unit of work whose refusal or failure is audited after it rolls back."""
+        with self.audited(principal, event_type, action, target), self.uow() as uow:
+            yield uow
+
+    @contextmanager
+    def audited(
+        self, principal: Principal | None, event_type: str, action: AuditAction, target: Target
+    ) -> Iterator[None]:
+        """Audit a refusal or failure of the work inside, in a transaction of its own (work
+        done before any unit of work is open, such as decoding an upload, uses it alone)."""
         try:
-            with self.uow() as uow:
-                yield uow
+            yield
         except MesoscreenError as error:
             outcome = (
                 AuditOutcome.DENIED
@@ -167,6 +176,8 @@ def every_record(
 
 
 def page_bounds(offset: int, limit: int | None) -> tuple[int, int]:
-    """A safe (offset, limit): non-negative offset, limit between 1 and MAX_PAGE_SIZE."""
-    limit = DEFAULT_PAGE_SIZE if limit is None else limit
-    return max(offset, 0), min(max(limit, 1), MAX_PAGE_SIZE)
+    """A safe (offset, limit): the offset from 0 and the limit from 1 to MAX_PAGE_POSITION
+    (UnstorableValueError naming the one outside), the limit then lowered to MAX_PAGE_SIZE."""
+    offset = require_page_position(offset, "offset")
+    limit = DEFAULT_PAGE_SIZE if limit is None else require_page_position(limit, "limit", 1)
+    return offset, min(limit, MAX_PAGE_SIZE)

@@ -15,6 +15,7 @@ from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
 from mesoscreen.domain.errors import InputError
 from mesoscreen.domain.knowledge_base import ActionKind
+from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.records import ActionCompletion, ActionResult, Page, Screening
 from mesoscreen.services.ports import UnitOfWork
 from mesoscreen.services.recording import (
@@ -99,26 +100,30 @@ class RequiredActionRecords(RecordsUseCases):
             expected = ", ".join(sorted(actions)) or "none"
             raise InputError(
                 f"action '{report.action_id}': not required by this screening "
-                f"(expected one of: {expected})"
+                f"(expected one of: {expected})",
+                problems=problem(Reason.ACTION_NOT_REQUIRED, "action_id"),
             )
         kind = str(actions[report.action_id]["kind"])
         allowed = RESULTS_BY_KIND.get(kind, frozenset(ActionResult))
         if report.result not in allowed:
             raise InputError(
                 f"action '{report.action_id}' result: expected one of "
-                f"{', '.join(sorted(allowed))} for a {kind} (got '{report.result.value}')"
+                f"{', '.join(sorted(allowed))} for a {kind} (got '{report.result.value}')",
+                problems=problem(Reason.NOT_A_CHOICE, "result"),
             )
         if report.performed_on > self.clock.today():
             raise InputError(
                 f"action '{report.action_id}' performed_on: must not lie in the future "
-                f"(got {report.performed_on.isoformat()})"
+                f"(got {report.performed_on.isoformat()})",
+                problems=problem(Reason.IN_THE_FUTURE, "performed_on", got=report.performed_on),
             )
         if kind == ActionKind.SPECIALIST_CLEARANCE.value and (
             not report.cleared_by or report.cleared_at is None
         ):
             raise InputError(
                 f"action '{report.action_id}': a specialist clearance needs cleared_by and "
-                "cleared_at (got one or both missing)"
+                "cleared_at (got one or both missing)",
+                problems=problem(Reason.CLEARANCE_NEEDS_WHO_AND_WHEN, "cleared_by"),
             )
         return kind
 

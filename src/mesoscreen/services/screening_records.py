@@ -21,6 +21,7 @@ from typing import Any
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
 from mesoscreen.domain.errors import ConflictError, FhirInputError, InputError
+from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.records import Page, Patient, Screening
 from mesoscreen.domain.vocabulary import Category, Outcome
 from mesoscreen.services.intake_reading import IntakeReader
@@ -62,16 +63,21 @@ def treatable_screening(
     screening = uow.screenings.get(screening_id, clinic_ids)
     if uow.screenings.replaced(screening.id):
         raise ConflictError(
-            f"screening '{screening.id}': has been corrected (expected the latest one)"
+            f"screening '{screening.id}': has been corrected (expected the latest one)",
+            problems=problem(Reason.SCREENING_CORRECTED, "screening"),
         )
     if screening.signed_at is None:
         raise ConflictError(
-            f"screening '{screening.id}': must be signed by a clinician before {purpose}"
+            f"screening '{screening.id}': must be signed by a clinician before {purpose}",
+            problems=problem(Reason.SCREENING_UNSIGNED, "screening"),
         )
     if not Outcome(screening.outcome).permits_treatment:
         raise refusal(
             f"screening '{screening.id}': outcome must permit treatment for {purpose} "
-            f"(got '{screening.outcome}')"
+            f"(got '{screening.outcome}')",
+            problems=problem(
+                Reason.OUTCOME_FORBIDS_TREATMENT, "screening", outcome=screening.outcome
+            ),
         )
     return screening
 
@@ -177,7 +183,8 @@ class ScreeningRecords(RecordsUseCases):
             old = uow.screenings.get(screening_id, principal.clinic_ids)
             if uow.screenings.replaced(old.id):
                 raise ConflictError(
-                    f"screening '{old.id}': already corrected (expected the latest screening)"
+                    f"screening '{old.id}': already corrected (expected the latest screening)",
+                    problems=problem(Reason.ALREADY_CORRECTED),
                 )
             patient = uow.patients.get(old.patient_id, principal.clinic_ids)
             snapshot = self._snapshot(principal, patient, self._answers(document), old.id)
@@ -221,7 +228,10 @@ class ScreeningRecords(RecordsUseCases):
             self.require(principal, Permission.SCREENING_SIGN)
             screening = uow.screenings.get(screening_id, principal.clinic_ids)
             if screening.signed_at is not None:
-                raise ConflictError(f"screening '{screening.id}': already signed")
+                raise ConflictError(
+                    f"screening '{screening.id}': already signed",
+                    problems=problem(Reason.ALREADY_SIGNED),
+                )
             signed = replace(
                 screening,
                 signed_by=principal.user_id,

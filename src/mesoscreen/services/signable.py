@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
 from mesoscreen.domain.errors import ConflictError, InputError
+from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.records import Page, RecordStatus, RecordVoid
 from mesoscreen.services.ports import RecordRepository, UnitOfWork
 from mesoscreen.services.recording import (
@@ -105,6 +106,37 @@ class SignableRecords(RecordsUseCases, ABC, Generic[S]):
 
     def _event(self, verb: str) -> str:
         return f"{self.kind.name}.{verb}"
+
+    def refuse_voided(self, uow: UnitOfWork, principal: Principal, record: S) -> None:
+        """ConflictError if ``record`` was voided: a void is final, nothing acts on it again."""
+        if uow.record_voids.page(principal.clinic_ids, {"record_id": record.id}, 0, 1).total:
+            raise ConflictError(
+                f"{self.kind.name} '{record.id}': voided as entered in error (nothing more is "
+                "done with it)"
+            )
+
+    def new_version(self, uow: UnitOfWork, principal: Principal, current: S, **changes: Any) -> S:
+        """A new draft copying the signed ``current`` with ``changes``, replacing it."""
+        if self.repository(uow).replaced(current.id):
+            raise ConflictError(
+                f"{self.kind.name} '{current.id}': already amended (expected the latest)",
+                problems=problem(Reason.ALREADY_CORRECTED),
+            )
+        now = self.clock.now()
+        draft: S = replace(
+            current,
+            id=str(uuid.uuid4()),
+            status=RecordStatus.DRAFT.value,
+            replaces_id=current.id,
+            created_by=principal.user_id,
+            created_at=now,
+            updated_at=now,
+            signed_by=None,
+            signed_at=None,
+            version=1,
+            **changes,
+        )
+        return draft
 
     def store_new(
         self, uow: UnitOfWork, principal: Principal, record: S, form_key: FormKey | None = None
@@ -238,14 +270,19 @@ class SignableRecords(RecordsUseCases, ABC, Generic[S]):
         ) as uow:
             self.require(principal, self.kind.write)
             current = self.repository(uow).get(record_id, principal.clinic_ids)
+            self.refuse_voided(uow, principal, current)
             if current.status == RecordStatus.SIGNED:
                 raise ConflictError(
                     f"{self.kind.name} '{current.id}': signed records are never edited "
-                    "(expected a draft; amend it to correct it)"
+                    "(expected a draft; amend it to correct it)",
+                    problems=problem(Reason.SIGNED_NOT_EDITED),
                 )
             unknown = set(changes) - self.editable_fields
             if unknown:
-                raise InputError(f"{self.kind.name}: fields {sorted(unknown)} are not editable")
+                raise InputError(
+                    f"{self.kind.name}: fields {sorted(unknown)} are not editable",
+                    problems=problem(Reason.NOT_EDITABLE, str(sorted(unknown)[0])),
+                )
             fields = self.prepare_changes(uow, principal, current, changes)
             edited: S = replace(
                 current, **fields, updated_at=self.clock.now(), version=expected_version + 1
@@ -265,7 +302,11 @@ class SignableRecords(RecordsUseCases, ABC, Generic[S]):
             self.require(principal, self.kind.sign)
             current = self.repository(uow).get(record_id, principal.clinic_ids)
             if current.status == RecordStatus.SIGNED:
-                raise ConflictError(f"{self.kind.name} '{current.id}': already signed")
+                raise ConflictError(
+                    f"{self.kind.name} '{current.id}': already signed",
+                    problems=problem(Reason.ALREADY_SIGNED),
+                )
+            self.refuse_voided(uow, principal, current)
             self.check_before_signing(uow, principal, current)
             now = self.clock.now()
             signed: S = replace(
@@ -298,23 +339,8 @@ class SignableRecords(RecordsUseCases, ABC, Generic[S]):
             if current.status != RecordStatus.SIGNED:
                 raise ConflictError(
                     f"{self.kind.name} '{current.id}': only signed records are amended "
-                    "(got a draft; edit it instead)"
+                    "(got a draft; edit it instead)",
+                    problems=problem(Reason.DRAFT_NOT_AMENDED),
                 )
-            if self.repository(uow).replaced(current.id):
-                raise ConflictError(
-                    f"{self.kind.name} '{current.id}': already amended (expected the latest)"
-                )
-            now = self.clock.now()
-            draft: S = replace(
-                current,
-                id=str(uuid.uuid4()),
-                status=RecordStatus.DRAFT.value,
-                replaces_id=current.id,
-                created_by=principal.user_id,
-                created_at=now,
-                updated_at=now,
-                signed_by=None,
-                signed_at=None,
-                version=1,
-            )
-            return self.store_new(uow, principal, draft)
+            self.refuse_voided(uow, principal, current)
+            return self.store_new(uow, principal, self.new_version(uow, principal, current))

@@ -12,6 +12,7 @@ from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
 from mesoscreen.domain.consent import ConsentTemplates
 from mesoscreen.domain.errors import ConflictError, InputError, NotFoundError
+from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.records import RecordStatus, TreatmentPlan, TreatmentSession
 from mesoscreen.services.consents import require_consent_for_session
 from mesoscreen.services.plan_gate import PlanGate
@@ -69,14 +70,16 @@ class TreatmentSessionRecords(SignableRecords[TreatmentSession]):
         if record.performed_at > self.clock.now():
             raise InputError(
                 "session 'performed_at': must not lie in the future "
-                f"(got {record.performed_at.isoformat()})"
+                f"(got {record.performed_at.isoformat()})",
+                problems=problem(Reason.IN_THE_FUTURE, "performed_at", got=record.performed_at),
             )
         if record.plan_id is not None:
             plan = uow.plans.get(record.plan_id, principal.clinic_ids)
             if plan.patient_id != record.patient_id or plan.status != RecordStatus.SIGNED:
                 raise InputError(
                     f"session 'plan_id': expected a signed plan of this patient "
-                    f"(got plan '{plan.id}', {plan.status})"
+                    f"(got plan '{plan.id}', {plan.status})",
+                    problems=problem(Reason.PLAN_NOT_SIGNED, "plan_id"),
                 )
             if record.replaces_id is None:
                 self._check_plan(uow, principal, plan, record.performed_at.date())
@@ -89,7 +92,14 @@ class TreatmentSessionRecords(SignableRecords[TreatmentSession]):
             if expiry < day:
                 raise InputError(
                     f"session product '{product['name']}' lot '{product['lot_number']}': "
-                    f"expired on {expiry.isoformat()} (session on {day.isoformat()})"
+                    f"expired on {expiry.isoformat()} (session on {day.isoformat()})",
+                    problems=problem(
+                        Reason.PRODUCT_EXPIRED,
+                        "expiry",
+                        product=str(product["name"]),
+                        lot=str(product["lot_number"]),
+                        expiry=expiry,
+                    ),
                 )
         total = round(sum(float(point["volume_ml"]) for point in record.points), 3)
         return replace(record, total_volume_ml=total)
@@ -102,13 +112,17 @@ class TreatmentSessionRecords(SignableRecords[TreatmentSession]):
             gated = self.plan_gate.check(uow, principal.clinic_ids, plan)
         except (InputError, ConflictError) as refused:
             raise InputError(
-                f"session 'plan_id': plan '{plan.id}' fails the plan safety gate ({refused})"
+                f"session 'plan_id': plan '{plan.id}' fails the plan safety gate ({refused})",
+                problems=problem(Reason.PLAN_FAILS_GATE, "plan_id") + refused.problems,
             ) from None
         earliest = gated.earliest_date
         if earliest is not None and day < earliest:
             raise InputError(
                 f"session 'performed_at': {day.isoformat()} is before {earliest.isoformat()}, "
-                "the earliest date the screening allows"
+                "the earliest date the screening allows",
+                problems=problem(
+                    Reason.BEFORE_EARLIEST_DATE, "performed_at", got=day, earliest=earliest
+                ),
             )
 
     def create(

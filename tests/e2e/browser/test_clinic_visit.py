@@ -119,6 +119,9 @@ def test_a_whole_visit_deferred_then_eligible_planned_treated_and_a_bruise(
     page.get_by_label("Lot number").fill("LOT-42")
     page.get_by_label("Expiry date").fill("2027-06-30")
     page.get_by_role("button", name="Save").click()
+    # The session's own page, then back to the timeline from it.
+    assert "LOT-42" in page.locator("#session-details").inner_text()
+    page.get_by_role("link", name="Timeline").click()
     timeline = page.locator("#timeline")
     assert "LOT-42" in timeline.inner_text()
     assert "25 Nov 2026 08:30" in timeline.inner_text()
@@ -129,6 +132,8 @@ def test_a_whole_visit_deferred_then_eligible_planned_treated_and_a_bruise(
     page.get_by_label("Onset").fill("2026-11-25T09:00")
     page.get_by_label("Severity grade").select_option("1")
     page.get_by_role("button", name="Save").click()
+    assert "Bruising" in page.locator("#event-details").inner_text()
+    page.get_by_role("link", name="Timeline").click()
     assert "Bruising" in page.locator("#timeline").inner_text()
 
 
@@ -156,6 +161,28 @@ def test_an_answer_to_a_question_that_stops_applying_is_kept_shown_and_screened(
     assert "ELIGIBLE" not in page.locator("#outcome").inner_text()
     reasons = page.locator(".reason").all_inner_texts()
     assert len(reasons) == 2  # the contradiction and the pregnancy
+
+
+def test_a_man_is_not_asked_when_breastfeeding_ended(page: Any, server: Any) -> None:
+    """The follow-up of a question that does not apply does not apply either, as the engine
+    decides; for a woman it shows once she says she stopped breastfeeding recently."""
+    base, staff = server
+    sign_in(page, base, staff, Role.CLINICIAN)
+    _add_patient(page, "Ho", "male")
+    page.get_by_role("link", name="Pre-treatment questions").click()
+    _answer(page, "Sex", "Male")
+    for question in ("breastfeeding", "recently_weaned", "weaned_on"):
+        assert page.locator(f"#q-{question}").is_hidden(), question
+    _answer(page, "Sex", "Female")
+    _answer(page, "Are you breastfeeding?", "No")
+    assert page.locator("#q-weaned_on").is_visible()  # not known yet: asked
+    _answer(page, "Did you stop breastfeeding within the last 6 months?", "No")
+    assert page.locator("#q-weaned_on").is_hidden()
+    _answer(page, "Did you stop breastfeeding within the last 6 months?", "Yes")
+    assert page.locator("#q-weaned_on").is_visible()
+    _answer(page, "Sex", "Male")
+    # Answered follow-ups stay shown with the note; the unanswered date goes away.
+    assert page.locator("#q-weaned_on").is_hidden()
 
 
 def test_reception_is_refused_a_clinical_page(page: Any, server: Any) -> None:

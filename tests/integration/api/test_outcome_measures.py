@@ -51,10 +51,13 @@ def test_a_bad_measure_gets_problem_details_naming_the_field(
 
 
 def test_another_clinic_cannot_see_or_add_measures(client: TestClient, clinics: TwoClinics) -> None:
-    """Clinic B's clinician gets 404 for clinic A's patient, reading or writing."""
-    patient = new_patient(client, bearer(client, clinics.a.users[Role.CLINICIAN]),
-                          clinics.a.clinic.id)  # fmt: skip
+    """Clinic B's clinician gets 404 for clinic A's patient, reading or writing, and the
+    refused write leaves clinic A's list as it was."""
+    insider = bearer(client, clinics.a.users[Role.CLINICIAN])
+    patient = new_patient(client, insider, clinics.a.clinic.id)
     outsider = bearer(client, clinics.b.users[Role.CLINICIAN])
     path = f"/api/v1/patients/{patient}/outcome-measures"
     assert client.get(path, headers=outsider).status_code == 404
-    assert client.post(path, json=BASELINE, headers=outsider).status_code == 404
+    refused = client.post(path, json=BASELINE, headers=outsider)
+    assert (refused.status_code, refused.json()["code"]) == (404, "not_found")
+    assert ok(client.get(path, headers=insider)) == []

@@ -104,21 +104,27 @@ def test_a_stale_write_gets_412_and_changes_nothing(
 def test_an_edit_without_if_match_is_refused_with_428(
     client: TestClient, clinician: dict[str, str], patient: str
 ) -> None:
-    """Editable records demand If-Match."""
+    """Editable records demand If-Match: 428 naming the header, and the record is unchanged."""
     body = {"family_name": "Tran", "given_name": "X"}
-    assert client.put(f"/api/v1/patients/{patient}", json=body, headers=clinician).status_code == (
-        428
-    )
+    refused = client.put(f"/api/v1/patients/{patient}", json=body, headers=clinician)
+    assert refused.status_code == 428
+    assert refused.json()["code"] == "if_match_required"
+    stored = ok(client.get(f"/api/v1/patients/{patient}", headers=clinician))
+    assert (stored["given_name"], stored["version"]) == ("Minh", 1)
 
 
 def test_mass_assignment_of_protected_fields_is_refused(
     client: TestClient, clinician: dict[str, str], patient: str
 ) -> None:
-    """A body carrying clinic_id or signed_by on an edit is a 422."""
-    for extra in ({"clinic_id": "elsewhere"}, {"signed_by": "me"}):
-        body = {"family_name": "Tran", "given_name": "Minh"} | extra
+    """A body carrying clinic_id or signed_by on an edit is a 422 naming that field, and
+    nothing of the edit is stored (not even its allowed fields)."""
+    before = ok(client.get(f"/api/v1/patients/{patient}", headers=clinician))
+    for field, value in (("clinic_id", "elsewhere"), ("signed_by", "me")):
+        body = {"family_name": "Tran", "given_name": "Changed", field: value}
         response = client.put(f"/api/v1/patients/{patient}", json=body, headers=clinician | ETAG_1)
         assert response.status_code == 422
+        assert [e["loc"][-1] for e in response.json()["errors"]] == [field]
+    assert ok(client.get(f"/api/v1/patients/{patient}", headers=clinician)) == before
 
 
 def test_a_plan_needs_a_permitting_outcome_and_every_blocking_action_done(
@@ -249,10 +255,13 @@ def test_errors_are_problem_details_without_tracebacks(client: TestClient) -> No
 def test_an_oversized_body_is_refused_with_413(
     client: TestClient, clinician: dict[str, str], patient: str
 ) -> None:
-    """Bodies over the limit never reach the use case."""
+    """Bodies over the limit never reach the use case: 413 with its code, nothing stored."""
     big = {"answers": {"allergens": ["x" * 2_000_000]}}
     response = client.post(f"/api/v1/patients/{patient}/screenings", json=big, headers=clinician)
     assert response.status_code == 413
+    assert response.json()["code"] == "body_too_large"
+    listed = ok(client.get(f"/api/v1/patients/{patient}/screenings", headers=clinician))
+    assert listed["total"] == 0
 
 
 def test_responses_carry_security_headers(client: TestClient) -> None:

@@ -12,7 +12,6 @@ import pytest
 from mesoscreen.bootstrap import Services
 from mesoscreen.domain.access import Role
 from mesoscreen.domain.conditions import Facts, Truth
-from mesoscreen.domain.screening import Screener
 from mesoscreen.services.screening import ScreeningService
 from tests.factories import eligible_answers, seed_clinic
 from tests.integration.api.conftest import bearer
@@ -45,8 +44,7 @@ def broken_services(services: Services, monkeypatch: pytest.MonkeyPatch) -> Serv
         replace(rule, when=_Raising(rule.when.facts())) if rule.id == BROKEN_RULE else rule
         for rule in intact.kb.rules
     )
-    broken = ScreeningService(intact.kb, intact.policy)
-    broken.screener = Screener(replace(intact.kb, rules=rules), intact.policy)
+    broken = ScreeningService(intact.kb, intact.policy, rules=rules)
     monkeypatch.setattr(services.screenings, "screening", broken)
     return services
 

@@ -19,6 +19,28 @@ def test_an_admin_starts_on_the_users_and_sees_no_patient_links(
     assert browser.get("/patients").status_code == 403
 
 
+def test_an_admin_is_refused_the_new_patient_form_itself_not_only_its_save(
+    browser: TestClient, staff: ClinicStaff
+) -> None:
+    """403 at GET with the role's words: no form to fill in that could never be saved."""
+    sign_in(browser, staff, Role.ADMIN)
+    form = browser.get("/patients/new")
+    assert form.status_code == 403
+    assert 'name="family_name"' not in form.text
+    assert "Your role does not allow this page." in form.text
+    for page in ("/admin/users", "/admin/audit", "/today"):
+        assert 'href="/patients/new"' not in browser.get(page).text, page
+
+
+def test_reception_still_opens_the_new_patient_form(
+    browser: TestClient, staff: ClinicStaff
+) -> None:
+    """The front desk registers patients: the form and its links are there."""
+    sign_in(browser, staff, Role.RECEPTION)
+    assert browser.get("/patients/new").status_code == 200
+    assert 'href="/patients/new"' in browser.get("/patients").text
+
+
 def test_an_admin_adds_a_user_who_can_then_sign_in(
     browser: TestClient, staff: ClinicStaff, services: Services
 ) -> None:
@@ -78,8 +100,11 @@ def test_the_audit_page_shows_the_chain_state_and_page_reads(
     assert "someone" not in audit
 
 
-def test_a_clinician_is_refused_the_admin_pages(browser: TestClient, staff: ClinicStaff) -> None:
-    """403 on the users and the audit trail, and on a post to change a user."""
+def test_a_clinician_is_refused_the_admin_pages(
+    browser: TestClient, staff: ClinicStaff, services: Services
+) -> None:
+    """403 on the users and the audit trail, and on a post to change a user, whose role and
+    version stay as they were."""
     csrf = sign_in(browser, staff, Role.CLINICIAN)
     assert browser.get("/admin/users").status_code == 403
     assert browser.get("/admin/audit").status_code == 403
@@ -87,3 +112,5 @@ def test_a_clinician_is_refused_the_admin_pages(browser: TestClient, staff: Clin
     refused = browser.post(f"/admin/users/{user.id}", data={
         "csrf": csrf, "version": "1", "role": "admin"})  # fmt: skip
     assert refused.status_code == 403
+    stored = services.accounts.get_user(staff.principal(Role.ADMIN), user.id)
+    assert (stored.role, stored.version) == (user.role, user.version)

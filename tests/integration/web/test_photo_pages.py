@@ -81,7 +81,7 @@ def test_a_gif_is_refused_on_the_page_naming_the_field(
     patient = new_patient(browser, csrf)
     response = _upload(browser, csrf, patient, gif())
     assert response.status_code == 415  # type: ignore[attr-defined]
-    assert "&#39;photo&#39;: expected a JPEG or PNG image" in response.text  # type: ignore[attr-defined]
+    assert "Photo: choose a JPEG or PNG picture." in response.text  # type: ignore[attr-defined]
     assert "/image" not in response.text  # type: ignore[attr-defined]
 
 
@@ -183,5 +183,18 @@ def test_comparing_a_date_without_a_photo_of_the_view_says_which(
         params={"view": "vertex", "first": "2026-10-01", "second": "2026-11-20"},
     )
     assert page.status_code == 404
-    assert "no photo of view &#39;vertex&#39; taken on 2026-10-01" in page.text
+    assert "First date: there is no photo of the Vertex (crown) taken on 1 Oct 2026." in page.text
     assert 'id="upload-title"' in page.text
+
+
+def test_the_upload_limit_reads_in_megabytes_in_each_language(
+    browser: TestClient, staff: ClinicStaff
+) -> None:
+    """The form's hint says 10 MB (Vietnamese: "Tối đa 10 MB"), never MiB."""
+    csrf = sign_in(browser, staff, Role.NURSE)
+    patient = new_patient(browser, csrf)
+    english = browser.get(f"/patients/{patient}/photos").text
+    assert "At most 10 MB." in english
+    vietnamese = browser.get(f"/patients/{patient}/photos", headers={"Accept-Language": "vi"})
+    assert "Tối đa 10 MB." in vietnamese.text
+    assert "MiB" not in english + vietnamese.text

@@ -8,6 +8,7 @@ patient whose screening excludes it, 8-9.5 mm deep, over the whole scalp at 0.5 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -84,6 +85,11 @@ def test_api_create_refuses_the_unsafe_plan_naming_the_field_and_stores_nothing(
     problem = refused.json()
     assert (problem["code"], problem["field"]) == ("invalid_plan", "product")
     assert "minoxidil (excluded by finding 'cardiovascular_managed'" in problem["detail"]
+    assert problem["problems"] == [{
+        "code": "ingredient_excluded", "field": "product",
+        "params": {"product": "minoxidil_0_5", "ingredient": "minoxidil",
+                   "finding": "cardiovascular_managed"},
+    }]  # fmt: skip
     assert _last_refusal(services, staff, "plan.create") == {"error": "invalid_plan"}
     caps = browser.post(url, json=UNSAFE | {"product": "dutasteride_0_01"}, headers=headers)
     assert caps.status_code == 422
@@ -136,11 +142,13 @@ def test_the_plan_page_refuses_the_unsafe_plan_and_saves_nothing(
     for extra in ({}, {"save": "1"}):
         page = browser.post(f"/screenings/{screening}/plan", data=form | extra)
         assert page.status_code == 400
-        assert "excluded by finding" in page.text
+        assert "which this patient&#39;s screening rules out" in page.text
+        assert "excluded by finding" not in page.text  # words, not the log's message
     form |= {"product": "dutasteride_0_01", "save": "1"}
     dutasteride = browser.post(f"/screenings/{screening}/plan", data=form)
     assert dutasteride.status_code == 400
-    assert "outside the permitted 1.5" in dutasteride.text
+    assert "Depth: " in dutasteride.text
+    assert "may be injected only from 1.5 to 2 mm deep" in dutasteride.text
     assert _plans(services, staff, patient) == []
 
 
@@ -210,3 +218,51 @@ def test_a_malformed_stored_plan_breaks_no_page_and_the_check_reports_it(
     assert good.id not in out
     (kept,) = [p for p in _plans(services, staff, patient) if p.id == bad.id]
     assert kept.document == {"points": []}, "reported, never changed or deleted"
+
+
+def test_the_plan_editor_offers_an_excluded_product_disabled_with_the_reason(
+    browser: TestClient, services: Services, staff: ClinicStaff
+) -> None:
+    """Minoxidil, excluded for a heart patient, is listed but cannot be chosen, and says why."""
+    sign_in(browser, staff, Role.CLINICIAN)
+    _, screening = _cleared_heart_patient(services, staff)
+    page = browser.get(f"/screenings/{screening}/plan")
+    assert page.status_code == 200
+    assert re.search(r'<option value="minoxidil_0_5" disabled>[^<]*not for this patient', page.text)
+    assert re.search(r'<option value="dutasteride_0_01" (selected)?>', page.text)
+    exclusions = page.text.split('id="product-exclusions"')[1].split("</ul>")[0]
+    assert "which this patient&#39;s screening rules out" in exclusions
+    assert "dutasteride" not in exclusions.lower()
+
+
+def test_the_banner_stops_asking_for_clearance_once_both_are_recorded(
+    browser: TestClient, services: Services, staff: ClinicStaff
+) -> None:
+    """'Needed before treatment' until the second clearance is recorded as cleared; then the
+    banner says it is recorded (still in the specialist-clearance colour)."""
+    sign_in(browser, staff, Role.CLINICIAN)
+    clinician = staff.principal(Role.CLINICIAN)
+    patient = services.patients.register(
+        clinician, staff.clinic.id, PatientDetails(family_name="Lam", given_name="Tu")
+    )
+    screening = services.screenings.screen_intake(clinician, patient.id, HEART)
+    services.screenings.sign(clinician, screening.id, screening.version)
+
+    def banner() -> str:
+        page = browser.get(f"/screenings/{screening.id}")
+        assert 'class="banner banner-specialist_clearance"' in page.text
+        return page.text.split('class="outcome-words">')[1].split("</span>")[0]
+
+    assert banner() == "SPECIALIST CLEARANCE needed before treatment"
+    first, *others = CLEARANCES
+    for action, result in [(first, ActionResult.CLEARED),
+                           *((a, ActionResult.NOT_CLEARED) for a in others)]:  # fmt: skip
+        services.actions.record(clinician, screening.id, ActionReport(
+            action, result, services.clock.today(), "Dr B", services.clock.now()))  # fmt: skip
+    assert banner() == "SPECIALIST CLEARANCE needed before treatment"  # one is refused
+    services.clock.advance(timedelta(minutes=5))  # type: ignore[attr-defined]
+    for action in others:  # a later record replaces the refusal
+        services.actions.record(clinician, screening.id, ActionReport(
+            action, ActionResult.CLEARED, services.clock.today(), "Dr C",
+            services.clock.now()))  # fmt: skip
+    assert banner() == "SPECIALIST CLEARANCE RECORDED: treatment may be planned"

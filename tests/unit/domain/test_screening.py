@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from mesoscreen.domain.conditions import Facts, Truth
-from mesoscreen.domain.policy import default_policy, make_policy
-from mesoscreen.domain.screening import Screener
+from mesoscreen.domain.policy import make_policy
 from mesoscreen.domain.vocabulary import Category, Outcome
 from mesoscreen.knowledge import default_knowledge_base
 from mesoscreen.services.screening import ScreeningService
@@ -93,11 +92,34 @@ def test_the_most_severe_finding_decides_and_every_reason_is_kept() -> None:
     assert decision.earliest_date is None
 
 
-def test_earliest_date_is_the_latest_of_several_dated_deferrals() -> None:
-    """Only dated deferrals: the earliest treatment date is when the last one ends (6 months
-    after weaning, the stricter end of the source's 3-6 months)."""
+def test_earliest_date_of_one_dated_deferral_is_when_it_ends() -> None:
+    """Weaned on 15 October: treatment from 15 April, 6 months after weaning (the stricter
+    end of the source's 3-6 months)."""
     decision = _screen(intake(recently_weaned="yes", weaned_on="2026-10-15"))
     assert decision.earliest_date == date(2027, 4, 15)
+
+
+@pytest.mark.parametrize("longer_first", [True, False])
+def test_earliest_date_is_the_latest_of_several_dated_deferrals(longer_first: bool) -> None:
+    """Two dated deferrals (6 and 9 months after weaning), in either order: the earliest
+    treatment date is when the last one ends, never the first or the sooner one."""
+    kb = default_knowledge_base()
+    six = next(rule for rule in kb.rules if rule.id == "weaning_wait")
+    assert six.defer_until is not None
+    nine = replace(six, id="weaning_wait_nine_months",
+                   defer_until=replace(six.defer_until, months=9, lenient_months=None))  # fmt: skip
+    others = [rule for rule in kb.rules if rule.id != "weaning_wait"]
+    rules = [*others, nine, six] if longer_first else [*others, six, nine]
+    decision = ScreeningService(kb, rules=rules).screen(
+        intake(recently_weaned="yes", weaned_on="2026-10-15"), ON
+    )
+    assert decision.outcome is Outcome.DEFERRED
+    ends = {f.rule: f.until for f in decision.findings}
+    assert ends == {
+        "weaning_wait": date(2027, 4, 15),
+        "weaning_wait_nine_months": date(2027, 7, 15),
+    }
+    assert decision.earliest_date == date(2027, 7, 15)
 
 
 def test_an_open_ended_deferral_leaves_the_earliest_date_unknown() -> None:
@@ -180,10 +202,7 @@ def test_a_rule_that_raises_fails_closed(raw: dict[str, Any]) -> None:
         replace(rule, when=_Exploding()) if rule.id == "cancer_history" else rule
         for rule in kb.rules
     )
-    screener = Screener(replace(kb, rules=broken), default_policy(kb))
-    service = ScreeningService(kb)
-    service.screener = screener
-    decision = service.screen(raw, ON)
+    decision = ScreeningService(kb, rules=broken).screen(raw, ON)
     assert decision.outcome is Outcome.INCOMPLETE
     error = next(f for f in decision.findings if f.category is Category.RULE_ERROR)
     assert error.rule == "cancer_history"

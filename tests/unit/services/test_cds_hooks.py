@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import orjson
 
 from mesoscreen.domain.audit import AuditEntry, AuditOutcome
+from mesoscreen.entrypoints.error_table import edges_for
 from mesoscreen.knowledge import default_knowledge_base
 from mesoscreen.services.cds_hooks import CdsAnswer, CdsHooks, CdsSettings
 from mesoscreen.services.cds_tokens import CdsCaller, TokenRejectedError
@@ -98,11 +99,16 @@ def _call(cds: CdsHooks, body: object, authorization: str = "Bearer good") -> Cd
     )
 
 
+def _status(answer: CdsAnswer) -> int:
+    """The HTTP status the edge gives the answer, through the one error table."""
+    return 200 if answer.error is None else edges_for(answer.error).http_status
+
+
 def test_cards_are_answered_once_the_call_and_its_token_use_are_recorded() -> None:
     """The answer carries the cards the audit entry names, and the token is spent."""
     cds, guard, log, server = _service()
     answer = _call(cds, hook_request(prefetch=prefetch_of(RECORD)))
-    assert answer.status == 200
+    assert answer.error is None
     assert answer.body is not None
     [entry] = guard.recorded
     assert entry.detail["cards"] == ",".join(c["uuid"] for c in answer.body["cards"])
@@ -116,7 +122,7 @@ def test_a_replayed_token_is_refused_and_the_refusal_audited() -> None:
     cds, _guard, log, _ = _service()
     _call(cds, hook_request(prefetch=prefetch_of(RECORD)))
     again = _call(cds, hook_request(prefetch=prefetch_of(RECORD)))
-    assert (again.status, again.body) == (401, None)
+    assert (_status(again), again.body) == (401, None)
     assert [e.outcome for e in log.entries] == [AuditOutcome.DENIED]
     assert log.entries[0].detail["refused"] == "replayed token"
 
@@ -125,7 +131,8 @@ def test_a_refused_token_is_audited_with_why_and_nothing_is_read() -> None:
     """No token: 401 naming why, an audit entry for the stranger, no record fetched."""
     cds, guard, log, server = _service()
     answer = _call(cds, hook_request(), authorization="")
-    assert (answer.status, answer.code) == (401, "unauthorized")
+    assert answer.error is not None
+    assert (_status(answer), answer.error.code) == (401, "unauthorized")
     assert [(e.source, e.outcome) for e in log.entries] == [
         ("unauthenticated", AuditOutcome.DENIED)
     ]
@@ -137,8 +144,9 @@ def test_missing_prefetch_and_an_unreachable_server_is_a_412_spending_the_token(
     """The server is asked, cannot be reached, and the call gets 412 with its refusal audited."""
     cds, guard, _, server = _service()
     answer = _call(cds, hook_request())
-    assert (answer.status, answer.code) == (412, "record_unavailable")
-    assert "ConnectError" in answer.message
+    assert answer.error is not None
+    assert (_status(answer), answer.error.code) == (412, "record_unavailable")
+    assert "ConnectError" in str(answer.error)
     assert server.asked
     assert [e.outcome for e in guard.recorded] == [AuditOutcome.FAILURE]
 
@@ -149,6 +157,6 @@ def test_a_call_to_an_unknown_service_is_refused_before_the_token_is_read() -> N
     answer = on_a_loop_of_its_own(
         lambda: cds.call("nope", "Bearer good", "https://aud", b"{}", "https://l")
     )
-    assert answer.status == 404
+    assert _status(answer) == 404
     assert guard.recorded == []
     assert log.entries == []

@@ -13,6 +13,7 @@ from mesoscreen.domain.access import Principal, Role
 from mesoscreen.domain.audit import AuditOutcome
 from mesoscreen.domain.consent import ConsentTemplates
 from mesoscreen.domain.errors import ConflictError, InputError, PlanError
+from mesoscreen.domain.reasons import Reason
 from mesoscreen.domain.records import ActionResult, Screening, TreatmentPlan
 from mesoscreen.knowledge import default_knowledge_base
 from mesoscreen.knowledge.consent_loader import default_consent_templates
@@ -251,7 +252,7 @@ def test_no_session_is_recorded_from_a_plan_that_fails_the_gate(clinic: Clinic) 
         clinic.session(patient, plan.id)
     refusal = clinic.plans.get_checked(clinic.clinician, plan.id)[2]
     assert refusal is not None
-    assert "'request'" in refusal
+    assert "'request'" in refusal.message
 
 
 def test_the_stored_plans_check_reports_failing_plans_and_changes_nothing(
@@ -283,7 +284,8 @@ def test_a_stored_plan_is_what_the_planner_makes_in_every_figure(clinic: Clinic)
         stored: TreatmentPlan = clinic.stored("plans", plan.id)
         refusal = clinic.plans.refusal(clinic.clinician, stored)
         assert refusal is not None
-        assert f"'{field}'" in refusal
+        assert f"'{field}'" in refusal.message
+        assert refusal.problems[0].code == Reason.PLAN_NOT_REPRODUCED
 
 
 def test_no_session_from_a_plan_falls_before_the_screenings_earliest_date(

@@ -17,6 +17,7 @@ from sqlalchemy import (
     RowMapping,
     Table,
     case,
+    delete,
     exists,
     func,
     insert,
@@ -286,6 +287,48 @@ class SqlFormKeys:
             raise DuplicateRequestError(
                 f"form '{form}': this form was already submitted (key {key[:12]}...)"
             ) from None
+
+
+class SqlKeptForms:
+    """Forms kept after a timeout, sealed; one per browser, deleted once given back."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def keep(
+        self, row_key: str, page: str, sealed: str, kept_at: datetime, expires_at: datetime
+    ) -> None:
+        """Keep the form (replacing this browser's earlier one); forget expired ones."""
+        table = tables.kept_forms
+        self._connection.execute(
+            delete(table).where((table.c.expires_at <= kept_at) | (table.c.key_hash == row_key))
+        )
+        self._connection.execute(
+            insert(table).values(
+                key_hash=row_key,
+                path=page[:300],
+                form={"sealed": sealed},
+                kept_at=kept_at,
+                expires_at=expires_at,
+            )
+        )
+
+    def find(self, row_key: str, now: datetime) -> tuple[str, str] | None:
+        """The page and sealed content under ``row_key`` unless expired."""
+        table = tables.kept_forms
+        row = self._connection.execute(
+            select(table.c.path, table.c.form).where(
+                table.c.key_hash == row_key, table.c.expires_at > now
+            )
+        ).first()
+        if row is None or not isinstance(row.form, dict):
+            return None
+        return row.path, str(row.form.get("sealed", ""))
+
+    def forget(self, row_key: str) -> None:
+        """Delete the form kept under ``row_key``."""
+        table = tables.kept_forms
+        self._connection.execute(delete(table).where(table.c.key_hash == row_key))
 
 
 class SqlPhotoContents:

@@ -14,6 +14,7 @@ from mesoscreen.adapters.db.repositories import (
     SqlClinics,
     SqlFormKeys,
     SqlIdempotencyKeys,
+    SqlKeptForms,
     SqlPatients,
     SqlPhotoContents,
     SqlRecords,
@@ -39,6 +40,7 @@ from mesoscreen.services.ports import (
     ClinicRepository,
     FormKeyRepository,
     IdempotencyRepository,
+    KeptFormRepository,
     PatientRepository,
     PhotoContentRepository,
     RecordRepository,
@@ -73,6 +75,7 @@ class SqlUnitOfWork:
     outcome_measures: RecordRepository[OutcomeMeasure]
     idempotency_keys: IdempotencyRepository
     form_keys: FormKeyRepository
+    kept_forms: KeptFormRepository
     record_voids: RecordRepository[RecordVoid]
     source_throttles: SourceThrottleRepository
     audit: AuditLog
@@ -120,6 +123,7 @@ class SqlUnitOfWork:
         )
         self.idempotency_keys = SqlIdempotencyKeys(connection)
         self.form_keys = SqlFormKeys(connection)
+        self.kept_forms = SqlKeptForms(connection)
         self.record_voids = SqlRecords(
             connection, tables.record_voids, RecordVoid, "void", order_column="voided_at"
         )

@@ -565,8 +565,9 @@ class RecordReader:
 
     @staticmethod
     def _patient(resource: Mapping[str, Any], on: date, facts: RecordFacts) -> None:
-        reference = _reference(resource)
-        sex = _SEXES.get(str(resource.get("gender")))
+        reference = f"Patient/{resource.get('id', '?')}"
+        gender = resource.get("gender")
+        sex = _SEXES.get(gender) if isinstance(gender, str) else None
         if sex is not None:
             facts._show("sex", sex, reference)
         born = resource.get("birthDate")

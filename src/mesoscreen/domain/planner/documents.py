@@ -17,6 +17,7 @@ from typing import Any
 
 from mesoscreen.domain.comparison import first_difference, shown
 from mesoscreen.domain.errors import PlanError
+from mesoscreen.domain.reasons import Reason, problem
 
 __all__ = ["PlanSummary", "PlannedSession", "first_difference", "read_summary"]
 
@@ -55,10 +56,18 @@ def _get(document: Mapping[str, Any], field: str, kind: type | tuple[type, ...])
     value: Any = document
     for part in field.split("."):
         if not isinstance(value, Mapping) or part not in value:
-            raise PlanError(f"'document.{field}': missing from the stored plan", field=field)
+            raise PlanError(
+                f"'document.{field}': missing from the stored plan",
+                field=field,
+                problems=problem(Reason.PLAN_UNREADABLE, field),
+            )
         value = value[part]
     if isinstance(value, bool) or not isinstance(value, kind):
-        raise PlanError(f"'document.{field}': unexpected value {shown(value)}", field=field)
+        raise PlanError(
+            f"'document.{field}': unexpected value {shown(value)}",
+            field=field,
+            problems=problem(Reason.PLAN_UNREADABLE, field),
+        )
     return value
 
 
@@ -84,7 +93,11 @@ def _sessions(raw: Sequence[Any]) -> tuple[PlannedSession, ...]:
 def read_summary(document: object) -> PlanSummary:
     """The page figures of a stored document; PlanError naming the first unreadable field."""
     if not isinstance(document, Mapping):
-        raise PlanError("'document': not a JSON object", field="document")
+        raise PlanError(
+            "'document': not a JSON object",
+            field="document",
+            problems=problem(Reason.PLAN_UNREADABLE, "document"),
+        )
     number = (int, float)
     depth = _get(document, "depth_mm", list)
     if len(depth) != 2 or not all(isinstance(d, number) for d in depth):

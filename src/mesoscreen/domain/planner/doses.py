@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from mesoscreen.domain.errors import PlanError
+from mesoscreen.domain.reasons import Problem, Reason, problem
 
 
 class DoseUnit(StrEnum):
@@ -96,6 +97,41 @@ def _range(low: float, high: float) -> str:
     return f"{low:g}-{high:g} mm"
 
 
+def _dose_problems(
+    fields: list[str],
+    product_id: str,
+    caps: Caps,
+    volume_per_point_ml: float,
+    depth_mm: tuple[float, float],
+    total_volume: float,
+    total_dose: float | None,
+    unit: DoseUnit | None,
+) -> tuple[Problem, ...]:
+    """The reason codes of the refused fields (``session_dose``), with their figures."""
+    problems: list[Problem] = []
+    for field in fields:
+        if field == "volume_per_point_ml" and volume_per_point_ml <= 0:
+            problems += problem(Reason.OUT_OF_RANGE, field, low=0,
+                                high=caps.volume_per_point_ml, got=volume_per_point_ml,
+                                unit="mL")  # fmt: skip
+        elif field == "volume_per_point_ml":
+            problems += problem(Reason.OVER_PRODUCT_LIMIT, field, got=volume_per_point_ml,
+                                most=caps.volume_per_point_ml, unit="mL",
+                                product=product_id)  # fmt: skip
+        elif field == "depth_mm":
+            problems += problem(Reason.DEPTH_OUTSIDE_LIMITS, field, low=caps.depth_mm[0],
+                                high=caps.depth_mm[1], product=product_id)  # fmt: skip
+        elif field == "total_volume_ml":
+            problems += problem(Reason.OVER_PRODUCT_LIMIT, field, got=total_volume,
+                                most=caps.volume_per_session_ml, unit="mL",
+                                product=product_id)  # fmt: skip
+        elif total_dose is not None and caps.dose_per_session is not None:
+            problems += problem(Reason.OVER_PRODUCT_LIMIT, field, got=total_dose,
+                                most=caps.dose_per_session, unit=unit.value if unit else "",
+                                product=product_id)  # fmt: skip
+    return tuple(problems)
+
+
 def session_dose(
     product_id: str,
     concentration: Concentration,
@@ -157,7 +193,20 @@ def session_dose(
         message = "; ".join(f"'{field}': {problem}" for field, problem in refused)
         if any(field.startswith("total_") for field, _ in refused):
             message += "; treat fewer zones, widen the spacing or lower the volume per point"
-        raise PlanError(message, field=refused[0][0])
+        raise PlanError(
+            message,
+            field=refused[0][0],
+            problems=_dose_problems(
+                [f for f, _ in refused],
+                product_id,
+                caps,
+                volume_per_point_ml,
+                depth_mm,
+                total_volume,
+                total_dose,
+                unit,
+            ),
+        )
     return SessionDose(
         points=points,
         volume_per_point_ml=volume_per_point_ml,

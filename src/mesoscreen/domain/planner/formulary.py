@@ -10,6 +10,7 @@ from enum import StrEnum
 from mesoscreen.domain.errors import PlanError
 from mesoscreen.domain.knowledge_base import Text
 from mesoscreen.domain.planner.doses import Caps, Concentration, SessionDose, session_dose
+from mesoscreen.domain.reasons import Reason, problem
 
 
 class Technique(StrEnum):
@@ -131,9 +132,12 @@ class Formulary:
         if holders:
             ids = ", ".join(p.id for p in holders)
             raise PlanError(
-                f"'product': {name!r} is in several products ({ids}); name one", field="product"
+                f"'product': {name!r} is in several products ({ids}); name one",
+                field="product",
+                problems=problem(Reason.AMBIGUOUS_PRODUCT, "product"),
             )
         raise PlanError(
             f"'product': unknown product or ingredient {name!r} (expected one of: {known})",
             field="product",
+            problems=problem(Reason.UNKNOWN_PRODUCT, "product"),
         )

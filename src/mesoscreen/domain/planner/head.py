@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mesoscreen.domain.errors import PlanError
+from mesoscreen.domain.reasons import Reason, problem
 
 DEFAULT_CIRCUMFERENCE_CM = 56.0
 # Cephalic index (width / length) of an average adult head.
@@ -49,7 +50,11 @@ def _check_range(name: str, value: float, bounds: tuple[float, float]) -> None:
     """Refuse a measurement outside the plausible adult range."""
     low, high = bounds
     if not low <= value <= high:
-        raise PlanError(f"'{name}': expected {low:g} to {high:g} cm (got {value:g})", field=name)
+        raise PlanError(
+            f"'{name}': expected {low:g} to {high:g} cm (got {value:g})",
+            field=name,
+            problems=problem(Reason.OUT_OF_RANGE, name, low=low, high=high, got=value, unit="cm"),
+        )
 
 
 @dataclass(frozen=True, slots=True)

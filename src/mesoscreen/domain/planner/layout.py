@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from mesoscreen.domain.errors import PlanError
 from mesoscreen.domain.planner.head import HeadModel, surface_distance
 from mesoscreen.domain.planner.zones import Zone
+from mesoscreen.domain.reasons import Reason, problem
 
 SPACING_RANGE_CM = (0.5, 2.0)
 THETA_LIMIT = 110.0
@@ -131,6 +132,9 @@ def lay_out_points(
         raise PlanError(
             f"'spacing_cm': expected {low:g} to {high:g} cm (got {spacing_cm:g})",
             field="spacing_cm",
+            problems=problem(
+                Reason.OUT_OF_RANGE, "spacing_cm", low=low, high=high, got=spacing_cm, unit="cm"
+            ),
         )
     meridians = _Meridians(head)
     placed: list[tuple[int, float, float, float, Zone]] = []

@@ -20,6 +20,7 @@ from mesoscreen.domain.planner.layout import (
 from mesoscreen.domain.planner.request import PlanRequest
 from mesoscreen.domain.planner.safety import ScreeningConstraints
 from mesoscreen.domain.planner.zones import ScalpAtlas, Zone
+from mesoscreen.domain.reasons import Reason, problem
 
 __all__ = ["Geometry", "PlanRequest", "Session", "TreatmentPlan", "ZoneArea", "plan_treatment"]
 
@@ -168,6 +169,7 @@ def plan_treatment(
             "'zones': no injection point fits the zones chosen at this spacing "
             f"({request.spacing_cm:g} cm); choose more zones or a smaller spacing",
             field="zones",
+            problems=problem(Reason.NO_POINT_FITS, "zones", spacing_cm=request.spacing_cm),
         )
     dose = product.session(len(laid.points), request.volume_per_point_ml, request.depth_mm)
     return TreatmentPlan(

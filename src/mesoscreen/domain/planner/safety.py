@@ -16,6 +16,7 @@ from typing import Any
 from mesoscreen.domain.decision import Decision
 from mesoscreen.domain.errors import PlanError
 from mesoscreen.domain.planner.formulary import Product
+from mesoscreen.domain.reasons import Problem, Reason, problem
 from mesoscreen.domain.vocabulary import Outcome
 
 
@@ -93,14 +94,52 @@ class ScreeningConstraints:
                 f"'screening': outcome {self.outcome.value!r} does not permit a treatment plan "
                 "(expected eligible, precautions or specialist_clearance)",
                 field="screening",
+                problems=problem(
+                    Reason.OUTCOME_FORBIDS_TREATMENT, "screening", outcome=self.outcome.value
+                ),
             )
         undone = [action for action in self.blocking_actions if action not in completed_actions]
         if undone:
             raise PlanError(
                 "'screening': required actions not recorded as done: " + ", ".join(undone),
                 field="screening",
+                problems=problem(Reason.ACTIONS_NOT_DONE, "screening", actions=tuple(undone)),
             )
-        refused = []
+        refused, problems = self._exclusions(product, completed_actions)
+        if refused:
+            raise PlanError(
+                f"'product': {product.id} contains " + "; ".join(refused),
+                field="product",
+                problems=problems,
+            )
+        if (
+            first_session is not None
+            and self.earliest_date is not None
+            and first_session < self.earliest_date
+        ):
+            raise PlanError(
+                f"'first_session': {first_session.isoformat()} is before "
+                f"{self.earliest_date.isoformat()}, the earliest date the screening allows",
+                field="first_session",
+                problems=problem(
+                    Reason.BEFORE_EARLIEST_DATE,
+                    "first_session",
+                    got=first_session,
+                    earliest=self.earliest_date,
+                ),
+            )
+
+    def excluded_by(
+        self, product: Product, completed_actions: Collection[str]
+    ) -> tuple[Problem, ...]:
+        """Why the screening rules ``product`` out (its excluded ingredients), or ()."""
+        return self._exclusions(product, completed_actions)[1]
+
+    def _exclusions(
+        self, product: Product, completed_actions: Collection[str]
+    ) -> tuple[list[str], tuple[Problem, ...]]:
+        refused: list[str] = []
+        problems: tuple[Problem, ...] = ()
         for ingredient in product.ingredients:
             exclusion = self.excluded.get(ingredient)
             if exclusion is None:
@@ -118,17 +157,10 @@ class ScreeningConstraints:
                 f"{ingredient} (excluded by finding '{exclusion.rule}', {exclusion.reason}"
                 f"{condition})"
             )
-        if refused:
-            raise PlanError(
-                f"'product': {product.id} contains " + "; ".join(refused), field="product"
-            )
-        if (
-            first_session is not None
-            and self.earliest_date is not None
-            and first_session < self.earliest_date
-        ):
-            raise PlanError(
-                f"'first_session': {first_session.isoformat()} is before "
-                f"{self.earliest_date.isoformat()}, the earliest date the screening allows",
-                field="first_session",
-            )
+            lifted = {"open": tuple(still_open)} if exclusion.lifted_by else {}
+            problems += problem(
+                Reason.INGREDIENT_EXCLUDED_UNTIL_DONE if lifted else Reason.INGREDIENT_EXCLUDED,
+                "product", product=product.id, ingredient=ingredient, finding=exclusion.rule,
+                **lifted,
+            )  # fmt: skip
+        return refused, problems

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from mesoscreen.domain.errors import PlanError
 from mesoscreen.domain.knowledge_base import Text
 from mesoscreen.domain.planner.head import HeadModel
+from mesoscreen.domain.reasons import Reason, problem
 
 _AREA_STEPS = 120
 
@@ -93,15 +94,22 @@ class ScalpAtlas:
                 raise PlanError(
                     f"'stage': unknown stage {stage_id!r} (expected one of: {known})",
                     field="stage",
+                    problems=problem(Reason.UNKNOWN_STAGE, "stage"),
                 )
             wanted.extend(stage.zones)
         for zone_id in zone_ids:
             if zone_id not in self.zones:
                 known = ", ".join(self.zones)
                 raise PlanError(
-                    f"'zones': unknown zone {zone_id!r} (expected one of: {known})", field="zones"
+                    f"'zones': unknown zone {zone_id!r} (expected one of: {known})",
+                    field="zones",
+                    problems=problem(Reason.UNKNOWN_ZONE, "zones"),
                 )
             wanted.append(zone_id)
         if not wanted:
-            raise PlanError("'zones': no zone chosen (give zones, a stage, or both)", field="zones")
+            raise PlanError(
+                "'zones': no zone chosen (give zones, a stage, or both)",
+                field="zones",
+                problems=problem(Reason.NO_ZONE_CHOSEN, "zones"),
+            )
         return tuple(self.zones[zone_id] for zone_id in dict.fromkeys(wanted))

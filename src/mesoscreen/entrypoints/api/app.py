@@ -98,7 +98,7 @@ def create_app(
         endpoint of the same stack)."""
         return {"status": "ok"}
 
-    app.include_router(build_web_router(wired))
+    app.include_router(build_web_router(wired, heavy_work))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_log_privacy(app.routes)
     return app

@@ -11,6 +11,7 @@ from mesoscreen.bootstrap import Services
 from mesoscreen.domain.access import AuthenticationError, Principal
 from mesoscreen.domain.errors import InputError
 from mesoscreen.entrypoints.api.problems import CsrfError, PreconditionRequiredError
+from mesoscreen.entrypoints.heavy_work import HeavyWork
 from mesoscreen.entrypoints.web import cookies
 from mesoscreen.services.authentication import Authenticated, csrf_matches
 
@@ -28,6 +29,15 @@ def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_heavy_work(request: Request) -> HeavyWork:
+    """The app's bound on CPU-heavy work (photo decoding, Argon2), shared with the pages."""
+    heavy_work: HeavyWork = request.app.state.heavy_work
+    return heavy_work
+
+
+HeavyWorkDep = Annotated[HeavyWork, Depends(get_heavy_work)]
 
 
 def client_source(request: Request) -> str | None:

@@ -9,24 +9,31 @@ than ``MAX_JSON_DEPTH`` (400); a body of another media type sent to a JSON endpo
 Every check before sign-in is linear in the body's size (``json_depth``), and the nesting check
 of a body past ``THREADED_CHECK_BYTES`` runs in a worker thread (``HeavyWork``), so a hostile
 body never holds the event loop.
+Text no database stores (a NUL character, a lone surrogate: ``domain.text``) is refused here
+for the machine routes, naming the field, before any route or sign-in reads it: in the path,
+in the query string and anywhere in a JSON body (422). The pages check their own (``web.kit``).
 Upload routes (photos) are named with their own, larger cap: their bodies are counted as they
 stream in and refused past that cap, and they are not JSON; every other route keeps the cap.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import traceback
 import uuid
 from collections.abc import Sequence
+from urllib.parse import parse_qsl
 
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mesoscreen.domain.errors import BodyTooLargeError as BodyTooLargeError
+from mesoscreen.domain.errors import UnstorableValueError
+from mesoscreen.domain.text import require_storable, require_storable_values
 from mesoscreen.entrypoints.api.json_depth import MAX_JSON_DEPTH, json_nesting_exceeds
-from mesoscreen.entrypoints.api.problems import correlation_id, problem_response
+from mesoscreen.entrypoints.api.problems import correlation_id, problem_response, status_for
 from mesoscreen.entrypoints.heavy_work import HeavyWork
 
 _log = logging.getLogger("mesoscreen.api")
@@ -50,6 +57,8 @@ _DOCS_CSP = (
 )
 
 _JSON_PATHS = ("/api/", "/cds-services")
+# Routes whose clients are programs: refusals are problems (or OperationOutcomes).
+_MACHINE_PATHS = ("/api/", "/fhir", "/cds-services")
 _WRITES = {"POST", "PUT", "PATCH"}
 
 # Bodies up to this size are checked on the event loop (well under a millisecond); larger ones
@@ -70,6 +79,34 @@ def _has_body(headers: dict[bytes, bytes]) -> bool:
     if length is not None:
         return length.strip() != b"0"
     return b"transfer-encoding" in headers
+
+
+def _check_path_and_query(scope: Scope) -> None:
+    """UnstorableValueError naming the path or the query parameter that holds unstorable text
+    (a query string decodes as the routes decode it: ``%00`` is a NUL, bad UTF-8 a U+FFFD)."""
+    require_storable(scope.get("path", ""), "path")
+    query = scope.get("query_string", b"").decode("latin-1")
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        require_storable(name, "query parameter name")
+        require_storable(value, name)
+
+
+def check_json_text(body: bytes) -> None:
+    """UnstorableValueError naming the first field of a JSON body whose text cannot be stored.
+
+    Such text can only arrive as an escape (``\\u0000``, ``\\ud800``), since raw NUL bytes
+    and invalid UTF-8 are not JSON; a body without ``\\u`` is not parsed at all. A body that
+    is not JSON is left to the route, which refuses it.
+    """
+    if b"\\u" not in body and b"\x00" not in body:
+        return
+    if b"\x00" in body:
+        raise UnstorableValueError("request body", "must not contain a NUL byte")
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return
+    require_storable_values(value)
 
 
 def _is_json_write(scope: Scope) -> bool:
@@ -144,6 +181,12 @@ class EdgeMiddleware:
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse what can be refused from the headers and body; pass the rest on."""
+        if scope.get("path", "").startswith(_MACHINE_PATHS):
+            try:
+                _check_path_and_query(scope)
+            except UnstorableValueError as refused:
+                await self._refuse_value(refused, scope, send)
+                return
         headers = dict(scope.get("headers", []))
         declared = headers.get(b"content-length")
         upload_cap = self._upload_cap(scope)
@@ -176,6 +219,11 @@ class EdgeMiddleware:
                 )
                 await self._refuse(400, "json_too_deep", detail, scope, send)
                 return
+            try:
+                await self._check_text(body)
+            except UnstorableValueError as refused:
+                await self._refuse_value(refused, scope, send)
+                return
             await self.app(scope, _replay(body, receive), send)
             return
         await self.app(scope, self._counting(receive, self.max_body_bytes), send)
@@ -185,6 +233,13 @@ class EdgeMiddleware:
         if len(body) <= THREADED_CHECK_BYTES:
             return json_nesting_exceeds(body)
         return await self.heavy_work.run(json_nesting_exceeds, body)
+
+    async def _check_text(self, body: bytes) -> None:
+        """The unstorable-text check, in a worker thread for a large body."""
+        if len(body) <= THREADED_CHECK_BYTES:
+            check_json_text(body)
+        else:
+            await self.heavy_work.run(check_json_text, body)
 
     async def _read_body(self, receive: Receive) -> bytes | None:
         """The whole body; None if the client disconnected; BodyTooLargeError past the cap."""
@@ -222,10 +277,23 @@ class EdgeMiddleware:
     def _too_large_message(self) -> str:
         return _too_large(self.max_body_bytes)
 
+    @classmethod
+    async def _refuse_value(cls, refused: UnstorableValueError, scope: Scope, send: Send) -> None:
+        """A 422 naming the field that holds an unstorable value."""
+        await cls._refuse(status_for(refused), refused.code, refused.message, scope, send,
+                          {"field": refused.field})  # fmt: skip
+
     @staticmethod
-    async def _refuse(status: int, code: str, detail: str, scope: Scope, send: Send) -> None:
+    async def _refuse(
+        status: int,
+        code: str,
+        detail: str,
+        scope: Scope,
+        send: Send,
+        extra: dict[str, str] | None = None,
+    ) -> None:
         """Answer with a problem without reading the body (the server discards the rest)."""
-        response = problem_response(status, code, detail, scope.get("path", ""))
+        response = problem_response(status, code, detail, scope.get("path", ""), extra=extra)
         await send({"type": "http.response.start", "status": status,
                     "headers": response.raw_headers})  # fmt: skip
         await send({"type": "http.response.body", "body": response.body})

@@ -27,6 +27,7 @@ from mesoscreen.domain.errors import (
     MesoscreenError,
     PlanError,
     TooManyAttemptsError,
+    UnstorableValueError,
 )
 from mesoscreen.domain.errors import PreconditionRequiredError as PreconditionRequiredError
 from mesoscreen.entrypoints.error_table import PROBLEM_TYPE_BASE, edges_for
@@ -167,8 +168,11 @@ def error_response(
         _log.error("error %s: %s", _correlation_id(), type(error).__name__)
         return problem_response(status, "internal_error", "internal error", path)
     # A refused plan or FHIR document names the refused field, so a client can point at it.
-    field = error.field if isinstance(error, PlanError | FhirInputError) else None
-    extra = {"field": field} if field else None
+    named = PlanError | FhirInputError | UnstorableValueError
+    field = error.field if isinstance(error, named) else None
+    extra: dict[str, Any] = {"field": field} if field else {}
+    # The reason codes behind the message, for clients that say them in their own words.
+    extra["problems"] = [problem.as_dict() for problem in error.problems]
     return problem_response(
         status, error.code, error.message, path, sent, extra, fhir_issue_code=edges.fhir_issue
     )

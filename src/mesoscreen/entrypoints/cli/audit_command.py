@@ -165,17 +165,7 @@ def export(
                     {
                         "seq": stored.seq,
                         "recorded_at": canonical_time(entry.recorded_at),
-                        "event_type": entry.event_type,
-                        "action": entry.action.value,
-                        "outcome": entry.outcome.value,
-                        "actor_id": entry.actor_id,
-                        "actor_role": entry.actor_role,
-                        "clinic_id": entry.clinic_id,
-                        "patient_id": entry.patient_id,
-                        "entity_type": entry.entity_type,
-                        "entity_id": entry.entity_id,
-                        "source": entry.source,
-                        "detail": dict(entry.detail),
+                        **entry.plain_fields(),
                         "prev_hash": stored.prev_hash,
                         "hash": stored.hash,
                     }

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from mesoscreen.bootstrap import backup_database, embedded_database_file, restore_database
+from mesoscreen.bootstrap import (
+    backup_database,
+    command_clock,
+    embedded_database_file,
+    restore_database,
+)
 from mesoscreen.config import Settings
 from mesoscreen.domain.errors import InputError
 from mesoscreen.entrypoints.cli.app import app
@@ -58,7 +62,7 @@ def _set_checkpoints_aside(settings: Settings) -> Path | None:
     current = settings.resolved_checkpoint_file()
     if not current.exists():
         return None
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = command_clock().now().strftime("%Y%m%dT%H%M%SZ")
     aside = current.with_name(f"{current.name}.before-restore-{stamp}")
     current.rename(aside)
     return aside

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -13,10 +12,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mesoscreen.bootstrap import bulk_engine
+from mesoscreen.bootstrap import bulk_engine, command_clock
 from mesoscreen.domain.errors import InputError
 from mesoscreen.entrypoints import exit_codes
 from mesoscreen.entrypoints.cli.app import app
+from mesoscreen.entrypoints.cli.command_settings import policy_file_for
 from mesoscreen.entrypoints.cli.inputs import opened_for_writing, parse_day
 from mesoscreen.knowledge import default_knowledge_base, load_policy
 from mesoscreen.services.bulk_screening import MAX_LINE_BYTES, BulkSummary
@@ -68,7 +68,10 @@ def bulk_command(
     ] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, max=256)] = 1,
     on: Annotated[str | None, typer.Option("--on", help="Screening date (default today).")] = None,
-    policy: Annotated[Path | None, typer.Option("--policy", help="Clinic policy file.")] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option("--policy", help="Clinic policy file; default: MESOSCREEN_POLICY_FILE."),
+    ] = None,
     engine: Annotated[Engine, typer.Option("--engine")] = Engine.LOCAL,
     max_line_bytes: Annotated[
         int,
@@ -86,9 +89,10 @@ def bulk_command(
     read before it are kept in --out).
     """
     _check_inputs(inputs)
+    policy = policy_file_for(policy)
     if policy is not None:
         load_policy(policy, default_knowledge_base())  # fail early, with the file named
-    job = BulkJob(on=parse_day(on) or date.today(), policy_path=policy,
+    job = BulkJob(on=parse_day(on) or command_clock().today(), policy_path=policy,
                   max_line_bytes=max_line_bytes)  # fmt: skip
     errors_path = errors or out.with_name(out.name + ".errors.ndjson")
     console = Console(stderr=True)

@@ -9,11 +9,13 @@ from typing import Annotated
 import orjson
 import typer
 
+from mesoscreen.bootstrap import command_clock
 from mesoscreen.domain.decision import Decision
 from mesoscreen.domain.errors import InputError
 from mesoscreen.domain.planner.plan import PlanRequest, TreatmentPlan
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.cli.app import app
+from mesoscreen.entrypoints.cli.command_settings import policy_file_for
 from mesoscreen.entrypoints.cli.input_kinds import screening_input
 from mesoscreen.entrypoints.cli.inputs import parse_day, read_json, write_output
 from mesoscreen.entrypoints.rendering.injection_map_svg import (
@@ -158,8 +160,9 @@ def plan_command(
     forbids the plan, or a --screening decision this system cannot make again."""
     kb = default_knowledge_base()
     chosen = load_formulary(formulary or DEFAULT_FORMULARY, kb)
+    policy = policy_file_for(policy)
     service = screening_service(kb, load_policy(policy, kb) if policy is not None else None)
-    today = date.today()
+    today = command_clock().today()
     decision = _screening(screening, service, today)
     earliest = decision.earliest_date if decision is not None else None
     first = parse_day(start, "--start") or max(today, earliest or today)

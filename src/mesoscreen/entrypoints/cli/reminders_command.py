@@ -6,13 +6,12 @@ It only lists (text, or JSON for a tool); it sends nothing. Every run is audited
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Annotated
 
 import orjson
 import typer
 
-from mesoscreen.bootstrap import build_services
+from mesoscreen.bootstrap import build_services, command_clock
 from mesoscreen.domain.errors import InputError
 from mesoscreen.entrypoints.cli.app import app
 from mesoscreen.entrypoints.cli.inputs import parse_day
@@ -38,7 +37,7 @@ def reminders_command(
 ) -> None:
     """Overdue and upcoming sessions, adverse-event follow-ups and re-screenings."""
     days = parse_within(due_within)
-    today = parse_day(on) or date.today()
+    today = parse_day(on) or command_clock().today()
     services = build_services(settings_for(database))
     try:
         items = services.follow_ups.reminders(today, days)

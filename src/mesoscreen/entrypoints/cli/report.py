@@ -17,7 +17,7 @@ _HEADLINES = {
     Outcome.DEFERRED: Text(en="DEFERRED: not yet.", vi="HOÃN: chưa điều trị lúc này."),
     Outcome.SPECIALIST_CLEARANCE: Text(
         en="SPECIALIST CLEARANCE needed before treatment.",
-        vi="CẦN BÁC SĨ CHUYÊN KHOA cho phép trước khi điều trị.",
+        vi="CẦN BÁC SĨ CHUYÊN KHOA CHẤP THUẬN trước khi điều trị.",
     ),
     Outcome.INCOMPLETE: Text(
         en="INCOMPLETE: answers missing or contradictory; do not treat yet.",

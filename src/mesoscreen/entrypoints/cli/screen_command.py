@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import orjson
 import typer
 
-from mesoscreen.bootstrap import fhir_documents
+from mesoscreen.bootstrap import command_clock, fhir_documents
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.cli.app import app
+from mesoscreen.entrypoints.cli.command_settings import policy_file_for
 from mesoscreen.entrypoints.cli.input_kinds import screening_input
 from mesoscreen.entrypoints.cli.inputs import parse_day, read_json
 from mesoscreen.entrypoints.cli.report import render_report
@@ -53,7 +53,10 @@ def screen_command(
         typer.Option("--fhir", help="Print the decision as a FHIR R4 GuidanceResponse Bundle."),
     ] = False,
     policy: Annotated[
-        Path | None, typer.Option("--policy", help="Clinic policy file (YAML or JSON).")
+        Path | None,
+        typer.Option(
+            "--policy", help="Clinic policy file (YAML or JSON); default: MESOSCREEN_POLICY_FILE."
+        ),
     ] = None,
     language: Annotated[
         Language, typer.Option("--language", help="Language of the report.")
@@ -66,8 +69,9 @@ def screen_command(
     Exits 0 whatever the outcome; 2 for unreadable or invalid input.
     """
     kb = default_knowledge_base()
+    policy = policy_file_for(policy)
     chosen_policy = load_policy(policy, kb) if policy is not None else None
-    day = parse_day(on) or date.today()
+    day = parse_day(on) or command_clock().today()
     given = screening_input(read_json(file), day)
     if given.deceased is not None:
         _say_not_screened(given.deceased, as_json, as_fhir)

@@ -29,15 +29,11 @@ from mesoscreen.config import Settings
 from mesoscreen.domain.errors import MesoscreenError
 from mesoscreen.entrypoints import exit_codes
 from mesoscreen.entrypoints.cli.app import app
+from mesoscreen.entrypoints.cli.command_settings import settings_for as settings_for
 from mesoscreen.services.audit_integrity import AuditIntegrity
 from mesoscreen.services.ports import CheckpointLog
 
 _log = logging.getLogger("mesoscreen.checkpoints")
-
-
-def settings_for(database: str | None) -> Settings:
-    """Settings from the environment, with ``--database`` taking precedence."""
-    return Settings(database_url=database) if database else Settings()
 
 
 def _write_checkpoint(integrity: AuditIntegrity, log: CheckpointLog) -> None:

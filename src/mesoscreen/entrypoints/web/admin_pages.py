@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from mesoscreen.domain.access import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Role
 from mesoscreen.domain.errors import ConflictError, InputError
+from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.entrypoints.web.audit_words import EVENT_FAMILIES, event_in_words
 from mesoscreen.entrypoints.web.kit import Form, PageKit, every_item, redirect
 from mesoscreen.services.authentication import Authenticated
@@ -25,7 +26,9 @@ def _role(form: Form) -> Role:
         return Role(form.get("role", ""))
     except ValueError:
         expected = ", ".join(r.value for r in Role)
-        raise InputError(f"'role': expected one of {expected}") from None
+        raise InputError(
+            f"'role': expected one of {expected}", problems=problem(Reason.NOT_A_CHOICE, "role")
+        ) from None
 
 
 def add_admin_pages(router: APIRouter, kit: PageKit) -> None:
@@ -52,7 +55,9 @@ def add_admin_pages(router: APIRouter, kit: PageKit) -> None:
             clinic_ids = [c.id for c in services.accounts.clinics(a.principal)
                           if form.get(f"clinic_{c.id}")]  # fmt: skip
             try:
-                services.accounts.create_user(
+                # Hashing the password is Argon2: under the heavy-work bound.
+                kit.heavy_work.call(
+                    services.accounts.create_user,
                     a.principal,
                     form.get("username", ""),
                     form.get("password", ""),
@@ -62,7 +67,7 @@ def add_admin_pages(router: APIRouter, kit: PageKit) -> None:
                 )
             except (InputError, ConflictError) as refused:
                 kept = {k: v for k, v in form.items() if k != "password"}
-                return users_page(request, a, 400, str(refused), kept)
+                return users_page(request, a, 400, kit.say(request, a, refused), kept)
             return redirect("/admin/users")
 
         return await kit.form_page(request, page)
@@ -75,7 +80,10 @@ def add_admin_pages(router: APIRouter, kit: PageKit) -> None:
             user = services.accounts.get_user(a.principal, user_id)
             version = form.get("version", "")
             if not version.isdigit():
-                raise InputError(f"'version': expected a whole number (got '{version[:20]}')")
+                raise InputError(
+                    f"'version': expected a whole number (got '{version[:20]}')",
+                    problems=problem(Reason.STALE_VERSION, "version"),
+                )
             # The service refuses what this admin may not change (their own role, a user of
             # clinics they do not run); the page only relays the form.
             services.accounts.update_user(a.principal, user_id, int(version), _role(form),
@@ -142,7 +150,10 @@ def _day(value: str | None, field: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise InputError(f"'{field}': expected a date as YYYY-MM-DD (got '{value[:20]}')") from None
+        raise InputError(
+            f"'{field}': expected a date as YYYY-MM-DD (got '{value[:20]}')",
+            problems=problem(Reason.NOT_A_DATE, field),
+        ) from None
 
 
 def _start_of(day: date, zone: tzinfo) -> datetime:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import secrets
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from mesoscreen.domain.access import AuthenticationError, Role, TooManyAttemptsError
 from mesoscreen.domain.errors import InputError
@@ -41,19 +42,36 @@ def add_auth_pages(router: APIRouter, kit: PageKit) -> None:
         return kit.page(request, lambda a: redirect(home_of(a.principal.role)))
 
     @router.get("/signin", response_model=None)
-    def signin_form(request: Request, back: str | None = Query(None, alias="next")) -> Response:
-        return kit.render(request, "signin.html", next=local_path(back, ""))
+    def signin_form(request: Request, back: str | None = Query(None, alias="next"),
+                    kept: str | None = None) -> Response:  # fmt: skip
+        return kit.render(request, "signin.html", next=local_path(back, ""), kept=kept == "1")
+
+    @router.post("/session/refresh", response_model=None)
+    async def refresh_session(request: Request) -> Response:
+        """Stay signed in: checking the session restarts its idle time (the page's timer too);
+        answers how long the session may now stay idle."""
+
+        def page(a: Authenticated, _form: Form) -> Response:
+            idle = int(services.authentication.policy.idle.total_seconds())
+            return JSONResponse({"idle_seconds": idle}, headers={"Cache-Control": "no-store"})
+
+        return await kit.form_page(request, page)
 
     @router.post("/signin", response_model=None)
     async def signin(request: Request) -> Response:
-        form = await kit.form(request)
+        form = await kit.anonymous_form(request)
+        if isinstance(form, Response):
+            return form
         t = kit.words(request)
         if not kit.anonymous_form_accepted(request, form):
             return kit.error(request, None, 403, t["csrf_refused"])
         source = request.client.host if request.client else None
         username, password = form.get("username", ""), form.get("password", "")
         try:
-            signed_in = services.authentication.login(username, password, "cookie", source)
+            # Argon2, in a bounded worker thread: never on the event loop.
+            signed_in = await kit.heavy_work.run(
+                services.authentication.login, username, password, "cookie", source
+            )
         except TooManyAttemptsError as throttled:
             response = kit.render(request, "signin.html", status=429, error=t["too_many"])
             if throttled.retry_after_seconds:
@@ -89,7 +107,9 @@ def add_auth_pages(router: APIRouter, kit: PageKit) -> None:
     @router.post("/language", response_model=None)
     async def choose_language(request: Request) -> Response:
         """Remember the language for this browser and, when signed in, for this user in it."""
-        form = await kit.form(request)
+        form = await kit.anonymous_form(request)
+        if isinstance(form, Response):
+            return form
         if not kit.anonymous_form_accepted(request, form):
             return kit.error(request, None, 403, kit.words(request)["csrf_refused"])
         chosen = language_named(form.get("language"))
@@ -99,7 +119,7 @@ def add_auth_pages(router: APIRouter, kit: PageKit) -> None:
         secure = kit.secure(request)
         names = [cookies.LANGUAGE]
         try:
-            user_id = kit.session(request).principal.user_id
+            user_id = (await run_in_threadpool(kit.session, request)).principal.user_id
             names.append(cookies.personal_language_cookie(user_id))
         except SignInRequiredError:
             pass

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from mesoscreen.domain.consent import SignatureMethod
 from mesoscreen.domain.errors import ConflictError, DuplicateRequestError, InputError
+from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.web.i18n import language_named
 from mesoscreen.entrypoints.web.kit import Form, PageKit, redirect
@@ -24,7 +25,10 @@ from mesoscreen.services.recording import FormKey
 def _version(form: Form) -> int:
     value = form.get("version", "")
     if not value.isdigit():
-        raise InputError(f"'version': expected a record version (got '{value[:10]}')")
+        raise InputError(
+            f"'version': expected a record version (got '{value[:10]}')",
+            problems=problem(Reason.STALE_VERSION, "version"),
+        )
     return int(value)
 
 
@@ -77,7 +81,7 @@ def add_consent_pages(router: APIRouter, kit: PageKit) -> None:
                 except (InputError, ConflictError) as refused:
                     kept = {k: v for k, v in form.items() if k not in ("signature_png", "form_key")}
                     return signing_page(request, a, screening_id, language, kept, 400,
-                                        str(refused))  # fmt: skip
+                                        kit.say(request, a, refused))  # fmt: skip
 
             return kit.created_once(a, form, "consent", create, lambda made: f"/consents/{made}")
 

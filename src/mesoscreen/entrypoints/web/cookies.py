@@ -22,6 +22,9 @@ CSRF = "mesoscreen_csrf"  # the session's CSRF token, echoed into each form by t
 FORM_TOKEN = "mesoscreen_form"  # noqa: S105  # a cookie name, not a secret; the CSRF token of forms posted before sign-in (double submit)
 LANGUAGE = "mesoscreen_language"  # the language last chosen in this browser
 TIME_ZONE = "mesoscreen_tz"  # the browser's time zone, set by app.js (not HttpOnly)
+# The browser's key to the form it posted after its session timed out (see services.kept_forms).
+KEPT_FORM = "mesoscreen_kept"
+KEPT_FORM_S = 3600
 ONE_YEAR_S = 31_536_000
 
 

@@ -4,7 +4,13 @@ A page is a function of the checked session (and, for a post, of its CSRF-checke
 kit turns the errors a page can meet into pages: no session sends the browser to sign in, a
 refused role is 403, a record outside the user's clinics is 404, a stale or signed record is
 409 and bad input is 400, each with a message that is safe to show (it names fields, never
-patient data).
+patient data). Text no database stores (a NUL character: ``domain.text``) in the path, the
+query string or a posted form is refused with 422 naming the field before a page runs, and
+so is a paging number past 2^31-1 that a service refuses.
+
+A posted page runs in a worker thread, like every GET page (Starlette runs synchronous routes
+in its pool), so its database work and rendering never hold the event loop; its CPU-heavy
+steps (Argon2, decoding a photo) take a slot of ``heavy_work`` (``HeavyWork.call``).
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Callable
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlparse
@@ -22,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from mesoscreen.bootstrap import Services
 from mesoscreen.domain.access import AuthenticationError, Permission
@@ -29,16 +36,21 @@ from mesoscreen.domain.errors import (
     ConflictError,
     DuplicateRequestError,
     InputError,
+    MesoscreenError,
     NotFoundError,
     PermissionDeniedError,
+    UnstorableValueError,
 )
 from mesoscreen.domain.errors import SignInRequiredError as SignInRequiredError
 from mesoscreen.domain.names import full_name
 from mesoscreen.domain.records import Page as ListPage
 from mesoscreen.domain.records import Patient
+from mesoscreen.domain.text import require_storable
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.error_table import edges_for
+from mesoscreen.entrypoints.heavy_work import HeavyWork
 from mesoscreen.entrypoints.web import cookies
+from mesoscreen.entrypoints.web.error_words import RefusalWords
 from mesoscreen.entrypoints.web.i18n import (
     Messages,
     format_date,
@@ -112,9 +124,11 @@ def local_path(target: str | None, fallback: str) -> str:
 class PageKit:
     """The shared page machinery, built once per app on its services."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, heavy_work: HeavyWork) -> None:
         self.services = services
+        self.heavy_work = heavy_work
         self.letterhead = Letterhead(services.accounts, read_logo(services.settings.clinic_logo))
+        self.refusals = RefusalWords(services.screening.kb, services.planner.formulary)
 
     # Who, in which language and time zone.
 
@@ -159,11 +173,18 @@ class PageKit:
                 return ZoneInfo(name)
             except (ZoneInfoNotFoundError, ValueError):
                 pass
-        return datetime.now().astimezone().tzinfo or ZoneInfo("UTC")
+        return self.services.clock.now().astimezone().tzinfo or ZoneInfo("UTC")
 
     def words(self, request: Request, authenticated: Authenticated | None = None) -> Messages:
         """The catalogue of the page's language."""
         return messages()[self.language(request, authenticated)]
+
+    def say(
+        self, request: Request, authenticated: Authenticated | None, error: MesoscreenError
+    ) -> str:
+        """Why ``error`` refused, in the page's language, from its reason codes."""
+        language = self.language(request, authenticated)
+        return self.refusals.say(error, messages()[language], language)
 
     # Rendering.
 
@@ -193,6 +214,14 @@ class PageKit:
             )
         clinic_name = self.letterhead.clinic_name(principal, getattr(shown, "clinic_id", None))
         session_csrf = cookies.read_cookie(request, cookies.CSRF, secure) if principal else None
+        kept_token = cookies.read_cookie(request, cookies.KEPT_FORM, secure) if principal else None
+        kept = None
+        if kept_token and principal is not None and request.method == "GET":
+            # The form this user posted here after the timeout, to fill in again (app.js).
+            found = self.services.kept_forms.take(principal, kept_token, _page_of(request))
+            if found is not None:
+                kept = {"action": found.action, "fields": found.fields}
+        idle = int(self.services.authentication.policy.idle.total_seconds())
         response = TEMPLATES.TemplateResponse(
             request,
             template,
@@ -212,6 +241,8 @@ class PageKit:
                 "who": PeopleNames(self.services, principal),
                 "clinic_name": clinic_name,
                 "clinic_logo": self.letterhead.logo,
+                "idle_seconds": idle,
+                "kept_form": kept,
                 **context,
             },
             status_code=status,
@@ -221,6 +252,8 @@ class PageKit:
             cookies.set_cookie(
                 response, cookies.FORM_TOKEN, new_form_token, secure, cookies.ONE_YEAR_S
             )
+        if kept is not None:
+            cookies.delete_cookie(response, cookies.KEPT_FORM, secure)
         return response
 
     def error(
@@ -229,17 +262,55 @@ class PageKit:
         """A page that says what went wrong."""
         return self.render(request, "error.html", authenticated, status, message=message)
 
-    def sign_in_redirect(self, request: Request) -> RedirectResponse:
-        """To the sign-in form, coming back here afterwards (GET pages only)."""
-        back = request.url.path if request.method == "GET" else ""
-        query = f"?next={quote(back, safe='/')}" if back and back != "/" else ""
+    def sign_in_redirect(self, request: Request, back: str | None = None,
+                         kept: bool = False) -> RedirectResponse:  # fmt: skip
+        """To the sign-in form, coming back to ``back`` (by default this GET page) after."""
+        if back is None:
+            # The path only: a query (a name searched for) never goes into another URL.
+            back = _page_of(request) if request.method == "GET" else ""
+        parts = [f"next={quote(back, safe='/')}"] if back and back != "/" else []
+        parts += ["kept=1"] if kept else []
+        query = f"?{'&'.join(parts)}" if parts else ""
         return RedirectResponse(f"/signin{query}", status_code=303)
+
+    def referring_page(self, request: Request) -> str | None:
+        """The page of this site a form was posted from (its Referer), else None."""
+        referer = request.headers.get("referer")
+        if not referer:
+            return None
+        parsed = urlparse(referer)
+        hosts = {request.headers.get("host"), request.headers.get("x-forwarded-host")}
+        if parsed.netloc not in hosts - {None}:
+            return None
+        # The path only, as for a GET page: a query may hold a name searched for.
+        return local_path(parsed.path, "") or None
+
+    async def keep_and_sign_in(self, request: Request) -> Response:
+        """A form posted after the session timed out: keep it (services.kept_forms) for this
+        browser, and send it to sign in and back to the page it was typed on. A form with a
+        value no record can store is not kept (it would be refused once signed in)."""
+        try:
+            form: Form | None = await self.form(request)
+        except UnstorableValueError:
+            form = None
+        page = self.referring_page(request) or request.url.path
+        secure = self.secure(request)
+        token = cookies.read_cookie(request, cookies.SESSION, secure)
+        kept = None
+        if form is not None and token and self.same_origin(request):
+            kept = self.services.kept_forms.keep(token, form.get("csrf"), request.url.path,
+                                                 page, form)  # fmt: skip
+        response = self.sign_in_redirect(request, page, kept is not None)
+        if kept is not None:
+            cookies.set_cookie(response, cookies.KEPT_FORM, kept, secure, cookies.KEPT_FORM_S)
+        return response
 
     # Running pages.
 
     def _run(self, request: Request, authenticated: Authenticated, page: Page) -> Response:
         t = self.words(request, authenticated)
         try:
+            check_path_and_query(request)
             return page(authenticated)
         except (PermissionDeniedError, NotFoundError, ConflictError, InputError) as refused:
             # The status comes from the error table; the words from the reader's language.
@@ -248,9 +319,9 @@ class PageKit:
                 return self.error(request, authenticated, status, t["forbidden"])
             if isinstance(refused, NotFoundError):
                 return self.error(request, authenticated, status, t["not_found"])
-            if isinstance(refused, ConflictError):
-                return self.error(request, authenticated, status, f"{t['conflict']} ({refused})")
-            return self.error(request, authenticated, status, str(refused))
+            # Its reason codes in words, never its message (that is for logs and the API).
+            return self.error(request, authenticated, status,
+                              self.say(request, authenticated, refused))  # fmt: skip
 
     def page(self, request: Request, page: Page) -> Response:
         """Run a GET page with the request's session."""
@@ -272,21 +343,40 @@ class PageKit:
         return parsed.scheme in ("http", "https") and parsed.netloc in hosts - {None}
 
     async def form(self, request: Request) -> Form:
-        """The posted form's text fields."""
+        """The posted form's text fields; UnstorableValueError naming a field (or a repeat of
+        one) whose text no database stores."""
         posted = await request.form()
+        for key, value in posted.multi_items():
+            require_storable(key, "form field name")
+            if isinstance(value, str):
+                require_storable(value, key)
         return {key: value for key, value in posted.items() if isinstance(value, str)}
+
+    async def anonymous_form(self, request: Request) -> Form | Response:
+        """The form of a page posted before sign-in, or the 422 page naming a field whose
+        text no database stores."""
+        try:
+            return await self.form(request)
+        except UnstorableValueError as refused:
+            return self.error(request, None, edges_for(refused).page, str(refused))
 
     async def form_page(self, request: Request, page: FormPage) -> Response:
         """Run a POST page: a session, the same origin and the session's CSRF token, or 403."""
         try:
-            authenticated = self.session(request)
+            authenticated = await run_in_threadpool(self.session, request)
         except SignInRequiredError:
-            return RedirectResponse("/signin", status_code=303)
-        form = await self.form(request)
+            return await self.keep_and_sign_in(request)
+        try:
+            form = await self.form(request)
+        except UnstorableValueError as refused:
+            status = edges_for(refused).page
+            return await run_in_threadpool(self.error, request, authenticated, status, str(refused))
         if not (self.same_origin(request) and csrf_matches(authenticated, form.get("csrf"))):
             t = self.words(request, authenticated)
-            return self.error(request, authenticated, 403, t["csrf_refused"])
-        return self._run(request, authenticated, lambda a: page(a, form))
+            return await run_in_threadpool(
+                self.error, request, authenticated, 403, t["csrf_refused"]
+            )
+        return await run_in_threadpool(self._run, request, authenticated, lambda a: page(a, form))
 
     def created_once(
         self,
@@ -330,6 +420,14 @@ class PageKit:
         )
 
 
+def check_path_and_query(request: Request) -> None:
+    """UnstorableValueError naming the path or query parameter whose text no database stores."""
+    require_storable(request.url.path, "path")
+    for name, value in request.query_params.multi_items():
+        require_storable(name, "query parameter name")
+        require_storable(value, name)
+
+
 T = TypeVar("T")
 
 # The services' largest page: a list read whole asks for pages of this size.
@@ -345,6 +443,11 @@ def every_item(fetch: Callable[[int, int], ListPage[T]]) -> list[T]:
         items.extend(page.items)
         if not page.items or len(items) >= page.total:
             return items
+
+
+def _page_of(request: Request) -> str:
+    """The path of the page asked for (the query is not part of a kept form's page)."""
+    return request.url.path
 
 
 def redirect(target: str) -> RedirectResponse:

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 from mesoscreen.domain.errors import InputError
 from mesoscreen.domain.outcomes import Measurements, Trend
+from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.rendering.trend_chart_svg import trend_chart_svg
 from mesoscreen.entrypoints.web.i18n import format_date, format_number
@@ -51,9 +52,15 @@ def _optional_number(form: Form, field: str, whole: bool = False) -> float | Non
     try:
         number = float(value)
     except ValueError:
-        raise InputError(f"'{field}': expected a number (got '{value[:30]}')") from None
+        raise InputError(
+            f"'{field}': expected a number (got '{value[:30]}')",
+            problems=problem(Reason.NOT_A_NUMBER, field),
+        ) from None
     if whole and not number.is_integer():
-        raise InputError(f"'{field}': expected a whole number (got '{value[:30]}')")
+        raise InputError(
+            f"'{field}': expected a whole number (got '{value[:30]}')",
+            problems=problem(Reason.NOT_A_NUMBER, field),
+        )
     return number
 
 
@@ -64,7 +71,8 @@ def _details(form: Form) -> OutcomeDetails:
         measured_on = date.fromisoformat(day)
     except ValueError:
         raise InputError(
-            f"'measured_on': expected a date as YYYY-MM-DD (got '{day[:30]}')"
+            f"'measured_on': expected a date as YYYY-MM-DD (got '{day[:30]}')",
+            problems=problem(Reason.NOT_A_DATE, "measured_on"),
         ) from None
     count = _optional_number(form, "hair_count", whole=True)
     assessed = _optional_number(form, "self_assessment", whole=True)
@@ -120,7 +128,9 @@ def add_outcome_pages(router: APIRouter, kit: PageKit) -> None:
                     return services.outcome_measures.record(a.principal, patient_id,
                                                             _details(form), key).id  # fmt: skip
                 except InputError as refused:
-                    return outcomes_page(request, a, patient_id, form, 400, str(refused))
+                    return outcomes_page(
+                        request, a, patient_id, form, 400, kit.say(request, a, refused)
+                    )
 
             return kit.created_once(a, form, "outcome", create,
                                     lambda _: f"/patients/{patient_id}/outcomes")  # fmt: skip

@@ -14,7 +14,9 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from mesoscreen.domain.access import Permission
 from mesoscreen.domain.errors import InputError, PermissionDeniedError
+from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.entrypoints.web.kit import Form, PageKit, redirect
 from mesoscreen.entrypoints.web.outcome_pages import trend_charts
 from mesoscreen.entrypoints.web.timeline import build_timeline
@@ -31,10 +33,16 @@ def _details(form: Form) -> PatientDetails:
     try:
         birth_date = date.fromisoformat(born) if born else None
     except ValueError:
-        raise InputError(f"'birth_date': expected a date as YYYY-MM-DD (got '{born}')") from None
+        raise InputError(
+            f"'birth_date': expected a date as YYYY-MM-DD (got '{born}')",
+            problems=problem(Reason.NOT_A_DATE, "birth_date"),
+        ) from None
     sex = form.get("sex") or None
     if sex is not None and sex not in SEXES:
-        raise InputError(f"'sex': expected one of {', '.join(SEXES)} (got '{sex}')")
+        raise InputError(
+            f"'sex': expected one of {', '.join(SEXES)} (got '{sex}')",
+            problems=problem(Reason.NOT_A_CHOICE, "sex"),
+        )
     language = form.get("language") or None
     return PatientDetails(
         family_name=form.get("family_name", "").strip(),
@@ -63,6 +71,12 @@ def add_patient_pages(router: APIRouter, kit: PageKit) -> None:
     def new_patient_page(
         request: Request, a: Authenticated, form: Form, status: int = 200, error: str = ""
     ) -> Response:
+        # A role that may not register patients is refused the form itself (403), not only
+        # its Save: nobody types a patient's details into a form that cannot be saved.
+        if not a.principal.can(Permission.PATIENT_WRITE):
+            raise PermissionDeniedError(
+                f"role '{a.principal.role.value}': not allowed to {Permission.PATIENT_WRITE.value}"
+            )
         # One key per form shown: submitting the same form twice registers one patient.
         key = f"form-{uuid.uuid4()}"
         return kit.render(request, "patient_new.html", a, status, form=form, error=error,
@@ -83,7 +97,7 @@ def add_patient_pages(router: APIRouter, kit: PageKit) -> None:
                 key = form.get("idempotency_key") or None
                 patient = services.patients.register(a.principal, clinics[0], details, key)
             except InputError as refused:
-                return new_patient_page(request, a, form, 400, str(refused))
+                return new_patient_page(request, a, form, 400, kit.say(request, a, refused))
             return redirect(f"/patients/{patient.id}")
 
         return await kit.form_page(request, page)
@@ -119,12 +133,14 @@ def add_patient_pages(router: APIRouter, kit: PageKit) -> None:
                     kit.words(request, a),
                 )
                 consents = services.consents.list_for_patient(principal, patient_id)
+                voided = services.treatment_sessions.voided_ids(principal, patient_id)
                 clinical = True
             except PermissionDeniedError:
                 timeline, clinical, charts, consents = [], False, [], []
+                voided = frozenset()
             complications = {c.id: c for c in services.screening.kb.complications}
             return kit.render(request, "patient.html", a, patient=patient, timeline=timeline,
                               clinical=clinical, complications=complications,
-                              charts=charts, consents=consents)  # fmt: skip
+                              charts=charts, consents=consents, voided=voided)  # fmt: skip
 
         return kit.page(request, page)

@@ -3,7 +3,8 @@ correction form, two dates of one view side by side, and the image itself.
 
 Every image is loaded from ``/photos/{id}/image``, which the photo service audits as one view
 each time and which is never cached. Uploads are plain multipart forms with the session's
-CSRF token, so the pages work without scripts.
+CSRF token, so the pages work without scripts; the image is decoded under the heavy-work bound
+(``HeavyWork.call``) from the page's worker thread, before its transaction opens.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from mesoscreen.domain.errors import (
     TooLargeError,
     UnsupportedMediaError,
 )
+from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.records import Photo, PhotoView
 from mesoscreen.entrypoints.photo_http import (
     PAGE_FIELDS,
@@ -48,7 +50,8 @@ def _day(value: str | None, field: str) -> date:
         return date.fromisoformat(value or "")
     except ValueError:
         raise InputError(
-            f"'{field}': expected a date as YYYY-MM-DD (got '{(value or '')[:30]}')"
+            f"'{field}': expected a date as YYYY-MM-DD (got '{(value or '')[:30]}')",
+            problems=problem(Reason.NOT_A_DATE, field),
         ) from None
 
 
@@ -62,7 +65,8 @@ def current(photos: Iterable[Photo]) -> list[Photo]:
 def add_photo_pages(router: APIRouter, kit: PageKit) -> None:
     """Register the gallery, upload, photo, correction, comparison and image routes."""
     services = kit.services
-    max_mib = round(services.settings.max_photo_bytes / 1_048_576, 1)
+    # In the MB people read on their devices (2^20 bytes): the default limit reads 10 MB.
+    max_mb = services.settings.max_photo_bytes / 1_048_576
 
     def sessions_of(a: Authenticated, patient_id: str) -> dict[str, Any]:
         listed = services.treatment_sessions.list_for_patient(a.principal, patient_id, limit=200)
@@ -80,7 +84,7 @@ def add_photo_pages(router: APIRouter, kit: PageKit) -> None:
                           views=VIEWS, dates=dates, sessions=sessions_of(a, patient_id),
                           names=names,
                           form=form or {"taken_on": services.clock.today().isoformat()},
-                          error=error, max_mib=max_mib)  # fmt: skip
+                          error=error, max_mb=max_mb)  # fmt: skip
 
     @router.get("/patients/{patient_id}/photos", response_model=None)
     def photo_gallery(request: Request, patient_id: str) -> Response:
@@ -109,16 +113,17 @@ def add_photo_pages(router: APIRouter, kit: PageKit) -> None:
     async def photo_upload(request: Request, patient_id: str) -> Response:
         def page(a: Authenticated, form: Form, upload: Upload) -> Response:
             details = photo_details(upload.fields)
+            prepared = kit.heavy_work.call(services.photos.prepare, a.principal, upload.data,
+                                           upload.declared_type, patient_id=patient_id)  # fmt: skip
 
             def create(key: FormKey | None) -> str:
-                return services.photos.upload(a.principal, patient_id, details, upload.data,
-                                              upload.declared_type, key).id  # fmt: skip
+                return services.photos.add(a.principal, patient_id, details, prepared, key).id
 
             return kit.created_once(a, form, "photo", create,
                                     lambda _: f"/patients/{patient_id}/photos")  # fmt: skip
 
         def refused(a: Authenticated, form: Form, error: InputError) -> Response:
-            return gallery(request, a, patient_id, form, _status(error), str(error))
+            return gallery(request, a, patient_id, form, _status(error), kit.say(request, a, error))
 
         return await posted(request, page, refused)
 
@@ -132,7 +137,7 @@ def add_photo_pages(router: APIRouter, kit: PageKit) -> None:
                           form=form or {"view": photo.view, "taken_on": photo.taken_on.isoformat(),
                                         "session_id": photo.session_id or "",
                                         "note": photo.note or ""},
-                          error=error, max_mib=max_mib)  # fmt: skip
+                          error=error, max_mb=max_mb)  # fmt: skip
 
     @router.get("/photos/{photo_id}", response_model=None)
     def photo_detail(request: Request, photo_id: str) -> Response:
@@ -142,16 +147,19 @@ def add_photo_pages(router: APIRouter, kit: PageKit) -> None:
     async def photo_correction(request: Request, photo_id: str) -> Response:
         def page(a: Authenticated, form: Form, upload: Upload) -> Response:
             details = photo_details(upload.fields)
+            prepared = kit.heavy_work.call(services.photos.prepare, a.principal, upload.data,
+                                           upload.declared_type, replacing=photo_id)  # fmt: skip
 
             def create(key: FormKey | None) -> str:
-                return services.photos.correct(a.principal, photo_id, details, upload.data,
-                                               upload.declared_type, key).id  # fmt: skip
+                return services.photos.replace(a.principal, photo_id, details, prepared, key).id
 
             return kit.created_once(a, form, "photo_correction", create,
                                     lambda made: f"/photos/{made}")  # fmt: skip
 
         def refused(a: Authenticated, form: Form, error: InputError) -> Response:
-            return photo_page(request, a, photo_id, form, _status(error), str(error))
+            return photo_page(
+                request, a, photo_id, form, _status(error), kit.say(request, a, error)
+            )
 
         return await posted(request, page, refused)
 
@@ -173,7 +181,9 @@ def add_photo_pages(router: APIRouter, kit: PageKit) -> None:
                     a.principal, patient_id, view, _day(first, "first"), _day(second, "second")
                 )
             except NotFoundError as missing:  # the patient is visible: a date has no photo
-                return gallery(request, a, patient_id, status=404, error=str(missing))
+                return gallery(
+                    request, a, patient_id, status=404, error=kit.say(request, a, missing)
+                )
             pair = [compared.first, compared.second]
             return kit.render(request, "photo_compare.html", a, patient=patient,
                               compared=compared, pair=pair,

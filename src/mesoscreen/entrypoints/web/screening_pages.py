@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from mesoscreen.domain.consent import ConsentTemplate
 from mesoscreen.domain.errors import InputError
 from mesoscreen.domain.knowledge_base import KnowledgeBase
+from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.records import ActionCompletion, ActionResult
 from mesoscreen.domain.vocabulary import Outcome
 from mesoscreen.entrypoints.web.intake_form import intake_from_form, questionnaire
@@ -20,6 +21,16 @@ from mesoscreen.entrypoints.web.kit import Form, PageKit, redirect
 from mesoscreen.services.authentication import Authenticated
 from mesoscreen.services.recording import FormKey
 from mesoscreen.services.required_actions import RESULTS_BY_KIND, ActionReport
+
+
+def blocking_steps_recorded(
+    decision: Mapping[str, Any], completions: Mapping[str, ActionCompletion]
+) -> bool:
+    """Whether every step the decision requires before treatment is recorded as done (the
+    banner then no longer says they are needed), and there was at least one."""
+    blocking = [str(a["id"]) for a in decision.get("required_actions", [])
+                if a.get("blocks_treatment", True)]  # fmt: skip
+    return bool(blocking) and all(a in completions and completions[a].done for a in blocking)
 
 
 def latest_completions(completions: tuple[ActionCompletion, ...]) -> dict[str, ActionCompletion]:
@@ -97,7 +108,9 @@ def add_screening_pages(router: APIRouter, kit: PageKit) -> None:
                     return services.screenings.screen_intake(a.principal, patient_id, answers,
                                                              key).id  # fmt: skip
                 except InputError as refused:
-                    return intake_page(request, a, patient_id, 400, str(refused), answers)
+                    return intake_page(
+                        request, a, patient_id, 400, kit.say(request, a, refused), answers
+                    )
 
             return kit.created_once(a, form, "screening", create,
                                     lambda made: f"/screenings/{made}")  # fmt: skip
@@ -130,8 +143,10 @@ def add_screening_pages(router: APIRouter, kit: PageKit) -> None:
             results = {
                 kind: sorted(r.value for r in allowed) for kind, allowed in RESULTS_BY_KIND.items()
             }
+            completions = latest_completions(done.items)
             return kit.render(request, "screening.html", a, **context,
-                              completions=latest_completions(done.items), results=results,
+                              completions=completions, results=results,
+                              steps_recorded=blocking_steps_recorded(context["d"], completions),
                               today=services.clock.today().isoformat())  # fmt: skip
 
         return kit.page(request, page)
@@ -154,7 +169,10 @@ def add_screening_pages(router: APIRouter, kit: PageKit) -> None:
         def page(a: Authenticated, form: Form) -> Response:
             version = form.get("version", "")
             if not version.isdigit():
-                raise InputError(f"'version': expected a whole number (got '{version[:20]}')")
+                raise InputError(
+                    f"'version': expected a whole number (got '{version[:20]}')",
+                    problems=problem(Reason.STALE_VERSION, "version"),
+                )
             services.screenings.sign(a.principal, screening_id, int(version))
             return redirect(f"/screenings/{screening_id}")
 
@@ -171,7 +189,8 @@ def add_screening_pages(router: APIRouter, kit: PageKit) -> None:
             except ValueError:
                 raise InputError(
                     "'performed_on' and 'result': expected a date and one of "
-                    f"{', '.join(r.value for r in ActionResult)}"
+                    f"{', '.join(r.value for r in ActionResult)}",
+                    problems=problem(Reason.NOT_A_DATE, "performed_on"),
                 ) from None
             report = ActionReport(
                 action_id=form.get("action_id", ""),

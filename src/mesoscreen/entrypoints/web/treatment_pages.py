@@ -7,6 +7,7 @@ malformed one gives an error panel, never a failed page."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, datetime, tzinfo
 from typing import Any
 
@@ -15,8 +16,11 @@ from fastapi.responses import Response
 
 from mesoscreen.domain.errors import ConflictError, ConsentRequiredError, InputError, PlanError
 from mesoscreen.domain.planner.documents import PlanSummary, read_summary
+from mesoscreen.domain.planner.formulary import Product
 from mesoscreen.domain.planner.plan import PlanRequest, TreatmentPlan
 from mesoscreen.domain.planner.request import request_from_json
+from mesoscreen.domain.planner.safety import ScreeningConstraints
+from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.records import EventOutcome, RecordStatus, Screening
 from mesoscreen.entrypoints.rendering.injection_map_svg import (
     CheckedScreening,
@@ -36,7 +40,10 @@ def _moment(value: str, field: str, zone: tzinfo) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise InputError(f"'{field}': expected a date and time (got '{value[:30]}')") from None
+        raise InputError(
+            f"'{field}': expected a date and time (got '{value[:30]}')",
+            problems=problem(Reason.NOT_A_MOMENT, field),
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
@@ -45,7 +52,10 @@ def _number(form: Form, field: str) -> float:
     try:
         return float(value)
     except ValueError:
-        raise InputError(f"'{field}': expected a number (got '{value[:30]}')") from None
+        raise InputError(
+            f"'{field}': expected a number (got '{value[:30]}')",
+            problems=problem(Reason.NOT_A_NUMBER, field),
+        ) from None
 
 
 def _day(form: Form, field: str) -> date | None:
@@ -53,11 +63,57 @@ def _day(form: Form, field: str) -> date | None:
     try:
         return date.fromisoformat(value) if value else None
     except ValueError:
-        raise InputError(f"'{field}': expected a date as YYYY-MM-DD (got '{value[:30]}')") from None
+        raise InputError(
+            f"'{field}': expected a date as YYYY-MM-DD (got '{value[:30]}')",
+            problems=problem(Reason.NOT_A_DATE, field),
+        ) from None
 
 
 def _optional_number(form: Form, field: str) -> float | None:
     return _number(form, field) if form.get(field, "").strip() else None
+
+
+def session_details(form: Form, zone: tzinfo) -> SessionDetails:
+    """What the session form says was done; InputError naming a malformed field."""
+    count = int(_number(form, "points"))
+    if not 1 <= count <= 2000:
+        raise InputError(
+            f"'points': expected 1 to 2000 (got {count})",
+            problems=problem(Reason.OUT_OF_RANGE, "points", low=1, high=2000, got=count, unit=""),
+        )
+    per_point = _number(form, "volume_per_point_ml")
+    return SessionDetails(
+        performed_at=_moment(form.get("performed_at", ""), "performed_at", zone),
+        points=[{"number": n + 1, "volume_ml": per_point} for n in range(count)],
+        products=[{"name": form.get("product", "").strip(),
+                   "lot_number": form.get("lot_number", "").strip(),
+                   "expiry": form.get("expiry", "")}],
+        depth_mm=_number(form, "depth_mm"),
+        plan_id=form.get("plan_id") or None,
+        notes=form.get("notes", "").strip() or None,
+    )  # fmt: skip
+
+
+def event_details(form: Form, zone: tzinfo) -> EventDetails:
+    """What the adverse-event form reports; InputError naming a malformed field."""
+    try:
+        outcome = EventOutcome(form.get("outcome", "unknown"))
+    except ValueError:
+        expected = ", ".join(o.value for o in EventOutcome)
+        raise InputError(
+            f"'outcome': expected one of {expected}",
+            problems=problem(Reason.NOT_A_CHOICE, "outcome"),
+        ) from None
+    return EventDetails(
+        onset_at=_moment(form.get("onset_at", ""), "onset_at", zone),
+        severity_grade=int(_number(form, "severity_grade")),
+        outcome=outcome,
+        complication_id=form.get("complication_id") or None,
+        description=form.get("description", "").strip() or None,
+        session_id=form.get("session_id") or None,
+        actions_taken=form.get("actions_taken", "").strip() or None,
+        follow_up_on=_day(form, "follow_up_on"),
+    )
 
 
 def checked_screening(screening: Screening, passes: bool = True) -> CheckedScreening:
@@ -74,7 +130,8 @@ def plan_request(form: Form, zone_ids: list[str], default_start: date) -> PlanRe
     if shallowest is not None or deepest is not None:
         if shallowest is None or deepest is None:
             raise PlanError("'depth_mm': give both the shallowest and the deepest depth",
-                            field="depth_mm")  # fmt: skip
+                            field="depth_mm",
+                            problems=problem(Reason.BOTH_DEPTHS_NEEDED, "depth_mm"))  # fmt: skip
         depth = (shallowest, deepest)
     return PlanRequest(
         zones=tuple(z for z in zone_ids if form.get(f"zone_{z}")),
@@ -105,6 +162,24 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
     planner = services.planner
     atlas = planner.atlas
 
+    def excluded_products(request: Request, a: Authenticated, screening: Screening,
+                          products: list[Product], done: list[str]) -> dict[str, str]:  # fmt: skip
+        """Why the screening rules out each product it rules out (the editor offers them
+        disabled, with the reason); the gate refuses them all the same."""
+        try:
+            constraints = ScreeningConstraints.from_decision_json(screening.decision)
+        except PlanError:
+            return {}  # the gate says why on preview; the list cannot tell more
+        t, language = kit.words(request, a), kit.language(request, a)
+        refusals = {}
+        for product in products:
+            problems = constraints.excluded_by(product, done)
+            if problems:  # said without the field's label: the list sits under the field
+                refusals[product.id] = " ".join(
+                    kit.refusals.sentence(replace(p, field=None), t, language) for p in problems
+                )
+        return refusals
+
     def plan_page(request: Request, a: Authenticated, screening_id: str, form: Form | None,
                   status: int = 200) -> Response:  # fmt: skip
         screening, _ = services.screenings.get(a.principal, screening_id)
@@ -112,10 +187,12 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
         recorded = services.actions.list_for_screening(a.principal, screening_id, limit=200)
         done = [c.action_id for c in latest_completions(recorded.items).values() if c.done]
         start = earliest_start(screening.decision, services.clock.today())
+        products = list(planner.formulary.products.values())
         context: dict[str, Any] = {
             "screening": screening, "patient": patient, "form": form or {},
             "stages": list(atlas.stages.values()), "zones": list(atlas.zones.values()),
-            "products": list(planner.formulary.products.values()),
+            "products": products,
+            "excluded_products": excluded_products(request, a, screening, products, done),
             "formulary_notice": planner.formulary.notice if planner.formulary.review_required
             else None, "actions_done": done, "default_start": start,
         }  # fmt: skip
@@ -134,7 +211,7 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
                                            screening=checked_screening(screening))  # fmt: skip
                 context |= {"plan": plan, "svg": svg}
             except (InputError, ConflictError) as refused:
-                context["error"] = str(refused)
+                context["error"] = kit.say(request, a, refused)
                 status = 409 if isinstance(refused, ConflictError) else 400
         return kit.render(request, "plan.html", a, status, **context)
 
@@ -162,21 +239,24 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
     @router.get("/plans/{plan_id}", response_model=None)
     def saved_plan(request: Request, plan_id: str) -> Response:
         def page(a: Authenticated) -> Response:
-            plan, replaced, refusal = services.plans.get_checked(a.principal, plan_id)
+            plan, replaced, refused = services.plans.get_checked(a.principal, plan_id)
+            refusal = kit.say(request, a, refused) if refused is not None else None
             patient = services.patients.get(a.principal, plan.patient_id)
             try:
                 summary: PlanSummary | None = read_summary(plan.document)
             except PlanError as unreadable:
-                summary, refusal = None, refusal or str(unreadable)
+                summary, refusal = None, refusal or kit.say(request, a, unreadable)
             geometry = redrawn(plan.document, summary) if summary else None
             # The map names the plan's own screening, and says so when the gate now refuses it.
             screening = services.plans.screening_of(a.principal, plan)
             checked = checked_screening(screening, passes=refusal is None)
             svg = render_injection_map(geometry, atlas, kit.language(request, a),
                                        screening=checked) if geometry else None  # fmt: skip
+            opened = services.plans.open(a.principal, plan_id)
             return kit.render(request, "plan_saved.html", a, plan=plan, summary=summary,
                               patient=patient, svg=svg, replaced=replaced,
-                              refusal=refusal)  # fmt: skip
+                              refusal=refusal, void=opened.void,
+                              replaced_by=opened.replaced_by)  # fmt: skip
 
         return kit.page(request, page)
 
@@ -206,9 +286,11 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
                 "volume_per_point_ml": str(picked.volume_per_point_ml),
                 "depth_mm": str(round((picked.depth_mm[0] + picked.depth_mm[1]) / 2, 1)),
             }
-        now = datetime.now(kit.zone(request)).replace(second=0, microsecond=0, tzinfo=None)
-        blocker = services.consents.session_blocker(a.principal, patient_id,
-                                                    chosen.id if chosen else None)  # fmt: skip
+        now = services.clock.now().astimezone(kit.zone(request))
+        now = now.replace(second=0, microsecond=0, tzinfo=None)
+        blocking = services.consents.session_blocker(a.principal, patient_id,
+                                                     chosen.id if chosen else None)  # fmt: skip
+        blocker = kit.say(request, a, blocking) if blocking is not None else None
         consent_link = (f"/screenings/{chosen.screening_id}/consent" if chosen
                         else f"/patients/{patient_id}#consents")  # fmt: skip
         return kit.render(request, "session.html", a, status, patient=patient, form=form,
@@ -224,30 +306,16 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
     async def session_submit(request: Request, patient_id: str) -> Response:
         def page(a: Authenticated, form: Form) -> Response:
             return kit.created_once(a, form, "session", lambda key: create(a, form, key),
-                                    lambda _: f"/patients/{patient_id}")  # fmt: skip
+                                    lambda made: f"/sessions/{made}")  # fmt: skip
 
         def create(a: Authenticated, form: Form, key: FormKey | None) -> str | Response:
             try:
-                count = int(_number(form, "points"))
-                if not 1 <= count <= 2000:
-                    raise InputError(f"'points': expected 1 to 2000 (got {count})")
-                per_point = _number(form, "volume_per_point_ml")
-                details = SessionDetails(
-                    performed_at=_moment(form.get("performed_at", ""), "performed_at",
-                                         kit.zone(request)),
-                    points=[{"number": n + 1, "volume_ml": per_point} for n in range(count)],
-                    products=[{"name": form.get("product", "").strip(),
-                               "lot_number": form.get("lot_number", "").strip(),
-                               "expiry": form.get("expiry", "")}],
-                    depth_mm=_number(form, "depth_mm"),
-                    plan_id=form.get("plan_id") or None,
-                    notes=form.get("notes", "").strip() or None,
-                )  # fmt: skip
+                details = session_details(form, kit.zone(request))
                 return services.treatment_sessions.create(a.principal, patient_id, details, key).id
             except InputError as refused:
-                return session_page(request, a, patient_id, form, 400, str(refused))
+                return session_page(request, a, patient_id, form, 400, kit.say(request, a, refused))
             except ConsentRequiredError as refused:
-                return session_page(request, a, patient_id, form, 409, str(refused))
+                return session_page(request, a, patient_id, form, 409, kit.say(request, a, refused))
 
         return await kit.form_page(request, page)
 
@@ -268,28 +336,13 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
     async def event_submit(request: Request, patient_id: str) -> Response:
         def page(a: Authenticated, form: Form) -> Response:
             return kit.created_once(a, form, "adverse_event", lambda key: create(a, form, key),
-                                    lambda _: f"/patients/{patient_id}")  # fmt: skip
+                                    lambda made: f"/adverse-events/{made}")  # fmt: skip
 
         def create(a: Authenticated, form: Form, key: FormKey | None) -> str | Response:
             try:
-                outcome = EventOutcome(form.get("outcome", "unknown"))
-            except ValueError:
-                expected = ", ".join(o.value for o in EventOutcome)
-                return event_page(request, a, patient_id, form,
-                                  f"'outcome': expected one of {expected}", 400)  # fmt: skip
-            try:
-                details = EventDetails(
-                    onset_at=_moment(form.get("onset_at", ""), "onset_at", kit.zone(request)),
-                    severity_grade=int(_number(form, "severity_grade")),
-                    outcome=outcome,
-                    complication_id=form.get("complication_id") or None,
-                    description=form.get("description", "").strip() or None,
-                    session_id=form.get("session_id") or None,
-                    actions_taken=form.get("actions_taken", "").strip() or None,
-                    follow_up_on=_day(form, "follow_up_on"),
-                )
+                details = event_details(form, kit.zone(request))
                 return services.adverse_events.report(a.principal, patient_id, details, key).id
             except InputError as refused:
-                return event_page(request, a, patient_id, form, str(refused), 400)
+                return event_page(request, a, patient_id, form, kit.say(request, a, refused), 400)
 
         return await kit.form_page(request, page)

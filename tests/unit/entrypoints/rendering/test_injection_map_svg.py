@@ -223,7 +223,7 @@ def test_stage_names_follow_the_language() -> None:
     plan = PLANNER.plan(
         PlanRequest((), "norwood-3v", 1.2, "dutasteride_0_01", date(2026, 11, 25)), None
     )
-    assert "Giai đoạn: Norwood-Hamilton III vùng xoáy" in _text(_svg(Language.VI, plan=plan),
+    assert "Giai đoạn: Norwood-Hamilton III đỉnh đầu" in _text(_svg(Language.VI, plan=plan),
                                                                 "legend")  # fmt: skip
     assert "Stage: Norwood-Hamilton III vertex" in _text(_svg(plan=plan), "legend")
 

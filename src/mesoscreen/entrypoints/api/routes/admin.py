@@ -5,7 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from mesoscreen.domain.records import User
-from mesoscreen.entrypoints.api.deps import IfMatchDep, PrincipalDep, ServicesDep, set_etag
+from mesoscreen.entrypoints.api.deps import (
+    HeavyWorkDep,
+    IfMatchDep,
+    PrincipalDep,
+    ServicesDep,
+    set_etag,
+)
+from mesoscreen.entrypoints.api.paging import DEFAULT_PAGE_SIZE, Limit, Offset
 from mesoscreen.entrypoints.api.schemas import (
     ClinicIn,
     ClinicOut,
@@ -47,19 +54,28 @@ def list_clinics(principal: PrincipalDep, services: ServicesDep) -> list[ClinicO
 
 @router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED)
 def create_user(
-    body: UserIn, principal: PrincipalDep, services: ServicesDep, response: Response
+    body: UserIn,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    heavy_work: HeavyWorkDep,
+    response: Response,
 ) -> UserOut:
     """Create an account in some of the admin's clinics."""
-    user = services.accounts.create_user(
-        principal, body.username, body.password, body.role, body.clinic_ids
-    )
+    # Hashing the password is Argon2: under the heavy-work bound.
+    user = heavy_work.call(
+        services.accounts.create_user,
+        principal, body.username, body.password, body.role, body.clinic_ids,
+    )  # fmt: skip
     set_etag(response, user.version)
     return _user(user)
 
 
 @router.get("/users", response_model=PageOut[UserOut])
 def list_users(
-    principal: PrincipalDep, services: ServicesDep, offset: int = 0, limit: int = 50
+    principal: PrincipalDep,
+    services: ServicesDep,
+    offset: Offset = 0,
+    limit: Limit = DEFAULT_PAGE_SIZE,
 ) -> PageOut[UserOut]:
     """Accounts of the admin's clinics."""
     return PageOut[UserOut].of(services.accounts.list_users(principal, offset, limit), _user)

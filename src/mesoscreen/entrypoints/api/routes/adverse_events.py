@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response, status
 
 from mesoscreen.domain.records import AdverseEvent
 from mesoscreen.entrypoints.api.deps import IfMatchDep, PrincipalDep, ServicesDep, set_etag
+from mesoscreen.entrypoints.api.paging import DEFAULT_PAGE_SIZE, Limit, Offset
 from mesoscreen.entrypoints.api.schemas import AdverseEventIn, AdverseEventOut, PageOut
 from mesoscreen.services.adverse_events import EventDetails
 
@@ -50,8 +51,8 @@ def list_events(
     patient_id: str,
     principal: PrincipalDep,
     services: ServicesDep,
-    offset: int = 0,
-    limit: int = 50,
+    offset: Offset = 0,
+    limit: Limit = DEFAULT_PAGE_SIZE,
 ) -> PageOut[AdverseEventOut]:
     """The patient's adverse events, oldest first."""
     page = services.adverse_events.list_for_patient(principal, patient_id, offset, limit)

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime
 
 from mesoscreen.entrypoints.api.deps import PrincipalDep, ServicesDep
 from mesoscreen.entrypoints.api.fhir_rest.audit_events import audit_event
+from mesoscreen.entrypoints.api.paging import DEFAULT_PAGE_SIZE, Limit, Offset
 from mesoscreen.entrypoints.api.schemas import AuditEntryOut, PageOut
 from mesoscreen.services.ports import StoredAuditEntry
 
@@ -17,21 +18,13 @@ router = APIRouter(tags=["audit"])
 
 def _out(stored: StoredAuditEntry) -> AuditEntryOut:
     entry = stored.entry
-    return AuditEntryOut(
-        seq=stored.seq,
-        recorded_at=entry.recorded_at,
-        event_type=entry.event_type,
-        action=entry.action.value,
-        outcome=entry.outcome.value,
-        actor_id=entry.actor_id,
-        actor_role=entry.actor_role,
-        clinic_id=entry.clinic_id,
-        patient_id=entry.patient_id,
-        entity_type=entry.entity_type,
-        entity_id=entry.entity_id,
-        source=entry.source,
-        detail=dict(entry.detail),
-        hash=stored.hash,
+    return AuditEntryOut.model_validate(
+        {
+            "seq": stored.seq,
+            "recorded_at": entry.recorded_at,
+            **entry.plain_fields(),
+            "hash": stored.hash,
+        }
     )
 
 
@@ -41,8 +34,8 @@ def audit_report(
     services: ServicesDep,
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
-    offset: int = 0,
-    limit: int = 50,
+    offset: Offset = 0,
+    limit: Limit = DEFAULT_PAGE_SIZE,
 ) -> PageOut[AuditEntryOut]:
     """Entries recorded in [since, until), in chain order."""
     page = services.audit.report(principal, since, until, offset, limit)

@@ -1,4 +1,8 @@
-"""Sign-in and sign-out: session cookies with CSRF tokens for pages, bearer tokens for the rest."""
+"""Sign-in and sign-out: session cookies with CSRF tokens for pages, bearer tokens for the rest.
+
+A sign-in checks an Argon2 hash (tens of milliseconds of CPU and memory by design): it runs in
+a bounded worker thread (``HeavyWork``), never on the event loop.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from fastapi import APIRouter, Request, Response, status
 from mesoscreen.entrypoints.api.deps import (
     SECURE_SESSION_COOKIE,
     SESSION_COOKIE,
+    HeavyWorkDep,
     PrincipalDep,
     ServicesDep,
     client_source,
@@ -18,11 +23,18 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
 @router.post("/login", response_model=SessionOut)
-def login(body: LoginIn, request: Request, response: Response, services: ServicesDep) -> SessionOut:
+async def login(
+    body: LoginIn,
+    request: Request,
+    response: Response,
+    services: ServicesDep,
+    heavy_work: HeavyWorkDep,
+) -> SessionOut:
     """Sign in for the web pages: sets an HttpOnly session cookie, returns the CSRF token."""
-    signed_in = services.authentication.login(
-        body.username, body.password, "cookie", client_source(request)
-    )
+    signed_in = await heavy_work.run(
+        services.authentication.login, body.username, body.password, "cookie",
+        client_source(request),
+    )  # fmt: skip
     secure = cookie_is_secure(request, services)
     response.set_cookie(
         SECURE_SESSION_COOKIE if secure else SESSION_COOKIE,
@@ -45,11 +57,14 @@ def login(body: LoginIn, request: Request, response: Response, services: Service
 
 
 @router.post("/token", response_model=TokenOut)
-def token(body: LoginIn, request: Request, services: ServicesDep) -> TokenOut:
+async def token(
+    body: LoginIn, request: Request, services: ServicesDep, heavy_work: HeavyWorkDep
+) -> TokenOut:
     """Sign in an integration: a bearer token with the same lifetimes as a session."""
-    signed_in = services.authentication.login(
-        body.username, body.password, "bearer", client_source(request)
-    )
+    signed_in = await heavy_work.run(
+        services.authentication.login, body.username, body.password, "bearer",
+        client_source(request),
+    )  # fmt: skip
     return TokenOut(access_token=signed_in.token, expires_at=signed_in.expires_at)
 
 

@@ -10,6 +10,7 @@ from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.names import full_name
 from mesoscreen.domain.records import Patient, Screening
 from mesoscreen.entrypoints.api.deps import IfMatchDep, PrincipalDep, ServicesDep, set_etag
+from mesoscreen.entrypoints.api.paging import DEFAULT_PAGE_SIZE, Limit, Offset
 from mesoscreen.entrypoints.api.schemas import (
     IntakeIn,
     NewPatientIn,
@@ -79,8 +80,8 @@ def search_patients(
     services: ServicesDep,
     name: str | None = None,
     clinic_id: str | None = None,
-    offset: int = 0,
-    limit: int = 50,
+    offset: Offset = 0,
+    limit: Limit = DEFAULT_PAGE_SIZE,
 ) -> PageOut[PatientOut]:
     """Patients of the caller's clinics whose name contains ``name``."""
     page = services.patients.search(principal, name, clinic_id, offset, limit)
@@ -149,8 +150,8 @@ def list_screenings(
     patient_id: str,
     principal: PrincipalDep,
     services: ServicesDep,
-    offset: int = 0,
-    limit: int = 50,
+    offset: Offset = 0,
+    limit: Limit = DEFAULT_PAGE_SIZE,
 ) -> PageOut[ScreeningOut]:
     """The patient's screenings, oldest first."""
     page = services.screenings.list_for_patient(principal, patient_id, offset, limit)

@@ -1,7 +1,10 @@
 """Clinical photos: upload (multipart/form-data), list, details, the image itself, compare.
 
-Only roles that read clinical data see photos; each request for an image is audited as one
-view, and the image is sent with ``Cache-Control: no-store`` so no browser or proxy keeps it.
+An upload's image is decoded and cleaned in a bounded worker thread (``HeavyWork``) before
+its transaction opens, and the transaction runs in Starlette's pool, so neither holds the
+event loop. Only roles that read clinical data see photos; each request for an image is
+audited as one view, and the image is sent with ``Cache-Control: no-store`` so no browser
+or proxy keeps it.
 """
 
 from __future__ import annotations
@@ -10,9 +13,11 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from mesoscreen.domain.records import Photo, PhotoView
-from mesoscreen.entrypoints.api.deps import PrincipalDep, ServicesDep, set_etag
+from mesoscreen.entrypoints.api.deps import HeavyWorkDep, PrincipalDep, ServicesDep, set_etag
+from mesoscreen.entrypoints.api.paging import DEFAULT_PAGE_SIZE, Limit, Offset
 from mesoscreen.entrypoints.api.photo_schemas import (
     IMAGE_RESPONSE,
     PhotoComparisonOut,
@@ -51,6 +56,7 @@ async def upload_photo(
     request: Request,
     principal: PrincipalDep,
     services: ServicesDep,
+    heavy_work: HeavyWorkDep,
     response: Response,
 ) -> PhotoOut:
     """Upload a photo (multipart/form-data: the image as 'photo', JPEG or PNG; 'view',
@@ -58,9 +64,11 @@ async def upload_photo(
     type, 413 past the size limit, 422 past the pixel limit or for bad details."""
     upload = await read_upload(request, API_FIELDS)
     details = photo_details(upload.fields)
-    photo = services.photos.upload(
-        principal, patient_id, details, upload.data, upload.declared_type
-    )
+    prepared = await heavy_work.run(
+        services.photos.prepare, principal, upload.data, upload.declared_type,
+        patient_id=patient_id,
+    )  # fmt: skip
+    photo = await run_in_threadpool(services.photos.add, principal, patient_id, details, prepared)
     response.headers["Location"] = f"/api/v1/photos/{photo.id}"
     return _out(photo, response)
 
@@ -70,8 +78,8 @@ def list_photos(
     patient_id: str,
     principal: PrincipalDep,
     services: ServicesDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Offset = 0,
+    limit: Limit = DEFAULT_PAGE_SIZE,
 ) -> PageOut[PhotoOut]:
     """The patient's photos (details only), oldest first."""
     page, replaced = services.photos.list_for_patient(principal, patient_id, offset, limit)
@@ -135,12 +143,17 @@ async def correct_photo(
     request: Request,
     principal: PrincipalDep,
     services: ServicesDep,
+    heavy_work: HeavyWorkDep,
     response: Response,
 ) -> PhotoOut:
     """A new photo replacing this one (new details, and a new image or the same one); the
     original is kept and marked replaced."""
     upload = await read_upload(request, API_FIELDS)
     details = photo_details(upload.fields)
-    photo = services.photos.correct(principal, photo_id, details, upload.data, upload.declared_type)
+    prepared = await heavy_work.run(
+        services.photos.prepare, principal, upload.data, upload.declared_type,
+        replacing=photo_id,
+    )  # fmt: skip
+    photo = await run_in_threadpool(services.photos.replace, principal, photo_id, details, prepared)
     response.headers["Location"] = f"/api/v1/photos/{photo.id}"
     return _out(photo, response)

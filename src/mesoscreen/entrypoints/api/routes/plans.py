@@ -11,6 +11,7 @@ from fastapi import APIRouter, Response, status
 from mesoscreen.domain.planner.request import PlanRequest
 from mesoscreen.domain.records import TreatmentPlan
 from mesoscreen.entrypoints.api.deps import IfMatchDep, PrincipalDep, ServicesDep, set_etag
+from mesoscreen.entrypoints.api.paging import DEFAULT_PAGE_SIZE, Limit, Offset
 from mesoscreen.entrypoints.api.schemas import PageOut, PlanIn, PlanOut
 
 router = APIRouter(prefix="/api/v1", tags=["plans"])
@@ -61,8 +62,8 @@ def list_plans(
     patient_id: str,
     principal: PrincipalDep,
     services: ServicesDep,
-    offset: int = 0,
-    limit: int = 50,
+    offset: Offset = 0,
+    limit: Limit = DEFAULT_PAGE_SIZE,
 ) -> PageOut[PlanOut]:
     """The patient's plans, oldest first."""
     page = services.plans.list_for_patient(principal, patient_id, offset, limit)

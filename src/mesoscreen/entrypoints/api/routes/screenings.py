@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from mesoscreen.entrypoints.api.deps import IfMatchDep, PrincipalDep, ServicesDep, set_etag
+from mesoscreen.entrypoints.api.paging import DEFAULT_PAGE_SIZE, Limit, Offset
 from mesoscreen.entrypoints.api.routes.patients import screening_out
 from mesoscreen.entrypoints.api.schemas import ActionIn, ActionOut, IntakeIn, PageOut, ScreeningOut
 from mesoscreen.services.required_actions import ActionReport
@@ -79,8 +80,8 @@ def list_actions(
     screening_id: str,
     principal: PrincipalDep,
     services: ServicesDep,
-    offset: int = 0,
-    limit: int = 50,
+    offset: Offset = 0,
+    limit: Limit = DEFAULT_PAGE_SIZE,
 ) -> PageOut[ActionOut]:
     """Action results recorded for the screening, oldest first."""
     page = services.actions.list_for_screening(principal, screening_id, offset, limit)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response, status
 
 from mesoscreen.domain.records import TreatmentSession
 from mesoscreen.entrypoints.api.deps import IfMatchDep, PrincipalDep, ServicesDep, set_etag
+from mesoscreen.entrypoints.api.paging import DEFAULT_PAGE_SIZE, Limit, Offset
 from mesoscreen.entrypoints.api.schemas import PageOut, SessionIn, TreatmentSessionOut
 from mesoscreen.services.treatment_sessions import SessionDetails
 
@@ -59,8 +60,8 @@ def list_sessions(
     patient_id: str,
     principal: PrincipalDep,
     services: ServicesDep,
-    offset: int = 0,
-    limit: int = 50,
+    offset: Offset = 0,
+    limit: Limit = DEFAULT_PAGE_SIZE,
 ) -> PageOut[TreatmentSessionOut]:
     """The patient's sessions, oldest first."""
     page = services.treatment_sessions.list_for_patient(principal, patient_id, offset, limit)

@@ -37,9 +37,21 @@
       return input.value.trim() !== "";
     });
   }
+  function reads(rule) {
+    if (rule.fact) { return [rule.fact]; }
+    if (rule.not) { return reads(rule.not); }
+    return [].concat.apply([], (rule.all || rule.any || []).map(reads));
+  }
   function update() {
+    // As the engine decides (domain/screening.py): a question does not apply when its
+    // condition is false or when it follows up a question that does not apply (a man is
+    // not asked when breastfeeding ended). Questions come after the ones they depend on.
+    var off = {};
     form.querySelectorAll("[data-applies]").forEach(function (block) {
-      var notApplicable = definitelyFalse(JSON.parse(block.getAttribute("data-applies")));
+      var rule = JSON.parse(block.getAttribute("data-applies"));
+      var notApplicable = definitelyFalse(rule) ||
+        reads(rule).some(function (fact) { return off[fact]; });
+      off[block.id.replace(/^q-/, "")] = notApplicable;
       var hidden = notApplicable && !answered(block);
       block.hidden = hidden;
       block.classList.toggle("not-applicable", notApplicable && !hidden);
