@@ -124,6 +124,7 @@ class Services:
 
     def close(self) -> None:
         """Release the database connections (and the terminology server's)."""
+        self.cds_hooks.close()
         self.engine.dispose()
         if self.terminology is not None:
             self.terminology.close()

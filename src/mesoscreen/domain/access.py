@@ -16,6 +16,7 @@ from mesoscreen.domain.errors import AuthenticationError as AuthenticationError
 from mesoscreen.domain.errors import TooManyAttemptsError as TooManyAttemptsError
 from mesoscreen.domain.errors import UsernameUnavailableError as UsernameUnavailableError
 from mesoscreen.domain.errors import WeakPasswordError as WeakPasswordError
+from mesoscreen.domain.reasons import Reason, problem
 
 
 class Role(StrEnum):
@@ -142,12 +143,17 @@ def check_password_strength(password: str, username: str) -> None:
     """Raise WeakPasswordError unless ``password`` is long enough, not common, not the name."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise WeakPasswordError(
-            f"password: must have at least {MIN_PASSWORD_LENGTH} characters (got {len(password)})"
+            f"password: must have at least {MIN_PASSWORD_LENGTH} characters (got {len(password)})",
+            problems=problem(Reason.PASSWORD_TOO_SHORT, "password", least=MIN_PASSWORD_LENGTH),
         )
     if len(password) > MAX_PASSWORD_LENGTH:
         raise WeakPasswordError(
-            f"password: must have at most {MAX_PASSWORD_LENGTH} characters (got {len(password)})"
+            f"password: must have at most {MAX_PASSWORD_LENGTH} characters (got {len(password)})",
+            problems=problem(Reason.PASSWORD_TOO_LONG, "password", most=MAX_PASSWORD_LENGTH),
         )
     lowered = password.lower()
     if lowered in _COMMON_PASSWORDS or username.lower() in lowered:
-        raise WeakPasswordError("password: must not be a common password or contain the username")
+        raise WeakPasswordError(
+            "password: must not be a common password or contain the username",
+            problems=problem(Reason.PASSWORD_TOO_COMMON, "password"),
+        )

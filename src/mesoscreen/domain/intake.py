@@ -15,6 +15,7 @@ from types import MappingProxyType
 from mesoscreen.domain.conditions import UNKNOWN_VALUE, FactValue
 from mesoscreen.domain.errors import IntakeError
 from mesoscreen.domain.knowledge_base import AnswerType, Question
+from mesoscreen.domain.reasons import Reason, problem
 
 MAX_LIST_ITEMS = 50
 MAX_TEXT_LENGTH = 200
@@ -53,13 +54,19 @@ def _parse_answer(question: Question, value: object) -> FactValue:
     if kind is AnswerType.YES_NO_UNKNOWN:
         if isinstance(value, str) and value in _YES_NO_UNKNOWN:
             return value
-        raise IntakeError(question.id, f"must be 'yes', 'no' or 'unknown' (got {_describe(value)})")
+        raise IntakeError(
+            question.id,
+            f"must be 'yes', 'no' or 'unknown' (got {_describe(value)})",
+            problems=problem(Reason.NOT_A_CHOICE, question.id),
+        )
     if kind is AnswerType.CHOICE:
         allowed = (*question.choices, UNKNOWN_VALUE)
         if isinstance(value, str) and value in allowed:
             return value
         raise IntakeError(
-            question.id, f"must be one of {', '.join(allowed)} (got {_describe(value)})"
+            question.id,
+            f"must be one of {', '.join(allowed)} (got {_describe(value)})",
+            problems=problem(Reason.NOT_A_CHOICE, question.id),
         )
     if kind is AnswerType.DATE:
         if value == UNKNOWN_VALUE:
@@ -70,7 +77,9 @@ def _parse_answer(question: Question, value: object) -> FactValue:
             except ValueError:
                 pass
         raise IntakeError(
-            question.id, f"must be an ISO date YYYY-MM-DD or 'unknown' (got {_describe(value)})"
+            question.id,
+            f"must be an ISO date YYYY-MM-DD or 'unknown' (got {_describe(value)})",
+            problems=problem(Reason.NOT_A_DATE, question.id),
         )
     return _parse_text_list(question, value)
 
@@ -85,7 +94,11 @@ def _parse_text_list(question: Question, value: object) -> FactValue:
         )
     if len(value) > MAX_LIST_ITEMS:
         raise IntakeError(
-            question.id, f"must have at most {MAX_LIST_ITEMS} items (got {len(value)})"
+            question.id,
+            f"must have at most {MAX_LIST_ITEMS} items (got {len(value)})",
+            problems=problem(
+                Reason.TOO_MANY_ITEMS, question.id, most=MAX_LIST_ITEMS, got=len(value)
+            ),
         )
     items: list[str] = []
     for index, item in enumerate(value):
@@ -97,6 +110,7 @@ def _parse_text_list(question: Question, value: object) -> FactValue:
             raise IntakeError(
                 f"{question.id}[{index}]",
                 f"must be at most {MAX_TEXT_LENGTH} characters (got {len(item)})",
+                problems=problem(Reason.TOO_LONG, question.id, most=MAX_TEXT_LENGTH, got=len(item)),
             )
         items.append(item.strip())
     return tuple(items)
@@ -136,6 +150,7 @@ class IntakeSchema:
                     key,
                     f"must not be after the screening date {on.isoformat()} "
                     f"(got {parsed.isoformat()})",
+                    problems=problem(Reason.AFTER_SCREENING_DATE, key, got=parsed, screening=on),
                 )
             facts[key] = parsed
         return Intake(facts=MappingProxyType(facts))

@@ -43,6 +43,14 @@ class Reason(StrEnum):
     CONSENT_REQUIRED = "consent_required"
     DUPLICATE_REQUEST = "duplicate_request"
     FORBIDDEN = "forbidden"
+    INVALID_HOOK_REQUEST = "invalid_hook_request"
+    BODY_TOO_LARGE = "body_too_large"
+    WEAK_PASSWORD = "weak_password"  # noqa: S105 (a reason code, not a password)
+    IF_MATCH_REQUIRED = "if_match_required"
+    CSRF_FAILED = "csrf_failed"
+    STALE_VERSION = "stale_version"
+    USERNAME_UNAVAILABLE = "username_unavailable"
+    AUDIT_LOG_ALTERED = "audit_log_altered"
 
     # A field's value.
     REQUIRED = "required"
@@ -53,11 +61,16 @@ class Reason(StrEnum):
     TOO_LONG = "too_long"  # params: most, got
     NOT_A_CHOICE = "not_a_choice"  # the value is none of the offered choices
     IN_THE_FUTURE = "in_the_future"  # params: got
+    AFTER_SCREENING_DATE = "after_screening_date"  # params: got, screening
+    TOO_MANY_ITEMS = "too_many_items"  # params: most, got
     BEFORE_BIRTH = "before_birth"  # params: got
     BEFORE_ONSET = "before_onset"  # params: got
     OTHER_PATIENTS_RECORD = "other_patients_record"  # a session, plan or measure of another
     NOT_EDITABLE = "not_editable"
     BOTH_DEPTHS_NEEDED = "both_depths_needed"
+    PASSWORD_TOO_SHORT = "password_too_short"  # noqa: S105 (a reason code); params: least
+    PASSWORD_TOO_LONG = "password_too_long"  # noqa: S105 (a reason code); params: most
+    PASSWORD_TOO_COMMON = "password_too_common"  # noqa: S105 (a reason code, not a password)
 
     # The screening a plan or a consent rests on.
     SCREENING_UNSIGNED = "screening_unsigned"
@@ -110,7 +123,6 @@ class Reason(StrEnum):
     SIGNED_NOT_EDITED = "signed_not_edited"
     DRAFT_NOT_AMENDED = "draft_not_amended"
     ALREADY_CORRECTED = "already_corrected"
-    STALE_VERSION = "stale_version"
 
     # Sessions, adverse events, actions, measures.
     PRODUCT_EXPIRED = "product_expired"  # params: product, lot, expiry

@@ -130,8 +130,21 @@ class Patient:
     language: str | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignedFields:
+    """The draft/signed fields every signable record shares, declared once: who signed it and
+    when (None while it is a draft) and its version, which grows by one with each write.
+
+    Keyword-only, so each record declares its own fields first and these come last.
+    """
+
+    signed_by: str | None = None
+    signed_at: datetime | None = None
+    version: int = 1
+
+
 @dataclass(frozen=True, slots=True)
-class Screening:
+class Screening(SignedFields):
     """An immutable snapshot: the answers, the decision, the knowledge base and the policy."""
 
     id: str
@@ -147,9 +160,6 @@ class Screening:
     replaces_id: str | None
     created_by: str
     created_at: datetime
-    signed_by: str | None = None
-    signed_at: datetime | None = None
-    version: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,8 +184,9 @@ class ActionCompletion:
 
 
 @dataclass(frozen=True, slots=True)
-class TreatmentPlan:
-    """A treatment plan document made from a screening, draft until a clinician signs it."""
+class PlanRecord(SignedFields):
+    """A stored treatment plan: the planner's ``PlannedTreatment`` as a document, made from a
+    screening, draft until a clinician signs it."""
 
     id: str
     clinic_id: str
@@ -187,13 +198,10 @@ class TreatmentPlan:
     created_by: str
     created_at: datetime
     updated_at: datetime
-    signed_by: str | None = None
-    signed_at: datetime | None = None
-    version: int = 1
 
 
 @dataclass(frozen=True, slots=True)
-class TreatmentSession:
+class TreatmentSession(SignedFields):
     """One treatment: points injected, products with lot and expiry, volumes, depth, operator."""
 
     id: str
@@ -212,13 +220,10 @@ class TreatmentSession:
     created_by: str
     created_at: datetime
     updated_at: datetime
-    signed_by: str | None = None
-    signed_at: datetime | None = None
-    version: int = 1
 
 
 @dataclass(frozen=True, slots=True)
-class AdverseEvent:
+class AdverseEvent(SignedFields):
     """A complication after treatment: catalogue entry or free text, grade, actions, outcome."""
 
     id: str
@@ -237,9 +242,6 @@ class AdverseEvent:
     created_by: str
     created_at: datetime
     updated_at: datetime
-    signed_by: str | None = None
-    signed_at: datetime | None = None
-    version: int = 1
     # The day the event ended (its outcome then says how); None while it goes on.
     resolved_on: date | None = None
 
@@ -264,7 +266,7 @@ class RecordVoid:
 
 
 @dataclass(frozen=True, slots=True)
-class Consent:
+class Consent(SignedFields):
     """A consent document the patient signed, frozen with its template's version and hash.
 
     ``document`` is the text exactly as the patient saw it (template sections plus this
@@ -291,9 +293,6 @@ class Consent:
     created_by: str
     created_at: datetime
     updated_at: datetime
-    signed_by: str | None = None
-    signed_at: datetime | None = None
-    version: int = 1
 
 
 @dataclass(frozen=True, slots=True)

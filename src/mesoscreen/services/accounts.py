@@ -34,6 +34,7 @@ from mesoscreen.domain.errors import (
     PermissionDeniedError,
 )
 from mesoscreen.domain.names import normalise_name
+from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.records import Clinic, Page, User
 from mesoscreen.services.ports import Clock, PasswordHasher, UnitOfWork, UnitOfWorkFactory
 from mesoscreen.services.recording import RecordsUseCases, Target, page_bounds
@@ -47,7 +48,8 @@ def checked_display_name(name: str) -> str:
     if len(name) > MAX_DISPLAY_NAME or any(c in name for c in "\r\n\t"):
         raise InputError(
             f"user 'display_name': expected at most {MAX_DISPLAY_NAME} characters on one line "
-            f"(got {len(name)} characters)"
+            f"(got {len(name)} characters)",
+            problems=problem(Reason.TOO_LONG, "display_name", most=MAX_DISPLAY_NAME, got=len(name)),
         )
     return name
 
@@ -124,7 +126,10 @@ class Accounts(RecordsUseCases):
         if not username or len(username) > 150 or any(c.isspace() for c in username):
             raise InputError(
                 "username: expected 1 to 150 characters without spaces "
-                f"(got {len(username)} characters)"
+                f"(got {len(username)} characters)",
+                problems=problem(
+                    Reason.OUT_OF_RANGE, "username", low=1, high=150, got=len(username), unit=""
+                ),
             )
         check_password_strength(password, username)
         if uow.users.by_username(username) is not None:
@@ -191,9 +196,15 @@ class Accounts(RecordsUseCases):
     def _add_clinic(self, uow: UnitOfWork, name: str) -> Clinic:
         name = normalise_name(name)
         if not name or len(name) > 200:
-            raise InputError(f"clinic name: expected 1 to 200 characters (got {len(name)})")
+            raise InputError(
+                f"clinic name: expected 1 to 200 characters (got {len(name)})",
+                problems=problem(Reason.TOO_LONG, "clinic_name", most=200, got=len(name)),
+            )
         if any(c.name == name for c in uow.clinics.list(None)):
-            raise ConflictError(f"clinic '{name}': a clinic of that name exists")
+            raise ConflictError(
+                f"clinic '{name}': a clinic of that name exists",
+                problems=problem(Reason.CLINIC_NAME_TAKEN, "clinic_name"),
+            )
         clinic = Clinic(str(uuid.uuid4()), name, self.clock.now())
         uow.clinics.add(clinic)
         return clinic
@@ -238,7 +249,10 @@ class Accounts(RecordsUseCases):
         with self.transaction(principal, "user.create", AuditAction.CREATE, Target("User")) as uow:
             self.require(principal, Permission.USER_MANAGE)
             if not clinic_ids:
-                raise InputError("user 'clinic_ids': expected at least one clinic (got none)")
+                raise InputError(
+                    "user 'clinic_ids': expected at least one clinic (got none)",
+                    problems=problem(Reason.NO_CLINIC, "clinic_ids"),
+                )
             for clinic_id in clinic_ids:
                 self.require_clinic(principal, clinic_id)
             user = self._new_user(uow, username, password, role, clinic_ids, display_name)
@@ -270,7 +284,8 @@ class Accounts(RecordsUseCases):
         if not user.clinic_ids <= principal.clinic_ids:
             raise PermissionDeniedError(
                 f"user '{user.id}': {change} needs an admin of every clinic the user works in "
-                "(the user also works in a clinic you do not run)"
+                "(the user also works in a clinic you do not run)",
+                problems=problem(Reason.OTHER_CLINICS_USER),
             )
 
     @staticmethod
@@ -281,11 +296,13 @@ class Accounts(RecordsUseCases):
         if role != user.role:
             # Above all a clinical role: it would open patient records to the admin.
             raise PermissionDeniedError(
-                f"user '{user.id}': an admin cannot change their own role (another admin must)"
+                f"user '{user.id}': an admin cannot change their own role (another admin must)",
+                problems=problem(Reason.OWN_ROLE, "role"),
             )
         if disabled and not user.disabled:
             raise PermissionDeniedError(
-                f"user '{user.id}': an admin cannot disable their own account (another admin must)"
+                f"user '{user.id}': an admin cannot disable their own account (another admin must)",
+                problems=problem(Reason.OWN_ACCOUNT_DISABLED),
             )
 
     def get_user(self, principal: Principal, user_id: str) -> AccountView:
@@ -349,7 +366,10 @@ class Accounts(RecordsUseCases):
             kept_elsewhere = user.clinic_ids - principal.clinic_ids
             new_clinics = kept_elsewhere | frozenset(clinic_ids)
             if not new_clinics:
-                raise InputError("user 'clinic_ids': expected at least one clinic (got none)")
+                raise InputError(
+                    "user 'clinic_ids': expected at least one clinic (got none)",
+                    problems=problem(Reason.NO_CLINIC, "clinic_ids"),
+                )
             updated = replace(
                 user,
                 role=role,

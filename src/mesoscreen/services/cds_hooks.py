@@ -13,11 +13,12 @@ refusal audited. The edge turns a ``CdsAnswer`` into HTTP.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, Protocol
 
+import orjson
 from anyio.to_thread import run_sync
 
 from mesoscreen.domain.audit import AuditAction, AuditEntry, AuditOutcome
@@ -30,7 +31,7 @@ from mesoscreen.domain.errors import (
 )
 from mesoscreen.services.cds_cards import cards_for
 from mesoscreen.services.cds_definitions import SERVICES, discovery
-from mesoscreen.services.cds_record import gather_record, is_fhir_id
+from mesoscreen.services.cds_record import gather_record, is_fhir_id, prefetch_complete
 from mesoscreen.services.cds_tokens import CdsCaller
 from mesoscreen.services.intake_reading import IntakeReader
 from mesoscreen.services.ports import AuditLog, Clock, FhirClient, TokenReplayGuard
@@ -46,6 +47,10 @@ class CallerCheck(Protocol):
 
     def verify(self, authorization: str | None, audience: str) -> CdsCaller:
         """The caller the bearer token proves; TokenRejectedError saying why otherwise."""
+        ...
+
+    def verify_offline(self, authorization: str | None, audience: str) -> CdsCaller | None:
+        """As ``verify``, or None when its key set must first be fetched over the network."""
         ...
 
 
@@ -185,6 +190,10 @@ class CdsHooks:
         self._fhir = fhir
         self._clock = clock
 
+    def close(self) -> None:
+        """Let go of the connection the call recorder holds."""
+        self._replay_guard.close()
+
     def discovery(self) -> dict[str, Any]:
         """The services, their hooks and their prefetch templates."""
         return discovery()
@@ -241,10 +250,16 @@ class CdsHooks:
             return REPLAYED
         return _refused(error)
 
-    def _caller(self, authorization: str | None, audience: str) -> CdsCaller:
+    async def _caller(self, authorization: str | None, audience: str) -> CdsCaller:
+        """Who calls. A token whose keys are configured is checked on the loop (a bounded
+        signature check, cheaper than a thread hop); one whose key set must be fetched from
+        its ``jku`` is checked in a worker thread, off the event loop."""
         if self.settings.development_mode:
             return CdsCaller("development-mode", development=True)
-        return self._tokens.verify(authorization, audience)
+        found = self._tokens.verify_offline(authorization, audience)
+        if found is not None:
+            return found
+        return await run_sync(self._tokens.verify, authorization, audience)
 
     async def _opened(
         self, event: str, service_id: str, authorization: str | None, audience: str, body: bytes
@@ -253,8 +268,7 @@ class CdsHooks:
         if service_id not in SERVICES:
             return _refused(NotFoundError(f"no CDS service {service_id!r}"))
         try:
-            # Off the event loop: a jku key set may be fetched over the network.
-            who = await run_sync(self._caller, authorization, audience)
+            who = await self._caller(authorization, audience)
         except TokenRejectedError as exc:
             # Refusals are audited too (who tried, why); there is no token to spend.
             stranger = CdsCaller("unauthenticated")
@@ -262,8 +276,8 @@ class CdsHooks:
             await self._audit(event, stranger, service_id, reason, AuditOutcome.DENIED)
             return _refused(exc)
         try:
-            return who, json.loads(body)
-        except (ValueError, RecursionError):
+            return who, orjson.loads(body)
+        except orjson.JSONDecodeError:
             unreadable = HookRequestError(
                 "the body is not JSON (or nested too deeply)", code="invalid_json"
             )
@@ -292,9 +306,11 @@ class CdsHooks:
             detail = {"hook": hook, "hook_instance": instance, "outcome": "not-mesotherapy"}
             return await self._answered(who, service_id, detail, [])
         patient_id = context["patientId"]
+        gather = partial(gather_record, request, patient_id, self._fhir,
+                         self.settings.development_mode)  # fmt: skip
         try:
-            resources = await run_sync(gather_record, request, patient_id, self._fhir,
-                                       self.settings.development_mode)  # fmt: skip
+            # Off the event loop only when the FHIR server must be asked.
+            resources = gather() if prefetch_complete(request) else await run_sync(gather)
         except RecordUnavailableError as exc:
             return await self._failed(HOOK_EVENT, who, service_id, exc)
         today = self._clock.today()

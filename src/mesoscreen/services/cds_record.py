@@ -166,6 +166,23 @@ def belongs_to(resource: Mapping[str, Any], patient_id: str) -> bool:
     return True
 
 
+def prefetch_complete(request: Mapping[str, Any]) -> bool:
+    """Whether the request's prefetch answers every query on one page (data, or null for
+    none): then the record is read without asking the FHIR server anything."""
+    prefetch = request.get("prefetch")
+    if not isinstance(prefetch, dict):
+        return False
+    for key in PREFETCH:
+        if key not in prefetch:
+            return False
+        value = prefetch[key]
+        if value is None:
+            continue
+        if _is_failure(value) or (value.get("resourceType") == "Bundle" and _next_page(value)):
+            return False
+    return True
+
+
 def gather_record(
     request: Mapping[str, Any],
     patient_id: str,

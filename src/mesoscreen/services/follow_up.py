@@ -26,9 +26,9 @@ from mesoscreen.domain.records import (
     ConsentWithdrawal,
     EventOutcome,
     Patient,
+    PlanRecord,
     RecordStatus,
     Screening,
-    TreatmentPlan,
     TreatmentSession,
 )
 from mesoscreen.services.ports import UnitOfWork
@@ -63,7 +63,7 @@ class FollowUpRecords:
     """The records the follow-up rule reads, each kind read once."""
 
     sessions: list[TreatmentSession]
-    plans: list[TreatmentPlan]
+    plans: list[PlanRecord]
     withdrawals: list[ConsentWithdrawal]
     consents: list[Consent]
     events: list[AdverseEvent]

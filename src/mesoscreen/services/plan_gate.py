@@ -23,7 +23,7 @@ from mesoscreen.domain.comparison import first_difference
 from mesoscreen.domain.errors import ConflictError, PlanError
 from mesoscreen.domain.planner.request import PlanRequest, request_from_json
 from mesoscreen.domain.reasons import Reason, problem
-from mesoscreen.domain.records import Screening, TreatmentPlan
+from mesoscreen.domain.records import PlanRecord, Screening
 from mesoscreen.services.ports import Planner, UnitOfWork
 from mesoscreen.services.recording import every_record
 from mesoscreen.services.required_actions import done_actions
@@ -103,7 +103,7 @@ class PlanGate:
         return gated, plan.as_dict()
 
     def check(
-        self, uow: UnitOfWork, clinic_ids: Collection[str], plan: TreatmentPlan
+        self, uow: UnitOfWork, clinic_ids: Collection[str], plan: PlanRecord
     ) -> GatedScreening:
         """The plan's screening if the stored plan passes the gate (module doc); PlanError
         naming the refused field, or ConflictError, otherwise."""

@@ -9,8 +9,8 @@ from typing import Any
 from mesoscreen.domain.decision import Decision
 from mesoscreen.domain.planner.formulary import Formulary
 from mesoscreen.domain.planner.plan import (
+    PlannedTreatment,
     PlanRequest,
-    TreatmentPlan,
     lay_out_geometry,
     plan_treatment,
 )
@@ -35,7 +35,7 @@ class PlanningService:
         request: PlanRequest,
         screening: Decision | Mapping[str, Any] | None,
         completed_actions: Collection[str] = (),
-    ) -> TreatmentPlan:
+    ) -> PlannedTreatment:
         """The plan for ``request``; PlanError if the request, a cap or the screening forbids it.
 
         ``screening`` is a decision object or its JSON form (as stored); without one the plan

@@ -17,9 +17,9 @@ from typing import Any, ClassVar
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
 from mesoscreen.domain.errors import InputError, MesoscreenError
-from mesoscreen.domain.planner.plan import TreatmentPlan as PlannedTreatment
+from mesoscreen.domain.planner.plan import PlannedTreatment
 from mesoscreen.domain.planner.request import PlanRequest
-from mesoscreen.domain.records import RecordStatus, Screening, TreatmentPlan
+from mesoscreen.domain.records import PlanRecord, RecordStatus, Screening
 from mesoscreen.services.plan_gate import PlanGate
 from mesoscreen.services.ports import Clock, RecordRepository, UnitOfWork, UnitOfWorkFactory
 from mesoscreen.services.recording import FormKey, Target, every_record
@@ -36,7 +36,7 @@ class StoredPlanCheck:
     refusal: str | None
 
 
-class TreatmentPlanRecords(SignableRecords[TreatmentPlan]):
+class TreatmentPlanRecords(SignableRecords[PlanRecord]):
     """Treatment plans of the caller's clinics; only clinicians write and sign them."""
 
     kind = SignableKind("plan", "CarePlan", Permission.PLAN_WRITE, Permission.PLAN_SIGN)
@@ -46,13 +46,11 @@ class TreatmentPlanRecords(SignableRecords[TreatmentPlan]):
         super().__init__(uow, clock)
         self.gate = gate
 
-    def repository(self, uow: UnitOfWork) -> RecordRepository[TreatmentPlan]:
+    def repository(self, uow: UnitOfWork) -> RecordRepository[PlanRecord]:
         """The plans."""
         return uow.plans
 
-    def validate(
-        self, uow: UnitOfWork, principal: Principal, record: TreatmentPlan
-    ) -> TreatmentPlan:
+    def validate(self, uow: UnitOfWork, principal: Principal, record: PlanRecord) -> PlanRecord:
         """The plan, if it passes the gate (the planner makes exactly what is stored)."""
         self.gate.check(uow, principal.clinic_ids, record)
         return record
@@ -61,7 +59,7 @@ class TreatmentPlanRecords(SignableRecords[TreatmentPlan]):
         self,
         uow: UnitOfWork,
         principal: Principal,
-        current: TreatmentPlan,
+        current: PlanRecord,
         changes: Mapping[str, Any],
     ) -> Mapping[str, Any]:
         """An edit is a new request: the planner makes the new document from it."""
@@ -72,7 +70,7 @@ class TreatmentPlanRecords(SignableRecords[TreatmentPlan]):
         return {"document": document}
 
     def check_before_signing(
-        self, uow: UnitOfWork, principal: Principal, record: TreatmentPlan
+        self, uow: UnitOfWork, principal: Principal, record: PlanRecord
     ) -> None:
         """Signing re-checks everything: the screening still current, the knowledge base
         still in force, the actions still done, the document still what the planner makes."""
@@ -84,7 +82,7 @@ class TreatmentPlanRecords(SignableRecords[TreatmentPlan]):
         screening_id: str,
         request: PlanRequest,
         form_key: FormKey | None = None,
-    ) -> TreatmentPlan:
+    ) -> PlanRecord:
         """A draft plan made by the planner from ``request``; PlanError or ConflictError when
         the gate refuses it (nothing is stored then)."""
         target = Target("CarePlan")
@@ -93,7 +91,7 @@ class TreatmentPlanRecords(SignableRecords[TreatmentPlan]):
             gated, document = self.gate.build(uow, principal.clinic_ids, screening_id, request)
             screening = gated.screening
             now = self.clock.now()
-            plan = TreatmentPlan(
+            plan = PlanRecord(
                 id=str(uuid.uuid4()),
                 clinic_id=screening.clinic_id,
                 patient_id=screening.patient_id,
@@ -119,18 +117,18 @@ class TreatmentPlanRecords(SignableRecords[TreatmentPlan]):
 
     def get_checked(
         self, principal: Principal, plan_id: str
-    ) -> tuple[TreatmentPlan, bool, MesoscreenError | None]:
+    ) -> tuple[PlanRecord, bool, MesoscreenError | None]:
         """The plan, whether an amendment replaced it, and why it fails the gate (or None)."""
         plan, replaced = self.get(principal, plan_id)
         return plan, replaced, self.refusal(principal, plan)
 
-    def screening_of(self, principal: Principal, plan: TreatmentPlan) -> Screening:
+    def screening_of(self, principal: Principal, plan: PlanRecord) -> Screening:
         """The screening ``plan`` (already read, and audited, by the caller) was made from,
         so that its map and prints can name it."""
         with self.uow() as uow:
             return uow.screenings.get(plan.screening_id, principal.clinic_ids)
 
-    def refusal(self, principal: Principal, plan: TreatmentPlan) -> MesoscreenError | None:
+    def refusal(self, principal: Principal, plan: PlanRecord) -> MesoscreenError | None:
         """Why ``plan`` (already read by the caller) fails the gate now, or None."""
         with self.uow() as uow:
             try:

@@ -13,8 +13,7 @@ from typing import IO, Any, Protocol, Self, TypeVar
 from mesoscreen.domain.audit import AuditEntry
 from mesoscreen.domain.decision import Decision
 from mesoscreen.domain.knowledge_base import KnowledgeBase
-from mesoscreen.domain.planner.plan import PlanRequest
-from mesoscreen.domain.planner.plan import TreatmentPlan as PlannedTreatment
+from mesoscreen.domain.planner.plan import PlannedTreatment, PlanRequest
 from mesoscreen.domain.records import (
     ActionCompletion,
     AdverseEvent,
@@ -27,9 +26,9 @@ from mesoscreen.domain.records import (
     Page,
     Patient,
     Photo,
+    PlanRecord,
     RecordVoid,
     Screening,
-    TreatmentPlan,
     TreatmentSession,
     User,
 )
@@ -464,7 +463,7 @@ class UnitOfWork(Protocol):
     patients: PatientRepository
     screenings: RecordRepository[Screening]
     action_completions: RecordRepository[ActionCompletion]
-    plans: RecordRepository[TreatmentPlan]
+    plans: RecordRepository[PlanRecord]
     treatment_sessions: RecordRepository[TreatmentSession]
     adverse_events: RecordRepository[AdverseEvent]
     consents: RecordRepository[Consent]
@@ -514,6 +513,10 @@ class TokenReplayGuard(Protocol):
     ) -> bool:
         """Record the token's first use with the call's audit entry (one transaction); False,
         and nothing written, if the token was used before. Holds no thread while it waits."""
+        ...
+
+    def close(self) -> None:
+        """Let go of what it holds (a database connection); it may be used again after."""
         ...
 
 

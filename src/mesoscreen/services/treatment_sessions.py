@@ -13,7 +13,7 @@ from mesoscreen.domain.audit import AuditAction
 from mesoscreen.domain.consent import ConsentTemplates
 from mesoscreen.domain.errors import ConflictError, InputError, NotFoundError
 from mesoscreen.domain.reasons import Reason, problem
-from mesoscreen.domain.records import RecordStatus, TreatmentPlan, TreatmentSession
+from mesoscreen.domain.records import PlanRecord, RecordStatus, TreatmentSession
 from mesoscreen.services.consents import require_consent_for_session
 from mesoscreen.services.plan_gate import PlanGate
 from mesoscreen.services.ports import Clock, RecordRepository, UnitOfWork, UnitOfWorkFactory
@@ -105,7 +105,7 @@ class TreatmentSessionRecords(SignableRecords[TreatmentSession]):
         return replace(record, total_volume_ml=total)
 
     def _check_plan(
-        self, uow: UnitOfWork, principal: Principal, plan: TreatmentPlan, day: date
+        self, uow: UnitOfWork, principal: Principal, plan: PlanRecord, day: date
     ) -> None:
         """The plan passes the gate and ``day`` is not before the screening's earliest date."""
         try:

@@ -27,6 +27,7 @@ from mesoscreen.adapters.db.engine import create_database_engine
 from mesoscreen.bootstrap import Services, build_services
 from mesoscreen.domain.access import Role
 from mesoscreen.domain.audit import AuditOutcome
+from mesoscreen.entrypoints import exit_codes
 from mesoscreen.entrypoints.cli import main
 from mesoscreen.services.audit_chain import chain
 from mesoscreen.services.audit_integrity import IntegrityReport
@@ -223,9 +224,11 @@ def _without_one_trigger(url: str) -> Iterator[None]:
 def test_serve_refuses_to_start_without_the_append_only_protections(
     fresh_database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A dropped (SQLite) or disabled (PostgreSQL) trigger: exit 2, one line naming it."""
+    """A dropped (SQLite) or disabled (PostgreSQL) trigger: exit 78 (a configuration fault,
+    EX_CONFIG, from the error table), one line naming it."""
     with _without_one_trigger(fresh_database_url):
-        assert main(["serve", "--database", fresh_database_url, "--port", "9"]) == 2
+        code = main(["serve", "--database", fresh_database_url, "--port", "9"])
+        assert code == exit_codes.CONFIGURATION
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert "lacks its append-only protections" in err

@@ -51,6 +51,7 @@ def test_an_admin_adds_a_user_who_can_then_sign_in(
                         f"clinic_{staff.clinic.id}": "1"})  # fmt: skip
     assert weak.status_code == 400
     assert 'value="short"' not in weak.text
+    assert "Password: at least 12 characters." in weak.text
     added = browser.post("/admin/users", follow_redirects=False, data={
         "csrf": csrf, "username": "nurse-new", "password": PASSWORD, "role": "nurse",
         f"clinic_{staff.clinic.id}": "1"})  # fmt: skip
@@ -81,6 +82,12 @@ def test_disabling_a_user_ends_their_open_session_at_once(
     stale = browser.post(f"/admin/users/{user.id}", data={
         "csrf": csrf, "version": str(user.version), "role": "clinician"})  # fmt: skip
     assert stale.status_code == 409
+    assert "This page is out of date; reload it and try again." in stale.text
+    me = staff.users[Role.ADMIN]
+    own = browser.post(f"/admin/users/{me.id}", data={
+        "csrf": csrf, "version": str(me.version), "role": "nurse"})  # fmt: skip
+    assert own.status_code == 403
+    assert "Role: an administrator cannot change their own role" in own.text
 
 
 def test_the_audit_page_shows_the_chain_state_and_page_reads(

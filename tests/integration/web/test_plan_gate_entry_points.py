@@ -19,7 +19,7 @@ from mesoscreen.bootstrap import Services
 from mesoscreen.domain.access import Role
 from mesoscreen.domain.audit import AuditOutcome
 from mesoscreen.domain.planner.request import request_from_json
-from mesoscreen.domain.records import ActionResult, TreatmentPlan
+from mesoscreen.domain.records import ActionResult, PlanRecord
 from mesoscreen.entrypoints.cli import main
 from mesoscreen.services.patients import PatientDetails
 from mesoscreen.services.required_actions import ActionReport
@@ -60,7 +60,7 @@ def _cleared_heart_patient(services: Services, staff: ClinicStaff) -> tuple[str,
     return patient.id, screening.id
 
 
-def _plans(services: Services, staff: ClinicStaff, patient: str) -> list[TreatmentPlan]:
+def _plans(services: Services, staff: ClinicStaff, patient: str) -> list[PlanRecord]:
     return list(services.plans.list_for_patient(staff.principal(Role.CLINICIAN), patient).items)
 
 
@@ -228,6 +228,7 @@ def test_the_plan_editor_offers_an_excluded_product_disabled_with_the_reason(
     _, screening = _cleared_heart_patient(services, staff)
     page = browser.get(f"/screenings/{screening}/plan")
     assert page.status_code == 200
+    assert "<h1>Treatment plan: " in page.text
     assert re.search(r'<option value="minoxidil_0_5" disabled>[^<]*not for this patient', page.text)
     assert re.search(r'<option value="dutasteride_0_01" (selected)?>', page.text)
     exclusions = page.text.split('id="product-exclusions"')[1].split("</ul>")[0]

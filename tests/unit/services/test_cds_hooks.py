@@ -34,6 +34,9 @@ class OneCaller:
         return CdsCaller("https://ehr.example.org", jti="jti-1",
                          expires_at=CLOCK.now() + timedelta(minutes=5))  # fmt: skip
 
+    def verify_offline(self, authorization: str | None, audience: str) -> CdsCaller | None:
+        return self.verify(authorization, audience)
+
 
 class OnceGuard:
     """Records each jti once, with the call's audit entry."""
@@ -50,6 +53,9 @@ class OnceGuard:
         self.used.add((issuer, jti))
         self.recorded.append(entry)
         return True
+
+    def close(self) -> None:
+        self.used.clear()
 
 
 class ListAuditLog:

@@ -14,7 +14,7 @@ from mesoscreen.domain.audit import AuditOutcome
 from mesoscreen.domain.consent import ConsentTemplates
 from mesoscreen.domain.errors import ConflictError, InputError, PlanError
 from mesoscreen.domain.reasons import Reason
-from mesoscreen.domain.records import ActionResult, Screening, TreatmentPlan
+from mesoscreen.domain.records import ActionResult, PlanRecord, Screening
 from mesoscreen.knowledge import default_knowledge_base
 from mesoscreen.knowledge.consent_loader import default_consent_templates
 from mesoscreen.services.consents import ConsentRecords
@@ -281,7 +281,7 @@ def test_a_stored_plan_is_what_the_planner_makes_in_every_figure(clinic: Clinic)
     for field, value in (("point_count", 54), ("volume_per_point_ml", 0.02),
                          ("screening_checked", False)):  # fmt: skip
         clinic.tamper("plans", plan.id, document=dict(plan.document) | {field: value})
-        stored: TreatmentPlan = clinic.stored("plans", plan.id)
+        stored: PlanRecord = clinic.stored("plans", plan.id)
         refusal = clinic.plans.refusal(clinic.clinician, stored)
         assert refusal is not None
         assert f"'{field}'" in refusal.message

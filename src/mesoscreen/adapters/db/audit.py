@@ -40,7 +40,7 @@ def append_entries(connection: Connection, entries: Sequence[AuditEntry]) -> Non
         select(_head.c.seq, _head.c.hash).where(_head.c.id == 1).with_for_update()
     ).one()
     stored = chain(seq, last_hash, entries)
-    connection.execute(insert(_log), [_row(s) for s in stored])
+    connection.execute(insert(_log), [audit_row(s) for s in stored])
     others = [
         {"seq": s.seq, "clinic_id": clinic_id}
         for s in stored
@@ -53,7 +53,8 @@ def append_entries(connection: Connection, entries: Sequence[AuditEntry]) -> Non
     )
 
 
-def _row(stored: StoredAuditEntry) -> dict[str, Any]:
+def audit_row(stored: StoredAuditEntry) -> dict[str, Any]:
+    """The audit_log row of a chained entry (the one place its columns are filled)."""
     entry = stored.entry
     return {
         "seq": stored.seq,

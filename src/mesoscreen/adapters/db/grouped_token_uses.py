@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from mesoscreen.adapters.db import tables
 from mesoscreen.adapters.db.audit import append_entries
+from mesoscreen.adapters.db.call_records_sql import PostgresCallRecorder
 from mesoscreen.domain.audit import AuditEntry
 
 # Expired token ids are swept in one batch in this many (the sweep is idempotent).
@@ -65,6 +66,8 @@ class GroupCommitTokenReplayGuard:
 
     def __init__(self, engine: Engine, max_batch: int = MAX_BATCH) -> None:
         self._engine = engine
+        # PostgreSQL: plain SQL on a held connection (ADR 0014); SQLite: SQLAlchemy Core.
+        self._sql = PostgresCallRecorder(engine) if engine.dialect.name == "postgresql" else None
         self._max_batch = max_batch
         self._waiting: queue.SimpleQueue[PendingCall] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
@@ -95,6 +98,11 @@ class GroupCommitTokenReplayGuard:
             raise call.error
         return call.first_use
 
+    def close(self) -> None:
+        """Give back the connection the plain-SQL recorder holds (the next batch takes one)."""
+        if self._sql is not None:
+            self._sql.release()
+
     def _ensure_writer(self) -> None:
         # Started on demand, in the process that serves (server workers are spawned), and
         # gone again once idle. The caller has queued its call before this check, and the
@@ -114,6 +122,8 @@ class GroupCommitTokenReplayGuard:
                 with self._start_lock:
                     if self._waiting.empty():
                         self._writer = None
+                        if self._sql is not None:
+                            self._sql.release()
                         return
                 continue
             while len(batch) < self._max_batch:
@@ -126,8 +136,11 @@ class GroupCommitTokenReplayGuard:
     def write_batch(self, batch: list[PendingCall]) -> None:
         """Store one batch in one transaction and wake its callers (with the error, if any)."""
         try:
-            with self._engine.begin() as connection:
-                self._store(connection, batch)
+            if self._sql is not None:
+                self._record_sql(self._sql, batch)
+            else:
+                with self._engine.begin() as connection:
+                    self._store(connection, batch)
         except Exception as error:  # every waiting caller must hear how its commit ended
             for call in batch:
                 call.first_use = False
@@ -135,6 +148,21 @@ class GroupCommitTokenReplayGuard:
         finally:
             for call in batch:
                 call.finish()
+
+    def _record_sql(self, recorder: PostgresCallRecorder, batch: list[PendingCall]) -> None:
+        self._batches += 1
+        sweep = batch[0].now if self._batches % SWEEP_EVERY_BATCHES == 0 else None
+        firsts: dict[tuple[str, str], PendingCall] = {}
+        for call in batch:
+            firsts.setdefault((call.issuer, call.jti), call)
+
+        def entries_for(first: set[tuple[str, str]]) -> list[AuditEntry]:
+            for key, call in firsts.items():
+                call.first_use = key in first
+            return [call.entry for call in batch if call.first_use]
+
+        uses = [(c.issuer, c.jti, c.expires_at) for c in firsts.values()]
+        recorder.record(uses, entries_for, sweep)
 
     def _store(self, connection: Connection, batch: list[PendingCall]) -> None:
         table = tables.cds_token_uses

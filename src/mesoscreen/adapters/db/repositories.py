@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import fields
 from datetime import datetime
+from functools import cache
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
@@ -42,6 +43,13 @@ from mesoscreen.domain.records import (
 R = TypeVar("R")
 
 
+@cache
+def _field_names(record_type: type) -> tuple[str, ...]:
+    """The field names of a record dataclass (asked for every repository of every unit of
+    work: a few per request)."""
+    return tuple(f.name for f in fields(record_type))
+
+
 class SqlRecords(Generic[R]):
     """Records of one dataclass type stored in one table with the same column names."""
 
@@ -58,7 +66,8 @@ class SqlRecords(Generic[R]):
         self._type = record_type
         self._kind = kind
         self._order = table.c[order_column]
-        self._names = [f.name for f in fields(record_type)]  # type: ignore[arg-type]
+        # A class is hashable; mypy does not see it through type[R].
+        self._names = _field_names(record_type)  # type: ignore[arg-type]
 
     def _row(self, record: R) -> dict[str, Any]:
         return {name: getattr(record, name) for name in self._names}
@@ -100,9 +109,6 @@ class SqlRecords(Generic[R]):
             )
 
     def _page(self, conditions: list[ColumnElement[bool]], offset: int, limit: int) -> Page[R]:
-        total = self._connection.execute(
-            select(func.count()).select_from(self._table).where(*conditions)
-        ).scalar_one()
         rows = self._connection.execute(
             select(self._table)
             .where(*conditions)
@@ -110,7 +116,15 @@ class SqlRecords(Generic[R]):
             .offset(offset)
             .limit(limit)
         ).mappings()
-        return Page(tuple(self._record(r) for r in rows), offset, limit, total)
+        items = tuple(self._record(r) for r in rows)
+        if 0 < len(items) < limit or (offset == 0 and not items):
+            # The page ends the list: the total is known without counting (most pages of
+            # one patient's records, read on every patient page, are such a page).
+            return Page(items, offset, limit, offset + len(items))
+        total = self._connection.execute(
+            select(func.count()).select_from(self._table).where(*conditions)
+        ).scalar_one()
+        return Page(items, offset, limit, total)
 
     def page(
         self, clinic_ids: Collection[str], where: Mapping[str, str], offset: int, limit: int

@@ -28,9 +28,9 @@ from mesoscreen.domain.records import (
     ConsentWithdrawal,
     OutcomeMeasure,
     Photo,
+    PlanRecord,
     RecordVoid,
     Screening,
-    TreatmentPlan,
     TreatmentSession,
 )
 from mesoscreen.services.ports import (
@@ -65,7 +65,7 @@ class SqlUnitOfWork:
     patients: PatientRepository
     screenings: RecordRepository[Screening]
     action_completions: RecordRepository[ActionCompletion]
-    plans: RecordRepository[TreatmentPlan]
+    plans: RecordRepository[PlanRecord]
     treatment_sessions: RecordRepository[TreatmentSession]
     adverse_events: RecordRepository[AdverseEvent]
     consents: RecordRepository[Consent]
@@ -105,7 +105,7 @@ class SqlUnitOfWork:
             "action completion",
             order_column="recorded_at",
         )
-        self.plans = SqlRecords(connection, tables.treatment_plans, TreatmentPlan, "plan")
+        self.plans = SqlRecords(connection, tables.treatment_plans, PlanRecord, "plan")
         self.treatment_sessions = SqlRecords(
             connection, tables.treatment_sessions, TreatmentSession, "treatment session"
         )

@@ -22,7 +22,7 @@ from mesoscreen.domain.planner.safety import ScreeningConstraints
 from mesoscreen.domain.planner.zones import ScalpAtlas, Zone
 from mesoscreen.domain.reasons import Reason, problem
 
-__all__ = ["Geometry", "PlanRequest", "Session", "TreatmentPlan", "ZoneArea", "plan_treatment"]
+__all__ = ["Geometry", "PlanRequest", "PlannedTreatment", "Session", "ZoneArea", "plan_treatment"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +64,9 @@ def lay_out_geometry(head: HeadModel, zones: tuple[Zone, ...], spacing_cm: float
 
 
 @dataclass(frozen=True, slots=True)
-class TreatmentPlan:
-    """The finished plan: the request, points on the head, product, dose, depth and calendar."""
+class PlannedTreatment:
+    """The planner's result: the request, points on the head, product, dose, depth and
+    calendar (stored, it becomes the document of a ``records.PlanRecord``)."""
 
     request: PlanRequest
     head: HeadModel
@@ -150,7 +151,7 @@ def plan_treatment(
     completed_actions: Collection[str] = (),
     formulary_hash: str = "",
     geometry: Callable[[HeadModel, tuple[Zone, ...], float], Geometry] = lay_out_geometry,
-) -> TreatmentPlan:
+) -> PlannedTreatment:
     """Make the plan; PlanError (naming the field) when the request, a cap or the screening
     forbids it.
 
@@ -172,7 +173,7 @@ def plan_treatment(
             problems=problem(Reason.NO_POINT_FITS, "zones", spacing_cm=request.spacing_cm),
         )
     dose = product.session(len(laid.points), request.volume_per_point_ml, request.depth_mm)
-    return TreatmentPlan(
+    return PlannedTreatment(
         request=request,
         head=head,
         spacing_cm=request.spacing_cm,

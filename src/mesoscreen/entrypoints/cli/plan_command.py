@@ -12,7 +12,7 @@ import typer
 from mesoscreen.bootstrap import command_clock
 from mesoscreen.domain.decision import Decision
 from mesoscreen.domain.errors import InputError
-from mesoscreen.domain.planner.plan import PlanRequest, TreatmentPlan
+from mesoscreen.domain.planner.plan import PlannedTreatment, PlanRequest
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.cli.app import app
 from mesoscreen.entrypoints.cli.command_settings import policy_file_for
@@ -52,7 +52,7 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
 
-def _dose_lines(plan: TreatmentPlan) -> list[str]:
+def _dose_lines(plan: PlannedTreatment) -> list[str]:
     """Volumes and doses of one session, each beside its cap."""
     product, dose, caps = plan.product, plan.dose, plan.product.caps
     lines = [
@@ -71,7 +71,7 @@ def _dose_lines(plan: TreatmentPlan) -> list[str]:
     return lines
 
 
-def render_table(plan: TreatmentPlan, language: Language) -> str:
+def render_table(plan: PlannedTreatment, language: Language) -> str:
     """The plan as a printable text table."""
     product, dose = plan.product, plan.dose
     concentration = product.concentration

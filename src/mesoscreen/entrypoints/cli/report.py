@@ -21,7 +21,10 @@ _HEADLINES = {
     ),
     Outcome.INCOMPLETE: Text(
         en="INCOMPLETE: answers missing or contradictory; do not treat yet.",
-        vi="CHƯA ĐỦ: còn thiếu câu trả lời hoặc câu trả lời mâu thuẫn; chưa điều trị.",
+        vi=(
+            "CHƯA ĐỦ THÔNG TIN: cần trả lời đủ các câu hỏi (còn thiếu hoặc mâu thuẫn); "
+            "chưa điều trị."
+        ),
     ),
     Outcome.PRECAUTIONS: Text(
         en="PRECAUTIONS: treatment possible once the required actions are done.",

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from string import ascii_uppercase
 from xml.sax.saxutils import escape
 
-from mesoscreen.domain.planner.plan import TreatmentPlan
+from mesoscreen.domain.planner.plan import PlannedTreatment
 from mesoscreen.domain.planner.zones import ScalpAtlas
 from mesoscreen.entrypoints.rendering.words import Words
 
@@ -24,7 +24,7 @@ ZONE_CHARS, NUMBERS_CHARS, NOTE_CHARS = 24, 46, 100
 X_KEY, X_ZONE, X_NUMBERS, X_COUNT, X_AREA = 20, 52, 250, 650, 780
 
 
-def zone_keys(plan: TreatmentPlan) -> dict[str, str]:
+def zone_keys(plan: PlannedTreatment) -> dict[str, str]:
     """A letter for each treated zone, in the plan's order: A, B, C, ..."""
     return {zone.id: ascii_uppercase[i % 26] for i, zone in enumerate(plan.zones)}
 
@@ -47,7 +47,7 @@ def _text(x: float, y: float, text: str, **attributes: str) -> str:
     return f'<text x="{x}" y="{y}"{extra}>{escape(text)}</text>'
 
 
-def _product_line(plan: TreatmentPlan, say: Words) -> str:
+def _product_line(plan: PlannedTreatment, say: Words) -> str:
     """The product by name (which carries its strength as a label), with its amount per mL
     written in the reader's number format when the formulary gives one."""
     product = plan.product
@@ -59,7 +59,7 @@ def _product_line(plan: TreatmentPlan, say: Words) -> str:
     return say("Product: %(product)s (%(concentration)s)", product=name, concentration=amount)
 
 
-def _totals(plan: TreatmentPlan, atlas: ScalpAtlas, say: Words) -> list[str]:
+def _totals(plan: PlannedTreatment, atlas: ScalpAtlas, say: Words) -> list[str]:
     """The lines under the table."""
     product, dose, caps = plan.product, plan.dose, plan.product.caps
     n = say.number
@@ -99,7 +99,7 @@ def _totals(plan: TreatmentPlan, atlas: ScalpAtlas, say: Words) -> list[str]:
 
 
 def legend(
-    plan: TreatmentPlan,
+    plan: PlannedTreatment,
     atlas: ScalpAtlas,
     colours: Mapping[str, str],
     keys: Mapping[str, str],

@@ -26,7 +26,7 @@ from xml.sax.saxutils import escape
 
 from mesoscreen.domain.planner.head import HeadModel
 from mesoscreen.domain.planner.layout import InjectionPoint
-from mesoscreen.domain.planner.plan import TreatmentPlan
+from mesoscreen.domain.planner.plan import PlannedTreatment
 from mesoscreen.domain.planner.zones import ScalpAtlas, Zone
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.rendering.injection_map_legend import legend, zone_keys
@@ -239,7 +239,7 @@ def _scale_bar(px_per_cm: float, say: Words) -> list[str]:
 
 
 def render_injection_map(
-    plan: TreatmentPlan,
+    plan: PlannedTreatment,
     atlas: ScalpAtlas,
     language: Language,
     *,

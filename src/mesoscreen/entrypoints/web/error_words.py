@@ -64,7 +64,8 @@ class RefusalWords:
                           for name, v in problem.params.items()})  # fmt: skip
         words = t.gettext(f"refusals.{problem.code.value}") % values
         label = self.field_label(problem.field, t, language)
-        return f"{label}: {words}" if label else words
+        # Without a label the sentence stands alone, so it starts with a capital.
+        return f"{label}: {words}" if label else words[:1].upper() + words[1:]
 
     def field_label(self, field: str | None, t: Messages, language: Language) -> str:
         """A field as the form labels it, an intake question by its text; "" when unknown
@@ -75,7 +76,8 @@ class RefusalWords:
         if f"field_names.{base}" in t:
             return t.gettext(f"field_names.{base}")
         question = self._questions.get(base)
-        return question.in_language(language.value) if question else ""
+        # A question is quoted: it is a sentence of its own ("…?"), not a field's label.
+        return f"“{question.in_language(language.value)}”" if question else ""
 
     def _value(self, name: str, value: Param, t: Messages, language: Language) -> str:
         names = self._names.get(name)

@@ -43,6 +43,7 @@ from mesoscreen.domain.errors import (
 )
 from mesoscreen.domain.errors import SignInRequiredError as SignInRequiredError
 from mesoscreen.domain.names import full_name
+from mesoscreen.domain.reasons import Reason
 from mesoscreen.domain.records import Page as ListPage
 from mesoscreen.domain.records import Patient
 from mesoscreen.domain.text import require_storable
@@ -287,19 +288,19 @@ class PageKit:
 
     async def keep_and_sign_in(self, request: Request) -> Response:
         """A form posted after the session timed out: keep it (services.kept_forms) for this
-        browser, and send it to sign in and back to the page it was typed on. A form with a
-        value no record can store is not kept (it would be refused once signed in)."""
-        try:
-            form: Form | None = await self.form(request)
-        except UnstorableValueError:
-            form = None
+        browser, and send it to sign in and back to the page it was typed on."""
         page = self.referring_page(request) or request.url.path
         secure = self.secure(request)
         token = cookies.read_cookie(request, cookies.SESSION, secure)
         kept = None
-        if form is not None and token and self.same_origin(request):
-            kept = self.services.kept_forms.keep(token, form.get("csrf"), request.url.path,
-                                                 page, form)  # fmt: skip
+        try:
+            form = await self.form(request)
+        except UnstorableValueError:
+            form = None  # a value no database stores is not kept either
+        if token and form is not None and self.same_origin(request):
+            kept = await run_in_threadpool(self.services.kept_forms.keep, token,
+                                           form.get("csrf"), request.url.path, page,
+                                           form)  # fmt: skip
         response = self.sign_in_redirect(request, page, kept is not None)
         if kept is not None:
             cookies.set_cookie(response, cookies.KEPT_FORM, kept, secure, cookies.KEPT_FORM_S)
@@ -315,7 +316,9 @@ class PageKit:
         except (PermissionDeniedError, NotFoundError, ConflictError, InputError) as refused:
             # The status comes from the error table; the words from the reader's language.
             status = edges_for(refused).page
-            if isinstance(refused, PermissionDeniedError):
+            if isinstance(refused, PermissionDeniedError) and (
+                refused.problems[0].code is Reason.FORBIDDEN
+            ):
                 return self.error(request, authenticated, status, t["forbidden"])
             if isinstance(refused, NotFoundError):
                 return self.error(request, authenticated, status, t["not_found"])

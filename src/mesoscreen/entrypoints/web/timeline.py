@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from mesoscreen.domain.errors import PlanError
 from mesoscreen.domain.planner.documents import PlanSummary, read_summary
-from mesoscreen.domain.records import AdverseEvent, Screening, TreatmentPlan, TreatmentSession
+from mesoscreen.domain.records import AdverseEvent, PlanRecord, Screening, TreatmentSession
 
 
 class EntryKind(StrEnum):
@@ -27,12 +27,12 @@ class TimelineEntry:
 
     at: datetime
     kind: EntryKind
-    record: Screening | TreatmentPlan | TreatmentSession | AdverseEvent
+    record: Screening | PlanRecord | TreatmentSession | AdverseEvent
     # A plan's figures, read without trusting its stored document (None when unreadable).
     summary: PlanSummary | None = None
 
 
-def plan_summary(plan: TreatmentPlan) -> PlanSummary | None:
+def plan_summary(plan: PlanRecord) -> PlanSummary | None:
     """The figures of a stored plan, or None when its document cannot be read."""
     try:
         return read_summary(plan.document)
@@ -42,7 +42,7 @@ def plan_summary(plan: TreatmentPlan) -> PlanSummary | None:
 
 def build_timeline(
     screenings: Iterable[Screening],
-    plans: Iterable[TreatmentPlan],
+    plans: Iterable[PlanRecord],
     sessions: Iterable[TreatmentSession],
     events: Iterable[AdverseEvent],
 ) -> list[TimelineEntry]:

@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from mesoscreen.domain.errors import ConflictError, ConsentRequiredError, InputError, PlanError
 from mesoscreen.domain.planner.documents import PlanSummary, read_summary
 from mesoscreen.domain.planner.formulary import Product
-from mesoscreen.domain.planner.plan import PlanRequest, TreatmentPlan
+from mesoscreen.domain.planner.plan import PlannedTreatment, PlanRequest
 from mesoscreen.domain.planner.request import request_from_json
 from mesoscreen.domain.planner.safety import ScreeningConstraints
 from mesoscreen.domain.reasons import Reason, problem
@@ -225,7 +225,7 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
             request, lambda a, form: plan_page(request, a, screening_id, form)
         )
 
-    def redrawn(document: object, summary: PlanSummary) -> TreatmentPlan | None:
+    def redrawn(document: object, summary: PlanSummary) -> PlannedTreatment | None:
         """The saved plan's geometry again from its request (the planner is deterministic);
         None when the request cannot be read or the planner now places other points."""
         try:

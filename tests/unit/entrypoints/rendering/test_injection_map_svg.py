@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from mesoscreen.domain.planner.plan import PlanRequest, TreatmentPlan
+from mesoscreen.domain.planner.plan import PlannedTreatment, PlanRequest
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.rendering.injection_map_legend import number_runs
 from mesoscreen.entrypoints.rendering.injection_map_svg import (
@@ -38,7 +38,7 @@ LEGIBLE_MM = 7 * 25.4 / 72
 
 
 def _render(
-    plan: TreatmentPlan = PLAN,
+    plan: PlannedTreatment = PLAN,
     language: Language = Language.EN,
     screening: CheckedScreening | None = SCREENING,
 ) -> str:
@@ -46,7 +46,7 @@ def _render(
 
 
 def _svg(language: Language = Language.EN, screening: CheckedScreening | None = SCREENING,
-         plan: TreatmentPlan = PLAN) -> ET.Element:  # fmt: skip
+         plan: PlannedTreatment = PLAN) -> ET.Element:  # fmt: skip
     return ET.fromstring(_render(plan, language, screening))  # noqa: S314 (own output)
 
 

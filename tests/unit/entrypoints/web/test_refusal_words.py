@@ -8,7 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from mesoscreen.domain.errors import ConflictError, InputError, IntakeError, PlanError
+from mesoscreen.domain.access import MIN_PASSWORD_LENGTH, check_password_strength
+from mesoscreen.domain.errors import (
+    ConflictError,
+    InputError,
+    IntakeError,
+    NotFoundError,
+    PermissionDeniedError,
+    PlanError,
+    WeakPasswordError,
+)
+from mesoscreen.domain.intake import IntakeSchema
 from mesoscreen.domain.planner.safety import Exclusion, ScreeningConstraints
 from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.vocabulary import Language, Outcome
@@ -119,7 +129,49 @@ def test_an_error_raised_without_a_reason_still_reads_in_words(words: RefusalWor
 def test_an_intake_answer_is_named_by_its_question(words: RefusalWords) -> None:
     """An intake field is the question's own text, not its id."""
     kb = load_knowledge_base()
-    question = kb.questions[0]
+    labels = messages()[Language.VI]
+    question = next(q for q in kb.questions if f"field_names.{q.id}" not in labels)
     said = words.say(IntakeError(question.id, "bad"), messages()[Language.VI], Language.VI)
-    assert said.startswith(question.text.vi)
+    assert said.startswith(f"“{question.text.vi}”")
     assert question.id not in said
+
+
+def _subclasses(kind: type) -> list[type]:
+    found = [kind]
+    for sub in kind.__subclasses__():
+        found += _subclasses(sub)
+    return found
+
+
+def test_every_error_a_page_can_show_has_a_reason_of_its_own() -> None:
+    """A new kind of refusal is said in its own words, not in its parent's."""
+    shown = (InputError, ConflictError, PermissionDeniedError, NotFoundError)
+    classes = {cls for kind in shown for cls in _subclasses(kind)}
+    assert len(classes) > 10  # the walk sees the tree
+    missing = sorted(c.__name__ for c in classes if c.code not in Reason._value2member_map_)
+    assert missing == []
+
+
+def test_a_weak_password_is_said_with_its_rule(words: RefusalWords) -> None:
+    """The password rule's figure, under the field's label, in both languages."""
+    with pytest.raises(WeakPasswordError) as refused:
+        check_password_strength("short", "someone")
+    assert words.say(refused.value, messages()[Language.EN], Language.EN) == (
+        f"Password: at least {MIN_PASSWORD_LENGTH} characters."
+    )
+    assert words.say(refused.value, messages()[Language.VI], Language.VI) == (
+        f"Mật khẩu: tối thiểu {MIN_PASSWORD_LENGTH} ký tự."
+    )
+
+
+def test_a_date_after_the_screening_is_said_with_both_dates(words: RefusalWords) -> None:
+    """The intake's refusal names the question by its text and both dates in words."""
+    kb = load_knowledge_base()
+    schema = IntakeSchema(kb.questions)
+    with pytest.raises(IntakeError) as refused:
+        schema.parse({"weaned_on": "2026-12-01"}, date(2026, 11, 25))
+    said = words.say(refused.value, messages()[Language.EN], Language.EN)
+    assert said == (
+        "“On what date did breastfeeding end?”: cannot be after the screening date, 25 Nov 2026 "
+        "(you entered 1 Dec 2026)."
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from mesoscreen.domain.planner.request import PlanRequest
-from mesoscreen.domain.records import TreatmentPlan
+from mesoscreen.domain.records import PlanRecord
 from mesoscreen.entrypoints.api.deps import IfMatchDep, PrincipalDep, ServicesDep, set_etag
 from mesoscreen.entrypoints.api.paging import DEFAULT_PAGE_SIZE, Limit, Offset
 from mesoscreen.entrypoints.api.schemas import PageOut, PlanIn, PlanOut
@@ -33,7 +33,7 @@ def plan_request(body: PlanIn) -> PlanRequest:
     )
 
 
-def _out(plan: TreatmentPlan, response: Response | None = None, replaced: bool = False) -> PlanOut:
+def _out(plan: PlanRecord, response: Response | None = None, replaced: bool = False) -> PlanOut:
     if response is not None:
         set_etag(response, plan.version)
     out = PlanOut.model_validate(plan)

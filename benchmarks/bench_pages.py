@@ -1,0 +1,265 @@
+"""Server CPU per request of the screening page and the screening API, beside the bare
+endpoint in the same run, and where that CPU goes.
+
+Run: .venv/bin/python -m benchmarks.bench_pages [--requests 400] [--profile]
+
+(a) Starts `mesoscreen serve` (one worker; PostgreSQL when MESOSCREEN_BENCH_POSTGRES_URL or
+the local test server answers, else SQLite), makes a clinician, a patient and a screening,
+then sends each request ``--requests`` times, one after another on one keep-alive
+connection: GET /health (the floor: the same server, no work), POST a screening through the
+API (intake checked, decision, database write, audit entry) and GET the screening page
+(session check, database reads, template, audit entry). It prints the server's CPU time per
+request (its processes' user+system time from /proc, over the requests), which needs no
+concurrency to measure; `benchmarks/bench_load.py` drives the same endpoints with wrk for
+throughput and latency.
+
+(b) With ``--profile``, the same requests run in this process through the ASGI app, with the
+route functions called inline rather than in the thread pool so one cProfile sees them, and
+the functions taking the most cumulative time are printed for each endpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import os
+import pstats
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+import httpx
+from tests.factories import principal_for
+from tests.intakes import intake
+
+from benchmarks.bench_load import PASSWORD, _database, _server_cpu_seconds
+from mesoscreen.bootstrap import build_services, prepare_database
+from mesoscreen.config import Settings
+from mesoscreen.domain.access import Role
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What the requests need: the patient, a screening to show, a bearer token's username."""
+
+    username: str
+    clinic_id: str
+
+
+def _make_clinician(settings: Settings) -> Setup:
+    """A clinic and a clinician in it, made through the services."""
+    services = build_services(settings)
+    try:
+        clinic = services.accounts.create_clinic_locally(f"Pages {uuid.uuid4().hex[:6]}")
+        admin = services.accounts.create_admin_locally(
+            f"admin-{uuid.uuid4().hex[:6]}", PASSWORD, [clinic.name]
+        )
+        clinician = services.accounts.create_user(
+            principal_for(admin), f"doc-{uuid.uuid4().hex[:6]}", PASSWORD, Role.CLINICIAN,
+            [clinic.id],
+        )  # fmt: skip
+    finally:
+        services.close()
+    return Setup(clinician.username, clinic.id)
+
+
+@dataclass(frozen=True)
+class Requests:
+    """The three requests, ready to send with a client."""
+
+    health: tuple[str, str, dict[str, Any]]
+    api: tuple[str, str, dict[str, Any]]
+    page: tuple[str, str, dict[str, Any]]
+
+
+def _prepare(client: httpx.Client, setup: Setup) -> Requests:
+    """Sign in (token and cookie), make a patient and a screening; the requests to time."""
+    credentials = {"username": setup.username, "password": PASSWORD}
+    token = client.post("/api/v1/auth/token", json=credentials).json()["access_token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    # The page shows a patient with one screening; the API's screenings go to another
+    # patient (the page's header reads the patient's records, which would grow with them).
+    shown, screened = (
+        client.post(
+            "/api/v1/patients",
+            headers=bearer,
+            json={"clinic_id": setup.clinic_id, "family_name": "Pages", "given_name": given},
+        ).json()
+        for given in ("Shown", "Screened")
+    )
+    body = {"answers": intake("female")}
+    screening = client.post(
+        f"/api/v1/patients/{shown['id']}/screenings", headers=bearer, json=body
+    ).json()
+    screenings = f"/api/v1/patients/{screened['id']}/screenings"
+    client.post("/api/v1/auth/login", json=credentials)  # the cookie stays in the client
+    return Requests(
+        ("GET", "/health", {}),
+        ("POST", screenings, {"headers": bearer, "json": body}),
+        ("GET", f"/screenings/{screening['id']}", {}),
+    )
+
+
+def measure_server(requests: int) -> None:
+    """(a) Server CPU per request, each endpoint after the other, with the floor."""
+    url, schema = _database()
+    settings = Settings(database_url=url)
+    port = 19000 + uuid.uuid4().int % 1000
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "MESOSCREEN_DATABASE_URL": url}
+    server = subprocess.Popen(  # noqa: S603 (our own CLI)
+        [sys.executable, "-m", "mesoscreen", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with httpx.Client(base_url=base, timeout=10) as client:
+            for _ in range(300):
+                try:
+                    if client.get("/health").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            prepared = _prepare(client, _make_clinician(settings))
+            print(f"(a) server CPU per request, `mesoscreen serve` (1 worker, "
+                  f"{'PostgreSQL' if schema else 'SQLite'}), {requests} requests each, "
+                  f"one at a time")  # fmt: skip
+            floor = 0.0
+            for name, (method, path, options) in (
+                ("bare endpoint (GET /health)", prepared.health),
+                ("screening API (POST, DB write + audit)", prepared.api),
+                ("screening page (GET, DB read + audit)", prepared.page),
+            ):
+                for _ in range(20):  # warm up
+                    client.request(method, path, **options).raise_for_status()
+                before = _server_cpu_seconds(server.pid)
+                start = time.perf_counter()
+                for _ in range(requests):
+                    client.request(method, path, **options).raise_for_status()
+                wall = time.perf_counter() - start
+                cpu_ms = 1000 * (_server_cpu_seconds(server.pid) - before) / requests
+                floor = floor or cpu_ms
+                print(f"    {name:42} {cpu_ms:6.2f} ms CPU/request ({cpu_ms - floor:5.2f} over "
+                      f"the floor), {1000 * wall / requests:6.2f} ms wall")  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(20)
+        if schema:
+            _drop(url, schema)
+
+
+def _drop(url: str, schema: str) -> None:
+    import psycopg
+
+    plain = url.split("?")[0].replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as connection:
+        connection.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+async def _inline(func: Callable[..., Any], *args: Any, **_: Any) -> Any:
+    """Run a sync function at once in the event loop's thread (for the profiler)."""
+    return func(*args)
+
+
+def profile_in_process(requests: int, top: int) -> None:
+    """(b) The endpoints' cumulative profile, in this process."""
+    from mesoscreen.entrypoints.api import create_app
+
+    url, schema = _database()
+    settings = Settings(database_url=url)
+    prepare_database(settings)
+    setup = _make_clinician(settings)
+    app = create_app(settings)
+    anyio.to_thread.run_sync = _inline  # type: ignore[assignment]
+    try:
+        with httpx.Client(
+            transport=_SyncASGI(app), base_url="http://127.0.0.1", timeout=10
+        ) as client:
+            prepared = _prepare(client, setup)
+            for name, (method, path, options) in (
+                ("screening API (POST)", prepared.api),
+                ("screening page (GET)", prepared.page),
+            ):
+                for _ in range(20):
+                    client.request(method, path, **options).raise_for_status()
+                profiler = cProfile.Profile(time.process_time)
+                profiler.enable()
+                for _ in range(requests):
+                    client.request(method, path, **options).raise_for_status()
+                profiler.disable()
+                out = io.StringIO()
+                stats = pstats.Stats(profiler, stream=out)
+                total = stats.total_tt  # type: ignore[attr-defined]
+                print(f"(b) {name}: {1000 * total / requests:.2f} ms of CPU a request under "
+                      f"cProfile (in process, no HTTP server); Mesoscreen's functions by "
+                      f"cumulative CPU time, then all by own CPU time")  # fmt: skip
+                stats.sort_stats("cumulative").print_stats("mesoscreen/", top)
+                print("\n".join(_trim(out.getvalue())))
+                out.seek(0)
+                out.truncate()
+                stats.sort_stats("tottime").print_stats(top // 2)
+                print("\n".join(_trim(out.getvalue())))
+    finally:
+        app.state.services.close()
+        if schema:
+            _drop(url, schema)
+
+
+def _trim(report: str) -> list[str]:
+    """The table of a pstats report, without its header lines."""
+    lines = report.splitlines()
+    start = next((i for i, ln in enumerate(lines) if ln.lstrip().startswith("ncalls")), 0)
+    return [
+        ln.replace(sys.prefix, "<venv>").replace(SOURCE, "") for ln in lines[start:] if ln.strip()
+    ]
+
+
+SOURCE = str(Path(__file__).resolve().parents[1]) + "/"
+
+
+class _SyncASGI(httpx.BaseTransport):
+    """An httpx transport that runs each request through an ASGI app on one event loop."""
+
+    def __init__(self, app: Any) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        async def send() -> httpx.Response:
+            response = await self._transport.handle_async_request(request)
+            body = await response.aread()
+            return httpx.Response(response.status_code, headers=response.headers, content=body)
+
+        return self._run(send())
+
+    def _run(self, work: Awaitable[httpx.Response]) -> httpx.Response:
+        return self._loop.run_until_complete(work)
+
+    def close(self) -> None:
+        self._loop.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--profile", action="store_true", help="(b) the profile in process")
+    parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--skip-server", action="store_true")
+    args = parser.parse_args()
+    if not args.skip_server:
+        measure_server(args.requests)
+    if args.profile:
+        profile_in_process(min(args.requests, 200), args.top)
+
+
+if __name__ == "__main__":
+    main()
