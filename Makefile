@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo serve test test-packages lint typecheck lock scan clean validators
+.PHONY: demo serve test test-packages lint typecheck lock scan clean validators baselines
 
 $(STAMP): pyproject.toml requirements/dev.lock
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ validators: $(VALIDATORS)/node_modules/.installed
 ## test: the system packages the tests need, lint, types, architecture contract and the whole suite
 test: test-packages lint typecheck validators
 	$(BIN)/pytest
+
+## baselines: accept the pages' pictures as they now look (after a change made on purpose;
+## look at them first) and rewrite README's screenshots (tests/e2e/browser/pictures.py)
+baselines: $(STAMP)
+	MESOSCREEN_UPDATE_BASELINES=1 $(BIN)/pytest -q -p no:cacheprovider tests/e2e/browser/test_page_pictures.py
 
 ## lock: re-pin requirements/dev.lock from pyproject.toml (needs the network)
 lock: $(STAMP)

@@ -27,6 +27,10 @@ POSTGRES_URL_ENV = "MESOSCREEN_TEST_POSTGRES_URL"
 # not how long it took (a loaded machine made its 200 ms deadline fail a sound property).
 settings.register_profile("mesoscreen", deadline=None)
 settings.load_profile("mesoscreen")
+
+# Every page rendered by a test reads its words strictly: an unknown message id or a text a
+# language lacks raises instead of falling back to English (entrypoints/web/i18n.py).
+os.environ["MESOSCREEN_STRICT_MESSAGES"] = "1"
 DIALECTS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 

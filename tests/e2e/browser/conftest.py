@@ -11,13 +11,14 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
 
-from mesoscreen.bootstrap import build_services
+from mesoscreen.bootstrap import Services, build_services
 from mesoscreen.domain.access import Role
 from mesoscreen.entrypoints.api import create_app
 from tests.conftest import migrated_database
@@ -43,6 +44,27 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@contextmanager
+def serving(services: Services) -> Iterator[str]:
+    """The app on ``services`` served on a free loopback port: its base URL."""
+    port = _free_port()
+    config = uvicorn.Config(create_app(services.settings, services=services),
+                            host="127.0.0.1", port=port, log_level="warning")  # fmt: skip
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not running.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        running.should_exit = True
+        thread.join(10)
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, ClinicStaff]]:
     """The service on an embedded SQLite file, with one staffed clinic, on a frozen clock
@@ -50,20 +72,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Clin
     with migrated_database("sqlite", tmp_path_factory.mktemp("browser-db")) as url:
         services = build_services(records_settings(url), FrozenClock())
         staff = seed_clinic(services.accounts)
-        port = _free_port()
-        config = uvicorn.Config(create_app(services.settings, services=services),
-                                host="127.0.0.1", port=port, log_level="warning")  # fmt: skip
-        running = uvicorn.Server(config)
-        thread = threading.Thread(target=running.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not running.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}", staff
-        running.should_exit = True
-        thread.join(10)
+        with serving(services) as base:
+            yield base, staff
         services.close()
 
 

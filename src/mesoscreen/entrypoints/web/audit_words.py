@@ -20,13 +20,13 @@ EVENT_FAMILIES = (
 def event_in_words(event_type: str, t: Messages) -> str:
     """``event_type`` as a reader of ``t``'s language says it."""
     subject, _, rest = event_type.partition(".")
-    words = [message_or(t.audit_subjects, subject, subject)]
-    words += [message_or(t.audit_verbs, verb, verb) for verb in rest.split(".") if verb]
+    words = [message_or(t, f"audit_subjects.{subject}", subject)]
+    words += [message_or(t, f"audit_verbs.{verb}", verb) for verb in rest.split(".") if verb]
     return " · ".join(words)
 
 
 def event_parts_without_words(event_type: str, t: Messages) -> list[str]:
     """The parts of ``event_type`` the catalogue has no words for (empty when it reads whole)."""
     subject, _, rest = event_type.partition(".")
-    missing = [] if subject in t.audit_subjects else [subject]
-    return missing + [verb for verb in rest.split(".") if verb and verb not in t.audit_verbs]
+    missing = [] if f"audit_subjects.{subject}" in t else [subject]
+    return missing + [verb for verb in rest.split(".") if verb and f"audit_verbs.{verb}" not in t]

@@ -10,7 +10,7 @@ API, which sends the codes themselves.
 
 from __future__ import annotations
 
-import string
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 
@@ -21,10 +21,12 @@ from mesoscreen.domain.reasons import Param, Problem
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.web.i18n import Messages, format_date, format_number, message_or
 
+_PLACE = re.compile(r"%\(([A-Za-z_][A-Za-z0-9_]*)\)s")
+
 
 def placeholders(sentence: str) -> set[str]:
-    """The ``{names}`` a catalogue sentence fills in."""
-    return {name for _, name, _, _ in string.Formatter().parse(sentence) if name}
+    """The ``%(names)s`` a catalogue sentence fills in."""
+    return set(_PLACE.findall(sentence))
 
 
 class _Filled(dict[str, str]):
@@ -60,7 +62,7 @@ class RefusalWords:
         """``problem`` as a sentence: the field's label, then what is wrong with it."""
         values = _Filled({name: self._value(name, v, t, language)
                           for name, v in problem.params.items()})  # fmt: skip
-        words = str(t.refusals[problem.code.value]).format_map(values)
+        words = t.gettext(f"refusals.{problem.code.value}") % values
         label = self.field_label(problem.field, t, language)
         # Without a label the sentence stands alone, so it starts with a capital.
         return f"{label}: {words}" if label else words[:1].upper() + words[1:]
@@ -71,8 +73,8 @@ class RefusalWords:
         if not field:
             return ""
         base = field.split("[")[0].split(".")[0]
-        if base in t.field_names:
-            return str(t.field_names[base])
+        if f"field_names.{base}" in t:
+            return t.gettext(f"field_names.{base}")
         question = self._questions.get(base)
         # A question is quoted: it is a sentence of its own ("…?"), not a field's label.
         return f"“{question.in_language(language.value)}”" if question else ""
@@ -90,9 +92,9 @@ class RefusalWords:
         if isinstance(value, int | float):
             return format_number(value, language)
         if name == "outcome":
-            return message_or(t.outcomes_short, value, value)
+            return message_or(t, f"outcomes_short.{value}", value)
         if name == "view":
-            return message_or(t.photos.views, value, value)
+            return message_or(t, f"photos.views.{value}", value)
         return _named(names, value, language)
 
 

@@ -1,107 +1,200 @@
 """The pages' words in English and Vietnamese, and dates, times and numbers as each writes them.
 
-The words come from the locale files (``locales/en.yaml``, ``locales/vi.yaml``), loaded once.
-Both catalogues must carry the same keys (checked at load, so a missing translation fails the
-server's start, not a page in front of a patient). Clinical texts come from the knowledge
-base, which carries both languages itself.
+The words are gettext catalogues, ``locales/en.po`` and ``locales/vi.po``, which translators
+edit with the usual tools (README, "Translators"). A message id is a dotted key
+(``photos.views.front``) and each language, English included, gives its text; places are
+gettext's ``%(name)s``. Babel reads both files once, at the first page. Templates read words
+through Jinja2's i18n extension, ``{{ _("photos.views." ~ view) }}`` or ``_("header.age",
+years=n)``, never as a dictionary read by attribute (``t.clear`` on a dict is the dict's
+``clear`` method, which a page would print as ``<built-in method clear ...>``). Clinical texts
+come from the knowledge base, which carries both languages itself.
 
-A catalogue reaches templates as ``Messages``, never as a dict: ``t.clear`` on a dict is the
-dict's ``clear`` method, which a page would print as ``<built-in method clear ...>``.
-``Messages`` has no public attribute of its own, so every name read from it is a message, and
-a name that is not one raises ``MissingMessageError`` (which Jinja does not turn into an empty
-string) instead of printing nothing or a Python repr.
+A message a language lacks (or leaves empty) is shown in English, else as its id, so a page is
+never blank in front of a patient; with ``MESOSCREEN_STRICT_MESSAGES=1`` (the tests set it) it
+raises ``MissingMessageError`` instead, and a test checks that every id has text in every
+language. Dates, times and numbers come from CLDR through Babel.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import date, datetime, tzinfo
 from functools import cache
 from pathlib import Path
-from typing import Any
 
-import yaml
+from babel.dates import format_date as cldr_date
+from babel.dates import format_skeleton, format_time
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup, escape
 
 from mesoscreen.domain.errors import MissingMessageError as MissingMessageError
 from mesoscreen.domain.vocabulary import Language
 
 LOCALES = Path(__file__).parent / "locales"
+STRICT_MESSAGES_ENV = "MESOSCREEN_STRICT_MESSAGES"
 _CODES = {language.value: language for language in Language}
-_VIETNAMESE_SEPARATORS = str.maketrans(",.", ".,")
+# The CLDR locale each language's dates and numbers follow: English as read in a clinic in
+# Vietnam writes the day first (5 Jan 2027), as British English does.
+_CLDR_LOCALE = {Language.EN: "en_GB", Language.VI: "vi"}
 
 
-def _keys(tree: dict[str, Any], prefix: str = "") -> set[str]:
-    keys = set()
-    for key, value in tree.items():
-        keys |= _keys(value, f"{prefix}{key}.") if isinstance(value, dict) else {prefix + key}
-    return keys
+def strict_messages() -> bool:
+    """Whether a missing message raises (tests) rather than falls back to English."""
+    return os.environ.get(STRICT_MESSAGES_ENV, "") == "1"
 
 
 class Messages:
-    """One language's messages, read by key (``t["clear"]``) or by name (``t.clear``).
+    """One language's catalogue: ``gettext(id)`` (or ``messages[id]``) gives the text."""
 
-    Only messages can be read: there are no methods to shadow a key, and an unknown key raises
-    MissingMessageError naming it. Nested groups are ``Messages`` too.
-    """
+    __slots__ = ("_fallback", "_texts", "language")
 
-    __slots__ = ("_path", "_tree")
+    def __init__(
+        self, language: Language, texts: dict[str, str], fallback: Messages | None = None
+    ) -> None:
+        self.language = language
+        self._texts = texts
+        self._fallback = fallback
 
-    def __init__(self, tree: dict[str, Any], path: str = "") -> None:
-        self._tree = tree
-        self._path = path
-
-    def __getitem__(self, key: object) -> Any:
-        name = str(key)
-        try:
-            value = self._tree[name]
-        except KeyError:
+    def gettext(self, message_id: object) -> str:
+        """The text of ``message_id``; MissingMessageError (strict) or the English text."""
+        key = str(message_id)
+        text = self._texts.get(key)
+        if text:
+            return text
+        if strict_messages():
             raise MissingMessageError(
-                f"message '{self._path}{name}': not in the catalogue (expected one of its keys)"
-            ) from None
-        return Messages(value, f"{self._path}{name}.") if isinstance(value, dict) else value
+                f"message '{key}': no {self.language.value} text in "
+                f"locales/{self.language.value}.po (expected a non-empty msgstr)"
+            )
+        if self._fallback is not None:
+            return self._fallback.gettext(key)
+        return key
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)  # Python's own protocols (copy, pickle) stay normal
-        return self[name]
+    __getitem__ = gettext
 
-    def __contains__(self, key: object) -> bool:
-        return str(key) in self._tree
+    def __contains__(self, message_id: object) -> bool:
+        return bool(self._texts.get(str(message_id)))
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._tree)
+        return iter(self._texts)
 
     def __len__(self) -> int:
-        return len(self._tree)
+        return len(self._texts)
 
     def __repr__(self) -> str:
-        return f"Messages({self._path or 'root'})"
+        return f"Messages({self.language.value}, {len(self._texts)} ids)"
 
 
 def message_or(messages: Messages, key: str, default: str) -> str:
     """The message ``key``, or ``default`` where the catalogue has none (e.g. an open choice)."""
-    return str(messages[key]) if key in messages else default
+    return messages.gettext(key) if key in messages else default
+
+
+def catalogue_path(language: Language) -> Path:
+    """The ``.po`` file of ``language``."""
+    return LOCALES / f"{language.value}.po"
+
+
+@cache
+def catalogues() -> dict[Language, dict[str, str]]:
+    """Every language's texts by message id, as its ``.po`` file gives them (read once)."""
+    loaded = {}
+    for language in Language:
+        with catalogue_path(language).open("rb") as file:
+            catalogue = read_po(file, locale=language.value)
+        loaded[language] = {
+            str(message.id): str(message.string or "")
+            for message in catalogue
+            if message.id and isinstance(message.id, str)
+        }
+    return loaded
 
 
 @cache
 def messages() -> dict[Language, Messages]:
-    """Every language's catalogue as the pages read it."""
-    return {language: Messages(tree) for language, tree in catalogues().items()}
+    """Every language's catalogue as pages read it (missing texts fall back to English)."""
+    english = Messages(Language.EN, catalogues()[Language.EN])
+    return {
+        language: english
+        if language is Language.EN
+        else Messages(language, texts, fallback=english)
+        for language, texts in catalogues().items()
+    }
+
+
+def incomplete_messages() -> dict[str, list[str]]:
+    """Per language code, the ids another language has and this one lacks or leaves empty."""
+    every_id = set().union(*(texts.keys() for texts in catalogues().values()))
+    return {
+        language.value: sorted(key for key in every_id if not texts.get(key))
+        for language, texts in catalogues().items()
+    }
+
+
+def _page_messages(context: Context) -> Messages:
+    language = language_named(context.get("lang"))
+    if language is None:
+        if strict_messages():
+            raise MissingMessageError(
+                "template without 'lang': import macros 'with context' so they read words"
+            )
+        language = Language.EN
+    return messages()[language]
 
 
 @cache
-def catalogues() -> dict[Language, dict[str, Any]]:
-    """Every language's messages; ValueError naming the keys one language lacks."""
-    loaded = {
-        language: yaml.safe_load((LOCALES / f"{language.value}.yaml").read_text("utf-8"))
-        for language in Language
+def _page_texts() -> dict[str | None, dict[str, Markup]]:
+    """Each language's texts escaped once, by language code (a page reads hundreds)."""
+    return {
+        language.value: {key: escape(text) for key, text in texts.items() if text}
+        for language, texts in catalogues().items()
     }
-    english = _keys(loaded[Language.EN])
-    for language, messages in loaded.items():
-        differing = english ^ _keys(messages)
-        if differing:
-            raise ValueError(f"locale {language.value}: keys differ: {sorted(differing)}")
-    return loaded
+
+
+def _page_text(context: Context, message_id: object) -> Markup:
+    texts = _page_texts().get(context.get("lang"), {})
+    found = texts.get(message_id) if isinstance(message_id, str) else None
+    if found is None:  # not in this language, or no language: the slow path
+        return escape(_page_messages(context).gettext(message_id))
+    return found
+
+
+# Jinja's new-style gettext, written out rather than wrapped by install_gettext_callables,
+# which costs four times the lookup: the text is words, never HTML, so it is escaped (once,
+# above), and the values put in its places are escaped by Markup's ``%``.
+@pass_context
+def _page_gettext(context: Context, message_id: object, /, **variables: object) -> Markup:
+    text = _page_text(context, message_id)
+    return text % variables if variables else text
+
+
+@pass_context
+def _page_ngettext(
+    context: Context, singular: object, plural: object, count: int, /, **variables: object
+) -> Markup:
+    text = _page_text(context, singular if count == 1 else plural)
+    return text % ({"num": count} | variables)
+
+
+@pass_context
+def _page_has_message(context: Context, message_id: object) -> bool:
+    return message_id in _page_messages(context)
+
+
+def install_gettext(environment: Environment) -> None:
+    """Give ``environment``'s templates ``_``, ``gettext`` and ``{% trans %}`` in the page's
+    language (the ``lang`` each page is rendered with), and ``has_message(id)`` for words
+    that exist only for some values (an open list's known members)."""
+    environment.add_extension("jinja2.ext.i18n")
+    environment.newstyle_gettext = True  # type: ignore[attr-defined]
+    environment.globals.update(
+        gettext=_page_gettext, _=_page_gettext, ngettext=_page_ngettext,
+        has_message=_page_has_message,
+    )  # fmt: skip
 
 
 def language_named(code: str | None) -> Language | None:
@@ -130,13 +223,15 @@ def preferred_language(accept_language: str | None) -> Language | None:
 
 
 def format_date(day: date | str | None, language: Language) -> str:
-    """A date as the user's locale writes it: 15 Jan 2027, or 15/01/2027 in Vietnamese."""
+    """A date as the user's locale writes it (CLDR): 5 Jan 2027, or 05/01/2027 in Vietnamese."""
     if day is None or day == "":
         return ""
     value = date.fromisoformat(day) if isinstance(day, str) else day
     if language is Language.VI:
-        return value.strftime("%d/%m/%Y")
-    return value.strftime("%d %b %Y").lstrip("0")
+        # Vietnamese clinical forms write day and month with two digits (CLDR's short
+        # format would give 5/1/27).
+        return cldr_date(value, "dd/MM/y", locale=_CLDR_LOCALE[language])
+    return str(format_skeleton("yMMMd", value, locale=_CLDR_LOCALE[language]))
 
 
 def format_moment(moment: datetime | None, language: Language, zone: tzinfo) -> str:
@@ -144,14 +239,14 @@ def format_moment(moment: datetime | None, language: Language, zone: tzinfo) -> 
     if moment is None:
         return ""
     local = moment.astimezone(zone)
-    return f"{format_date(local.date(), language)} {local:%H:%M}"
+    clock = format_time(local, "HH:mm", locale=_CLDR_LOCALE[language])
+    return f"{format_date(local.date(), language)} {clock}"
 
 
 def format_number(value: float | int | None, language: Language, decimals: int = 2) -> str:
-    """A number with at most ``decimals`` decimals: 1,234.5 in English, 1.234,5 in Vietnamese."""
+    """A number with at most ``decimals`` decimals (CLDR): 1,234.5 in English, 1.234,5 in
+    Vietnamese."""
     if value is None:
         return ""
-    text = f"{value:,.{decimals}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text.translate(_VIETNAMESE_SEPARATORS) if language is Language.VI else text
+    pattern = "#,##0." + "#" * decimals if decimals > 0 else "#,##0"
+    return str(format_decimal(value, format=pattern, locale=_CLDR_LOCALE[language]))

@@ -57,6 +57,7 @@ from mesoscreen.entrypoints.web.i18n import (
     format_date,
     format_moment,
     format_number,
+    install_gettext,
     language_named,
     messages,
     preferred_language,
@@ -66,6 +67,7 @@ from mesoscreen.services.authentication import Authenticated, csrf_matches
 from mesoscreen.services.recording import FormKey
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+install_gettext(TEMPLATES.env)
 _SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; "
@@ -225,7 +227,6 @@ class PageKit:
             request,
             template,
             {
-                "t": messages()[lang],
                 "lang": lang.value,
                 "user": principal,
                 "can": lambda name: principal is not None and principal.can(Permission(name)),

@@ -13,7 +13,7 @@ from mesoscreen.knowledge.planning_loader import load_atlas
 def test_the_map_zone_and_the_photo_view_name_the_vertex_alike(language: Language) -> None:
     """The injection map's zone and the photo gallery's view read the same."""
     zone = load_atlas().zones["vertex"].name.in_language(language.value)
-    assert zone == messages()[language].photos.views.vertex
+    assert zone == messages()[language].gettext("photos.views.vertex")
 
 
 def test_the_vertex_stage_uses_the_same_term() -> None:

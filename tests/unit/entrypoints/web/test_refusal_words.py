@@ -42,19 +42,20 @@ def words() -> RefusalWords:
 @pytest.mark.parametrize("language", list(Language))
 def test_every_reason_code_has_words_in_every_language(language: Language) -> None:
     """A reason without a sentence in a language fails here, not in front of a clinician."""
-    refusals = messages()[language].refusals
-    missing = [reason.value for reason in Reason if reason.value not in refusals]
+    t = messages()[language]
+    missing = [reason.value for reason in Reason if f"refusals.{reason.value}" not in t]
     assert missing == []
-    assert all(str(refusals[reason.value]).strip() for reason in Reason)
+    assert all(t.gettext(f"refusals.{reason.value}").strip() for reason in Reason)
 
 
 def test_both_languages_fill_in_the_same_values() -> None:
-    """A sentence's {names} are the same in English and Vietnamese."""
-    english, vietnamese = messages()[Language.EN].refusals, messages()[Language.VI].refusals
+    """A sentence's %(names)s are the same in English and Vietnamese."""
+    english, vietnamese = messages()[Language.EN], messages()[Language.VI]
     differing = [
         r.value
         for r in Reason
-        if placeholders(english[r.value]) != placeholders(vietnamese[r.value])
+        if placeholders(english[f"refusals.{r.value}"])
+        != placeholders(vietnamese[f"refusals.{r.value}"])
     ]
     assert differing == []
 
@@ -66,8 +67,8 @@ def test_every_field_a_refusal_names_has_a_label_in_every_language() -> None:
         fields |= set(_FIELD_LITERAL.findall(module.read_text("utf-8")))
     assert {"taken_on", "product", "screening", "depth_mm"} <= fields  # the scan sees them
     for language in Language:
-        labels = messages()[language].field_names
-        assert sorted(f for f in fields if f not in labels) == [], language
+        labels = messages()[language]
+        assert sorted(f for f in fields if f"field_names.{f}" not in labels) == [], language
 
 
 def test_an_excluded_ingredient_is_said_with_the_products_and_findings_names(
@@ -120,7 +121,7 @@ def test_an_error_raised_without_a_reason_still_reads_in_words(words: RefusalWor
     bare = ConflictError("screening 'x': something internal")
     assert bare.problems[0].code is Reason.CONFLICT
     said = words.say(bare, messages()[Language.VI], Language.VI)
-    assert said == messages()[Language.VI].refusals.conflict
+    assert said == messages()[Language.VI].gettext("refusals.conflict")
     plan = PlanError("'zones': internal", field="zones")
     assert words.say(plan, messages()[Language.EN], Language.EN).startswith("Zones: ")
 
@@ -128,8 +129,8 @@ def test_an_error_raised_without_a_reason_still_reads_in_words(words: RefusalWor
 def test_an_intake_answer_is_named_by_its_question(words: RefusalWords) -> None:
     """An intake field is the question's own text, not its id."""
     kb = load_knowledge_base()
-    labels = messages()[Language.VI].field_names
-    question = next(q for q in kb.questions if q.id not in labels)
+    labels = messages()[Language.VI]
+    question = next(q for q in kb.questions if f"field_names.{q.id}" not in labels)
     said = words.say(IntakeError(question.id, "bad"), messages()[Language.VI], Language.VI)
     assert said.startswith(f"“{question.text.vi}”")
     assert question.id not in said
