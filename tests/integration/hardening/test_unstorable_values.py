@@ -7,6 +7,7 @@ surrogate (it cannot be encoded as UTF-8); an offset past a 64-bit integer overf
 
 from __future__ import annotations
 
+import html
 import json
 from typing import Any
 from urllib.parse import quote
@@ -18,6 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from mesoscreen.bootstrap import Services
 from mesoscreen.domain.access import Role
 from mesoscreen.domain.text import MAX_PAGE_POSITION, unstorable_reason
+from mesoscreen.domain.vocabulary import Language
+from mesoscreen.entrypoints.web.error_words import RefusalWords
+from mesoscreen.entrypoints.web.i18n import messages
 from tests.factories import PASSWORD, TwoClinics, seed_clinic
 from tests.intakes import intake
 from tests.integration.api.conftest import bearer
@@ -119,6 +123,15 @@ def test_a_paging_value_outside_the_databases_integers_is_422_naming_it(
     assert client.get(f"{route}?offset={PAST_INT32 - 1}", headers=headers).status_code == 200
 
 
+def _names_the_field(services: Services, page: str, field: str) -> None:
+    """The page's refusal names ``field`` as the clinician reads it (its label, or an intake
+    question's text), in the page's language (English here), before the reason."""
+    words = RefusalWords(services.screening.kb, services.planner.formulary)
+    label = words.field_label(field, messages()[Language.EN], Language.EN)
+    assert label, f"{field!r} has no label for a page to name it by"
+    assert f"{label}: " in html.unescape(page), (field, label)
+
+
 def test_the_pages_refuse_unstorable_text_in_forms_naming_the_field(services: Services) -> None:
     """The sign-in form, a new patient, an intake and the search: a page naming the field,
     never a 500 (a form cannot carry a lone surrogate: its bytes decode as U+FFFD)."""
@@ -129,22 +142,22 @@ def test_the_pages_refuse_unstorable_text_in_forms_naming_the_field(services: Se
         response = browser.post("/signin", data={"username": f"a{hostile}b", "password": PASSWORD,
                                                  "csrf": form_token})  # fmt: skip
         assert response.status_code == 422, response.text
-        assert "username" in response.text
+        _names_the_field(services, response.text, "username")
         csrf = sign_in(browser, staff, Role.CLINICIAN)
         response = browser.post("/patients/new", data={
             "csrf": csrf, "family_name": f"Ng{hostile}uyen", "given_name": "Lan",
             "birth_date": "1990-04-12", "sex": "female"})  # fmt: skip
         assert response.status_code == 422, response.text
-        assert "family_name" in response.text
+        _names_the_field(services, response.text, "family_name")
         patient = new_patient(browser, csrf)
         response = browser.post(f"/patients/{patient}/intake",
                                 data={"csrf": csrf, "allergy_history": "yes",
                                       "allergens": f"pea{hostile}nuts"})  # fmt: skip
         assert response.status_code == 422, response.text
-        assert "allergens" in response.text
+        _names_the_field(services, response.text, "allergens")
         response = browser.get("/patients?q=Ng%00uyen")
         assert response.status_code == 422, response.text
-        assert "q" in response.text
+        _names_the_field(services, response.text, "q")
 
 
 def test_the_audit_page_refuses_an_offset_past_the_databases_integers(
@@ -156,7 +169,7 @@ def test_the_audit_page_refuses_an_offset_past_the_databases_integers(
         sign_in(browser, staff, Role.ADMIN)
         response = browser.get(f"/admin/audit?offset={PAST_INT64}")
         assert response.status_code == 422, response.text
-        assert "offset" in response.text
+        _names_the_field(services, response.text, "offset")
 
 
 _FUZZ = settings(max_examples=40, deadline=None,
