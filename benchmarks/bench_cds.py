@@ -48,48 +48,16 @@ import orjson
 import psycopg
 import uvloop
 from cryptography.hazmat.primitives.asymmetric import ec
-from tests.integration.cds_hooks.conftest import ISSUER, MESOTHERAPY, fill_prefetch
+from tests.integration.cds_hooks.conftest import ISSUER
 
+from benchmarks.bench_load import order_sign_request
 from mesoscreen.bootstrap import build_services, prepare_database
 from mesoscreen.config import Settings
 from mesoscreen.entrypoints.api import create_app
-from mesoscreen.services.cds_definitions import PREFETCH
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CDS_PATH = "/cds-services/mesotherapy-order-sign"
-RECORD = [
-    {"resourceType": "Patient", "id": "p1", "gender": "female", "birthDate": "1980-04-02"},
-    {
-        "resourceType": "Condition",
-        "id": "c1",
-        "subject": {"reference": "Patient/p1"},
-        "clinicalStatus": {"coding": [{"code": "remission"}]},
-        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C50.911"}]},
-    },
-]
-HOOK = {
-    "hookInstance": str(uuid.uuid4()),
-    "hook": "order-sign",
-    "context": {
-        "userId": "Practitioner/1",
-        "patientId": "p1",
-        "draftOrders": {
-            "resourceType": "Bundle",
-            "entry": [
-                {
-                    "resource": {
-                        "resourceType": "ServiceRequest",
-                        "id": "o1",
-                        "status": "draft",
-                        "intent": "order",
-                        "code": {"coding": [MESOTHERAPY]},
-                    }
-                }
-            ],
-        },
-    },
-    "prefetch": fill_prefetch(PREFETCH, "p1", RECORD),
-}
+HOOK = order_sign_request()
 BODY = orjson.dumps(HOOK)
 
 

@@ -52,6 +52,25 @@ RECORD = [
         "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C50.911"}]},
     },
 ]
+
+
+def order_sign_request() -> dict[str, object]:
+    """An order-sign call drafting scalp mesotherapy for ``RECORD``'s patient, its record in
+    prefetch (the request bench_cds.py measures too)."""
+    order = {"resourceType": "ServiceRequest", "id": "o1", "status": "draft",
+             "intent": "order", "code": {"coding": [MESOTHERAPY]}}  # fmt: skip
+    return {
+        "hookInstance": str(uuid.uuid4()),
+        "hook": "order-sign",
+        "context": {
+            "userId": "Practitioner/1",
+            "patientId": "p1",
+            "draftOrders": {"resourceType": "Bundle", "entry": [{"resource": order}]},
+        },
+        "prefetch": fill_prefetch(PREFETCH, "p1", RECORD),
+    }
+
+
 _LUA_TOKENS = """
 local counter = 0
 function setup(thread)
@@ -242,29 +261,7 @@ def main() -> None:
                 for _ in range(max(20000, args.seconds * 3000))
             ]
             (folder / "tokens.txt").write_text("\n".join(tokens) + "\n")
-            hook = {
-                "hookInstance": str(uuid.uuid4()),
-                "hook": "order-sign",
-                "context": {
-                    "userId": "Practitioner/1",
-                    "patientId": "p1",
-                    "draftOrders": {
-                        "resourceType": "Bundle",
-                        "entry": [
-                            {
-                                "resource": {
-                                    "resourceType": "ServiceRequest",
-                                    "id": "o1",
-                                    "status": "draft",
-                                    "intent": "order",
-                                    "code": {"coding": [MESOTHERAPY]},
-                                }
-                            }
-                        ],
-                    },
-                },
-                "prefetch": fill_prefetch(PREFETCH, "p1", RECORD),
-            }
+            hook = order_sign_request()
             # wrk's two threads each start at their own slice of the token file.
             lua = folder / "cds.lua"
             lua.write_text(
