@@ -1,11 +1,22 @@
-"""The SQL unit of work: one connection, one transaction, every repository, audit at commit."""
+"""The SQL unit of work: one connection, one transaction, every repository, audit at commit.
+
+Within ``SqlUnitOfWorkFactory.reads_batched()`` (one web page: several use cases, each a
+transaction of its own), the audit entries of a transaction that wrote nothing are chained
+together once, when the block ends, in a transaction of their own, before the page is
+answered; a transaction that wrote chains its entries with its writes, as always. The page's
+reads are audited entry for entry as before, with one append to the chain instead of one
+per use case (the chain head is the one row every request locks).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
-from sqlalchemy import Connection, Engine, RootTransaction
+from sqlalchemy import Connection, Engine, RootTransaction, event
 
 from mesoscreen.adapters.db import tables
 from mesoscreen.adapters.db.accounts import SqlAuthSessions, SqlUsers
@@ -21,6 +32,7 @@ from mesoscreen.adapters.db.repositories import (
     SqlSourceThrottles,
     SqlThrottles,
 )
+from mesoscreen.domain.audit import AuditEntry
 from mesoscreen.domain.records import (
     ActionCompletion,
     AdverseEvent,
@@ -48,6 +60,17 @@ from mesoscreen.services.ports import (
     ThrottleRepository,
     UserRepository,
 )
+
+# The entries of this context's read-only transactions, while reads_batched() is open.
+_READS: ContextVar[list[AuditEntry] | None] = ContextVar("mesoscreen_read_entries", default=None)
+_WROTE = "mesoscreen_wrote"  # key in a connection's info: a write ran in this transaction
+
+
+def _note_writes(connection: Connection, _cursor: Any, _statement: str, _parameters: Any,
+                 context: Any, _executemany: bool) -> None:  # fmt: skip
+    """Mark the connection's transaction as one that wrote (insert, update or delete)."""
+    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+        connection.info[_WROTE] = True
 
 
 class SqlUnitOfWork:
@@ -91,6 +114,7 @@ class SqlUnitOfWork:
         """Open the connection and begin the transaction."""
         connection = self._engine.connect()
         self._connection = connection
+        connection.info[_WROTE] = False
         self._transaction = connection.begin()
         self.clinics = SqlClinics(connection)
         self.users = SqlUsers(connection)
@@ -137,7 +161,11 @@ class SqlUnitOfWork:
         """Chain the pending audit entries, then commit."""
         if self._connection is None or self._transaction is None:
             raise RuntimeError("commit() outside the unit of work's with block")
-        append_entries(self._connection, self._pending.pending)
+        batch = _READS.get()
+        if batch is not None and not self._connection.info.get(_WROTE, True):
+            batch.extend(self._pending.pending)  # chained when the page's block ends
+        else:
+            append_entries(self._connection, self._pending.pending)
         self._pending.pending.clear()
         self._transaction.commit()
 
@@ -160,7 +188,26 @@ class SqlUnitOfWorkFactory:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        if not event.contains(engine, "before_cursor_execute", _note_writes):
+            event.listen(engine, "before_cursor_execute", _note_writes)
 
     def __call__(self) -> SqlUnitOfWork:
         """A new unit of work."""
         return SqlUnitOfWork(self.engine)
+
+    @contextmanager
+    def reads_batched(self) -> Iterator[None]:
+        """Chain the audit entries of the read-only transactions inside once, at the end of
+        the block (also when it raises: a refused read is audited too), so that the caller
+        answers only after they are stored. Blocks do not nest."""
+        if _READS.get() is not None:
+            raise RuntimeError("reads_batched() is already open in this context")
+        entries: list[AuditEntry] = []
+        token = _READS.set(entries)
+        try:
+            yield
+        finally:
+            _READS.reset(token)
+            if entries:
+                with self.engine.begin() as connection:
+                    append_entries(connection, entries)

@@ -327,12 +327,14 @@ class PageKit:
                               self.say(request, authenticated, refused))  # fmt: skip
 
     def page(self, request: Request, page: Page) -> Response:
-        """Run a GET page with the request's session."""
+        """Run a GET page with the request's session; the audit entries of its reads are
+        stored together before it is answered."""
         try:
             authenticated = self.session(request)
         except SignInRequiredError:
             return self.sign_in_redirect(request)
-        return self._run(request, authenticated, page)
+        with self.services.reads_batched():
+            return self._run(request, authenticated, page)
 
     def same_origin(self, request: Request) -> bool:
         """False when the browser says the post comes from another site (Origin header)."""
