@@ -1,9 +1,11 @@
 """The header on every patient page: who the patient is and what a clinician must not miss.
 
 Read in one transaction with a fixed set of queries whatever the patient's history (no query
-per record): the patient, their screenings, consents and withdrawals, photos, and the records
-the follow-up rule reads for the next due date. A role without ``clinical:read`` gets the
-demographics alone (name, age), as the patient list shows them.
+per record): the patient, their screenings, consents, photos, and the records the follow-up
+rule reads for the next due date, leaving out the reads that cannot change the header
+(withdrawals without a consent, sessions without a plan, voids with nothing to void). A role
+without ``clinical:read`` gets the demographics alone (name, age), as the patient list shows
+them.
 
 Alerts come from the latest signed, uncorrected screening: the allergies the patient named,
 the findings that contraindicate treatment, and the ingredients the screening excludes.
@@ -24,7 +26,7 @@ from mesoscreen.domain.vocabulary import Outcome
 from mesoscreen.services.follow_up import (
     FollowUpRecords,
     follow_ups_of,
-    read_follow_up_records,
+    read_patient_follow_up_records,
 )
 from mesoscreen.services.ports import UnitOfWork
 from mesoscreen.services.recording import RecordsUseCases, Target, every_record
@@ -153,7 +155,7 @@ class PatientHeaders(RecordsUseCases):
         uow: UnitOfWork, clinic_ids: frozenset[str], patient: Patient, age: int | None, today: date
     ) -> PatientHeader:
         # The patient's records read once, for the alerts, the consent and the due date.
-        records = read_follow_up_records(uow, clinic_ids, {"patient_id": patient.id})
+        records = read_patient_follow_up_records(uow, clinic_ids, patient.id)
         due = [NextDue(kind, due_on, due_on < today) for kind, due_on, *_ in follow_ups_of(records)]
         return PatientHeader(
             patient,
