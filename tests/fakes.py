@@ -169,14 +169,20 @@ class _Users:
 
 
 class _Sessions:
-    def __init__(self, rows: dict[str, AuthSession]) -> None:
+    def __init__(self, rows: dict[str, AuthSession], users: _Users) -> None:
         self.rows = rows
+        self.users = users
 
     def add(self, session: AuthSession) -> None:
         self.rows[session.id] = session
 
     def get(self, session_id: str) -> AuthSession | None:
         return self.rows.get(session_id)
+
+    def get_with_user(self, session_id: str) -> tuple[AuthSession, User] | None:
+        session = self.rows.get(session_id)
+        user = self.users.rows.get(session.user_id) if session is not None else None
+        return (session, user) if session is not None and user is not None else None
 
     def touch(self, session_id: str, seen_at: datetime) -> None:
         self.rows[session_id] = dataclasses.replace(self.rows[session_id], last_seen_at=seen_at)
@@ -377,7 +383,7 @@ class FakeUnitOfWork:
         table = self._copy.setdefault
         self.clinics = _Clinics(table("clinics", {}))
         self.users = _Users(table("users", {}))
-        self.auth_sessions = _Sessions(table("auth_sessions", {}))
+        self.auth_sessions = _Sessions(table("auth_sessions", {}), self.users)
         self.throttles = _Throttles(self._throttles)
         self.patients = FakeRecords[Patient](table("patients", {}), "patient")
         self.screenings = FakeRecords[Any](table("screenings", {}), "screening")

@@ -323,6 +323,10 @@ class AuthSessionRepository(Protocol):
         """The session with ``session_id`` (a token hash), or None."""
         ...
 
+    def get_with_user(self, session_id: str) -> tuple[AuthSession, User] | None:
+        """The session with ``session_id`` and its user (every request's check), or None."""
+        ...
+
     def touch(self, session_id: str, seen_at: datetime) -> None:
         """Record activity on the session now."""
         ...

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +24,17 @@ _CLINICS_OF = select(_memberships.c.user_id, _memberships.c.clinic_id).where(
 )
 _USER = select(_users).where(_users.c.id == bindparam("id"))
 _SESSION = select(_sessions).where(_sessions.c.id == bindparam("id"))
+# The session, its user and the user's clinics in one statement (one row per clinic).
+_USER_COLUMNS = [column.label(f"account_{column.name}") for column in _users.c]
+_SESSION_WITH_USER = (
+    select(_sessions, *_USER_COLUMNS, _memberships.c.clinic_id.label("member_of"))
+    .select_from(
+        _sessions.join(_users, _users.c.id == _sessions.c.user_id).outerjoin(
+            _memberships, _memberships.c.user_id == _users.c.id
+        )
+    )
+    .where(_sessions.c.id == bindparam("id"))
+)
 _TOUCH = (
     update(_sessions)
     .where(_sessions.c.id == bindparam("session_id"))
@@ -44,6 +56,11 @@ class SqlUsers:
         return clinics
 
     def _user(self, row: RowMapping, clinic_ids: Collection[str]) -> User:
+        return self.user_of(dict(row), clinic_ids)
+
+    @staticmethod
+    def user_of(row: Mapping[str, Any], clinic_ids: Collection[str]) -> User:
+        """The user of a ``users`` row and its clinics."""
         return User(
             id=row["id"],
             username=row["username"],
@@ -183,6 +200,19 @@ class SqlAuthSessions:
         """The session with ``session_id``, or None."""
         row = self._connection.execute(_SESSION, {"id": session_id}).mappings().first()
         return AuthSession(**row) if row is not None else None
+
+    def get_with_user(self, session_id: str) -> tuple[AuthSession, User] | None:
+        """The session with ``session_id`` and its user, read in one query, or None."""
+        rows = self._connection.execute(_SESSION_WITH_USER, {"id": session_id}).mappings().all()
+        if not rows:
+            return None
+        first = rows[0]
+        session = AuthSession(**{c.name: first[c.name] for c in _sessions.c})
+        user = SqlUsers.user_of(
+            {c.name: first[f"account_{c.name}"] for c in _users.c},
+            [row["member_of"] for row in rows if row["member_of"] is not None],
+        )
+        return session, user
 
     def touch(self, session_id: str, seen_at: datetime) -> None:
         """Move the idle deadline: the session was used at ``seen_at``."""

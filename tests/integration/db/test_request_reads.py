@@ -1,19 +1,26 @@
-"""A page's reads are audited entry for entry, chained once when the page's block ends; a
-transaction that writes still chains its entries with its writes (SQLite and PostgreSQL)."""
+"""What every page request reads and audits, on SQLite and PostgreSQL: its reads are audited
+entry for entry, chained once when the page's block ends (a transaction that writes still
+chains its entries with its writes), and the session check is one query."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from mesoscreen.adapters.db import tables
 from mesoscreen.adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from mesoscreen.bootstrap import Services
 from mesoscreen.domain.access import Principal, Role
 from mesoscreen.domain.errors import NotFoundError
-from mesoscreen.domain.records import Patient
+from mesoscreen.domain.records import AuthSession, Patient
 from mesoscreen.services.patients import PatientDetails
-from tests.factories import seed_clinic, unique
+from tests.factories import PASSWORD, principal_for, seed_clinic, unique
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
 def _stored_for(services: Services, patient_id: str) -> list[tuple[str, str]]:
@@ -96,3 +103,39 @@ def test_batches_do_not_nest(services: Services) -> None:
         nested = factory.reads_batched()
         with pytest.raises(RuntimeError, match="already open"):
             nested.__enter__()
+
+
+def test_the_session_check_reads_the_session_its_user_and_every_clinic_in_one_query(
+    services: Services,
+) -> None:
+    """A user of two clinics: one query gives the session and the user with both clinics;
+    an unknown session gives None."""
+    first, second = seed_clinic(services.accounts), seed_clinic(services.accounts)
+    admin = principal_for(first.users[Role.ADMIN])
+    user = services.accounts.create_user(
+        admin, unique("both"), PASSWORD, Role.NURSE, [first.clinic.id]
+    )
+    both = {first.clinic.id, second.clinic.id}
+    with SqlUnitOfWorkFactory(services.engine)() as uow:
+        uow.users.save(replace(user, clinic_ids=frozenset(both), version=2), user.version)
+        session = AuthSession(unique("s")[:64], user.id, "cookie", "h", NOW, NOW)
+        uow.auth_sessions.add(session)
+        uow.commit()
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(services.engine, "before_cursor_execute", count)
+    try:
+        with SqlUnitOfWorkFactory(services.engine)() as uow:
+            found = uow.auth_sessions.get_with_user(session.id)
+            missing = uow.auth_sessions.get_with_user(unique("none"))
+    finally:
+        event.remove(services.engine, "before_cursor_execute", count)
+    assert found is not None
+    assert found[0] == session
+    assert (found[1].id, found[1].clinic_ids, found[1].role) == (user.id, both, Role.NURSE)
+    assert missing is None
+    assert len([s for s in statements if "auth_sessions" in s]) == 2  # one per look-up
+    assert not [s for s in statements if "FROM memberships" in s and "auth_sessions" not in s]
