@@ -16,7 +16,7 @@ from mesoscreen.adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from mesoscreen.bootstrap import Services
 from mesoscreen.domain.access import Principal, Role
 from mesoscreen.domain.errors import NotFoundError
-from mesoscreen.domain.records import AuthSession, Patient
+from mesoscreen.domain.records import AuthSession, Patient, StaleVersionError
 from mesoscreen.services.patients import PatientDetails
 from tests.factories import PASSWORD, principal_for, seed_clinic, unique
 
@@ -139,3 +139,58 @@ def test_the_session_check_reads_the_session_its_user_and_every_clinic_in_one_qu
     assert missing is None
     assert len([s for s in statements if "auth_sessions" in s]) == 2  # one per look-up
     assert not [s for s in statements if "FROM memberships" in s and "auth_sessions" not in s]
+
+
+def test_a_batch_shares_one_connection_and_one_transaction_between_reads(
+    services: Services,
+) -> None:
+    """Three reads and the audit append: one checkout and one commit (on PostgreSQL; on
+    SQLite, where a transaction locks the database, one per read and one for the append)."""
+    patient, clinician = _registered(services)
+    checkouts: list[object] = []
+    commits: list[object] = []
+
+    def checkout(*args: object) -> None:
+        checkouts.append(args)
+
+    def commit(*args: object) -> None:
+        commits.append(args)
+
+    event.listen(services.engine, "checkout", checkout)
+    event.listen(services.engine, "commit", commit)
+    try:
+        with services.reads_batched():
+            services.patients.get(clinician, patient.id)
+            services.patient_headers.for_patient(clinician, patient.id)
+            services.screenings.list_for_patient(clinician, patient.id)
+    finally:
+        event.remove(services.engine, "checkout", checkout)
+        event.remove(services.engine, "commit", commit)
+    shared = services.engine.dialect.name != "sqlite"
+    assert (len(checkouts), len(commits)) == ((1, 1) if shared else (4, 4))
+    assert [e for e, _ in _stored_for(services, patient.id)][-3:] == [
+        "patient.read",
+        "patient.header",
+        "screening.search",
+    ]
+
+
+def test_a_write_left_uncommitted_or_failing_in_a_batch_is_rolled_back(
+    services: Services,
+) -> None:
+    """A unit of work that writes and leaves without commit, or raises after writing, changes
+    nothing, though the shared transaction goes on to the end of the block."""
+    patient, clinician = _registered(services)
+    factory = SqlUnitOfWorkFactory(services.engine)
+    renamed = replace(patient, given_name="Changed", version=patient.version + 1)
+    with factory.reads_batched():
+        services.patients.get(clinician, patient.id)
+        with factory() as uow:
+            uow.patients.save(renamed, patient.version)  # and no commit
+        with pytest.raises(StaleVersionError), factory() as uow:  # noqa: PT012
+            uow.patients.save(renamed, patient.version)
+            uow.patients.save(renamed, patient.version)  # the version has moved on
+        services.patients.get(clinician, patient.id)
+    stored = services.patients.get(clinician, patient.id)
+    assert (stored.given_name, stored.version) == (patient.given_name, patient.version)
+    assert [e for e, _ in _stored_for(services, patient.id)][-3:] == ["patient.read"] * 3
