@@ -65,6 +65,7 @@ def test_each_route_shows_the_members_its_record_kind_showed(
     assert set(bodies) == set(MEMBERS)
     for kind, found in bodies.items():
         for route, body in found:
+            # A member shown but not pinned: leave it out in its schema, or pin it here.
             assert set(body) == MEMBERS[kind], (kind, route, set(body) ^ MEMBERS[kind])
 
 
