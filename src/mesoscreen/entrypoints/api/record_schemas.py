@@ -12,7 +12,7 @@ an object, a sequence or frozenset a list)::
 What the class body annotates is either a field the API adds (shown after the record's) or,
 under a record field's name, the API's own type or default for that field (at its place).
 Record fields come in declaration order, the keyword-only ones (``SignedFields``) last.
-``of()`` turns a record into its output the same way, a frozenset sorted.
+``of()`` turns a record into its output, a frozenset sorted.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from types import UnionType
 from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 # pydantic has no public name for its metaclass; the record's fields must be in the class
 # namespace before pydantic collects fields, as SQLModel does it.
@@ -51,16 +51,12 @@ def json_shaped(hint: Any) -> Any:
     return hint
 
 
-def plain_value(value: Any) -> Any:
-    """``value`` as its JSON-shaped field takes it: a mapping as a dict, a frozenset or set
-    as a sorted list (its order would otherwise vary), another sequence as a list."""
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, frozenset | set):
-        return sorted(value)
-    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
-        return list(value)
-    return value
+def _is_set(hint: Any) -> bool:
+    """Whether a record field typed ``hint`` holds a set or frozenset (possibly optional)."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, UnionType):
+        return any(_is_set(arg) for arg in typing.get_args(hint))
+    return (origin or hint) in (frozenset, set)
 
 
 def _record_fields(record: type[Any]) -> list[dataclasses.Field[Any]]:
@@ -70,12 +66,18 @@ def _record_fields(record: type[Any]) -> list[dataclasses.Field[Any]]:
     return sorted(dataclasses.fields(record), key=lambda f: f.kw_only is True)
 
 
-def _derived_annotations(
-    schema: str, record: type[Any], left_out: Mapping[str, str], declared: Mapping[str, Any]
-) -> dict[str, Any]:
-    """The annotations of ``schema``: the record's shown fields, then what the body adds."""
+def _derive(
+    schema: str, record: type[Any], left_out: Mapping[str, str], namespace: dict[str, Any]
+) -> None:
+    """Put in ``namespace`` the annotations of ``schema`` (the record's shown fields, then what
+    the body adds) and what ``RecordOut.of`` reads.
+
+    Refuses (``TypeError``) a name to leave out that the record does not declare, which would
+    otherwise leave the field it meant shown, one without a reason, and one also annotated.
+    """
     fields = _record_fields(record)
     names = {f.name for f in fields}
+    declared: dict[str, Any] = namespace.get("__annotations__", {})
     for name, why in left_out.items():
         if name not in names:
             raise TypeError(
@@ -87,12 +89,15 @@ def _derived_annotations(
         if name in declared:
             raise TypeError(f"{schema}: {name!r} is both left out and annotated; pick one")
     hints = typing.get_type_hints(record)
-    shown = {
-        f.name: declared.get(f.name, json_shaped(hints[f.name]))
-        for f in fields
-        if f.name not in left_out
+    shown = [f.name for f in fields if f.name not in left_out]
+    annotations = {name: declared.get(name, json_shaped(hints[name])) for name in shown}
+    namespace["__annotations__"] = annotations | {
+        name: hint for name, hint in declared.items() if name not in annotations
     }
-    return shown | {name: hint for name, hint in declared.items() if name not in shown}
+    namespace["record_type"] = record
+    namespace["left_out"] = dict(left_out)
+    namespace["shown_fields"] = tuple(shown)
+    namespace["set_fields"] = tuple(name for name in shown if _is_set(hints[name]))
 
 
 class RecordOutMeta(ModelMetaclass):
@@ -110,24 +115,24 @@ class RecordOutMeta(ModelMetaclass):
     ) -> type:
         """The output class ``cls_name``, derived from ``record`` when one is given."""
         if record is not None:
-            hidden = dict(left_out or {})
-            namespace["__annotations__"] = _derived_annotations(
-                cls_name, record, hidden, namespace.get("__annotations__", {})
-            )
-            namespace["record_type"] = record
-            namespace["left_out"] = hidden
+            _derive(cls_name, record, left_out or {}, namespace)
         elif left_out:
             raise TypeError(f"{cls_name}: left_out needs the record it leaves fields of")
         return super().__new__(mcs, cls_name, bases, namespace, **kwargs)
 
 
 class RecordOut(BaseModel, metaclass=RecordOutMeta):
-    """A record as the API shows it: the fields of ``record_type`` but those ``left_out``."""
+    """A record as the API shows it: the fields of ``record_type`` but those ``left_out``.
 
-    model_config = ConfigDict(from_attributes=True)
+    Made with ``of()``, which reads the record's shown fields (validating the record itself
+    is refused: it would not sort the sets).
+    """
 
     record_type: ClassVar[type[Any]]
     left_out: ClassVar[Mapping[str, str]] = {}
+    # The record's fields shown, in order, and those among them holding a set (sent sorted).
+    shown_fields: ClassVar[tuple[str, ...]] = ()
+    set_fields: ClassVar[tuple[str, ...]] = ()
 
     if typing.TYPE_CHECKING:
         # The record and the fields left out are keywords of the class statement.
@@ -136,14 +141,15 @@ class RecordOut(BaseModel, metaclass=RecordOutMeta):
         ) -> None: ...
 
     @classmethod
-    def shown_record_fields(cls) -> tuple[str, ...]:
-        """The names of the record's fields this output shows, in order."""
-        return tuple(f.name for f in _record_fields(cls.record_type) if f.name not in cls.left_out)
-
-    @classmethod
     def of(cls, record: object, **given: Any) -> Self:
         """``record`` (a ``record_type``, or anything with its shown fields) as the API shows
-        it; ``given`` are the values of the fields the API adds, or reshapes its own way."""
-        values = {name: getattr(record, name) for name in cls.shown_record_fields()}
+        it; ``given`` are the values of the fields the API adds, or reshapes its own way.
+
+        Mappings and sequences are taken by pydantic as they are; a set is sorted, as its
+        order would otherwise vary from one call to the next.
+        """
+        values = {name: getattr(record, name) for name in cls.shown_fields}
+        for name in cls.set_fields:
+            values[name] = sorted(values[name])
         values.update(given)
-        return cls.model_validate({name: plain_value(value) for name, value in values.items()})
+        return cls.model_validate(values)

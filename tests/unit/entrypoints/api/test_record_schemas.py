@@ -18,7 +18,7 @@ import mesoscreen.entrypoints.api.schemas
 from mesoscreen.domain import audit, records
 from mesoscreen.domain.access import Role
 from mesoscreen.domain.records import Clinic, JsonList, JsonObject, Patient, Screening, User
-from mesoscreen.entrypoints.api.record_schemas import RecordOut, json_shaped, plain_value
+from mesoscreen.entrypoints.api.record_schemas import RecordOut, json_shaped
 from mesoscreen.entrypoints.api.schemas import PatientOut, ScreeningOut, UserOut
 
 # Record declarations the API shows no output of, and why.
@@ -161,15 +161,23 @@ def test_record_types_are_shown_json_shaped() -> None:
     assert json_shaped(Role) is Role
 
 
-def test_values_are_made_plain_a_frozenset_sorted() -> None:
-    """Frozensets come out sorted, mappings as dicts, tuples as lists, others as they are."""
-    assert plain_value(frozenset({"b", "c", "a"})) == ["a", "b", "c"]
-    proxy = MappingProxyType({"k": 1})
-    assert plain_value(proxy) == {"k": 1}
-    assert type(plain_value(proxy)) is dict
-    assert plain_value(({"label": "v1"},)) == [{"label": "v1"}]
-    assert plain_value("text") == "text"
-    assert plain_value(None) is None
+def test_of_takes_read_only_mappings_and_tuples_and_sorts_sets() -> None:
+    """A record's read-only mappings and tuples of them come out as objects and lists, and a
+    set's members sorted."""
+    consent_doc = MappingProxyType({"sections": ("risks",)})
+    screening = Screening(
+        id="s1", clinic_id="c1", patient_id="p1", screening_date=NOW.date(), outcome="eligible",
+        answers=MappingProxyType({"age": 40}), decision=consent_doc, knowledge_base_version="1",
+        knowledge_base_hash="h", policy=MappingProxyType({}), replaces_id=None,
+        created_by="u1", created_at=NOW,
+    )  # fmt: skip
+    shown = ScreeningOut.of(screening).model_dump(mode="json")
+    assert shown["answers"] == {"age": 40}
+    assert shown["decision"] == {"sections": ["risks"]}
+    members = frozenset(f"c{n}" for n in range(40))  # iterated in hash order, not sorted
+    assert list(members) != sorted(members)
+    user = User("u1", "lan", Role.NURSE, members, "h", False, NOW)
+    assert UserOut.of(user).clinic_ids == sorted(members)
 
 
 def test_an_account_is_shown_without_its_password_hash_and_with_sorted_clinics() -> None:
