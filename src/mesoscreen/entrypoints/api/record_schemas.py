@@ -148,8 +148,9 @@ class RecordOut(BaseModel, metaclass=RecordOutMeta):
         Mappings and sequences are taken by pydantic as they are; a set is sorted, as its
         order would otherwise vary from one call to the next.
         """
-        values = {name: getattr(record, name) for name in cls.shown_fields}
+        values = {name: getattr(record, name) for name in cls.shown_fields if name not in given}
         for name in cls.set_fields:
-            values[name] = sorted(values[name])
+            if name in values:
+                values[name] = sorted(values[name])
         values.update(given)
         return cls.model_validate(values)
