@@ -97,6 +97,11 @@ class FakeRecords(Generic[R]):
         """Whether any record replaces ``record_id``."""
         return any(getattr(r, "replaces_id", None) == record_id for r in self.rows.values())
 
+    def replaced_among(self, record_ids: Collection[str]) -> frozenset[str]:
+        """Those of ``record_ids`` that a record replaces."""
+        named = {getattr(r, "replaces_id", None) for r in self.rows.values()}
+        return frozenset(i for i in record_ids if i in named)
+
     def search(
         self, clinic_ids: Collection[str], name: str | None, offset: int, limit: int
     ) -> Page[Patient]:

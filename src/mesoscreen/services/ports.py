@@ -256,6 +256,11 @@ class RecordRepository(Protocol[R]):
         """Whether a newer record names ``record_id`` as the one it replaces."""
         ...
 
+    def replaced_among(self, record_ids: Collection[str]) -> frozenset[str]:
+        """Those of ``record_ids`` that a newer record names as the one it replaces (one
+        query for a page of records)."""
+        ...
+
 
 class PatientRepository(RecordRepository[Patient], Protocol):
     """Patients, with a name search."""

@@ -99,6 +99,12 @@ def _page_of(table: Table, order: str, columns: tuple[str, ...]) -> Select[Any]:
 
 
 @cache
+def _replaced_among(table: Table) -> Select[Any]:
+    column = table.c.replaces_id
+    return select(column).where(column.in_(bindparam("ids", expanding=True))).distinct()
+
+
+@cache
 def _count_of(table: Table, columns: tuple[str, ...]) -> Select[Any]:
     return select(func.count()).select_from(table).where(*_where(table, columns))
 
@@ -194,6 +200,15 @@ class SqlRecords(Generic[R]):
             return Page(items, offset, limit, offset + len(items))
         total = self._connection.execute(_count_of(self._table, columns), values).scalar_one()
         return Page(items, offset, limit, total)
+
+    def replaced_among(self, record_ids: Collection[str]) -> frozenset[str]:
+        """Those of ``record_ids`` that a newer record names as the one it replaces."""
+        if not record_ids:
+            return frozenset()
+        rows = self._connection.execute(
+            _replaced_among(self._table), {"ids": list(record_ids)}
+        ).scalars()
+        return frozenset(rows)
 
     def replaced(self, record_id: str) -> bool:
         """Whether a newer record names ``record_id`` as the one it replaces."""

@@ -152,5 +152,5 @@ def list_screenings(
     limit: Limit = DEFAULT_PAGE_SIZE,
 ) -> PageOut[ScreeningOut]:
     """The patient's screenings, oldest first."""
-    page = services.screenings.list_for_patient(principal, patient_id, offset, limit)
-    return PageOut[ScreeningOut].of(page, screening_out)
+    page, replaced = services.screenings.page_for_patient(principal, patient_id, offset, limit)
+    return PageOut[ScreeningOut].of(page, lambda s: screening_out(s, s.id in replaced))
