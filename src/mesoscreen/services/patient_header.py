@@ -134,12 +134,17 @@ def _latest_photo(uow: UnitOfWork, clinic_ids: frozenset[str], patient_id: str) 
 class PatientHeaders(RecordsUseCases):
     """The patient header's use case."""
 
-    def for_patient(self, principal: Principal, patient_id: str) -> PatientHeader:
-        """The header of ``patient_id`` as ``principal`` may see it (audited as a read)."""
+    def for_patient(self, principal: Principal, patient: str | Patient) -> PatientHeader:
+        """The header of ``patient`` as ``principal`` may see it (audited as a read):
+        by id, or the Patient a use case of the same page has just read (not read again)."""
+        patient_id = patient if isinstance(patient, str) else patient.id
         target = Target("Patient", patient_id)
         with self.transaction(principal, "patient.header", AuditAction.READ, target) as uow:
             self.require(principal, Permission.PATIENT_READ)
-            patient = uow.patients.get(patient_id, principal.clinic_ids)
+            if isinstance(patient, str):
+                patient = uow.patients.get(patient_id, principal.clinic_ids)
+            else:
+                self.require_patient_clinic(principal, patient)
             today = self.clock.today()
             age = age_in_years(patient.birth_date, today) if patient.birth_date else None
             header = PatientHeader(patient, age, clinical=False)

@@ -209,7 +209,7 @@ class PageKit:
             # Every page about one patient carries the header (a page opts out with
             # patient_header=False: the screen the patient signs on, the prints).
             context["patient_header"] = (
-                self.services.patient_headers.for_patient(principal, shown.id)
+                self.services.patient_headers.for_patient(principal, shown)
                 if principal is not None and isinstance(shown, Patient)
                 else None
             )
