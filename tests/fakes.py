@@ -97,6 +97,11 @@ class FakeRecords(Generic[R]):
         """Whether any record replaces ``record_id``."""
         return any(getattr(r, "replaces_id", None) == record_id for r in self.rows.values())
 
+    def get_with_replaced(self, record_id: str, clinic_ids: Collection[str]) -> tuple[Any, bool]:
+        """The record and whether any record replaces it."""
+        record = self.get(record_id, clinic_ids)
+        return record, self.replaced(record_id)
+
     def replaced_among(self, record_ids: Collection[str]) -> frozenset[str]:
         """Those of ``record_ids`` that a record replaces."""
         named = {getattr(r, "replaces_id", None) for r in self.rows.values()}

@@ -256,6 +256,10 @@ class RecordRepository(Protocol[R]):
         """Whether a newer record names ``record_id`` as the one it replaces."""
         ...
 
+    def get_with_replaced(self, record_id: str, clinic_ids: Collection[str]) -> tuple[R, bool]:
+        """``get`` and ``replaced`` of one record in one query."""
+        ...
+
     def replaced_among(self, record_ids: Collection[str]) -> frozenset[str]:
         """Those of ``record_ids`` that a newer record names as the one it replaces (one
         query for a page of records)."""

@@ -195,8 +195,9 @@ class ScreeningRecords(RecordsUseCases):
         target = Target("Screening", screening_id)
         with self.transaction(principal, "screening.read", AuditAction.READ, target) as uow:
             self.require(principal, Permission.CLINICAL_READ)
-            screening = uow.screenings.get(screening_id, principal.clinic_ids)
-            replaced = uow.screenings.replaced(screening.id)
+            screening, replaced = uow.screenings.get_with_replaced(
+                screening_id, principal.clinic_ids
+            )
             uow.audit.append(
                 self.entry(
                     principal, "screening.read", AuditAction.READ, screening_target(screening)

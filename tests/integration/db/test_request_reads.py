@@ -19,6 +19,7 @@ from mesoscreen.domain.errors import NotFoundError
 from mesoscreen.domain.records import AuthSession, Patient, StaleVersionError
 from mesoscreen.services.patients import PatientDetails
 from tests.factories import PASSWORD, principal_for, seed_clinic, unique
+from tests.intakes import intake
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -194,3 +195,29 @@ def test_a_write_left_uncommitted_or_failing_in_a_batch_is_rolled_back(
     stored = services.patients.get(clinician, patient.id)
     assert (stored.given_name, stored.version) == (patient.given_name, patient.version)
     assert [e for e, _ in _stored_for(services, patient.id)][-3:] == ["patient.read"] * 3
+
+
+def test_a_record_read_with_whether_it_was_replaced_in_one_query(services: Services) -> None:
+    """A corrected screening reads as replaced, its correction as not, another clinic's as
+    not found: each in one statement."""
+    patient, clinician = _registered(services)
+    first = services.screenings.screen_intake(clinician, patient.id, intake("female"))
+    second = services.screenings.correct(clinician, first.id, intake("female"))
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    factory = SqlUnitOfWorkFactory(services.engine)
+    event.listen(services.engine, "before_cursor_execute", count)
+    try:
+        with factory() as uow:
+            old = uow.screenings.get_with_replaced(first.id, clinician.clinic_ids)
+            new = uow.screenings.get_with_replaced(second.id, clinician.clinic_ids)
+            with pytest.raises(NotFoundError):
+                uow.screenings.get_with_replaced(first.id, {"another-clinic"})
+    finally:
+        event.remove(services.engine, "before_cursor_execute", count)
+    assert (old[0].id, old[1], new[0].id, new[1]) == (first.id, True, second.id, False)
+    assert old[0] == services.screenings.get(clinician, first.id)[0]
+    assert len([s for s in statements if "FROM screenings" in s]) == 3

@@ -98,6 +98,18 @@ def _page_of(table: Table, order: str, columns: tuple[str, ...]) -> Select[Any]:
     )
 
 
+_REPLACED = "replaced_by_a_newer_record"
+
+
+@cache
+def _get_with_replaced(table: Table) -> Select[Any]:
+    newer = table.alias("newer")
+    replaced = exists().where(newer.c.replaces_id == table.c.id).label(_REPLACED)
+    return select(table, replaced).where(
+        table.c.id == bindparam("id"), table.c.clinic_id.in_(bindparam("clinics", expanding=True))
+    )
+
+
 @cache
 def _replaced_among(table: Table) -> Select[Any]:
     column = table.c.replaces_id
@@ -200,6 +212,20 @@ class SqlRecords(Generic[R]):
             return Page(items, offset, limit, offset + len(items))
         total = self._connection.execute(_count_of(self._table, columns), values).scalar_one()
         return Page(items, offset, limit, total)
+
+    def get_with_replaced(self, record_id: str, clinic_ids: Collection[str]) -> tuple[R, bool]:
+        """The record in one of ``clinic_ids`` and whether a newer record replaces it, in one
+        query; NotFoundError as ``get``."""
+        row = (
+            self._connection.execute(
+                _get_with_replaced(self._table), {"id": record_id, "clinics": list(clinic_ids)}
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFoundError(f"{self._kind} '{record_id}': not found")
+        return self._record(row), bool(row[_REPLACED])
 
     def replaced_among(self, record_ids: Collection[str]) -> frozenset[str]:
         """Those of ``record_ids`` that a newer record names as the one it replaces."""

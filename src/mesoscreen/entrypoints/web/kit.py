@@ -327,13 +327,14 @@ class PageKit:
                               self.say(request, authenticated, refused))  # fmt: skip
 
     def page(self, request: Request, page: Page) -> Response:
-        """Run a GET page with the request's session; the audit entries of its reads are
-        stored together before it is answered."""
-        try:
-            authenticated = self.session(request)
-        except SignInRequiredError:
-            return self.sign_in_redirect(request)
+        """Run a GET page with the request's session, the check and the page's use cases on
+        one connection; the audit entries of its reads are stored together before it is
+        answered."""
         with self.services.reads_batched():
+            try:
+                authenticated = self.session(request)
+            except SignInRequiredError:
+                return self.sign_in_redirect(request)
             return self._run(request, authenticated, page)
 
     def same_origin(self, request: Request) -> bool:
