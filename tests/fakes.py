@@ -93,6 +93,25 @@ class FakeRecords(Generic[R]):
         ]
         return Page(tuple(found[offset : offset + limit]), offset, limit, len(found))
 
+    def latest(
+        self,
+        clinic_ids: Collection[str],
+        where: Mapping[str, str],
+        *,
+        by: tuple[str, ...] = ("created_at",),
+        signed: bool = False,
+        current: bool = False,
+    ) -> R | None:
+        """The last matching record by ``by`` then id, signed and unreplaced as asked."""
+        found = [
+            r
+            for r in self.page(clinic_ids, where, 0, len(self.rows) + 1).items
+            if (not signed or getattr(r, "signed_at", None) is not None)
+            and (not current or not self.replaced(r.id))  # type: ignore[attr-defined]
+        ]
+        key = lambda r: (*(getattr(r, c) for c in by), r.id)  # noqa: E731
+        return max(found, key=key, default=None)
+
     def replaced(self, record_id: str) -> bool:
         """Whether any record replaces ``record_id``."""
         return any(getattr(r, "replaces_id", None) == record_id for r in self.rows.values())

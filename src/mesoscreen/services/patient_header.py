@@ -1,9 +1,11 @@
 """The header on every patient page: who the patient is and what a clinician must not miss.
 
 Read in one transaction with a fixed set of queries whatever the patient's history (no query
-per record): the patient, their screenings, consents, photos, and the records the follow-up
-rule reads for the next due date, leaving out the reads that cannot change the header
-(withdrawals without a consent, sessions without a plan, voids with nothing to void). A role
+per record), each reading what the header shows: the latest signed, uncorrected screening,
+the newest screening, the latest photo (one row each, however many there are), the consents,
+and the records the follow-up rule reads for the next due date, leaving out the reads that
+cannot change the header (withdrawals without a consent, sessions without a plan, voids with
+nothing to void). A role
 without ``clinical:read`` gets the demographics alone (name, age), as the patient list shows
 them.
 
@@ -29,7 +31,7 @@ from mesoscreen.services.follow_up import (
     read_patient_follow_up_records,
 )
 from mesoscreen.services.ports import UnitOfWork
-from mesoscreen.services.recording import RecordsUseCases, Target, every_record
+from mesoscreen.services.recording import RecordsUseCases, Target
 
 
 class ConsentStanding(StrEnum):
@@ -87,12 +89,6 @@ class PatientHeader:
     next_due: NextDue | None = None
 
 
-def _latest_signed(screenings: list[Screening]) -> Screening | None:
-    replaced = {s.replaces_id for s in screenings if s.replaces_id}
-    signed = [s for s in screenings if s.signed_at is not None and s.id not in replaced]
-    return max(signed, key=lambda s: (s.created_at, s.id), default=None)
-
-
 def alerts_of(screening: Screening | None) -> Alerts:
     """The alerts of a stored screening (read without trusting its decision's shape)."""
     if screening is None:
@@ -125,10 +121,8 @@ def _consent_standing(records: FollowUpRecords) -> ConsentStanding:
 
 
 def _latest_photo(uow: UnitOfWork, clinic_ids: frozenset[str], patient_id: str) -> Photo | None:
-    photos = list(every_record(uow.photos, clinic_ids, {"patient_id": patient_id}))
-    replaced = {p.replaces_id for p in photos if p.replaces_id}
-    current = [p for p in photos if p.id not in replaced]
-    return max(current, key=lambda p: (p.taken_on, p.created_at), default=None)
+    where = {"patient_id": patient_id}
+    return uow.photos.latest(clinic_ids, where, by=("taken_on", "created_at"), current=True)
 
 
 class PatientHeaders(RecordsUseCases):
@@ -167,7 +161,11 @@ class PatientHeaders(RecordsUseCases):
             age,
             clinical=True,
             photo=_latest_photo(uow, clinic_ids, patient.id),
-            alerts=alerts_of(_latest_signed(records.screenings)),
+            alerts=alerts_of(
+                uow.screenings.latest(
+                    clinic_ids, {"patient_id": patient.id}, signed=True, current=True
+                )
+            ),
             consent=_consent_standing(records),
             next_due=min(due, key=lambda d: (d.due_on, d.kind), default=None),
         )

@@ -256,6 +256,21 @@ class RecordRepository(Protocol[R]):
         """Whether a newer record names ``record_id`` as the one it replaces."""
         ...
 
+    def latest(
+        self,
+        clinic_ids: Collection[str],
+        where: Mapping[str, str],
+        *,
+        by: tuple[str, ...] = ("created_at",),
+        signed: bool = False,
+        current: bool = False,
+    ) -> R | None:
+        """The record of ``clinic_ids`` whose columns equal ``where`` that comes last by the
+        columns ``by`` (then its id), read alone however many there are: among the signed
+        ones (``signed_at`` set) when ``signed``, among those no record replaces when
+        ``current``; None when there is none."""
+        ...
+
     def get_with_replaced(self, record_id: str, clinic_ids: Collection[str]) -> tuple[R, bool]:
         """``get`` and ``replaced`` of one record in one query."""
         ...

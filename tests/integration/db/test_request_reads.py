@@ -5,7 +5,7 @@ chains its entries with its writes), and the session check is one query."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,6 +19,7 @@ from mesoscreen.domain.errors import NotFoundError
 from mesoscreen.domain.records import AuthSession, Patient, StaleVersionError
 from mesoscreen.services.patients import PatientDetails
 from tests.factories import PASSWORD, principal_for, seed_clinic, unique
+from tests.fakes import FrozenClock
 from tests.intakes import intake
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -221,3 +222,28 @@ def test_a_record_read_with_whether_it_was_replaced_in_one_query(services: Servi
     assert (old[0].id, old[1], new[0].id, new[1]) == (first.id, True, second.id, False)
     assert old[0] == services.screenings.get(clinician, first.id)[0]
     assert len([s for s in statements if "FROM screenings" in s]) == 3
+
+
+def test_the_latest_record_is_read_alone_signed_and_uncorrected_as_asked(
+    services: Services, clock: FrozenClock
+) -> None:
+    """Of a signed screening, its signed correction and a later draft: the latest is the
+    draft, the latest signed and uncorrected the correction, in another clinic none."""
+    patient, clinician = _registered(services)
+    screenings = services.screenings
+    first = screenings.screen_intake(clinician, patient.id, intake("female"))
+    screenings.sign(clinician, first.id, first.version)
+    correction = screenings.correct(clinician, first.id, intake("female"))
+    correction = screenings.sign(clinician, correction.id, correction.version)
+    clock.advance(timedelta(minutes=1))
+    draft = screenings.screen_intake(clinician, patient.id, intake("female"))
+    where = {"patient_id": patient.id}
+    with SqlUnitOfWorkFactory(services.engine)() as uow:
+        latest = uow.screenings.latest(clinician.clinic_ids, where)
+        signed = uow.screenings.latest(clinician.clinic_ids, where, signed=True, current=True)
+        any_signed = uow.screenings.latest(clinician.clinic_ids, where, signed=True)
+        elsewhere = uow.screenings.latest({"another-clinic"}, where)
+    ids = [r.id if r is not None else None for r in (latest, signed, any_signed)]
+    assert ids[:2] == [draft.id, correction.id]
+    assert ids[2] in {first.id, correction.id}
+    assert elsewhere is None

@@ -117,6 +117,20 @@ def _replaced_among(table: Table) -> Select[Any]:
 
 
 @cache
+def _latest_of(
+    table: Table, columns: tuple[str, ...], by: tuple[str, ...], signed: bool, current: bool
+) -> Select[Any]:
+    conditions = _where(table, columns)
+    if signed:
+        conditions.append(table.c.signed_at.is_not(None))
+    if current:
+        newer = table.alias("newer")
+        conditions.append(~exists().where(newer.c.replaces_id == table.c.id))
+    order = [table.c[name].desc() for name in (*by, "id")]
+    return select(table).where(*conditions).order_by(*order).limit(1)
+
+
+@cache
 def _count_of(table: Table, columns: tuple[str, ...]) -> Select[Any]:
     return select(func.count()).select_from(table).where(*_where(table, columns))
 
@@ -212,6 +226,24 @@ class SqlRecords(Generic[R]):
             return Page(items, offset, limit, offset + len(items))
         total = self._connection.execute(_count_of(self._table, columns), values).scalar_one()
         return Page(items, offset, limit, total)
+
+    def latest(
+        self,
+        clinic_ids: Collection[str],
+        where: Mapping[str, str],
+        *,
+        by: tuple[str, ...] = ("created_at",),
+        signed: bool = False,
+        current: bool = False,
+    ) -> R | None:
+        """The last record of ``clinic_ids`` equal to ``where`` by ``by`` then id (signed,
+        unreplaced as asked), one row read."""
+        columns = tuple(sorted(where))
+        values: dict[str, Any] = {f"w_{name}": where[name] for name in columns}
+        values["clinics"] = list(clinic_ids)
+        statement = _latest_of(self._table, columns, by, signed, current)
+        row = self._connection.execute(statement, values).mappings().first()
+        return self._record(row) if row is not None else None
 
     def get_with_replaced(self, record_id: str, clinic_ids: Collection[str]) -> tuple[R, bool]:
         """The record in one of ``clinic_ids`` and whether a newer record replaces it, in one
