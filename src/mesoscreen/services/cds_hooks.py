@@ -31,6 +31,7 @@ from mesoscreen.domain.errors import (
 )
 from mesoscreen.services.cds_cards import cards_for
 from mesoscreen.services.cds_definitions import SERVICES, discovery
+from mesoscreen.services.cds_memo import ScreeningMemo
 from mesoscreen.services.cds_record import gather_record, is_fhir_id, prefetch_complete
 from mesoscreen.services.cds_tokens import CdsCaller
 from mesoscreen.services.intake_reading import IntakeReader
@@ -179,6 +180,8 @@ class CdsHooks:
     ) -> None:
         self.settings = settings
         self.screening = screening
+        # Calls whose facts give a decision already made share it and its card texts.
+        self._memo = ScreeningMemo(screening)
         self._intakes = intakes
         self._tokens = tokens
         self._replay_guard = replay_guard
@@ -313,9 +316,11 @@ class CdsHooks:
             detail = {"hook": hook, "hook_instance": instance, "patient": patient_id[:64],
                       "outcome": "not-screened-deceased"}  # fmt: skip
             return await self._answered(who, service_id, detail, [])
-        decision = self.screening.screen(given.answers, today)
+        screened = self._memo.screen(given.answers, today)
+        decision = screened.decision
         drafts = orders if hook != "appointment-book" else []
-        cards = cards_for(decision, self.screening.kb, drafts, link, f"Patient/{patient_id}")
+        cards = cards_for(decision, self.screening.kb, drafts, link, f"Patient/{patient_id}",
+                          screened.texts)  # fmt: skip
         detail = {
             "hook": hook, "hook_instance": instance, "patient": patient_id[:64],
             "outcome": decision.outcome.value, "cards": ",".join(c["uuid"] for c in cards),
