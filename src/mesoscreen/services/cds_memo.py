@@ -1,4 +1,5 @@
-"""Decisions and their card texts, shared between CDS calls whose facts give the same decision.
+"""What CDS calls can share: the reading of a prefetched record, and decisions with their card
+texts.
 
 A record system asks about the same patients again and again (each order signed, each
 appointment booked), and many patients' records give the same facts. Screening them again and
@@ -9,6 +10,12 @@ the answers as they are when they are all text (the same answers are the same in
 neither their check nor their key need working out again). Each call still builds its own
 cards from them (their uuids, links and suggestions are the call's own).
 
+Before that, a record sent whole in prefetch is read into facts by the one record reader; the
+same prefetch (the same JSON, for the same patient, on the same date) reads the same, so what
+it read is kept too, keyed by a BLAKE2b digest of the prefetch as JSON (the record itself is
+not kept). Only a complete prefetch is kept: a record fetched from the FHIR server is read
+afresh each time.
+
 Everything is keyed per screening date: the memo starts empty on a new date. It holds at most
 ``MEMO_SIZE`` entries of each kind and starts again when full (no patient data is logged, and
 nothing outlives the process). Reads and writes are single dictionary operations, so calls
@@ -17,12 +24,17 @@ on the event loop and in worker threads may share it.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
+
+import orjson
 
 from mesoscreen.domain.decision import Decision
 from mesoscreen.services.cds_cards import CardTexts, card_texts
+from mesoscreen.services.intake_reading import ScreeningInput
 from mesoscreen.services.screening import ScreeningService
 
 MEMO_SIZE = 4096
@@ -80,3 +92,32 @@ class ScreeningMemo:
         if len(memo) >= self._size:
             memo.clear()
         memo[key] = screened
+
+
+class RecordMemo:
+    """What complete prefetches read as (``IntakeReader.read_record``), kept by their digest."""
+
+    def __init__(self, size: int = MEMO_SIZE) -> None:
+        self._size = size
+        self._on: date | None = None
+        self._read: dict[tuple[bytes, str], ScreeningInput] = {}
+
+    @staticmethod
+    def key(prefetch: Any, patient_id: str) -> tuple[bytes, str]:
+        """The key of a request's prefetch for ``patient_id``: a digest of its JSON."""
+        digest = hashlib.blake2b(orjson.dumps(prefetch), digest_size=32).digest()
+        return digest, patient_id
+
+    def get(self, key: tuple[bytes, str], on: date) -> ScreeningInput | None:
+        """What the prefetch of ``key`` read as on ``on``, if it was kept."""
+        if on != self._on:
+            self._read, self._on = {}, on
+        return self._read.get(key)
+
+    def keep(self, key: tuple[bytes, str], on: date, given: ScreeningInput) -> None:
+        """Keep what a complete prefetch read as on ``on``."""
+        if on != self._on:
+            self._read, self._on = {}, on
+        if len(self._read) >= self._size:
+            self._read.clear()
+        self._read[key] = given
