@@ -3,13 +3,14 @@
 Each CDS call writes its token's use and its audit entry, in one transaction, before it is
 answered. Through SQLAlchemy Core a batch cost a pool checkout with its liveness ping and four
 compiled statements, more CPU than the rest of the call after the signature check. Here the
-recorder holds one PostgreSQL connection of the engine's pool and sends the same statements as
-SQL text in two round trips of psycopg's pipeline: the token uses (``ON CONFLICT DO NOTHING
-RETURNING``) with the chain head locked (``FOR UPDATE``, as every audit append does); then
-the chained entries, the new head and the commit. The rows are exactly what the Core path
-writes (``audit_row``), so the chain and every reader see no difference. A connection that
-broke while idle is replaced and the batch tried once more before anything was committed;
-driver errors surface as SQLAlchemy's (``OperationalError`` becomes a 503 at the edge).
+recorder holds one PostgreSQL connection of the engine's pool and sends fixed SQL texts, each
+batch's rows as one JSON document per statement: the token uses (``ON CONFLICT DO NOTHING
+RETURNING``) with the chain head locked (``FOR UPDATE``, as every audit append does) in one
+statement; then the chained entries with their clinics, the new head, and the commit. The
+rows are exactly what the Core path writes (``audit_row``), so the chain and every reader see
+no difference. A connection that broke while idle is replaced and the batch tried once more
+before anything was committed; driver errors surface as SQLAlchemy's (``OperationalError``
+becomes a 503 at the edge).
 """
 
 from __future__ import annotations
@@ -42,8 +43,11 @@ _USE_TOKENS_AND_LOCK_HEAD = (
     "SELECT h.seq, h.hash, u.issuer, u.jti FROM audit_head AS h LEFT JOIN used AS u ON TRUE "
     "WHERE h.id = 1 FOR UPDATE OF h"
 )
-# Then, in one round trip (psycopg's pipeline): the chained entries with their other clinics,
-# the new head (its own statement: the head's trigger must see the entry it names), COMMIT.
+# Then the chained entries with their other clinics, and the new head (a statement of its own:
+# the head's trigger must see the entry it names). Psycopg's pipeline mode would send these
+# with COMMIT in one round trip, but costs more client CPU than the round trips it saves
+# (measured: 0.55 against 0.47 ms per batch of one, 0.20 against 0.15 ms per call in batches
+# of four).
 _APPEND = (
     f"WITH logged AS (INSERT INTO audit_log ({_LOG_COLUMNS}) "  # noqa: S608 (fixed names)
     f"SELECT {_LOG_COLUMNS} FROM json_populate_recordset(NULL::audit_log, %s)) "
@@ -152,24 +156,22 @@ class PostgresCallRecorder:
     ) -> set[tuple[str, str]]:
         used = [{"issuer": issuer, "jti": jti, "expires_at": _aware(expires)}
                 for issuer, jti, expires in uses]  # fmt: skip
-        with connection.pipeline():
-            if sweep_before is not None:
-                connection.execute(_SWEEP, (sweep_before,))
-            # BEGIN and the first statement go together; fetching waits for their answer.
-            rows = connection.execute(_USE_TOKENS_AND_LOCK_HEAD, (_json(used),)).fetchall()
-            answered[0] = True
-            if not rows:
-                raise RuntimeError("audit_head has no row: the schema is not migrated")
-            first = {(row[2], row[3]) for row in rows if row[2] is not None}
-            entries = entries_for(first)
-            if entries:
-                stored = chain(rows[0][0], rows[0][1], entries)
-                logged = [audit_row(s) for s in stored]
-                for row in logged:
-                    _aware(row["recorded_at"])
-                others = [{"seq": s.seq, "clinic_id": clinic} for s in stored
-                          for clinic in sorted(s.entry.other_clinic_ids)]  # fmt: skip
-                connection.execute(_APPEND, (_json(logged), _json(others)))
-                connection.execute(_MOVE_HEAD, (stored[-1].seq, stored[-1].hash))
-            connection.commit()
+        if sweep_before is not None:
+            connection.execute(_SWEEP, (sweep_before,))
+        rows = connection.execute(_USE_TOKENS_AND_LOCK_HEAD, (_json(used),)).fetchall()
+        answered[0] = True
+        if not rows:
+            raise RuntimeError("audit_head has no row: the schema is not migrated")
+        first = {(row[2], row[3]) for row in rows if row[2] is not None}
+        entries = entries_for(first)
+        if entries:
+            stored = chain(rows[0][0], rows[0][1], entries)
+            logged = [audit_row(s) for s in stored]
+            for row in logged:
+                _aware(row["recorded_at"])
+            others = [{"seq": s.seq, "clinic_id": clinic} for s in stored
+                      for clinic in sorted(s.entry.other_clinic_ids)]  # fmt: skip
+            connection.execute(_APPEND, (_json(logged), _json(others)))
+            connection.execute(_MOVE_HEAD, (stored[-1].seq, stored[-1].hash))
+        connection.commit()
         return first
