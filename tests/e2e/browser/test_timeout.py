@@ -44,6 +44,16 @@ def _end_session_elsewhere(page: Any, base: str) -> None:
     assert response.status_code == 303
 
 
+def _sign_in_again_to(page: Any, staff: Any, form_url: str) -> None:
+    """Told the form was kept, sign in again and land on the form, filled in again."""
+    page.locator("#form-kept").wait_for()
+    page.get_by_label("Username").fill(staff.users[Role.NURSE].username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(form_url)
+    page.locator("#form-restored").wait_for()
+
+
 def test_a_form_sent_after_the_session_ended_is_filled_in_again_after_sign_in(
     page: Any, server: Any
 ) -> None:
@@ -59,12 +69,7 @@ def test_a_form_sent_after_the_session_ended_is_filled_in_again_after_sign_in(
     page.get_by_label("Severity grade").select_option("2")
     _end_session_elsewhere(page, base)
     page.get_by_role("button", name="Save").click()
-    page.locator("#form-kept").wait_for()
-    page.get_by_label("Username").fill(staff.users[Role.NURSE].username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(form_url)
-    page.locator("#form-restored").wait_for()
+    _sign_in_again_to(page, staff, form_url)
     assert page.get_by_label("Description").input_value() == "small bruise at point 12"
     assert page.get_by_label("Complication").input_value() == "bruising"
     assert page.get_by_label("Severity grade").input_value() == "2"
@@ -88,12 +93,7 @@ def test_a_photo_form_sent_too_late_comes_back_with_its_text_and_asks_for_the_fi
     page.get_by_label("Note", exact=True).fill("vertex, before the first session")
     _end_session_elsewhere(page, base)
     page.get_by_role("button", name="Upload").click()
-    page.locator("#form-kept").wait_for()
-    page.get_by_label("Username").fill(staff.users[Role.NURSE].username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(form_url)
-    page.locator("#form-restored").wait_for()
+    _sign_in_again_to(page, staff, form_url)
     assert page.get_by_label("Note", exact=True).input_value() == "vertex, before the first session"
     again = page.locator("#photo + p.file-again")
     assert again.inner_text() == "Choose the file again: a browser never keeps a chosen file."

@@ -87,6 +87,16 @@ def _where(table: Table, columns: tuple[str, ...]) -> list[ColumnElement[bool]]:
     return conditions + [table.c[name] == bindparam(f"w_{name}") for name in columns]
 
 
+def _bound(
+    clinic_ids: Collection[str], where: Mapping[str, str]
+) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """The columns of ``where`` in the order ``_where`` names them, and the bound values."""
+    columns = tuple(sorted(where))
+    values: dict[str, Any] = {f"w_{name}": where[name] for name in columns}
+    values["clinics"] = list(clinic_ids)
+    return columns, values
+
+
 @cache
 def _page_of(table: Table, order: str, columns: tuple[str, ...]) -> Select[Any]:
     return (
@@ -166,16 +176,15 @@ class SqlRecords(Generic[R]):
 
     def get(self, record_id: str, clinic_ids: Collection[str]) -> R:
         """The record in one of ``clinic_ids``; NotFoundError for any other clinic or none."""
-        row = (
-            self._connection.execute(
-                _get_by_id(self._table), {"id": record_id, "clinics": list(clinic_ids)}
-            )
-            .mappings()
-            .first()
-        )
+        return self._record(self._one(_get_by_id(self._table), record_id, clinic_ids))
+
+    def _one(self, statement: Select[Any], record_id: str, clinic_ids: Collection[str]) -> Any:
+        """The row ``statement`` finds for ``record_id`` in ``clinic_ids``; NotFoundError."""
+        values = {"id": record_id, "clinics": list(clinic_ids)}
+        row = self._connection.execute(statement, values).mappings().first()
         if row is None:
             raise NotFoundError(f"{self._kind} '{record_id}': not found")
-        return self._record(row)
+        return row
 
     def save(self, record: R, expected_version: int) -> None:
         """Overwrite the record only if its stored version is ``expected_version``."""
@@ -212,9 +221,7 @@ class SqlRecords(Generic[R]):
         self, clinic_ids: Collection[str], where: Mapping[str, str], offset: int, limit: int
     ) -> Page[R]:
         """Records in ``clinic_ids`` whose columns equal ``where``, oldest first."""
-        columns = tuple(sorted(where))
-        values: dict[str, Any] = {f"w_{name}": where[name] for name in columns}
-        values["clinics"] = list(clinic_ids)
+        columns, values = _bound(clinic_ids, where)
         rows = self._connection.execute(
             _page_of(self._table, self._order, columns),
             {**values, "offset": offset, "limit": limit},
@@ -238,9 +245,7 @@ class SqlRecords(Generic[R]):
     ) -> R | None:
         """The last record of ``clinic_ids`` equal to ``where`` by ``by`` then id (signed,
         unreplaced as asked), one row read."""
-        columns = tuple(sorted(where))
-        values: dict[str, Any] = {f"w_{name}": where[name] for name in columns}
-        values["clinics"] = list(clinic_ids)
+        columns, values = _bound(clinic_ids, where)
         statement = _latest_of(self._table, columns, by, signed, current)
         row = self._connection.execute(statement, values).mappings().first()
         return self._record(row) if row is not None else None
@@ -248,15 +253,7 @@ class SqlRecords(Generic[R]):
     def get_with_replaced(self, record_id: str, clinic_ids: Collection[str]) -> tuple[R, bool]:
         """The record in one of ``clinic_ids`` and whether a newer record replaces it, in one
         query; NotFoundError as ``get``."""
-        row = (
-            self._connection.execute(
-                _get_with_replaced(self._table), {"id": record_id, "clinics": list(clinic_ids)}
-            )
-            .mappings()
-            .first()
-        )
-        if row is None:
-            raise NotFoundError(f"{self._kind} '{record_id}': not found")
+        row = self._one(_get_with_replaced(self._table), record_id, clinic_ids)
         return self._record(row), bool(row[_REPLACED])
 
     def replaced_among(self, record_ids: Collection[str]) -> frozenset[str]:
