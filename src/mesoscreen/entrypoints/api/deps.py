@@ -1,4 +1,8 @@
-"""Dependencies of the routes as ``Annotated`` aliases: services, the principal, If-Match."""
+"""Dependencies of the routes as ``Annotated`` aliases: services, the principal, If-Match.
+
+Those that only read the request are ``async``: FastAPI runs a plain ``def`` dependency in
+its thread pool, a hop that costs more than the work (the session check, which reads the
+database, stays a plain ``def``)."""
 
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _ETAG = re.compile(r'^(?:W/)?"(\d{1,9})"$')
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     """The use cases the app was built with."""
     services: Services = request.app.state.services
     return services
@@ -31,7 +35,7 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_heavy_work(request: Request) -> HeavyWork:
+async def get_heavy_work(request: Request) -> HeavyWork:
     """The app's bound on CPU-heavy work (photo decoding, Argon2), shared with the pages."""
     heavy_work: HeavyWork = request.app.state.heavy_work
     return heavy_work
@@ -72,7 +76,9 @@ def authenticate(request: Request, services: ServicesDep) -> Authenticated:
     return authenticated
 
 
-def current_principal(authenticated: Annotated[Authenticated, Depends(authenticate)]) -> Principal:
+async def current_principal(
+    authenticated: Annotated[Authenticated, Depends(authenticate)],
+) -> Principal:
     """The signed-in user the request acts for."""
     return authenticated.principal
 
@@ -80,7 +86,7 @@ def current_principal(authenticated: Annotated[Authenticated, Depends(authentica
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def expected_version(
+async def expected_version(
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> int:
     """The version named by If-Match (``W/"3"``); 428 when missing, 422 when malformed."""

@@ -29,7 +29,7 @@ def _media_types(accept: str) -> list[tuple[str, float]]:
     return found
 
 
-def require_json(request: Request) -> None:
+async def require_json(request: Request) -> None:
     """Refuse (406) a ``_format`` or an ``Accept`` header that admits no JSON."""
     for value in request.query_params.getlist("_format"):
         if value.split(";")[0].strip().lower() not in _JSON_FORMATS:
