@@ -15,19 +15,6 @@ import orjson
 
 from mesoscreen.adapters.bulk_decoder import BulkDecoder
 from mesoscreen.adapters.bulk_export import BadLine, PatientLines
-from mesoscreen.adapters.bulk_templates import (
-    BODY,
-    MAX_TEMPLATE_LINE,
-    TEMPLATE_MEMO_SIZE,
-    Cut,
-    DateClasses,
-    LineTemplate,
-    cut,
-    make_template,
-    marked_line,
-    safe_shape,
-)
-from mesoscreen.adapters.fhir.record_facts import RecordFacts, RecordReader
 from mesoscreen.adapters.ndjson import Line
 from mesoscreen.domain.errors import InputError
 from mesoscreen.services.ports import RecordFactsReader
@@ -51,7 +38,6 @@ NOT_SCREENED = "not_screened"
 
 
 MEMO_SIZE = 4096
-_UNMADE = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,14 +64,6 @@ class RecordScreener:
         self.decoder = BulkDecoder()
         self._memo: dict[tuple[tuple[str, object], ...], _Screened] = {}
         self._exact: dict[tuple[tuple[str, object], ...], _Screened] = {}
-        # Templates of small lines' shapes (None: screened the general way); only with the
-        # reader whose use of ids and dates bulk_templates relies on.
-        self._templates: dict[tuple[object, ...], LineTemplate | None | object] = {}
-        self._classes = (
-            DateClasses(on, (f.within_days for f in reader.value_sets.facts if f.within_days))
-            if type(reader) is RecordReader
-            else None
-        )
 
     def _decide(self, answers: Mapping[str, object]) -> _Screened:
         """The decision for ``answers``, shared with earlier patients with the same key.
@@ -124,78 +102,7 @@ class RecordScreener:
         return found
 
     def screen(self, record: PatientLines) -> RecordResult:
-        """The decision line for ``record``; unusable lines are reported, never fatal.
-
-        A small Bundle line whose shape (``bulk_templates``) was seen before gets its line
-        from that shape's template, with its own ids, dates and decision; any other record,
-        or one the template cannot take, is screened the general way.
-        """
-        if self._classes is not None and record.is_bundle and len(record.lines) == 1:
-            data = record.lines[0].data
-            if len(data) <= MAX_TEMPLATE_LINE:
-                shared = self._by_template(record, cut(data, self._classes))
-                if shared is not None:
-                    return shared
-        return self._screen(record)
-
-    def _by_template(self, record: PatientLines, line_cut: Cut) -> RecordResult | None:
-        """The decision line of a one-line Bundle from its shape's template; None when the
-        shape has none (the caller screens it the general way)."""
-        template = self._templates.get(line_cut.shape, _UNMADE)
-        if template is _UNMADE:
-            template = self._make_template(record, line_cut)
-            if len(self._templates) >= TEMPLATE_MEMO_SIZE:
-                self._templates.clear()
-            self._templates[line_cut.shape] = template
-        if template is None:
-            return None
-        assert isinstance(template, LineTemplate)  # noqa: S101 (not _UNMADE)
-        answers = template.answers_of(line_cut)
-        screened = self._exact.get(answers) if template.all_text else None
-        if screened is None:
-            try:
-                screened = self._decide(dict(answers))
-            except InputError:
-                return None
-        output = template.fill(line_cut, screened.body)
-        return RecordResult(output, screened.outcome, screened.categories)
-
-    def _make_template(self, record: PatientLines, line_cut: Cut) -> LineTemplate | None:
-        """The template of a line's shape, checked against the line screened the general
-        way; None if the shape cannot have one."""
-        if not safe_shape(line_cut):
-            return None
-        first = record.lines[0]
-        marked = PatientLines(
-            record.patient_id, (Line(first.source, first.number, marked_line(line_cut)),), True
-        )
-        try:
-            parsed = self._parse(marked, fast=True)
-            facts = self.reader.read(parsed.resources, self.on) if parsed.resources else None
-        except orjson.JSONDecodeError:
-            return None
-        if parsed.failed or parsed.bad or facts is None or facts.deceased is not None:
-            return None
-        template = make_template(
-            line_cut, self._line(parsed, facts, BODY), tuple(facts.answers.items())
-        )
-        if template is None:
-            return None
-        general = self._screen(record)
-        try:
-            screened = self._decide(dict(template.answers_of(line_cut)))
-        except InputError:
-            return None
-        same = (
-            not general.bad
-            and not general.not_screened
-            and general.output == template.fill(line_cut, screened.body)
-            and (general.outcome, general.categories) == (screened.outcome, screened.categories)
-        )
-        return template if same else None
-
-    def _screen(self, record: PatientLines) -> RecordResult:
-        """The decision line for ``record``, read and screened in full."""
+        """The decision line for ``record``; unusable lines are reported, never fatal."""
         try:
             parsed = self._parse(record, fast=True)
             facts = self.reader.read(parsed.resources, self.on) if parsed.resources else None
@@ -219,19 +126,14 @@ class RecordScreener:
         except InputError as exc:
             first = record.lines[0]
             return RecordResult(bad=(*parsed.bad, BadLine(first.source, first.number, str(exc))))
-        output = self._line(parsed, facts, screened.body)
-        return RecordResult(output, screened.outcome, screened.categories, parsed.bad)
-
-    @staticmethod
-    def _line(parsed: _Parsed, facts: RecordFacts, body: bytes) -> bytes:
-        """The decision line: the patient, the decision's ``body``, what the record showed."""
         tail = b',"unreadable_lines":' + str(len(parsed.bad)).encode() if parsed.bad else b""
         dates = b',"record_dates":' + orjson.dumps(facts.dates) if facts.dates else b""
         hints = b',"record_hints":' + orjson.dumps(facts.hints) if facts.hints else b""
-        return b"".join((
-            b'{"patient":', orjson.dumps(parsed.patient), b",", body,
+        output = b"".join((
+            b'{"patient":', orjson.dumps(parsed.patient), b",", screened.body,
             b',"record":', orjson.dumps(facts.evidence), dates, hints, tail, b"}\n",
         ))  # fmt: skip
+        return RecordResult(output, screened.outcome, screened.categories, parsed.bad)
 
     def _parse(self, record: PatientLines, fast: bool) -> _Parsed:
         """The resources of ``record``'s lines, the lines that could not be used, the patient.
