@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import mmap
 import multiprocessing
+import multiprocessing.pool
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -63,6 +64,18 @@ class BulkSettings:
     policy_path: Path | None = None
     max_line_bytes: int = MAX_LINE_BYTES
     screener: ScreenerFactory = field(kw_only=True)
+
+
+def _start_pool(workers: int, settings: BulkSettings) -> multiprocessing.pool.Pool:
+    """A pool of ``workers`` processes, each with its screener.
+
+    One screener is built here first: it loads the knowledge base and the value sets and
+    compiles the reader's patterns into this process's caches, which forked workers inherit,
+    so each of them builds its own in milliseconds instead of doing all of that again (about
+    0.2 s of CPU per worker, a third of the workers' CPU on 300 large records).
+    """
+    settings.screener(settings.on, settings.policy_path)
+    return multiprocessing.Pool(workers, initializer=_init_worker, initargs=(settings,))
 
 
 def _init_worker(settings: BulkSettings) -> None:
@@ -282,7 +295,7 @@ def run_local(
     limit = workers * BATCHES_IN_FLIGHT_PER_WORKER
     byte_limit = workers * BYTES_IN_FLIGHT_PER_WORKER
     held = 0
-    with multiprocessing.Pool(workers, initializer=_init_worker, initargs=(settings,)) as pool:
+    with _start_pool(workers, settings) as pool:
         try:
             for batch in batches(records, writer.bad):
                 size = sum(record_bytes(record) for record in batch)
@@ -332,7 +345,7 @@ def run_inputs(
         return writer.summary
     window: deque[tuple[AsyncResult[ChunkResult], int]] = deque()
     limit = workers * BATCHES_IN_FLIGHT_PER_WORKER
-    with multiprocessing.Pool(workers, initializer=_init_worker, initargs=(settings,)) as pool:
+    with _start_pool(workers, settings) as pool:
         for file, path in enumerate(inputs):
             for chunk in file_chunks(path, CHUNK_BYTES, settings.max_line_bytes):
                 window.append((pool.apply_async(_screen_chunk, (chunk,)), file))
