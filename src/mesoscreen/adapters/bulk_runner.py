@@ -3,7 +3,7 @@
 Memory stays flat whatever the size of a patient's record: work goes to the workers in pieces
 bounded in patients and in bytes, with a bounded number in flight, and results are written as
 they come back. Plain Bundle-per-line files are cut into byte ranges at line ends (found
-through a memory map near each cut) that the workers read themselves, so the parent only
+by reading near each cut) that the workers read themselves, so the parent only
 stitches results together and numbers their lines; one worker screens the same ranges in
 this process. Gzip files and Bulk Data folders go record by record.
 """
@@ -11,7 +11,6 @@ this process. Gzip files and Bulk Data folders go record by record.
 from __future__ import annotations
 
 import io
-import mmap
 import multiprocessing
 import multiprocessing.pool
 import os
@@ -108,41 +107,67 @@ class FileChunk:
     too_long: bool = False
 
 
+_SCAN_BLOCK = 64 * 1024
+
+
+def _last_newline(handle: IO[bytes], start: int, end: int) -> int:
+    """Where the last newline in ``[start, end)`` is, read backwards from ``end``; -1 if none."""
+    at = end
+    while at > start:
+        low = max(start, at - _SCAN_BLOCK)
+        handle.seek(low)
+        cut = handle.read(at - low).rfind(b"\n")
+        if cut >= 0:
+            return low + cut
+        at = low
+    return -1
+
+
+def _next_newline(handle: IO[bytes], start: int) -> int:
+    """Where the first newline at or after ``start`` is; -1 if none (never holds the line)."""
+    handle.seek(start)
+    at = start
+    while block := handle.read(16 * _SCAN_BLOCK):
+        cut = block.find(b"\n")
+        if cut >= 0:
+            return at + cut
+        at += len(block)
+    return -1
+
+
 def file_chunks(
     path: Path, size: int = CHUNK_BYTES, max_line_bytes: int = MAX_LINE_BYTES
 ) -> Iterator[FileChunk]:
     """The file cut into ranges of about ``size`` bytes, each ending at a line end; a line
     longer than ``max_line_bytes`` becomes a range of its own, marked and never held whole.
 
-    Line ends are looked for through a memory map, backwards from each cut: the parent of
-    the workers touches the bytes near the cuts, not the file (it read and copied every
-    byte before, about a tenth of the screening's CPU on large records).
+    Each cut is found by reading backwards from it to the nearest line end, so the parent of
+    the workers reads the bytes near the cuts, not the file (it read and copied every byte
+    before, about a tenth of the screening's CPU on large records). Plain reads, not a memory
+    map: the pages of a map would count in the parent's memory.
     """
     with path.open("rb") as handle:
         total = os.fstat(handle.fileno()).st_size
-        if total == 0:
-            return
-        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            offset = 0
-            while offset < total:
-                end = offset + size
-                if end >= total:
-                    yield FileChunk(str(path), offset, total - offset)
-                    return
-                cut = data.rfind(b"\n", offset, end)
-                if cut >= 0:
-                    yield FileChunk(str(path), offset, cut + 1 - offset)
-                    offset = cut + 1
-                    continue
-                # One line longer than ``size``: a range of its own, marked if too long.
-                newline = data.find(b"\n", end)
-                line_end = total if newline < 0 else newline
-                length = line_end - offset
-                if length > max_line_bytes:
-                    yield FileChunk(str(path), offset, length, too_long=True)
-                else:
-                    yield FileChunk(str(path), offset, line_end + 1 - offset)
-                offset = line_end + 1
+        offset = 0
+        while offset < total:
+            end = offset + size
+            if end >= total:
+                yield FileChunk(str(path), offset, total - offset)
+                return
+            cut = _last_newline(handle, offset, end)
+            if cut >= 0:
+                yield FileChunk(str(path), offset, cut + 1 - offset)
+                offset = cut + 1
+                continue
+            # One line longer than ``size``: a range of its own, marked if too long.
+            newline = _next_newline(handle, end)
+            line_end = total if newline < 0 else newline
+            length = line_end - offset
+            if length > max_line_bytes:
+                yield FileChunk(str(path), offset, length, too_long=True)
+            else:
+                yield FileChunk(str(path), offset, line_end + 1 - offset)
+            offset = line_end + 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import orjson
 import pytest
-
 from benchmarks.synthetic_export import ExportGenerator, bundle_of
+
 from mesoscreen.adapters import bulk_runner
 from mesoscreen.adapters.bulk_runner import BulkSettings, BulkWriter, run_inputs
 from mesoscreen.bootstrap import record_screener
@@ -57,3 +57,22 @@ def test_small_ranges_give_the_lines_and_line_numbers_of_reading_record_by_recor
     assert expected[2] == 24
     numbers = [orjson.loads(e)["line"] for e in expected[1].splitlines()]
     assert numbers == [4, 9, 13, 4, 9, 13]
+
+
+def test_cuts_are_found_reading_back_over_several_blocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines longer than the block read backwards from a cut: the ranges still cover the
+    file once, end at line ends, and a line over the limit is a marked range of its own."""
+    monkeypatch.setattr(bulk_runner, "_SCAN_BLOCK", 7)
+    path = tmp_path / "lines.ndjson"
+    lines = [b"a" * (i * 13 % 90 + 1) for i in range(40)] + [b"z" * 500, b"b" * 30]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    data = path.read_bytes()
+    chunks = list(bulk_runner.file_chunks(path, size=100, max_line_bytes=300))
+    kept = [c for c in chunks if not c.too_long]
+    assert [(c.offset, c.length) for c in chunks if c.too_long] == [(data.index(b"z"), 500)]
+    assert b"".join(data[c.offset : c.offset + c.length] for c in kept) == data.replace(
+        b"z" * 500 + b"\n", b""
+    )
+    assert all(data[c.offset + c.length - 1] == ord("\n") for c in kept)
