@@ -273,11 +273,22 @@ class Connections:
         self.free: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 
     async def post(self, request: bytes) -> int:
-        """Send one request; its status (0 when the connection failed)."""
-        if self.free:
-            reader, writer = self.free.pop()
-        else:
-            reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        """Send one request; its status (0 when the connection failed). A kept-alive
+        connection the server has closed meanwhile (idle past its keep-alive timeout) is
+        replaced once, as an HTTP client does, and not counted as an error."""
+        reused = bool(self.free)
+        status = await self._post(request, self.free.pop() if reused else None)
+        if status == 0 and reused:
+            status = await self._post(request, None)
+        return status
+
+    async def _post(
+        self, request: bytes, kept: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None
+    ) -> int:
+        try:
+            reader, writer = kept or await asyncio.open_connection("127.0.0.1", self.port)
+        except OSError:
+            return 0
         try:
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")

@@ -37,6 +37,7 @@ from typing import Any
 
 import anyio.to_thread
 import httpx
+from sqlalchemy import event
 from tests.factories import principal_for
 from tests.intakes import intake
 
@@ -191,6 +192,12 @@ def profile_in_process(requests: int, top: int) -> None:
             ):
                 for _ in range(20):
                     client.request(method, path, **options).raise_for_status()
+                counts = _count_statements(app.state.services.engine, client, method, path,
+                                           options, requests)  # fmt: skip
+                print(
+                    f"(b) {name}: {counts[0]:.1f} SQL statements and {counts[1]:.1f} "
+                    "transactions a request"
+                )
                 profiler = cProfile.Profile(time.process_time)
                 profiler.enable()
                 for _ in range(requests):
@@ -212,6 +219,28 @@ def profile_in_process(requests: int, top: int) -> None:
         app.state.services.close()
         if schema:
             _drop(url, schema)
+
+
+def _count_statements(engine: Any, client: httpx.Client, method: str, path: str,
+                      options: dict[str, Any], requests: int) -> tuple[float, float]:  # fmt: skip
+    """SQL statements and committed transactions per request (deterministic, unlike time)."""
+    seen = {"statements": 0, "commits": 0}
+
+    def statement(*_: Any) -> None:
+        seen["statements"] += 1
+
+    def commit(*_: Any) -> None:
+        seen["commits"] += 1
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    try:
+        for _ in range(requests):
+            client.request(method, path, **options).raise_for_status()
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "commit", commit)
+    return seen["statements"] / requests, seen["commits"] / requests
 
 
 def _trim(report: str) -> list[str]:

@@ -93,9 +93,38 @@ class FakeRecords(Generic[R]):
         ]
         return Page(tuple(found[offset : offset + limit]), offset, limit, len(found))
 
+    def latest(
+        self,
+        clinic_ids: Collection[str],
+        where: Mapping[str, str],
+        *,
+        by: tuple[str, ...] = ("created_at",),
+        signed: bool = False,
+        current: bool = False,
+    ) -> R | None:
+        """The last matching record by ``by`` then id, signed and unreplaced as asked."""
+        found = [
+            r
+            for r in self.page(clinic_ids, where, 0, len(self.rows) + 1).items
+            if (not signed or getattr(r, "signed_at", None) is not None)
+            and (not current or not self.replaced(r.id))  # type: ignore[attr-defined]
+        ]
+        key = lambda r: (*(getattr(r, c) for c in by), r.id)  # noqa: E731
+        return max(found, key=key, default=None)
+
     def replaced(self, record_id: str) -> bool:
         """Whether any record replaces ``record_id``."""
         return any(getattr(r, "replaces_id", None) == record_id for r in self.rows.values())
+
+    def get_with_replaced(self, record_id: str, clinic_ids: Collection[str]) -> tuple[Any, bool]:
+        """The record and whether any record replaces it."""
+        record = self.get(record_id, clinic_ids)
+        return record, self.replaced(record_id)
+
+    def replaced_among(self, record_ids: Collection[str]) -> frozenset[str]:
+        """Those of ``record_ids`` that a record replaces."""
+        named = {getattr(r, "replaces_id", None) for r in self.rows.values()}
+        return frozenset(i for i in record_ids if i in named)
 
     def search(
         self, clinic_ids: Collection[str], name: str | None, offset: int, limit: int
@@ -169,14 +198,20 @@ class _Users:
 
 
 class _Sessions:
-    def __init__(self, rows: dict[str, AuthSession]) -> None:
+    def __init__(self, rows: dict[str, AuthSession], users: _Users) -> None:
         self.rows = rows
+        self.users = users
 
     def add(self, session: AuthSession) -> None:
         self.rows[session.id] = session
 
     def get(self, session_id: str) -> AuthSession | None:
         return self.rows.get(session_id)
+
+    def get_with_user(self, session_id: str) -> tuple[AuthSession, User] | None:
+        session = self.rows.get(session_id)
+        user = self.users.rows.get(session.user_id) if session is not None else None
+        return (session, user) if session is not None and user is not None else None
 
     def touch(self, session_id: str, seen_at: datetime) -> None:
         self.rows[session_id] = dataclasses.replace(self.rows[session_id], last_seen_at=seen_at)
@@ -377,7 +412,7 @@ class FakeUnitOfWork:
         table = self._copy.setdefault
         self.clinics = _Clinics(table("clinics", {}))
         self.users = _Users(table("users", {}))
-        self.auth_sessions = _Sessions(table("auth_sessions", {}))
+        self.auth_sessions = _Sessions(table("auth_sessions", {}), self.users)
         self.throttles = _Throttles(self._throttles)
         self.patients = FakeRecords[Patient](table("patients", {}), "patient")
         self.screenings = FakeRecords[Any](table("screenings", {}), "screening")

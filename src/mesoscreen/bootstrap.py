@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -120,6 +121,9 @@ class Services:
     cds_hooks: CdsHooks
     fhir_documents: FhirDocuments
     kept_forms: KeptForms
+    # One page's use cases: their read-only transactions' audit entries chained once, at the
+    # end of the block, before the page is answered (adapters/db/unit_of_work.py).
+    reads_batched: Callable[[], AbstractContextManager[None]]
     terminology: FhirTerminologyClient | None = None
 
     def close(self) -> None:
@@ -314,5 +318,6 @@ def build_services(
         cds_hooks=cds_hooks,
         fhir_documents=fhir_documents(),
         kept_forms=KeptForms(uow, clock, AesGcmFormSealer()),
+        reads_batched=uow.reads_batched,
         terminology=terminology,
     )

@@ -224,14 +224,14 @@ class Authentication(RecordsUseCases):
         """The live session for ``token``; AuthenticationError if unknown, ended or expired."""
         now = self.clock.now()
         with self.uow() as uow:
-            session = uow.auth_sessions.get(token_hash(token))
-            if session is None or session.ended_at is not None:
+            found = uow.auth_sessions.get_with_user(token_hash(token))
+            if found is None or found[0].ended_at is not None:
                 raise AuthenticationError("session: not signed in or the session has ended")
+            session, user = found
             expired = (
                 now - session.last_seen_at >= self.policy.idle
                 or now - session.created_at >= self.policy.absolute
             )
-            user = uow.users.get(session.user_id)
             if expired or user.disabled:
                 uow.auth_sessions.end(session.id, now)
                 uow.commit()

@@ -3,6 +3,7 @@ sources, what to ask, suggestions and override reasons."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
 
@@ -150,22 +151,42 @@ def _suggestions(
     return suggestions
 
 
+@dataclass(frozen=True, slots=True)
+class CardTexts:
+    """What a decision's card says, whoever it is for: its indicator, summary and detail."""
+
+    indicator: str
+    summary: str
+    detail: str
+
+
+def card_texts(decision: Decision, kb: KnowledgeBase) -> CardTexts | None:
+    """The texts of the card for ``decision``; None when the record shows it is eligible
+    (no card). They depend on the decision alone, so calls that share a decision share them."""
+    indicator = INDICATOR.get(decision.outcome)
+    if indicator is None:
+        return None
+    return CardTexts(indicator, _summary(decision), _detail(decision, kb))
+
+
 def cards_for(
     decision: Decision,
     kb: KnowledgeBase,
     draft_orders: list[str],
     link: str,
     patient_reference: str,
+    texts: CardTexts | None = None,
 ) -> list[dict[str, Any]]:
-    """The card for ``decision`` (none when the record shows it is eligible)."""
-    indicator = INDICATOR.get(decision.outcome)
-    if indicator is None:
+    """The card for ``decision`` (none when the record shows it is eligible); ``texts`` are
+    its ``card_texts`` when they were worked out before."""
+    texts = texts if texts is not None else card_texts(decision, kb)
+    if texts is None:
         return []
     card: dict[str, Any] = {
         "uuid": str(uuid4()),
-        "summary": _summary(decision),
-        "detail": _detail(decision, kb),
-        "indicator": indicator,
+        "summary": texts.summary,
+        "detail": texts.detail,
+        "indicator": texts.indicator,
         "source": SOURCE,
         "overrideReasons": OVERRIDE_REASONS,
         "links": [{"label": "Complete the screening in Mesoscreen", "url": link,

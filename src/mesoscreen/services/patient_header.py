@@ -1,9 +1,13 @@
 """The header on every patient page: who the patient is and what a clinician must not miss.
 
 Read in one transaction with a fixed set of queries whatever the patient's history (no query
-per record): the patient, their screenings, consents and withdrawals, photos, and the records
-the follow-up rule reads for the next due date. A role without ``clinical:read`` gets the
-demographics alone (name, age), as the patient list shows them.
+per record), each reading what the header shows: the latest signed, uncorrected screening,
+the newest screening, the latest photo (one row each, however many there are), the consents,
+and the records the follow-up rule reads for the next due date, leaving out the reads that
+cannot change the header (withdrawals without a consent, sessions without a plan, voids with
+nothing to void). A role
+without ``clinical:read`` gets the demographics alone (name, age), as the patient list shows
+them.
 
 Alerts come from the latest signed, uncorrected screening: the allergies the patient named,
 the findings that contraindicate treatment, and the ingredients the screening excludes.
@@ -24,10 +28,10 @@ from mesoscreen.domain.vocabulary import Outcome
 from mesoscreen.services.follow_up import (
     FollowUpRecords,
     follow_ups_of,
-    read_follow_up_records,
+    read_patient_follow_up_records,
 )
 from mesoscreen.services.ports import UnitOfWork
-from mesoscreen.services.recording import RecordsUseCases, Target, every_record
+from mesoscreen.services.recording import RecordsUseCases, Target
 
 
 class ConsentStanding(StrEnum):
@@ -85,12 +89,6 @@ class PatientHeader:
     next_due: NextDue | None = None
 
 
-def _latest_signed(screenings: list[Screening]) -> Screening | None:
-    replaced = {s.replaces_id for s in screenings if s.replaces_id}
-    signed = [s for s in screenings if s.signed_at is not None and s.id not in replaced]
-    return max(signed, key=lambda s: (s.created_at, s.id), default=None)
-
-
 def alerts_of(screening: Screening | None) -> Alerts:
     """The alerts of a stored screening (read without trusting its decision's shape)."""
     if screening is None:
@@ -123,21 +121,24 @@ def _consent_standing(records: FollowUpRecords) -> ConsentStanding:
 
 
 def _latest_photo(uow: UnitOfWork, clinic_ids: frozenset[str], patient_id: str) -> Photo | None:
-    photos = list(every_record(uow.photos, clinic_ids, {"patient_id": patient_id}))
-    replaced = {p.replaces_id for p in photos if p.replaces_id}
-    current = [p for p in photos if p.id not in replaced]
-    return max(current, key=lambda p: (p.taken_on, p.created_at), default=None)
+    where = {"patient_id": patient_id}
+    return uow.photos.latest(clinic_ids, where, by=("taken_on", "created_at"), current=True)
 
 
 class PatientHeaders(RecordsUseCases):
     """The patient header's use case."""
 
-    def for_patient(self, principal: Principal, patient_id: str) -> PatientHeader:
-        """The header of ``patient_id`` as ``principal`` may see it (audited as a read)."""
+    def for_patient(self, principal: Principal, patient: str | Patient) -> PatientHeader:
+        """The header of ``patient`` as ``principal`` may see it (audited as a read):
+        by id, or the Patient a use case of the same page has just read (not read again)."""
+        patient_id = patient if isinstance(patient, str) else patient.id
         target = Target("Patient", patient_id)
         with self.transaction(principal, "patient.header", AuditAction.READ, target) as uow:
             self.require(principal, Permission.PATIENT_READ)
-            patient = uow.patients.get(patient_id, principal.clinic_ids)
+            if isinstance(patient, str):
+                patient = uow.patients.get(patient_id, principal.clinic_ids)
+            else:
+                self.require_patient_clinic(principal, patient)
             today = self.clock.today()
             age = age_in_years(patient.birth_date, today) if patient.birth_date else None
             header = PatientHeader(patient, age, clinical=False)
@@ -153,14 +154,18 @@ class PatientHeaders(RecordsUseCases):
         uow: UnitOfWork, clinic_ids: frozenset[str], patient: Patient, age: int | None, today: date
     ) -> PatientHeader:
         # The patient's records read once, for the alerts, the consent and the due date.
-        records = read_follow_up_records(uow, clinic_ids, {"patient_id": patient.id})
+        records = read_patient_follow_up_records(uow, clinic_ids, patient.id)
         due = [NextDue(kind, due_on, due_on < today) for kind, due_on, *_ in follow_ups_of(records)]
         return PatientHeader(
             patient,
             age,
             clinical=True,
             photo=_latest_photo(uow, clinic_ids, patient.id),
-            alerts=alerts_of(_latest_signed(records.screenings)),
+            alerts=alerts_of(
+                uow.screenings.latest(
+                    clinic_ids, {"patient_id": patient.id}, signed=True, current=True
+                )
+            ),
             consent=_consent_standing(records),
             next_due=min(due, key=lambda d: (d.due_on, d.kind), default=None),
         )

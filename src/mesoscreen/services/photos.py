@@ -291,7 +291,7 @@ class PhotoRecords(RecordsUseCases):
             page = uow.photos.page(
                 principal.clinic_ids, {"patient_id": patient.id}, *page_bounds(offset, limit)
             )
-            replaced = frozenset(p.id for p in page.items if uow.photos.replaced(p.id))
+            replaced = uow.photos.replaced_among([p.id for p in page.items])
             found = Target(RESOURCE, None, patient.clinic_id, patient.id)
             uow.audit.append(self.entry(principal, "photo.search", AuditAction.EXECUTE, found))
             uow.commit()
@@ -318,8 +318,7 @@ class PhotoRecords(RecordsUseCases):
         target = Target(RESOURCE, photo_id)
         with self.transaction(principal, "photo.read", AuditAction.READ, target) as uow:
             self.require(principal, Permission.CLINICAL_READ)
-            photo = uow.photos.get(photo_id, principal.clinic_ids)
-            replaced = uow.photos.replaced(photo.id)
+            photo, replaced = uow.photos.get_with_replaced(photo_id, principal.clinic_ids)
             uow.audit.append(
                 self.entry(principal, "photo.read", AuditAction.READ, _photo_target(photo))
             )

@@ -256,6 +256,30 @@ class RecordRepository(Protocol[R]):
         """Whether a newer record names ``record_id`` as the one it replaces."""
         ...
 
+    def latest(
+        self,
+        clinic_ids: Collection[str],
+        where: Mapping[str, str],
+        *,
+        by: tuple[str, ...] = ("created_at",),
+        signed: bool = False,
+        current: bool = False,
+    ) -> R | None:
+        """The record of ``clinic_ids`` whose columns equal ``where`` that comes last by the
+        columns ``by`` (then its id), read alone however many there are: among the signed
+        ones (``signed_at`` set) when ``signed``, among those no record replaces when
+        ``current``; None when there is none."""
+        ...
+
+    def get_with_replaced(self, record_id: str, clinic_ids: Collection[str]) -> tuple[R, bool]:
+        """``get`` and ``replaced`` of one record in one query."""
+        ...
+
+    def replaced_among(self, record_ids: Collection[str]) -> frozenset[str]:
+        """Those of ``record_ids`` that a newer record names as the one it replaces (one
+        query for a page of records)."""
+        ...
+
 
 class PatientRepository(RecordRepository[Patient], Protocol):
     """Patients, with a name search."""
@@ -321,6 +345,10 @@ class AuthSessionRepository(Protocol):
 
     def get(self, session_id: str) -> AuthSession | None:
         """The session with ``session_id`` (a token hash), or None."""
+        ...
+
+    def get_with_user(self, session_id: str) -> tuple[AuthSession, User] | None:
+        """The session with ``session_id`` and its user (every request's check), or None."""
         ...
 
     def touch(self, session_id: str, seen_at: datetime) -> None:

@@ -27,6 +27,7 @@ from mesoscreen.domain.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from mesoscreen.domain.records import Patient
 from mesoscreen.domain.text import require_page_position
 from mesoscreen.services.ports import Clock, RecordRepository, UnitOfWork, UnitOfWorkFactory
 
@@ -151,6 +152,13 @@ class RecordsUseCases:
                 f"role '{principal.role.value}': not allowed to {permission.value} "
                 f"(needs a role granting '{permission.value}')"
             )
+
+    @staticmethod
+    def require_patient_clinic(principal: Principal, patient: Patient) -> None:
+        """Raise NotFoundError unless ``patient`` is in one of ``principal``'s clinics (as a
+        repository read in another clinic does)."""
+        if patient.clinic_id not in principal.clinic_ids:
+            raise NotFoundError(f"patient '{patient.id}': not found")
 
     @staticmethod
     def require_clinic(principal: Principal, clinic_id: str) -> None:

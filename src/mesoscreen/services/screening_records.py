@@ -195,8 +195,9 @@ class ScreeningRecords(RecordsUseCases):
         target = Target("Screening", screening_id)
         with self.transaction(principal, "screening.read", AuditAction.READ, target) as uow:
             self.require(principal, Permission.CLINICAL_READ)
-            screening = uow.screenings.get(screening_id, principal.clinic_ids)
-            replaced = uow.screenings.replaced(screening.id)
+            screening, replaced = uow.screenings.get_with_replaced(
+                screening_id, principal.clinic_ids
+            )
             uow.audit.append(
                 self.entry(
                     principal, "screening.read", AuditAction.READ, screening_target(screening)
@@ -209,6 +210,13 @@ class ScreeningRecords(RecordsUseCases):
         self, principal: Principal, patient_id: str, offset: int = 0, limit: int | None = None
     ) -> Page[Screening]:
         """The patient's screenings, oldest first."""
+        return self.page_for_patient(principal, patient_id, offset, limit)[0]
+
+    def page_for_patient(
+        self, principal: Principal, patient_id: str, offset: int = 0, limit: int | None = None
+    ) -> tuple[Page[Screening], frozenset[str]]:
+        """The patient's screenings, oldest first, and the ids of those corrected since (by a
+        screening on this page or a later one)."""
         target = Target("Screening", patient_id=patient_id)
         with self.transaction(principal, "screening.search", AuditAction.EXECUTE, target) as uow:
             self.require(principal, Permission.CLINICAL_READ)
@@ -216,10 +224,11 @@ class ScreeningRecords(RecordsUseCases):
             page = uow.screenings.page(
                 principal.clinic_ids, {"patient_id": patient.id}, *page_bounds(offset, limit)
             )
+            replaced = uow.screenings.replaced_among([s.id for s in page.items])
             found = Target("Screening", clinic_id=patient.clinic_id, patient_id=patient.id)
             uow.audit.append(self.entry(principal, "screening.search", AuditAction.EXECUTE, found))
             uow.commit()
-            return page
+            return page, replaced
 
     def sign(self, principal: Principal, screening_id: str, expected_version: int) -> Screening:
         """Sign the screening as the clinician responsible for it."""

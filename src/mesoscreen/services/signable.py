@@ -158,8 +158,9 @@ class SignableRecords(RecordsUseCases, ABC, Generic[S]):
             principal, event, AuditAction.READ, self._target(record_id=record_id)
         ) as uow:
             self.require(principal, Permission.CLINICAL_READ)
-            record = self.repository(uow).get(record_id, principal.clinic_ids)
-            replaced = self.repository(uow).replaced(record.id)
+            record, replaced = self.repository(uow).get_with_replaced(
+                record_id, principal.clinic_ids
+            )
             uow.audit.append(self.entry(principal, event, AuditAction.READ, self._target(record)))
             uow.commit()
             return record, replaced

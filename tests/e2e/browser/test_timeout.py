@@ -70,3 +70,38 @@ def test_a_form_sent_after_the_session_ended_is_filled_in_again_after_sign_in(
     assert page.get_by_label("Severity grade").input_value() == "2"
     assert page.get_by_label("Onset").input_value() == "2026-11-25T08:40"
     assert page.url == form_url, "shown again, not submitted"
+
+
+def test_a_photo_form_sent_too_late_comes_back_with_its_text_and_asks_for_the_file(
+    page: Any, server: Any
+) -> None:
+    """The photo's details come back filled in; the file field, which no browser fills in,
+    says to choose the file again."""
+    base, staff = server
+    sign_in(page, base, staff, Role.NURSE)
+    _add_patient(page, "Anh", "female")
+    page.get_by_role("link", name="Photos").click()
+    form_url = page.url
+    page.get_by_label("Photo file (JPEG or PNG)").set_input_files(
+        {"name": "vertex.png", "mimeType": "image/png", "buffer": _PNG}
+    )
+    page.get_by_label("Note", exact=True).fill("vertex, before the first session")
+    _end_session_elsewhere(page, base)
+    page.get_by_role("button", name="Upload").click()
+    page.locator("#form-kept").wait_for()
+    page.get_by_label("Username").fill(staff.users[Role.NURSE].username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(form_url)
+    page.locator("#form-restored").wait_for()
+    assert page.get_by_label("Note", exact=True).input_value() == "vertex, before the first session"
+    again = page.locator("#photo + p.file-again")
+    assert again.inner_text() == "Choose the file again: a browser never keeps a chosen file."
+    assert page.get_by_label("Photo file (JPEG or PNG)").input_value() == ""
+
+
+# A 1x1 PNG.
+_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000000000200015e2a5b1c0000000049454e44ae426082"
+)

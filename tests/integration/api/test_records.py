@@ -78,6 +78,14 @@ def test_a_correction_is_a_new_screening_that_points_at_the_old_one(
     old = ok(client.get(f"/api/v1/screenings/{first['id']}", headers=clinician))
     assert old["replaced"] is True
     assert old["answers"] == first["answers"]
+    # The list says so too, also on a page of one that does not hold the correction.
+    expected = {first["id"]: True, second["id"]: False}
+    base = f"/api/v1/patients/{patient}/screenings"
+    listed = ok(client.get(base, headers=clinician))["items"]
+    assert {s["id"]: s["replaced"] for s in listed} == expected
+    for offset in (0, 1):
+        one = ok(client.get(f"{base}?limit=1&offset={offset}", headers=clinician))["items"]
+        assert [(s["id"], s["replaced"]) for s in one] == [(one[0]["id"], expected[one[0]["id"]])]
     twice = client.post(
         f"/api/v1/screenings/{first['id']}/corrections", json=body, headers=clinician
     )

@@ -111,6 +111,7 @@ def test_the_header_reads_a_fixed_set_of_queries_however_long_the_history(
     give_consent(services.patients, services.screenings, services.consents, staff, other.id)
     signed = services.screenings.list_for_patient(clinician, other.id).items
     plan = PlanRequest((), "norwood-1", 1.0, "dutasteride_0_01", date(2026, 12, 1))
+    services.plans.create(clinician, signed[-1].id, plan)
     with _counted(services) as short:
         services.patient_headers.for_patient(clinician, other.id)
     for _ in range(5):

@@ -3,12 +3,16 @@ standing, next due date, latest photo; demographics only for reception."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
+
+import pytest
 
 from mesoscreen.bootstrap import intake_reader
 from mesoscreen.domain.access import Role
 from mesoscreen.domain.consent import ConsentTemplates
 from mesoscreen.domain.dates import age_in_years
+from mesoscreen.domain.errors import NotFoundError
 from mesoscreen.domain.records import Patient
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.knowledge import default_knowledge_base
@@ -137,3 +141,17 @@ def test_reception_gets_the_demographics_alone() -> None:
     assert (header.clinical, header.age_years) == (False, 36)
     assert not header.alerts.any
     assert header.next_due is None
+
+
+def test_the_patient_a_page_has_read_gives_the_same_header_and_stays_in_its_clinic() -> None:
+    """Given the Patient a page has just read, the header is the one read by id; a patient of
+    a clinic the user is not in is not found, and the refusal is audited."""
+    clinic = Clinic()
+    clinic.signed(intake("male", allergy_history="yes", allergens=["lidocaine"]))
+    by_id = clinic.headers.for_patient(clinic.clinician, clinic.patient.id)
+    assert clinic.headers.for_patient(clinic.clinician, clinic.patient) == by_id
+    elsewhere = replace(clinic.patient, clinic_id="another-clinic")
+    with pytest.raises(NotFoundError):
+        clinic.headers.for_patient(clinic.clinician, elsewhere)
+    last = clinic.uow.store.audit[-1].entry
+    assert (last.event_type, last.outcome.value) == ("patient.header", "failure")

@@ -12,7 +12,12 @@ from mesoscreen.domain.errors import ConflictError, InputError, PermissionDenied
 from mesoscreen.domain.records import EventOutcome, Patient
 from mesoscreen.knowledge.consent_loader import default_consent_templates
 from mesoscreen.services.adverse_events import EventDetails
-from mesoscreen.services.follow_up import FollowUps
+from mesoscreen.services.follow_up import (
+    FollowUps,
+    follow_ups_of,
+    read_follow_up_records,
+    read_patient_follow_up_records,
+)
 from mesoscreen.services.treatment_sessions import SessionDetails, TreatmentSessionRecords
 from tests.factories import give_consent, plan_gate
 from tests.unit.services.test_day import TODAY, Clinic
@@ -137,3 +142,33 @@ def test_every_void_is_audited_without_its_reason(clinic: VoidingClinic) -> None
     (entry,) = [s.entry for s in clinic.uow.store.audit if s.entry.event_type == "session.void"]
     assert entry.entity_id == session.id
     assert "Nguyen" not in repr(entry)
+
+
+def test_the_patient_header_reads_only_what_can_change_its_answers(clinic: VoidingClinic) -> None:
+    """For patients with nothing, a plan and sessions (one voided), a withdrawn consent and a
+    voided event, the header's reader gives the follow-ups and consents the full reader gives,
+    and skips sessions, withdrawals and voids where no plan, consent or voidable record is."""
+    new = clinic.patient("Nothing")
+    treated = clinic.treated("Treated")
+    clinic.sessions.create(clinic.clinician, treated.id, SESSION)
+    twice = clinic.sessions.create(clinic.clinician, treated.id, SESSION)
+    clinic.sessions.void(clinic.clinician, twice.id, "entered twice")
+    withdrawn = clinic.treated("Withdrawn")
+    consent = clinic.consents.list_for_patient(clinic.clinician, withdrawn.id)[0]
+    clinic.consents.withdraw(clinic.clinician, consent.consent.id, None)
+    bruised = clinic.patient("Bruised")
+    event = clinic.events.report(clinic.clinician, bruised.id, _event())
+    clinic.events.void(clinic.clinician, event.id, "wrong patient")
+    clinic_ids = clinic.clinician.clinic_ids
+    for patient in (new, treated, withdrawn, bruised):
+        with clinic.uow() as uow:
+            full = read_follow_up_records(uow, clinic_ids, {"patient_id": patient.id})
+            lean = read_patient_follow_up_records(uow, clinic_ids, patient.id)
+        assert follow_ups_of(lean) == follow_ups_of(full), patient.family_name
+        newest = max(full.screenings, key=lambda s: (s.created_at, s.id), default=None)
+        assert lean.consents == full.consents
+        assert lean.screenings == ([newest] if newest else [])
+        assert {w.consent_id for w in lean.withdrawals} == {w.consent_id for w in full.withdrawals}
+    with clinic.uow() as uow:
+        nothing = read_patient_follow_up_records(uow, clinic_ids, new.id)
+    assert (nothing.sessions, nothing.withdrawals, nothing.voided) == ([], [], frozenset())

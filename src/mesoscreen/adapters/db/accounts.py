@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mesoscreen.adapters.db import tables
@@ -17,6 +18,29 @@ _users = tables.users
 _memberships = tables.memberships
 _sessions = tables.auth_sessions
 
+# The statements every request's session check runs, built once (see repositories.py).
+_CLINICS_OF = select(_memberships.c.user_id, _memberships.c.clinic_id).where(
+    _memberships.c.user_id.in_(bindparam("ids", expanding=True))
+)
+_USER = select(_users).where(_users.c.id == bindparam("id"))
+_SESSION = select(_sessions).where(_sessions.c.id == bindparam("id"))
+# The session, its user and the user's clinics in one statement (one row per clinic).
+_USER_COLUMNS = [column.label(f"account_{column.name}") for column in _users.c]
+_SESSION_WITH_USER = (
+    select(_sessions, *_USER_COLUMNS, _memberships.c.clinic_id.label("member_of"))
+    .select_from(
+        _sessions.join(_users, _users.c.id == _sessions.c.user_id).outerjoin(
+            _memberships, _memberships.c.user_id == _users.c.id
+        )
+    )
+    .where(_sessions.c.id == bindparam("id"))
+)
+_TOUCH = (
+    update(_sessions)
+    .where(_sessions.c.id == bindparam("session_id"))
+    .values(last_seen_at=bindparam("seen_at"))
+)
+
 
 class SqlUsers:
     """Users and the clinics each belongs to."""
@@ -25,17 +49,18 @@ class SqlUsers:
         self._connection = connection
 
     def _clinics_of(self, user_ids: Collection[str]) -> dict[str, set[str]]:
-        rows = self._connection.execute(
-            select(_memberships.c.user_id, _memberships.c.clinic_id).where(
-                _memberships.c.user_id.in_(list(user_ids))
-            )
-        )
+        rows = self._connection.execute(_CLINICS_OF, {"ids": list(user_ids)})
         clinics: dict[str, set[str]] = {uid: set() for uid in user_ids}
         for user_id, clinic_id in rows:
             clinics[user_id].add(clinic_id)
         return clinics
 
     def _user(self, row: RowMapping, clinic_ids: Collection[str]) -> User:
+        return self.user_of(dict(row), clinic_ids)
+
+    @staticmethod
+    def user_of(row: Mapping[str, Any], clinic_ids: Collection[str]) -> User:
+        """The user of a ``users`` row and its clinics."""
         return User(
             id=row["id"],
             username=row["username"],
@@ -78,7 +103,7 @@ class SqlUsers:
 
     def get(self, user_id: str) -> User:
         """The user with ``user_id``; NotFoundError otherwise."""
-        row = self._connection.execute(select(_users).where(_users.c.id == user_id)).mappings()
+        row = self._connection.execute(_USER, {"id": user_id}).mappings()
         found = row.first()
         if found is None:
             raise NotFoundError(f"user '{user_id}': not found")
@@ -173,18 +198,25 @@ class SqlAuthSessions:
 
     def get(self, session_id: str) -> AuthSession | None:
         """The session with ``session_id``, or None."""
-        row = (
-            self._connection.execute(select(_sessions).where(_sessions.c.id == session_id))
-            .mappings()
-            .first()
-        )
+        row = self._connection.execute(_SESSION, {"id": session_id}).mappings().first()
         return AuthSession(**row) if row is not None else None
+
+    def get_with_user(self, session_id: str) -> tuple[AuthSession, User] | None:
+        """The session with ``session_id`` and its user, read in one query, or None."""
+        rows = self._connection.execute(_SESSION_WITH_USER, {"id": session_id}).mappings().all()
+        if not rows:
+            return None
+        first = rows[0]
+        session = AuthSession(**{c.name: first[c.name] for c in _sessions.c})
+        user = SqlUsers.user_of(
+            {c.name: first[f"account_{c.name}"] for c in _users.c},
+            [row["member_of"] for row in rows if row["member_of"] is not None],
+        )
+        return session, user
 
     def touch(self, session_id: str, seen_at: datetime) -> None:
         """Move the idle deadline: the session was used at ``seen_at``."""
-        self._connection.execute(
-            update(_sessions).where(_sessions.c.id == session_id).values(last_seen_at=seen_at)
-        )
+        self._connection.execute(_TOUCH, {"session_id": session_id, "seen_at": seen_at})
 
     def end(self, session_id: str, ended_at: datetime) -> None:
         """End one session (if still open)."""

@@ -17,7 +17,17 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    RowMapping,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from mesoscreen.adapters.db import tables
@@ -31,16 +41,23 @@ _head = tables.audit_head
 _clinics = tables.audit_entry_clinics
 _BATCH = 1000
 
+# The append's statements, built once: every request that reads patient data appends.
+_LOCK_HEAD = select(_head.c.seq, _head.c.hash).where(_head.c.id == 1).with_for_update()
+_INSERT_ENTRIES = insert(_log)
+_MOVE_HEAD = (
+    update(_head)
+    .where(_head.c.id == 1)
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+
 
 def append_entries(connection: Connection, entries: Sequence[AuditEntry]) -> None:
     """Chain ``entries`` after the current head and store them, in ``connection``'s transaction."""
     if not entries:
         return
-    seq, last_hash = connection.execute(
-        select(_head.c.seq, _head.c.hash).where(_head.c.id == 1).with_for_update()
-    ).one()
+    seq, last_hash = connection.execute(_LOCK_HEAD).one()
     stored = chain(seq, last_hash, entries)
-    connection.execute(insert(_log), [audit_row(s) for s in stored])
+    connection.execute(_INSERT_ENTRIES, [audit_row(s) for s in stored])
     others = [
         {"seq": s.seq, "clinic_id": clinic_id}
         for s in stored
@@ -48,9 +65,7 @@ def append_entries(connection: Connection, entries: Sequence[AuditEntry]) -> Non
     ]
     if others:
         connection.execute(insert(_clinics), others)
-    connection.execute(
-        update(_head).where(_head.c.id == 1).values(seq=stored[-1].seq, hash=stored[-1].hash)
-    )
+    connection.execute(_MOVE_HEAD, {"new_seq": stored[-1].seq, "new_hash": stored[-1].hash})
 
 
 def audit_row(stored: StoredAuditEntry) -> dict[str, Any]:

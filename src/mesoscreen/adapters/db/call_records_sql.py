@@ -3,13 +3,14 @@
 Each CDS call writes its token's use and its audit entry, in one transaction, before it is
 answered. Through SQLAlchemy Core a batch cost a pool checkout with its liveness ping and four
 compiled statements, more CPU than the rest of the call after the signature check. Here the
-recorder holds one PostgreSQL connection of the engine's pool and sends the same statements as
-SQL text in two round trips of psycopg's pipeline: the token uses (``ON CONFLICT DO NOTHING
-RETURNING``) with the chain head locked (``FOR UPDATE``, as every audit append does); then
-the chained entries, the new head and the commit. The rows are exactly what the Core path
-writes (``audit_row``), so the chain and every reader see no difference. A connection that
-broke while idle is replaced and the batch tried once more before anything was committed;
-driver errors surface as SQLAlchemy's (``OperationalError`` becomes a 503 at the edge).
+recorder holds one PostgreSQL connection of the engine's pool and sends fixed SQL texts, each
+batch's rows as one JSON document per statement: the token uses (``ON CONFLICT DO NOTHING
+RETURNING``) with the chain head locked (``FOR UPDATE``, as every audit append does) in one
+statement; then the chained entries with their clinics, the new head, and the commit. The
+rows are exactly what the Core path writes (``audit_row``), so the chain and every reader see
+no difference. A connection that broke while idle is replaced and the batch tried once more
+before anything was committed; driver errors surface as SQLAlchemy's (``OperationalError``
+becomes a 503 at the edge).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
 import psycopg
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
@@ -28,26 +30,44 @@ from mesoscreen.adapters.db.audit import audit_row
 from mesoscreen.domain.audit import AuditEntry
 from mesoscreen.services.audit_chain import chain
 
-_LOG_COLUMNS = tuple(column.name for column in tables.audit_log.columns)
-# One array per column whatever the batch size: the statements' texts never change, so the
-# driver converts each once and the server runs them prepared.
-_ARRAY_TYPES = {"seq": "int8[]", "recorded_at": "timestamptz[]"}
-_USE_TOKENS = (
-    "INSERT INTO cds_token_uses (issuer, jti, expires_at) "
-    "SELECT * FROM unnest(%s::text[], %s::text[], %s::timestamptz[]) "
-    "ON CONFLICT (issuer, jti) DO NOTHING RETURNING issuer, jti"
+_LOG_COLUMNS = ", ".join(column.name for column in tables.audit_log.columns)
+# Each statement takes its rows as one JSON document (``json_populate_recordset`` types each
+# field as its column): the texts never change, so the server runs them prepared, and encoding
+# one document with orjson costs a fraction of dumping one array per column.
+# One round trip: the token uses not seen before, and the chain head locked (``FOR UPDATE``, as
+# every audit append does), after the uses as before. No row at all: audit_head is missing.
+_USE_TOKENS_AND_LOCK_HEAD = (
+    "WITH used AS (INSERT INTO cds_token_uses (issuer, jti, expires_at) "
+    "SELECT issuer, jti, expires_at FROM json_populate_recordset(NULL::cds_token_uses, %s) "
+    "ON CONFLICT (issuer, jti) DO NOTHING RETURNING issuer, jti) "
+    "SELECT h.seq, h.hash, u.issuer, u.jti FROM audit_head AS h LEFT JOIN used AS u ON TRUE "
+    "WHERE h.id = 1 FOR UPDATE OF h"
 )
-_HEAD = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE"
+# Then the chained entries with their other clinics, and the new head (a statement of its own:
+# the head's trigger must see the entry it names). Psycopg's pipeline mode would send these
+# with COMMIT in one round trip, but costs more client CPU than the round trips it saves
+# (measured: 0.55 against 0.47 ms per batch of one, 0.20 against 0.15 ms per call in batches
+# of four).
 _APPEND = (
-    f"INSERT INTO audit_log ({', '.join(_LOG_COLUMNS)}) SELECT * FROM unnest("  # noqa: S608
-    + ", ".join(f"%s::{_ARRAY_TYPES.get(c, 'text[]')}" for c in _LOG_COLUMNS)
-    + ")"
-)
-_APPEND_CLINICS = (
-    "INSERT INTO audit_entry_clinics (seq, clinic_id) SELECT * FROM unnest(%s::int8[], %s::text[])"
+    f"WITH logged AS (INSERT INTO audit_log ({_LOG_COLUMNS}) "  # noqa: S608 (fixed names)
+    f"SELECT {_LOG_COLUMNS} FROM json_populate_recordset(NULL::audit_log, %s)) "
+    "INSERT INTO audit_entry_clinics (seq, clinic_id) "
+    "SELECT seq, clinic_id FROM json_populate_recordset(NULL::audit_entry_clinics, %s)"
 )
 _MOVE_HEAD = "UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1"
 _SWEEP = "DELETE FROM cds_token_uses WHERE expires_at < %s"
+
+
+def _aware(moment: datetime) -> datetime:
+    """A timestamp to store: refused when naive, as the Core column type refuses it."""
+    if moment.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return moment
+
+
+def _json(rows: list[dict[str, Any]]) -> str:
+    """Rows as the JSON document a statement reads (timestamps in RFC 3339 with offset)."""
+    return orjson.dumps(rows).decode()
 
 
 class PostgresCallRecorder:
@@ -134,25 +154,24 @@ class PostgresCallRecorder:
         sweep_before: datetime | None,
         answered: list[bool],
     ) -> set[tuple[str, str]]:
+        used = [{"issuer": issuer, "jti": jti, "expires_at": _aware(expires)}
+                for issuer, jti, expires in uses]  # fmt: skip
         if sweep_before is not None:
             connection.execute(_SWEEP, (sweep_before,))
-        columns = [list(column) for column in zip(*uses, strict=True)]
-        inserted = connection.execute(_USE_TOKENS, columns)
+        rows = connection.execute(_USE_TOKENS_AND_LOCK_HEAD, (_json(used),)).fetchall()
         answered[0] = True
-        first = {(row[0], row[1]) for row in inserted.fetchall()}
+        if not rows:
+            raise RuntimeError("audit_head has no row: the schema is not migrated")
+        first = {(row[2], row[3]) for row in rows if row[2] is not None}
         entries = entries_for(first)
         if entries:
-            found = connection.execute(_HEAD).fetchone()
-            if found is None:
-                raise RuntimeError("audit_head has no row: the schema is not migrated")
-            stored = chain(found[0], found[1], entries)
-            rows = [audit_row(s) for s in stored]
-            connection.execute(_APPEND, [[row[c] for row in rows] for c in _LOG_COLUMNS])
-            others = [(s.seq, clinic) for s in stored
+            stored = chain(rows[0][0], rows[0][1], entries)
+            logged = [audit_row(s) for s in stored]
+            for row in logged:
+                _aware(row["recorded_at"])
+            others = [{"seq": s.seq, "clinic_id": clinic} for s in stored
                       for clinic in sorted(s.entry.other_clinic_ids)]  # fmt: skip
-            if others:
-                pairs = [list(column) for column in zip(*others, strict=True)]
-                connection.execute(_APPEND_CLINICS, pairs)
+            connection.execute(_APPEND, (_json(logged), _json(others)))
             connection.execute(_MOVE_HEAD, (stored[-1].seq, stored[-1].hash))
         connection.commit()
         return first

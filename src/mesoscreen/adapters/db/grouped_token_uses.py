@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import queue
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -51,14 +50,9 @@ class PendingCall:
     done: threading.Event = field(default_factory=threading.Event)  # set when its batch ended
     first_use: bool = False
     error: BaseException | None = None
-    # Called by the writer once the batch has ended: wakes the task awaiting the call.
-    on_done: Callable[[], None] | None = None
-
-    def finish(self) -> None:
-        """Mark the call ended and wake whoever awaits it."""
-        self.done.set()
-        if self.on_done is not None:
-            self.on_done()
+    # The loop and the future of the task awaiting the call: once the batch has ended the
+    # writer settles the futures of each loop with one wake-up of that loop.
+    waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
 
 
 class GroupCommitTokenReplayGuard:
@@ -82,13 +76,7 @@ class GroupCommitTokenReplayGuard:
         the call holds no thread while it waits for its commit."""
         loop = asyncio.get_running_loop()
         committed: asyncio.Future[None] = loop.create_future()
-
-        def wake() -> None:
-            # A loop that has closed has nobody waiting on it any more.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(_settle, committed)
-
-        call = PendingCall(issuer, jti, expires_at, now, entry, on_done=wake)
+        call = PendingCall(issuer, jti, expires_at, now, entry, waiter=(loop, committed))
         self._waiting.put(call)
         self._ensure_writer()
         # Shielded: a client that goes away does not cancel a write already queued, and the
@@ -146,8 +134,7 @@ class GroupCommitTokenReplayGuard:
                 call.first_use = False
                 call.error = error
         finally:
-            for call in batch:
-                call.finish()
+            _finish(batch)
 
     def _record_sql(self, recorder: PostgresCallRecorder, batch: list[PendingCall]) -> None:
         self._batches += 1
@@ -187,7 +174,22 @@ class GroupCommitTokenReplayGuard:
         append_entries(connection, [call.entry for call in batch if call.first_use])
 
 
-def _settle(committed: asyncio.Future[None]) -> None:
-    """Resolve an awaiting call's future on its loop (unless it was cancelled meanwhile)."""
-    if not committed.done():
-        committed.set_result(None)
+def _finish(batch: list[PendingCall]) -> None:
+    """Mark the calls of a batch ended and wake the tasks awaiting them, one wake-up per loop."""
+    waiting: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for call in batch:
+        call.done.set()
+        if call.waiter is not None:
+            loop, committed = call.waiter
+            waiting.setdefault(loop, []).append(committed)
+    for loop, futures in waiting.items():
+        # A loop that has closed has nobody waiting on it any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_settle, futures)
+
+
+def _settle(futures: list[asyncio.Future[None]]) -> None:
+    """Resolve awaiting calls' futures on their loop (unless cancelled meanwhile)."""
+    for committed in futures:
+        if not committed.done():
+            committed.set_result(None)

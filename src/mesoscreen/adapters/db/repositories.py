@@ -15,8 +15,12 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
     Connection,
+    Insert,
     RowMapping,
+    Select,
     Table,
+    Update,
+    bindparam,
     case,
     delete,
     exists,
@@ -50,6 +54,87 @@ def _field_names(record_type: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(record_type))
 
 
+# Statements built once and run with bound values: building a statement (coercing its
+# clauses, computing its cache key) cost more CPU than running it on a patient page, where
+# every record kind is read by the same few statements. The clinics are an expanding
+# parameter, so one statement serves any number of them.
+
+
+@cache
+def _insert(table: Table) -> Insert:
+    return insert(table)
+
+
+@cache
+def _save(table: Table) -> Update:
+    # The new values are the row's columns; the old version is a parameter of its own.
+    return update(table).where(
+        table.c.id == bindparam("stored_id"), table.c.version == bindparam("stored_version")
+    )
+
+
+@cache
+def _get_by_id(table: Table) -> Select[Any]:
+    return select(table).where(
+        table.c.id == bindparam("id"), table.c.clinic_id.in_(bindparam("clinics", expanding=True))
+    )
+
+
+def _where(table: Table, columns: tuple[str, ...]) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [
+        table.c.clinic_id.in_(bindparam("clinics", expanding=True))
+    ]
+    return conditions + [table.c[name] == bindparam(f"w_{name}") for name in columns]
+
+
+@cache
+def _page_of(table: Table, order: str, columns: tuple[str, ...]) -> Select[Any]:
+    return (
+        select(table)
+        .where(*_where(table, columns))
+        .order_by(table.c[order], table.c.id)
+        .offset(bindparam("offset"))
+        .limit(bindparam("limit"))
+    )
+
+
+_REPLACED = "replaced_by_a_newer_record"
+
+
+@cache
+def _get_with_replaced(table: Table) -> Select[Any]:
+    newer = table.alias("newer")
+    replaced = exists().where(newer.c.replaces_id == table.c.id).label(_REPLACED)
+    return select(table, replaced).where(
+        table.c.id == bindparam("id"), table.c.clinic_id.in_(bindparam("clinics", expanding=True))
+    )
+
+
+@cache
+def _replaced_among(table: Table) -> Select[Any]:
+    column = table.c.replaces_id
+    return select(column).where(column.in_(bindparam("ids", expanding=True))).distinct()
+
+
+@cache
+def _latest_of(
+    table: Table, columns: tuple[str, ...], by: tuple[str, ...], signed: bool, current: bool
+) -> Select[Any]:
+    conditions = _where(table, columns)
+    if signed:
+        conditions.append(table.c.signed_at.is_not(None))
+    if current:
+        newer = table.alias("newer")
+        conditions.append(~exists().where(newer.c.replaces_id == table.c.id))
+    order = [table.c[name].desc() for name in (*by, "id")]
+    return select(table).where(*conditions).order_by(*order).limit(1)
+
+
+@cache
+def _count_of(table: Table, columns: tuple[str, ...]) -> Select[Any]:
+    return select(func.count()).select_from(table).where(*_where(table, columns))
+
+
 class SqlRecords(Generic[R]):
     """Records of one dataclass type stored in one table with the same column names."""
 
@@ -65,7 +150,7 @@ class SqlRecords(Generic[R]):
         self._table = table
         self._type = record_type
         self._kind = kind
-        self._order = table.c[order_column]
+        self._order = order_column
         # A class is hashable; mypy does not see it through type[R].
         self._names = _field_names(record_type)  # type: ignore[arg-type]
 
@@ -77,15 +162,13 @@ class SqlRecords(Generic[R]):
 
     def add(self, record: R) -> None:
         """Store a new record."""
-        self._connection.execute(insert(self._table).values(self._row(record)))
+        self._connection.execute(_insert(self._table), self._row(record))
 
     def get(self, record_id: str, clinic_ids: Collection[str]) -> R:
         """The record in one of ``clinic_ids``; NotFoundError for any other clinic or none."""
         row = (
             self._connection.execute(
-                select(self._table).where(
-                    self._table.c.id == record_id, self._table.c.clinic_id.in_(list(clinic_ids))
-                )
+                _get_by_id(self._table), {"id": record_id, "clinics": list(clinic_ids)}
             )
             .mappings()
             .first()
@@ -98,9 +181,8 @@ class SqlRecords(Generic[R]):
         """Overwrite the record only if its stored version is ``expected_version``."""
         row = self._row(record)
         result = self._connection.execute(
-            update(self._table)
-            .where(self._table.c.id == row["id"], self._table.c.version == expected_version)
-            .values(row)
+            _save(self._table),
+            {**row, "stored_id": row["id"], "stored_version": expected_version},
         )
         if result.rowcount != 1:
             raise StaleVersionError(
@@ -112,7 +194,7 @@ class SqlRecords(Generic[R]):
         rows = self._connection.execute(
             select(self._table)
             .where(*conditions)
-            .order_by(self._order, self._table.c.id)
+            .order_by(self._table.c[self._order], self._table.c.id)
             .offset(offset)
             .limit(limit)
         ).mappings()
@@ -130,9 +212,61 @@ class SqlRecords(Generic[R]):
         self, clinic_ids: Collection[str], where: Mapping[str, str], offset: int, limit: int
     ) -> Page[R]:
         """Records in ``clinic_ids`` whose columns equal ``where``, oldest first."""
-        conditions: list[ColumnElement[bool]] = [self._table.c.clinic_id.in_(list(clinic_ids))]
-        conditions += [self._table.c[name] == value for name, value in where.items()]
-        return self._page(conditions, offset, limit)
+        columns = tuple(sorted(where))
+        values: dict[str, Any] = {f"w_{name}": where[name] for name in columns}
+        values["clinics"] = list(clinic_ids)
+        rows = self._connection.execute(
+            _page_of(self._table, self._order, columns),
+            {**values, "offset": offset, "limit": limit},
+        ).mappings()
+        items = tuple(self._record(r) for r in rows)
+        if 0 < len(items) < limit or (offset == 0 and not items):
+            # The page ends the list: the total is known without counting (most pages of
+            # one patient's records, read on every patient page, are such a page).
+            return Page(items, offset, limit, offset + len(items))
+        total = self._connection.execute(_count_of(self._table, columns), values).scalar_one()
+        return Page(items, offset, limit, total)
+
+    def latest(
+        self,
+        clinic_ids: Collection[str],
+        where: Mapping[str, str],
+        *,
+        by: tuple[str, ...] = ("created_at",),
+        signed: bool = False,
+        current: bool = False,
+    ) -> R | None:
+        """The last record of ``clinic_ids`` equal to ``where`` by ``by`` then id (signed,
+        unreplaced as asked), one row read."""
+        columns = tuple(sorted(where))
+        values: dict[str, Any] = {f"w_{name}": where[name] for name in columns}
+        values["clinics"] = list(clinic_ids)
+        statement = _latest_of(self._table, columns, by, signed, current)
+        row = self._connection.execute(statement, values).mappings().first()
+        return self._record(row) if row is not None else None
+
+    def get_with_replaced(self, record_id: str, clinic_ids: Collection[str]) -> tuple[R, bool]:
+        """The record in one of ``clinic_ids`` and whether a newer record replaces it, in one
+        query; NotFoundError as ``get``."""
+        row = (
+            self._connection.execute(
+                _get_with_replaced(self._table), {"id": record_id, "clinics": list(clinic_ids)}
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFoundError(f"{self._kind} '{record_id}': not found")
+        return self._record(row), bool(row[_REPLACED])
+
+    def replaced_among(self, record_ids: Collection[str]) -> frozenset[str]:
+        """Those of ``record_ids`` that a newer record names as the one it replaces."""
+        if not record_ids:
+            return frozenset()
+        rows = self._connection.execute(
+            _replaced_among(self._table), {"ids": list(record_ids)}
+        ).scalars()
+        return frozenset(rows)
 
     def replaced(self, record_id: str) -> bool:
         """Whether a newer record names ``record_id`` as the one it replaces."""

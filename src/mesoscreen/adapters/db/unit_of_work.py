@@ -1,11 +1,28 @@
-"""The SQL unit of work: one connection, one transaction, every repository, audit at commit."""
+"""The SQL unit of work: one connection, one transaction, every repository, audit at commit.
+
+Within ``SqlUnitOfWorkFactory.reads_batched()`` (one web page: several use cases, each a
+unit of work of its own) the units of work share one connection, and a transaction that
+only read stays open for the next one instead of committing: its audit entries wait, and
+all of them are chained together once, when the block ends, before the page is answered
+(on SQLite, whose transactions lock the whole database, each unit of work keeps its own
+connection and transaction; only the entries wait).
+A unit of work that wrote commits as always, its audit entries chained with its writes (and
+with it whatever the shared transaction read before, which changed nothing); one that fails
+rolls back only reads and its own writes. So a page costs one connection, one transaction
+and one append to the chain (the chain head is the one row every request locks) instead of
+one of each per use case, and its reads are audited entry for entry as before.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
-from sqlalchemy import Connection, Engine, RootTransaction
+from sqlalchemy import Connection, Engine, RootTransaction, event
 
 from mesoscreen.adapters.db import tables
 from mesoscreen.adapters.db.accounts import SqlAuthSessions, SqlUsers
@@ -21,6 +38,7 @@ from mesoscreen.adapters.db.repositories import (
     SqlSourceThrottles,
     SqlThrottles,
 )
+from mesoscreen.domain.audit import AuditEntry
 from mesoscreen.domain.records import (
     ActionCompletion,
     AdverseEvent,
@@ -48,6 +66,40 @@ from mesoscreen.services.ports import (
     ThrottleRepository,
     UserRepository,
 )
+
+_WROTE = "mesoscreen_wrote"  # key in a connection's info: a write ran in this transaction
+
+
+@dataclass
+class _PageBatch:
+    """What the units of work of one ``reads_batched()`` block share."""
+
+    entries: list[AuditEntry] = field(default_factory=list)  # of transactions that only read
+    connection: Connection | None = None
+    transaction: RootTransaction | None = None
+    # A unit of work is using the connection (a nested one gets its own); always, when the
+    # connection is not shared.
+    busy: bool = False
+
+    def begin(self, engine: Engine) -> tuple[Connection, RootTransaction]:
+        """The shared connection, in a transaction (a new one after a commit or rollback)."""
+        if self.connection is None:
+            self.connection = engine.connect()
+        if self.transaction is None or not self.transaction.is_active:
+            self.connection.info[_WROTE] = False
+            self.transaction = self.connection.begin()
+        self.busy = True
+        return self.connection, self.transaction
+
+
+_BATCH: ContextVar[_PageBatch | None] = ContextVar("mesoscreen_page_batch", default=None)
+
+
+def _note_writes(connection: Connection, _cursor: Any, _statement: str, _parameters: Any,
+                 context: Any, _executemany: bool) -> None:  # fmt: skip
+    """Mark the connection's transaction as one that wrote (insert, update or delete)."""
+    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+        connection.info[_WROTE] = True
 
 
 class SqlUnitOfWork:
@@ -86,12 +138,19 @@ class SqlUnitOfWork:
         self._pending = BufferedAuditLog()
         self._connection: Connection | None = None
         self._transaction: RootTransaction | None = None
+        self._shared: _PageBatch | None = None  # the page's batch whose connection this uses
 
     def __enter__(self) -> Self:
         """Open the connection and begin the transaction."""
-        connection = self._engine.connect()
+        batch = _BATCH.get()
+        if batch is not None and not batch.busy:
+            self._shared = batch
+            connection, self._transaction = batch.begin(self._engine)
+        else:
+            connection = self._engine.connect()
+            connection.info[_WROTE] = False
+            self._transaction = connection.begin()
         self._connection = connection
-        self._transaction = connection.begin()
         self.clinics = SqlClinics(connection)
         self.users = SqlUsers(connection)
         self.auth_sessions = SqlAuthSessions(connection)
@@ -134,9 +193,17 @@ class SqlUnitOfWork:
         return self
 
     def commit(self) -> None:
-        """Chain the pending audit entries, then commit."""
+        """Chain the pending audit entries, then commit (in a page's batch, a transaction that
+        only read leaves its entries to the batch and stays open for the next unit of work)."""
         if self._connection is None or self._transaction is None:
             raise RuntimeError("commit() outside the unit of work's with block")
+        batch = _BATCH.get()
+        if batch is not None and not self._connection.info.get(_WROTE, True):
+            batch.entries.extend(self._pending.pending)  # chained when the block ends
+            self._pending.pending.clear()
+            if self._shared is None:
+                self._transaction.commit()
+            return
         append_entries(self._connection, self._pending.pending)
         self._pending.pending.clear()
         self._transaction.commit()
@@ -147,12 +214,22 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        """Roll back whatever was not committed and return the connection to the pool."""
-        if self._transaction is not None and self._transaction.is_active:
-            self._transaction.rollback()
-        if self._connection is not None:
+        """Roll back whatever was not committed and return the connection to the pool (a
+        page's shared connection goes back when the page's block ends)."""
+        transaction, connection = self._transaction, self._connection
+        # Shared and left without a failure or a write, the transaction stays open for the
+        # next unit of work; otherwise it rolls back (in a page's batch: its own writes and
+        # reads, nothing else, since every earlier write was committed).
+        kept = self._shared is not None and exc_type is None
+        if kept and connection is not None and connection.info.get(_WROTE, True):
+            kept = False
+        if not kept and transaction is not None and transaction.is_active:
+            transaction.rollback()
+        if self._shared is not None:
+            self._shared.busy = False
+        elif self._connection is not None:
             self._connection.close()
-        self._connection = self._transaction = None
+        self._connection = self._transaction = self._shared = None
 
 
 class SqlUnitOfWorkFactory:
@@ -160,7 +237,38 @@ class SqlUnitOfWorkFactory:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        if not event.contains(engine, "before_cursor_execute", _note_writes):
+            event.listen(engine, "before_cursor_execute", _note_writes)
 
     def __call__(self) -> SqlUnitOfWork:
         """A new unit of work."""
         return SqlUnitOfWork(self.engine)
+
+    @contextmanager
+    def reads_batched(self) -> Iterator[None]:
+        """Run the units of work inside on one connection and chain the audit entries of
+        those that only read once, at the end of the block (also when it raises: a refused
+        read is audited too), so that the caller answers only after they are stored. Blocks
+        do not nest."""
+        if _BATCH.get() is not None:
+            raise RuntimeError("reads_batched() is already open in this context")
+        # SQLite transactions take the database's write lock when they begin (BEGIN
+        # IMMEDIATE): one held for a whole page would keep every other writer waiting, so
+        # there each unit of work keeps a transaction of its own.
+        batch = _PageBatch(busy=self.engine.dialect.name == "sqlite")
+        token = _BATCH.set(batch)
+        try:
+            yield
+        finally:
+            _BATCH.reset(token)
+            try:
+                if batch.entries and batch.connection is None:
+                    with self.engine.begin() as connection:
+                        append_entries(connection, batch.entries)
+                elif batch.entries:
+                    connection, transaction = batch.begin(self.engine)
+                    append_entries(connection, batch.entries)
+                    transaction.commit()
+            finally:
+                if batch.connection is not None:
+                    batch.connection.close()  # rolls back a transaction left open

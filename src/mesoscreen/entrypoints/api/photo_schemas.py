@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
-from mesoscreen.domain.records import PhotoView
+from mesoscreen.domain.records import Photo, PhotoView
+from mesoscreen.entrypoints.api.record_schemas import RecordOut
 from mesoscreen.entrypoints.api.schemas import Output
 
 # The upload is multipart/form-data: the image in the part "photo", the details as fields.
@@ -59,26 +59,9 @@ IMAGE_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-class PhotoOut(Output):
+class PhotoOut(RecordOut, record=Photo):
     """A clinical photo's details (its bytes are fetched apart, each view audited)."""
 
-    id: str
-    clinic_id: str
-    patient_id: str
-    session_id: str | None
-    view: str
-    taken_on: date
-    taken_by: str
-    content_type: str
-    byte_size: int
-    width: int
-    height: int
-    sha256: str
-    note: str | None
-    replaces_id: str | None
-    created_by: str
-    created_at: datetime
-    version: int
     replaced: bool = False
 
 

@@ -1,4 +1,8 @@
-"""HTTP bodies: strict inputs (unknown fields refused) and the records as the API shows them."""
+"""HTTP bodies: strict inputs (unknown fields refused) and the records as the API shows them.
+
+The outputs of records are derived from the record declarations (``record_schemas``): each
+names only the fields the API leaves out, with why, and the fields it adds.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,24 @@ from typing import Annotated, Any, Generic, Self, TypeVar
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from mesoscreen.domain.access import Role
-from mesoscreen.domain.records import ActionResult, EventOutcome, Page
+from mesoscreen.domain.audit import AuditEntry
+from mesoscreen.domain.records import (
+    ActionCompletion,
+    ActionResult,
+    AdverseEvent,
+    Clinic,
+    Consent,
+    EventOutcome,
+    OutcomeMeasure,
+    Page,
+    Patient,
+    PlanRecord,
+    Screening,
+    TreatmentSession,
+    User,
+)
 from mesoscreen.domain.vocabulary import Language
+from mesoscreen.entrypoints.api.record_schemas import RecordOut
 
 T = TypeVar("T")
 
@@ -79,12 +99,8 @@ class ClinicIn(StrictInput):
     name: str = Name
 
 
-class ClinicOut(Output):
+class ClinicOut(RecordOut, record=Clinic):
     """A clinic."""
-
-    id: str
-    name: str
-    created_at: datetime
 
 
 class UserIn(StrictInput):
@@ -104,17 +120,17 @@ class UserChangeIn(StrictInput):
     disabled: bool
 
 
-class UserOut(Output):
+class UserOut(
+    RecordOut,
+    record=User,
+    left_out={
+        "password_hash": "a secret: it never leaves the server",
+        "display_name": "not in the API yet: the pages show it where the person acted",
+    },
+):
     """An account as the calling admin sees it, without its password hash: its clinics among
     the caller's, and whether it also works in others (never which)."""
 
-    id: str
-    username: str
-    role: Role
-    clinic_ids: list[str]
-    disabled: bool
-    created_at: datetime
-    version: int
     in_other_clinics: bool = False
 
 
@@ -140,25 +156,18 @@ class NewPatientIn(PatientIn):
     clinic_id: str = Field(min_length=1, max_length=36)
 
 
-class PatientOut(Output):
+class PatientOut(
+    RecordOut,
+    record=Patient,
+    left_out={"created_by": "not in the API: the audit trail tells who registered the patient"},
+):
     """A patient; ``intake`` is left out for roles that may not read clinical data."""
 
-    id: str
-    clinic_id: str
-    family_name: str
-    given_name: str
-    birth_date: date | None
-    sex: str | None
-    phone: str | None
-    intake: dict[str, Any] | None
-    archived: bool
-    created_at: datetime
-    language: str | None = None
+    intake: dict[str, Any] | None  # None for roles that may not read clinical data
+    language: str | None = None  # optional in the schema, as published when it was added
     full_name: str = Field(
         default="", description="The name in the order the patient's language writes it."
     )
-    updated_at: datetime
-    version: int
 
 
 class IntakeIn(StrictInput):
@@ -183,26 +192,10 @@ class IntakeIn(StrictInput):
         return given
 
 
-class ScreeningOut(Output):
+class ScreeningOut(RecordOut, record=Screening):
     """A stored screening snapshot."""
 
-    id: str
-    clinic_id: str
-    patient_id: str
-    screening_date: date
-    outcome: str
-    answers: dict[str, Any]
-    decision: dict[str, Any]
-    knowledge_base_version: str
-    knowledge_base_hash: str
-    policy: dict[str, Any]
-    replaces_id: str | None
     replaced: bool = False
-    created_by: str
-    created_at: datetime
-    signed_by: str | None
-    signed_at: datetime | None
-    version: int
 
 
 class ActionIn(StrictInput):
@@ -216,40 +209,12 @@ class ActionIn(StrictInput):
     note: str | None = Field(default=None, max_length=2000)
 
 
-class ActionOut(Output):
+class ActionOut(
+    RecordOut,
+    record=ActionCompletion,
+    left_out={"clinic_id": "not in the API: the screening it answers is of that clinic"},
+):
     """A recorded action result."""
-
-    id: str
-    screening_id: str
-    patient_id: str
-    action_id: str
-    kind: str
-    result: str
-    done: bool
-    performed_on: date
-    cleared_by: str | None
-    cleared_at: datetime | None
-    note: str | None
-    recorded_by: str
-    recorded_at: datetime
-    version: int
-
-
-class SignableOut(Output):
-    """What every draft-then-signed record shows."""
-
-    id: str
-    clinic_id: str
-    patient_id: str
-    status: str
-    replaces_id: str | None
-    replaced: bool = False
-    created_by: str
-    created_at: datetime
-    updated_at: datetime
-    signed_by: str | None
-    signed_at: datetime | None
-    version: int
 
 
 class PlanIn(StrictInput):
@@ -280,11 +245,10 @@ class PlanIn(StrictInput):
     ) = None
 
 
-class PlanOut(SignableOut):
+class PlanOut(RecordOut, record=PlanRecord):
     """A treatment plan."""
 
-    screening_id: str
-    document: dict[str, Any]
+    replaced: bool = False
 
 
 class PointIn(StrictInput):
@@ -316,17 +280,10 @@ class SessionIn(StrictInput):
     notes: str | None = Field(default=None, max_length=4000)
 
 
-class TreatmentSessionOut(SignableOut):
+class TreatmentSessionOut(RecordOut, record=TreatmentSession):
     """A treatment session."""
 
-    plan_id: str | None
-    performed_at: datetime
-    operator_id: str
-    points: list[dict[str, Any]]
-    products: list[dict[str, Any]]
-    depth_mm: float
-    total_volume_ml: float
-    notes: str | None
+    replaced: bool = False
 
 
 class AdverseEventIn(StrictInput):
@@ -342,35 +299,30 @@ class AdverseEventIn(StrictInput):
     follow_up_on: date | None = None
 
 
-class AdverseEventOut(SignableOut):
+class AdverseEventOut(
+    RecordOut,
+    record=AdverseEvent,
+    left_out={"resolved_on": "not in the API yet: the follow-up page records and shows it"},
+):
     """An adverse event."""
 
-    session_id: str | None
-    complication_id: str | None
-    description: str | None
-    onset_at: datetime
-    severity_grade: int
-    actions_taken: str | None
-    outcome: str
-    follow_up_on: date | None
+    replaced: bool = False
 
 
-class AuditEntryOut(BaseModel):
+class AuditEntryOut(
+    RecordOut,
+    record=AuditEntry,
+    left_out={
+        "other_clinic_ids": "not in the API: it decides whose admins read the entry, and "
+        "naming another clinic to this one's admin would tell where else a person works"
+    },
+):
     """One audit entry with its place in the chain."""
 
-    seq: int
-    recorded_at: datetime
-    event_type: str
+    # The FHIR AuditEvent codes as plain strings, as ``AuditEntry.plain_fields()`` writes them.
     action: str
     outcome: str
-    actor_id: str | None
-    actor_role: str | None
-    clinic_id: str | None
-    patient_id: str | None
-    entity_type: str | None
-    entity_id: str | None
-    source: str | None
-    detail: dict[str, str]
+    seq: int
     hash: str
 
 
@@ -387,23 +339,12 @@ class OutcomeMeasureIn(StrictInput):
     replaces_id: str | None = None
 
 
-class OutcomeMeasureOut(Output):
+class OutcomeMeasureOut(
+    RecordOut,
+    record=OutcomeMeasure,
+    left_out={"version": "not in the API: a measure is never changed, a correction replaces it"},
+):
     """A recorded outcome measure, with the density worked out from the count."""
-
-    id: str
-    clinic_id: str
-    patient_id: str
-    session_id: str | None
-    measured_on: date
-    hair_count: int | None
-    area_cm2: float | None
-    density_per_cm2: float | None
-    shaft_thickness_um: float | None
-    self_assessment: int | None
-    note: str | None
-    replaces_id: str | None
-    created_by: str
-    created_at: datetime
 
 
 class ConsentIn(StrictInput):
@@ -423,26 +364,19 @@ class WithdrawalIn(StrictInput):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-class ConsentOut(BaseModel):
+class ConsentOut(
+    RecordOut,
+    record=Consent,
+    left_out={
+        "signature": "the drawn image or typed name: kept with the consent, shown on its page",
+        "created_by": "not in the API: the audit trail tells who took the signature",
+        "created_at": "not in the API: patient_signed_at tells when the patient signed",
+        "updated_at": "not in the API: signed_at tells when it was countersigned",
+    },
+):
     """A consent: the frozen document, both signatures, and its withdrawal if any."""
 
-    id: str
-    clinic_id: str
-    patient_id: str
-    screening_id: str | None
-    procedure: str
-    template_version: str
-    template_hash: str
     current_version: bool
-    language: str
-    document: dict[str, Any]
-    document_hash: str
-    signature_method: str
-    patient_signed_at: datetime
-    status: str
-    signed_by: str | None
-    signed_at: datetime | None
     active: bool
     withdrawn_at: datetime | None
     withdrawal_reason: str | None
-    version: int

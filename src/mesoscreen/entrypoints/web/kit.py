@@ -209,7 +209,7 @@ class PageKit:
             # Every page about one patient carries the header (a page opts out with
             # patient_header=False: the screen the patient signs on, the prints).
             context["patient_header"] = (
-                self.services.patient_headers.for_patient(principal, shown.id)
+                self.services.patient_headers.for_patient(principal, shown)
                 if principal is not None and isinstance(shown, Patient)
                 else None
             )
@@ -327,12 +327,15 @@ class PageKit:
                               self.say(request, authenticated, refused))  # fmt: skip
 
     def page(self, request: Request, page: Page) -> Response:
-        """Run a GET page with the request's session."""
-        try:
-            authenticated = self.session(request)
-        except SignInRequiredError:
-            return self.sign_in_redirect(request)
-        return self._run(request, authenticated, page)
+        """Run a GET page with the request's session, the check and the page's use cases on
+        one connection; the audit entries of its reads are stored together before it is
+        answered."""
+        with self.services.reads_batched():
+            try:
+                authenticated = self.session(request)
+            except SignInRequiredError:
+                return self.sign_in_redirect(request)
+            return self._run(request, authenticated, page)
 
     def same_origin(self, request: Request) -> bool:
         """False when the browser says the post comes from another site (Origin header)."""

@@ -28,28 +28,21 @@ router = APIRouter(prefix="/api/v1", tags=["admin"])
 
 def _user(user: User | AccountView) -> UserOut:
     """The account as the calling admin sees it (a new account lies within their clinics)."""
-    return UserOut(
-        id=user.id,
-        username=user.username,
-        role=user.role,
-        clinic_ids=sorted(user.clinic_ids),
-        disabled=user.disabled,
-        created_at=user.created_at,
-        version=user.version,
-        in_other_clinics=isinstance(user, AccountView) and user.in_other_clinics,
+    return UserOut.of(
+        user, in_other_clinics=isinstance(user, AccountView) and user.in_other_clinics
     )
 
 
 @router.post("/clinics", response_model=ClinicOut, status_code=status.HTTP_201_CREATED)
 def create_clinic(body: ClinicIn, principal: PrincipalDep, services: ServicesDep) -> ClinicOut:
     """Create a clinic; the admin creating it joins it."""
-    return ClinicOut.model_validate(services.accounts.create_clinic(principal, body.name))
+    return ClinicOut.of(services.accounts.create_clinic(principal, body.name))
 
 
 @router.get("/clinics", response_model=list[ClinicOut])
 def list_clinics(principal: PrincipalDep, services: ServicesDep) -> list[ClinicOut]:
     """The clinics the caller belongs to."""
-    return [ClinicOut.model_validate(c) for c in services.accounts.clinics(principal)]
+    return [ClinicOut.of(c) for c in services.accounts.clinics(principal)]
 
 
 @router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED)

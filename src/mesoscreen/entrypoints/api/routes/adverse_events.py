@@ -20,9 +20,7 @@ def _out(
 ) -> AdverseEventOut:
     if response is not None:
         set_etag(response, event.version)
-    out = AdverseEventOut.model_validate(event)
-    out.replaced = replaced
-    return out
+    return AdverseEventOut.of(event, replaced=replaced)
 
 
 def _details(body: AdverseEventIn) -> EventDetails:

@@ -18,14 +18,7 @@ router = APIRouter(tags=["audit"])
 
 def _out(stored: StoredAuditEntry) -> AuditEntryOut:
     entry = stored.entry
-    return AuditEntryOut.model_validate(
-        {
-            "seq": stored.seq,
-            "recorded_at": entry.recorded_at,
-            **entry.plain_fields(),
-            "hash": stored.hash,
-        }
-    )
+    return AuditEntryOut.of(entry, seq=stored.seq, hash=stored.hash, **entry.plain_fields())
 
 
 @router.get("/api/v1/audit", response_model=PageOut[AuditEntryOut])

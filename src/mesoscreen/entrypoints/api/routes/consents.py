@@ -21,17 +21,13 @@ def _out(state: ConsentState, response: Response | None = None) -> ConsentOut:
     consent, withdrawal = state.consent, state.withdrawal
     if response is not None:
         set_etag(response, consent.version)
-    return ConsentOut(
-        id=consent.id, clinic_id=consent.clinic_id, patient_id=consent.patient_id,
-        screening_id=consent.screening_id, procedure=consent.procedure,
-        template_version=consent.template_version, template_hash=consent.template_hash,
-        current_version=state.current_version, language=consent.language,
-        document=dict(consent.document), document_hash=consent.document_hash,
-        signature_method=consent.signature_method, patient_signed_at=consent.patient_signed_at,
-        status=consent.status, signed_by=consent.signed_by, signed_at=consent.signed_at,
-        active=state.active, withdrawn_at=withdrawal.withdrawn_at if withdrawal else None,
-        withdrawal_reason=withdrawal.reason if withdrawal else None, version=consent.version,
-    )  # fmt: skip
+    return ConsentOut.of(
+        consent,
+        current_version=state.current_version,
+        active=state.active,
+        withdrawn_at=withdrawal.withdrawn_at if withdrawal else None,
+        withdrawal_reason=withdrawal.reason if withdrawal else None,
+    )
 
 
 @router.get("/screenings/{screening_id}/consent-document")

@@ -35,7 +35,7 @@ def record_measure(
         replaces_id=body.replaces_id,
     )
     measure = services.outcome_measures.record(principal, patient_id, details)
-    return OutcomeMeasureOut.model_validate(measure)
+    return OutcomeMeasureOut.of(measure)
 
 
 @router.get("/patients/{patient_id}/outcome-measures", response_model=list[OutcomeMeasureOut])
@@ -44,4 +44,4 @@ def list_measures(
 ) -> list[OutcomeMeasureOut]:
     """The patient's measures that no correction replaced, oldest first."""
     found = services.outcome_measures.list_for_patient(principal, patient_id)
-    return [OutcomeMeasureOut.model_validate(m) for m in found]
+    return [OutcomeMeasureOut.of(m) for m in found]

@@ -26,18 +26,16 @@ router = APIRouter(prefix="/api/v1", tags=["patients"])
 
 def patient_out(patient: Patient, principal: Principal) -> PatientOut:
     """The patient as ``principal`` may see it: no intake facts for non-clinical roles."""
-    out = PatientOut.model_validate(patient)
-    out.full_name = full_name(patient.family_name, patient.given_name, patient.language)
-    if not principal.can(Permission.CLINICAL_READ):
-        out.intake = None
-    return out
+    return PatientOut.of(
+        patient,
+        full_name=full_name(patient.family_name, patient.given_name, patient.language),
+        intake=patient.intake if principal.can(Permission.CLINICAL_READ) else None,
+    )
 
 
 def screening_out(screening: Screening, replaced: bool = False) -> ScreeningOut:
     """A screening with whether it has been corrected."""
-    out = ScreeningOut.model_validate(screening)
-    out.replaced = replaced
-    return out
+    return ScreeningOut.of(screening, replaced=replaced)
 
 
 def _details(body: PatientIn) -> PatientDetails:
@@ -154,5 +152,5 @@ def list_screenings(
     limit: Limit = DEFAULT_PAGE_SIZE,
 ) -> PageOut[ScreeningOut]:
     """The patient's screenings, oldest first."""
-    page = services.screenings.list_for_patient(principal, patient_id, offset, limit)
-    return PageOut[ScreeningOut].of(page, screening_out)
+    page, replaced = services.screenings.page_for_patient(principal, patient_id, offset, limit)
+    return PageOut[ScreeningOut].of(page, lambda s: screening_out(s, s.id in replaced))

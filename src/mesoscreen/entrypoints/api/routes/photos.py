@@ -34,9 +34,7 @@ router = APIRouter(prefix="/api/v1", tags=["photos"])
 def _out(photo: Photo, response: Response | None = None, replaced: bool = False) -> PhotoOut:
     if response is not None:
         set_etag(response, photo.version)
-    out = PhotoOut.model_validate(photo)
-    out.replaced = replaced
-    return out
+    return PhotoOut.of(photo, replaced=replaced)
 
 
 def _comparison(compared: PhotoComparison) -> PhotoComparisonOut:

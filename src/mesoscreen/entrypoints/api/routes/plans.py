@@ -36,9 +36,7 @@ def plan_request(body: PlanIn) -> PlanRequest:
 def _out(plan: PlanRecord, response: Response | None = None, replaced: bool = False) -> PlanOut:
     if response is not None:
         set_etag(response, plan.version)
-    out = PlanOut.model_validate(plan)
-    out.replaced = replaced
-    return out
+    return PlanOut.of(plan, replaced=replaced)
 
 
 @router.post(

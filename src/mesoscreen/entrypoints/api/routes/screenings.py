@@ -72,7 +72,7 @@ def record_action(
         cleared_at=body.cleared_at,
         note=body.note,
     )
-    return ActionOut.model_validate(services.actions.record(principal, screening_id, report))
+    return ActionOut.of(services.actions.record(principal, screening_id, report))
 
 
 @router.get("/screenings/{screening_id}/actions", response_model=PageOut[ActionOut])
@@ -85,10 +85,10 @@ def list_actions(
 ) -> PageOut[ActionOut]:
     """Action results recorded for the screening, oldest first."""
     page = services.actions.list_for_screening(principal, screening_id, offset, limit)
-    return PageOut[ActionOut].of(page, ActionOut.model_validate)
+    return PageOut[ActionOut].of(page, ActionOut.of)
 
 
 @router.get("/action-results/{completion_id}", response_model=ActionOut)
 def get_action(completion_id: str, principal: PrincipalDep, services: ServicesDep) -> ActionOut:
     """One recorded action result."""
-    return ActionOut.model_validate(services.actions.get(principal, completion_id))
+    return ActionOut.of(services.actions.get(principal, completion_id))

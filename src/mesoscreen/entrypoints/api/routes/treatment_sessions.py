@@ -20,9 +20,7 @@ def _out(
 ) -> TreatmentSessionOut:
     if response is not None:
         set_etag(response, session.version)
-    out = TreatmentSessionOut.model_validate(session)
-    out.replaced = replaced
-    return out
+    return TreatmentSessionOut.of(session, replaced=replaced)
 
 
 def _fields(body: SessionIn) -> dict[str, Any]:

@@ -62,6 +62,15 @@
             field.dispatchEvent(new Event("change", { bubbles: true }));
           });
         });
+        // A browser cannot fill in a file: say next to each file field to choose it again.
+        var restored = document.getElementById("form-restored");
+        target.querySelectorAll('input[type="file"]').forEach(function (field) {
+          var note = document.createElement("p");
+          note.className = "warning file-again";
+          note.setAttribute("role", "status");
+          note.textContent = restored ? restored.getAttribute("data-file-note") : "";
+          field.insertAdjacentElement("afterend", note);
+        });
         target.scrollIntoView();
       }
     } catch (ignored) { /* nothing to fill in */ }
