@@ -29,6 +29,13 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/api/v1/plans/{plan_id}"): PLAN_BODY,
     ("POST", "/api/v1/patients/{patient_id}/treatment-sessions"): session_body(),
     ("PUT", "/api/v1/treatment-sessions/{session_id}"): session_body(),
+    ("POST", "/api/v1/treatment-sessions/{session_id}/void"): {"reason": "entered twice"},
+    ("POST", "/api/v1/adverse-events/{event_id}/void"): {"reason": "wrong patient"},
+    ("POST", "/api/v1/plans/{plan_id}/void"): {"reason": "entered twice"},
+    ("POST", "/api/v1/adverse-events/{event_id}/resolution"): {
+        "outcome": "resolved",
+        "resolved_on": "2026-11-25",
+    },
     ("POST", "/api/v1/patients/{patient_id}/adverse-events"): EVENT_BODY,
     ("PUT", "/api/v1/adverse-events/{event_id}"): EVENT_BODY,
     ("POST", "/api/v1/screenings/{screening_id}/consents"): {

@@ -28,6 +28,7 @@ from mesoscreen.entrypoints.api.routes import (
     plans,
     screenings,
     treatment_sessions,
+    voids,
 )
 from mesoscreen.entrypoints.heavy_work import HeavyWork
 from mesoscreen.entrypoints.photo_http import upload_caps
@@ -84,6 +85,7 @@ def create_app(
         plans,
         treatment_sessions,
         adverse_events,
+        voids,
         consents,
         outcome_measures,
         photos,

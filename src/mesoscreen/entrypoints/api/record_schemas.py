@@ -59,6 +59,10 @@ def _is_set(hint: Any) -> bool:
     return (origin or hint) in (frozenset, set)
 
 
+# The class variables of every record output, which no record field may be called.
+_CLASS_VARIABLES = ("declared_record", "left_out", "shown_fields", "set_fields")
+
+
 def _record_fields(record: type[Any]) -> list[dataclasses.Field[Any]]:
     """The dataclass fields of ``record``, its own first and the keyword-only ones last."""
     if not dataclasses.is_dataclass(record):
@@ -77,6 +81,11 @@ def _derive(
     """
     fields = _record_fields(record)
     names = {f.name for f in fields}
+    if clashes := names & set(_CLASS_VARIABLES):
+        raise TypeError(
+            f"{schema}: {record.__name__} declares {', '.join(sorted(clashes))}, a name the "
+            "output keeps for itself (rename the output's class variable)"
+        )
     declared: dict[str, Any] = namespace.get("__annotations__", {})
     for name, why in left_out.items():
         if name not in names:
@@ -94,7 +103,7 @@ def _derive(
     namespace["__annotations__"] = annotations | {
         name: hint for name, hint in declared.items() if name not in annotations
     }
-    namespace["record_type"] = record
+    namespace["declared_record"] = record
     namespace["left_out"] = dict(left_out)
     namespace["shown_fields"] = tuple(shown)
     namespace["set_fields"] = tuple(name for name in shown if _is_set(hints[name]))
@@ -122,13 +131,13 @@ class RecordOutMeta(ModelMetaclass):
 
 
 class RecordOut(BaseModel, metaclass=RecordOutMeta):
-    """A record as the API shows it: the fields of ``record_type`` but those ``left_out``.
+    """A record as the API shows it: the fields of ``declared_record`` but those ``left_out``.
 
     Made with ``of()``, which reads the record's shown fields (validating the record itself
     is refused: it would not sort the sets).
     """
 
-    record_type: ClassVar[type[Any]]
+    declared_record: ClassVar[type[Any]]
     left_out: ClassVar[Mapping[str, str]] = {}
     # The record's fields shown, in order, and those among them holding a set (sent sorted).
     shown_fields: ClassVar[tuple[str, ...]] = ()
@@ -142,7 +151,7 @@ class RecordOut(BaseModel, metaclass=RecordOutMeta):
 
     @classmethod
     def of(cls, record: object, **given: Any) -> Self:
-        """``record`` (a ``record_type``, or anything with its shown fields) as the API shows
+        """``record`` (a ``declared_record``, or anything with its shown fields) as the API shows
         it; ``given`` are the values of the fields the API adds, or reshapes its own way.
 
         Mappings and sequences are taken by pydantic as they are; a set is sorted, as its

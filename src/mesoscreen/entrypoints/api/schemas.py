@@ -24,6 +24,7 @@ from mesoscreen.domain.records import (
     Page,
     Patient,
     PlanRecord,
+    RecordVoid,
     Screening,
     TreatmentSession,
     User,
@@ -299,14 +300,28 @@ class AdverseEventIn(StrictInput):
     follow_up_on: date | None = None
 
 
-class AdverseEventOut(
-    RecordOut,
-    record=AdverseEvent,
-    left_out={"resolved_on": "not in the API yet: the follow-up page records and shows it"},
-):
-    """An adverse event."""
+class AdverseEventOut(RecordOut, record=AdverseEvent):
+    """An adverse event; ``resolved_on`` is the day it ended (None while it goes on)."""
 
     replaced: bool = False
+
+
+class ResolutionIn(StrictInput):
+    """How and when an adverse event ended."""
+
+    outcome: EventOutcome
+    resolved_on: date
+
+
+class VoidIn(StrictInput):
+    """Why a record was entered in error (a duplicate, the wrong patient); the service
+    refuses an empty reason or one past its limit, naming the field."""
+
+    reason: str = Field(max_length=4000)
+
+
+class VoidOut(RecordOut, record=RecordVoid):
+    """A void: the record it says no longer counts, why, who and when."""
 
 
 class AuditEntryOut(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
@@ -25,7 +26,6 @@ from mesoscreen.entrypoints.api.schemas import PatientOut, ScreeningOut, UserOut
 NOT_SERVED = {
     records.AuthSession: "sign-in sessions never leave the server",
     records.LoginThrottle: "failed sign-ins never leave the server",
-    records.RecordVoid: "voids are shown on the pages, not in the API yet",
     records.ConsentWithdrawal: "shown inside ConsentOut (withdrawn_at, withdrawal_reason)",
     records.SignedFields: "part of every signable record, not a record of its own",
     records.Page: "shown as PageOut around the records",
@@ -43,8 +43,8 @@ def record_outputs() -> dict[type[Any], type[RecordOut]]:
         schema = pending.pop()
         pending.extend(schema.__subclasses__())
         if schema.__module__ in {module.__name__ for module in MODULES}:
-            assert schema.record_type not in found, f"two outputs of {schema.record_type}"
-            found[schema.record_type] = schema
+            assert schema.declared_record not in found, f"two outputs of {schema.declared_record}"
+            found[schema.declared_record] = schema
     return found
 
 
@@ -132,6 +132,21 @@ def test_leaving_out_a_name_the_record_does_not_declare_is_refused() -> None:
 
         class _Out(RecordOut, record=User, left_out={"pasword_hash": "a secret"}):
             """Misspelt."""
+
+
+def test_a_record_field_named_like_an_outputs_class_variable_is_refused() -> None:
+    """A record with a field called ``left_out`` (or any name an output keeps for itself)
+    fails at once instead of having its field silently replaced by the class variable."""
+
+    @dataclass(frozen=True)
+    class Clashing:
+        id: str
+        left_out: str
+
+    with pytest.raises(TypeError, match="declares left_out, a name the output keeps"):
+
+        class _Out(RecordOut, record=Clashing):
+            """Clashes."""
 
 
 def test_a_field_left_out_without_a_reason_or_also_annotated_is_refused() -> None:

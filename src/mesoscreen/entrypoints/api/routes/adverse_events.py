@@ -1,4 +1,4 @@
-"""Adverse events: report, edit the draft, sign, amend."""
+"""Adverse events: report, edit the draft, sign, amend, resolve."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ from fastapi import APIRouter, Response, status
 from mesoscreen.domain.records import AdverseEvent
 from mesoscreen.entrypoints.api.deps import IfMatchDep, PrincipalDep, ServicesDep, set_etag
 from mesoscreen.entrypoints.api.paging import DEFAULT_PAGE_SIZE, Limit, Offset
-from mesoscreen.entrypoints.api.schemas import AdverseEventIn, AdverseEventOut, PageOut
+from mesoscreen.entrypoints.api.schemas import (
+    AdverseEventIn,
+    AdverseEventOut,
+    PageOut,
+    ResolutionIn,
+)
 from mesoscreen.services.adverse_events import EventDetails
 
 router = APIRouter(prefix="/api/v1", tags=["adverse events"])
@@ -104,3 +109,21 @@ def amend_event(
 ) -> AdverseEventOut:
     """A new draft replacing a signed report; the signed one is kept."""
     return _out(services.adverse_events.amend(principal, event_id), response)
+
+
+@router.post("/adverse-events/{event_id}/resolution", response_model=AdverseEventOut)
+def resolve_event(
+    event_id: str,
+    body: ResolutionIn,
+    version: IfMatchDep,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    response: Response,
+) -> AdverseEventOut:
+    """Record how (resolved, with sequelae, fatal) and when the event ended (If-Match); it then
+    leaves the worklist. A draft is resolved in place; a signed event is kept and its
+    resolution is a new draft replacing it, returned here to be signed."""
+    resolved = services.adverse_events.resolve(
+        principal, event_id, version, body.outcome, body.resolved_on
+    )
+    return _out(resolved, response)
