@@ -1,7 +1,7 @@
 """Bulk with 1 and 2 workers: CPU a patient of every process, start-up excluded.
 
 Run: .venv/bin/python -m benchmarks.bench_bulk_workers [--patients 80000] [--rounds 2]
-     [--export small|synthetic] [--src OTHER/src]
+     [--export small|synthetic] [--gzip] [--src OTHER/src]
 
 Each measurement is a fresh interpreter that runs ``run_inputs`` (what ``mesoscreen bulk``
 runs) on a plain Bundle-per-line file into a real output file, and reports the CPU of its own
@@ -11,12 +11,15 @@ pool are not counted. The machine is shared: CPU, not the wall clock, says what 
 cores would give (two workers at the same total CPU a patient as one run at twice its rate),
 and each line shows the load average beside it. 1 and 2 workers are measured in turns,
 ``--rounds`` times. The outputs of 1 and 2 workers are checked byte for byte equal.
-``--src`` runs another checkout's ``src`` (e.g. a copy of main's) for a before/after.
+``--gzip`` compresses the file first (the workers then get batches of records from the
+parent instead of byte ranges). ``--src`` runs another checkout's ``src`` (e.g. a copy of
+main's) for a before/after.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
 import subprocess
 import sys
@@ -68,6 +71,7 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=80000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--export", choices=["small", "synthetic"], default="small")
+    parser.add_argument("--gzip", action="store_true", help="compress the file first")
     parser.add_argument("--src", help="another checkout's src folder to run instead")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mesoscreen-bench-") as tmp:
@@ -76,9 +80,12 @@ def main() -> None:
         size = write(export, args.patients)
         with export.open("rb") as lines:
             head.write_bytes(b"".join(next(lines) for _ in range(5)))
+        if args.gzip:
+            for path in (export, head):
+                path.write_bytes(gzip.compress(path.read_bytes(), compresslevel=1))
         count = args.patients - 5
         print(f"export: {args.patients} patients, {size / args.patients:.0f} bytes a patient; "
-              f"code: {args.src or 'this checkout'}")  # fmt: skip
+              f"{'gzip, ' if args.gzip else ''}code: {args.src or 'this checkout'}")  # fmt: skip
         outputs: dict[int, bytes] = {}
         for round_ in range(args.rounds):
             totals: dict[int, float] = {}

@@ -9,6 +9,7 @@ import io
 import os
 import tempfile
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import orjson
@@ -97,22 +98,35 @@ def spool_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-@pytest.mark.parametrize("mode", ["wb", "ab"])
+@pytest.mark.parametrize(("mode", "form"), [("wb", "plain"), ("ab", "plain"), ("wb", "gzip")])
 def test_workers_files_are_appended_in_order_to_a_file_and_removed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spool_root: Path, mode: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spool_root: Path, mode: str, form: str
 ) -> None:
-    """Two workers leave each range's decisions in a file that is copied into the output
-    (in the kernel; an output opened for appending, which copy_file_range refuses, by the
-    next way): the output is byte for byte that of one worker, and no file is left."""
+    """Two workers leave each range's (gzip: each batch's) decisions in a file that is copied
+    into the output (in the kernel; an output opened for appending, which copy_file_range
+    refuses, by the next way): the output and the numbered bad lines are byte for byte those
+    of one worker, and no file is left."""
     plain = [tmp_path / "a.ndjson", tmp_path / "b.ndjson"]
     for seed, path in enumerate(plain):
         _export(path, seed)
-    expected, _, patients = _run(plain, 1)
+    expected, expected_errors, patients = _run(plain, 1)
     monkeypatch.setattr(bulk_runner, "CHUNK_BYTES", 1500)
+    monkeypatch.setattr(bulk_runner, "batches", partial(bulk_runner.batches, max_records=3))
+    inputs = plain
+    if form == "gzip":
+        inputs = [path.with_name(path.name + ".gz") for path in plain]
+        for path, copy in zip(plain, inputs, strict=True):
+            copy.write_bytes(gzip.compress(path.read_bytes()))
+        expected_errors = expected_errors.replace(b'.ndjson"', b'.ndjson.gz"')
     out_path = tmp_path / "out.ndjson"
     out_path.write_bytes(b"before\n" if mode == "ab" else b"")
-    assert _file_run(plain, out_path, 2, mode) == patients == 24
+    assert _file_run(inputs, out_path, 2, mode) == patients == 24
     assert out_path.read_bytes() == (b"before\n" if mode == "ab" else b"") + expected
+    errors = (tmp_path / "errors.ndjson").read_bytes()
+    if form == "gzip":  # a line too long is reported as read, the others once screened
+        assert sorted(errors.splitlines()) == sorted(expected_errors.splitlines())
+    else:
+        assert errors == expected_errors
     assert list(spool_root.iterdir()) == []
 
 
