@@ -323,8 +323,10 @@ def main() -> None:
         for workers in (1, 2):
 
             def local_run(n: int = workers) -> None:
-                writer = BulkWriter(io.BytesIO(), io.BytesIO())
-                run_inputs([export], settings, writer, workers=n)
+                # A real file, as `mesoscreen bulk` writes: the workers' lines are copied
+                # into it in the kernel (a BytesIO would take them through Python).
+                with (Path(tmp) / "d.ndjson").open("wb") as out:
+                    run_inputs([export], settings, BulkWriter(out, io.BytesIO()), workers=n)
 
             rate = _best_rate(count, local_run, repeats=2, clock=time.perf_counter)
             # CPU of this process and of its (joined) workers: on a busy machine the wall
