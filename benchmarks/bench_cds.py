@@ -50,7 +50,7 @@ import uvloop
 from cryptography.hazmat.primitives.asymmetric import ec
 from tests.integration.cds_hooks.conftest import ISSUER
 
-from benchmarks.bench_load import order_sign_request
+from benchmarks.bench_load import _server_cpu_seconds, order_sign_request
 from mesoscreen.bootstrap import build_services, prepare_database
 from mesoscreen.config import Settings
 from mesoscreen.entrypoints.api import create_app
@@ -248,21 +248,6 @@ def in_process(calls: int, concurrency: int, profile: int, only_calls: bool = Fa
         services.close()
         loop.close()
         drop()
-
-
-def _server_cpu_seconds(root: int) -> float:
-    """CPU seconds used so far by the server process ``root`` and its children (Linux)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue  # the process ended meanwhile
-        fields = text[text.rindex(")") + 2 :].split()
-        if root in (int(stat.parent.name), int(fields[1])):
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
 
 
 class Connections:

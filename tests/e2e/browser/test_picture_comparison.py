@@ -33,6 +33,13 @@ def baselines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+def _accept_baseline(monkeypatch: pytest.MonkeyPatch, png: bytes) -> None:
+    """Keep ``png`` as the baseline of "p" on purpose, as `make baselines` does."""
+    monkeypatch.setenv(pictures.UPDATE_ENV, "1")
+    pictures.compare_with_baseline("p", png)
+    monkeypatch.delenv(pictures.UPDATE_ENV)
+
+
 def test_a_missing_baseline_fails_with_the_command_that_creates_it(baselines: Path) -> None:
     """The first run of a new page fails and says how to accept its picture."""
     difference = pictures.compare_with_baseline("today-en-1280", _page(20)).difference
@@ -57,9 +64,7 @@ def test_a_moved_block_fails_and_leaves_the_new_picture_and_its_differences(
     baselines: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A label moved by 30 pixels is a difference, written where a person can look."""
-    monkeypatch.setenv(pictures.UPDATE_ENV, "1")
-    pictures.compare_with_baseline("p", _page(20))
-    monkeypatch.delenv(pictures.UPDATE_ENV)
+    _accept_baseline(monkeypatch, _page(20))
     difference = pictures.compare_with_baseline("p", _page(50)).difference
     assert difference is not None
     assert "pixels" in difference
@@ -71,9 +76,7 @@ def test_a_page_of_another_height_fails_naming_both_sizes(
     baselines: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A page that grew is a difference even when its top is the same."""
-    monkeypatch.setenv(pictures.UPDATE_ENV, "1")
-    pictures.compare_with_baseline("p", _page(20))
-    monkeypatch.delenv(pictures.UPDATE_ENV)
+    _accept_baseline(monkeypatch, _page(20))
     taller = Image.new("RGB", (400, 340), "white")
     buffer = io.BytesIO()
     taller.save(buffer, "PNG")
