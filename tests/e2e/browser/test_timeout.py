@@ -100,6 +100,40 @@ def test_a_photo_form_sent_too_late_comes_back_with_its_text_and_asks_for_the_fi
     assert page.get_by_label("Photo file (JPEG or PNG)").input_value() == ""
 
 
+def test_in_vietnamese_on_a_tablet_the_photo_form_asks_for_the_file_in_vietnamese(
+    page: Any, server: Any
+) -> None:
+    """The same late upload, the sign-in and the form shown in Vietnamese at a tablet's 820
+    pixels: the note under the file field is in Vietnamese and fits the screen."""
+    base, staff = server
+    sign_in(page, base, staff, Role.NURSE)
+    _add_patient(page, "Binh", "female")
+    page.get_by_role("link", name="Photos").click()
+    form_url = page.url
+    page.locator("#photo").set_input_files(
+        {"name": "vertex.png", "mimeType": "image/png", "buffer": _PNG}
+    )
+    page.locator('textarea[name="note"], input[name="note"]').fill("đỉnh đầu, trước buổi đầu")
+    page.context.add_cookies([{"name": "mesoscreen_language", "value": "vi", "url": base}])
+    page.set_viewport_size({"width": 820, "height": 1180})
+    _end_session_elsewhere(page, base)
+    page.locator('form:has(#photo) button[type="submit"]').click()
+    page.locator("#form-kept").wait_for()
+    page.locator("#username").fill(staff.users[Role.NURSE].username)
+    page.locator("#password").fill(PASSWORD)
+    page.locator('form:has(#password) button[type="submit"]').click()
+    page.wait_for_url(form_url)
+    again = page.locator("#photo + p.file-again")
+    assert again.inner_text() == "Hãy chọn lại tệp: trình duyệt không giữ lại tệp đã chọn."
+    assert page.get_by_label("Tệp ảnh (JPEG hoặc PNG)").input_value() == ""
+    box = again.bounding_box()
+    width = page.evaluate("document.documentElement.clientWidth")
+    assert box is not None
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= width
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
 # A 1x1 PNG.
 _PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
