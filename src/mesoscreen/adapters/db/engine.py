@@ -4,19 +4,36 @@ Every SQLite connection gets foreign keys on, WAL, ``synchronous=FULL`` and a
 busy timeout, read back and checked before the pool hands it out; every
 SQLite transaction starts with ``BEGIN IMMEDIATE`` so two writers queue on the
 busy timeout instead of failing when a reader upgrades to a writer.
+
+A PostgreSQL connection is checked with a ping before the pool hands it out when it was
+never handed out, when it has been idle in the pool for ``PING_AFTER_IDLE_SECONDS`` or more,
+or when the server has sent it something while it waited (a server ending the session sends
+its reason and closes the socket; an idle connection has nothing to read otherwise): a
+connection the server or the network dropped is replaced before any request sees it. One
+given back less than that ago with nothing to read was working a moment before and is handed
+out without the round trip (as HikariCP's ``aliveBypassWindowMs`` does); under steady traffic
+this saves one round trip per unit of work.
 """
 
 from __future__ import annotations
 
+import select
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from mesoscreen.domain.errors import StorageSettingsError as StorageSettingsError
 
 BUSY_TIMEOUT_MS = 10_000
+
+# A PostgreSQL connection idle in the pool this long or longer is pinged before use.
+PING_AFTER_IDLE_SECONDS = 0.5
+_RETURNED_AT = "mesoscreen_returned_at"  # monotonic time the pool got the connection back
 
 # What each PRAGMA must read back as on every connection.
 SQLITE_SETTINGS: dict[str, str] = {
@@ -40,8 +57,11 @@ def sqlite_path(url: str) -> Path:
     return Path(database)
 
 
-def create_database_engine(url: str) -> Engine:
-    """An engine for ``url``: SQLite with enforced PRAGMAs, or PostgreSQL with pre-ping.
+def create_database_engine(
+    url: str, *, ping_after_idle_seconds: float = PING_AFTER_IDLE_SECONDS
+) -> Engine:
+    """An engine for ``url``: SQLite with enforced PRAGMAs, or PostgreSQL whose connections
+    are pinged before use once idle for ``ping_after_idle_seconds``.
 
     Statement parameters (names, answers) never appear in SQL logs or error messages.
     """
@@ -53,7 +73,46 @@ def create_database_engine(url: str) -> Engine:
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_immediate)
         return engine
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    engine = create_engine(url, hide_parameters=True)
+    _ping_when_idle(engine, ping_after_idle_seconds)
+    return engine
+
+
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Before the pool hands out a connection idle ``idle_seconds`` or more, or never handed
+    out, ping it; a failed ping makes the pool drop it and hand out a new one (SQLAlchemy's
+    custom pessimistic disconnect handling: ``DisconnectionError`` on checkout)."""
+    dialect = engine.dialect
+
+    def returned(_dbapi: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    def checkout(dbapi: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
+        given_back = record.info.pop(_RETURNED_AT, None)
+        recent = given_back is not None and time.monotonic() - given_back < idle_seconds
+        if recent and not _server_spoke(dbapi):
+            return
+        try:
+            alive = dialect.do_ping(dbapi)
+        except dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("the pooled connection no longer answers") from exc
+        if not alive:
+            raise DisconnectionError("the pooled connection no longer answers")
+
+    event.listen(engine, "checkin", returned)
+    event.listen(engine, "checkout", checkout)
+
+
+def _server_spoke(dbapi: Any) -> bool:
+    """Whether an idle connection's socket has something to read or is closed (checked
+    without waiting); True when its socket cannot be had."""
+    try:
+        descriptor = dbapi.fileno()
+    except Exception:  # a closed or broken connection: the ping finds out
+        return True
+    poller = select.poll()
+    poller.register(descriptor, select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: object) -> None:
