@@ -26,8 +26,10 @@ the same command on a file of one small patient (interpreter, knowledge base, va
 from __future__ import annotations
 
 import argparse
+import gzip
 import io
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -214,14 +216,20 @@ def measure_large_bundles(tmp: Path, sizes_mb: list[float], file_mb: float) -> N
         export = tmp / f"large-{size:g}.ndjson"
         count = _write_large_bundles(export, size, file_mb)
         total = export.stat().st_size / 1e6
-        for workers in (1, 2):
-            rss = _peak_rss_mb(
-                [*cli, str(export), "--workers", str(workers), "--out", str(tmp / "large.out")]
-            )
-            over = rss - floor
-            print(f"    {total / count:5.1f} MB bundles x {count} ({total:.0f} MB), {workers} "
-                  f"worker(s): {rss:5.0f} MB peak, {over:5.0f} MB over the floor")  # fmt: skip
+        packed = tmp / f"large-{size:g}.ndjson.gz"
+        with export.open("rb") as source, gzip.open(packed, "wb", compresslevel=1) as target:
+            shutil.copyfileobj(source, target)
+        for form, path in (("plain", export), ("gzip", packed)):
+            for workers in (1, 2):
+                rss = _peak_rss_mb(
+                    [*cli, str(path), "--workers", str(workers), "--out", str(tmp / "large.out")]
+                )
+                over = rss - floor
+                shown = f"{total / count:5.1f} MB bundles x {count} ({total:.0f} MB, {form})"
+                print(f"    {shown}, {workers} worker(s): {rss:5.0f} MB peak, "
+                      f"{over:5.0f} MB over the floor")  # fmt: skip
         export.unlink()
+        packed.unlink()
 
 
 def main() -> None:

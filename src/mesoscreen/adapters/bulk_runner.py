@@ -5,7 +5,9 @@ bounded in patients and in bytes, with a bounded number in flight, and results a
 they come back. Plain Bundle-per-line files are cut into byte ranges at line ends (found
 by reading near each cut) that the workers read themselves, so the parent only
 stitches results together and numbers their lines; one worker screens the same ranges in
-this process. Gzip files and Bulk Data folders go to the workers in batches of records.
+this process. Gzip files are decompressed by the parent into blocks of whole lines that go to
+the workers as they are (the workers split, decode and screen them). Bulk Data folders,
+whose resources must first be grouped by patient, go to the workers in batches of records.
 Workers write each range's or batch's decision lines to a file of their own in a private
 temporary folder, and the parent appends those files to the output in input order with a
 copy inside the kernel, so the lines never pass through the parent's Python.
@@ -14,6 +16,7 @@ copy inside the kernel, so the lines never pass through the parent's Python.
 from __future__ import annotations
 
 import errno
+import gzip
 import io
 import multiprocessing
 import multiprocessing.pool
@@ -30,9 +33,11 @@ from typing import IO
 from mesoscreen.adapters.bulk_export import BadLine, PatientLines, records_from_inputs
 from mesoscreen.adapters.bulk_records import RecordResult, RecordScreener
 from mesoscreen.adapters.ndjson import (
+    BROKEN_GZIP,
     GZIP_MAGIC,
     MAX_LINE_BYTES,
     Line,
+    broken_gzip,
     dumps_line,
     long_line_reason,
 )
@@ -104,7 +109,8 @@ def _screen_batch(batch: list[PatientLines], spool: str) -> ChunkResult:
 
 @dataclass(frozen=True, slots=True)
 class FileChunk:
-    """Whole lines of a plain NDJSON file: a byte range that starts and ends at line ends.
+    """Whole lines of an NDJSON file: a byte range of a plain file that starts and ends at
+    line ends, or (``data``) lines of a gzip file already decompressed.
 
     The range does not say the number of its first line: finding it would mean reading every
     byte of the file in the parent. Whoever screens a chunk counts its lines
@@ -117,6 +123,7 @@ class FileChunk:
     offset: int
     length: int
     too_long: bool = False
+    data: bytes | None = None
 
 
 _SCAN_BLOCK = 64 * 1024
@@ -182,6 +189,71 @@ def file_chunks(
             offset = line_end + 1
 
 
+def gzip_chunks(
+    path: Path, size: int = CHUNK_BYTES, max_line_bytes: int = MAX_LINE_BYTES
+) -> Iterator[FileChunk]:
+    """A gzip file's lines, decompressed, in chunks of about ``size`` bytes of whole lines; a
+    line longer than ``max_line_bytes`` becomes a marked chunk of its own, never held whole.
+
+    Lines are counted as ``ndjson.iter_lines`` counts them (blank ones too, a last line
+    without a newline included). When the data turns out broken, the lines before it are
+    given out first, then the same InputError ``iter_lines`` raises, with the same count.
+    """
+    source = str(path)
+    lines = 0  # whole lines given out or about to be
+    block: list[bytes] = []
+    held = 0
+    pending = b""  # the start of a line not yet ended
+    skipped = -1  # bytes so far of a too-long line being skipped, else -1
+    try:
+        with gzip.open(path, "rb") as stream:
+            while piece := stream.read1(size):
+                if skipped >= 0:
+                    newline = piece.find(b"\n")
+                    if newline < 0:
+                        skipped += len(piece)
+                        continue
+                    if block:
+                        yield FileChunk(source, 0, held, data=b"".join(block))
+                        block, held = [], 0
+                    lines += 1
+                    yield FileChunk(source, 0, skipped + newline, too_long=True)
+                    skipped, piece = -1, piece[newline + 1 :]
+                text = pending + piece if pending else piece
+                cut = text.rfind(b"\n") + 1
+                whole, pending = text[:cut], text[cut:]
+                if whole:
+                    lines += whole.count(b"\n")
+                    block.append(whole)
+                    held += len(whole)
+                if len(pending) > max_line_bytes:
+                    skipped, pending = len(pending), b""
+                if held >= size:
+                    yield FileChunk(source, 0, held, data=b"".join(block))
+                    block, held = [], 0
+    except BROKEN_GZIP as broken:
+        if block:
+            yield FileChunk(source, 0, held, data=b"".join(block))
+        raise broken_gzip(source, lines + (skipped >= 0), broken) from None
+    if skipped >= 0:
+        if block:
+            yield FileChunk(source, 0, held, data=b"".join(block))
+            block, held = [], 0
+        yield FileChunk(source, 0, skipped, too_long=True)
+    elif pending:
+        block.append(pending)
+        held += len(pending)
+    if block:
+        yield FileChunk(source, 0, held, data=b"".join(block))
+
+
+def _chunks(path: Path, max_line_bytes: int) -> Iterator[FileChunk]:
+    """The chunks of a plain or gzip file."""
+    if _is_plain_file(path):
+        return file_chunks(path, CHUNK_BYTES, max_line_bytes)
+    return gzip_chunks(path, CHUNK_BYTES, max_line_bytes)
+
+
 @dataclass(frozen=True, slots=True)
 class ChunkResult:
     """What screening a chunk gave: its decision lines, the lines that could not be used
@@ -228,9 +300,11 @@ def screen_chunk(chunk: FileChunk, screener: RecordScreener, max_line: int) -> C
     if chunk.too_long:
         reason = long_line_reason(chunk.length, max_line)
         return ChunkResult(b"", (BadLine(chunk.path, 1, reason),), BulkSummary(), 1)
-    with open(chunk.path, "rb") as handle:
-        handle.seek(chunk.offset)
-        data = handle.read(chunk.length)
+    data = chunk.data
+    if data is None:
+        with open(chunk.path, "rb") as handle:
+            handle.seek(chunk.offset)
+            data = handle.read(chunk.length)
     tally = _Tally()
     raws = data.split(b"\n")
     if raws[-1] == b"":
@@ -461,9 +535,9 @@ def run_local(
 def run_inputs(
     inputs: list[Path], settings: BulkSettings, writer: BulkWriter, workers: int = 1
 ) -> BulkSummary:
-    """Screen every input: plain files in chunks (read by the workers, or in this process for
-    one worker), anything else by record."""
-    if not all(_is_plain_file(path) for path in inputs):
+    """Screen every input: files in chunks (plain files read by the workers, gzip files
+    decompressed here; in this process for one worker), folders by record."""
+    if not all(path.is_file() for path in inputs):
         records = records_from_inputs(inputs, settings.max_line_bytes)
         return run_local(records, settings, writer, workers)
     numbering = {"file": -1, "next": 1}  # lines are numbered from 1 in each file
@@ -485,11 +559,21 @@ def run_inputs(
     if workers <= 1:
         screener = settings.screener(settings.on, settings.policy_path)
         for file, path in enumerate(inputs):
-            for chunk in file_chunks(path, CHUNK_BYTES, settings.max_line_bytes):
+            for chunk in _chunks(path, settings.max_line_bytes):
                 take(screen_chunk(chunk, screener, settings.max_line_bytes), file)
         return writer.summary
-    window: deque[tuple[AsyncResult[ChunkResult], int]] = deque()
+    window: deque[tuple[AsyncResult[ChunkResult], int, int]] = deque()
     limit = workers * BATCHES_IN_FLIGHT_PER_WORKER
+    # Decompressed chunks wait in memory: at most this many bytes of them at a time.
+    byte_limit = workers * BYTES_IN_FLIGHT_PER_WORKER
+    held = 0
+
+    def take_oldest() -> None:
+        nonlocal held
+        done, of, size = window.popleft()
+        take(done.get(), of)
+        held -= size
+
     # The workers' files live in a folder of this run's own, removed with whatever is left in
     # it when the run ends or fails, after the pool (and so every worker) has stopped. The
     # output only ever holds the decisions of whole chunks, in input order.
@@ -498,17 +582,23 @@ def run_inputs(
         _start_pool(workers, settings) as pool,
     ):
         sequence = 0
-        for file, path in enumerate(inputs):
-            for chunk in file_chunks(path, CHUNK_BYTES, settings.max_line_bytes):
-                spool = os.path.join(spools, f"{sequence}.ndjson")
-                sequence += 1
-                window.append((pool.apply_async(_screen_chunk, (chunk, spool)), file))
-                if len(window) >= limit:
-                    done, of = window.popleft()
-                    take(done.get(), of)
+        try:
+            for file, path in enumerate(inputs):
+                for chunk in _chunks(path, settings.max_line_bytes):
+                    spool = os.path.join(spools, f"{sequence}.ndjson")
+                    sequence += 1
+                    size = len(chunk.data) if chunk.data is not None else 0
+                    window.append((pool.apply_async(_screen_chunk, (chunk, spool)), file, size))
+                    held += size
+                    while window and (len(window) >= limit or held >= byte_limit):
+                        take_oldest()
+        except InputError:
+            # The chunks in flight are written also when a gzip file broke off.
+            while window:
+                take_oldest()
+            raise
         while window:
-            done, of = window.popleft()
-            take(done.get(), of)
+            take_oldest()
     return writer.summary
 
 

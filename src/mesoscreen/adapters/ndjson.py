@@ -84,16 +84,25 @@ def iter_lines(path: Path, max_bytes: int = MAX_LINE_BYTES) -> Iterator[Line | L
     InputError, saying how many lines were read, when gzip data turns out fake or truncated;
     the lines before it have been given out already.
     """
-    source = str(path)
     counted = [0]
     try:
         yield from _numbered_lines(path, max_bytes, counted)
-    except (gzip.BadGzipFile, EOFError, zlib.error) as broken:
-        reason = str(broken) or type(broken).__name__
-        raise InputError(
-            f"{source}: the gzip data is broken after {counted[0]} line(s) read ({reason}); "
-            "the results of the lines read are kept"
-        ) from None
+    except BROKEN_GZIP as broken:
+        raise broken_gzip(str(path), counted[0], broken) from None
+
+
+# What the gzip module raises on data that is not gzip or ends too soon.
+BROKEN_GZIP = (gzip.BadGzipFile, EOFError, zlib.error)
+
+
+def broken_gzip(source: str, lines_read: int, broken: Exception) -> InputError:
+    """The error for gzip data found broken after ``lines_read`` lines (the same words from
+    every reader of the file)."""
+    reason = str(broken) or type(broken).__name__
+    return InputError(
+        f"{source}: the gzip data is broken after {lines_read} line(s) read ({reason}); "
+        "the results of the lines read are kept"
+    )
 
 
 def _numbered_lines(path: Path, max_bytes: int, counted: list[int]) -> Iterator[Line | LongLine]:

@@ -1,5 +1,5 @@
-"""Plain files screened in byte ranges, in this process or by workers: the same lines and
-line numbers as record by record."""
+"""Plain files screened in byte ranges and gzip files in decompressed chunks, in this process
+or by workers: the same lines and line numbers as record by record."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ import pytest
 from benchmarks.synthetic_export import ExportGenerator, bundle_of
 
 from mesoscreen.adapters import bulk_runner
-from mesoscreen.adapters.bulk_runner import BulkSettings, BulkWriter, run_inputs
+from mesoscreen.adapters.bulk_export import records_from_inputs
+from mesoscreen.adapters.bulk_runner import BulkSettings, BulkWriter, run_inputs, run_local
 from mesoscreen.bootstrap import record_screener
 
 ON = date(2026, 11, 25)
@@ -43,9 +44,9 @@ def _run(inputs: list[Path], workers: int) -> tuple[bytes, bytes, int]:
 def test_small_ranges_give_the_lines_and_line_numbers_of_reading_record_by_record(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
-    """Ranges of a few lines each, over two files: decisions and numbered bad lines are
-    byte for byte those of the gzip copies, which are read line by line (the error lines
-    name the plain files)."""
+    """Ranges of a few lines each, over two files, plain or gzip: decisions and numbered bad
+    lines are byte for byte those of reading the files record by record (the error lines of
+    the gzip copies name the gzip files)."""
     plain = [tmp_path / "a.ndjson", tmp_path / "b.ndjson"]
     for seed, path in enumerate(plain):
         _export(path, seed)
@@ -54,13 +55,23 @@ def test_small_ranges_give_the_lines_and_line_numbers_of_reading_record_by_recor
         copy = path.with_name(path.name + ".gz")
         copy.write_bytes(gzip.compress(path.read_bytes()))
         zipped.append(copy)
-    out, errors, patients = _run(zipped, 1)
-    expected = (out, errors.replace(b'.ndjson.gz"', b'.ndjson"'), patients)
+    expected = _by_record(plain)
     monkeypatch.setattr(bulk_runner, "CHUNK_BYTES", 1500)
     assert _run(plain, workers) == expected
+    out, errors, patients = _run(zipped, workers)
+    assert (out, errors.replace(b'.ndjson.gz"', b'.ndjson"'), patients) == expected
     assert expected[2] == 24
     numbers = [orjson.loads(e)["line"] for e in expected[1].splitlines()]
     assert numbers == [4, 9, 13, 4, 9, 13]
+
+
+def _by_record(inputs: list[Path]) -> tuple[bytes, bytes, int]:
+    """What reading ``inputs`` line by line, one record at a time, gives."""
+    out, errors = io.BytesIO(), io.BytesIO()
+    settings = BulkSettings(ON, max_line_bytes=8000, screener=record_screener)
+    records = records_from_inputs(inputs, settings.max_line_bytes)
+    summary = run_local(records, settings, BulkWriter(out, errors), workers=1)
+    return out.getvalue(), errors.getvalue(), summary.patients
 
 
 def test_cuts_are_found_reading_back_over_several_blocks(
