@@ -11,8 +11,8 @@ pool are not counted. The machine is shared: CPU, not the wall clock, says what 
 cores would give (two workers at the same total CPU a patient as one run at twice its rate),
 and each line shows the load average beside it. 1 and 2 workers are measured in turns,
 ``--rounds`` times. The outputs of 1 and 2 workers are checked byte for byte equal.
-``--gzip`` compresses the file first (the workers then get batches of records from the
-parent instead of byte ranges). ``--src`` runs another checkout's ``src`` (e.g. a copy of
+``--gzip`` compresses the file first (the parent then decompresses it and hands the workers
+blocks of whole lines instead of byte ranges). ``--src`` runs another checkout's ``src`` (e.g. a copy of
 main's) for a before/after.
 """
 
