@@ -12,8 +12,8 @@ cores would give (two workers at the same total CPU a patient as one run at twic
 and each line shows the load average beside it. 1 and 2 workers are measured in turns,
 ``--rounds`` times. The outputs of 1 and 2 workers are checked byte for byte equal.
 ``--gzip`` compresses the file first (the parent then decompresses it and hands the workers
-blocks of whole lines instead of byte ranges). ``--src`` runs another checkout's ``src`` (e.g. a copy of
-main's) for a before/after.
+blocks of whole lines instead of byte ranges). ``--src`` runs another checkout's ``src``
+(e.g. a copy of main's) for a before/after.
 """
 
 from __future__ import annotations
