@@ -15,6 +15,7 @@ from mesoscreen.domain.names import name_search_key
 from mesoscreen.domain.records import (
     AuthSession,
     Clinic,
+    LiveSessionBounds,
     LoginThrottle,
     Page,
     Patient,
@@ -215,6 +216,15 @@ class _Sessions:
 
     def touch(self, session_id: str, seen_at: datetime) -> None:
         self.rows[session_id] = dataclasses.replace(self.rows[session_id], last_seen_at=seen_at)
+
+    def touch_if_live(
+        self, session_id: str, seen_at: datetime, bounds: LiveSessionBounds
+    ) -> tuple[AuthSession, User] | None:
+        found = self.get_with_user(session_id)
+        if found is None or not bounds.admit(*found):
+            return None
+        self.touch(session_id, seen_at)
+        return self.rows[session_id], found[1]
 
     def end(self, session_id: str, ended_at: datetime) -> None:
         if self.rows[session_id].ended_at is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
@@ -96,6 +96,32 @@ class AuthSession:
     last_seen_at: datetime
     ended_at: datetime | None = None
     source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSessionBounds:
+    """What keeps a session live at one moment: it is open, its user is enabled, and it was
+    last used after ``seen_after`` and created after ``created_after`` (that moment less the
+    idle and the absolute limit). The one rule for the service's check and for storage's
+    check-and-touch in one statement, so the two cannot disagree."""
+
+    seen_after: datetime
+    created_after: datetime
+
+    @classmethod
+    def at(cls, now: datetime, idle: timedelta, absolute: timedelta) -> LiveSessionBounds:
+        """The bounds at ``now``: idle for ``idle`` or more, or ``absolute`` old or more, is
+        expired (so ``now - last_seen_at >= idle`` is ``last_seen_at <= seen_after``)."""
+        return cls(seen_after=now - idle, created_after=now - absolute)
+
+    def admit(self, session: AuthSession, user: User) -> bool:
+        """Whether ``session`` of ``user`` is live within these bounds."""
+        return (
+            session.ended_at is None
+            and not user.disabled
+            and session.last_seen_at > self.seen_after
+            and session.created_at > self.created_after
+        )
 
 
 @dataclass(frozen=True, slots=True)

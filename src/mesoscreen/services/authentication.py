@@ -19,7 +19,7 @@ from types import MappingProxyType
 from mesoscreen.domain.access import AuthenticationError, Principal, TooManyAttemptsError
 from mesoscreen.domain.audit import AuditAction, AuditEntry, AuditOutcome
 from mesoscreen.domain.names import normalise_name
-from mesoscreen.domain.records import AuthSession, LoginThrottle, User
+from mesoscreen.domain.records import AuthSession, LiveSessionBounds, LoginThrottle, User
 from mesoscreen.services.ports import Clock, PasswordHasher, UnitOfWork, UnitOfWorkFactory
 from mesoscreen.services.recording import RecordsUseCases, Target
 
@@ -221,27 +221,47 @@ class Authentication(RecordsUseCases):
         )
 
     def authenticate(self, token: str, source: str | None) -> Authenticated:
-        """The live session for ``token``; AuthenticationError if unknown, ended or expired."""
+        """The live session for ``token``; AuthenticationError if unknown, ended or expired.
+
+        A live session is checked and its use recorded in one step (one statement on
+        PostgreSQL) within the bounds of ``LiveSessionBounds``; any other is read again and
+        refused (an expired one, or one of a disabled user, is ended) without its last use
+        having moved.
+        """
         now = self.clock.now()
+        bounds = LiveSessionBounds.at(now, self.policy.idle, self.policy.absolute)
+        session_id = token_hash(token)
         with self.uow() as uow:
-            found = uow.auth_sessions.get_with_user(token_hash(token))
-            if found is None or found[0].ended_at is not None:
-                raise AuthenticationError("session: not signed in or the session has ended")
-            session, user = found
-            expired = (
-                now - session.last_seen_at >= self.policy.idle
-                or now - session.created_at >= self.policy.absolute
-            )
-            if expired or user.disabled:
-                uow.auth_sessions.end(session.id, now)
-                uow.commit()
+            found = uow.auth_sessions.touch_if_live(session_id, now, bounds)
+            if found is not None and not bounds.admit(*found):
+                # Storage touched what the rule refuses: leave without committing (the touch
+                # rolls back) and refuse, rather than trust it.
                 raise AuthenticationError("session: expired; please sign in again")
-            uow.auth_sessions.touch(session.id, now)
+            if found is None:
+                found = self._refuse_or_touch(uow, session_id, now, bounds)
             uow.commit()
+        session, user = found
         principal = Principal(
             user.id, user.username, user.role, user.clinic_ids, session.id, source
         )
         return Authenticated(principal, session.kind, session.csrf_hash)
+
+    def _refuse_or_touch(
+        self, uow: UnitOfWork, session_id: str, now: datetime, bounds: LiveSessionBounds
+    ) -> tuple[AuthSession, User]:
+        """The session ``touch_if_live`` did not touch, read again: AuthenticationError if it
+        is unknown or ended; if expired or its user disabled, ended (committed) and refused;
+        live after all (it changed between the two statements), touched."""
+        found = uow.auth_sessions.get_with_user(session_id)
+        if found is None or found[0].ended_at is not None:
+            raise AuthenticationError("session: not signed in or the session has ended")
+        session, user = found
+        if not bounds.admit(session, user):
+            uow.auth_sessions.end(session.id, now)
+            uow.commit()
+            raise AuthenticationError("session: expired; please sign in again")
+        uow.auth_sessions.touch(session.id, now)
+        return found
 
     def logout(self, principal: Principal) -> None:
         """End the principal's session on the server."""

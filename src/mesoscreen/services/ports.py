@@ -21,6 +21,7 @@ from mesoscreen.domain.records import (
     Clinic,
     Consent,
     ConsentWithdrawal,
+    LiveSessionBounds,
     LoginThrottle,
     OutcomeMeasure,
     Page,
@@ -353,6 +354,14 @@ class AuthSessionRepository(Protocol):
 
     def touch(self, session_id: str, seen_at: datetime) -> None:
         """Record activity on the session now."""
+        ...
+
+    def touch_if_live(
+        self, session_id: str, seen_at: datetime, bounds: LiveSessionBounds
+    ) -> tuple[AuthSession, User] | None:
+        """If the session is live within ``bounds`` (``LiveSessionBounds.admit``), record its
+        use at ``seen_at`` and return it, so touched, with its user; otherwise None, and
+        nothing is changed. It writes: the unit of work must be committed."""
         ...
 
     def end(self, session_id: str, ended_at: datetime) -> None:

@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    RowMapping,
+    bindparam,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from mesoscreen.adapters.db import tables
 from mesoscreen.domain.access import Role, UsernameUnavailableError
 from mesoscreen.domain.errors import NotFoundError
-from mesoscreen.domain.records import AuthSession, Page, StaleVersionError, User
+from mesoscreen.domain.records import (
+    AuthSession,
+    LiveSessionBounds,
+    Page,
+    StaleVersionError,
+    User,
+)
 
 _users = tables.users
 _memberships = tables.memberships
@@ -39,6 +56,30 @@ _TOUCH = (
     update(_sessions)
     .where(_sessions.c.id == bindparam("session_id"))
     .values(last_seen_at=bindparam("seen_at"))
+)
+# LiveSessionBounds.admit in SQL: open, its user enabled, last used and created after the
+# bounds (bound as values the service computed, so the limits are the policy's alone).
+_TOUCH_IF_LIVE = _TOUCH.where(
+    _sessions.c.ended_at.is_(None),
+    _sessions.c.last_seen_at > bindparam("seen_after", type_=tables.UTCDateTime()),
+    _sessions.c.created_at > bindparam("created_after", type_=tables.UTCDateTime()),
+    exists()
+    .where(_users.c.id == _sessions.c.user_id, _users.c.disabled == false())
+    .correlate(_sessions),
+)
+# PostgreSQL: the same update and the read of the session, its user and the user's clinics
+# in one statement (a data-modifying CTE; its RETURNING rows are the touched session). The
+# statement is a SELECT to SQLAlchemy, so it is marked as a write for the unit of work (which
+# must then commit instead of leaving a page's read transaction open).
+_TOUCHED = _TOUCH_IF_LIVE.returning(*_sessions.c).cte("touched")
+_TOUCH_IF_LIVE_WITH_USER = (
+    select(_TOUCHED, *_USER_COLUMNS, _memberships.c.clinic_id.label("member_of"))
+    .select_from(
+        _TOUCHED.join(_users, _users.c.id == _TOUCHED.c.user_id).outerjoin(
+            _memberships, _memberships.c.user_id == _users.c.id
+        )
+    )
+    .execution_options(**{tables.WRITES: True})
 )
 
 
@@ -204,6 +245,11 @@ class SqlAuthSessions:
     def get_with_user(self, session_id: str) -> tuple[AuthSession, User] | None:
         """The session with ``session_id`` and its user, read in one query, or None."""
         rows = self._connection.execute(_SESSION_WITH_USER, {"id": session_id}).mappings().all()
+        return self._with_user(rows)
+
+    @staticmethod
+    def _with_user(rows: Sequence[RowMapping]) -> tuple[AuthSession, User] | None:
+        """The session and its user of the rows of a joined read (one per clinic)."""
         if not rows:
             return None
         first = rows[0]
@@ -217,6 +263,25 @@ class SqlAuthSessions:
     def touch(self, session_id: str, seen_at: datetime) -> None:
         """Move the idle deadline: the session was used at ``seen_at``."""
         self._connection.execute(_TOUCH, {"session_id": session_id, "seen_at": seen_at})
+
+    def touch_if_live(
+        self, session_id: str, seen_at: datetime, bounds: LiveSessionBounds
+    ) -> tuple[AuthSession, User] | None:
+        """The session, touched at ``seen_at``, and its user if it is live within ``bounds``;
+        otherwise None and the session unchanged. One statement on PostgreSQL; on SQLite
+        (no data-modifying CTE) the conditional update, then the read if it touched."""
+        values = {
+            "session_id": session_id,
+            "seen_at": seen_at,
+            "seen_after": bounds.seen_after,
+            "created_after": bounds.created_after,
+        }
+        if self._connection.dialect.name == "postgresql":
+            rows = self._connection.execute(_TOUCH_IF_LIVE_WITH_USER, values).mappings().all()
+            return self._with_user(rows)
+        if self._connection.execute(_TOUCH_IF_LIVE, values).rowcount != 1:
+            return None
+        return self.get_with_user(session_id)
 
     def end(self, session_id: str, ended_at: datetime) -> None:
         """End one session (if still open)."""

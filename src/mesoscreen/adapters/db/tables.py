@@ -442,3 +442,7 @@ audit_head = Table(
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+# Execution option of a statement that writes though SQLAlchemy sees a SELECT (a
+# data-modifying CTE): the unit of work counts it as a write (see unit_of_work._note_writes).
+WRITES = "mesoscreen_writes"

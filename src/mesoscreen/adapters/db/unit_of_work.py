@@ -97,8 +97,14 @@ _BATCH: ContextVar[_PageBatch | None] = ContextVar("mesoscreen_page_batch", defa
 
 def _note_writes(connection: Connection, _cursor: Any, _statement: str, _parameters: Any,
                  context: Any, _executemany: bool) -> None:  # fmt: skip
-    """Mark the connection's transaction as one that wrote (insert, update or delete)."""
-    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+    """Mark the connection's transaction as one that wrote (insert, update or delete, also
+    inside a statement marked ``tables.WRITES``)."""
+    if context is not None and (
+        context.isinsert
+        or context.isupdate
+        or context.isdelete
+        or context.execution_options.get(tables.WRITES, False)
+    ):
         connection.info[_WROTE] = True
 
 

@@ -1,0 +1,292 @@
+"""Every request's session check and its touch, on SQLite and PostgreSQL: a live session is
+accepted and its last use moves; an idle-expired, absolute-expired or ended session, or one
+of a disabled user, is refused and its last use stays where it was, to the second (RELIABILITY
+A2). On PostgreSQL the check and the touch of a live session are one statement."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select, update
+
+from mesoscreen.adapters.db import tables
+from mesoscreen.adapters.db.unit_of_work import SqlUnitOfWorkFactory
+from mesoscreen.bootstrap import Services
+from mesoscreen.domain.access import AuthenticationError, Role
+from mesoscreen.domain.errors import NotFoundError
+from mesoscreen.domain.records import LiveSessionBounds, User
+from tests.factories import PASSWORD, principal_for, seed_clinic, unique
+from tests.fakes import FrozenClock
+
+IDLE = timedelta(minutes=15)  # the policy's defaults, as the services are built
+ABSOLUTE = timedelta(hours=12)
+SECOND = timedelta(seconds=1)
+MICROSECOND = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A session row as stored."""
+
+    last_seen_at: datetime
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A nurse signed in: the token, the stored session's id and the nurse."""
+
+    token: str
+    session_id: str
+    user: User
+
+
+def _sign_in(services: Services) -> SignedIn:
+    staff = seed_clinic(services.accounts)
+    nurse = staff.users[Role.NURSE]
+    signed = services.authentication.login(nurse.username, PASSWORD, "bearer", "127.0.0.1")
+    return SignedIn(signed.token, signed.principal.session_id, nurse)
+
+
+def _stored(services: Services, session_id: str) -> Stored:
+    sessions = tables.auth_sessions
+    query = select(sessions.c.last_seen_at, sessions.c.ended_at).where(sessions.c.id == session_id)
+    with services.engine.connect() as connection:
+        row = connection.execute(query).one()
+    return Stored(row.last_seen_at, row.ended_at)
+
+
+def _check(services: Services, signed: SignedIn | str) -> bool:
+    """Whether the session check accepts the token (of ``signed``) now."""
+    token = signed if isinstance(signed, str) else signed.token
+    try:
+        services.authentication.authenticate(token, "127.0.0.1")
+    except AuthenticationError:
+        return False
+    return True
+
+
+@contextmanager
+def _statements(services: Services) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(services.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(services.engine, "before_cursor_execute", count)
+
+
+def _disable_without_ending(services: Services, user: User) -> None:
+    """Disable the user in storage and leave its sessions open (disabling through the
+    services ends them too, which would hide this check behind the ended one)."""
+    with services.engine.begin() as connection:
+        connection.execute(
+            update(tables.users).where(tables.users.c.id == user.id).values(disabled=True)
+        )
+
+
+def test_a_live_session_is_accepted_and_its_last_use_moves(
+    services: Services, clock: FrozenClock
+) -> None:
+    """Five minutes after sign-in the check passes and the session's last use is now."""
+    signed = _sign_in(services)
+    clock.advance(timedelta(minutes=5))
+    authenticated = services.authentication.authenticate(signed.token, "127.0.0.1")
+    assert authenticated.principal.user_id == signed.user.id
+    assert authenticated.principal.clinic_ids == signed.user.clinic_ids
+    assert _stored(services, signed.session_id) == Stored(clock.now(), None)
+
+
+def test_the_idle_limit_holds_to_the_second_and_a_refusal_leaves_the_last_use(
+    services: Services, clock: FrozenClock
+) -> None:
+    """Idle 15 min − 1 s: accepted and touched; then idle exactly 15 min: refused, the last
+    use unmoved and the session ended."""
+    signed = _sign_in(services)
+    clock.advance(IDLE - SECOND)
+    assert _check(services, signed)
+    touched = clock.now()
+    assert _stored(services, signed.session_id).last_seen_at == touched
+    clock.advance(IDLE)
+    assert not _check(services, signed)
+    assert _stored(services, signed.session_id) == Stored(touched, clock.now())
+    clock.advance(SECOND)  # and it stays dead
+    assert not _check(services, signed)
+    assert _stored(services, signed.session_id).last_seen_at == touched
+
+
+def test_one_microsecond_under_the_idle_limit_is_still_live(
+    services: Services, clock: FrozenClock
+) -> None:
+    """Storage compares at the precision it keeps: idle 15 min − 1 us is accepted."""
+    signed = _sign_in(services)
+    clock.advance(IDLE - MICROSECOND)
+    assert _check(services, signed)
+    assert _stored(services, signed.session_id) == Stored(clock.now(), None)
+
+
+def test_the_absolute_limit_holds_to_the_second_however_busy_the_session(
+    services: Services, clock: FrozenClock
+) -> None:
+    """Used every 10 minutes up to 12 h − 1 s after sign-in, then at exactly 12 h: refused
+    and its last use unmoved."""
+    signed = _sign_in(services)
+    for _ in range(71):
+        clock.advance(timedelta(minutes=10))
+        assert _check(services, signed)
+    clock.advance(timedelta(minutes=10) - SECOND)  # 12 h − 1 s
+    assert _check(services, signed)
+    touched = clock.now()
+    clock.advance(SECOND)  # exactly 12 h
+    assert not _check(services, signed)
+    assert _stored(services, signed.session_id) == Stored(touched, clock.now())
+
+
+def test_an_ended_session_is_refused_and_its_last_use_stays(
+    services: Services, clock: FrozenClock
+) -> None:
+    """After logout the token is refused; neither its last use nor its end moves."""
+    signed = _sign_in(services)
+    services.authentication.logout(principal_for(signed.user, signed.session_id))
+    before = _stored(services, signed.session_id)
+    clock.advance(SECOND)
+    assert not _check(services, signed)
+    assert _stored(services, signed.session_id) == before
+
+
+def test_a_session_of_a_disabled_user_is_refused_and_its_last_use_stays(
+    services: Services, clock: FrozenClock
+) -> None:
+    """The user disabled (sessions left open): refused, last use unmoved, session ended."""
+    signed = _sign_in(services)
+    _disable_without_ending(services, signed.user)
+    clock.advance(SECOND)
+    assert not _check(services, signed)
+    assert _stored(services, signed.session_id) == Stored(clock.now() - SECOND, clock.now())
+
+
+def test_an_unknown_token_is_refused(services: Services) -> None:
+    """A token no session has is refused."""
+    assert not _check(services, unique("token"))
+
+
+# What touch_if_live is given at each boundary and whether it must touch.
+Case = Callable[[Services, FrozenClock, SignedIn], None]
+
+
+def _idle(services: Services, clock: FrozenClock, signed: SignedIn) -> None:
+    clock.advance(IDLE)
+
+
+def _old(services: Services, clock: FrozenClock, signed: SignedIn) -> None:
+    clock.current = clock.now() + ABSOLUTE
+    with services.engine.begin() as connection:  # used a minute ago: only its age expires it
+        connection.execute(
+            update(tables.auth_sessions)
+            .where(tables.auth_sessions.c.id == signed.session_id)
+            .values(last_seen_at=clock.now() - timedelta(minutes=1))
+        )
+
+
+def _ended(services: Services, clock: FrozenClock, signed: SignedIn) -> None:
+    services.authentication.logout(principal_for(signed.user, signed.session_id))
+
+
+def _disabled(services: Services, clock: FrozenClock, signed: SignedIn) -> None:
+    _disable_without_ending(services, signed.user)
+
+
+@pytest.mark.parametrize("refuse", [_idle, _old, _ended, _disabled])
+def test_touch_if_live_changes_nothing_of_a_session_the_rule_refuses(
+    services: Services, clock: FrozenClock, refuse: Case
+) -> None:
+    """Storage's check-and-touch alone (not the service's second look) returns None and leaves
+    the row as it was, for each reason a session is not live."""
+    signed = _sign_in(services)
+    refuse(services, clock, signed)
+    before = _stored(services, signed.session_id)
+    bounds = LiveSessionBounds.at(clock.now(), IDLE, ABSOLUTE)
+    with SqlUnitOfWorkFactory(services.engine)() as uow:
+        assert uow.auth_sessions.touch_if_live(signed.session_id, clock.now(), bounds) is None
+        uow.commit()
+    assert _stored(services, signed.session_id) == before
+
+
+def test_touch_if_live_touches_a_live_session_and_returns_it_with_its_user(
+    services: Services, clock: FrozenClock
+) -> None:
+    """Just inside both limits: the session comes back touched, with its user and clinics;
+    on PostgreSQL in one statement."""
+    signed = _sign_in(services)
+    clock.advance(IDLE - MICROSECOND)
+    bounds = LiveSessionBounds.at(clock.now(), IDLE, ABSOLUTE)
+    with _statements(services) as seen, SqlUnitOfWorkFactory(services.engine)() as uow:
+        found = uow.auth_sessions.touch_if_live(signed.session_id, clock.now(), bounds)
+        uow.commit()
+    assert found is not None
+    session, user = found
+    assert (session.id, session.last_seen_at, session.ended_at) == (
+        signed.session_id,
+        clock.now(),
+        None,
+    )
+    assert (user.id, user.clinic_ids, user.role) == (
+        signed.user.id,
+        signed.user.clinic_ids,
+        Role.NURSE,
+    )
+    assert _stored(services, signed.session_id).last_seen_at == clock.now()
+    on_sessions = [s for s in seen if "auth_sessions" in s]
+    assert len(on_sessions) == (1 if services.engine.dialect.name == "postgresql" else 2)
+
+
+def test_the_touch_of_a_page_is_committed_though_the_page_only_reads_and_fails(
+    services: Services, clock: FrozenClock
+) -> None:
+    """In a page's batch the check's unit of work counts as a write: its touch is committed
+    at once, not left in the page's read transaction (which a later failure, or the block's
+    end with nothing to audit, would roll back)."""
+    signed = _sign_in(services)
+    clinician = principal_for(seed_clinic(services.accounts).users[Role.CLINICIAN])
+    clock.advance(timedelta(minutes=3))
+    with services.reads_batched():
+        assert _check(services, signed)
+        assert _stored(services, signed.session_id).last_seen_at == clock.now()
+    clock.advance(timedelta(minutes=3))
+    with services.reads_batched():
+        assert _check(services, signed)
+        with pytest.raises(NotFoundError):
+            services.patients.get(clinician, unique("nobody"))
+    assert _stored(services, signed.session_id).last_seen_at == clock.now()
+
+
+def test_the_live_check_is_one_statement_and_one_commit_on_postgresql(
+    services: Services, clock: FrozenClock
+) -> None:
+    """A live session's check: one statement on PostgreSQL (SQLite: the update, then the
+    read), committed once."""
+    signed = _sign_in(services)
+    clock.advance(SECOND)
+    commits: list[object] = []
+
+    def commit(*args: object) -> None:
+        commits.append(args)
+
+    event.listen(services.engine, "commit", commit)
+    try:
+        with _statements(services) as seen:
+            assert _check(services, signed)
+    finally:
+        event.remove(services.engine, "commit", commit)
+    run = [s for s in seen if not s.startswith("BEGIN")]  # SQLite's BEGIN IMMEDIATE
+    assert len(run) == (1 if services.engine.dialect.name == "postgresql" else 2)
+    assert len(commits) == 1

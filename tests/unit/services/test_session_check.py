@@ -1,0 +1,59 @@
+"""The service's session check trusts storage's check-and-touch only within the rule: a
+session storage touched though the rule refuses it is refused, and the touch not kept."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from mesoscreen.domain.access import AuthenticationError, Role
+from mesoscreen.domain.records import AuthSession, LiveSessionBounds, User
+from mesoscreen.services.authentication import Authentication, SessionPolicy, token_hash
+from tests.factories import PASSWORD, ClinicStaff
+from tests.fakes import FakeHasher, FakeUnitOfWorkFactory, FrozenClock, _Sessions
+
+
+def _touch_any(
+    self: _Sessions, session_id: str, seen_at: datetime, bounds: LiveSessionBounds
+) -> tuple[AuthSession, User] | None:
+    """A broken storage: touches and returns the session whatever the bounds."""
+    found = self.get_with_user(session_id)
+    if found is None:
+        return None
+    self.touch(session_id, seen_at)
+    return self.rows[session_id], found[1]
+
+
+def test_a_session_storage_touched_past_the_absolute_limit_is_refused_and_not_touched(
+    uow: FakeUnitOfWorkFactory,
+    clock: FrozenClock,
+    staff: ClinicStaff,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Storage returns a 12-hour-old session as touched: refused, its last use unmoved."""
+    auth = Authentication(uow, clock, FakeHasher(), SessionPolicy())
+    signed_in = auth.login(staff.users[Role.NURSE].username, PASSWORD, "bearer", None)
+    monkeypatch.setattr(_Sessions, "touch_if_live", _touch_any)
+    clock.advance(timedelta(hours=12))
+    with pytest.raises(AuthenticationError):
+        auth.authenticate(signed_in.token, None)
+    with uow() as unit:
+        stored = unit.auth_sessions.get(token_hash(signed_in.token))
+    assert stored is not None
+    assert stored.last_seen_at == clock.now() - timedelta(hours=12)
+
+
+def test_a_live_session_is_checked_and_touched_by_storage_in_one_step(
+    uow: FakeUnitOfWorkFactory, clock: FrozenClock, staff: ClinicStaff
+) -> None:
+    """A session used 14 minutes ago is accepted and its last use is now."""
+    auth = Authentication(uow, clock, FakeHasher(), SessionPolicy())
+    signed_in = auth.login(staff.users[Role.NURSE].username, PASSWORD, "bearer", None)
+    clock.advance(timedelta(minutes=14))
+    authenticated = auth.authenticate(signed_in.token, None)
+    assert authenticated.principal.username == staff.users[Role.NURSE].username
+    with uow() as unit:
+        stored = unit.auth_sessions.get(token_hash(signed_in.token))
+    assert stored is not None
+    assert stored.last_seen_at == clock.now()
