@@ -45,7 +45,7 @@ _Bundle = _typed_dict(
 )
 
 
-def _is_utf8(data: bytes) -> bool:
+def is_utf8(data: bytes) -> bool:
     """Whether ``data`` is UTF-8 (msgspec does not check strings it skips; orjson does)."""
     if data.isascii():
         return True
@@ -65,7 +65,7 @@ class BulkDecoder:
 
     def bundle(self, data: bytes) -> list[dict[str, Any]] | None:
         """The resources of a Bundle line; None if the general path must take it."""
-        if not _is_utf8(data):
+        if not is_utf8(data):
             return None
         try:
             document = self._bundle.decode(data)
@@ -75,7 +75,7 @@ class BulkDecoder:
 
     def resource(self, data: bytes) -> dict[str, Any] | None:
         """The resource of a resource line; None if the general path must take it."""
-        if not _is_utf8(data):
+        if not is_utf8(data):
             return None
         try:
             resource: dict[str, Any] = self._resource.decode(data)

@@ -11,20 +11,25 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import msgspec
 import orjson
 
 from mesoscreen.adapters.bulk_decoder import BulkDecoder
 from mesoscreen.adapters.bulk_export import BadLine, PatientLines
+from mesoscreen.adapters.bulk_small import SMALL_LINE_BYTES, SmallBundles
+from mesoscreen.adapters.fhir.record_facts import RecordReader
 from mesoscreen.adapters.ndjson import Line
 from mesoscreen.domain.errors import InputError
-from mesoscreen.services.ports import RecordFactsReader
+from mesoscreen.services.ports import RecordFactsReader, RecordShown
 from mesoscreen.services.record_identity import bundle_resources, record_patient
 from mesoscreen.services.screening import ScreeningService
 
 
-@dataclass(frozen=True, slots=True)
-class RecordResult:
-    """A decision line and what the summary counts, and any lines that could not be used."""
+class RecordResult(msgspec.Struct, frozen=True, gc=False):
+    """A decision line and what the summary counts, and any lines that could not be used.
+
+    A msgspec Struct: made once per patient, it costs a tenth of a frozen dataclass.
+    """
 
     output: bytes = b""
     outcome: str = ""
@@ -62,6 +67,10 @@ class RecordScreener:
         self.reader = reader
         self.on = on
         self.decoder = BulkDecoder()
+        # The shared lines need the reader to tell inert resources; another reader reads all.
+        self.small: SmallBundles | None = (
+            SmallBundles(reader, self._screen_patient) if isinstance(reader, RecordReader) else None
+        )
         self._memo: dict[tuple[tuple[str, object], ...], _Screened] = {}
         self._exact: dict[tuple[tuple[str, object], ...], _Screened] = {}
 
@@ -103,6 +112,41 @@ class RecordScreener:
 
     def screen(self, record: PatientLines) -> RecordResult:
         """The decision line for ``record``; unusable lines are reported, never fatal."""
+        if record.is_bundle and len(record.lines) == 1:
+            line = record.lines[0]
+            return self.screen_bundle_line(line.source, line.number, line.data)
+        return self._screen_general(record)
+
+    def screen_bundle_line(self, source: str, number: int, data: bytes) -> RecordResult:
+        """The decision line for one Bundle line (line ``number`` of ``source``), as
+        ``screen`` gives it for that line as a record.
+
+        A small line whose facts are its Patient's takes the shared line of its Patient's
+        elements (``bulk_small``); a small line with a resource to read is read without
+        finding its patient again; every other line is screened in full.
+        """
+        if self.small is not None and len(data) <= SMALL_LINE_BYTES:
+            shared = self.small.screen(data)
+            if type(shared) is str:
+                resources = self.decoder.bundle(data)
+                if resources:
+                    try:
+                        facts = self.reader.read(resources, self.on)
+                    except orjson.JSONDecodeError:
+                        facts = None  # the general path reports the line
+                    if facts is not None:
+                        return self._decided(shared, facts, (), Line(source, number, data))
+            elif shared is not None:
+                return shared  # type: ignore[return-value]
+        return self._screen_general(PatientLines("", (Line(source, number, data),), True))
+
+    def _screen_patient(self, patient: dict[str, object]) -> RecordResult:
+        """The general path's result for a Bundle line holding ``patient`` alone."""
+        data = orjson.dumps({"resourceType": "Bundle", "entry": [{"resource": patient}]})
+        return self._screen_general(PatientLines("", (Line("", 1, data),), is_bundle=True))
+
+    def _screen_general(self, record: PatientLines) -> RecordResult:
+        """The decision line for ``record``, read in full."""
         try:
             parsed = self._parse(record, fast=True)
             facts = self.reader.read(parsed.resources, self.on) if parsed.resources else None
@@ -114,26 +158,32 @@ class RecordScreener:
             return RecordResult(bad=parsed.bad)
         if facts is None:
             facts = self.reader.read(parsed.resources, self.on)
+        return self._decided(parsed.patient, facts, parsed.bad, record.lines[0])
+
+    def _decided(
+        self, patient: str, facts: RecordShown, bad: tuple[BadLine, ...], first: Line
+    ) -> RecordResult:
+        """The decision line of ``patient`` whose record shows ``facts``; ``bad`` are the
+        lines of the record that could not be used, ``first`` its first line."""
         if facts.deceased is not None:
             output = b"".join((
-                b'{"patient":', orjson.dumps(parsed.patient),
+                b'{"patient":', orjson.dumps(patient),
                 b',"outcome":"not_screened","reason":"deceased","record":',
                 orjson.dumps({"deceased": [facts.deceased]}), b"}\n",
             ))  # fmt: skip
-            return RecordResult(output, NOT_SCREENED, (), parsed.bad, "deceased")
+            return RecordResult(output, NOT_SCREENED, (), bad, "deceased")
         try:
             screened = self._decide(facts.answers)
         except InputError as exc:
-            first = record.lines[0]
-            return RecordResult(bad=(*parsed.bad, BadLine(first.source, first.number, str(exc))))
-        tail = b',"unreadable_lines":' + str(len(parsed.bad)).encode() if parsed.bad else b""
+            return RecordResult(bad=(*bad, BadLine(first.source, first.number, str(exc))))
+        tail = b',"unreadable_lines":' + str(len(bad)).encode() if bad else b""
         dates = b',"record_dates":' + orjson.dumps(facts.dates) if facts.dates else b""
         hints = b',"record_hints":' + orjson.dumps(facts.hints) if facts.hints else b""
         output = b"".join((
-            b'{"patient":', orjson.dumps(parsed.patient), b",", screened.body,
+            b'{"patient":', orjson.dumps(patient), b",", screened.body,
             b',"record":', orjson.dumps(facts.evidence), dates, hints, tail, b"}\n",
         ))  # fmt: skip
-        return RecordResult(output, screened.outcome, screened.categories, parsed.bad)
+        return RecordResult(output, screened.outcome, screened.categories, bad)
 
     def _parse(self, record: PatientLines, fast: bool) -> _Parsed:
         """The resources of ``record``'s lines, the lines that could not be used, the patient.

@@ -36,7 +36,6 @@ from mesoscreen.adapters.ndjson import (
     BROKEN_GZIP,
     GZIP_MAGIC,
     MAX_LINE_BYTES,
-    Line,
     broken_gzip,
     dumps_line,
     long_line_reason,
@@ -316,7 +315,7 @@ def screen_chunk(chunk: FileChunk, screener: RecordScreener, max_line: int) -> C
         text = raw.strip()
         if not text:
             continue
-        tally.take(screener.screen(PatientLines("", (Line(chunk.path, number, text),), True)))
+        tally.take(screener.screen_bundle_line(chunk.path, number, text))
     return tally.result(len(raws))
 
 

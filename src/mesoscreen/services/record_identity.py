@@ -47,7 +47,7 @@ def bundle_resources(bundle: object) -> list[dict[str, Any]]:
     return resources
 
 
-def _patient_id(reference: str) -> str | None:
+def patient_in_reference(reference: str) -> str | None:
     """The id in ``Patient/<id>`` or ``<base>/Patient/<id>[/_history/<v>]``; else None."""
     if reference.startswith("Patient/"):
         tail = reference[len("Patient/") :]
@@ -72,7 +72,7 @@ def patient_named_by(resource: Mapping[str, Any]) -> tuple[str, str] | None:
         # resource of every bulk patient).
         reference = owner.get("reference") if isinstance(owner, (dict, Mapping)) else None
         if isinstance(reference, str):
-            found = _patient_id(reference)
+            found = patient_in_reference(reference)
             if found is not None:
                 return found, f"{element}.reference"
     return None

@@ -45,6 +45,7 @@ class _Declines:
 def _screeners() -> tuple[RecordScreener, RecordScreener]:
     fast, full = record_screener(ON), record_screener(ON)
     full.decoder = _Declines()  # type: ignore[assignment]
+    full.small = None  # nor takes a small line's shared line
     return fast, full
 
 

@@ -19,9 +19,34 @@ from typing import Any
 _AGE_DAYS = {"a": 366, "mo": 31, "wk": 7, "d": 1, "h": 1 / 24, "min": 1 / 1440}
 
 
+# Days already read, by their text: a bulk export repeats dates from patient to patient, and
+# reading one costs more than the rest of a small record's resource. Bounded; emptied when full.
+_DAYS: dict[str, date | None] = {}
+_DAYS_SIZE = 4096
+_DAY_CHARS = 40  # longer text (a dateTime is at most 35 characters) is read, not kept
+
+
 def latest_day(value: object) -> date | None:
     """The last day a FHIR date/dateTime/instant can mean; None if unreadable."""
-    if not isinstance(value, str) or len(value) < 4:
+    if not isinstance(value, str):
+        return None
+    known = _DAYS.get(value, _NOT_READ)
+    if known is not _NOT_READ:
+        return known  # type: ignore[return-value]
+    day = _read_day(value)
+    if len(value) <= _DAY_CHARS:
+        if len(_DAYS) >= _DAYS_SIZE:
+            _DAYS.clear()
+        _DAYS[value] = day
+    return day
+
+
+_NOT_READ = object()
+
+
+def _read_day(value: str) -> date | None:
+    """``latest_day`` of a text, read."""
+    if len(value) < 4:
         return None
     try:
         year = int(value[:4])
@@ -79,8 +104,7 @@ def span_of(resource: Mapping[str, Any], element: str, born: date | None = None)
     for suffix in ("DateTime", "Instant"):
         value = resource.get(element + suffix)
         if value is not None:
-            day = latest_day(value)
-            return Span(day, day, True)
+            return _day_span(value)
     period = resource.get(element + "Period")
     if isinstance(period, dict):
         return Span(latest_day(period.get("start")), latest_day(period.get("end")), True)
@@ -100,3 +124,18 @@ def span_of(resource: Mapping[str, Any], element: str, born: date | None = None)
 
 
 _UNSTATED = Span()
+# Spans of one day, by their text (frozen, so shared); bounded as the days are.
+_SPANS: dict[str, Span] = {}
+
+
+def _day_span(value: object) -> Span:
+    """The span a dateTime or instant ``value`` states."""
+    known = _SPANS.get(value) if isinstance(value, str) else None
+    if known is None:
+        day = latest_day(value)
+        known = Span(day, day, True)
+        if isinstance(value, str) and len(value) <= _DAY_CHARS:
+            if len(_SPANS) >= _DAYS_SIZE:
+                _SPANS.clear()
+            _SPANS[value] = known
+    return known

@@ -156,6 +156,12 @@ CONCEPT_ELEMENTS = frozenset({
     "code", "clinicalStatus", "verificationStatus", "valueCodeableConcept",
     "medicationCodeableConcept",
 })  # fmt: skip
+#: The elements ``RecordReader.inert`` reads besides resourceType: what decides whether a
+#: resource can change a record's facts.
+INERT_ELEMENTS = (
+    "status", "valueBoolean", "code", "verificationStatus", "clinicalStatus",
+    "valueCodeableConcept", "medicationCodeableConcept", "medicationReference",
+)  # fmt: skip
 RAW_MEMO_SIZE = 4096
 _SEEN_SIZE = 4 * RAW_MEMO_SIZE
 _UNSEEN = Concept(None)
@@ -289,6 +295,51 @@ class RecordReader:
         for resource in pending:
             self._medication(resource, medications, on, facts)
         return facts
+
+    def inert(self, resource: Mapping[str, Any]) -> bool:
+        """Whether reading ``resource`` (not a Patient) adds nothing to any record's facts: no
+        answer, evidence, date or hint, whatever else the record holds.
+
+        False whenever that is not plain from ``INERT_ELEMENTS`` alone (it reads no other
+        element, no date): a coded risk that may count (a history fact, a current one with
+        a current or no clinical status), a text that hints at one, a medication named by
+        reference, an allergy, a Patient, and a Medication (another resource may name it).
+        """
+        kind = resource.get("resourceType")
+        if kind == "Condition":
+            concept = self.concept(resource.get("code"))
+            if concept is None:
+                return True
+            matched = self._matches(kind, concept)
+            if not matched:
+                return not self._hinted(kind, concept)
+            verification = self._status(resource.get("verificationStatus"))
+            if verification in _IGNORED_VERIFICATION:
+                return True
+            if verification in _UNCERTAIN_VERIFICATION:
+                return False
+            # Only current facts, and a status that is not current: none counts, whatever the
+            # dates (a history fact counts whatever the status).
+            clinical = self._status(resource.get("clinicalStatus"))
+            return (
+                clinical is not None
+                and clinical not in _CURRENT_CLINICAL
+                and not any(fact.history for fact in matched)
+            )
+        if kind == "Observation":
+            return not self._observed(resource)
+        if kind in _MEDICATION_KINDS:
+            status = _str(resource.get("status"))
+            current = _TAKEN_STATEMENT if kind == "MedicationStatement" else _CURRENT_REQUEST
+            if status is not None and status not in current:
+                return True
+            concept = self.concept(resource.get("medicationCodeableConcept"))
+            if concept is None:
+                return resource.get("medicationReference") is None
+            return not self._matches(kind, concept)
+        if kind == "AllergyIntolerance":
+            return self._status(resource.get("verificationStatus")) in _IGNORED_VERIFICATION
+        return kind not in ("Patient", "Medication")
 
     def concept(self, value: object) -> Concept | None:
         """The concept in an element's ``value``, parsed or raw; None if absent or null.
@@ -456,30 +507,39 @@ class RecordReader:
                     )
                 facts._show(fact.question, "yes", _reference(resource), dated)
 
-    def _observation(self, resource: Mapping[str, Any], on: date, facts: RecordFacts) -> None:
+    def _observed(self, resource: Mapping[str, Any]) -> list[FactCodes]:
+        """The facts an Observation's code and value show, whatever its date."""
         if _str(resource.get("status")) in _IGNORED_OBSERVATION:
-            return
+            return []
         code = self.concept(resource.get("code"))
         if code is None:
-            return
+            return []
         candidates = code.matches.get(_OBSERVED)
         if candidates is None:
             candidates = code.matches[_OBSERVED] = [
                 fact for key in code.codings for fact in self._observations.get(key, ())
             ]
         if not candidates:
-            return
+            return []
         value = self.concept(resource.get("valueCodeableConcept"))
         value_codes = set(value.codings if value is not None else ())
         value_boolean = resource.get("valueBoolean")
+        return [
+            fact
+            for fact in candidates
+            if value_codes & fact.value_codes
+            or (fact.value_boolean is not None and value_boolean is fact.value_boolean)
+        ]
+
+    def _observation(self, resource: Mapping[str, Any], on: date, facts: RecordFacts) -> None:
+        shown = self._observed(resource)
+        if not shown:
+            return
         effective = span_of(resource, "effective")
         issued = latest_day(resource.get("issued"))
         day = effective.last or issued
-        for fact in candidates:
-            shows = bool(value_codes & fact.value_codes) or (
-                fact.value_boolean is not None and value_boolean is fact.value_boolean
-            )
-            if shows and self._recent(fact, day, on):
+        for fact in shown:
+            if self._recent(fact, day, on):
                 dated = _dated("effective", effective) or _dated("issued", Span(issued, issued))
                 facts._show(fact.question, "yes", _reference(resource), dated)
 

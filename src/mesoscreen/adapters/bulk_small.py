@@ -1,0 +1,250 @@
+"""Small Bundle lines whose decision line is decided by the Patient alone, shared by template.
+
+A registry or an intake system sends a Patient and a few resources a line (about 600 bytes);
+deciding and writing each patient's line the general way cost ten times parsing it. Most such
+records hold nothing any rule reads besides the Patient: a condition, a medication or an
+observation whose codes and texts no value set names (``RecordReader.inert``). Then the
+record's facts are the Patient's (sex, birth date, death), and its decision line is the line
+of a record holding that Patient alone, with its id in the places the id goes. That line is
+made once per distinct (gender, birthDate, deceasedBoolean, deceasedDateTime), by screening
+such a record the general way, and cut at the id; each patient's line is the pieces joined
+with the patient's id.
+
+Only a line this path can take whole is taken: at most ``SMALL_LINE_BYTES``, UTF-8, a Bundle
+whose entries all have a resource of the expected shape (msgspec Structs of only the
+elements read here; any other shape is refused), exactly one Patient with an id, every other
+resource naming that patient or none, and every other resource inert. Anything else returns
+None and the caller screens the line the general way, which also names whatever is wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal, cast
+
+import msgspec
+import orjson
+
+from mesoscreen.adapters.bulk_decoder import is_utf8
+from mesoscreen.adapters.fhir.record_facts import INERT_ELEMENTS, RecordReader
+from mesoscreen.services.record_identity import patient_in_reference
+
+if TYPE_CHECKING:
+    from mesoscreen.adapters.bulk_records import RecordResult
+
+#: The longest line this path takes; a longer record is rarely all inert and is read in full.
+SMALL_LINE_BYTES = 4096
+MEMO_SIZE = 4096
+#: What an element absent from the line decodes to (a JSON value is never empty).
+_ABSENT = msgspec.Raw(b"")
+
+
+class _Reference(msgspec.Struct, gc=False):
+    """Where a resource names its patient (``subject``, ``patient``, ``beneficiary``)."""
+
+    reference: str | None = None
+
+
+class _Resource(msgspec.Struct, gc=False):
+    """The elements of a resource this path reads: the Patient's, where a resource names its
+    patient, and ``INERT_ELEMENTS`` (concepts as raw JSON)."""
+
+    resourceType: str
+    id: str | None = None
+    gender: str | None = None
+    birthDate: str | None = None
+    deceasedBoolean: bool | None = None
+    deceasedDateTime: str | None = None
+    subject: _Reference | None = None
+    patient: _Reference | None = None
+    beneficiary: _Reference | None = None
+    status: str | None = None
+    valueBoolean: bool | None = None
+    code: msgspec.Raw = _ABSENT
+    verificationStatus: msgspec.Raw = _ABSENT
+    clinicalStatus: msgspec.Raw = _ABSENT
+    valueCodeableConcept: msgspec.Raw = _ABSENT
+    medicationCodeableConcept: msgspec.Raw = _ABSENT
+    medicationReference: msgspec.Raw = _ABSENT
+
+
+class _Entry(msgspec.Struct, gc=False):
+    resource: _Resource
+
+
+class _Bundle(msgspec.Struct, gc=False):
+    resourceType: Literal["Bundle"]
+    entry: list[_Entry] = []
+
+
+class LineTemplate:
+    """A decision line cut where the patient's id goes, and what else its result says."""
+
+    __slots__ = ("categories", "make", "not_screened", "outcome", "pieces")
+
+    def __init__(self, pieces: list[bytes], result: RecordResult) -> None:
+        self.pieces = pieces
+        self.make = type(result)
+        self.outcome = result.outcome
+        self.categories = result.categories
+        self.not_screened = result.not_screened
+
+    def render(self, patient_id: str) -> RecordResult:
+        """The result for the patient ``patient_id``."""
+        line = orjson.dumps(patient_id)[1:-1].join(self.pieces)
+        return self.make(line, self.outcome, self.categories, (), self.not_screened)
+
+
+_UNMADE = object()
+# Two ids no line can hold otherwise; a template is kept only if both cut the line alike.
+MARKERS = ("mesoscreen-small-template-3f9c1a", "mesoscreen-small-template-b72e04")
+
+
+class SmallBundles:
+    """Screens small Bundle lines whose facts are the Patient's through shared templates.
+
+    ``screen_patient`` screens a record holding one Patient the general way: it makes the
+    templates.
+    """
+
+    def __init__(
+        self, reader: RecordReader, screen_patient: Callable[[dict[str, object]], RecordResult]
+    ) -> None:
+        self.reader = reader
+        self.screen_patient = screen_patient
+        self._decoder = msgspec.json.Decoder(_Bundle)
+        self._inert: dict[tuple[object, ...], bool] = {}
+        self._templates: dict[tuple[object, ...], LineTemplate | None] = {}
+
+    def screen(self, data: bytes) -> RecordResult | str | None:
+        """The result for the Bundle line ``data``; the patient's id when the line has the
+        shape this path takes and names one patient, but a resource must be read; None if
+        the general path must take it."""
+        if len(data) > SMALL_LINE_BYTES or not (data.isascii() or is_utf8(data)):
+            return None
+        try:
+            bundle = self._decoder.decode(data)
+        except msgspec.MsgspecError:
+            return None
+        patient = None
+        found = None
+        inert = self._inert
+        read = False
+        for entry in bundle.entry:
+            resource = entry.resource
+            kind = resource.resourceType
+            if kind == "Patient":
+                named = resource.id
+                # A second Patient is read too, an id with a '/' is cut at it in references.
+                if patient is not None or not named or "/" in named:
+                    return None
+                patient = resource
+            else:
+                key = _inert_key(resource)
+                known = inert.get(key)
+                if known is None:
+                    known = self._is_inert(resource, key)
+                if not known:
+                    read = True
+                owner = resource.subject
+                if (
+                    owner is not None
+                    and found is not None
+                    and (owner.reference == "Patient/" + found)
+                ):
+                    continue  # names the patient found so far (an id without '/')
+                named = _named_patient(resource, found)
+                if named is None:
+                    continue
+            if found is None:
+                found = named
+            elif named != found:
+                return None
+        if patient is None or found is None or found != patient.id:
+            return None
+        if read:
+            return found
+        template = self._templates.get(
+            (patient.gender, patient.birthDate, patient.deceasedBoolean, patient.deceasedDateTime),
+            _UNMADE,
+        )
+        if template is _UNMADE:
+            template = self._template(patient)
+        if template is None:
+            return None
+        return cast(LineTemplate, template).render(found)
+
+    def _is_inert(self, resource: _Resource, key: tuple[object, ...]) -> bool:
+        """``RecordReader.inert`` for ``resource``, kept under ``key`` (what it reads)."""
+        read: dict[str, object] = {"resourceType": resource.resourceType}
+        for name in INERT_ELEMENTS:
+            value = getattr(resource, name)
+            if value is not None and value is not _ABSENT:
+                read[name] = value
+        try:
+            known = self.reader.inert(read)
+        except orjson.JSONDecodeError:
+            # A concept orjson refuses (a number out of range): the general path says so.
+            known = False
+        if len(self._inert) >= MEMO_SIZE:
+            self._inert.clear()
+        self._inert[key] = known
+        return known
+
+    def _template(self, patient: _Resource) -> LineTemplate | None:
+        """The decision line of a record holding ``patient``'s elements alone, cut at its
+        id, kept per those elements; None when that record has no line (it is refused) or
+        the two markers cut it differently."""
+        key = tuple(getattr(patient, name) for name in _PATIENT_ELEMENTS)
+        cuts = []
+        for marker in MARKERS:
+            alone: dict[str, object] = {"resourceType": "Patient", "id": marker}
+            alone.update((name, value) for name, value in zip(_PATIENT_ELEMENTS, key, strict=True)
+                         if value is not None)  # fmt: skip
+            result = self.screen_patient(alone)
+            cuts.append((result.output.split(marker.encode()), result))
+        (first, result), (second, again) = cuts
+        same = msgspec.structs.replace(again, output=result.output) == result
+        template = (
+            LineTemplate(first, result)
+            if same and first == second and len(first) > 1 and not result.bad
+            else None
+        )
+        if len(self._templates) >= MEMO_SIZE:
+            self._templates.clear()
+        self._templates[key] = template
+        return template
+
+
+_PATIENT_ELEMENTS = ("gender", "birthDate", "deceasedBoolean", "deceasedDateTime")
+
+
+def _inert_key(resource: _Resource) -> tuple[object, ...]:
+    """What ``RecordReader.inert`` reads of ``resource`` (``INERT_ELEMENTS``), as a key."""
+    code, verification, clinical = (resource.code, resource.verificationStatus,
+                                    resource.clinicalStatus)  # fmt: skip
+    value, medication, reference = (resource.valueCodeableConcept,
+                                    resource.medicationCodeableConcept,
+                                    resource.medicationReference)  # fmt: skip
+    return (
+        resource.resourceType, resource.status, resource.valueBoolean,
+        None if code is _ABSENT else bytes(code),
+        None if verification is _ABSENT else bytes(verification),
+        None if clinical is _ABSENT else bytes(clinical),
+        None if value is _ABSENT else bytes(value),
+        None if medication is _ABSENT else bytes(medication),
+        None if reference is _ABSENT else bytes(reference),
+    )  # fmt: skip
+
+
+def _named_patient(resource: _Resource, known: str | None) -> str | None:
+    """The patient id a resource (not a Patient) names, as ``patient_named_by`` finds it;
+    ``known`` (an id without '/') is taken from ``Patient/<known>`` without cutting."""
+    for owner in (resource.subject, resource.patient, resource.beneficiary):
+        if owner is not None and (reference := owner.reference) is not None:
+            if known is not None and reference == "Patient/" + known:
+                return known
+            found = patient_in_reference(reference)
+            if found is not None:
+                return found
+    return None

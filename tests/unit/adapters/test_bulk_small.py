@@ -1,0 +1,268 @@
+"""Small Bundle lines through shared lines give exactly what reading them in full gives."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import msgspec
+import orjson
+import pytest
+from benchmarks.synthetic_export import SMALL_ELEMENTS, ExportGenerator, bundle_of
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mesoscreen.adapters import bulk_small
+from mesoscreen.adapters.bulk_export import PatientLines
+from mesoscreen.adapters.bulk_records import RecordResult, RecordScreener
+from mesoscreen.adapters.bulk_small import SMALL_LINE_BYTES, _inert_key, _Resource
+from mesoscreen.adapters.fhir import record_dates
+from mesoscreen.adapters.fhir.record_facts import INERT_ELEMENTS, RecordReader
+from mesoscreen.adapters.ndjson import Line
+from mesoscreen.bootstrap import record_screener
+
+ON = date(2026, 11, 25)
+SNOMED = "http://snomed.info/sct"
+ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+LOINC = "http://loinc.org"
+
+
+def _screeners() -> tuple[RecordScreener, RecordScreener]:
+    small, full = record_screener(ON), record_screener(ON)
+    full.small = None  # every line read in full, the way before shared lines
+    return small, full
+
+
+SMALL, FULL = _screeners()
+
+
+def _record(data: bytes, number: int = 1) -> PatientLines:
+    return PatientLines("", (Line("export.ndjson", number, data),), is_bundle=True)
+
+
+def _line(resources: list[Any]) -> bytes:
+    return orjson.dumps(bundle_of([{"id": f"r{n}", **r} for n, r in enumerate(resources)]))
+
+
+def _same(data: bytes) -> RecordResult:
+    """The result through the small path, checked equal to the full reading's."""
+    result = SMALL.screen(_record(data))
+    assert result == FULL.screen(_record(data))
+    return result
+
+
+def _small_patients(count: int, seed: int) -> list[list[dict[str, Any]]]:
+    """Patients as ``write_small_bundle_lines`` writes them (a Patient and one resource)."""
+    return [
+        [{k: v for k, v in r.items() if k in SMALL_ELEMENTS} for r in resources[:2]]
+        for resources in ExportGenerator(seed).patients(count)
+    ]
+
+
+def test_every_small_patient_gets_the_line_read_in_full_gives() -> None:
+    """2,000 small patients: byte for byte the same line and summary, most of them shared."""
+    shared = 0
+    outcomes = set()
+    for resources in _small_patients(2000, seed=5):
+        data = orjson.dumps(bundle_of(resources))
+        result = _same(data)
+        assert result.output
+        assert not result.bad
+        outcomes.add(result.outcome)
+        shared += isinstance(SMALL.small.screen(data), RecordResult)  # type: ignore[union-attr]
+    assert shared > 1500
+    assert outcomes >= {"contraindicated", "incomplete"}
+
+
+def test_the_full_export_gives_the_same_lines_through_the_small_path() -> None:
+    """Larger records of the synthetic export (under 4 KiB or not) give the same lines."""
+    for resources in ExportGenerator(seed=9).patients(300):
+        _same(orjson.dumps(bundle_of(resources)))
+
+
+def test_a_shared_line_carries_each_patient_s_own_id() -> None:
+    """Two patients with the same sex and birth date get the same decision with their own
+    id in every place; another sex gives its own decision line."""
+    patient = {"resourceType": "Patient", "gender": "female", "birthDate": "1990-03-15"}
+    first = _same(_line([{**patient, "id": "a1"}]))
+    second = _same(_line([{**patient, "id": "b-22.x"}]))
+    assert first.output.replace(b"a1", b"b-22.x") == second.output
+    assert first.output.count(b"a1") == 3  # the patient, and the evidence of sex and birth date
+    male = _same(_line([{**patient, "id": "a1", "gender": "male"}]))
+    assert male.output != first.output
+
+
+def test_an_id_that_json_escapes_is_escaped_as_the_full_reading_does() -> None:
+    """Quotes, backslashes and non-ASCII in the id come out as orjson writes them."""
+    for pid in ('q"uote', "back\\slash", "ñandú", "tab\there"):
+        result = _same(_line([{"resourceType": "Patient", "id": pid, "gender": "male"}]))
+        assert orjson.dumps(pid) in result.output
+
+
+_CONDITION = {
+    "resourceType": "Condition",
+    "subject": {"reference": "Patient/p"},
+    "code": {"coding": [{"system": ICD10, "code": "L64.9"}], "text": "Androgenic alopecia"},
+}
+_PATIENT = {"resourceType": "Patient", "id": "p", "gender": "male", "birthDate": "1980-01-01"}
+
+
+@pytest.mark.parametrize(
+    ("data", "taken"),
+    [
+        (_line([_PATIENT, {**_CONDITION, "note": [{"text": "x"}], "extension": [1]}]), "shared"),
+        (_line([_PATIENT, {**_CONDITION, "code": {"coding": [{"system": ICD10,
+                                                               "code": "E10.9"}]}}]), "read"),
+        (_line([_PATIENT, {**_CONDITION, "note": [{"text": "x" * SMALL_LINE_BYTES}]}]), "full"),
+        (_line([_PATIENT, _CONDITION])[:-2], "full"),
+        (_line([_PATIENT, _CONDITION]).replace(b"alopecia", b"alop\xffcia"), "full"),
+        (_line([_PATIENT, {**_CONDITION, "subject": {"reference": "Patient/q"}}]), "full"),
+        (_line([_PATIENT, {**_PATIENT, "gender": "female"}]), "full"),
+        (_line([{**_PATIENT, "id": "a/b"},
+                {**_CONDITION, "subject": {"reference": "Patient/a/b"}}]), "full"),
+        (_line([{**_PATIENT, "id": ""}]), "full"),
+        (_line([_CONDITION]), "full"),
+        (_line([{**_PATIENT, "gender": 7}]), "full"),
+        (_line([_PATIENT, {**_CONDITION, "code": {"x": "HUGE"}}]).replace(b'"HUGE"', b"1e400"),
+         "read"),
+        (_line([_PATIENT, {"resourceType": "Medication", "code": {"text": "x"}}]), "read"),
+        (_line([_PATIENT, {"resourceType": "MedicationStatement", "status": "active",
+                           "medicationReference": {"reference": "Medication/m"}}]), "read"),
+        (_line([_PATIENT, {"resourceType": "AllergyIntolerance"}]), "read"),
+        (_line([{**_PATIENT, "deceasedDateTime": "2020-02-02"}]), "shared"),
+        (_line([{**_PATIENT, "birthDate": "2030-01-01"}]), "full"),
+        (_line([_PATIENT, {"resourceType": "Encounter", "subject": {"reference": "Patient/p"}}]),
+         "shared"),
+        (b'{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient","id":"p",'
+         b'"gender":"male","gender":"female"}}]}', "shared"),
+    ],
+    ids=["unknown-elements", "risk-code", "over-4-KiB", "broken-json", "not-utf8",
+         "two-patients", "two-patient-resources", "id-with-slash", "empty-id", "no-patient",
+         "gender-not-text", "number-out-of-range", "medication-resource",
+         "medication-by-reference", "allergy", "deceased", "born-after-the-screening-day",
+         "encounter", "duplicate-key"],
+)  # fmt: skip
+def test_a_line_is_shared_read_or_left_to_the_general_path_and_gives_the_same_result(
+    data: bytes, taken: str
+) -> None:
+    """Each line gives the full reading's result; it takes the path expected of it."""
+    _same(data)
+    assert SMALL.small is not None
+    found = SMALL.small.screen(data)
+    way = "shared" if isinstance(found, RecordResult) else "read" if found else "full"
+    assert way == taken
+
+
+def test_a_template_is_made_once_per_patient_key_and_the_memos_stay_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past MEMO_SIZE keys the templates are emptied; lines stay right throughout."""
+    monkeypatch.setattr(bulk_small, "MEMO_SIZE", 8)
+    small, _ = _screeners()
+    assert small.small is not None
+    for year in range(1950, 1980):
+        patient = {"resourceType": "Patient", "id": f"p{year}", "birthDate": f"{year}-01-02"}
+        data = _line([patient])
+        assert small.screen(_record(data)) == FULL.screen(_record(data))
+        assert len(small.small._templates) <= 8
+
+
+_codes = st.sampled_from([
+    {"coding": [{"system": ICD10, "code": "E10.9", "display": "Type 1 diabetes"}]},
+    {"coding": [{"system": SNOMED, "code": "254837009"}], "text": "Breast cancer"},
+    {"coding": [{"system": SNOMED, "code": "38341003"}]},
+    {"coding": [{"system": ICD10, "code": "L64.9"}], "text": "Androgenic alopecia"},
+    {"coding": [{"system": RXNORM, "code": "11289", "display": "warfarin"}]},
+    {"coding": [{"system": RXNORM, "code": "29046"}], "text": "lisinopril"},
+    {"coding": [{"system": LOINC, "code": "82810-3"}]},
+    {"text": "suspected bleeding disorder"}, {"text": "history of warfarin use"},
+    {"coding": "not a list"}, None,
+])  # fmt: skip
+_statuses = st.sampled_from([
+    {"coding": [{"code": c}]} for c in ("active", "resolved", "remission", "refuted",
+                                          "entered-in-error", "provisional", "confirmed")
+])  # fmt: skip
+_days = st.sampled_from(["2026-11-01", "2019-05-04", "2026", "2026-13-01", "bad", "2027-01-01"])
+_resources = st.fixed_dictionaries(
+    {"resourceType": st.sampled_from(["Condition", "Observation", "MedicationStatement",
+                                      "MedicationRequest", "AllergyIntolerance", "Encounter",
+                                      "Medication", "Procedure"])},
+    optional={
+        "code": _codes, "medicationCodeableConcept": _codes, "clinicalStatus": _statuses,
+        "verificationStatus": _statuses,
+        "valueCodeableConcept": st.sampled_from([
+            {"coding": [{"system": SNOMED, "code": "77386006"}]},
+            {"coding": [{"system": SNOMED, "code": "60001007"}]}]),
+        "valueBoolean": st.booleans() | st.just("true"),
+        "status": st.sampled_from(["active", "final", "stopped", "unknown", "entered-in-error"]),
+        "subject": st.sampled_from([{"reference": "Patient/p"}, {"reference": "Patient/q"},
+                                    {"reference": "urn:uuid:1"}, {"display": "x"}, "p"]),
+        "patient": st.just({"reference": "https://x.org/fhir/Patient/p/_history/2"}),
+        "medicationReference": st.sampled_from([{"reference": "Medication/r1"}, None, "x"]),
+        "onsetDateTime": _days, "effectiveDateTime": _days, "recordedDate": _days,
+        "abatementDateTime": _days, "onsetAge": st.just({"value": 40, "code": "a"}),
+        "id": st.sampled_from(["r1", "x", 5]), "meta": st.just({"versionId": "1"}),
+    },
+)  # fmt: skip
+_patients = st.fixed_dictionaries(
+    {"resourceType": st.just("Patient"), "id": st.sampled_from(["p", "p", "q", "", "p/1"])},
+    optional={
+        "gender": st.sampled_from(["male", "female", "other", "unknown", 1]),
+        "birthDate": st.sampled_from(["1980-06-15", "2010-01-01", "1980", "2030-01-01", "x"]),
+        "deceasedBoolean": st.booleans(),
+        "deceasedDateTime": st.sampled_from(["2020-01-01", "2030-01-01", "x"]),
+        "name": st.just([{"family": "Nguyen"}]),
+    },
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_resources, max_size=4), _patients, st.integers(0, 4))
+def test_any_small_record_gets_the_line_read_in_full_gives(
+    others: list[dict[str, Any]], patient: dict[str, Any], at: int
+) -> None:
+    """Whatever its resources, statuses, dates and patients, a line gives the same result
+    through the shared lines as read in full."""
+    resources = [*others[:at], patient, *others[at:]]
+    data = orjson.dumps(bundle_of([{"id": f"e{n}", **r} for n, r in enumerate(resources)]))
+    _same(data)
+
+
+_READER = RecordReader.default()
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_resources, _patients)
+def test_an_inert_resource_adds_nothing_to_a_record(
+    resource: dict[str, Any], patient: dict[str, Any]
+) -> None:
+    """Beside any Patient, a resource the reader calls inert changes no fact, evidence,
+    date or hint."""
+    if _READER.inert(resource):
+        assert _READER.read([patient, resource], ON) == _READER.read([patient], ON)
+
+
+def test_the_inert_key_holds_every_element_inert_reads() -> None:
+    """Two resources differing in any one of INERT_ELEMENTS get different memo keys."""
+    values: dict[str, tuple[object, object]] = {
+        "status": ("active", "stopped"), "valueBoolean": (True, False),
+    }  # fmt: skip
+    base = {"resourceType": "Observation"}
+    for name in INERT_ELEMENTS:
+        one, other = values.get(name, ({"text": "a"}, {"text": "b"}))
+        keys = {
+            _inert_key(msgspec.json.decode(orjson.dumps({**base, name: v}), type=_Resource))
+            for v in (one, other)
+        }
+        absent = _inert_key(msgspec.json.decode(orjson.dumps(base), type=_Resource))
+        assert len(keys | {absent}) == 3, name
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=45) | st.from_regex(r"\d{4}(-\d{2}(-\d{2}(T.*)?)?)?", fullmatch=True))
+def test_a_day_read_twice_is_the_day_read_once(text: str) -> None:
+    """The memo of days gives what reading the text gives, the first time and after."""
+    expected = record_dates._read_day(text)
+    assert record_dates.latest_day(text) == expected
+    assert record_dates.latest_day(text) == expected
