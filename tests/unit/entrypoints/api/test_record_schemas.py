@@ -26,6 +26,7 @@ from mesoscreen.entrypoints.api.schemas import PatientOut, ScreeningOut, UserOut
 NOT_SERVED = {
     records.AuthSession: "sign-in sessions never leave the server",
     records.LoginThrottle: "failed sign-ins never leave the server",
+    records.LiveSessionBounds: "the live-session rule's cut-offs, computed per check, never stored",
     records.ConsentWithdrawal: "shown inside ConsentOut (withdrawn_at, withdrawal_reason)",
     records.SignedFields: "part of every signable record, not a record of its own",
     records.Page: "shown as PageOut around the records",
