@@ -45,7 +45,8 @@ from fhirpathpy import compile as fhirpath_compile
 from benchmarks.realistic_export import RealisticExport, write_realistic_lines
 from benchmarks.synthetic_export import write_bundle_lines, write_small_bundle_lines
 from mesoscreen.adapters.bulk_export import PatientLines
-from mesoscreen.adapters.bulk_runner import BulkSettings, BulkWriter, run_inputs
+from mesoscreen.adapters.bulk_output import BulkWriter
+from mesoscreen.adapters.bulk_runner import BulkSettings, run_inputs
 from mesoscreen.adapters.fhir.record_facts import RecordReader
 from mesoscreen.adapters.ndjson import Line
 from mesoscreen.bootstrap import record_screener

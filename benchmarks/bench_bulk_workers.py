@@ -41,7 +41,8 @@ import resource, sys, time
 from datetime import date
 from pathlib import Path
 import mesoscreen
-from mesoscreen.adapters.bulk_runner import BulkSettings, BulkWriter, run_inputs
+from mesoscreen.adapters.bulk_output import BulkWriter
+from mesoscreen.adapters.bulk_runner import BulkSettings, run_inputs
 from mesoscreen.bootstrap import record_screener
 source, out, workers = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 settings = BulkSettings(on=date(2026, 11, 25), screener=record_screener)

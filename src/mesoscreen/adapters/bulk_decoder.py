@@ -20,7 +20,7 @@ from typing import Any, Literal, Required, TypedDict
 import msgspec
 
 from mesoscreen.adapters.bulk_export import PATIENT_FIELDS
-from mesoscreen.adapters.fhir.record_facts import CONCEPT_ELEMENTS, READ_ELEMENTS
+from mesoscreen.adapters.fhir.record_concepts import CONCEPT_ELEMENTS, READ_ELEMENTS
 
 #: Every element of a resource the bulk path uses: the reader's and where a patient is named.
 KEPT_ELEMENTS = READ_ELEMENTS | CONCEPT_ELEMENTS | frozenset(PATIENT_FIELDS)

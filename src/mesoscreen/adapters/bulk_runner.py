@@ -15,31 +15,29 @@ copy inside the kernel, so the lines never pass through the parent's Python.
 
 from __future__ import annotations
 
-import errno
-import gzip
-import io
 import multiprocessing
 import multiprocessing.pool
 import os
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import IO
 
+from mesoscreen.adapters.bulk_chunks import FileChunk, chunks_of
 from mesoscreen.adapters.bulk_export import BadLine, PatientLines, records_from_inputs
-from mesoscreen.adapters.bulk_records import RecordResult, RecordScreener
-from mesoscreen.adapters.ndjson import (
-    BROKEN_GZIP,
-    GZIP_MAGIC,
-    MAX_LINE_BYTES,
-    broken_gzip,
-    dumps_line,
-    long_line_reason,
+from mesoscreen.adapters.bulk_output import (
+    BulkWriter,
+    ChunkResult,
+    ChunkTally,
+    SpoolAppender,
+    spooled,
 )
+from mesoscreen.adapters.bulk_records import RecordScreener
+from mesoscreen.adapters.ndjson import MAX_LINE_BYTES, long_line_reason
 from mesoscreen.domain.errors import InputError
 from mesoscreen.services.bulk_screening import BulkSummary
 from mesoscreen.services.ports import BulkJob
@@ -52,7 +50,6 @@ BATCH_BYTES = 8 * 1024 * 1024
 BATCHES_IN_FLIGHT_PER_WORKER = 4
 # The batches waiting for or in a worker hold at most this many bytes per worker.
 BYTES_IN_FLIGHT_PER_WORKER = 2 * BATCH_BYTES
-CHUNK_BYTES = 2 * 1024 * 1024
 
 _worker_screener: RecordScreener | None = None
 _worker_max_line = MAX_LINE_BYTES
@@ -100,198 +97,10 @@ def _screen_batch(batch: list[PatientLines], spool: str) -> ChunkResult:
     ``lines`` is not used.
     """
     assert _worker_screener is not None, "worker not initialised"  # noqa: S101
-    tally = _Tally()
+    tally = ChunkTally()
     for record in batch:
         tally.take(_worker_screener.screen(record))
-    return _spooled(tally.result(0), spool)
-
-
-@dataclass(frozen=True, slots=True)
-class FileChunk:
-    """Whole lines of an NDJSON file: a byte range of a plain file that starts and ends at
-    line ends, or (``data``) lines of a gzip file already decompressed.
-
-    The range does not say the number of its first line: finding it would mean reading every
-    byte of the file in the parent. Whoever screens a chunk counts its lines
-    (``ChunkResult.lines``), and the results, taken in order, number them. ``too_long`` marks
-    one line longer than the limit (``length`` is then the line's length without its
-    newline): it is reported, never read.
-    """
-
-    path: str
-    offset: int
-    length: int
-    too_long: bool = False
-    data: bytes | None = None
-
-
-_SCAN_BLOCK = 64 * 1024
-
-
-def _last_newline(handle: IO[bytes], start: int, end: int) -> int:
-    """Where the last newline in ``[start, end)`` is, read backwards from ``end``; -1 if none."""
-    at = end
-    while at > start:
-        low = max(start, at - _SCAN_BLOCK)
-        handle.seek(low)
-        cut = handle.read(at - low).rfind(b"\n")
-        if cut >= 0:
-            return low + cut
-        at = low
-    return -1
-
-
-def _next_newline(handle: IO[bytes], start: int) -> int:
-    """Where the first newline at or after ``start`` is; -1 if none (never holds the line)."""
-    handle.seek(start)
-    at = start
-    while block := handle.read(16 * _SCAN_BLOCK):
-        cut = block.find(b"\n")
-        if cut >= 0:
-            return at + cut
-        at += len(block)
-    return -1
-
-
-def file_chunks(
-    path: Path, size: int = CHUNK_BYTES, max_line_bytes: int = MAX_LINE_BYTES
-) -> Iterator[FileChunk]:
-    """The file cut into ranges of about ``size`` bytes, each ending at a line end; a line
-    longer than ``max_line_bytes`` becomes a range of its own, marked and never held whole.
-
-    Each cut is found by reading backwards from it to the nearest line end, so the parent of
-    the workers reads the bytes near the cuts, not the file (it read and copied every byte
-    before, about a tenth of the screening's CPU on large records). Plain reads, not a memory
-    map: the pages of a map would count in the parent's memory.
-    """
-    with path.open("rb") as handle:
-        total = os.fstat(handle.fileno()).st_size
-        offset = 0
-        while offset < total:
-            end = offset + size
-            if end >= total:
-                yield FileChunk(str(path), offset, total - offset)
-                return
-            cut = _last_newline(handle, offset, end)
-            if cut >= 0:
-                yield FileChunk(str(path), offset, cut + 1 - offset)
-                offset = cut + 1
-                continue
-            # One line longer than ``size``: a range of its own, marked if too long.
-            newline = _next_newline(handle, end)
-            line_end = total if newline < 0 else newline
-            length = line_end - offset
-            if length > max_line_bytes:
-                yield FileChunk(str(path), offset, length, too_long=True)
-            else:
-                yield FileChunk(str(path), offset, line_end + 1 - offset)
-            offset = line_end + 1
-
-
-def gzip_chunks(
-    path: Path, size: int = CHUNK_BYTES, max_line_bytes: int = MAX_LINE_BYTES
-) -> Iterator[FileChunk]:
-    """A gzip file's lines, decompressed, in chunks of about ``size`` bytes of whole lines; a
-    line longer than ``max_line_bytes`` becomes a marked chunk of its own, never held whole.
-
-    Lines are counted as ``ndjson.iter_lines`` counts them (blank ones too, a last line
-    without a newline included). When the data turns out broken, the lines before it are
-    given out first, then the same InputError ``iter_lines`` raises, with the same count.
-    """
-    source = str(path)
-    lines = 0  # whole lines given out or about to be
-    block: list[bytes] = []
-    held = 0
-    pending = b""  # the start of a line not yet ended
-    skipped = -1  # bytes so far of a too-long line being skipped, else -1
-    try:
-        with gzip.open(path, "rb") as stream:
-            while piece := stream.read1(size):
-                if skipped >= 0:
-                    newline = piece.find(b"\n")
-                    if newline < 0:
-                        skipped += len(piece)
-                        continue
-                    if block:
-                        yield FileChunk(source, 0, held, data=b"".join(block))
-                        block, held = [], 0
-                    lines += 1
-                    yield FileChunk(source, 0, skipped + newline, too_long=True)
-                    skipped, piece = -1, piece[newline + 1 :]
-                text = pending + piece if pending else piece
-                cut = text.rfind(b"\n") + 1
-                whole, pending = text[:cut], text[cut:]
-                if whole:
-                    lines += whole.count(b"\n")
-                    block.append(whole)
-                    held += len(whole)
-                if len(pending) > max_line_bytes:
-                    skipped, pending = len(pending), b""
-                if held >= size:
-                    yield FileChunk(source, 0, held, data=b"".join(block))
-                    block, held = [], 0
-    except BROKEN_GZIP as broken:
-        if block:
-            yield FileChunk(source, 0, held, data=b"".join(block))
-        raise broken_gzip(source, lines + (skipped >= 0), broken) from None
-    if skipped >= 0:
-        if block:
-            yield FileChunk(source, 0, held, data=b"".join(block))
-            block, held = [], 0
-        yield FileChunk(source, 0, skipped, too_long=True)
-    elif pending:
-        block.append(pending)
-        held += len(pending)
-    if block:
-        yield FileChunk(source, 0, held, data=b"".join(block))
-
-
-def _chunks(path: Path, max_line_bytes: int) -> Iterator[FileChunk]:
-    """The chunks of a plain or gzip file."""
-    if _is_plain_file(path):
-        return file_chunks(path, CHUNK_BYTES, max_line_bytes)
-    return gzip_chunks(path, CHUNK_BYTES, max_line_bytes)
-
-
-@dataclass(frozen=True, slots=True)
-class ChunkResult:
-    """What screening a chunk gave: its decision lines, the lines that could not be used
-    (numbered from the chunk's first line, 1), the tally of the patients, how many lines.
-
-    A worker leaves its decision lines in a file instead (``spool``, ``spooled`` bytes long,
-    ``out`` then empty): the parent copies that file into the output and removes it.
-    """
-
-    out: bytes
-    bad: tuple[BadLine, ...]
-    summary: BulkSummary
-    lines: int
-    spool: str | None = None
-    spooled: int = 0
-
-
-class _Tally:
-    """Decision lines, bad lines and the summary of results taken in order."""
-
-    def __init__(self) -> None:
-        self.out = io.BytesIO()
-        self.bad: list[BadLine] = []
-        self.summary = BulkSummary()
-
-    def take(self, result: RecordResult) -> None:
-        """Count one record's result."""
-        self.bad.extend(result.bad)
-        if not result.output:
-            return
-        self.out.write(result.output)
-        if result.not_screened:
-            self.summary.add_not_screened(result.not_screened)
-        else:
-            self.summary.add(result.outcome, result.categories)
-
-    def result(self, lines: int) -> ChunkResult:
-        """What was taken, as one result of ``lines`` lines."""
-        return ChunkResult(self.out.getvalue(), tuple(self.bad), self.summary, lines)
+    return spooled(tally.result(0), spool)
 
 
 def screen_chunk(chunk: FileChunk, screener: RecordScreener, max_line: int) -> ChunkResult:
@@ -304,7 +113,7 @@ def screen_chunk(chunk: FileChunk, screener: RecordScreener, max_line: int) -> C
         with open(chunk.path, "rb") as handle:
             handle.seek(chunk.offset)
             data = handle.read(chunk.length)
-    tally = _Tally()
+    tally = ChunkTally()
     raws = data.split(b"\n")
     if raws[-1] == b"":
         raws.pop()  # the chunk ends with a newline: no line after it
@@ -319,87 +128,10 @@ def screen_chunk(chunk: FileChunk, screener: RecordScreener, max_line: int) -> C
     return tally.result(len(raws))
 
 
-def _spooled(result: ChunkResult, spool: str) -> ChunkResult:
-    """``result`` with its decision lines moved to the new file ``spool`` (none if empty).
-
-    Sent back through the pool's pipe, the lines cost the parent more CPU than anything else
-    it did (unpickling about 1.2 KB a small patient, 4 us of the 34 us a patient of two
-    workers); a file costs it a copy in the kernel.
-    """
-    if not result.out:
-        return result
-    with open(spool, "xb") as handle:
-        handle.write(result.out)
-    return replace(result, out=b"", spool=spool, spooled=len(result.out))
-
-
 def _screen_chunk(chunk: FileChunk, spool: str) -> ChunkResult:
     """Screen one chunk in a worker and leave its decision lines in the file ``spool``."""
     assert _worker_screener is not None, "worker not initialised"  # noqa: S101
-    return _spooled(screen_chunk(chunk, _worker_screener, _worker_max_line), spool)
-
-
-# copy_file_range refuses files on two file systems (EXDEV), an output opened for appending
-# (EBADF), and files it cannot copy (EINVAL, EOPNOTSUPP; ENOSYS on old kernels); sendfile
-# refuses some outputs (EINVAL). Both then leave the output as it was.
-_NOT_THIS_WAY = frozenset(
-    {errno.EXDEV, errno.EBADF, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOSYS, errno.ENOTSUP}
-)
-
-
-class _Appender:
-    """Appends a worker's file to the output: inside the kernel when the output is a file
-    descriptor (``copy_file_range``, else ``sendfile``), else read and written."""
-
-    def __init__(self, out: IO[bytes]) -> None:
-        self.out = out
-        try:
-            self.fd = out.fileno()
-        except (OSError, AttributeError, ValueError):  # io.BytesIO, a wrapper without one
-            self.fd = -1
-        self.ways = ["copy_file_range", "sendfile"] if self.fd >= 0 else []
-
-    def write(self, result: ChunkResult) -> None:
-        """Write a result's decision lines to the output, removing the worker's file."""
-        if result.spool is None:
-            self.out.write(result.out)
-            return
-        self.append(result.spool, result.spooled)
-        os.unlink(result.spool)
-
-    def append(self, path: str, length: int) -> None:
-        """Write the ``length`` bytes of ``path`` to the output, after what was written."""
-        with open(path, "rb", buffering=0) as source:
-            if self.ways:
-                self.out.flush()
-            done = 0
-            while done < length:
-                copied = self._copy(source, done, length - done)
-                if copied == 0:
-                    raise OSError(errno.EIO, f"{path}: shorter than the {length} bytes written")
-                done += copied
-
-    def _copy(self, source: io.FileIO, offset: int, count: int) -> int:
-        while self.ways:
-            try:
-                if self.ways[0] == "copy_file_range":
-                    return os.copy_file_range(source.fileno(), self.fd, count, offset)
-                return os.sendfile(self.fd, source.fileno(), offset, count)
-            except OSError as error:
-                if error.errno not in _NOT_THIS_WAY:
-                    raise
-                self.ways.pop(0)
-        source.seek(offset)
-        data = source.read(min(count, CHUNK_BYTES))
-        self.out.write(data)
-        return len(data)
-
-
-def _is_plain_file(path: Path) -> bool:
-    if not path.is_file():
-        return False
-    with path.open("rb") as probe:
-        return probe.read(2) != GZIP_MAGIC
+    return spooled(screen_chunk(chunk, _worker_screener, _worker_max_line), spool)
 
 
 def record_bytes(record: PatientLines) -> int:
@@ -441,50 +173,6 @@ def batches(
         yield batch
 
 
-class BulkWriter:
-    """Writes decisions and bad lines, and keeps the summary."""
-
-    def __init__(
-        self, out: IO[bytes], errors: IO[bytes], progress: Callable[[int], None] | None = None
-    ) -> None:
-        self.out = out
-        self.errors = errors
-        self.summary = BulkSummary()
-        self.progress = progress
-
-    def bad(self, line: BadLine) -> None:
-        """Record a line that could not be screened."""
-        self.errors.write(dumps_line(line.as_dict()))
-        self.summary.add_bad_line()
-        if self.progress:
-            self.progress(1)
-
-    def batch(self, result: ChunkResult, appender: _Appender) -> None:
-        """Write what a worker gave for a batch of records: its decisions, then its bad
-        lines; the summary and the progress as if each record's result had come back."""
-        appender.write(result)
-        for line in result.bad:
-            self.bad(line)
-        self.summary.merge(result.summary)
-        if self.progress:
-            self.progress(result.summary.patients + sum(result.summary.not_screened.values()))
-
-    def results(self, results: list[RecordResult]) -> None:
-        """Write a batch of results."""
-        for result in results:
-            for line in result.bad:
-                self.bad(line)
-            if not result.output:
-                continue
-            self.out.write(result.output)
-            if result.not_screened:
-                self.summary.add_not_screened(result.not_screened)
-            else:
-                self.summary.add(result.outcome, result.categories)
-            if self.progress:
-                self.progress(1)
-
-
 def run_local(
     records: Iterable[PatientLines | BadLine],
     settings: BulkSettings,
@@ -505,7 +193,7 @@ def run_local(
     limit = workers * BATCHES_IN_FLIGHT_PER_WORKER
     byte_limit = workers * BYTES_IN_FLIGHT_PER_WORKER
     held = 0
-    appender = _Appender(writer.out)
+    appender = SpoolAppender(writer.out)
     # The workers' files: see run_inputs.
     with (
         tempfile.TemporaryDirectory(prefix="mesoscreen-bulk-") as spools,
@@ -541,7 +229,7 @@ def run_inputs(
         return run_local(records, settings, writer, workers)
     numbering = {"file": -1, "next": 1}  # lines are numbered from 1 in each file
 
-    appender = _Appender(writer.out)
+    appender = SpoolAppender(writer.out)
 
     def take(result: ChunkResult, file: int) -> None:
         if file != numbering["file"]:
@@ -558,7 +246,7 @@ def run_inputs(
     if workers <= 1:
         screener = settings.screener(settings.on, settings.policy_path)
         for file, path in enumerate(inputs):
-            for chunk in _chunks(path, settings.max_line_bytes):
+            for chunk in chunks_of(path, settings.max_line_bytes):
                 take(screen_chunk(chunk, screener, settings.max_line_bytes), file)
         return writer.summary
     window: deque[tuple[AsyncResult[ChunkResult], int, int]] = deque()
@@ -583,7 +271,7 @@ def run_inputs(
         sequence = 0
         try:
             for file, path in enumerate(inputs):
-                for chunk in _chunks(path, settings.max_line_bytes):
+                for chunk in chunks_of(path, settings.max_line_bytes):
                     spool = os.path.join(spools, f"{sequence}.ndjson")
                     sequence += 1
                     size = len(chunk.data) if chunk.data is not None else 0

@@ -26,7 +26,8 @@ import msgspec
 import orjson
 
 from mesoscreen.adapters.bulk_decoder import is_utf8
-from mesoscreen.adapters.fhir.record_facts import INERT_ELEMENTS, RecordReader
+from mesoscreen.adapters.fhir.record_concepts import INERT_ELEMENTS
+from mesoscreen.adapters.fhir.record_facts import RecordReader
 from mesoscreen.services.record_identity import patient_in_reference
 
 if TYPE_CHECKING:

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from mesoscreen.adapters.bulk_export import BadLine, PatientLines, _locate, ndjson_files
+from mesoscreen.adapters.bulk_output import BulkWriter
 from mesoscreen.adapters.bulk_records import RecordResult
-from mesoscreen.adapters.bulk_runner import BulkSettings, BulkWriter, ScreenerFactory
+from mesoscreen.adapters.bulk_runner import BulkSettings, ScreenerFactory
 from mesoscreen.adapters.ndjson import Line, long_line_reason
 from mesoscreen.domain.errors import InputError
 from mesoscreen.services.bulk_screening import BulkSummary

@@ -16,9 +16,10 @@ import orjson
 import pytest
 from benchmarks.synthetic_export import ExportGenerator, bundle_of
 
-from mesoscreen.adapters import bulk_runner
+from mesoscreen.adapters import bulk_chunks, bulk_runner
 from mesoscreen.adapters.bulk_export import records_from_inputs
-from mesoscreen.adapters.bulk_runner import BulkSettings, BulkWriter, run_inputs, run_local
+from mesoscreen.adapters.bulk_output import BulkWriter
+from mesoscreen.adapters.bulk_runner import BulkSettings, run_inputs, run_local
 from mesoscreen.bootstrap import record_screener
 
 ON = date(2026, 11, 25)
@@ -56,7 +57,7 @@ def test_small_ranges_give_the_lines_and_line_numbers_of_reading_record_by_recor
         copy.write_bytes(gzip.compress(path.read_bytes()))
         zipped.append(copy)
     expected = _by_record(plain)
-    monkeypatch.setattr(bulk_runner, "CHUNK_BYTES", 1500)
+    monkeypatch.setattr(bulk_chunks, "CHUNK_BYTES", 1500)
     assert _run(plain, workers) == expected
     out, errors, patients = _run(zipped, workers)
     assert (out, errors.replace(b'.ndjson.gz"', b'.ndjson"'), patients) == expected
@@ -79,12 +80,12 @@ def test_cuts_are_found_reading_back_over_several_blocks(
 ) -> None:
     """Lines longer than the block read backwards from a cut: the ranges still cover the
     file once, end at line ends, and a line over the limit is a marked range of its own."""
-    monkeypatch.setattr(bulk_runner, "_SCAN_BLOCK", 7)
+    monkeypatch.setattr(bulk_chunks, "_SCAN_BLOCK", 7)
     path = tmp_path / "lines.ndjson"
     lines = [b"a" * (i * 13 % 90 + 1) for i in range(40)] + [b"z" * 500, b"b" * 30]
     path.write_bytes(b"\n".join(lines) + b"\n")
     data = path.read_bytes()
-    chunks = list(bulk_runner.file_chunks(path, size=100, max_line_bytes=300))
+    chunks = list(bulk_chunks.file_chunks(path, size=100, max_line_bytes=300))
     kept = [c for c in chunks if not c.too_long]
     assert [(c.offset, c.length) for c in chunks if c.too_long] == [(data.index(b"z"), 500)]
     assert b"".join(data[c.offset : c.offset + c.length] for c in kept) == data.replace(
@@ -121,7 +122,7 @@ def test_workers_files_are_appended_in_order_to_a_file_and_removed(
     for seed, path in enumerate(plain):
         _export(path, seed)
     expected, expected_errors, patients = _run(plain, 1)
-    monkeypatch.setattr(bulk_runner, "CHUNK_BYTES", 1500)
+    monkeypatch.setattr(bulk_chunks, "CHUNK_BYTES", 1500)
     monkeypatch.setattr(bulk_runner, "batches", partial(bulk_runner.batches, max_records=3))
     inputs = plain
     if form == "gzip":
@@ -150,7 +151,7 @@ def test_a_failed_copy_leaves_whole_ranges_in_order_and_no_temporary_file(
     plain = tmp_path / "a.ndjson"
     _export(plain, 3)
     expected, _, _ = _run([plain], 1)
-    monkeypatch.setattr(bulk_runner, "CHUNK_BYTES", 1500)
+    monkeypatch.setattr(bulk_chunks, "CHUNK_BYTES", 1500)
     copies: list[int] = []
     real_copy = os.copy_file_range
 

@@ -17,12 +17,9 @@ from mesoscreen.adapters import bulk_export
 from mesoscreen.adapters.bulk_decoder import KEPT_ELEMENTS, BulkDecoder
 from mesoscreen.adapters.bulk_export import PatientLines
 from mesoscreen.adapters.bulk_records import RecordResult, RecordScreener
-from mesoscreen.adapters.fhir import record_facts
-from mesoscreen.adapters.fhir.record_facts import (
-    RAW_MEMO_MAX_BYTES,
-    RAW_MEMO_SIZE,
-    RecordReader,
-)
+from mesoscreen.adapters.fhir import record_concepts, record_facts
+from mesoscreen.adapters.fhir.record_concepts import RAW_MEMO_MAX_BYTES, RAW_MEMO_SIZE
+from mesoscreen.adapters.fhir.record_facts import RecordReader
 from mesoscreen.adapters.ndjson import Line
 from mesoscreen.bootstrap import record_screener
 
@@ -224,8 +221,8 @@ _resource = st.fixed_dictionaries(
                                       "MedicationStatement", "MedicationRequest",
                                       "AllergyIntolerance", "Encounter"])},
     optional={
-        **{name: _concept for name in record_facts.CONCEPT_ELEMENTS},
-        **{name: _json for name in record_facts.READ_ELEMENTS - {"resourceType"}},
+        **{name: _concept for name in record_concepts.CONCEPT_ELEMENTS},
+        **{name: _json for name in record_concepts.READ_ELEMENTS - {"resourceType"}},
         "status": st.sampled_from(["active", "final", "unknown", "entered-in-error"]) | _json,
         "id": st.sampled_from(["p", "m1", "c"]) | _json,
         "subject": st.just({"reference": "Patient/p"}) | _json,

@@ -99,7 +99,7 @@ def test_file_chunks_cover_the_file_at_line_ends_and_number_lines_as_iter_lines(
     tmp_path: Path,
 ) -> None:
     """Small chunks: every byte once, each chunk ends a line, numbering as iter_lines has it."""
-    from mesoscreen.adapters.bulk_runner import file_chunks
+    from mesoscreen.adapters.bulk_chunks import file_chunks
 
     path = tmp_path / "lines.ndjson"
     lines = [f'{{"n": {i}, "pad": "{"x" * (i % 7)}"}}' for i in range(50)]
@@ -136,7 +136,7 @@ def test_a_line_over_the_limit_is_reported_with_its_length_and_the_next_line_is_
 def test_file_chunks_give_a_long_line_a_marked_range_of_its_own(tmp_path: Path) -> None:
     """A line longer than the limit is one too_long chunk (never read whole); the numbering
     and the bytes of the other lines are unchanged, with or without a final newline."""
-    from mesoscreen.adapters.bulk_runner import file_chunks
+    from mesoscreen.adapters.bulk_chunks import file_chunks
 
     for ending in (b"\n", b""):
         path = tmp_path / f"long{len(ending)}.ndjson"

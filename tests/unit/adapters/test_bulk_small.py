@@ -17,7 +17,8 @@ from mesoscreen.adapters.bulk_export import PatientLines
 from mesoscreen.adapters.bulk_records import RecordResult, RecordScreener
 from mesoscreen.adapters.bulk_small import SMALL_LINE_BYTES, _inert_key, _Resource
 from mesoscreen.adapters.fhir import record_dates
-from mesoscreen.adapters.fhir.record_facts import INERT_ELEMENTS, RecordReader
+from mesoscreen.adapters.fhir.record_concepts import INERT_ELEMENTS
+from mesoscreen.adapters.fhir.record_facts import RecordReader
 from mesoscreen.adapters.ndjson import Line
 from mesoscreen.bootstrap import record_screener
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mesoscreen.adapters.bulk_runner import FileChunk, gzip_chunks
+from mesoscreen.adapters.bulk_chunks import FileChunk, gzip_chunks
 from mesoscreen.adapters.ndjson import Line, LongLine, iter_lines
 from mesoscreen.domain.errors import InputError
 
