@@ -20,6 +20,7 @@ from mesoscreen.adapters import bulk_chunks, bulk_runner
 from mesoscreen.adapters.bulk_export import records_from_inputs
 from mesoscreen.adapters.bulk_output import BulkWriter
 from mesoscreen.adapters.bulk_runner import BulkSettings, run_inputs, run_local
+from mesoscreen.adapters.ndjson import iter_lines
 from mesoscreen.bootstrap import record_screener
 
 ON = date(2026, 11, 25)
@@ -170,3 +171,37 @@ def test_a_failed_copy_leaves_whole_ranges_in_order_and_no_temporary_file(
     assert written.endswith(b"\n")
     assert len(written.splitlines()) >= 2
     assert list(spool_root.iterdir()) == []
+
+
+def test_file_chunks_cover_the_file_at_line_ends_and_number_lines_as_iter_lines(
+    tmp_path: Path,
+) -> None:
+    """Small chunks: every byte once, each chunk ends a line, numbering as iter_lines has it."""
+    path = tmp_path / "lines.ndjson"
+    lines = [f'{{"n": {i}, "pad": "{"x" * (i % 7)}"}}' for i in range(50)]
+    path.write_text("\n".join(lines[:20]) + "\n\n" + "\n".join(lines[20:]), encoding="utf-8")
+    data = path.read_bytes()
+    chunks = list(bulk_chunks.file_chunks(path, size=64))
+    assert b"".join(data[c.offset : c.offset + c.length] for c in chunks) == data
+    assert all(data[c.offset + c.length - 1 : c.offset + c.length] == b"\n" for c in chunks[:-1])
+    numbered = {
+        data[: c.offset].count(b"\n") + 1 + i: raw.strip()
+        for c in chunks
+        for i, raw in enumerate(data[c.offset : c.offset + c.length].split(b"\n"))
+        if raw.strip()
+    }
+    assert numbered == {ln.number: ln.data for ln in iter_lines(path)}
+
+
+def test_file_chunks_give_a_long_line_a_marked_range_of_its_own(tmp_path: Path) -> None:
+    """A line longer than the limit is one too_long chunk (never read whole); the numbering
+    and the bytes of the other lines are unchanged, with or without a final newline."""
+    for ending in (b"\n", b""):
+        path = tmp_path / f"long{len(ending)}.ndjson"
+        path.write_bytes(b'{"a":1}\n' + b"z" * 700 + b'\n{"a":2}\n' + b"w" * 600 + ending)
+        chunks = list(bulk_chunks.file_chunks(path, size=64, max_line_bytes=256))
+        data = path.read_bytes()
+        long = [(data[: c.offset].count(b"\n") + 1, c.length) for c in chunks if c.too_long]
+        assert long == [(2, 700), (4, 600)]
+        kept = [data[c.offset : c.offset + c.length].strip() for c in chunks if not c.too_long]
+        assert kept == [b'{"a":1}', b'{"a":2}']

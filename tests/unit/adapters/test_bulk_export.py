@@ -95,28 +95,6 @@ def test_inputs_mix_bundle_files_and_folders_in_order(tmp_path: Path) -> None:
     assert [r.is_bundle for r in records if isinstance(r, PatientLines)] == [True, True, False]
 
 
-def test_file_chunks_cover_the_file_at_line_ends_and_number_lines_as_iter_lines(
-    tmp_path: Path,
-) -> None:
-    """Small chunks: every byte once, each chunk ends a line, numbering as iter_lines has it."""
-    from mesoscreen.adapters.bulk_chunks import file_chunks
-
-    path = tmp_path / "lines.ndjson"
-    lines = [f'{{"n": {i}, "pad": "{"x" * (i % 7)}"}}' for i in range(50)]
-    path.write_text("\n".join(lines[:20]) + "\n\n" + "\n".join(lines[20:]), encoding="utf-8")
-    data = path.read_bytes()
-    chunks = list(file_chunks(path, size=64))
-    assert b"".join(data[c.offset : c.offset + c.length] for c in chunks) == data
-    assert all(data[c.offset + c.length - 1 : c.offset + c.length] == b"\n" for c in chunks[:-1])
-    numbered = {
-        data[: c.offset].count(b"\n") + 1 + i: raw.strip()
-        for c in chunks
-        for i, raw in enumerate(data[c.offset : c.offset + c.length].split(b"\n"))
-        if raw.strip()
-    }
-    assert numbered == {ln.number: ln.data for ln in iter_lines(path)}
-
-
 def test_a_line_over_the_limit_is_reported_with_its_length_and_the_next_line_is_read(
     tmp_path: Path,
 ) -> None:
@@ -131,19 +109,3 @@ def test_a_line_over_the_limit_is_reported_with_its_length_and_the_next_line_is_
         assert [(ln.number, ln.data) for ln in found if not isinstance(ln, LongLine)] == [
             (1, b'{"a":1}'), (3, b'{"a":2}'), (4, b"y" * 1024)
         ]  # fmt: skip
-
-
-def test_file_chunks_give_a_long_line_a_marked_range_of_its_own(tmp_path: Path) -> None:
-    """A line longer than the limit is one too_long chunk (never read whole); the numbering
-    and the bytes of the other lines are unchanged, with or without a final newline."""
-    from mesoscreen.adapters.bulk_chunks import file_chunks
-
-    for ending in (b"\n", b""):
-        path = tmp_path / f"long{len(ending)}.ndjson"
-        path.write_bytes(b'{"a":1}\n' + b"z" * 700 + b'\n{"a":2}\n' + b"w" * 600 + ending)
-        chunks = list(file_chunks(path, size=64, max_line_bytes=256))
-        data = path.read_bytes()
-        long = [(data[: c.offset].count(b"\n") + 1, c.length) for c in chunks if c.too_long]
-        assert long == [(2, 700), (4, 600)]
-        kept = [data[c.offset : c.offset + c.length].strip() for c in chunks if not c.too_long]
-        assert kept == [b'{"a":1}', b'{"a":2}']
