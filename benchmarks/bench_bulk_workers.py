@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -123,6 +124,7 @@ def main() -> None:
               f"{size / (2 * args.patients):.0f} bytes a patient; "
               f"{'gzip, ' if args.gzip else ''}code: {args.src or 'this checkout'}")  # fmt: skip
         outputs: dict[int, bytes] = {}
+        ratios: dict[str, list[float]] = {}
         for round_ in range(args.rounds):
             totals: dict[int, float] = {}
             walls: dict[int, float] = {}
@@ -156,6 +158,18 @@ def main() -> None:
                   f"patients, {walls[1] / walls[2]:.2f}x on the next {args.patients:,}; "
                   f"floor: two one-worker runs at once screen {floor:.2f}x as many patients a "
                   f"second as one alone")  # fmt: skip
+            for name, value in (
+                ("two workers' CPU a patient, x one worker's", totals[2] / totals[1]),
+                (f"wall clock on {args.patients:,}, x one worker's", seconds[1] / seconds[2]),
+                (f"wall clock on the next {args.patients:,}, x one worker's", walls[1] / walls[2]),
+                ("floor: two one-worker runs at once, x one alone", floor),
+            ):
+                ratios.setdefault(name, []).append(value)
+        # One round moves by 10-20% with the machine's load, a difference of two runs more:
+        # the medians over the rounds are the figures to compare.
+        for name, values in ratios.items():
+            print(f"median of {len(values)} rounds: {name}: {statistics.median(values):.2f} "
+                  f"({min(values):.2f}-{max(values):.2f})")  # fmt: skip
         if outputs[1] != outputs[2]:
             raise SystemExit("the outputs of 1 and 2 workers differ")
         print(f"outputs of 1 and 2 workers: byte for byte equal ({len(outputs[1]):,} bytes)")
