@@ -10,6 +10,7 @@ an undated resource as current (fail safe), and an undated abatement as ended.
 from __future__ import annotations
 
 import calendar
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -19,29 +20,24 @@ from typing import Any
 _AGE_DAYS = {"a": 366, "mo": 31, "wk": 7, "d": 1, "h": 1 / 24, "min": 1 / 1440}
 
 
-# Days already read, by their text: a bulk export repeats dates from patient to patient, and
-# reading one costs more than the rest of a small record's resource. Bounded; emptied when full.
-_DAYS: dict[str, date | None] = {}
-_DAYS_SIZE = 4096
-_DAY_CHARS = 40  # longer text (a dateTime is at most 35 characters) is read, not kept
+# A bulk export repeats dates from patient to patient, and reading one costs more than the rest
+# of a small record's resource: days and one-day spans are kept by their text, bounded. Longer
+# text (a dateTime is at most 35 characters) is read each time, never kept.
+_KEPT_DAYS = 4096
+_DAY_CHARS = 40
 
 
 def latest_day(value: object) -> date | None:
     """The last day a FHIR date/dateTime/instant can mean; None if unreadable."""
     if not isinstance(value, str):
         return None
-    known = _DAYS.get(value, _NOT_READ)
-    if known is not _NOT_READ:
-        return known  # type: ignore[return-value]
-    day = _read_day(value)
-    if len(value) <= _DAY_CHARS:
-        if len(_DAYS) >= _DAYS_SIZE:
-            _DAYS.clear()
-        _DAYS[value] = day
-    return day
+    return _known_day(value) if len(value) <= _DAY_CHARS else _read_day(value)
 
 
-_NOT_READ = object()
+@functools.lru_cache(maxsize=_KEPT_DAYS)
+def _known_day(value: str) -> date | None:
+    """``_read_day``, kept per text."""
+    return _read_day(value)
 
 
 def _read_day(value: str) -> date | None:
@@ -124,18 +120,18 @@ def span_of(resource: Mapping[str, Any], element: str, born: date | None = None)
 
 
 _UNSTATED = Span()
-# Spans of one day, by their text (frozen, so shared); bounded as the days are.
-_SPANS: dict[str, Span] = {}
 
 
 def _day_span(value: object) -> Span:
     """The span a dateTime or instant ``value`` states."""
-    known = _SPANS.get(value) if isinstance(value, str) else None
-    if known is None:
-        day = latest_day(value)
-        known = Span(day, day, True)
-        if isinstance(value, str) and len(value) <= _DAY_CHARS:
-            if len(_SPANS) >= _DAYS_SIZE:
-                _SPANS.clear()
-            _SPANS[value] = known
-    return known
+    if isinstance(value, str) and len(value) <= _DAY_CHARS:
+        return _known_day_span(value)
+    day = latest_day(value)
+    return Span(day, day, True)
+
+
+@functools.lru_cache(maxsize=_KEPT_DAYS)
+def _known_day_span(value: str) -> Span:
+    """The one-day span of a short text, kept per text (a Span is frozen, so shared)."""
+    day = _known_day(value)
+    return Span(day, day, True)
