@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
+import textwrap
 from datetime import date
 from typing import Any
 
@@ -258,6 +261,23 @@ def test_the_inert_key_holds_every_element_inert_reads() -> None:
         }
         absent = _inert_key(msgspec.json.decode(orjson.dumps(base), type=_Resource))
         assert len(keys | {absent}) == 3, name
+
+
+def test_the_template_key_holds_every_patient_element_the_reader_reads() -> None:
+    """A shared line stands for every Patient with the same template key: if the reader came
+    to read another element of a Patient, the key must hold it too (else two patients who
+    differ in it would share a line)."""
+    source = textwrap.dedent(inspect.getsource(RecordReader._patient))
+    read = {
+        node.args[0].value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get" and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "resource" and node.args
+        and isinstance(node.args[0], ast.Constant)
+    }  # fmt: skip
+    assert {"gender", "birthDate", "deceasedDateTime", "deceasedBoolean"} <= read
+    assert read - {"id"} == set(bulk_small._PATIENT_ELEMENTS)
 
 
 @settings(max_examples=300, deadline=None)
