@@ -1,7 +1,7 @@
 """Server CPU per request of the screening page and the screening API, beside the bare
 endpoint in the same run, and where that CPU goes.
 
-Run: .venv/bin/python -m benchmarks.bench_pages [--requests 400] [--profile]
+Run: .venv/bin/python -m benchmarks.bench_pages [--requests 400] [--profile] [--sample 5000]
 
 (a) Starts `mesoscreen serve` (one worker; PostgreSQL when MESOSCREEN_BENCH_POSTGRES_URL or
 the local test server answers, else SQLite), makes a clinician, a patient and a screening,
@@ -16,6 +16,15 @@ throughput and latency.
 (b) With ``--profile``, the same requests run in this process through the ASGI app, with the
 route functions called inline rather than in the thread pool so one cProfile sees them, and
 the functions taking the most cumulative time are printed for each endpoint.
+
+(c) With ``--sample N``, the same requests run N times each in this process, with the route
+functions inline, under a statistical profiler on the CPU clock (``ITIMER_PROF``: the kernel
+interrupts the process after each slice of CPU it used, and the Python stack of that moment
+is counted). Unlike cProfile it adds no cost to each call, so the shares are those of the
+real work; waiting for the database is not counted. The kernel's timer ticks every few
+milliseconds of CPU, so N should be a few thousand. It prints the CPU per request in this
+process (the in-process client included) and the functions with the largest share of the
+samples, inclusive and then their own.
 """
 
 from __future__ import annotations
@@ -23,16 +32,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import functools
 import io
 import os
 import pstats
+import signal
 import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import anyio.to_thread
@@ -171,8 +184,9 @@ async def _inline(func: Callable[..., Any], *args: Any, **_: Any) -> Any:
     return func(*args)
 
 
-def profile_in_process(requests: int, top: int) -> None:
-    """(b) The endpoints' cumulative profile, in this process."""
+def profile_in_process(requests: int, top: int, samples: int = 0) -> None:
+    """(b) The endpoints' cumulative profile, in this process; (c) with ``samples``, their
+    statistical CPU profile over that many requests each instead."""
     from mesoscreen.entrypoints.api import create_app
 
     url, schema = _database()
@@ -192,6 +206,10 @@ def profile_in_process(requests: int, top: int) -> None:
             ):
                 for _ in range(20):
                     client.request(method, path, **options).raise_for_status()
+                if samples:
+                    sent = functools.partial(client.request, method, path, **options)
+                    _sample(name, sent, samples, top)
+                    continue
                 counts = _count_statements(app.state.services.engine, client, method, path,
                                            options, requests)  # fmt: skip
                 print(
@@ -219,6 +237,52 @@ def profile_in_process(requests: int, top: int) -> None:
         app.state.services.close()
         if schema:
             _drop(url, schema)
+
+
+def _sample(name: str, request: Callable[[], httpx.Response], requests: int, top: int) -> None:
+    """(c) ``request`` sent ``requests`` times under a statistical profiler on the CPU clock."""
+    stacks: Counter[tuple[str, ...]] = Counter()
+
+    def where(frame: FrameType | None) -> tuple[str, ...]:
+        found = []
+        while frame is not None:
+            code = frame.f_code
+            place = code.co_filename.replace(sys.prefix, "<venv>").replace(SOURCE, "")
+            found.append(f"{code.co_name} ({place.split('site-packages/')[-1]})")
+            frame = frame.f_back
+        return tuple(reversed(found))
+
+    def tick(_signal: int, frame: FrameType | None) -> None:
+        stacks[where(frame)] += 1
+
+    # The shares are of the app's samples, each stack cut where the app is called (the
+    # in-process client's own work is left out).
+    app = "__call__ (fastapi/applications.py)"
+
+    previous = signal.signal(signal.SIGPROF, tick)
+    signal.setitimer(signal.ITIMER_PROF, 0.0002, 0.0002)
+    start = time.process_time()
+    try:
+        for _ in range(requests):
+            request().raise_for_status()
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0, 0)
+        signal.signal(signal.SIGPROF, previous)
+    cpu = time.process_time() - start
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    for stack, count in stacks.items():
+        if app in stack:
+            inclusive.update(dict.fromkeys(stack[stack.index(app) :], count))
+            own[stack[-1]] += count
+    total = inclusive[app]
+    print(f"(c) {name}: {1000 * cpu / requests:.2f} ms of CPU a request in process, the app "
+          f"{1000 * cpu / requests * total / max(1, sum(stacks.values())):.2f} ms ({total} "
+          f"samples); the app's functions by share of its samples, inclusive, then their "
+          f"own")  # fmt: skip
+    for counter in (inclusive, own):
+        for function, count in counter.most_common(top):
+            print(f"    {100 * count / total:5.1f}%  {function}")
 
 
 def _count_statements(engine: Any, client: httpx.Client, method: str, path: str,
@@ -281,6 +345,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--profile", action="store_true", help="(b) the profile in process")
+    parser.add_argument("--sample", type=int, default=0, metavar="N",
+                        help="(c) N requests each under a CPU-clock sampler")  # fmt: skip
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--skip-server", action="store_true")
     args = parser.parse_args()
@@ -288,6 +354,8 @@ def main() -> None:
         measure_server(args.requests)
     if args.profile:
         profile_in_process(min(args.requests, 200), args.top)
+    if args.sample:
+        profile_in_process(0, args.top, samples=args.sample)
 
 
 if __name__ == "__main__":

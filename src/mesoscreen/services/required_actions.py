@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
-from mesoscreen.domain.errors import InputError
+from mesoscreen.domain.errors import InputError, NotFoundError
 from mesoscreen.domain.knowledge_base import ActionKind
 from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.records import ActionCompletion, ActionResult, Page, Screening
@@ -177,13 +177,22 @@ class RequiredActionRecords(RecordsUseCases):
             return completion
 
     def list_for_screening(
-        self, principal: Principal, screening_id: str, offset: int = 0, limit: int | None = None
+        self,
+        principal: Principal,
+        screening: str | Screening,
+        offset: int = 0,
+        limit: int | None = None,
     ) -> Page[ActionCompletion]:
-        """Completions recorded for the screening, oldest first."""
+        """Completions recorded for the screening, oldest first: ``screening`` is its id, or
+        the screening this principal has just read (a page that shows it), which is then not
+        read again; either must be in one of the principal's clinics (NotFoundError)."""
         target = Target("ActionCompletion")
         with self.transaction(principal, "action.search", AuditAction.EXECUTE, target) as uow:
             self.require(principal, Permission.CLINICAL_READ)
-            screening = uow.screenings.get(screening_id, principal.clinic_ids)
+            if isinstance(screening, str):
+                screening = uow.screenings.get(screening, principal.clinic_ids)
+            elif screening.clinic_id not in principal.clinic_ids:
+                raise NotFoundError(f"screening '{screening.id}': not found")
             page = uow.action_completions.page(
                 principal.clinic_ids, {"screening_id": screening.id}, *page_bounds(offset, limit)
             )

@@ -20,17 +20,20 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-import orjson
 import psycopg
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from mesoscreen.adapters.db import tables
-from mesoscreen.adapters.db.audit import audit_row
+from mesoscreen.adapters.db.audit import (
+    APPEND_ENTRIES_SQL,
+    audit_row,
+    aware,
+    other_clinic_rows,
+    rows_document,
+)
 from mesoscreen.domain.audit import AuditEntry
 from mesoscreen.services.audit_chain import chain
 
-_LOG_COLUMNS = ", ".join(column.name for column in tables.audit_log.columns)
 # Each statement takes its rows as one JSON document (``json_populate_recordset`` types each
 # field as its column): the texts never change, so the server runs them prepared, and encoding
 # one document with orjson costs a fraction of dumping one array per column.
@@ -43,31 +46,13 @@ _USE_TOKENS_AND_LOCK_HEAD = (
     "SELECT h.seq, h.hash, u.issuer, u.jti FROM audit_head AS h LEFT JOIN used AS u ON TRUE "
     "WHERE h.id = 1 FOR UPDATE OF h"
 )
-# Then the chained entries with their other clinics, and the new head (a statement of its own:
-# the head's trigger must see the entry it names). Psycopg's pipeline mode would send these
-# with COMMIT in one round trip, but costs more client CPU than the round trips it saves
-# (measured: 0.55 against 0.47 ms per batch of one, 0.20 against 0.15 ms per call in batches
-# of four).
-_APPEND = (
-    f"WITH logged AS (INSERT INTO audit_log ({_LOG_COLUMNS}) "  # noqa: S608 (fixed names)
-    f"SELECT {_LOG_COLUMNS} FROM json_populate_recordset(NULL::audit_log, %s)) "
-    "INSERT INTO audit_entry_clinics (seq, clinic_id) "
-    "SELECT seq, clinic_id FROM json_populate_recordset(NULL::audit_entry_clinics, %s)"
-)
+# Then the chained entries with their other clinics (``APPEND_ENTRIES_SQL``, what every audit
+# append on PostgreSQL sends), and the new head (a statement of its own: the head's trigger
+# must see the entry it names). Psycopg's pipeline mode would send these with COMMIT in one
+# round trip, but costs more client CPU than the round trips it saves (measured: 0.55 against
+# 0.47 ms per batch of one, 0.20 against 0.15 ms per call in batches of four).
 _MOVE_HEAD = "UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1"
 _SWEEP = "DELETE FROM cds_token_uses WHERE expires_at < %s"
-
-
-def _aware(moment: datetime) -> datetime:
-    """A timestamp to store: refused when naive, as the Core column type refuses it."""
-    if moment.tzinfo is None:
-        raise ValueError("timestamps must be timezone-aware")
-    return moment
-
-
-def _json(rows: list[dict[str, Any]]) -> str:
-    """Rows as the JSON document a statement reads (timestamps in RFC 3339 with offset)."""
-    return orjson.dumps(rows).decode()
 
 
 class PostgresCallRecorder:
@@ -154,11 +139,11 @@ class PostgresCallRecorder:
         sweep_before: datetime | None,
         answered: list[bool],
     ) -> set[tuple[str, str]]:
-        used = [{"issuer": issuer, "jti": jti, "expires_at": _aware(expires)}
+        used = [{"issuer": issuer, "jti": jti, "expires_at": aware(expires)}
                 for issuer, jti, expires in uses]  # fmt: skip
         if sweep_before is not None:
             connection.execute(_SWEEP, (sweep_before,))
-        rows = connection.execute(_USE_TOKENS_AND_LOCK_HEAD, (_json(used),)).fetchall()
+        rows = connection.execute(_USE_TOKENS_AND_LOCK_HEAD, (rows_document(used),)).fetchall()
         answered[0] = True
         if not rows:
             raise RuntimeError("audit_head has no row: the schema is not migrated")
@@ -168,10 +153,9 @@ class PostgresCallRecorder:
             stored = chain(rows[0][0], rows[0][1], entries)
             logged = [audit_row(s) for s in stored]
             for row in logged:
-                _aware(row["recorded_at"])
-            others = [{"seq": s.seq, "clinic_id": clinic} for s in stored
-                      for clinic in sorted(s.entry.other_clinic_ids)]  # fmt: skip
-            connection.execute(_APPEND, (_json(logged), _json(others)))
+                aware(row["recorded_at"])
+            others = other_clinic_rows(stored)
+            connection.execute(APPEND_ENTRIES_SQL, (rows_document(logged), rows_document(others)))
             connection.execute(_MOVE_HEAD, (stored[-1].seq, stored[-1].hash))
         connection.commit()
         return first

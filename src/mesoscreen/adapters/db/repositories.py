@@ -18,8 +18,10 @@ from sqlalchemy import (
     Insert,
     RowMapping,
     Select,
+    String,
     Table,
     Update,
+    any_,
     bindparam,
     case,
     delete,
@@ -56,8 +58,18 @@ def _field_names(record_type: type) -> tuple[str, ...]:
 
 # Statements built once and run with bound values: building a statement (coercing its
 # clauses, computing its cache key) cost more CPU than running it on a patient page, where
-# every record kind is read by the same few statements. The clinics are an expanding
-# parameter, so one statement serves any number of them.
+# every record kind is read by the same few statements. The clinics are one parameter, so
+# one statement serves any number of them: an array on PostgreSQL (``= ANY``), whose
+# statement text never changes, and an expanding IN on SQLite, which has no arrays (an
+# expanding parameter is rendered into the text again at every execution, which cost a
+# patient page on PostgreSQL about 0.4 ms of CPU for its ten reads).
+
+
+def _in_clinics(table: Table, arrays: bool) -> ColumnElement[bool]:
+    """The row's clinic is one of the bound ``clinics`` (a list of ids)."""
+    if arrays:
+        return table.c.clinic_id == any_(bindparam("clinics", type_=postgresql.ARRAY(String)))
+    return table.c.clinic_id.in_(bindparam("clinics", expanding=True))
 
 
 @cache
@@ -74,16 +86,12 @@ def _save(table: Table) -> Update:
 
 
 @cache
-def _get_by_id(table: Table) -> Select[Any]:
-    return select(table).where(
-        table.c.id == bindparam("id"), table.c.clinic_id.in_(bindparam("clinics", expanding=True))
-    )
+def _get_by_id(table: Table, arrays: bool) -> Select[Any]:
+    return select(table).where(table.c.id == bindparam("id"), _in_clinics(table, arrays))
 
 
-def _where(table: Table, columns: tuple[str, ...]) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [
-        table.c.clinic_id.in_(bindparam("clinics", expanding=True))
-    ]
+def _where(table: Table, columns: tuple[str, ...], arrays: bool) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [_in_clinics(table, arrays)]
     return conditions + [table.c[name] == bindparam(f"w_{name}") for name in columns]
 
 
@@ -98,10 +106,10 @@ def _bound(
 
 
 @cache
-def _page_of(table: Table, order: str, columns: tuple[str, ...]) -> Select[Any]:
+def _page_of(table: Table, order: str, columns: tuple[str, ...], arrays: bool) -> Select[Any]:
     return (
         select(table)
-        .where(*_where(table, columns))
+        .where(*_where(table, columns, arrays))
         .order_by(table.c[order], table.c.id)
         .offset(bindparam("offset"))
         .limit(bindparam("limit"))
@@ -112,12 +120,10 @@ _REPLACED = "replaced_by_a_newer_record"
 
 
 @cache
-def _get_with_replaced(table: Table) -> Select[Any]:
+def _get_with_replaced(table: Table, arrays: bool) -> Select[Any]:
     newer = table.alias("newer")
     replaced = exists().where(newer.c.replaces_id == table.c.id).label(_REPLACED)
-    return select(table, replaced).where(
-        table.c.id == bindparam("id"), table.c.clinic_id.in_(bindparam("clinics", expanding=True))
-    )
+    return select(table, replaced).where(table.c.id == bindparam("id"), _in_clinics(table, arrays))
 
 
 @cache
@@ -128,9 +134,14 @@ def _replaced_among(table: Table) -> Select[Any]:
 
 @cache
 def _latest_of(
-    table: Table, columns: tuple[str, ...], by: tuple[str, ...], signed: bool, current: bool
+    table: Table,
+    columns: tuple[str, ...],
+    by: tuple[str, ...],
+    signed: bool,
+    current: bool,
+    arrays: bool,
 ) -> Select[Any]:
-    conditions = _where(table, columns)
+    conditions = _where(table, columns, arrays)
     if signed:
         conditions.append(table.c.signed_at.is_not(None))
     if current:
@@ -141,8 +152,8 @@ def _latest_of(
 
 
 @cache
-def _count_of(table: Table, columns: tuple[str, ...]) -> Select[Any]:
-    return select(func.count()).select_from(table).where(*_where(table, columns))
+def _count_of(table: Table, columns: tuple[str, ...], arrays: bool) -> Select[Any]:
+    return select(func.count()).select_from(table).where(*_where(table, columns, arrays))
 
 
 class SqlRecords(Generic[R]):
@@ -163,6 +174,7 @@ class SqlRecords(Generic[R]):
         self._order = order_column
         # A class is hashable; mypy does not see it through type[R].
         self._names = _field_names(record_type)  # type: ignore[arg-type]
+        self._arrays = connection.dialect.name == "postgresql"
 
     def _row(self, record: R) -> dict[str, Any]:
         return {name: getattr(record, name) for name in self._names}
@@ -176,7 +188,7 @@ class SqlRecords(Generic[R]):
 
     def get(self, record_id: str, clinic_ids: Collection[str]) -> R:
         """The record in one of ``clinic_ids``; NotFoundError for any other clinic or none."""
-        return self._record(self._one(_get_by_id(self._table), record_id, clinic_ids))
+        return self._record(self._one(_get_by_id(self._table, self._arrays), record_id, clinic_ids))
 
     def _one(self, statement: Select[Any], record_id: str, clinic_ids: Collection[str]) -> Any:
         """The row ``statement`` finds for ``record_id`` in ``clinic_ids``; NotFoundError."""
@@ -223,7 +235,7 @@ class SqlRecords(Generic[R]):
         """Records in ``clinic_ids`` whose columns equal ``where``, oldest first."""
         columns, values = _bound(clinic_ids, where)
         rows = self._connection.execute(
-            _page_of(self._table, self._order, columns),
+            _page_of(self._table, self._order, columns, self._arrays),
             {**values, "offset": offset, "limit": limit},
         ).mappings()
         items = tuple(self._record(r) for r in rows)
@@ -231,7 +243,9 @@ class SqlRecords(Generic[R]):
             # The page ends the list: the total is known without counting (most pages of
             # one patient's records, read on every patient page, are such a page).
             return Page(items, offset, limit, offset + len(items))
-        total = self._connection.execute(_count_of(self._table, columns), values).scalar_one()
+        total = self._connection.execute(
+            _count_of(self._table, columns, self._arrays), values
+        ).scalar_one()
         return Page(items, offset, limit, total)
 
     def latest(
@@ -246,14 +260,14 @@ class SqlRecords(Generic[R]):
         """The last record of ``clinic_ids`` equal to ``where`` by ``by`` then id (signed,
         unreplaced as asked), one row read."""
         columns, values = _bound(clinic_ids, where)
-        statement = _latest_of(self._table, columns, by, signed, current)
+        statement = _latest_of(self._table, columns, by, signed, current, self._arrays)
         row = self._connection.execute(statement, values).mappings().first()
         return self._record(row) if row is not None else None
 
     def get_with_replaced(self, record_id: str, clinic_ids: Collection[str]) -> tuple[R, bool]:
         """The record in one of ``clinic_ids`` and whether a newer record replaces it, in one
         query; NotFoundError as ``get``."""
-        row = self._one(_get_with_replaced(self._table), record_id, clinic_ids)
+        row = self._one(_get_with_replaced(self._table, self._arrays), record_id, clinic_ids)
         return self._record(row), bool(row[_REPLACED])
 
     def replaced_among(self, record_ids: Collection[str]) -> frozenset[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+from functools import lru_cache
 from typing import Literal
 
 from fastapi import Request
@@ -28,7 +29,9 @@ KEPT_FORM_S = 3600
 ONE_YEAR_S = 31_536_000
 
 
+@lru_cache(maxsize=1024)
 def _loopback(host: str | None) -> bool:
+    """Whether ``host`` is this machine (kept per address: a page asks a few times)."""
     if host == "localhost":
         return True
     try:

@@ -139,7 +139,7 @@ def add_screening_pages(router: APIRouter, kit: PageKit) -> None:
     def screening_page(request: Request, screening_id: str) -> Response:
         def page(a: Authenticated) -> Response:
             context = screening_context(a, screening_id, request)
-            done = services.actions.list_for_screening(a.principal, screening_id, limit=200)
+            done = services.actions.list_for_screening(a.principal, context["screening"], limit=200)
             results = {
                 kind: sorted(r.value for r in allowed) for kind, allowed in RESULTS_BY_KIND.items()
             }

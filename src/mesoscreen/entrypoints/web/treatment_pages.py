@@ -184,7 +184,7 @@ def add_treatment_pages(router: APIRouter, kit: PageKit) -> None:
                   status: int = 200) -> Response:  # fmt: skip
         screening, _ = services.screenings.get(a.principal, screening_id)
         patient = services.patients.get(a.principal, screening.patient_id)
-        recorded = services.actions.list_for_screening(a.principal, screening_id, limit=200)
+        recorded = services.actions.list_for_screening(a.principal, screening, limit=200)
         done = [c.action_id for c in latest_completions(recorded.items).values() if c.done]
         start = earliest_start(screening.decision, services.clock.today())
         products = list(planner.formulary.products.values())
