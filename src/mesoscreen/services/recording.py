@@ -161,6 +161,16 @@ class RecordsUseCases:
             raise NotFoundError(f"patient '{patient.id}': not found")
 
     @staticmethod
+    def require_record_clinic(principal: Principal, kind: str, record_id: str,
+                              clinic_id: str) -> None:  # fmt: skip
+        """Raise NotFoundError unless a record (``kind`` ``record_id`` of ``clinic_id``) that a
+        use case was handed, not read, is in one of ``principal``'s clinics, as a repository
+        read in another clinic refuses it. Only records read for the same principal are
+        handed over (a page passing on what it has just read)."""
+        if clinic_id not in principal.clinic_ids:
+            raise NotFoundError(f"{kind} '{record_id}': not found")
+
+    @staticmethod
     def require_clinic(principal: Principal, clinic_id: str) -> None:
         """Raise NotFoundError unless ``principal`` belongs to ``clinic_id``."""
         if clinic_id not in principal.clinic_ids:

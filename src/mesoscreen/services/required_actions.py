@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction
-from mesoscreen.domain.errors import InputError, NotFoundError
+from mesoscreen.domain.errors import InputError
 from mesoscreen.domain.knowledge_base import ActionKind
 from mesoscreen.domain.reasons import Reason, problem
 from mesoscreen.domain.records import ActionCompletion, ActionResult, Page, Screening
@@ -191,8 +191,9 @@ class RequiredActionRecords(RecordsUseCases):
             self.require(principal, Permission.CLINICAL_READ)
             if isinstance(screening, str):
                 screening = uow.screenings.get(screening, principal.clinic_ids)
-            elif screening.clinic_id not in principal.clinic_ids:
-                raise NotFoundError(f"screening '{screening.id}': not found")
+            else:
+                self.require_record_clinic(principal, "screening", screening.id,
+                                           screening.clinic_id)  # fmt: skip
             page = uow.action_completions.page(
                 principal.clinic_ids, {"screening_id": screening.id}, *page_bounds(offset, limit)
             )
