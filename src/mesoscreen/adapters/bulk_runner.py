@@ -22,7 +22,7 @@ import os
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
@@ -246,16 +246,14 @@ def run_inputs(
     appender = SpoolAppender(writer.out)
 
     def take(result: ChunkResult, file: int) -> None:
+        """Write a chunk's result, its bad lines numbered in their file."""
         if file != numbering["file"]:
             numbering["file"], numbering["next"] = file, 1
         first = numbering["next"]
-        appender.write(result)
-        for line in result.bad:
-            writer.bad(BadLine(line.source, first + line.number - 1, line.reason))
-        writer.summary.merge(result.summary)
+        numbered = tuple(BadLine(line.source, first + line.number - 1, line.reason)
+                         for line in result.bad)  # fmt: skip
+        writer.batch(replace(result, bad=numbered), appender)
         numbering["next"] = first + result.lines
-        if writer.progress:
-            writer.progress(result.summary.patients + sum(result.summary.not_screened.values()))
 
     if workers <= 1:
         screener = settings.screener(settings.on, settings.policy_path)
