@@ -1,17 +1,24 @@
 """The audit append on SQLite and PostgreSQL: what is stored is what was chained, field for
-field, with each entry's other clinics (PostgreSQL sends a batch's entries and their clinics
-as one statement of JSON documents, SQLite as Core inserts)."""
+field, with each entry's other clinics (PostgreSQL sends a batch's entries, their clinics and
+the new head as one call of JSON documents after the head's lock, SQLite Core statements)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from types import MappingProxyType
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.exc import DBAPIError
 
 from mesoscreen.adapters.db import tables
-from mesoscreen.adapters.db.audit import SqlAuditTrail, append_entries
+from mesoscreen.adapters.db.audit import (
+    APPEND_ENTRIES_SQL,
+    SqlAuditTrail,
+    append_entries,
+    append_parameters,
+)
 from mesoscreen.bootstrap import Services
 from mesoscreen.domain.audit import AuditAction, AuditEntry, AuditOutcome
 from mesoscreen.services.audit_chain import chain
@@ -85,3 +92,55 @@ def test_an_aware_moment_in_utc_is_kept_to_the_microsecond(services: Services) -
             AuditReadScope(frozenset(), everything=True), None, None, 0, 10, event=event
         )
     assert [s.entry for s in stored.items] == [entry]
+
+
+def test_a_batch_is_stored_by_two_statements_on_postgresql(services: Services) -> None:
+    """On PostgreSQL the append is the head's lock and one call, whatever the batch's size."""
+    if services.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite appends with Core statements")
+    sent: list[str] = []
+
+    def seen(_c: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    event.listen(services.engine, "before_cursor_execute", seen)
+    try:
+        with services.engine.begin() as connection:
+            append_entries(connection, _entries(unique("test.append"), unique("clinic")))
+    finally:
+        event.remove(services.engine, "before_cursor_execute", seen)
+    assert len(sent) == 2
+    assert "FOR UPDATE" in sent[0]
+    assert sent[1] == APPEND_ENTRIES_SQL
+    assert services.audit.verify().intact
+
+
+@pytest.mark.parametrize("wrong", ["a hash the log does not hold", "a head moved back"])
+def test_the_heads_trigger_still_refuses_a_head_the_call_would_move_wrongly(
+    services: Services, wrong: str
+) -> None:
+    """The call's move of the head runs after its inserts, so the head's trigger checks it
+    against the stored entries: a head naming another hash, or an earlier entry, is refused
+    and nothing of the call is kept."""
+    if services.engine.dialect.name != "postgresql":
+        pytest.skip("the append call is PostgreSQL's")
+    event_type = unique("test.append")
+    with services.engine.connect() as connection:
+        before = SqlAuditTrail(connection).head()
+    with services.engine.begin() as connection:
+        seq, last_hash = SqlAuditTrail(connection).head()
+        stored = chain(seq, last_hash, _entries(event_type, unique("clinic")))
+        entries, clinics, new_seq, new_hash = append_parameters(stored)
+        if wrong == "a hash the log does not hold":
+            new_hash = "0" * 64
+        else:
+            new_seq, new_hash = seq - 1, last_hash
+        with pytest.raises(DBAPIError, match="audit_head only moves forward"):
+            connection.exec_driver_sql(APPEND_ENTRIES_SQL, (entries, clinics, new_seq, new_hash))
+        connection.rollback()
+    with services.engine.connect() as connection:
+        log = tables.audit_log
+        found = select(log.c.seq).where(log.c.event_type == event_type)
+        assert connection.execute(found).all() == []
+        assert SqlAuditTrail(connection).head() == before
+    assert services.audit.verify().intact

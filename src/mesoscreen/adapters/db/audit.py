@@ -50,19 +50,13 @@ _MOVE_HEAD = (
     .where(_head.c.id == 1)
     .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
 )
-_LOG_COLUMNS = ", ".join(column.name for column in _log.columns)
-#: PostgreSQL: the chained entries and their other clinics in one statement, each set of rows
-#: one JSON document (``json_populate_recordset`` types each field as its column). Its text
-#: never changes, so the server runs it prepared, whatever the number of entries; several
-#: rows through the driver's executemany cost a page more CPU (psycopg's pipeline) than the
-#: page's other statements. The new head stays a statement of its own: the head's trigger
-#: must see the entry it names. The CDS recorder sends the same text (call_records_sql).
-APPEND_ENTRIES_SQL = (
-    f"WITH logged AS (INSERT INTO audit_log ({_LOG_COLUMNS}) "  # noqa: S608 (fixed names)
-    f"SELECT {_LOG_COLUMNS} FROM json_populate_recordset(NULL::audit_log, %s)) "
-    "INSERT INTO audit_entry_clinics (seq, clinic_id) "
-    "SELECT seq, clinic_id FROM json_populate_recordset(NULL::audit_entry_clinics, %s)"
-)
+#: PostgreSQL: the chained entries, their other clinics and the new head in one call of the
+#: procedure ``mesoscreen_audit_append`` (migration 0011): each set of rows is one JSON document
+#: (``json_populate_recordset`` types each field as its column), so the text never changes
+#: and the server runs it prepared whatever the number of entries. The function runs the
+#: inserts and the head's move as commands of their own, so the head's trigger sees the
+#: entry the new head names. The CDS recorder sends the same text (call_records_sql).
+APPEND_ENTRIES_SQL = "CALL mesoscreen_audit_append(%s::json, %s::json, %s, %s)"
 
 
 def append_entries(connection: Connection, entries: Sequence[AuditEntry]) -> None:
@@ -71,21 +65,28 @@ def append_entries(connection: Connection, entries: Sequence[AuditEntry]) -> Non
         return
     seq, last_hash = connection.execute(_LOCK_HEAD).one()
     stored = chain(seq, last_hash, entries)
-    rows = [audit_row(s) for s in stored]
-    others = other_clinic_rows(stored)
     if connection.dialect.name == "postgresql":
-        for row in rows:
-            aware(row["recorded_at"])
         connection.exec_driver_sql(
             APPEND_ENTRIES_SQL,
-            (rows_document(rows), rows_document(others)),
+            append_parameters(stored),
             execution_options={tables.WRITES: True},
         )
-    else:
-        connection.execute(_INSERT_ENTRIES, rows)
-        if others:
-            connection.execute(insert(_clinics), others)
+        return
+    connection.execute(_INSERT_ENTRIES, [audit_row(s) for s in stored])
+    others = other_clinic_rows(stored)
+    if others:
+        connection.execute(insert(_clinics), others)
     connection.execute(_MOVE_HEAD, {"new_seq": stored[-1].seq, "new_hash": stored[-1].hash})
+
+
+def append_parameters(stored: Sequence[StoredAuditEntry]) -> tuple[str, str, int, str]:
+    """The parameters of ``APPEND_ENTRIES_SQL`` for chained entries: their rows, their other
+    clinics' rows and the new head; ValueError for a naive time, before anything is sent."""
+    rows = [audit_row(s) for s in stored]
+    for row in rows:
+        aware(row["recorded_at"])
+    others = other_clinic_rows(stored)
+    return rows_document(rows), rows_document(others), stored[-1].seq, stored[-1].hash
 
 
 def other_clinic_rows(stored: Sequence[StoredAuditEntry]) -> list[dict[str, Any]]:

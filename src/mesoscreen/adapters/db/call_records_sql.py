@@ -6,7 +6,8 @@ compiled statements, more CPU than the rest of the call after the signature chec
 recorder holds one PostgreSQL connection of the engine's pool and sends fixed SQL texts, each
 batch's rows as one JSON document per statement: the token uses (``ON CONFLICT DO NOTHING
 RETURNING``) with the chain head locked (``FOR UPDATE``, as every audit append does) in one
-statement; then the chained entries with their clinics, the new head, and the commit. The
+statement; then the chained entries with their clinics and the new head in one call, and the
+commit. The
 rows are exactly what the Core path writes (``audit_row``), so the chain and every reader see
 no difference. A connection that broke while idle is replaced and the batch tried once more
 before anything was committed; driver errors surface as SQLAlchemy's (``OperationalError``
@@ -24,13 +25,7 @@ import psycopg
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from mesoscreen.adapters.db.audit import (
-    APPEND_ENTRIES_SQL,
-    audit_row,
-    aware,
-    other_clinic_rows,
-    rows_document,
-)
+from mesoscreen.adapters.db.audit import APPEND_ENTRIES_SQL, append_parameters, aware, rows_document
 from mesoscreen.domain.audit import AuditEntry
 from mesoscreen.services.audit_chain import chain
 
@@ -46,12 +41,11 @@ _USE_TOKENS_AND_LOCK_HEAD = (
     "SELECT h.seq, h.hash, u.issuer, u.jti FROM audit_head AS h LEFT JOIN used AS u ON TRUE "
     "WHERE h.id = 1 FOR UPDATE OF h"
 )
-# Then the chained entries with their other clinics (``APPEND_ENTRIES_SQL``, what every audit
-# append on PostgreSQL sends), and the new head (a statement of its own: the head's trigger
-# must see the entry it names). Psycopg's pipeline mode would send these with COMMIT in one
-# round trip, but costs more client CPU than the round trips it saves (measured: 0.55 against
-# 0.47 ms per batch of one, 0.20 against 0.15 ms per call in batches of four).
-_MOVE_HEAD = "UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1"
+# Then the chained entries with their other clinics and the new head in one call
+# (``APPEND_ENTRIES_SQL``, what every audit append on PostgreSQL sends). Psycopg's pipeline
+# mode would send it with COMMIT in one round trip, but costs more client CPU than the round
+# trip it saves (measured: 0.55 against 0.47 ms per batch of one, 0.20 against 0.15 ms per
+# call in batches of four, when the head's move was a statement of its own).
 _SWEEP = "DELETE FROM cds_token_uses WHERE expires_at < %s"
 
 
@@ -151,11 +145,6 @@ class PostgresCallRecorder:
         entries = entries_for(first)
         if entries:
             stored = chain(rows[0][0], rows[0][1], entries)
-            logged = [audit_row(s) for s in stored]
-            for row in logged:
-                aware(row["recorded_at"])
-            others = other_clinic_rows(stored)
-            connection.execute(APPEND_ENTRIES_SQL, (rows_document(logged), rows_document(others)))
-            connection.execute(_MOVE_HEAD, (stored[-1].seq, stored[-1].hash))
+            connection.execute(APPEND_ENTRIES_SQL, append_parameters(stored))
         connection.commit()
         return first

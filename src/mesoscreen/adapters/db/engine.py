@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
+from mesoscreen.adapters.db.described_cursor import DescribedOnReadCursor
 from mesoscreen.domain.errors import StorageSettingsError as StorageSettingsError
 
 BUSY_TIMEOUT_MS = 10_000
@@ -73,7 +74,10 @@ def create_database_engine(
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_immediate)
         return engine
-    engine = create_engine(url, hide_parameters=True)
+    # The cursor's description is built only when read (described_cursor: most results'
+    # columns are known from the compiled statement).
+    connect_args = {"cursor_factory": DescribedOnReadCursor}
+    engine = create_engine(url, hide_parameters=True, connect_args=connect_args)
     _ping_when_idle(engine, ping_after_idle_seconds)
     return engine
 

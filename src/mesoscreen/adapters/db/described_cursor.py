@@ -1,0 +1,81 @@
+"""A psycopg cursor whose result description is built when it is read, not for every result.
+
+SQLAlchemy reads ``cursor.description`` after every statement, but for a statement compiled
+once (every statement the repositories run) it only asks whether the description is None:
+the result's columns are already known from the compiled form. psycopg builds one ``Column``
+object for every column of the result each time ``description`` is read, about 1 us a
+column on a quiet machine, and a patient page's results have about 180 columns. This cursor
+hands out a sequence that builds those objects the first time something reads an element,
+from the result it describes; read after the cursor has moved to another result, it fails
+rather than describing the wrong one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, overload
+
+import psycopg
+from psycopg import pq
+from psycopg.rows import Row
+
+# The statuses psycopg describes even when the result has no columns ("SELECT ;").
+_DESCRIBED = frozenset(
+    {pq.ExecStatus.TUPLES_OK, pq.ExecStatus.SINGLE_TUPLE, pq.ExecStatus.TUPLES_CHUNK}
+)
+
+
+class LateDescriptionError(psycopg.InterfaceError):
+    """Raised when a description is read after its cursor moved to another result."""
+
+
+class ResultDescription(Sequence[psycopg.Column]):
+    """The columns of one result, built from it when first read."""
+
+    __slots__ = ("_columns", "_count", "_cursor", "_result")
+
+    def __init__(self, cursor: psycopg.Cursor[Any], result: pq.abc.PGresult) -> None:
+        self._cursor = cursor
+        self._result = result
+        self._count: int = result.nfields
+        self._columns: list[psycopg.Column] | None = None
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> psycopg.Column: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[psycopg.Column]: ...
+
+    def __getitem__(self, index: int | slice) -> psycopg.Column | list[psycopg.Column]:
+        return self._built()[index]
+
+    def __iter__(self) -> Iterator[psycopg.Column]:
+        return iter(self._built())
+
+    def __repr__(self) -> str:
+        return repr(self._built())
+
+    def _built(self) -> list[psycopg.Column]:
+        if self._columns is None:
+            if self._cursor.pgresult is not self._result:
+                raise LateDescriptionError(
+                    "cursor description: expected the result it was read from "
+                    "(got a later result of the cursor; read the description first)"
+                )
+            self._columns = [psycopg.Column(self._cursor, i) for i in range(self._count)]
+        return self._columns
+
+
+class DescribedOnReadCursor(psycopg.Cursor[Row]):
+    """A client cursor whose ``description`` costs nothing until an element is read."""
+
+    @property
+    def description(self) -> ResultDescription | None:  # type: ignore[override]  # lazy, not a list
+        """The current result's columns (psycopg's rule: None when it returned no rows)."""
+        result = self.pgresult
+        if result and (result.nfields or result.status in _DESCRIBED):
+            return ResultDescription(self, result)
+        return None
