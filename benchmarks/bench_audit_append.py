@@ -8,7 +8,7 @@ times in this process, on the CPU clock (user+system, ``time.process_time``):
 - a request's append: a transaction that locks the head, appends 1 or 4 entries with
   ``append_entries`` and commits, as a page or an API call ends;
 - a CDS batch: ``PostgresCallRecorder.record`` with 1 or 4 first token uses, each with its
-  entry (token uses, the head's lock, the entries, the head's move, the commit).
+  entry (token uses with the head's lock, the entries with the head's move, the commit).
 
 Prints the CPU per append (per call for the CDS batches) of each round, the median, and the
 statements each sends. Run it against two source trees (PYTHONPATH) in turns to compare.

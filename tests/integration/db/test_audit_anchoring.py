@@ -24,6 +24,7 @@ from mesoscreen.adapters.audit_checkpoints import (
 )
 from mesoscreen.adapters.db.audit import SqlAuditTrail
 from mesoscreen.adapters.db.engine import create_database_engine
+from mesoscreen.adapters.db.protections import missing_protections
 from mesoscreen.bootstrap import Services, build_services
 from mesoscreen.domain.access import Role
 from mesoscreen.domain.audit import AuditOutcome
@@ -233,6 +234,31 @@ def test_serve_refuses_to_start_without_the_append_only_protections(
     assert len(err.splitlines()) == 1
     assert "lacks its append-only protections" in err
     assert "audit_log_refuse_" in err
+
+
+def test_serve_refuses_to_start_when_the_audit_append_procedure_was_rewritten(
+    fresh_database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """PostgreSQL: an append procedure that no longer stores entries nor moves the head (the
+    chain would lose every entry without a trigger firing) is refused as a missing protection;
+    the migration's own procedure is not."""
+    if not fresh_database_url.startswith("postgresql"):
+        pytest.skip("the audit append is a procedure on PostgreSQL only")
+    engine = create_database_engine(fresh_database_url)
+    try:
+        assert missing_protections(engine) == []
+        with engine.begin() as connection:
+            connection.execute(
+                text("CREATE OR REPLACE PROCEDURE mesoscreen_audit_append(entries json, "
+                     "clinics json, new_seq integer, new_hash varchar) LANGUAGE plpgsql "
+                     "AS $$ BEGIN NULL; END $$")
+            )  # fmt: skip
+        assert missing_protections(engine) == ["mesoscreen_audit_append (changed)"]
+    finally:
+        engine.dispose()
+    code = main(["serve", "--database", fresh_database_url, "--port", "9"])
+    assert code == exit_codes.CONFIGURATION
+    assert "mesoscreen_audit_append (changed)" in capsys.readouterr().err
 
 
 def test_the_head_cannot_be_moved_back_while_the_triggers_are_on(

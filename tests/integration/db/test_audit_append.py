@@ -125,8 +125,8 @@ def test_the_heads_trigger_still_refuses_a_head_the_call_would_move_wrongly(
     if services.engine.dialect.name != "postgresql":
         pytest.skip("the append call is PostgreSQL's")
     event_type = unique("test.append")
-    with services.engine.connect() as connection:
-        before = SqlAuditTrail(connection).head()
+    log = tables.audit_log
+    found = select(log.c.seq).where(log.c.event_type == event_type)
     with services.engine.begin() as connection:
         seq, last_hash = SqlAuditTrail(connection).head()
         stored = chain(seq, last_hash, _entries(event_type, unique("clinic")))
@@ -135,12 +135,11 @@ def test_the_heads_trigger_still_refuses_a_head_the_call_would_move_wrongly(
             new_hash = "0" * 64
         else:
             new_seq, new_hash = seq - 1, last_hash
-        with pytest.raises(DBAPIError, match="audit_head only moves forward"):
-            connection.exec_driver_sql(APPEND_ENTRIES_SQL, (entries, clinics, new_seq, new_hash))
-        connection.rollback()
-    with services.engine.connect() as connection:
-        log = tables.audit_log
-        found = select(log.c.seq).where(log.c.event_type == event_type)
+        refused = pytest.raises(DBAPIError, match="audit_head only moves forward")
+        with refused, connection.begin_nested():
+            call = (entries, clinics, new_seq, new_hash)
+            connection.exec_driver_sql(APPEND_ENTRIES_SQL, call)
+        # Back in the transaction that made the call: none of it is there.
         assert connection.execute(found).all() == []
-        assert SqlAuditTrail(connection).head() == before
+        assert SqlAuditTrail(connection).head() == (seq, last_hash)
     assert services.audit.verify().intact

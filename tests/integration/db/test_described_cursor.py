@@ -9,7 +9,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import literal, select, text
 from sqlalchemy.engine import make_url
 
 from mesoscreen.adapters.db.described_cursor import (
@@ -36,6 +36,12 @@ STATEMENTS = [
     ("INSERT INTO described VALUES (1, 'a')", None),
     ("INSERT INTO described VALUES (2, 'b') RETURNING id, name", None),
     ("SET LOCAL statement_timeout = '5s'", None),
+    (
+        "CREATE PROCEDURE pg_temp.described_add(n integer) LANGUAGE sql "
+        "AS $$ INSERT INTO described VALUES (n, 'p') $$",
+        None,
+    ),
+    ("CALL pg_temp.described_add(%s)", (3,)),
 ]
 
 
@@ -84,6 +90,55 @@ def test_every_result_is_described_as_psycopg_describes_it(
                 assert _as_read(got[0:1]) == _as_read(expected[0:1]), statement
 
 
+def test_each_result_of_an_executemany_is_described_as_psycopg_describes_it(
+    pair: tuple[psycopg.Connection[Any], psycopg.Connection[Any]],
+) -> None:
+    """The results of an executemany that returns rows, walked with nextset, alike."""
+    plain, described = pair
+    create = "CREATE TEMPORARY TABLE many (id integer, name text) ON COMMIT DROP"
+    insert = "INSERT INTO many VALUES (%s, %s) RETURNING id, name"
+    rows = [(1, "a"), (2, "b"), (3, "c")]
+    with plain.cursor() as eager, described.cursor() as lazy:
+        for cursor in (eager, lazy):
+            cursor.execute(create)
+            cursor.executemany(insert, rows, returning=True)
+        seen = 0
+        while True:
+            assert _as_read(lazy.description) == _as_read(eager.description)
+            assert lazy.fetchall() == eager.fetchall()
+            seen += 1
+            more = eager.nextset()
+            assert lazy.nextset() == more
+            if not more:
+                break
+        assert seen == len(rows)
+
+
+def test_a_read_through_the_engine_builds_no_column_objects(
+    driver_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A statement compiled once (its columns known to SQLAlchemy) runs again without a
+    single psycopg ``Column`` built: what the cursor saves."""
+    built = {"columns": 0}
+    make = psycopg.Column.__init__
+
+    def counted(column: psycopg.Column, cursor: Any, index: int) -> None:
+        built["columns"] += 1
+        make(column, cursor, index)
+
+    statement = select(literal(1).label("n"), literal("x").label("word"))
+    engine = create_database_engine(make_url(driver_url).set(drivername="postgresql+psycopg"))
+    try:
+        with engine.connect() as connection:
+            connection.execute(statement).one()  # the first run keeps the result's columns
+            monkeypatch.setattr(psycopg.Column, "__init__", counted)
+            row = connection.execute(statement).mappings().one()
+    finally:
+        engine.dispose()
+    assert dict(row) == {"n": 1, "word": "x"}
+    assert built["columns"] == 0
+
+
 def test_a_description_read_after_the_cursor_moved_on_is_refused(
     pair: tuple[psycopg.Connection[Any], psycopg.Connection[Any]],
 ) -> None:
@@ -102,7 +157,13 @@ def test_a_description_read_after_the_cursor_moved_on_is_refused(
         assert len(left) == 1
         with pytest.raises(LateDescriptionError, match="expected the result it was read from"):
             list(left)
+        assert "no longer readable" in repr(left)
         assert [column.name for column in read_in_time] == ["first_read"]
+        cursor.execute("SELECT 4 AS before_close")
+        unread = cursor.description
+    assert unread is not None
+    with pytest.raises(LateDescriptionError, match="or closed"):
+        unread[0]
 
 
 def test_the_engine_hands_out_the_cursor_and_text_results_keep_their_names(

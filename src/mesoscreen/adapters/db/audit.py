@@ -53,7 +53,7 @@ _MOVE_HEAD = (
 #: PostgreSQL: the chained entries, their other clinics and the new head in one call of the
 #: procedure ``mesoscreen_audit_append`` (migration 0011): each set of rows is one JSON document
 #: (``json_populate_recordset`` types each field as its column), so the text never changes
-#: and the server runs it prepared whatever the number of entries. The function runs the
+#: and the server runs it prepared whatever the number of entries. The procedure runs the
 #: inserts and the head's move as commands of their own, so the head's trigger sees the
 #: entry the new head names. The CDS recorder sends the same text (call_records_sql).
 APPEND_ENTRIES_SQL = "CALL mesoscreen_audit_append(%s::json, %s::json, %s, %s)"

@@ -25,8 +25,8 @@ _DESCRIBED = frozenset(
 )
 
 
-class LateDescriptionError(psycopg.InterfaceError):
-    """Raised when a description is read after its cursor moved to another result."""
+class LateDescriptionError(psycopg.ProgrammingError):
+    """Raised when a description is first read after its cursor moved on or closed."""
 
 
 class ResultDescription(Sequence[psycopg.Column]):
@@ -35,8 +35,9 @@ class ResultDescription(Sequence[psycopg.Column]):
     __slots__ = ("_columns", "_count", "_cursor", "_result")
 
     def __init__(self, cursor: psycopg.Cursor[Any], result: pq.abc.PGresult) -> None:
-        self._cursor = cursor
-        self._result = result
+        # Held until the columns are built, then let go (the result holds every row).
+        self._cursor: psycopg.Cursor[Any] | None = cursor
+        self._result: pq.abc.PGresult | None = result
         self._count: int = result.nfields
         self._columns: list[psycopg.Column] | None = None
 
@@ -56,16 +57,24 @@ class ResultDescription(Sequence[psycopg.Column]):
         return iter(self._built())
 
     def __repr__(self) -> str:
+        if self._columns is None and not self._current():
+            return f"<ResultDescription of {self._count} columns, no longer readable>"
         return repr(self._built())
+
+    def _current(self) -> bool:
+        return self._cursor is not None and self._cursor.pgresult is self._result
 
     def _built(self) -> list[psycopg.Column]:
         if self._columns is None:
-            if self._cursor.pgresult is not self._result:
+            cursor = self._cursor
+            if cursor is None or cursor.pgresult is not self._result:
                 raise LateDescriptionError(
-                    "cursor description: expected the result it was read from "
-                    "(got a later result of the cursor; read the description first)"
+                    "cursor description: expected the result it was read from (got a "
+                    "cursor that moved to another result or closed; read the description "
+                    "before the next statement)"
                 )
-            self._columns = [psycopg.Column(self._cursor, i) for i in range(self._count)]
+            self._columns = [psycopg.Column(cursor, i) for i in range(self._count)]
+            self._cursor = self._result = None
         return self._columns
 
 

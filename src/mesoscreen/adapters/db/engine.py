@@ -74,9 +74,10 @@ def create_database_engine(
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_immediate)
         return engine
-    # The cursor's description is built only when read (described_cursor: most results'
-    # columns are known from the compiled statement).
-    connect_args = {"cursor_factory": DescribedOnReadCursor}
+    # With psycopg, the cursor's description is built only when read (described_cursor:
+    # most results' columns are known from the compiled statement).
+    on_psycopg = make_url(url).get_driver_name() == "psycopg"
+    connect_args = {"cursor_factory": DescribedOnReadCursor} if on_psycopg else {}
     engine = create_engine(url, hide_parameters=True, connect_args=connect_args)
     _ping_when_idle(engine, ping_after_idle_seconds)
     return engine

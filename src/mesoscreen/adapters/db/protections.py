@@ -9,6 +9,11 @@ longer refuses anything.
 Each group of triggers is expected once the table its migration created exists, so a copy
 made before a later migration is judged by the protections of its own time (the server
 adds the later ones when it upgrades the copy on start).
+
+On PostgreSQL the audit append is a procedure (migration 0011); one rewritten to store nothing
+and leave the head where it is would lose every entry without any trigger firing, so a
+procedure of that name whose body is not the migration's counts as a missing protection (one
+that is missing makes every append fail, loudly).
 """
 
 from __future__ import annotations
@@ -60,6 +65,21 @@ _GUARDS = (
 )
 
 
+AUDIT_APPEND_PROCEDURE = "mesoscreen_audit_append"
+# Its body as migration 0011 creates it, compared with runs of white space made one space.
+_AUDIT_APPEND_SOURCE = """
+BEGIN
+  INSERT INTO audit_log SELECT * FROM json_populate_recordset(NULL::audit_log, entries);
+  INSERT INTO audit_entry_clinics (seq, clinic_id)
+    SELECT seq, clinic_id FROM json_populate_recordset(NULL::audit_entry_clinics, clinics);
+  UPDATE audit_head SET seq = new_seq, hash = new_hash WHERE id = 1;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'audit_head has no row: the schema is not migrated';
+  END IF;
+END"""
+_AUDIT_APPEND_BODY = " ".join(_AUDIT_APPEND_SOURCE.split())
+
+
 def missing_in_sqlite(connection: sqlite3.Connection) -> list[str]:
     """The protections an SQLite database lacks (a trigger that raises nothing counts)."""
     tables = {
@@ -100,13 +120,23 @@ def _missing_in_postgres(connection: Connection) -> list[str]:
             text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
         ).scalars()
     )
-    return [
+    missing = [
         name
         for guard in _GUARDS
         if guard.table in tables
         for table, name in guard.postgres
         if (table, name) not in live
     ]
+    bodies = connection.execute(
+        text(
+            "SELECT p.prosrc FROM pg_proc p WHERE p.proname = :name "
+            "AND p.pronamespace = current_schema()::regnamespace"
+        ),
+        {"name": AUDIT_APPEND_PROCEDURE},
+    ).scalars()
+    if any(" ".join(body.split()) != _AUDIT_APPEND_BODY for body in bodies):
+        missing.append(f"{AUDIT_APPEND_PROCEDURE} (changed)")
+    return missing
 
 
 def missing_protections(engine: Engine) -> list[str]:

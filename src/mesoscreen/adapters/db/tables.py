@@ -443,6 +443,7 @@ audit_head = Table(
     Column("hash", String(64), nullable=False),
 )
 
-# Execution option of a statement that writes though SQLAlchemy sees a SELECT (a
-# data-modifying CTE): the unit of work counts it as a write (see unit_of_work._note_writes).
+# Execution option of a statement that writes though SQLAlchemy sees a SELECT or a text (a
+# data-modifying CTE, the audit append's CALL): the unit of work counts it as a write (see
+# unit_of_work._note_writes).
 WRITES = "mesoscreen_writes"

@@ -22,7 +22,9 @@ down_revision = "0010_i21_records2"
 branch_labels = None
 depends_on = None
 
-# ``SELECT *`` from the table's own row type: the columns are the table's, in its order.
+# ``SELECT *`` from the table's own row type: the columns are the table's, in its order, and
+# each row (``audit_row``) fills every one of them. ``protections.py`` keeps this body to
+# refuse a database whose procedure was rewritten; a change to it changes both.
 # A procedure, not a function: ``CALL`` returns no row, so the driver has nothing to describe.
 _APPEND = """CREATE PROCEDURE mesoscreen_audit_append(
     entries json, clinics json, new_seq integer, new_hash varchar
