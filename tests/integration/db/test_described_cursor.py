@@ -12,11 +12,7 @@ import pytest
 from sqlalchemy import literal, select, text
 from sqlalchemy.engine import make_url
 
-from mesoscreen.adapters.db.described_cursor import (
-    DescribedOnReadCursor,
-    LateDescriptionError,
-    ResultDescription,
-)
+from mesoscreen.adapters.db.described_cursor import DescribedOnReadCursor, ResultDescription
 from mesoscreen.adapters.db.engine import create_database_engine
 from tests.conftest import POSTGRES_URL_ENV
 
@@ -155,14 +151,14 @@ def test_a_description_read_after_the_cursor_moved_on_is_refused(
         cursor.execute("SELECT 2 AS later, 3 AS other")
         assert left is not None
         assert len(left) == 1
-        with pytest.raises(LateDescriptionError, match="expected the result it was read from"):
+        with pytest.raises(psycopg.ProgrammingError, match="expected the result it was read from"):
             list(left)
         assert "no longer readable" in repr(left)
         assert [column.name for column in read_in_time] == ["first_read"]
         cursor.execute("SELECT 4 AS before_close")
         unread = cursor.description
     assert unread is not None
-    with pytest.raises(LateDescriptionError, match="or closed"):
+    with pytest.raises(psycopg.ProgrammingError, match="or closed"):
         unread[0]
 
 

@@ -6,8 +6,10 @@ the result's columns are already known from the compiled form. psycopg builds on
 object for every column of the result each time ``description`` is read, about 1 us a
 column on a quiet machine, and a patient page's results have about 180 columns. This cursor
 hands out a sequence that builds those objects the first time something reads an element,
-from the result it describes; read after the cursor has moved to another result, it fails
-rather than describing the wrong one.
+from the result it describes, then lets go of the result. First read after the cursor has
+moved to another result or closed, it raises psycopg's ``ProgrammingError`` rather than
+describing the wrong one. It relies on ``psycopg.Column(cursor, index)``, which psycopg's own
+cursor calls; the tests compare the two on every kind of result.
 """
 
 from __future__ import annotations
@@ -23,10 +25,6 @@ from psycopg.rows import Row
 _DESCRIBED = frozenset(
     {pq.ExecStatus.TUPLES_OK, pq.ExecStatus.SINGLE_TUPLE, pq.ExecStatus.TUPLES_CHUNK}
 )
-
-
-class LateDescriptionError(psycopg.ProgrammingError):
-    """Raised when a description is first read after its cursor moved on or closed."""
 
 
 class ResultDescription(Sequence[psycopg.Column]):
@@ -68,7 +66,8 @@ class ResultDescription(Sequence[psycopg.Column]):
         if self._columns is None:
             cursor = self._cursor
             if cursor is None or cursor.pgresult is not self._result:
-                raise LateDescriptionError(
+                # A misuse of the driver, as psycopg reports its own (never shown to a user).
+                raise psycopg.ProgrammingError(
                     "cursor description: expected the result it was read from (got a "
                     "cursor that moved to another result or closed; read the description "
                     "before the next statement)"
