@@ -7,11 +7,10 @@ recorder holds one PostgreSQL connection of the engine's pool and sends fixed SQ
 batch's rows as one JSON document per statement: the token uses (``ON CONFLICT DO NOTHING
 RETURNING``) with the chain head locked (``FOR UPDATE``, as every audit append does) in one
 statement; then the chained entries with their clinics and the new head in one call, and the
-commit. The
-rows are exactly what the Core path writes (``audit_row``), so the chain and every reader see
-no difference. A connection that broke while idle is replaced and the batch tried once more
-before anything was committed; driver errors surface as SQLAlchemy's (``OperationalError``
-becomes a 503 at the edge).
+commit. The rows are exactly what the Core path writes (``audit_row``), so the chain and
+every reader see no difference. A connection that broke while idle is replaced and the batch
+tried once more before anything was committed; driver errors surface as SQLAlchemy's
+(``OperationalError`` becomes a 503 at the edge).
 """
 
 from __future__ import annotations
