@@ -5,8 +5,9 @@ Run: .venv/bin/python -m benchmarks.bench_audit_append [--appends 2000] [--round
 On a fresh schema of the local test server (MESOSCREEN_BENCH_POSTGRES_URL or the default),
 times in this process, on the CPU clock (user+system, ``time.process_time``):
 
-- a request's append: a transaction that locks the head, appends 1 or 4 entries with
-  ``append_entries`` and commits, as a page or an API call ends;
+- a request's append: a transaction that appends 1 or 4 entries with ``append_entries`` (one
+  call that locks the head, once the process knows it) and commits, as a page or an API call
+  ends;
 - a CDS batch: ``PostgresCallRecorder.record`` with 1 or 4 first token uses, each with its
   entry (token uses with the head's lock, the entries with the head's move, the commit).
 

@@ -24,6 +24,7 @@ from mesoscreen.adapters.audit_checkpoints import (
 )
 from mesoscreen.adapters.db.audit import SqlAuditTrail
 from mesoscreen.adapters.db.engine import create_database_engine
+from mesoscreen.adapters.db.migrations import upgrade_database
 from mesoscreen.adapters.db.protections import missing_protections
 from mesoscreen.bootstrap import Services, build_services
 from mesoscreen.domain.access import Role
@@ -33,6 +34,7 @@ from mesoscreen.entrypoints.cli import main
 from mesoscreen.services.audit_chain import chain
 from mesoscreen.services.audit_integrity import IntegrityReport
 from mesoscreen.services.patients import PatientDetails
+from tests.conftest import postgres_schema
 from tests.factories import ClinicStaff, eligible_answers, records_settings, seed_clinic
 from tests.fakes import FrozenClock
 
@@ -249,9 +251,13 @@ def test_serve_refuses_to_start_when_the_audit_append_procedure_was_rewritten(
         assert missing_protections(engine) == []
         with engine.begin() as connection:
             connection.execute(
+                # Answers "stored" and the new head, stores nothing, moves nothing.
                 text("CREATE OR REPLACE PROCEDURE mesoscreen_audit_append(entries json, "
-                     "clinics json, new_seq integer, new_hash varchar) LANGUAGE plpgsql "
-                     "AS $$ BEGIN NULL; END $$")
+                     "clinics json, expected_seq integer, expected_hash varchar, "
+                     "new_seq integer, new_hash varchar, INOUT stored boolean, "
+                     "INOUT head_seq integer, INOUT head_hash varchar) LANGUAGE plpgsql "
+                     "AS $$ BEGIN stored := true; head_seq := new_seq; head_hash := new_hash; "
+                     "END $$")
             )  # fmt: skip
         assert missing_protections(engine) == ["mesoscreen_audit_append (changed)"]
     finally:
@@ -259,6 +265,29 @@ def test_serve_refuses_to_start_when_the_audit_append_procedure_was_rewritten(
     code = main(["serve", "--database", fresh_database_url, "--port", "9"])
     assert code == exit_codes.CONFIGURATION
     assert "mesoscreen_audit_append (changed)" in capsys.readouterr().err
+
+
+@pytest.mark.postgres
+def test_a_copy_made_before_0012_keeps_its_append_procedure_until_upgraded() -> None:
+    """PostgreSQL: a database at migration 0011 has that migration's procedure, which is not a
+    rewritten one; upgrading it replaces the procedure with migration 0012's."""
+    with postgres_schema() as url:
+        upgrade_database(url, "0011_i22_audit_append")
+        engine = create_database_engine(url)
+        try:
+            assert missing_protections(engine) == []
+            upgrade_database(url)
+            assert missing_protections(engine) == []
+            with engine.connect() as connection:
+                signatures = connection.execute(
+                    text("SELECT pg_get_function_identity_arguments(p.oid) FROM pg_proc p "
+                         "WHERE p.proname = 'mesoscreen_audit_append' "
+                         "AND p.pronamespace = current_schema()::regnamespace")
+                ).scalars().all()  # fmt: skip
+        finally:
+            engine.dispose()
+    assert len(signatures) == 1
+    assert "expected_seq" in signatures[0]
 
 
 def test_the_head_cannot_be_moved_back_while_the_triggers_are_on(

@@ -1,8 +1,9 @@
 """The audit log in storage: chained appends serialised on the chain head, and the read side.
 
-Appends lock the single ``audit_head`` row (``SELECT ... FOR UPDATE`` on
-PostgreSQL; SQLite transactions already hold the write lock from ``BEGIN
-IMMEDIATE``), so servers sharing one database extend one chain without forks.
+Appends lock the single ``audit_head`` row (``FOR UPDATE`` inside the append's call on
+PostgreSQL, which stores only after the head the entries were chained from; SQLite
+transactions already hold the write lock from ``BEGIN IMMEDIATE``), so servers sharing one
+database extend one chain without forks.
 
 Every read for a person filters on the clinics the reader may see, in SQL, here: an entry
 is visible when its own clinic or one of its other clinics (``audit_entry_clinics``) is
@@ -16,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import orjson
 from sqlalchemy import (
@@ -51,27 +53,32 @@ _MOVE_HEAD = (
     .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
 )
 #: PostgreSQL: the chained entries, their other clinics and the new head in one call of the
-#: procedure ``mesoscreen_audit_append`` (migration 0011): each set of rows is one JSON document
+#: procedure ``mesoscreen_audit_append`` (migration 0012): each set of rows is one JSON document
 #: (``json_populate_recordset`` types each field as its column), so the text never changes
-#: and the server runs it prepared whatever the number of entries. The procedure runs the
-#: inserts and the head's move as commands of their own, so the head's trigger sees the
-#: entry the new head names. The CDS recorder sends the same text (call_records_sql).
-APPEND_ENTRIES_SQL = "CALL mesoscreen_audit_append(%s::json, %s::json, %s, %s)"
+#: and the server runs it prepared whatever the number of entries. The procedure locks the
+#: head, and stores only if it is the head the entries were chained after; it answers one
+#: row: whether it stored, and the head after the call. It runs the inserts and the head's
+#: move as commands of their own, so the head's trigger sees the entry the new head names.
+#: The CDS recorder sends the same text (call_records_sql).
+APPEND_ENTRIES_SQL = (
+    "CALL mesoscreen_audit_append(%s::json, %s::json, %s, %s, %s, %s, NULL, NULL, NULL)"
+)
+# The head this process last saw its appends leave, per engine: the head to chain the next
+# append after. Only a guess (another process may have appended since): the procedure checks
+# it under the head's lock, and a wrong guess costs one more call. No head has this one.
+_UNKNOWN_HEAD = (-1, "")
+_known_heads: WeakKeyDictionary[Engine, tuple[int, str]] = WeakKeyDictionary()
 
 
 def append_entries(connection: Connection, entries: Sequence[AuditEntry]) -> None:
     """Chain ``entries`` after the current head and store them, in ``connection``'s transaction."""
     if not entries:
         return
+    if connection.dialect.name == "postgresql":
+        _call_append(connection, entries)
+        return
     seq, last_hash = connection.execute(_LOCK_HEAD).one()
     stored = chain(seq, last_hash, entries)
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(
-            APPEND_ENTRIES_SQL,
-            append_parameters(stored),
-            execution_options={tables.WRITES: True},
-        )
-        return
     connection.execute(_INSERT_ENTRIES, [audit_row(s) for s in stored])
     others = other_clinic_rows(stored)
     if others:
@@ -79,14 +86,45 @@ def append_entries(connection: Connection, entries: Sequence[AuditEntry]) -> Non
     connection.execute(_MOVE_HEAD, {"new_seq": stored[-1].seq, "new_hash": stored[-1].hash})
 
 
-def append_parameters(stored: Sequence[StoredAuditEntry]) -> tuple[str, str, int, str]:
-    """The parameters of ``APPEND_ENTRIES_SQL`` for chained entries: their rows, their other
-    clinics' rows and the new head; ValueError for a naive time, before anything is sent."""
+def _call_append(connection: Connection, entries: Sequence[AuditEntry]) -> None:
+    """PostgreSQL: one call, chained after the head this process last left; when another
+    process has moved it since, the call stores nothing, answers the head (its lock now held
+    by this transaction) and a second call chains after that head."""
+    engine = connection.engine
+    after = _known_heads.get(engine, _UNKNOWN_HEAD)
+    for _attempt in (1, 2):
+        stored = chain(*after, entries)
+        done, seq, head_hash = connection.exec_driver_sql(
+            APPEND_ENTRIES_SQL,
+            append_parameters(after, stored),
+            execution_options={tables.WRITES: True},
+        ).one()
+        if done:
+            remember_head(engine, (seq, head_hash))
+            return
+        after = (seq, head_hash)
+    # The first call took the head's lock, so no other transaction can have moved it.
+    raise RuntimeError("audit_head moved while this transaction held its lock")
+
+
+def remember_head(engine: Engine, head: tuple[int, str]) -> None:
+    """The head an append of this process left on ``engine``'s database: the next is chained
+    after it (the CDS recorder, which locks the head itself, tells it too)."""
+    _known_heads[engine] = head
+
+
+def append_parameters(
+    after: tuple[int, str], stored: Sequence[StoredAuditEntry]
+) -> tuple[str, str, int, str, int, str]:
+    """The parameters of ``APPEND_ENTRIES_SQL`` for entries chained after the head ``after``:
+    their rows, their other clinics' rows, that head and the new one; ValueError for a naive
+    time, before anything is sent."""
     rows = [audit_row(s) for s in stored]
     for row in rows:
         aware(row["recorded_at"])
     others = other_clinic_rows(stored)
-    return rows_document(rows), rows_document(others), stored[-1].seq, stored[-1].hash
+    return (rows_document(rows), rows_document(others), *after,
+            stored[-1].seq, stored[-1].hash)  # fmt: skip
 
 
 def other_clinic_rows(stored: Sequence[StoredAuditEntry]) -> list[dict[str, Any]]:

@@ -24,7 +24,13 @@ import psycopg
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from mesoscreen.adapters.db.audit import APPEND_ENTRIES_SQL, append_parameters, aware, rows_document
+from mesoscreen.adapters.db.audit import (
+    APPEND_ENTRIES_SQL,
+    append_parameters,
+    aware,
+    remember_head,
+    rows_document,
+)
 from mesoscreen.domain.audit import AuditEntry
 from mesoscreen.services.audit_chain import chain
 
@@ -98,7 +104,9 @@ class PostgresCallRecorder:
         for attempt in (1, 2):
             answered = [False]  # set once the server has answered this batch at all
             try:
-                return self._write(self._connection(), uses, entries_for, sweep_before, answered)
+                return self._write(
+                    self._engine, self._connection(), uses, entries_for, sweep_before, answered
+                )
             except psycopg.Error as error:
                 broken = self._held is None or self._held.driver_connection.broken
                 if broken:
@@ -126,6 +134,7 @@ class PostgresCallRecorder:
 
     @staticmethod
     def _write(
+        engine: Engine,
         connection: psycopg.Connection[Any],
         uses: Sequence[tuple[str, str, datetime]],
         entries_for: Callable[[set[tuple[str, str]]], list[AuditEntry]],
@@ -143,7 +152,15 @@ class PostgresCallRecorder:
         first = {(row[2], row[3]) for row in rows if row[2] is not None}
         entries = entries_for(first)
         if entries:
-            stored = chain(rows[0][0], rows[0][1], entries)
-            connection.execute(APPEND_ENTRIES_SQL, append_parameters(stored))
-        connection.commit()
+            after = (rows[0][0], rows[0][1])
+            stored = chain(*after, entries)
+            answer = connection.execute(APPEND_ENTRIES_SQL, append_parameters(after, stored))
+            done, seq, head_hash = answer.fetchone() or (False, 0, "")
+            if not done:
+                # The first statement locked the head: no other transaction can move it.
+                raise RuntimeError("audit_head moved while this transaction held its lock")
+            connection.commit()
+            remember_head(engine, (seq, head_hash))  # the requests' appends chain after it
+        else:
+            connection.commit()
         return first

@@ -10,10 +10,10 @@ Each group of triggers is expected once the table its migration created exists, 
 made before a later migration is judged by the protections of its own time (the server
 adds the later ones when it upgrades the copy on start).
 
-On PostgreSQL the audit append is a procedure (migration 0011); one rewritten to store nothing
-and leave the head where it is would lose every entry without any trigger firing, so a
-procedure of that name whose body is not the migration's counts as a missing protection (one
-that is missing makes every append fail, loudly).
+On PostgreSQL the audit append is a procedure (migrations 0011 and 0012); one rewritten to
+store nothing and leave the head where it is would lose every entry without any trigger
+firing, so a procedure of that name whose body is not one a migration created counts as a
+missing protection (one that is missing makes every append fail, loudly).
 """
 
 from __future__ import annotations
@@ -66,8 +66,10 @@ _GUARDS = (
 
 
 AUDIT_APPEND_PROCEDURE = "mesoscreen_audit_append"
-# Its body as migration 0011 creates it, compared with runs of white space made one space.
-_AUDIT_APPEND_SOURCE = """
+# Its body as each migration created it (0011, then 0012, which locks the head itself),
+# compared with runs of white space made one space: a copy made between the two has 0011's.
+_AUDIT_APPEND_SOURCES = (
+    """
 BEGIN
   INSERT INTO audit_log SELECT * FROM json_populate_recordset(NULL::audit_log, entries);
   INSERT INTO audit_entry_clinics (seq, clinic_id)
@@ -76,8 +78,27 @@ BEGIN
   IF NOT FOUND THEN
     RAISE EXCEPTION 'audit_head has no row: the schema is not migrated';
   END IF;
-END"""
-_AUDIT_APPEND_BODY = " ".join(_AUDIT_APPEND_SOURCE.split())
+END""",
+    """
+BEGIN
+  stored := false;
+  SELECT seq, hash INTO head_seq, head_hash FROM audit_head WHERE id = 1 FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'audit_head has no row: the schema is not migrated';
+  END IF;
+  IF head_seq <> expected_seq OR head_hash <> expected_hash THEN
+    RETURN;
+  END IF;
+  INSERT INTO audit_log SELECT * FROM json_populate_recordset(NULL::audit_log, entries);
+  INSERT INTO audit_entry_clinics (seq, clinic_id)
+    SELECT seq, clinic_id FROM json_populate_recordset(NULL::audit_entry_clinics, clinics);
+  UPDATE audit_head SET seq = new_seq, hash = new_hash WHERE id = 1;
+  stored := true;
+  head_seq := new_seq;
+  head_hash := new_hash;
+END""",
+)
+_AUDIT_APPEND_BODIES = frozenset(" ".join(source.split()) for source in _AUDIT_APPEND_SOURCES)
 
 
 def missing_in_sqlite(connection: sqlite3.Connection) -> list[str]:
@@ -134,7 +155,7 @@ def _missing_in_postgres(connection: Connection) -> list[str]:
         ),
         {"name": AUDIT_APPEND_PROCEDURE},
     ).scalars()
-    if any(" ".join(body.split()) != _AUDIT_APPEND_BODY for body in bodies):
+    if any(" ".join(body.split()) not in _AUDIT_APPEND_BODIES for body in bodies):
         missing.append(f"{AUDIT_APPEND_PROCEDURE} (changed)")
     return missing
 
