@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 
 from mesoscreen.adapters.audit_checkpoints import (
     FileCheckpointLog,
@@ -24,7 +24,7 @@ from mesoscreen.adapters.audit_checkpoints import (
 )
 from mesoscreen.adapters.db.audit import SqlAuditTrail
 from mesoscreen.adapters.db.engine import create_database_engine
-from mesoscreen.adapters.db.migrations import upgrade_database
+from mesoscreen.adapters.db.migrations import downgrade_database, upgrade_database
 from mesoscreen.adapters.db.protections import missing_protections
 from mesoscreen.bootstrap import Services, build_services
 from mesoscreen.domain.access import Role
@@ -260,6 +260,16 @@ def test_serve_refuses_to_start_when_the_audit_append_procedure_was_rewritten(
                      "END $$")
             )  # fmt: skip
         assert missing_protections(engine) == ["mesoscreen_audit_append (changed)"]
+        # The migration's own procedure again, then pointed at other tables by a setting.
+        downgrade_database(fresh_database_url, "0011_i22_audit_append")
+        upgrade_database(fresh_database_url)
+        assert missing_protections(engine) == []
+        with engine.begin() as connection:
+            connection.execute(
+                text("ALTER PROCEDURE mesoscreen_audit_append(json, json, integer, varchar, "
+                     "integer, varchar, boolean, integer, varchar) SET search_path = public")
+            )  # fmt: skip
+        assert missing_protections(engine) == ["mesoscreen_audit_append (changed)"]
     finally:
         engine.dispose()
     code = main(["serve", "--database", fresh_database_url, "--port", "9"])
@@ -268,26 +278,29 @@ def test_serve_refuses_to_start_when_the_audit_append_procedure_was_rewritten(
 
 
 @pytest.mark.postgres
-def test_a_copy_made_before_0012_keeps_its_append_procedure_until_upgraded() -> None:
-    """PostgreSQL: a database at migration 0011 has that migration's procedure, which is not a
-    rewritten one; upgrading it replaces the procedure with migration 0012's."""
+def test_the_append_procedures_of_0011_and_0012_are_both_a_migrations_own() -> None:
+    """PostgreSQL: a database at migration 0011 has that migration's procedure, not a rewritten
+    one; upgrading adds 0012's beside it (servers not yet upgraded still call 0011's), and
+    downgrading drops 0012's alone."""
+
+    def arguments(engine: Engine) -> list[int]:
+        with engine.connect() as connection:
+            return sorted(connection.execute(
+                text("SELECT p.pronargs FROM pg_proc p WHERE p.proname = 'mesoscreen_audit_append' "
+                     "AND p.pronamespace = current_schema()::regnamespace")
+            ).scalars())  # fmt: skip
+
     with postgres_schema() as url:
         upgrade_database(url, "0011_i22_audit_append")
         engine = create_database_engine(url)
         try:
-            assert missing_protections(engine) == []
+            assert (missing_protections(engine), arguments(engine)) == ([], [4])
             upgrade_database(url)
-            assert missing_protections(engine) == []
-            with engine.connect() as connection:
-                signatures = connection.execute(
-                    text("SELECT pg_get_function_identity_arguments(p.oid) FROM pg_proc p "
-                         "WHERE p.proname = 'mesoscreen_audit_append' "
-                         "AND p.pronamespace = current_schema()::regnamespace")
-                ).scalars().all()  # fmt: skip
+            assert (missing_protections(engine), arguments(engine)) == ([], [4, 9])
+            downgrade_database(url, "0011_i22_audit_append")
+            assert (missing_protections(engine), arguments(engine)) == ([], [4])
         finally:
             engine.dispose()
-    assert len(signatures) == 1
-    assert "expected_seq" in signatures[0]
 
 
 def test_the_head_cannot_be_moved_back_while_the_triggers_are_on(

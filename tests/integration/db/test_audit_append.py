@@ -17,6 +17,7 @@ from mesoscreen.adapters.db import tables
 from mesoscreen.adapters.db.audit import (
     APPEND_ENTRIES_SQL,
     SqlAuditTrail,
+    _known_heads,
     append_entries,
     append_parameters,
 )
@@ -121,6 +122,7 @@ def test_a_batch_is_stored_by_one_call_once_the_process_knows_the_head(services:
     """On PostgreSQL an append is one call whatever the batch's size, once the process has
     seen the head (its first append learns it: two calls)."""
     _postgres_only(services)
+    _known_heads.pop(services.engine, None)
     first = _statements(services.engine, _entries(unique("test.append"), unique("clinic")))
     event_type = unique("test.append")
     sent = _statements(services.engine, _entries(event_type, unique("clinic")))
@@ -162,18 +164,43 @@ def test_an_append_after_another_process_moved_the_head_is_chained_after_it(
     assert services.audit.verify().intact
 
 
-def test_a_call_after_a_head_that_moved_stores_nothing_and_holds_the_heads_lock(
+def test_a_head_guessed_by_a_transaction_that_rolled_back_is_not_trusted(
     services: Services,
 ) -> None:
+    """This engine's append rolls back after its call, so the head it remembers was never
+    committed; another engine then stores the entry at that position. The next append has
+    the right position but not the right hash: it is chained after the other's entry."""
+    _postgres_only(services)
+    _statements(services.engine, _entries(unique("test.append"), unique("clinic")))
+    with services.engine.connect() as connection:
+        append_entries(connection, _entries(unique("test.append"), unique("clinic"))[:1])
+        connection.rollback()
+    other = create_database_engine(services.settings.database_url)
+    try:
+        _statements(other, _entries(unique("test.append"), unique("clinic"))[:1])
+    finally:
+        other.dispose()
+    mine = unique("test.append")
+    assert (
+        _statements(services.engine, _entries(mine, unique("clinic"))) == [APPEND_ENTRIES_SQL] * 2
+    )
+    assert services.audit.verify().intact
+
+
+@pytest.mark.parametrize("moved", ["position and hash", "hash alone"])
+def test_a_call_after_a_head_that_moved_stores_nothing_and_holds_the_heads_lock(
+    services: Services, moved: str
+) -> None:
     """The procedure answers the head it found and stores nothing when it is not the head the
-    entries were chained after; the head stays locked until the transaction ends, so the
-    caller's second call cannot be overtaken."""
+    entries were chained after (another position, or the same position with another hash);
+    the head stays locked until the transaction ends, so the caller's second call cannot be
+    overtaken."""
     _postgres_only(services)
     event_type = unique("test.append")
     log = tables.audit_log
     with services.engine.begin() as connection:
         head = SqlAuditTrail(connection).head()
-    stale = (head[0] - 1, "f" * 64)
+    stale = (head[0] - 1 if moved == "position and hash" else head[0], "f" * 64)
     stored = chain(*stale, _entries(event_type, unique("clinic")))
     with services.engine.begin() as connection:
         answer = connection.exec_driver_sql(APPEND_ENTRIES_SQL, append_parameters(stale, stored))

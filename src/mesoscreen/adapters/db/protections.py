@@ -12,8 +12,9 @@ adds the later ones when it upgrades the copy on start).
 
 On PostgreSQL the audit append is a procedure (migrations 0011 and 0012); one rewritten to
 store nothing and leave the head where it is would lose every entry without any trigger
-firing, so a procedure of that name whose body is not one a migration created counts as a
-missing protection (one that is missing makes every append fail, loudly).
+firing, so a procedure of that name that is not one a migration created (its arguments with
+its body, in PL/pgSQL, run as its caller, with no settings of its own such as a search_path)
+counts as a missing protection (one that is missing makes every append fail, loudly).
 """
 
 from __future__ import annotations
@@ -66,10 +67,10 @@ _GUARDS = (
 
 
 AUDIT_APPEND_PROCEDURE = "mesoscreen_audit_append"
-# Its body as each migration created it (0011, then 0012, which locks the head itself),
-# compared with runs of white space made one space: a copy made between the two has 0011's.
-_AUDIT_APPEND_SOURCES = (
-    """
+# Its arguments' names and its body as each migration created it (0011, then 0012, which
+# locks the head itself; 0011's stays for servers not yet upgraded), bodies compared with runs
+# of white space made one space.
+_APPEND_0011 = """
 BEGIN
   INSERT INTO audit_log SELECT * FROM json_populate_recordset(NULL::audit_log, entries);
   INSERT INTO audit_entry_clinics (seq, clinic_id)
@@ -78,15 +79,15 @@ BEGIN
   IF NOT FOUND THEN
     RAISE EXCEPTION 'audit_head has no row: the schema is not migrated';
   END IF;
-END""",
-    """
+END"""
+_APPEND_0012 = """
 BEGIN
   stored := false;
   SELECT seq, hash INTO head_seq, head_hash FROM audit_head WHERE id = 1 FOR UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'audit_head has no row: the schema is not migrated';
   END IF;
-  IF head_seq <> expected_seq OR head_hash <> expected_hash THEN
+  IF head_seq IS DISTINCT FROM expected_seq OR head_hash IS DISTINCT FROM expected_hash THEN
     RETURN;
   END IF;
   INSERT INTO audit_log SELECT * FROM json_populate_recordset(NULL::audit_log, entries);
@@ -96,9 +97,15 @@ BEGIN
   stored := true;
   head_seq := new_seq;
   head_hash := new_hash;
-END""",
-)
-_AUDIT_APPEND_BODIES = frozenset(" ".join(source.split()) for source in _AUDIT_APPEND_SOURCES)
+END"""
+_AUDIT_APPENDS = frozenset(
+    (tuple(names.split()), " ".join(source.split()))
+    for names, source in (
+        ("entries clinics new_seq new_hash", _APPEND_0011),
+        ("entries clinics expected_seq expected_hash new_seq new_hash stored head_seq head_hash",
+         _APPEND_0012),
+    )
+)  # fmt: skip
 
 
 def missing_in_sqlite(connection: sqlite3.Connection) -> list[str]:
@@ -148,14 +155,21 @@ def _missing_in_postgres(connection: Connection) -> list[str]:
         for table, name in guard.postgres
         if (table, name) not in live
     ]
-    bodies = connection.execute(
+    # Each procedure of that name: a migration's arguments with that migration's body, in
+    # PL/pgSQL, with no settings of its own (a search_path could point it at other tables)
+    # and run as its caller.
+    procedures = connection.execute(
         text(
-            "SELECT p.prosrc FROM pg_proc p WHERE p.proname = :name "
-            "AND p.pronamespace = current_schema()::regnamespace"
+            "SELECT p.proargnames, p.prosrc, p.proconfig IS NULL AND NOT p.prosecdef "
+            "AND l.lanname = 'plpgsql' FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
+            "WHERE p.proname = :name AND p.pronamespace = current_schema()::regnamespace"
         ),
         {"name": AUDIT_APPEND_PROCEDURE},
-    ).scalars()
-    if any(" ".join(body.split()) not in _AUDIT_APPEND_BODIES for body in bodies):
+    )
+    if any(
+        not plain or (tuple(names or ()), " ".join(body.split())) not in _AUDIT_APPENDS
+        for names, body, plain in procedures
+    ):
         missing.append(f"{AUDIT_APPEND_PROCEDURE} (changed)")
     return missing
 

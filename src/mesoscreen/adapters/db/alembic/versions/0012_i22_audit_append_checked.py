@@ -10,7 +10,9 @@ procedure did (the head's trigger still sees the entries the new head names), an
 found, keeping the lock, so the caller chains after that head and calls again, and no other
 writer can move it in between. So an append whose caller knows the head (the last one its
 process wrote) is one round trip instead of the lock's and the call's, and the lock is held
-from the call to the commit only. A missing head row still raises. SQLite is unchanged.
+from the call to the commit only. A missing head row still raises. Migration 0011's
+procedure (four arguments) stays beside it for servers not yet upgraded. SQLite is
+unchanged.
 
 Revision ID: 0012_i22_audit_append_checked
 Revises: 0011_i22_audit_append
@@ -39,7 +41,7 @@ BEGIN
   IF NOT FOUND THEN
     RAISE EXCEPTION 'audit_head has no row: the schema is not migrated';
   END IF;
-  IF head_seq <> expected_seq OR head_hash <> expected_hash THEN
+  IF head_seq IS DISTINCT FROM expected_seq OR head_hash IS DISTINCT FROM expected_hash THEN
     RETURN;
   END IF;
   INSERT INTO audit_log SELECT * FROM json_populate_recordset(NULL::audit_log, entries);
@@ -51,33 +53,19 @@ BEGIN
   head_hash := new_hash;
 END $$"""
 
-# Migration 0011's procedure, put back on downgrade.
-_APPEND_0011 = """CREATE PROCEDURE mesoscreen_audit_append(
-    entries json, clinics json, new_seq integer, new_hash varchar
-) LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO audit_log SELECT * FROM json_populate_recordset(NULL::audit_log, entries);
-  INSERT INTO audit_entry_clinics (seq, clinic_id)
-    SELECT seq, clinic_id FROM json_populate_recordset(NULL::audit_entry_clinics, clinics);
-  UPDATE audit_head SET seq = new_seq, hash = new_hash WHERE id = 1;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'audit_head has no row: the schema is not migrated';
-  END IF;
-END $$"""
-
 
 def upgrade() -> None:
-    """Replace the append procedure with the one that checks the head under its lock."""
+    """Add the append procedure that checks the head under its lock. Migration 0011's, with
+    four arguments, stays: a server not yet upgraded, sharing the database, still locks the
+    head first and calls it, and both take the same row lock."""
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP PROCEDURE IF EXISTS mesoscreen_audit_append(json, json, integer, varchar)")
         op.execute(_APPEND)
 
 
 def downgrade() -> None:
-    """Put migration 0011's procedure back."""
+    """Drop the procedure this migration added (0011's stays)."""
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "DROP PROCEDURE IF EXISTS mesoscreen_audit_append("
             "json, json, integer, varchar, integer, varchar, boolean, integer, varchar)"
         )
-        op.execute(_APPEND_0011)
