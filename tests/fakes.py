@@ -117,6 +117,17 @@ class FakeRecords(Generic[R]):
         """Whether any record replaces ``record_id``."""
         return any(getattr(r, "replaces_id", None) == record_id for r in self.rows.values())
 
+    def latest_with_replaced(
+        self,
+        clinic_ids: Collection[str],
+        where: Mapping[str, str],
+        *,
+        by: tuple[str, ...] = ("created_at",),
+    ) -> tuple[R, bool] | None:
+        """The last matching record by ``by`` then id, and whether any record replaces it."""
+        found = self.latest(clinic_ids, where, by=by)
+        return (found, self.replaced(found.id)) if found is not None else None  # type: ignore[attr-defined]
+
     def get_with_replaced(self, record_id: str, clinic_ids: Collection[str]) -> tuple[Any, bool]:
         """The record and whether any record replaces it."""
         record = self.get(record_id, clinic_ids)

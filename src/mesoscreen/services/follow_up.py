@@ -89,13 +89,14 @@ def read_follow_up_records(
 
 
 def read_patient_follow_up_records(
-    uow: UnitOfWork, clinic_ids: Collection[str], patient_id: str
+    uow: UnitOfWork, clinic_ids: Collection[str], patient_id: str, newest: Screening | None
 ) -> FollowUpRecords:
     """One patient's records as ``read_follow_up_records`` reads them, for what
     ``follow_ups_of`` and the consent standing answer, without the reads that cannot change
-    those answers: of the screenings the newest alone (the rule reads no other), withdrawals
-    when there is no consent, sessions when there is no plan (they only count the plan's
-    sessions done), voids when there is nothing they could void."""
+    those answers: of the screenings the newest alone (the rule reads no other; ``newest``,
+    which the caller has read: ``latest`` of the patient's screenings), withdrawals when
+    there is no consent, sessions when there is no plan (they only count the plan's sessions
+    done), voids when there is nothing they could void."""
     where = {"patient_id": patient_id}
     plans = list(every_record(uow.plans, clinic_ids, where))
     consents = list(every_record(uow.consents, clinic_ids, where))
@@ -104,7 +105,6 @@ def read_patient_follow_up_records(
     withdrawals = list(every_record(uow.consent_withdrawals, clinic_ids, where)) if consents else []
     voidable = plans or events
     voids = every_record(uow.record_voids, clinic_ids, where) if voidable else ()
-    newest = uow.screenings.latest(clinic_ids, where)
     return FollowUpRecords(
         sessions=sessions,
         plans=plans,

@@ -120,6 +120,24 @@ def _consent_standing(records: FollowUpRecords) -> ConsentStanding:
     return ConsentStanding.WITHDRAWN if consents else ConsentStanding.NONE
 
 
+def _signed_current(
+    uow: UnitOfWork,
+    clinic_ids: frozenset[str],
+    patient_id: str,
+    newest: tuple[Screening, bool] | None,
+) -> Screening | None:
+    """The patient's latest signed screening that no record replaces, given the newest of all
+    and whether it is replaced: that one when it is signed and not replaced (the latest of
+    all is the latest of any of them), none when the patient has no screening, else read."""
+    if newest is None:
+        return None
+    screening, replaced = newest
+    if screening.signed_at is not None and not replaced:
+        return screening
+    where = {"patient_id": patient_id}
+    return uow.screenings.latest(clinic_ids, where, signed=True, current=True)
+
+
 def _latest_photo(uow: UnitOfWork, clinic_ids: frozenset[str], patient_id: str) -> Photo | None:
     where = {"patient_id": patient_id}
     return uow.photos.latest(clinic_ids, where, by=("taken_on", "created_at"), current=True)
@@ -154,18 +172,17 @@ class PatientHeaders(RecordsUseCases):
         uow: UnitOfWork, clinic_ids: frozenset[str], patient: Patient, age: int | None, today: date
     ) -> PatientHeader:
         # The patient's records read once, for the alerts, the consent and the due date.
-        records = read_patient_follow_up_records(uow, clinic_ids, patient.id)
+        newest = uow.screenings.latest_with_replaced(clinic_ids, {"patient_id": patient.id})
+        records = read_patient_follow_up_records(
+            uow, clinic_ids, patient.id, newest[0] if newest is not None else None
+        )
         due = [NextDue(kind, due_on, due_on < today) for kind, due_on, *_ in follow_ups_of(records)]
         return PatientHeader(
             patient,
             age,
             clinical=True,
             photo=_latest_photo(uow, clinic_ids, patient.id),
-            alerts=alerts_of(
-                uow.screenings.latest(
-                    clinic_ids, {"patient_id": patient.id}, signed=True, current=True
-                )
-            ),
+            alerts=alerts_of(_signed_current(uow, clinic_ids, patient.id, newest)),
             consent=_consent_standing(records),
             next_due=min(due, key=lambda d: (d.due_on, d.kind), default=None),
         )

@@ -272,6 +272,17 @@ class RecordRepository(Protocol[R]):
         ``current``; None when there is none."""
         ...
 
+    def latest_with_replaced(
+        self,
+        clinic_ids: Collection[str],
+        where: Mapping[str, str],
+        *,
+        by: tuple[str, ...] = ("created_at",),
+    ) -> tuple[R, bool] | None:
+        """``latest`` (neither ``signed`` nor ``current``) and ``replaced`` of that record, in
+        one query; None when there is none."""
+        ...
+
     def get_with_replaced(self, record_id: str, clinic_ids: Collection[str]) -> tuple[R, bool]:
         """``get`` and ``replaced`` of one record in one query."""
         ...

@@ -33,6 +33,8 @@ READS: dict[str, Read] = {
     "latest": lambda uow, s, clinics: uow.screenings.latest(clinics, {"patient_id": s.patient_id}),
     "latest signed, current": lambda uow, s, clinics: uow.screenings.latest(
         clinics, {"patient_id": s.patient_id}, signed=True, current=True),
+    "latest with replaced": lambda uow, s, clinics: (uow.screenings.latest_with_replaced(
+        clinics, {"patient_id": s.patient_id}) or (None,))[0],
 }  # fmt: skip
 
 

@@ -247,3 +247,40 @@ def test_the_latest_record_is_read_alone_signed_and_uncorrected_as_asked(
     assert ids[:2] == [draft.id, correction.id]
     assert ids[2] in {first.id, correction.id}
     assert elsewhere is None
+
+
+def test_the_latest_record_is_read_with_whether_a_record_replaces_it_in_one_query(
+    services: Services, clock: FrozenClock
+) -> None:
+    """A signed screening corrected under a clock set back stays the latest and reads as
+    replaced; a later screening is the latest and not replaced; in another clinic, none. One
+    statement each."""
+    patient, clinician = _registered(services)
+    screenings = services.screenings
+    first = screenings.screen_intake(clinician, patient.id, intake("female"))
+    screenings.sign(clinician, first.id, first.version)
+    clock.advance(timedelta(minutes=-1))
+    screenings.correct(clinician, first.id, intake("female"))
+    clock.advance(timedelta(minutes=1))
+    where = {"patient_id": patient.id}
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    def read(clinics: set[str] | frozenset[str]) -> tuple[str, bool] | None:
+        with SqlUnitOfWorkFactory(services.engine)() as uow:
+            found = uow.screenings.latest_with_replaced(clinics, where)
+        return (found[0].id, found[1]) if found is not None else None
+
+    event.listen(services.engine, "before_cursor_execute", count)
+    try:
+        replaced = read(clinician.clinic_ids)
+        elsewhere = read({"another-clinic"})
+    finally:
+        event.remove(services.engine, "before_cursor_execute", count)
+    clock.advance(timedelta(minutes=1))
+    later = screenings.screen_intake(clinician, patient.id, intake("female"))
+    assert (replaced, elsewhere) == ((first.id, True), None)
+    assert read(clinician.clinic_ids) == (later.id, False)
+    assert len([s for s in statements if "FROM screenings" in s]) == 2

@@ -4,7 +4,8 @@ standing, next due date, latest photo; demographics only for reception."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,7 @@ from mesoscreen.services.plans import TreatmentPlanRecords
 from mesoscreen.services.screening import ScreeningService
 from mesoscreen.services.screening_records import ScreeningRecords
 from tests.factories import ClinicStaff, plan_gate, plan_request, seed_clinic
-from tests.fakes import FakeHasher, FakeUnitOfWorkFactory, FrozenClock
+from tests.fakes import FakeHasher, FakeRecords, FakeUnitOfWorkFactory, FrozenClock
 from tests.intakes import intake
 from tests.unit.services.test_photos import FakeSanitiser
 
@@ -155,3 +156,49 @@ def test_the_patient_a_page_has_read_gives_the_same_header_and_stays_in_its_clin
         clinic.headers.for_patient(clinic.clinician, elsewhere)
     last = clinic.uow.store.audit[-1].entry
     assert (last.event_type, last.outcome.value) == ("patient.header", "failure")
+
+
+def _signed_reads(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Record each read of the latest signed screening the header makes from now on."""
+    reads: list[object] = []
+    latest = FakeRecords.latest
+
+    def counted(self: FakeRecords[Any], *args: Any, **options: Any) -> Any:
+        if options.get("signed"):
+            reads.append(args)
+        return latest(self, *args, **options)
+
+    monkeypatch.setattr(FakeRecords, "latest", counted)
+    return reads
+
+
+def test_a_newest_screening_signed_and_not_replaced_gives_the_alerts_without_another_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The newest screening is signed and no record replaces it: it is the latest signed one,
+    and the header reads no other; a patient without screenings reads none either."""
+    clinic = Clinic()
+    reads = _signed_reads(monkeypatch)
+    assert (
+        clinic.headers.for_patient(clinic.clinician, clinic.patient.id).alerts.screening_id is None
+    )
+    screening_id = clinic.signed(intake("male", allergy_history="yes", allergens=["lidocaine"]))
+    alerts = clinic.headers.for_patient(clinic.clinician, clinic.patient.id).alerts
+    assert (alerts.screening_id, alerts.allergies) == (screening_id, ("lidocaine",))
+    assert reads == []
+
+
+def test_a_newest_screening_that_a_correction_replaces_never_gives_the_alerts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A signed screening corrected under a clock set back is still the newest, but replaced:
+    the alerts are the signed correction's (no allergy), never the replaced one's."""
+    clinic = Clinic()
+    first = clinic.signed(intake("male", allergy_history="yes", allergens=["lidocaine"]))
+    clinic.clock.advance(timedelta(minutes=-1))
+    correction = clinic.screenings.correct(clinic.clinician, first, intake("male"))
+    clinic.screenings.sign(clinic.clinician, correction.id, correction.version)
+    reads = _signed_reads(monkeypatch)
+    alerts = clinic.headers.for_patient(clinic.clinician, clinic.patient.id).alerts
+    assert (alerts.screening_id, alerts.allergies) == (correction.id, ())
+    assert len(reads) == 1

@@ -127,6 +127,16 @@ def _get_with_replaced(table: Table, arrays: bool) -> Select[Any]:
 
 
 @cache
+def _latest_with_replaced_of(
+    table: Table, columns: tuple[str, ...], by: tuple[str, ...], arrays: bool
+) -> Select[Any]:
+    newer = table.alias("newer")
+    replaced = exists().where(newer.c.replaces_id == table.c.id).label(_REPLACED)
+    order = [table.c[name].desc() for name in (*by, "id")]
+    return select(table, replaced).where(*_where(table, columns, arrays)).order_by(*order).limit(1)
+
+
+@cache
 def _replaced_among(table: Table) -> Select[Any]:
     column = table.c.replaces_id
     return select(column).where(column.in_(bindparam("ids", expanding=True))).distinct()
@@ -263,6 +273,20 @@ class SqlRecords(Generic[R]):
         statement = _latest_of(self._table, columns, by, signed, current, self._arrays)
         row = self._connection.execute(statement, values).mappings().first()
         return self._record(row) if row is not None else None
+
+    def latest_with_replaced(
+        self,
+        clinic_ids: Collection[str],
+        where: Mapping[str, str],
+        *,
+        by: tuple[str, ...] = ("created_at",),
+    ) -> tuple[R, bool] | None:
+        """The last record as ``latest`` finds it and whether a newer record replaces it, one
+        row read."""
+        columns, values = _bound(clinic_ids, where)
+        statement = _latest_with_replaced_of(self._table, columns, by, self._arrays)
+        row = self._connection.execute(statement, values).mappings().first()
+        return (self._record(row), bool(row[_REPLACED])) if row is not None else None
 
     def get_with_replaced(self, record_id: str, clinic_ids: Collection[str]) -> tuple[R, bool]:
         """The record in one of ``clinic_ids`` and whether a newer record replaces it, in one
