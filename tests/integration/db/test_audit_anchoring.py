@@ -260,7 +260,20 @@ def test_serve_refuses_to_start_when_the_audit_append_procedure_was_rewritten(
                      "END $$")
             )  # fmt: skip
         assert missing_protections(engine) == ["mesoscreen_audit_append (changed)"]
-        # The migration's own procedure again, then pointed at other tables by a setting.
+        # The CDS batch's procedure rewritten to answer "recorded" without storing.
+        with engine.begin() as connection:
+            connection.execute(
+                text("CREATE OR REPLACE PROCEDURE mesoscreen_cds_record(uses json, "
+                     "entries json, clinics json, expected_seq integer, expected_hash varchar, "
+                     "new_seq integer, new_hash varchar, INOUT recorded boolean, "
+                     "INOUT head_seq integer, INOUT head_hash varchar) LANGUAGE plpgsql "
+                     "AS $$ BEGIN recorded := true; END $$")
+            )  # fmt: skip
+        assert missing_protections(engine) == [
+            "mesoscreen_audit_append (changed)",
+            "mesoscreen_cds_record (changed)",
+        ]
+        # The migrations' own procedures again, then one pointed at other tables by a setting.
         downgrade_database(fresh_database_url, "0011_i22_audit_append")
         upgrade_database(fresh_database_url)
         assert missing_protections(engine) == []

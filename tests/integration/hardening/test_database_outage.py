@@ -202,7 +202,8 @@ def test_terminated_database_sessions_cost_no_request() -> None:
                 with admin.begin() as connection:
                     ended = connection.execute(
                         text(
-                            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) "
+                            # Waits (up to 5 s) for each to be gone, as after a restart.
+                            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) "
                             "FROM pg_stat_activity WHERE application_name = :name"
                         ),
                         {"name": name},

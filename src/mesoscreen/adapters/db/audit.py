@@ -91,7 +91,7 @@ def _call_append(connection: Connection, entries: Sequence[AuditEntry]) -> None:
     process has moved it since, the call stores nothing, answers the head (its lock now held
     by this transaction) and a second call chains after that head."""
     engine = connection.engine
-    after = _known_heads.get(engine, _UNKNOWN_HEAD)
+    after = known_head(engine)
     for _attempt in (1, 2):
         stored = chain(*after, entries)
         done, seq, head_hash = connection.exec_driver_sql(
@@ -105,6 +105,12 @@ def _call_append(connection: Connection, entries: Sequence[AuditEntry]) -> None:
         after = (seq, head_hash)
     # The first call took the head's lock, so no other transaction can have moved it.
     raise RuntimeError("audit_head moved while this transaction held its lock")
+
+
+def known_head(engine: Engine) -> tuple[int, str]:
+    """The head this process's appends last left on ``engine``'s database (a guess: no head
+    has it when none is known)."""
+    return _known_heads.get(engine, _UNKNOWN_HEAD)
 
 
 def remember_head(engine: Engine, head: tuple[int, str]) -> None:

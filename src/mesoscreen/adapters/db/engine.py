@@ -95,7 +95,7 @@ def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
     def checkout(dbapi: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
         given_back = record.info.pop(_RETURNED_AT, None)
         recent = given_back is not None and time.monotonic() - given_back < idle_seconds
-        if recent and not _server_spoke(dbapi):
+        if recent and not server_spoke(dbapi):
             return
         try:
             alive = dialect.do_ping(dbapi)
@@ -108,7 +108,7 @@ def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
     event.listen(engine, "checkout", checkout)
 
 
-def _server_spoke(dbapi: Any) -> bool:
+def server_spoke(dbapi: Any) -> bool:
     """Whether an idle connection's socket has something to read or is closed (checked
     without waiting); True when its socket cannot be had."""
     try:

@@ -10,11 +10,12 @@ Each group of triggers is expected once the table its migration created exists, 
 made before a later migration is judged by the protections of its own time (the server
 adds the later ones when it upgrades the copy on start).
 
-On PostgreSQL the audit append is a procedure (migrations 0011 and 0012); one rewritten to
-store nothing and leave the head where it is would lose every entry without any trigger
-firing, so a procedure of that name that is not one a migration created (its arguments with
-its body, in PL/pgSQL, run as its caller, with no settings of its own such as a search_path)
-counts as a missing protection (one that is missing makes every append fail, loudly).
+On PostgreSQL the audit append is a procedure (migrations 0011 and 0012), and so is the CDS
+batch record that calls it (0013); one rewritten to store nothing and leave the head where it
+is would lose every entry without any trigger firing, so a procedure of those names that is
+not one a migration created (its arguments with its body, in PL/pgSQL, run as its caller,
+with no settings of its own such as a search_path) counts as a missing protection (one that
+is missing makes every append fail, loudly).
 """
 
 from __future__ import annotations
@@ -98,14 +99,40 @@ BEGIN
   head_seq := new_seq;
   head_hash := new_hash;
 END"""
-_AUDIT_APPENDS = frozenset(
-    (tuple(names.split()), " ".join(source.split()))
-    for names, source in (
-        ("entries clinics new_seq new_hash", _APPEND_0011),
-        ("entries clinics expected_seq expected_hash new_seq new_hash stored head_seq head_hash",
-         _APPEND_0012),
+_CDS_RECORD_0013 = """
+DECLARE
+  inserted integer;
+BEGIN
+  INSERT INTO cds_token_uses (issuer, jti, expires_at)
+    SELECT issuer, jti, expires_at FROM json_populate_recordset(NULL::cds_token_uses, uses)
+    ON CONFLICT (issuer, jti) DO NOTHING;
+  GET DIAGNOSTICS inserted = ROW_COUNT;
+  IF inserted IS DISTINCT FROM json_array_length(uses) THEN
+    RAISE EXCEPTION 'a token of the batch was used before' USING ERRCODE = 'MS001';
+  END IF;
+  CALL mesoscreen_audit_append(entries, clinics, expected_seq, expected_hash, new_seq,
+                               new_hash, recorded, head_seq, head_hash);
+  IF recorded IS NOT TRUE THEN
+    RAISE EXCEPTION 'the audit head moved' USING ERRCODE = 'MS002',
+      DETAIL = head_seq || ' ' || head_hash;
+  END IF;
+END"""
+CDS_RECORD_PROCEDURE = "mesoscreen_cds_record"
+# Each procedure by name: the (arguments' names, body) of each migration that created one.
+_PROCEDURES = {
+    name: frozenset((tuple(names.split()), " ".join(source.split())) for names, source in made)
+    for name, made in (
+        (AUDIT_APPEND_PROCEDURE, (
+            ("entries clinics new_seq new_hash", _APPEND_0011),
+            ("entries clinics expected_seq expected_hash new_seq new_hash stored head_seq "
+             "head_hash", _APPEND_0012),
+        )),
+        (CDS_RECORD_PROCEDURE, (
+            ("uses entries clinics expected_seq expected_hash new_seq new_hash recorded "
+             "head_seq head_hash", _CDS_RECORD_0013),
+        )),
     )
-)  # fmt: skip
+}  # fmt: skip
 
 
 def missing_in_sqlite(connection: sqlite3.Connection) -> list[str]:
@@ -155,22 +182,23 @@ def _missing_in_postgres(connection: Connection) -> list[str]:
         for table, name in guard.postgres
         if (table, name) not in live
     ]
-    # Each procedure of that name: a migration's arguments with that migration's body, in
+    # Each procedure of those names: a migration's arguments with that migration's body, in
     # PL/pgSQL, with no settings of its own (a search_path could point it at other tables)
     # and run as its caller.
     procedures = connection.execute(
         text(
-            "SELECT p.proargnames, p.prosrc, p.proconfig IS NULL AND NOT p.prosecdef "
+            "SELECT p.proname, p.proargnames, p.prosrc, p.proconfig IS NULL AND NOT p.prosecdef "
             "AND l.lanname = 'plpgsql' FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
-            "WHERE p.proname = :name AND p.pronamespace = current_schema()::regnamespace"
+            "WHERE p.proname = ANY(:names) AND p.pronamespace = current_schema()::regnamespace"
         ),
-        {"name": AUDIT_APPEND_PROCEDURE},
+        {"names": sorted(_PROCEDURES)},
     )
-    if any(
-        not plain or (tuple(names or ()), " ".join(body.split())) not in _AUDIT_APPENDS
-        for names, body, plain in procedures
-    ):
-        missing.append(f"{AUDIT_APPEND_PROCEDURE} (changed)")
+    changed = {
+        name
+        for name, names, body, plain in procedures
+        if not plain or (tuple(names or ()), " ".join(body.split())) not in _PROCEDURES[name]
+    }
+    missing.extend(f"{name} (changed)" for name in sorted(changed))
     return missing
 
 
