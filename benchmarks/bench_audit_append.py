@@ -9,7 +9,8 @@ times in this process, on the CPU clock (user+system, ``time.process_time``):
   call that locks the head, once the process knows it) and commits, as a page or an API call
   ends;
 - a CDS batch: ``PostgresCallRecorder.record`` with 1 or 4 first token uses, each with its
-  entry (token uses with the head's lock, the entries with the head's move, the commit).
+  entry (one call sent alone: the uses, the entries and the head's move, once the process
+  knows the head).
 
 Prints the CPU per append (per call for the CDS batches) of each round, the median, and the
 statements each sends. Run it against two source trees (PYTHONPATH) in turns to compare.

@@ -4,8 +4,10 @@ transaction as before for a token used before."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -112,6 +114,7 @@ def test_a_token_used_before_sends_the_batch_through_the_transaction(
     assert sent[0] == (RECORD, True)
     assert [autocommit for _, autocommit in sent[1:]] == [False] * (len(sent) - 1)
     assert sent[-1][0] == "COMMIT"
+    assert recorder._connection().autocommit is False  # as the pool and the next batch expect
     assert _marked(services, [f"{run}-old", f"{run}-new"]) == [f"{run}-old", f"{run}-new"]
     assert services.audit.verify().intact
 
@@ -166,3 +169,51 @@ def test_a_session_ended_before_the_call_ran_is_replaced_and_the_batch_recorded_
     assert recorder._connection().info.backend_pid != backend
     assert _marked(services, [f"{run}-1", f"{run}-2"]) == [f"{run}-1", f"{run}-2"]
     assert services.audit.verify().intact
+
+
+@pytest.mark.parametrize("path", ["one call", "transaction"])
+def test_a_batch_waiting_for_a_token_another_batch_holds_does_not_hold_the_head(
+    services: Services, recorder: PostgresCallRecorder, path: str
+) -> None:
+    """Another transaction holds an uncommitted use of the batch's second token. The batch
+    waits for it with the head still free, by either path (a sweep sends it through the
+    transaction): both take the uses in the order of their key and then the head, so no two
+    batches wait for each other. Once the other rolls back, both tokens are the batch's."""
+    run = uuid.uuid4().hex[:8]
+    jtis = [f"{run}-a", f"{run}-b"]
+    uses = tables.cds_token_uses
+    sweep = NOW - timedelta(days=1) if path == "transaction" else None
+    pid = recorder._connection().info.backend_pid
+    with services.engine.connect() as blocker, ThreadPoolExecutor(1) as pool:
+        blocker.execute(uses.insert().values(issuer=ISSUER, jti=jtis[1], expires_at=EXPIRES))
+        batch = pool.submit(
+            lambda: recorder.record(
+                [(ISSUER, jti, EXPIRES) for jti in reversed(jtis)],
+                lambda first: [_entry(jti) for jti in jtis if (ISSUER, jti) in first],
+                sweep,
+            )
+        )
+        try:
+            _wait_for_a_lock_wait(services, pid)
+            with services.engine.connect() as other:
+                head = "SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE NOWAIT"
+                other.exec_driver_sql(head).one()  # free: no wait, no error
+                other.rollback()
+        finally:
+            blocker.rollback()  # the batch goes on, whatever the check found
+        assert batch.result(timeout=30) == {(ISSUER, jti) for jti in jtis}
+    assert _marked(services, jtis) == jtis
+    assert services.audit.verify().intact
+
+
+def _wait_for_a_lock_wait(services: Services, pid: int) -> None:
+    """Until the server process ``pid`` waits for a lock (at most 10 s)."""
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE pid = :pid AND wait_event_type = 'Lock'"
+    )
+    for _ in range(1000):
+        with services.engine.connect() as connection:
+            if connection.execute(query, {"pid": pid}).scalar_one():
+                return
+        time.sleep(0.01)
+    raise AssertionError("no session waited for a lock")

@@ -45,13 +45,16 @@ from mesoscreen.services.audit_chain import chain
 # field as its column): the texts never change, so the server runs them prepared, and encoding
 # one document with orjson costs a fraction of dumping one array per column.
 # One round trip: the token uses not seen before, and the chain head locked (``FOR UPDATE``, as
-# every audit append does), after the uses as before. No row at all: audit_head is missing.
+# every audit append does). The count in the condition makes the server insert every use
+# before it reads and locks the head (a join alone locks it after the first use): both paths
+# take the uses, in the order of their key, and then the head, so two batches never wait for
+# each other in opposite orders. No row at all: audit_head is missing.
 _USE_TOKENS_AND_LOCK_HEAD = (
     "WITH used AS (INSERT INTO cds_token_uses (issuer, jti, expires_at) "
     "SELECT issuer, jti, expires_at FROM json_populate_recordset(NULL::cds_token_uses, %s) "
     "ON CONFLICT (issuer, jti) DO NOTHING RETURNING issuer, jti) "
     "SELECT h.seq, h.hash, u.issuer, u.jti FROM audit_head AS h LEFT JOIN used AS u ON TRUE "
-    "WHERE h.id = 1 FOR UPDATE OF h"
+    "WHERE h.id = 1 AND (SELECT count(*) FROM used) >= 0 FOR UPDATE OF h"
 )
 # Then the chained entries with their other clinics and the new head in one call
 # (``APPEND_ENTRIES_SQL``, what every audit append on PostgreSQL sends). Psycopg's pipeline
@@ -163,8 +166,9 @@ class PostgresCallRecorder:
         sweep_before: datetime | None,
         answered: list[bool],
     ) -> set[tuple[str, str]]:
+        # In the order of their key, whichever path takes them (see _USE_TOKENS_AND_LOCK_HEAD).
         used = [{"issuer": issuer, "jti": jti, "expires_at": aware(expires)}
-                for issuer, jti, expires in uses]  # fmt: skip
+                for issuer, jti, expires in sorted(uses)]  # fmt: skip
         if sweep_before is None:
             recorded = _record_in_one_call(engine, connection, used, entries_for, answered)
             if recorded is not None:
@@ -220,6 +224,7 @@ def _record_in_one_call(
                 connection.execute(_RECORD_IN_ONE_CALL, parameters)
             except psycopg.Error as error:
                 if error.sqlstate == _USED_BEFORE:
+                    answered[0] = False  # nothing stored: the transaction starts afresh
                     return None
                 if (error.sqlstate or "").startswith(_SESSION_ENDED):
                     answered[0] = False  # ended before the call could run: nothing stored
@@ -231,7 +236,11 @@ def _record_in_one_call(
                 continue
             remember_head(engine, (stored[-1].seq, stored[-1].hash))
             return everyone
+        answered[0] = False  # nothing stored: the transaction starts afresh
         return None
     finally:
         if not connection.broken:  # a broken one is discarded, never given back to the pool
-            connection.autocommit = False
+            try:
+                connection.autocommit = False
+            except psycopg.Error:
+                connection.close()  # not idle: never used again (the recorder discards it)

@@ -10,8 +10,9 @@ either way nothing of the call stays. So the recorder sends it alone, in autocom
 round trip for a batch whose tokens are new and whose process knows the head, where a
 transaction of its own costs four (``BEGIN``, the uses with the head's lock, the append,
 ``COMMIT``); on ``MS001`` or a second ``MS002`` it records the batch as before. The uses are
-inserted before the head is locked, in the order the other path takes its locks, so the
-two cannot wait for each other. SQLite is unchanged.
+inserted before the head is locked; the recorder sends them in the order of their key, and
+the transaction's statement inserts them all before it locks the head too, so two batches
+never wait for each other in opposite orders. SQLite is unchanged.
 
 Revision ID: 0013_i22_cds_record
 Revises: 0012_i22_audit_append_checked
