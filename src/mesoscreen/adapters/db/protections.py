@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
 
+from mesoscreen.adapters.db import procedures
 from mesoscreen.domain.errors import MissingProtectionsError as MissingProtectionsError
 
 
@@ -67,72 +68,16 @@ _GUARDS = (
 )
 
 
-AUDIT_APPEND_PROCEDURE = "mesoscreen_audit_append"
-# Its arguments' names and its body as each migration created it (0011, then 0012, which
-# locks the head itself; 0011's stays for servers not yet upgraded), bodies compared with runs
-# of white space made one space.
-_APPEND_0011 = """
-BEGIN
-  INSERT INTO audit_log SELECT * FROM json_populate_recordset(NULL::audit_log, entries);
-  INSERT INTO audit_entry_clinics (seq, clinic_id)
-    SELECT seq, clinic_id FROM json_populate_recordset(NULL::audit_entry_clinics, clinics);
-  UPDATE audit_head SET seq = new_seq, hash = new_hash WHERE id = 1;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'audit_head has no row: the schema is not migrated';
-  END IF;
-END"""
-_APPEND_0012 = """
-BEGIN
-  stored := false;
-  SELECT seq, hash INTO head_seq, head_hash FROM audit_head WHERE id = 1 FOR UPDATE;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'audit_head has no row: the schema is not migrated';
-  END IF;
-  IF head_seq IS DISTINCT FROM expected_seq OR head_hash IS DISTINCT FROM expected_hash THEN
-    RETURN;
-  END IF;
-  INSERT INTO audit_log SELECT * FROM json_populate_recordset(NULL::audit_log, entries);
-  INSERT INTO audit_entry_clinics (seq, clinic_id)
-    SELECT seq, clinic_id FROM json_populate_recordset(NULL::audit_entry_clinics, clinics);
-  UPDATE audit_head SET seq = new_seq, hash = new_hash WHERE id = 1;
-  stored := true;
-  head_seq := new_seq;
-  head_hash := new_hash;
-END"""
-_CDS_RECORD_0013 = """
-DECLARE
-  inserted integer;
-BEGIN
-  INSERT INTO cds_token_uses (issuer, jti, expires_at)
-    SELECT issuer, jti, expires_at FROM json_populate_recordset(NULL::cds_token_uses, uses)
-    ON CONFLICT (issuer, jti) DO NOTHING;
-  GET DIAGNOSTICS inserted = ROW_COUNT;
-  IF inserted IS DISTINCT FROM json_array_length(uses) THEN
-    RAISE EXCEPTION 'a token of the batch was used before' USING ERRCODE = 'MS001';
-  END IF;
-  CALL mesoscreen_audit_append(entries, clinics, expected_seq, expected_hash, new_seq,
-                               new_hash, recorded, head_seq, head_hash);
-  IF recorded IS NOT TRUE THEN
-    RAISE EXCEPTION 'the audit head moved' USING ERRCODE = 'MS002',
-      DETAIL = head_seq || ' ' || head_hash;
-  END IF;
-END"""
-CDS_RECORD_PROCEDURE = "mesoscreen_cds_record"
-# Each procedure by name: the (arguments' names, body) of each migration that created one.
+# Each procedure name: the (arguments' names, body) of each version a migration created,
+# bodies compared with runs of white space made one space.
 _PROCEDURES = {
-    name: frozenset((tuple(names.split()), " ".join(source.split())) for names, source in made)
-    for name, made in (
-        (AUDIT_APPEND_PROCEDURE, (
-            ("entries clinics new_seq new_hash", _APPEND_0011),
-            ("entries clinics expected_seq expected_hash new_seq new_hash stored head_seq "
-             "head_hash", _APPEND_0012),
-        )),
-        (CDS_RECORD_PROCEDURE, (
-            ("uses entries clinics expected_seq expected_hash new_seq new_hash recorded "
-             "head_seq head_hash", _CDS_RECORD_0013),
-        )),
+    name: frozenset(
+        (made.argument_names, " ".join(made.body.split()))
+        for made in procedures.MIGRATED
+        if made.name == name
     )
-}  # fmt: skip
+    for name in {made.name for made in procedures.MIGRATED}
+}
 
 
 def missing_in_sqlite(connection: sqlite3.Connection) -> list[str]:

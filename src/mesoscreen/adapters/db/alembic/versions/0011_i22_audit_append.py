@@ -17,36 +17,21 @@ from __future__ import annotations
 
 from alembic import op
 
+from mesoscreen.adapters.db.procedures import AUDIT_APPEND_0011
+
 revision = "0011_i22_audit_append"
 down_revision = "0010_i21_records2"
 branch_labels = None
 depends_on = None
 
-# ``SELECT *`` from the table's own row type: the columns are the table's, in its order, and
-# each row (``audit_row``) fills every one of them. ``protections.py`` keeps this body to
-# refuse a database whose procedure was rewritten; a change to it changes both.
-# A procedure, not a function: ``CALL`` returns no row, so the driver has nothing to describe.
-_APPEND = """CREATE PROCEDURE mesoscreen_audit_append(
-    entries json, clinics json, new_seq integer, new_hash varchar
-) LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO audit_log SELECT * FROM json_populate_recordset(NULL::audit_log, entries);
-  INSERT INTO audit_entry_clinics (seq, clinic_id)
-    SELECT seq, clinic_id FROM json_populate_recordset(NULL::audit_entry_clinics, clinics);
-  UPDATE audit_head SET seq = new_seq, hash = new_hash WHERE id = 1;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'audit_head has no row: the schema is not migrated';
-  END IF;
-END $$"""
-
 
 def upgrade() -> None:
     """Add the append procedure on PostgreSQL."""
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(_APPEND)
+        op.execute(AUDIT_APPEND_0011.create())
 
 
 def downgrade() -> None:
     """Drop the append procedure."""
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP PROCEDURE IF EXISTS mesoscreen_audit_append(json, json, integer, varchar)")
+        op.execute(AUDIT_APPEND_0011.drop())

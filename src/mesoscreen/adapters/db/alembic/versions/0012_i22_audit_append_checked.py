@@ -23,35 +23,12 @@ from __future__ import annotations
 
 from alembic import op
 
+from mesoscreen.adapters.db.procedures import AUDIT_APPEND_0012
+
 revision = "0012_i22_audit_append_checked"
 down_revision = "0011_i22_audit_append"
 branch_labels = None
 depends_on = None
-
-# ``protections.py`` keeps this body to refuse a database whose procedure was rewritten; a
-# change to it changes both. ``CALL`` returns one row: whether it stored, and the head after it.
-_APPEND = """CREATE PROCEDURE mesoscreen_audit_append(
-    entries json, clinics json, expected_seq integer, expected_hash varchar,
-    new_seq integer, new_hash varchar,
-    INOUT stored boolean, INOUT head_seq integer, INOUT head_hash varchar
-) LANGUAGE plpgsql AS $$
-BEGIN
-  stored := false;
-  SELECT seq, hash INTO head_seq, head_hash FROM audit_head WHERE id = 1 FOR UPDATE;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'audit_head has no row: the schema is not migrated';
-  END IF;
-  IF head_seq IS DISTINCT FROM expected_seq OR head_hash IS DISTINCT FROM expected_hash THEN
-    RETURN;
-  END IF;
-  INSERT INTO audit_log SELECT * FROM json_populate_recordset(NULL::audit_log, entries);
-  INSERT INTO audit_entry_clinics (seq, clinic_id)
-    SELECT seq, clinic_id FROM json_populate_recordset(NULL::audit_entry_clinics, clinics);
-  UPDATE audit_head SET seq = new_seq, hash = new_hash WHERE id = 1;
-  stored := true;
-  head_seq := new_seq;
-  head_hash := new_hash;
-END $$"""
 
 
 def upgrade() -> None:
@@ -59,13 +36,10 @@ def upgrade() -> None:
     four arguments, stays: a server not yet upgraded, sharing the database, still locks the
     head first and calls it, and both take the same row lock."""
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(_APPEND)
+        op.execute(AUDIT_APPEND_0012.create())
 
 
 def downgrade() -> None:
     """Drop the procedure this migration added (0011's stays)."""
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            "DROP PROCEDURE IF EXISTS mesoscreen_audit_append("
-            "json, json, integer, varchar, integer, varchar, boolean, integer, varchar)"
-        )
+        op.execute(AUDIT_APPEND_0012.drop())

@@ -23,47 +23,21 @@ from __future__ import annotations
 
 from alembic import op
 
+from mesoscreen.adapters.db.procedures import CDS_RECORD_0013
+
 revision = "0013_i22_cds_record"
 down_revision = "0012_i22_audit_append_checked"
 branch_labels = None
 depends_on = None
 
-# ``protections.py`` keeps this body to refuse a database whose procedure was rewritten; a
-# change to it changes both.
-_RECORD = """CREATE PROCEDURE mesoscreen_cds_record(
-    uses json, entries json, clinics json, expected_seq integer, expected_hash varchar,
-    new_seq integer, new_hash varchar,
-    INOUT recorded boolean, INOUT head_seq integer, INOUT head_hash varchar
-) LANGUAGE plpgsql AS $$
-DECLARE
-  inserted integer;
-BEGIN
-  INSERT INTO cds_token_uses (issuer, jti, expires_at)
-    SELECT issuer, jti, expires_at FROM json_populate_recordset(NULL::cds_token_uses, uses)
-    ON CONFLICT (issuer, jti) DO NOTHING;
-  GET DIAGNOSTICS inserted = ROW_COUNT;
-  IF inserted IS DISTINCT FROM json_array_length(uses) THEN
-    RAISE EXCEPTION 'a token of the batch was used before' USING ERRCODE = 'MS001';
-  END IF;
-  CALL mesoscreen_audit_append(entries, clinics, expected_seq, expected_hash, new_seq,
-                               new_hash, recorded, head_seq, head_hash);
-  IF recorded IS NOT TRUE THEN
-    RAISE EXCEPTION 'the audit head moved' USING ERRCODE = 'MS002',
-      DETAIL = head_seq || ' ' || head_hash;
-  END IF;
-END $$"""
-
 
 def upgrade() -> None:
     """Add the CDS batch procedure on PostgreSQL."""
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(_RECORD)
+        op.execute(CDS_RECORD_0013.create())
 
 
 def downgrade() -> None:
     """Drop the CDS batch procedure."""
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            "DROP PROCEDURE IF EXISTS mesoscreen_cds_record(json, json, json, integer, varchar, "
-            "integer, varchar, boolean, integer, varchar)"
-        )
+        op.execute(CDS_RECORD_0013.drop())
