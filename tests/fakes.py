@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
@@ -23,7 +23,8 @@ from mesoscreen.domain.records import (
     User,
 )
 from mesoscreen.services.audit_chain import GENESIS_HASH, chain
-from mesoscreen.services.ports import AuditReadScope, StoredAuditEntry
+from mesoscreen.services.ports import AuditReadScope, RecordRead, StoredAuditEntry
+from mesoscreen.services.recording import read_each
 
 R = TypeVar("R")
 
@@ -116,17 +117,6 @@ class FakeRecords(Generic[R]):
     def replaced(self, record_id: str) -> bool:
         """Whether any record replaces ``record_id``."""
         return any(getattr(r, "replaces_id", None) == record_id for r in self.rows.values())
-
-    def latest_with_replaced(
-        self,
-        clinic_ids: Collection[str],
-        where: Mapping[str, str],
-        *,
-        by: tuple[str, ...] = ("created_at",),
-    ) -> tuple[R, bool] | None:
-        """The last matching record by ``by`` then id, and whether any record replaces it."""
-        found = self.latest(clinic_ids, where, by=by)
-        return (found, self.replaced(found.id)) if found is not None else None  # type: ignore[attr-defined]
 
     def get_with_replaced(self, record_id: str, clinic_ids: Collection[str]) -> tuple[Any, bool]:
         """The record and whether any record replaces it."""
@@ -455,6 +445,12 @@ class FakeUnitOfWork:
         self.audit_trail = _Trail(self.store)
         self.committed = False
         return self
+
+    def read_together(
+        self, clinic_ids: Collection[str], reads: Sequence[RecordRead]
+    ) -> list[tuple[Any, ...]]:
+        """What each of ``reads`` finds, one read after another."""
+        return read_each(self, clinic_ids, reads)  # type: ignore[arg-type]
 
     def commit(self) -> None:
         """Keep the copies and chain the audit entries."""

@@ -31,7 +31,7 @@ from mesoscreen.domain.records import (
     Screening,
     TreatmentSession,
 )
-from mesoscreen.services.ports import UnitOfWork
+from mesoscreen.services.ports import RecordRead, UnitOfWork
 from mesoscreen.services.recording import RecordsUseCases, Target, every_record
 
 _CLOSED_EVENTS = frozenset({EventOutcome.RESOLVED.value, EventOutcome.FATAL.value})
@@ -89,31 +89,34 @@ def read_follow_up_records(
 
 
 def read_patient_follow_up_records(
-    uow: UnitOfWork, clinic_ids: Collection[str], patient_id: str, newest: Screening | None
-) -> FollowUpRecords:
+    uow: UnitOfWork, clinic_ids: Collection[str], patient_id: str, *also: RecordRead
+) -> tuple[FollowUpRecords, list[tuple[Any, ...]]]:
     """One patient's records as ``read_follow_up_records`` reads them, for what
-    ``follow_ups_of`` and the consent standing answer, without the reads that cannot change
-    those answers: of the screenings the newest alone (the rule reads no other; ``newest``,
-    which the caller has read: ``latest`` of the patient's screenings), withdrawals when
-    there is no consent, sessions when there is no plan (they only count the plan's sessions
-    done), voids when there is nothing they could void."""
+    ``follow_ups_of`` and the consent standing answer, and what each of ``also`` finds (read
+    with the first of them), in two queries at most: the plans, consents, adverse events and
+    the newest screening (the rule reads no other) first; then, only when they can change the
+    answers, the sessions (of a plan), the withdrawals (of a consent) and the voids (of a plan
+    or an event)."""
     where = {"patient_id": patient_id}
-    plans = list(every_record(uow.plans, clinic_ids, where))
-    consents = list(every_record(uow.consents, clinic_ids, where))
-    events = list(every_record(uow.adverse_events, clinic_ids, where))
-    sessions = list(every_record(uow.treatment_sessions, clinic_ids, where)) if plans else []
-    withdrawals = list(every_record(uow.consent_withdrawals, clinic_ids, where)) if consents else []
-    voidable = plans or events
-    voids = every_record(uow.record_voids, clinic_ids, where) if voidable else ()
-    return FollowUpRecords(
-        sessions=sessions,
-        plans=plans,
-        withdrawals=withdrawals,
-        consents=consents,
-        events=events,
-        screenings=[newest] if newest is not None else [],
-        voided=frozenset(v.record_id for v in voids),
+    newest = RecordRead("screenings", where, latest_by=("created_at",))
+    first = (RecordRead("plans", where), RecordRead("consents", where),
+             RecordRead("adverse_events", where), newest)  # fmt: skip
+    plans, consents, events, screenings, *found = uow.read_together(clinic_ids, (*first, *also))
+    then = [RecordRead(kind, where) for kind, needed in (
+        ("treatment_sessions", plans), ("consent_withdrawals", consents),
+        ("record_voids", plans or events)) if needed]  # fmt: skip
+    found_then = uow.read_together(clinic_ids, then) if then else []
+    later = dict(zip((r.records for r in then), found_then, strict=True))
+    records = FollowUpRecords(
+        sessions=list(later.get("treatment_sessions", ())),
+        plans=list(plans),
+        withdrawals=list(later.get("consent_withdrawals", ())),
+        consents=list(consents),
+        events=list(events),
+        screenings=list(screenings),
+        voided=frozenset(v.record_id for v in later.get("record_voids", ())),
     )
+    return records, found
 
 
 def follow_ups_of(records: FollowUpRecords) -> list[tuple[Any, ...]]:

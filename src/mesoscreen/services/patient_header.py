@@ -3,11 +3,10 @@
 Read in one transaction with a fixed set of queries whatever the patient's history (no query
 per record), each reading what the header shows: the latest signed, uncorrected screening,
 the newest screening, the latest photo (one row each, however many there are), the consents,
-and the records the follow-up rule reads for the next due date, leaving out the reads that
-cannot change the header (withdrawals without a consent, sessions without a plan, voids with
-nothing to void). A role
-without ``clinical:read`` gets the demographics alone (name, age), as the patient list shows
-them.
+and the records the follow-up rule reads for the next due date, together (one query where the
+database allows), then the records they make count (sessions of a plan, withdrawals of a
+consent, voids of a plan or an event) only when there are such. A role without
+``clinical:read`` gets the demographics alone (name, age), as the patient list shows them.
 
 Alerts come from the latest signed, uncorrected screening: the allergies the patient named,
 the findings that contraindicate treatment, and the ingredients the screening excludes.
@@ -30,7 +29,7 @@ from mesoscreen.services.follow_up import (
     follow_ups_of,
     read_patient_follow_up_records,
 )
-from mesoscreen.services.ports import UnitOfWork
+from mesoscreen.services.ports import RecordRead, UnitOfWork
 from mesoscreen.services.recording import RecordsUseCases, Target
 
 
@@ -120,29 +119,6 @@ def _consent_standing(records: FollowUpRecords) -> ConsentStanding:
     return ConsentStanding.WITHDRAWN if consents else ConsentStanding.NONE
 
 
-def _signed_current(
-    uow: UnitOfWork,
-    clinic_ids: frozenset[str],
-    patient_id: str,
-    newest: tuple[Screening, bool] | None,
-) -> Screening | None:
-    """The patient's latest signed screening that no record replaces, given the newest of all
-    and whether it is replaced: that one when it is signed and not replaced (the latest of
-    all is the latest of any of them), none when the patient has no screening, else read."""
-    if newest is None:
-        return None
-    screening, replaced = newest
-    if screening.signed_at is not None and not replaced:
-        return screening
-    where = {"patient_id": patient_id}
-    return uow.screenings.latest(clinic_ids, where, signed=True, current=True)
-
-
-def _latest_photo(uow: UnitOfWork, clinic_ids: frozenset[str], patient_id: str) -> Photo | None:
-    where = {"patient_id": patient_id}
-    return uow.photos.latest(clinic_ids, where, by=("taken_on", "created_at"), current=True)
-
-
 class PatientHeaders(RecordsUseCases):
     """The patient header's use case."""
 
@@ -171,18 +147,22 @@ class PatientHeaders(RecordsUseCases):
     def _clinical(
         uow: UnitOfWork, clinic_ids: frozenset[str], patient: Patient, age: int | None, today: date
     ) -> PatientHeader:
-        # The patient's records read once, for the alerts, the consent and the due date.
-        newest = uow.screenings.latest_with_replaced(clinic_ids, {"patient_id": patient.id})
-        records = read_patient_follow_up_records(
-            uow, clinic_ids, patient.id, newest[0] if newest is not None else None
-        )
+        # The patient's records read once, for the alerts (the latest signed screening that
+        # no record replaces), the photo, the consent and the due date: one query, and a
+        # second for the records the first ones make count.
+        where = {"patient_id": patient.id}
+        records, (signed, photo) = read_patient_follow_up_records(
+            uow, clinic_ids, patient.id,
+            RecordRead("screenings", where, latest_by=("created_at",), signed=True, current=True),
+            RecordRead("photos", where, latest_by=("taken_on", "created_at"), current=True),
+        )  # fmt: skip
         due = [NextDue(kind, due_on, due_on < today) for kind, due_on, *_ in follow_ups_of(records)]
         return PatientHeader(
             patient,
             age,
             clinical=True,
-            photo=_latest_photo(uow, clinic_ids, patient.id),
-            alerts=alerts_of(_signed_current(uow, clinic_ids, patient.id, newest)),
+            photo=photo[0] if photo else None,
+            alerts=alerts_of(signed[0] if signed else None),
             consent=_consent_standing(records),
             next_due=min(due, key=lambda d: (d.due_on, d.kind), default=None),
         )

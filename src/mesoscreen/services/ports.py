@@ -272,17 +272,6 @@ class RecordRepository(Protocol[R]):
         ``current``; None when there is none."""
         ...
 
-    def latest_with_replaced(
-        self,
-        clinic_ids: Collection[str],
-        where: Mapping[str, str],
-        *,
-        by: tuple[str, ...] = ("created_at",),
-    ) -> tuple[R, bool] | None:
-        """``latest`` (neither ``signed`` nor ``current``) and ``replaced`` of that record, in
-        one query; None when there is none."""
-        ...
-
     def get_with_replaced(self, record_id: str, clinic_ids: Collection[str]) -> tuple[R, bool]:
         """``get`` and ``replaced`` of one record in one query."""
         ...
@@ -497,6 +486,20 @@ class PhotoSanitiser(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class RecordRead:
+    """One read of ``UnitOfWork.read_together``: the records of the repository the unit of
+    work names ``records`` whose columns equal ``where``, either every one, oldest first, as
+    ``every_record`` reads them, or (``latest_by`` given) the one ``RecordRepository.latest``
+    finds by those columns, ``signed`` and ``current`` as there."""
+
+    records: str
+    where: Mapping[str, str]
+    latest_by: tuple[str, ...] | None = None
+    signed: bool = False
+    current: bool = False
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository; audit entries are written at commit.
 
@@ -526,6 +529,13 @@ class UnitOfWork(Protocol):
     source_throttles: SourceThrottleRepository
     audit: AuditLog
     audit_trail: AuditTrail
+
+    def read_together(
+        self, clinic_ids: Collection[str], reads: Sequence[RecordRead]
+    ) -> list[tuple[Any, ...]]:
+        """What each of ``reads`` finds among ``clinic_ids``, in order (every record, or the
+        latest alone, or none), in one query where the database allows it."""
+        ...
 
     def commit(self) -> None:
         """Write the pending audit entries to the chain and commit the transaction."""

@@ -13,11 +13,11 @@ admin), else to the acting user's clinics, so that only their admins read it.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.audit import AuditAction, AuditEntry, AuditOutcome
@@ -29,7 +29,13 @@ from mesoscreen.domain.errors import (
 )
 from mesoscreen.domain.records import Patient
 from mesoscreen.domain.text import require_page_position
-from mesoscreen.services.ports import Clock, RecordRepository, UnitOfWork, UnitOfWorkFactory
+from mesoscreen.services.ports import (
+    Clock,
+    RecordRead,
+    RecordRepository,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -191,6 +197,22 @@ def every_record(
         offset += len(page.items)
         if not page.items or offset >= page.total:
             return
+
+
+def read_each(
+    uow: UnitOfWork, clinic_ids: Collection[str], reads: Sequence[RecordRead]
+) -> list[tuple[Any, ...]]:
+    """``UnitOfWork.read_together`` one read after another, through the repositories."""
+    found: list[tuple[Any, ...]] = []
+    for read in reads:
+        repository: RecordRepository[Any] = getattr(uow, read.records)
+        if read.latest_by is None:
+            found.append(tuple(every_record(repository, clinic_ids, read.where)))
+            continue
+        latest = repository.latest(clinic_ids, read.where, by=read.latest_by,
+                                   signed=read.signed, current=read.current)  # fmt: skip
+        found.append((latest,) if latest is not None else ())
+    return found
 
 
 def page_bounds(offset: int, limit: int | None) -> tuple[int, int]:

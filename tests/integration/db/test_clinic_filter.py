@@ -16,6 +16,7 @@ from mesoscreen.domain.access import Role
 from mesoscreen.domain.errors import NotFoundError
 from mesoscreen.domain.records import Screening
 from mesoscreen.services.patients import PatientDetails
+from mesoscreen.services.ports import RecordRead
 from tests.factories import ClinicStaff, seed_clinic, unique
 from tests.intakes import intake
 
@@ -33,8 +34,11 @@ READS: dict[str, Read] = {
     "latest": lambda uow, s, clinics: uow.screenings.latest(clinics, {"patient_id": s.patient_id}),
     "latest signed, current": lambda uow, s, clinics: uow.screenings.latest(
         clinics, {"patient_id": s.patient_id}, signed=True, current=True),
-    "latest with replaced": lambda uow, s, clinics: (uow.screenings.latest_with_replaced(
-        clinics, {"patient_id": s.patient_id}) or (None,))[0],
+    "read together": lambda uow, s, clinics: uow.read_together(
+        clinics, [RecordRead("screenings", {"patient_id": s.patient_id})])[0],
+    "read together, latest signed, current": lambda uow, s, clinics: uow.read_together(
+        clinics, [RecordRead("screenings", {"patient_id": s.patient_id}, ("created_at",),
+                             signed=True, current=True)])[0],
 }  # fmt: skip
 
 

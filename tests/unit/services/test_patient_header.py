@@ -27,7 +27,13 @@ from mesoscreen.services.plans import TreatmentPlanRecords
 from mesoscreen.services.screening import ScreeningService
 from mesoscreen.services.screening_records import ScreeningRecords
 from tests.factories import ClinicStaff, plan_gate, plan_request, seed_clinic
-from tests.fakes import FakeHasher, FakeRecords, FakeUnitOfWorkFactory, FrozenClock
+from tests.fakes import (
+    FakeHasher,
+    FakeRecords,
+    FakeUnitOfWork,
+    FakeUnitOfWorkFactory,
+    FrozenClock,
+)
 from tests.intakes import intake
 from tests.unit.services.test_photos import FakeSanitiser
 
@@ -158,39 +164,72 @@ def test_the_patient_a_page_has_read_gives_the_same_header_and_stays_in_its_clin
     assert (last.event_type, last.outcome.value) == ("patient.header", "failure")
 
 
-def _signed_reads(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """Record each read of the latest signed screening the header makes from now on."""
-    reads: list[object] = []
-    latest = FakeRecords.latest
+def _reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
+    """Record each read the header makes from now on: a read of records together as the kinds
+    it reads, any other read of records as the repository's kind and method (the reads the
+    fake makes inside another are not counted)."""
+    reads: list[tuple[str, ...]] = []
+    depth = [0]
 
-    def counted(self: FakeRecords[Any], *args: Any, **options: Any) -> Any:
-        if options.get("signed"):
-            reads.append(args)
-        return latest(self, *args, **options)
+    def counting(method: Any, name: str) -> Any:
+        def counted(self: Any, *args: Any, **options: Any) -> Any:
+            if depth[0] == 0:
+                kinds = [r.records for r in args[1]] if name == "together" else [self.kind]
+                reads.append((name, *kinds))
+            depth[0] += 1
+            try:
+                return method(self, *args, **options)
+            finally:
+                depth[0] -= 1
 
-    monkeypatch.setattr(FakeRecords, "latest", counted)
+        return counted
+
+    for name in ("get", "page", "latest"):
+        monkeypatch.setattr(FakeRecords, name, counting(getattr(FakeRecords, name), name))
+    together = counting(FakeUnitOfWork.read_together, "together")
+    monkeypatch.setattr(FakeUnitOfWork, "read_together", together)
     return reads
 
 
-def test_a_newest_screening_signed_and_not_replaced_gives_the_alerts_without_another_read(
+def test_the_header_reads_the_records_together_and_the_ones_they_make_count_after(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The newest screening is signed and no record replaces it: it is the latest signed one,
-    and the header reads no other; a patient without screenings reads none either."""
+    """A patient with screenings alone: one read of every kind the header shows together.
+    With a plan and a consent: a second read, of the sessions, withdrawals and voids only.
+    Nothing is read one kind at a time."""
     clinic = Clinic()
-    reads = _signed_reads(monkeypatch)
+    screening_id = clinic.signed(intake("male"))
+    reads = _reads(monkeypatch)
+    clinic.headers.for_patient(clinic.clinician, clinic.patient)
+    first = ("together", "plans", "consents", "adverse_events", "screenings", "screenings",
+             "photos")  # fmt: skip
+    assert reads == [first]
+    clinic.plans.create(clinic.clinician, screening_id, plan_request())
+    typed = PatientSignature("typed", "Nguyen Lan", True)
+    clinic.consents.take(clinic.clinician, screening_id, Language.EN, typed)
+    reads.clear()
+    header = clinic.headers.for_patient(clinic.clinician, clinic.patient)
+    assert header.consent is ConsentStanding.AWAITING_COUNTERSIGNATURE
+    then = ("together", "treatment_sessions", "consent_withdrawals", "record_voids")
+    assert reads == [first, then]
+
+
+def test_the_alerts_stay_the_latest_signed_screenings_whatever_the_newest_is() -> None:
+    """No screening, no alerts; a signed one gives them; a newer draft leaves them."""
+    clinic = Clinic()
     assert (
         clinic.headers.for_patient(clinic.clinician, clinic.patient.id).alerts.screening_id is None
     )
     screening_id = clinic.signed(intake("male", allergy_history="yes", allergens=["lidocaine"]))
     alerts = clinic.headers.for_patient(clinic.clinician, clinic.patient.id).alerts
     assert (alerts.screening_id, alerts.allergies) == (screening_id, ("lidocaine",))
-    assert reads == []
+    clinic.clock.advance(timedelta(minutes=1))
+    clinic.screenings.screen_intake(clinic.clinician, clinic.patient.id, intake("male"))
+    alerts = clinic.headers.for_patient(clinic.clinician, clinic.patient.id).alerts
+    assert (alerts.screening_id, alerts.allergies) == (screening_id, ("lidocaine",))
 
 
-def test_a_newest_screening_that_a_correction_replaces_never_gives_the_alerts(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_newest_screening_that_a_correction_replaces_never_gives_the_alerts() -> None:
     """A signed screening corrected under a clock set back is still the newest, but replaced:
     the alerts are the signed correction's (no allergy), never the replaced one's."""
     clinic = Clinic()
@@ -198,7 +237,5 @@ def test_a_newest_screening_that_a_correction_replaces_never_gives_the_alerts(
     clinic.clock.advance(timedelta(minutes=-1))
     correction = clinic.screenings.correct(clinic.clinician, first, intake("male"))
     clinic.screenings.sign(clinic.clinician, correction.id, correction.version)
-    reads = _signed_reads(monkeypatch)
     alerts = clinic.headers.for_patient(clinic.clinician, clinic.patient.id).alerts
     assert (alerts.screening_id, alerts.allergies) == (correction.id, ())
-    assert len(reads) == 1

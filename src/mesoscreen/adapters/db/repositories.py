@@ -36,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from mesoscreen.adapters.db import tables
+from mesoscreen.adapters.db.json_rows import json_readers
 from mesoscreen.domain.errors import DuplicateRequestError, NotFoundError
 from mesoscreen.domain.names import name_search_key
 from mesoscreen.domain.records import (
@@ -65,7 +66,7 @@ def _field_names(record_type: type) -> tuple[str, ...]:
 # patient page on PostgreSQL about 0.4 ms of CPU for its ten reads).
 
 
-def _in_clinics(table: Table, arrays: bool) -> ColumnElement[bool]:
+def in_clinics(table: Table, arrays: bool) -> ColumnElement[bool]:
     """The row's clinic is one of the bound ``clinics`` (a list of ids)."""
     if arrays:
         return table.c.clinic_id == any_(bindparam("clinics", type_=postgresql.ARRAY(String)))
@@ -87,11 +88,11 @@ def _save(table: Table) -> Update:
 
 @cache
 def _get_by_id(table: Table, arrays: bool) -> Select[Any]:
-    return select(table).where(table.c.id == bindparam("id"), _in_clinics(table, arrays))
+    return select(table).where(table.c.id == bindparam("id"), in_clinics(table, arrays))
 
 
 def _where(table: Table, columns: tuple[str, ...], arrays: bool) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [_in_clinics(table, arrays)]
+    conditions: list[ColumnElement[bool]] = [in_clinics(table, arrays)]
     return conditions + [table.c[name] == bindparam(f"w_{name}") for name in columns]
 
 
@@ -123,17 +124,7 @@ _REPLACED = "replaced_by_a_newer_record"
 def _get_with_replaced(table: Table, arrays: bool) -> Select[Any]:
     newer = table.alias("newer")
     replaced = exists().where(newer.c.replaces_id == table.c.id).label(_REPLACED)
-    return select(table, replaced).where(table.c.id == bindparam("id"), _in_clinics(table, arrays))
-
-
-@cache
-def _latest_with_replaced_of(
-    table: Table, columns: tuple[str, ...], by: tuple[str, ...], arrays: bool
-) -> Select[Any]:
-    newer = table.alias("newer")
-    replaced = exists().where(newer.c.replaces_id == table.c.id).label(_REPLACED)
-    order = [table.c[name].desc() for name in (*by, "id")]
-    return select(table, replaced).where(*_where(table, columns, arrays)).order_by(*order).limit(1)
+    return select(table, replaced).where(table.c.id == bindparam("id"), in_clinics(table, arrays))
 
 
 @cache
@@ -191,6 +182,22 @@ class SqlRecords(Generic[R]):
 
     def _record(self, row: RowMapping) -> R:
         return self._type(**{name: row[name] for name in self._names})
+
+    @property
+    def table(self) -> Table:
+        """The table the records are stored in."""
+        return self._table
+
+    @property
+    def order_column(self) -> str:
+        """The column ``page`` orders by (then the id)."""
+        return self._order
+
+    def from_json(self, row: Mapping[str, Any]) -> R:
+        """The record of a row as PostgreSQL's ``row_to_json`` writes it (decoded): each
+        value read back as its column's type reads it from a result row."""
+        readers = json_readers(self._table)
+        return self._type(**{name: readers[name](row[name]) for name in self._names})
 
     def add(self, record: R) -> None:
         """Store a new record."""
@@ -273,20 +280,6 @@ class SqlRecords(Generic[R]):
         statement = _latest_of(self._table, columns, by, signed, current, self._arrays)
         row = self._connection.execute(statement, values).mappings().first()
         return self._record(row) if row is not None else None
-
-    def latest_with_replaced(
-        self,
-        clinic_ids: Collection[str],
-        where: Mapping[str, str],
-        *,
-        by: tuple[str, ...] = ("created_at",),
-    ) -> tuple[R, bool] | None:
-        """The last record as ``latest`` finds it and whether a newer record replaces it, one
-        row read."""
-        columns, values = _bound(clinic_ids, where)
-        statement = _latest_with_replaced_of(self._table, columns, by, self._arrays)
-        row = self._connection.execute(statement, values).mappings().first()
-        return (self._record(row), bool(row[_REPLACED])) if row is not None else None
 
     def get_with_replaced(self, record_id: str, clinic_ids: Collection[str]) -> tuple[R, bool]:
         """The record in one of ``clinic_ids`` and whether a newer record replaces it, in one

@@ -15,7 +15,7 @@ one of each per use case, and its reads are audited entry for entry as before.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, RootTransaction, event
 from mesoscreen.adapters.db import tables
 from mesoscreen.adapters.db.accounts import SqlAuthSessions, SqlUsers
 from mesoscreen.adapters.db.audit import BufferedAuditLog, SqlAuditTrail, append_entries
+from mesoscreen.adapters.db.reads_together import read_together_sql
 from mesoscreen.adapters.db.repositories import (
     SqlClinics,
     SqlFormKeys,
@@ -61,11 +62,13 @@ from mesoscreen.services.ports import (
     KeptFormRepository,
     PatientRepository,
     PhotoContentRepository,
+    RecordRead,
     RecordRepository,
     SourceThrottleRepository,
     ThrottleRepository,
     UserRepository,
 )
+from mesoscreen.services.recording import read_each
 
 _WROTE = "mesoscreen_wrote"  # key in a connection's info: a write ran in this transaction
 
@@ -197,6 +200,18 @@ class SqlUnitOfWork:
         self.audit = self._pending
         self.audit_trail = SqlAuditTrail(connection)
         return self
+
+    def read_together(
+        self, clinic_ids: Collection[str], reads: Sequence[RecordRead]
+    ) -> list[tuple[Any, ...]]:
+        """What each of ``reads`` finds: one statement on PostgreSQL, else one read after
+        another through the repositories."""
+        if self._connection is None:
+            raise RuntimeError("read_together() outside the unit of work's with block")
+        if self._connection.dialect.name != "postgresql":
+            return read_each(self, clinic_ids, reads)
+        repositories = [getattr(self, read.records) for read in reads]
+        return read_together_sql(self._connection, repositories, clinic_ids, reads)
 
     def commit(self) -> None:
         """Chain the pending audit entries, then commit (in a page's batch, a transaction that
