@@ -19,7 +19,8 @@ with cProfile and prints where the time went.
 constant ``--rate`` from an open-loop asyncio client: call i is due at start + i/rate whether
 or not earlier calls have been answered, and its latency is counted from when it was due
 (a closed loop would hide the queueing). Prints p50/p99/max latency, errors, and the server's
-CPU per call from /proc (its processes' utime + stime over the run).
+CPU per call from /proc (its processes' utime + stime over the run), then the same for GET
+/health offered on the same schedule (the bare endpoint's floor under that load).
 """
 
 from __future__ import annotations
@@ -176,6 +177,15 @@ def _cpu_per_call(
     return used
 
 
+def _token_check(client: Client, tokens: list[str]) -> float:
+    """CPU ms of PyJWT checking one of ``tokens`` (ES384, key loaded, audience checked)."""
+    public = jwt.PyJWK.from_dict(client.jwks["keys"][0]).key
+    start = time.process_time()
+    for token in tokens:
+        jwt.decode(token, public, algorithms=["ES384"], audience=client.audience)
+    return 1000 * (time.process_time() - start) / len(tokens)
+
+
 def in_process(calls: int, concurrency: int, profile: int, only_calls: bool = False) -> None:
     """CPU per order-sign call against the bare endpoint and the bare token check."""
     url, drop = _database()
@@ -209,11 +219,8 @@ def in_process(calls: int, concurrency: int, profile: int, only_calls: bool = Fa
         bare = _cpu_per_call(loop, [health] * calls, concurrency)
         threads: dict[str, float] = {}
         order_sign = _cpu_per_call(loop, [cds(t) for t in measured], concurrency, threads)
+        token_check = _token_check(client, measured)
         public = jwt.PyJWK.from_dict(client.jwks["keys"][0]).key
-        start = time.process_time()
-        for token in measured:
-            jwt.decode(token, public, algorithms=["ES384"], audience=client.audience)
-        token_check = 1000 * (time.process_time() - start) / len(measured)
         es384 = jwt.algorithms.get_default_algorithms()["ES384"]
         parts = [t.encode().rsplit(b".", 1) for t in measured]
         signatures = [(signed, jwt.utils.base64url_decode(sig)) for signed, sig in parts]
@@ -349,6 +356,11 @@ def under_load(rate: float, seconds: float, workers: int) -> None:
         cpu_before = _server_cpu_seconds(server.pid)
         latencies, statuses = asyncio.run(_open_loop(port, requests, rate))
         cpu = 1000 * (_server_cpu_seconds(server.pid) - cpu_before) / count
+        # The floor under the same schedule: the bare endpoint through the same server.
+        bare = [f"GET /health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()] * count
+        cpu_before = _server_cpu_seconds(server.pid)
+        asyncio.run(_open_loop(port, bare, rate))
+        floor = 1000 * (_server_cpu_seconds(server.pid) - cpu_before) / count
     finally:
         server.terminate()
         server.wait(30)
@@ -359,6 +371,10 @@ def under_load(rate: float, seconds: float, workers: int) -> None:
     print(f"p50 {_percentile(latencies, 0.50):.1f} ms   p99 {_percentile(latencies, 0.99):.1f} ms"
           f"   max {max(latencies):.1f} ms   errors {count - statuses[200]} {dict(statuses)}   "
           f"server CPU {cpu:.3f} ms/call")  # fmt: skip
+    token_check = _token_check(client, client.tokens(1000))
+    print(f"floor {floor + token_check:.3f} ms/call: GET /health on the same schedule "
+          f"{floor:.3f} ms/request of server CPU + the bare signed-token check "
+          f"{token_check:.3f} ms (PyJWT, ES384, this process)")  # fmt: skip
 
 
 def main() -> None:

@@ -8,7 +8,9 @@ the local test server answers, else SQLite), makes a clinician, a patient and a 
 then sends each request ``--requests`` times, one after another on one keep-alive
 connection: GET /health (the floor: the same server, no work), POST a screening through the
 API (intake checked, decision, database write, audit entry) and GET the screening page
-(session check, database reads, template, audit entry). It prints the server's CPU time per
+(session check, database reads, template, audit entry), of a patient with that one screening
+and of a patient in treatment (a signed plan, a consent, a session and an adverse event, which
+the page's patient header reads). It prints the server's CPU time per
 request (its processes' user+system time from /proc, over the requests), which needs no
 concurrency to measure; `benchmarks/bench_load.py` drives the same endpoints with wrk for
 throughput and latency.
@@ -51,25 +53,33 @@ from typing import Any
 import anyio.to_thread
 import httpx
 from sqlalchemy import event
-from tests.factories import principal_for
+from tests.factories import plan_request, principal_for
 from tests.intakes import intake
 
 from benchmarks.bench_load import PASSWORD, _database, _server_cpu_seconds
-from mesoscreen.bootstrap import build_services, prepare_database
+from mesoscreen.bootstrap import Services, build_services, prepare_database
 from mesoscreen.config import Settings
-from mesoscreen.domain.access import Role
+from mesoscreen.domain.access import Principal, Role
+from mesoscreen.domain.records import EventOutcome
+from mesoscreen.domain.vocabulary import Language
+from mesoscreen.services.adverse_events import EventDetails
+from mesoscreen.services.consents import PatientSignature
+from mesoscreen.services.patients import PatientDetails
+from mesoscreen.services.treatment_sessions import SessionDetails
 
 
 @dataclass(frozen=True)
 class Setup:
-    """What the requests need: the patient, a screening to show, a bearer token's username."""
+    """What the requests need: a bearer token's username, its clinic, and the signed screening
+    of a patient in treatment."""
 
     username: str
     clinic_id: str
+    treated_screening_id: str
 
 
 def _make_clinician(settings: Settings) -> Setup:
-    """A clinic and a clinician in it, made through the services."""
+    """A clinic, a clinician in it, and a patient in treatment, made through the services."""
     services = build_services(settings)
     try:
         clinic = services.accounts.create_clinic_locally(f"Pages {uuid.uuid4().hex[:6]}")
@@ -80,18 +90,42 @@ def _make_clinician(settings: Settings) -> Setup:
             principal_for(admin), f"doc-{uuid.uuid4().hex[:6]}", PASSWORD, Role.CLINICIAN,
             [clinic.id],
         )  # fmt: skip
+        treated = _treated(services, principal_for(clinician), clinic.id)
     finally:
         services.close()
-    return Setup(clinician.username, clinic.id)
+    return Setup(clinician.username, clinic.id, treated)
+
+
+def _treated(services: Services, clinician: Principal, clinic_id: str) -> str:
+    """A patient screened (signed), with a signed plan, a countersigned consent, a session
+    and an adverse event: the screening's id (its page's header reads every kind)."""
+    details = PatientDetails(family_name="Pages", given_name="Treated")
+    patient = services.patients.register(clinician, clinic_id, details)
+    screening = services.screenings.screen_intake(clinician, patient.id, intake("female"))
+    screening = services.screenings.sign(clinician, screening.id, screening.version)
+    plan = services.plans.create(clinician, screening.id, plan_request())
+    plan = services.plans.sign(clinician, plan.id, plan.version)
+    typed = PatientSignature("typed", "Pages Treated", True)
+    consent = services.consents.take(clinician, screening.id, Language.EN, typed)
+    services.consents.countersign(clinician, consent.id, consent.version)
+    services.treatment_sessions.create(clinician, patient.id, SessionDetails(
+        performed_at=services.clock.now(), points=[{"number": 1, "volume_ml": 0.1}],
+        products=[{"name": "Dutasteride", "lot_number": "L1", "expiry": "2027-06-30"}],
+        depth_mm=1.0, plan_id=plan.id))  # fmt: skip
+    services.adverse_events.report(clinician, patient.id, EventDetails(
+        onset_at=services.clock.now(), severity_grade=1, outcome=EventOutcome.RECOVERING,
+        complication_id="bruising", follow_up_on=services.clock.today()))  # fmt: skip
+    return screening.id
 
 
 @dataclass(frozen=True)
 class Requests:
-    """The three requests, ready to send with a client."""
+    """The requests, ready to send with a client."""
 
     health: tuple[str, str, dict[str, Any]]
     api: tuple[str, str, dict[str, Any]]
     page: tuple[str, str, dict[str, Any]]
+    treated_page: tuple[str, str, dict[str, Any]]
 
 
 def _prepare(client: httpx.Client, setup: Setup) -> Requests:
@@ -119,6 +153,7 @@ def _prepare(client: httpx.Client, setup: Setup) -> Requests:
         ("GET", "/health", {}),
         ("POST", screenings, {"headers": bearer, "json": body}),
         ("GET", f"/screenings/{screening['id']}", {}),
+        ("GET", f"/screenings/{setup.treated_screening_id}", {}),
     )
 
 
@@ -152,6 +187,7 @@ def measure_server(requests: int) -> None:
                 ("bare endpoint (GET /health)", prepared.health),
                 ("screening API (POST, DB write + audit)", prepared.api),
                 ("screening page (GET, DB read + audit)", prepared.page),
+                ("  the same, a patient in treatment", prepared.treated_page),
             ):
                 for _ in range(20):  # warm up
                     client.request(method, path, **options).raise_for_status()
@@ -203,6 +239,7 @@ def profile_in_process(requests: int, top: int, samples: int = 0) -> None:
             for name, (method, path, options) in (
                 ("screening API (POST)", prepared.api),
                 ("screening page (GET)", prepared.page),
+                ("screening page of a patient in treatment (GET)", prepared.treated_page),
             ):
                 for _ in range(20):
                     client.request(method, path, **options).raise_for_status()

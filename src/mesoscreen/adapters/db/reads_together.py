@@ -3,8 +3,8 @@ several, in one statement.
 
 Each read is a scalar subquery of the statement's one row: every record it finds as one JSON
 array (``json_agg``, in ``page``'s order), or the latest as one JSON object (``row_to_json``,
-in ``latest``'s order, null when there is none), sent as text and decoded once (as the
-driver decodes a JSON column: integers of any size stay integers). Its
+in ``latest``'s order, null when there is none), sent as text and decoded once, as the
+driver decodes a JSON column (``json_rows.loads``). Its
 conditions are those of the repository's own reads (the caller's clinics as one array, each
 column of ``where`` equal to its value, signed and not replaced as asked), so it finds what
 ``every_record`` or ``latest`` would; the records are read back from JSON through their
