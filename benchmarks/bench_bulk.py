@@ -305,27 +305,28 @@ def main() -> None:
         print(f"(b') the same, no concept seen twice     {worst:>10,.0f} patients/s/core"
               f"   {worst / parse:.2f} x the parse-only rate")  # fmt: skip
 
-        compiled = {q: fhirpath_compile(e) for q, e in fhirpath_rules(ON).items()}
-        service = ScreeningService(default_knowledge_base())
-        sample = lines[: args.fhirpath_patients]
-        parsed = [orjson.loads(ln) for ln in sample]
+        if args.fhirpath_patients > 0:  # (c); none skips it
+            compiled = {q: fhirpath_compile(e) for q, e in fhirpath_rules(ON).items()}
+            service = ScreeningService(default_knowledge_base())
+            sample = lines[: args.fhirpath_patients]
+            parsed = [orjson.loads(ln) for ln in sample]
 
-        def fhirpath_run() -> None:
-            for bundle in [orjson.loads(ln) for ln in sample]:
-                service.screen(fhirpath_answers(compiled, bundle), ON)
+            def fhirpath_run() -> None:
+                for bundle in [orjson.loads(ln) for ln in sample]:
+                    service.screen(fhirpath_answers(compiled, bundle), ON)
 
-        slow = _best_rate(len(sample), fhirpath_run, repeats=1)
-        reader = RecordReader.default()
-        risk_keys = set(compiled)
-        agree = sum(
-            {k for k, v in reader.read(bundle_resources(b), ON).answers.items() if v == "yes"}
-            & risk_keys
-            == set(fhirpath_answers(compiled, b))
-            for b in parsed
-        )
-        print(f"(c) FHIRPath rules (fhirpathpy)          {slow:>10,.0f} patients/s/core"
-              f"   mesoscreen is {ours / slow:.0f}x faster; facts agree on "
-              f"{agree}/{len(parsed)} patients")  # fmt: skip
+            slow = _best_rate(len(sample), fhirpath_run, repeats=1)
+            reader = RecordReader.default()
+            risk_keys = set(compiled)
+            agree = sum(
+                {k for k, v in reader.read(bundle_resources(b), ON).answers.items() if v == "yes"}
+                & risk_keys
+                == set(fhirpath_answers(compiled, b))
+                for b in parsed
+            )
+            print(f"(c) FHIRPath rules (fhirpathpy)          {slow:>10,.0f} patients/s/core"
+                  f"   mesoscreen is {ours / slow:.0f}x faster; facts agree on "
+                  f"{agree}/{len(parsed)} patients")  # fmt: skip
 
         settings = BulkSettings(on=ON, screener=record_screener)
         per_patient: dict[int, float] = {}

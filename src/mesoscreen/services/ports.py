@@ -489,9 +489,9 @@ class PhotoSanitiser(Protocol):
 @dataclass(frozen=True, slots=True)
 class RecordRead:
     """One read of ``UnitOfWork.read_together``: the records of the repository the unit of
-    work names ``records`` whose columns equal ``where``, either every one, oldest first, as
-    ``every_record`` reads them, or (``latest_by`` given) the one ``RecordRepository.latest``
-    finds by those columns, ``signed`` and ``current`` as there."""
+    work names ``records`` whose columns equal ``where``, either every one, in the order of
+    the repository's pages, as ``every_record`` reads them, or (``latest_by`` given) the one
+    ``RecordRepository.latest`` finds by those columns, ``signed`` and ``current`` as there."""
 
     records: str
     where: Mapping[str, str]

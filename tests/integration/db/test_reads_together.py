@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import (
     JSON,
@@ -51,17 +51,19 @@ from mesoscreen.services.patients import PatientDetails
 from mesoscreen.services.ports import RecordRead
 from mesoscreen.services.recording import read_each
 from mesoscreen.services.treatment_sessions import SessionDetails
-from tests.factories import plan_request, seed_clinic, unique
+from tests.factories import ClinicStaff, plan_request, seed_clinic, unique
 from tests.fakes import FrozenClock
 from tests.intakes import intake
 
 
-def _treated_patient(services: Services, clock: FrozenClock) -> tuple[str, frozenset[str]]:
+def _treated_patient(
+    services: Services, clock: FrozenClock, staff: ClinicStaff
+) -> tuple[str, frozenset[str]]:
     """A patient with a record of every kind: screenings signed, corrected (under a clock set
     back, so the replaced one stays the newest signed) and a draft, a signed plan, a consent
     taken, countersigned and then withdrawn, two sessions (one voided; whole and fractional
-    depths), an adverse event, an outcome measure and two photos (the later one corrected)."""
-    staff = seed_clinic(services.accounts)
+    depths), an adverse event, an outcome measure and photos (one corrected, two of one day
+    told apart by the time they were stored alone)."""
     clinician = staff.principal(Role.CLINICIAN)
     details = PatientDetails(family_name=unique("Nguyễn"), given_name="Lan")
     patient = services.patients.register(clinician, staff.clinic.id, details)
@@ -97,17 +99,26 @@ def _treated_patient(services: Services, clock: FrozenClock) -> tuple[str, froze
 
 
 def _photos(services: Services, clinic_id: str, patient_id: str, user_id: str) -> None:
-    """Two photo records of different days, the later one replaced by a correction."""
-    first, later, fixed = (str(uuid.uuid4()) for _ in range(3))
-    taken = datetime(2026, 11, 25, 9, 0, 0, 5, tzinfo=UTC)
-    photo = Photo(first, clinic_id, patient_id, None, "vertex", date(2026, 11, 20), user_id,
-                  "image/jpeg", 1200, 64, 48, "0" * 64, None, None, user_id, taken)  # fmt: skip
+    """Photos of 20 and 24 Nov: of 24 Nov, one stored later than another but with the smaller
+    id (so the time it was stored decides, not the id), and one stored last but corrected by a
+    photo of 22 Nov (the latest, but not the latest current one)."""
+    stored = datetime(2026, 11, 25, 9, 0, 0, 5, tzinfo=UTC)
+    first = Photo(str(uuid.uuid4()), clinic_id, patient_id, None, "vertex", date(2026, 11, 20),
+                  user_id, "image/jpeg", 1200, 64, 48, "0" * 64, None, None, user_id,
+                  stored)  # fmt: skip
+    corrected = str(uuid.uuid4())
     with SqlUnitOfWorkFactory(services.engine)() as uow:
-        uow.photos.add(photo)
-        uow.photos.add(Photo(**{**_as_dict(photo), "id": later, "taken_on": date(2026, 11, 24),
-                                "note": "vertex, left"}))  # fmt: skip
-        uow.photos.add(Photo(**{**_as_dict(photo), "id": fixed, "taken_on": date(2026, 11, 24),
-                                "replaces_id": later}))  # fmt: skip
+        uow.photos.add(first)
+        for photo_id, taken_on, note, replaces, seconds in (
+            ("ffffffff" + corrected[8:], date(2026, 11, 24), "earlier", None, 1),
+            ("00000000" + corrected[8:], date(2026, 11, 24), "vertex, left", None, 2),
+            (corrected, date(2026, 11, 24), "blurred", None, 3),
+            (str(uuid.uuid4()), date(2026, 11, 22), "retaken", corrected, 4),
+        ):
+            at = stored + timedelta(seconds=seconds)
+            uow.photos.add(Photo(**{**_as_dict(first), "id": photo_id, "taken_on": taken_on,
+                                    "note": note, "replaces_id": replaces,
+                                    "created_at": at}))  # fmt: skip
         uow.commit()
 
 
@@ -139,7 +150,11 @@ def _typed(found: list[tuple[Any, ...]]) -> list[list[list[tuple[str, Any, type]
 def test_reads_together_find_what_each_read_finds_in_one_statement_on_postgresql(
     services: Services, clock: FrozenClock
 ) -> None:
-    patient_id, clinic_ids = _treated_patient(services, clock)
+    """A patient's records of every kind, beside another patient's of the same clinic: read
+    together as read one by one, value for value and type for type, none of the other's."""
+    staff = seed_clinic(services.accounts)
+    neighbour, _ = _treated_patient(services, clock, staff)
+    patient_id, clinic_ids = _treated_patient(services, clock, staff)
     reads = _reads(patient_id)
     sent: list[str] = []
 
@@ -157,18 +172,20 @@ def test_reads_together_find_what_each_read_finds_in_one_statement_on_postgresql
         assert uow.read_together(clinic_ids, []) == []
     assert _typed(together) == _typed(one_by_one)
     counts = [len(found) for found in together]
-    assert counts == [3, 0, 1, 2, 1, 1, 1, 3, 1, 1, 1, 1, 1, 1, 1]
+    assert counts == [3, 0, 1, 2, 1, 1, 1, 5, 1, 1, 1, 1, 1, 1, 1]
+    assert {r.patient_id for found in together for r in found} == {patient_id}
+    assert neighbour != patient_id
     assert elsewhere == [()] * len(reads)
     if services.engine.dialect.name == "postgresql":
         assert len(sent) == 1
     # What the header relies on: the newest screening is the draft; the latest signed one is
-    # the replaced one, the latest signed and current one the correction; the photo shown is
-    # the later day's correction.
+    # the replaced one, the latest signed and current one the correction; the latest photo
+    # is the corrected one of 24 Nov, the latest current one the other 24 Nov photo stored
+    # last.
     newest, signed_any, signed_current, latest_photo, current_photo = together[-5:]
     assert newest[0].signed_at is None
     assert signed_current[0].replaces_id == signed_any[0].id
-    assert latest_photo[0].taken_on == current_photo[0].taken_on == date(2026, 11, 24)
-    assert current_photo[0].replaces_id is not None
+    assert (latest_photo[0].note, current_photo[0].note) == ("blurred", "vertex, left")
 
 
 _TYPES: dict[str, Any] = {
@@ -213,9 +230,21 @@ def postgresql_engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+def _example(**values: Any) -> dict[str, Any]:
+    return {name: values.get(name) for name in _TYPES}
+
+
 @settings(max_examples=150, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(row=_ROWS, zone=st.sampled_from(["UTC", "Asia/Ho_Chi_Minh", "America/St_Johns"]))
+@example(row=_example(amount=-0.0, document={"n": 2**70, "x": 1e-300}), zone="UTC")
+@example(row=_example(amount=math.nan, moment=datetime(1900, 1, 1, tzinfo=UTC)),
+         zone="Asia/Ho_Chi_Minh")  # fmt: skip
+@example(row=_example(amount=math.inf, day=date(1, 1, 1)), zone="UTC")
+@example(row=_example(amount=-math.inf, count=-(2**31)), zone="UTC")
+@example(row=_example(amount=2.0, document=[18446744073709551616, 0.1, "2.0"]), zone="UTC")
+@example(row=_example(moment=datetime(2026, 11, 25, 9, 0, 0, 100000, tzinfo=UTC)),
+         zone="America/St_Johns")  # fmt: skip
 def test_every_column_type_reads_back_from_json_as_from_a_row(
     postgresql_engine: Engine, row: dict[str, Any], zone: str
 ) -> None:

@@ -140,6 +140,42 @@ def test_the_latest_photo_is_the_thumbnail() -> None:
     assert header.photo.taken_on == date(2026, 11, 24)
 
 
+def test_the_photo_shown_is_the_latest_taken_that_no_photo_corrects() -> None:
+    """A photo taken earlier but stored later is not shown; a photo corrected by one of an
+    earlier day gives way to the next latest one that nothing corrects."""
+    clinic = Clinic()
+    photos = PhotoRecords(clinic.uow, clinic.clock, FakeSanitiser())
+    latest = photos.upload(clinic.clinician, clinic.patient.id,
+                           PhotoDetails("vertex", date(2026, 11, 24)), b"JPEG")  # fmt: skip
+    clinic.clock.advance(timedelta(minutes=1))
+    photos.upload(clinic.clinician, clinic.patient.id,
+                  PhotoDetails("vertex", date(2026, 11, 20)), b"JPEG")  # fmt: skip
+    header = clinic.headers.for_patient(clinic.clinician, clinic.patient.id)
+    assert header.photo == latest
+    clinic.clock.advance(timedelta(minutes=1))
+    middle = photos.upload(clinic.clinician, clinic.patient.id,
+                           PhotoDetails("vertex", date(2026, 11, 22)), b"JPEG")  # fmt: skip
+    clinic.clock.advance(timedelta(minutes=1))
+    photos.correct(clinic.clinician, latest.id, PhotoDetails("vertex", date(2026, 11, 21)))
+    header = clinic.headers.for_patient(clinic.clinician, clinic.patient.id)
+    assert header.photo == middle
+
+
+def test_a_newer_draft_after_a_deferral_means_the_patient_was_screened_again() -> None:
+    """The follow-up rule reads the newest screening, signed or not: a deferral signed, then
+    a newer draft, leaves no re-screening due."""
+    clinic = Clinic()
+    deferred = intake("female", breastfeeding="no", recently_weaned="yes",
+                      weaned_on="2026-10-15")  # fmt: skip
+    clinic.signed(deferred)
+    due = clinic.headers.for_patient(clinic.clinician, clinic.patient.id).next_due
+    assert due is not None
+    assert due.kind == "rescreen"
+    clinic.clock.advance(timedelta(minutes=1))
+    clinic.screenings.screen_intake(clinic.clinician, clinic.patient.id, intake("male"))
+    assert clinic.headers.for_patient(clinic.clinician, clinic.patient.id).next_due is None
+
+
 def test_reception_gets_the_demographics_alone() -> None:
     """No alerts, consent, due date or photo for a role without clinical access."""
     clinic = Clinic()

@@ -5,7 +5,8 @@ JSON has no dates, times or floats of their own: a timestamp is its ISO 8601 tex
 session's time zone (read back as aware UTC, as ``UTCDateTime`` reads a column) and a date its
 ISO text. A float would be a number that loses what a float holds (``2`` for ``2.0``, ``0``
 for ``-0.0``) or a string (``"NaN"``), so a float column is selected as its text
-(``json_columns``), PostgreSQL's shortest exact form, and read back with ``float``. Strings,
+(``json_columns``), the form the driver reads a float from too (the shortest exact one at
+PostgreSQL's default ``extra_float_digits``), and read back with ``float``. Strings,
 integers, booleans and JSON documents come as they are. A column of any other type has no
 reader: building the readers of its table fails, so a new column type cannot be read wrong
 without a test failing first.
@@ -54,7 +55,11 @@ def _as_is(value: Any) -> Any:
 
 
 def _utc_time(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value).astimezone(UTC)
+    """As ``UTCDateTime`` reads a column: a time without an offset is UTC's."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _day(value: str | None) -> date | None:

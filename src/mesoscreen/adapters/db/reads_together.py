@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Float,
     Select,
     Table,
     Text,
@@ -49,6 +50,8 @@ def _found_by(index: int, shape: _Shape) -> ColumnElement[Any]:
     conditions = [in_clinics(table, arrays=True)]
     conditions += [table.c[name] == bindparam(f"r{index}_{name}") for name in columns]
     if latest_by is None:
+        if isinstance(table.c[order].type, Float):  # selected as text: it would sort as text
+            raise TypeError(f"{table.name}.{order}: a float column cannot order reads together")
         rows = select(*json_columns(table)).where(*conditions).subquery(f"r{index}")
         ordered = aggregate_order_by(rows.table_valued(), rows.c[order], rows.c.id)
         found = func.coalesce(func.json_agg(ordered), literal_column("'[]'::json"))
