@@ -247,3 +247,33 @@ def test_the_latest_record_is_read_alone_signed_and_uncorrected_as_asked(
     assert ids[:2] == [draft.id, correction.id]
     assert ids[2] in {first.id, correction.id}
     assert elsewhere is None
+
+
+def test_the_names_shown_for_user_ids_are_one_statement_of_fixed_text(
+    services: Services,
+) -> None:
+    """The names of two users, an unknown id left out; on PostgreSQL the ids are one array,
+    so the statement's text is the same for one id or several (never rendered again)."""
+    staff = seed_clinic(services.accounts)
+    clinician, nurse = staff.principal(Role.CLINICIAN), staff.principal(Role.NURSE)
+    sent: list[str] = []
+
+    def seen(_c: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    event.listen(services.engine, "before_cursor_execute", seen)
+    try:
+        with SqlUnitOfWorkFactory(services.engine)() as uow:
+            both = uow.users.shown_names([clinician.user_id, nurse.user_id, "no-such-user"])
+            one = uow.users.shown_names([nurse.user_id])
+    finally:
+        event.remove(services.engine, "before_cursor_execute", seen)
+    assert set(both) == {clinician.user_id, nurse.user_id}
+    assert one == {nurse.user_id: both[nurse.user_id]}
+    assert all(both.values())
+    assert len(set(both.values())) == 2
+    reads = [s for s in sent if "FROM users" in s]
+    assert len(reads) == 2
+    if services.engine.dialect.name == "postgresql":
+        assert reads[0] == reads[1]
+        assert "= ANY (" in reads[0]

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     RowMapping,
+    Select,
+    String,
+    any_,
     bindparam,
     delete,
     exists,
@@ -18,6 +22,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
 from mesoscreen.adapters.db import tables
@@ -52,6 +57,21 @@ _SESSION_WITH_USER = (
     )
     .where(_sessions.c.id == bindparam("id"))
 )
+
+
+@cache
+def _shown_names_of(arrays: bool) -> Select[Any]:
+    """The names of the users whose ids are bound as ``ids`` (pages that name who signed or
+    performed a record): one array on PostgreSQL, whose statement text never changes, and an
+    expanding IN on SQLite, which has no arrays (see ``repositories.in_clinics``)."""
+    wanted = (
+        _users.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(String)))
+        if arrays
+        else _users.c.id.in_(bindparam("ids", expanding=True))
+    )
+    return select(_users.c.id, _users.c.username, _users.c.display_name).where(wanted)
+
+
 _TOUCH = (
     update(_sessions)
     .where(_sessions.c.id == bindparam("session_id"))
@@ -204,11 +224,8 @@ class SqlUsers:
 
     def shown_names(self, user_ids: Collection[str]) -> dict[str, str]:
         """The name each of ``user_ids`` is shown by (display name, else username), one query."""
-        rows = self._connection.execute(
-            select(_users.c.id, _users.c.username, _users.c.display_name).where(
-                _users.c.id.in_(list(user_ids))
-            )
-        )
+        statement = _shown_names_of(self._connection.dialect.name == "postgresql")
+        rows = self._connection.execute(statement, {"ids": list(user_ids)})
         return {row.id: row.display_name or row.username for row in rows}
 
     def count(self) -> int:
