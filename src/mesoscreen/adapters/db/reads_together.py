@@ -5,9 +5,10 @@ Each read is a scalar subquery of the statement's one row: every record it finds
 array (``json_agg``, in ``page``'s order), or the latest as one JSON object (``row_to_json``,
 in ``latest``'s order, null when there is none), sent as text and decoded once, as the
 driver decodes a JSON column (``json_rows.loads``). Its
-conditions are those of the repository's own reads (the caller's clinics as one array, each
-column of ``where`` equal to its value, signed and not replaced as asked), so it finds what
-``every_record`` or ``latest`` would; the records are read back from JSON through their
+conditions and the latest's order are the repository's own (``record_conditions``,
+``latest_first``: the caller's clinics as one array, each column of ``where`` equal to its
+value, signed and not replaced as asked), so it finds what ``every_record`` or ``latest``
+would; the records are read back from JSON through their
 columns' types (``json_rows``). A patient page's header read its plans, consents, adverse
 events, latest photo, newest screening and latest signed screening as six statements, each
 costing more client CPU in SQLAlchemy and psycopg than the server spends on it.
@@ -25,9 +26,7 @@ from sqlalchemy import (
     Select,
     Table,
     Text,
-    bindparam,
     cast,
-    exists,
     func,
     literal_column,
     select,
@@ -36,7 +35,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
 
 from mesoscreen.adapters.db.json_rows import json_columns, loads
-from mesoscreen.adapters.db.repositories import SqlRecords, in_clinics
+from mesoscreen.adapters.db.repositories import SqlRecords, latest_first, record_conditions
 from mesoscreen.services.ports import RecordRead
 
 # One read's shape: table, order of ``page``, the columns of ``where``, then ``latest_by``,
@@ -47,8 +46,8 @@ _Shape = tuple[Table, str, tuple[str, ...], tuple[str, ...] | None, bool, bool]
 def _found_by(index: int, shape: _Shape) -> ColumnElement[Any]:
     """What read ``index`` finds, as JSON text: an array of every row, or the latest row."""
     table, order, columns, latest_by, signed, current = shape
-    conditions = [in_clinics(table, arrays=True)]
-    conditions += [table.c[name] == bindparam(f"r{index}_{name}") for name in columns]
+    conditions = record_conditions(table, columns, arrays=True, prefix=f"r{index}_",
+                                   signed=signed, current=current)  # fmt: skip
     if latest_by is None:
         if isinstance(table.c[order].type, Float):  # selected as text: it would sort as text
             raise TypeError(f"{table.name}.{order}: a float column cannot order reads together")
@@ -56,12 +55,7 @@ def _found_by(index: int, shape: _Shape) -> ColumnElement[Any]:
         ordered = aggregate_order_by(rows.table_valued(), rows.c[order], rows.c.id)
         found = func.coalesce(func.json_agg(ordered), literal_column("'[]'::json"))
         return cast(select(found).scalar_subquery(), Text)
-    if signed:
-        conditions.append(table.c.signed_at.is_not(None))
-    if current:
-        newer = table.alias(f"r{index}_newer")
-        conditions.append(~exists().where(newer.c.replaces_id == table.c.id))
-    by = [table.c[name].desc() for name in (*latest_by, "id")]
+    by = latest_first(table, latest_by)
     latest = select(*json_columns(table)).where(*conditions).order_by(*by).limit(1)
     row = latest.subquery(f"r{index}")
     return cast(select(func.row_to_json(row.table_valued())).scalar_subquery(), Text)

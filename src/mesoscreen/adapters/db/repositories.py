@@ -91,15 +91,38 @@ def _get_by_id(table: Table, arrays: bool) -> Select[Any]:
     return select(table).where(table.c.id == bindparam("id"), in_clinics(table, arrays))
 
 
-def _where(table: Table, columns: tuple[str, ...], arrays: bool) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [in_clinics(table, arrays)]
-    return conditions + [table.c[name] == bindparam(f"w_{name}") for name in columns]
+def record_conditions(
+    table: Table,
+    columns: tuple[str, ...],
+    arrays: bool,
+    *,
+    prefix: str = "w_",
+    signed: bool = False,
+    current: bool = False,
+) -> list[ColumnElement[bool]]:
+    """What every read of records filters on: a clinic among the bound ``clinics``, each of
+    ``columns`` equal to its parameter (``prefix`` and its name), and as asked signed
+    (``signed_at`` set) and current (no record replaces it)."""
+    conditions = [in_clinics(table, arrays)]
+    conditions += [table.c[name] == bindparam(f"{prefix}{name}") for name in columns]
+    if signed:
+        conditions.append(table.c.signed_at.is_not(None))
+    if current:
+        newer = table.alias(f"{prefix}newer")
+        conditions.append(~exists().where(newer.c.replaces_id == table.c.id))
+    return conditions
+
+
+def latest_first(table: Table, by: tuple[str, ...]) -> list[ColumnElement[Any]]:
+    """The order of ``latest``: the columns ``by``, then the id, last first."""
+    return [table.c[name].desc() for name in (*by, "id")]
 
 
 def _bound(
     clinic_ids: Collection[str], where: Mapping[str, str]
 ) -> tuple[tuple[str, ...], dict[str, Any]]:
-    """The columns of ``where`` in the order ``_where`` names them, and the bound values."""
+    """The columns of ``where`` in the order ``record_conditions`` names them, and the bound
+    values."""
     columns = tuple(sorted(where))
     values: dict[str, Any] = {f"w_{name}": where[name] for name in columns}
     values["clinics"] = list(clinic_ids)
@@ -110,7 +133,7 @@ def _bound(
 def _page_of(table: Table, order: str, columns: tuple[str, ...], arrays: bool) -> Select[Any]:
     return (
         select(table)
-        .where(*_where(table, columns, arrays))
+        .where(*record_conditions(table, columns, arrays))
         .order_by(table.c[order], table.c.id)
         .offset(bindparam("offset"))
         .limit(bindparam("limit"))
@@ -142,19 +165,13 @@ def _latest_of(
     current: bool,
     arrays: bool,
 ) -> Select[Any]:
-    conditions = _where(table, columns, arrays)
-    if signed:
-        conditions.append(table.c.signed_at.is_not(None))
-    if current:
-        newer = table.alias("newer")
-        conditions.append(~exists().where(newer.c.replaces_id == table.c.id))
-    order = [table.c[name].desc() for name in (*by, "id")]
-    return select(table).where(*conditions).order_by(*order).limit(1)
+    conditions = record_conditions(table, columns, arrays, signed=signed, current=current)
+    return select(table).where(*conditions).order_by(*latest_first(table, by)).limit(1)
 
 
 @cache
 def _count_of(table: Table, columns: tuple[str, ...], arrays: bool) -> Select[Any]:
-    return select(func.count()).select_from(table).where(*_where(table, columns, arrays))
+    return select(func.count()).select_from(table).where(*record_conditions(table, columns, arrays))
 
 
 class SqlRecords(Generic[R]):
