@@ -268,6 +268,13 @@ class _Audit:
         self.pending.append(entry)
 
 
+class _NoAudit(_Audit):
+    """A unit of work without a transaction takes no audit entry."""
+
+    def append(self, entry: AuditEntry) -> None:
+        raise RuntimeError(f"{entry.event_type}: no audit entry without a transaction")
+
+
 class _Trail:
     def __init__(self, store: FakeStore) -> None:
         self.store = store
@@ -411,10 +418,12 @@ class _PhotoContents:
 
 
 class FakeUnitOfWork:
-    """An in-memory unit of work: changes are applied to a copy and kept only on commit."""
+    """An in-memory unit of work: changes are applied to a copy and kept only on commit
+    (made ``alone``, kept however the block ends, as statements that each commit)."""
 
-    def __init__(self, store: FakeStore) -> None:
+    def __init__(self, store: FakeStore, alone: bool = False) -> None:
         self.store = store
+        self.alone = alone
 
     def __enter__(self) -> Self:
         """Begin: work on copies of every table."""
@@ -441,7 +450,7 @@ class FakeUnitOfWork:
         self.kept_forms = _KeptForms(table("kept_forms", {}))
         self.record_voids = FakeRecords[Any](table("record_voids", {}), "void")
         self.source_throttles = _SourceThrottles(table("signin_source_failures", {}))
-        self.audit = _Audit()
+        self.audit = _NoAudit() if self.alone else _Audit()
         self.audit_trail = _Trail(self.store)
         self.committed = False
         return self
@@ -467,7 +476,9 @@ class FakeUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        """Forget uncommitted changes."""
+        """Forget uncommitted changes (alone: keep them)."""
+        if self.alone:
+            self.commit()
 
 
 class FakeUnitOfWorkFactory:
@@ -479,3 +490,7 @@ class FakeUnitOfWorkFactory:
     def __call__(self) -> FakeUnitOfWork:
         """A new fake unit of work."""
         return FakeUnitOfWork(self.store)
+
+    def without_transaction(self) -> FakeUnitOfWork:
+        """A new fake unit of work whose changes are kept however it ends."""
+        return FakeUnitOfWork(self.store, alone=True)

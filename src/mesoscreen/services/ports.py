@@ -562,6 +562,15 @@ class UnitOfWorkFactory(Protocol):
         """A new, not yet begun unit of work."""
         ...
 
+    def without_transaction(self) -> UnitOfWork:
+        """A new unit of work whose statements each commit as they run, in no transaction:
+        on PostgreSQL one round trip a statement, where a transaction adds its ``BEGIN`` and
+        its ``COMMIT``. Leaving it without ``commit()`` undoes nothing. Only for a use case
+        whose every write stands alone and whose refusals never rest on a rollback (the
+        session check); it takes no audit entry, since an entry is chained in the
+        transaction of what it records."""
+        ...
+
 
 class TokenReplayGuard(Protocol):
     """Remembers client token ids until they expire, wherever the server runs."""

@@ -5,6 +5,7 @@ PostgreSQL's JSON as a result row reads them."""
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
 from collections.abc import Iterator
@@ -33,10 +34,13 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    literal,
     select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from mesoscreen.adapters.db import json_rows
+from mesoscreen.adapters.db.engine import create_database_engine
 from mesoscreen.adapters.db.json_rows import json_columns, json_readers, loads
 from mesoscreen.adapters.db.tables import UTCDateTime
 from mesoscreen.adapters.db.unit_of_work import SqlUnitOfWorkFactory
@@ -276,6 +280,40 @@ def test_every_column_type_reads_back_from_json_as_from_a_row(
             assert math.isnan(got), name
         else:  # the same value, type and form (-0.0, the time zone, the microseconds)
             assert (got, type(got), repr(got)) == (wanted, type(wanted), repr(wanted)), name
+
+
+@pytest.fixture
+def project_engine(database_url: str) -> Iterator[Engine]:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite's JSON columns are decoded by SQLAlchemy, not by the driver")
+    engine = create_database_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+_DOCUMENT_TEXTS = st.recursive(
+    _JSON_VALUES, lambda inner: st.lists(inner, max_size=3), max_leaves=12
+).map(json.dumps)
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(text=_DOCUMENT_TEXTS, kind=st.sampled_from(["jsonb", "json"]))
+@example(text='{"n": 1180591620717411303424, "x": 1e-300, "y": -0.0}', kind="jsonb")
+@example(text="[1e400, -1e400, 12345678901234567890]", kind="json")
+@example(text='{"a": 1, "a": 2, "s": "\\ud800"}', kind="json")
+def test_the_engine_reads_json_columns_as_the_standard_library(
+    project_engine: Engine, postgresql_engine: Engine, text: str, kind: str
+) -> None:
+    """The project's engine decodes a JSON or JSONB value (orjson where it reads alike) to
+    the same values, types and forms as the driver's standard-library decoder."""
+    query = select(cast(literal(text), JSONB if kind == "jsonb" else JSON()))
+    with project_engine.connect() as connection:
+        got = connection.execute(query).scalar_one()
+    with postgresql_engine.connect() as connection:
+        wanted = connection.execute(query).scalar_one()
+    assert repr(got) == repr(wanted)
+    assert project_engine.dialect._json_deserializer is json_rows.loads  # type: ignore[attr-defined]
 
 
 def test_a_column_type_without_a_reader_is_refused() -> None:

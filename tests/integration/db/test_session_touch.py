@@ -1,7 +1,8 @@
 """Every request's session check and its touch, on SQLite and PostgreSQL: a live session is
 accepted and its last use moves; an idle-expired, absolute-expired or ended session, or one
 of a disabled user, is refused and its last use stays where it was, to the second (RELIABILITY
-A2). On PostgreSQL the check and the touch of a live session are one statement."""
+A2). On PostgreSQL the check and the touch of a live session are one statement, sent in no
+transaction; a session storage touched though the rule refuses it is ended."""
 
 from __future__ import annotations
 
@@ -15,11 +16,14 @@ import pytest
 from sqlalchemy import event, select, update
 
 from mesoscreen.adapters.db import tables
+from mesoscreen.adapters.db.accounts import SqlAuthSessions
+from mesoscreen.adapters.db.engine import create_database_engine
 from mesoscreen.adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from mesoscreen.bootstrap import Services
 from mesoscreen.domain.access import AuthenticationError, Role
+from mesoscreen.domain.audit import AuditAction, AuditEntry, AuditOutcome
 from mesoscreen.domain.errors import NotFoundError
-from mesoscreen.domain.records import LiveSessionBounds, User
+from mesoscreen.domain.records import AuthSession, LiveSessionBounds, User
 from tests.factories import PASSWORD, principal_for, seed_clinic, unique
 from tests.fakes import FrozenClock
 
@@ -290,3 +294,107 @@ def test_the_live_check_is_one_statement_and_one_commit_on_postgresql(
     run = [s for s in seen if not s.startswith("BEGIN")]  # SQLite's BEGIN IMMEDIATE
     assert len(run) == (1 if services.engine.dialect.name == "postgresql" else 2)
     assert len(commits) == 1
+
+
+@contextmanager
+def _driver_states(services: Services) -> Iterator[list[bool]]:
+    states: list[bool] = []
+
+    def after(connection: Any, *_: Any) -> None:
+        driver = connection.connection.dbapi_connection
+        states.append(driver.info.transaction_status != driver.info.transaction_status.IDLE)
+
+    event.listen(services.engine, "after_cursor_execute", after)
+    try:
+        yield states
+    finally:
+        event.remove(services.engine, "after_cursor_execute", after)
+
+
+def test_the_check_opens_no_transaction_on_postgresql(
+    services: Services, clock: FrozenClock
+) -> None:
+    """On PostgreSQL the check's statement runs in no transaction block (no BEGIN, no COMMIT
+    sent), while a unit of work of a use case runs in one."""
+    if services.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's session check keeps its transaction")
+    signed = _sign_in(services)
+    clock.advance(SECOND)
+    with _driver_states(services) as states:
+        assert _check(services, signed)
+    assert states == [False]
+    with _driver_states(services) as states, services.reads_batched():
+        assert _check(services, signed)  # a page's check too: not in the page's transaction
+    assert states == [False]
+    with _driver_states(services) as states, SqlUnitOfWorkFactory(services.engine)() as uow:
+        uow.auth_sessions.get(signed.session_id)
+    assert states == [True]
+
+
+def test_a_unit_of_work_without_a_transaction_keeps_each_write_as_it_runs(
+    services: Services, clock: FrozenClock
+) -> None:
+    """Another connection sees the touch before commit(); a block left by an error undoes
+    nothing; it takes no audit entry."""
+    signed = _sign_in(services)
+    factory = SqlUnitOfWorkFactory(services.engine)
+    clock.advance(SECOND)
+
+    def fail_after_a_write() -> None:
+        with factory.without_transaction() as uow:
+            uow.auth_sessions.touch(signed.session_id, clock.now())
+            if services.engine.dialect.name == "postgresql":  # SQLite: one writer at a time
+                assert _stored(services, signed.session_id).last_seen_at == clock.now()
+            raise LookupError("the use case fails after its write")
+
+    with pytest.raises(LookupError):
+        fail_after_a_write()
+    assert _stored(services, signed.session_id).last_seen_at == clock.now()
+    entry = AuditEntry("session.check", AuditAction.EXECUTE, AuditOutcome.SUCCESS, clock.now())
+    with factory.without_transaction() as uow, pytest.raises(RuntimeError, match="no audit"):
+        uow.audit.append(entry)
+
+
+def test_the_pool_gives_a_connection_back_to_transactions(
+    services: Services, database_url: str, clock: FrozenClock
+) -> None:
+    """After a unit of work without a transaction, the same pooled connection runs the next
+    unit of work in a transaction again: a write it does not commit is undone."""
+    signed = _sign_in(services)
+    engine = create_database_engine(database_url)  # a pool of one connection, reused
+    drivers: list[object] = []
+    event.listen(engine, "checkout", lambda driver, *_: drivers.append(driver))
+    try:
+        factory = SqlUnitOfWorkFactory(engine)
+        with factory.without_transaction() as uow:
+            uow.auth_sessions.touch(signed.session_id, clock.now())
+        with factory() as uow:
+            uow.auth_sessions.end(signed.session_id, clock.now())
+        assert len(drivers) == 2
+        assert drivers[0] is drivers[1]
+        assert _stored(services, signed.session_id).ended_at is None
+    finally:
+        engine.dispose()
+
+
+def _touch_whatever(
+    self: SqlAuthSessions, session_id: str, seen_at: datetime, bounds: LiveSessionBounds
+) -> tuple[AuthSession, User] | None:
+    """A broken storage: touches and returns the session whatever the bounds."""
+    self.touch(session_id, seen_at)
+    return self.get_with_user(session_id)
+
+
+def test_a_session_storage_touched_though_the_rule_refuses_is_ended(
+    services: Services, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Storage touches a session past the absolute limit: the rule refuses it and ends it, so
+    it is refused again once storage keeps the rule."""
+    signed = _sign_in(services)
+    monkeypatch.setattr(SqlAuthSessions, "touch_if_live", _touch_whatever)
+    clock.advance(ABSOLUTE)
+    assert not _check(services, signed)
+    assert _stored(services, signed.session_id).ended_at == clock.now()
+    monkeypatch.undo()
+    clock.advance(SECOND)
+    assert not _check(services, signed)

@@ -1,5 +1,6 @@
 """The service's session check trusts storage's check-and-touch only within the rule: a
-session storage touched though the rule refuses it is refused, and the touch not kept."""
+session storage touched though the rule refuses it is refused and ended (the check runs in
+no transaction, so the touch stands and cannot be undone)."""
 
 from __future__ import annotations
 
@@ -25,13 +26,14 @@ def _touch_any(
     return self.rows[session_id], found[1]
 
 
-def test_a_session_storage_touched_past_the_absolute_limit_is_refused_and_not_touched(
+def test_a_session_storage_touched_past_the_absolute_limit_is_refused_and_ended(
     uow: FakeUnitOfWorkFactory,
     clock: FrozenClock,
     staff: ClinicStaff,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Storage returns a 12-hour-old session as touched: refused, its last use unmoved."""
+    """Storage returns a 12-hour-old session as touched: refused and ended, so refused again
+    the next time though storage keeps touching it."""
     auth = Authentication(uow, clock, FakeHasher(), SessionPolicy())
     signed_in = auth.login(staff.users[Role.NURSE].username, PASSWORD, "bearer", None)
     monkeypatch.setattr(_Sessions, "touch_if_live", _touch_any)
@@ -41,7 +43,11 @@ def test_a_session_storage_touched_past_the_absolute_limit_is_refused_and_not_to
     with uow() as unit:
         stored = unit.auth_sessions.get(token_hash(signed_in.token))
     assert stored is not None
-    assert stored.last_seen_at == clock.now() - timedelta(hours=12)
+    assert stored.ended_at == clock.now()
+    monkeypatch.undo()  # a storage that keeps the rule again: the session stays dead
+    clock.advance(timedelta(seconds=1))
+    with pytest.raises(AuthenticationError, match="ended"):
+        auth.authenticate(signed_in.token, None)
 
 
 def test_a_live_session_is_checked_and_touched_by_storage_in_one_step(

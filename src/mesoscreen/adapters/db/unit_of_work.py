@@ -111,12 +111,30 @@ def _note_writes(connection: Connection, _cursor: Any, _statement: str, _paramet
         connection.info[_WROTE] = True
 
 
+class _NoAuditLog:
+    """The audit log of a unit of work without a transaction: it takes no entry, since an
+    entry is chained in the transaction of what it records."""
+
+    def append(self, entry: AuditEntry) -> None:
+        """Refuse ``entry``."""
+        raise RuntimeError(
+            f"{entry.event_type}: a unit of work without a transaction takes no audit entry"
+        )
+
+
 class SqlUnitOfWork:
     """A transaction over every repository; audit entries are chained just before commit.
 
     Writing the audit entries last keeps the lock on the chain head as short as
     possible and always taken after any record lock, so transactions cannot
     deadlock on it.
+
+    Made ``alone`` (``SqlUnitOfWorkFactory.without_transaction``), it has a connection of its
+    own (never a page's) on which each statement commits as it runs: in autocommit on
+    PostgreSQL, so no ``BEGIN`` and no ``COMMIT`` are sent; on SQLite, whose writes are
+    local and whose transactions begin holding the write lock, in a transaction that ends
+    committed however the block ends. Either way nothing is undone, and it takes no audit
+    entry.
     """
 
     clinics: ClinicRepository
@@ -142,8 +160,9 @@ class SqlUnitOfWork:
     audit: AuditLog
     audit_trail: AuditTrail
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, alone: bool = False) -> None:
         self._engine = engine
+        self._alone = alone
         self._pending = BufferedAuditLog()
         self._connection: Connection | None = None
         self._transaction: RootTransaction | None = None
@@ -151,12 +170,16 @@ class SqlUnitOfWork:
 
     def __enter__(self) -> Self:
         """Open the connection and begin the transaction."""
-        batch = _BATCH.get()
+        batch = None if self._alone else _BATCH.get()
         if batch is not None and not batch.busy:
             self._shared = batch
             connection, self._transaction = batch.begin(self._engine)
         else:
             connection = self._engine.connect()
+            if self._alone and connection.dialect.name == "postgresql":
+                # Client-side only (the driver sends no BEGIN); the pool sets the
+                # connection back to transactions when it is returned.
+                connection.execution_options(isolation_level="AUTOCOMMIT")
             connection.info[_WROTE] = False
             self._transaction = connection.begin()
         self._connection = connection
@@ -197,7 +220,7 @@ class SqlUnitOfWork:
         )
         self.source_throttles = SqlSourceThrottles(connection)
         self._pending = BufferedAuditLog()
-        self.audit = self._pending
+        self.audit = _NoAuditLog() if self._alone else self._pending
         self.audit_trail = SqlAuditTrail(connection)
         return self
 
@@ -218,7 +241,7 @@ class SqlUnitOfWork:
         only read leaves its entries to the batch and stays open for the next unit of work)."""
         if self._connection is None or self._transaction is None:
             raise RuntimeError("commit() outside the unit of work's with block")
-        batch = _BATCH.get()
+        batch = None if self._alone else _BATCH.get()
         if batch is not None and not self._connection.info.get(_WROTE, True):
             batch.entries.extend(self._pending.pending)  # chained when the block ends
             self._pending.pending.clear()
@@ -244,7 +267,9 @@ class SqlUnitOfWork:
         kept = self._shared is not None and exc_type is None
         if kept and connection is not None and connection.info.get(_WROTE, True):
             kept = False
-        if not kept and transaction is not None and transaction.is_active:
+        if self._alone and transaction is not None and transaction.is_active:
+            transaction.commit()  # nothing is undone (on PostgreSQL nothing is sent)
+        elif not kept and transaction is not None and transaction.is_active:
             transaction.rollback()
         if self._shared is not None:
             self._shared.busy = False
@@ -264,6 +289,10 @@ class SqlUnitOfWorkFactory:
     def __call__(self) -> SqlUnitOfWork:
         """A new unit of work."""
         return SqlUnitOfWork(self.engine)
+
+    def without_transaction(self) -> SqlUnitOfWork:
+        """A new unit of work whose statements each commit as they run (``SqlUnitOfWork``)."""
+        return SqlUnitOfWork(self.engine, alone=True)
 
     @contextmanager
     def reads_batched(self) -> Iterator[None]:
