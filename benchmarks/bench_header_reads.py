@@ -25,10 +25,22 @@ from tests.intakes import intake
 
 from benchmarks.bench_load import _database
 from benchmarks.bench_pages import _drop, _treated
-from mesoscreen.bootstrap import build_services, prepare_database
+from mesoscreen.bootstrap import Services, build_services, prepare_database
 from mesoscreen.config import Settings
-from mesoscreen.domain.access import Role
+from mesoscreen.domain.access import Principal, Role
+from mesoscreen.domain.records import Clinic
 from mesoscreen.services.patients import PatientDetails
+
+
+def clinician_of_new_clinic(services: Services, name: str) -> tuple[Clinic, Principal]:
+    """A new clinic (made locally, with its administrator) and a clinician of it."""
+    clinic = services.accounts.create_clinic_locally(name.title())
+    admin = services.accounts.create_admin_locally(f"admin-{name}", "a long passphrase 1",
+                                                   [clinic.name])  # fmt: skip
+    clinician = principal_for(services.accounts.create_user(
+        principal_for(admin), f"doc-{name}", "a long passphrase 1", Role.CLINICIAN,
+        [clinic.id]))  # fmt: skip
+    return clinic, clinician
 
 
 def main() -> None:
@@ -42,12 +54,7 @@ def main() -> None:
     prepare_database(settings)
     services = build_services(settings)
     try:
-        clinic = services.accounts.create_clinic_locally("Header")
-        admin = services.accounts.create_admin_locally("admin-header", "a long passphrase 1",
-                                                       [clinic.name])  # fmt: skip
-        clinician = principal_for(services.accounts.create_user(
-            principal_for(admin), "doc-header", "a long passphrase 1", Role.CLINICIAN,
-            [clinic.id]))  # fmt: skip
+        clinic, clinician = clinician_of_new_clinic(services, "header")
         screened = services.patients.register(clinician, clinic.id,
                                               PatientDetails("Header", "Screened"))  # fmt: skip
         services.screenings.screen_intake(clinician, screened.id, intake("female"))

@@ -22,14 +22,13 @@ import time
 from typing import Any
 
 import orjson
-from tests.factories import principal_for
 
+from benchmarks.bench_header_reads import clinician_of_new_clinic
 from benchmarks.bench_load import _database
 from benchmarks.bench_pages import _drop, _treated
 from mesoscreen.adapters.db.unit_of_work import SqlUnitOfWorkFactory
 from mesoscreen.bootstrap import build_services, prepare_database
 from mesoscreen.config import Settings
-from mesoscreen.domain.access import Role
 
 
 def _json_bytes(record: Any) -> int:
@@ -49,12 +48,7 @@ def main() -> None:
     prepare_database(settings)
     services = build_services(settings)
     try:
-        clinic = services.accounts.create_clinic_locally("Reads")
-        admin = services.accounts.create_admin_locally("admin-reads", "a long passphrase 1",
-                                                       [clinic.name])  # fmt: skip
-        clinician = principal_for(services.accounts.create_user(
-            principal_for(admin), "doc-reads", "a long passphrase 1", Role.CLINICIAN,
-            [clinic.id]))  # fmt: skip
+        clinic, clinician = clinician_of_new_clinic(services, "reads")
         screening, _ = services.screenings.get(clinician, _treated(services, clinician, clinic.id))
         with SqlUnitOfWorkFactory(services.engine)() as uow:
             mine = {"patient_id": screening.patient_id}

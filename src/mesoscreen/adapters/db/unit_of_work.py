@@ -10,7 +10,8 @@ A unit of work that wrote commits as always, its audit entries chained with its 
 with it whatever the shared transaction read before, which changed nothing); one that fails
 rolls back only reads and its own writes. So a page costs one connection, one transaction
 and one append to the chain (the chain head is the one row every request locks) instead of
-one of each per use case, and its reads are audited entry for entry as before.
+one of each per use case, and its reads are audited entry for entry as before. A unit of work
+without a transaction (``without_transaction``: the session check) never joins the block.
 """
 
 from __future__ import annotations
