@@ -225,7 +225,7 @@ class _Sessions:
         if found is None or not bounds.admit(*found):
             return None
         self.touch(session_id, seen_at)
-        return self.rows[session_id], found[1]
+        return found
 
     def end(self, session_id: str, ended_at: datetime) -> None:
         if self.rows[session_id].ended_at is None:

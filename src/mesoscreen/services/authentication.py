@@ -234,8 +234,9 @@ class Authentication(RecordsUseCases):
         with self.uow.without_transaction() as uow:
             found = uow.auth_sessions.touch_if_live(session_id, now, bounds)
             if found is not None and not bounds.admit(*found):
-                # Storage touched what the rule refuses (the touch stands: no transaction
-                # undoes it): end the session and refuse, rather than trust storage.
+                # Storage touched what the rule refuses, as the session was before (the touch
+                # stands: no transaction undoes it): end it and refuse, rather than trust
+                # storage.
                 uow.auth_sessions.end(session_id, now)
                 uow.commit()
                 raise AuthenticationError("session: expired; please sign in again")

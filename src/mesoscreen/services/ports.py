@@ -360,8 +360,9 @@ class AuthSessionRepository(Protocol):
         self, session_id: str, seen_at: datetime, bounds: LiveSessionBounds
     ) -> tuple[AuthSession, User] | None:
         """If the session is live within ``bounds`` (``LiveSessionBounds.admit``), record its
-        use at ``seen_at`` and return it, so touched, with its user; otherwise None, and
-        nothing is changed. It writes: the unit of work must be committed."""
+        use at ``seen_at`` and return it as it was before (what the rule was checked on), with
+        its user; otherwise None, and nothing is changed. It writes: the unit of work must be
+        committed."""
         ...
 
     def end(self, session_id: str, ended_at: datetime) -> None:

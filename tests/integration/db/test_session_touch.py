@@ -6,6 +6,8 @@ transaction; a session storage touched though the rule refuses it is ended."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,7 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import event, select, text, update
+from sqlalchemy.exc import OperationalError
 
 from mesoscreen.adapters.db import tables
 from mesoscreen.adapters.db.accounts import SqlAuthSessions
@@ -228,9 +231,10 @@ def test_touch_if_live_changes_nothing_of_a_session_the_rule_refuses(
 def test_touch_if_live_touches_a_live_session_and_returns_it_with_its_user(
     services: Services, clock: FrozenClock
 ) -> None:
-    """Just inside both limits: the session comes back touched, with its user and clinics;
-    on PostgreSQL in one statement."""
+    """Just inside both limits: the session is touched and comes back as it was before (what
+    the rule is checked on), with its user and clinics; on PostgreSQL in one statement."""
     signed = _sign_in(services)
+    signed_in_at = clock.now()
     clock.advance(IDLE - MICROSECOND)
     bounds = LiveSessionBounds.at(clock.now(), IDLE, ABSOLUTE)
     with _statements(services) as seen, SqlUnitOfWorkFactory(services.engine)() as uow:
@@ -240,7 +244,7 @@ def test_touch_if_live_touches_a_live_session_and_returns_it_with_its_user(
     session, user = found
     assert (session.id, session.last_seen_at, session.ended_at) == (
         signed.session_id,
-        clock.now(),
+        signed_in_at,
         None,
     )
     assert (user.id, user.clinic_ids, user.role) == (
@@ -256,9 +260,9 @@ def test_touch_if_live_touches_a_live_session_and_returns_it_with_its_user(
 def test_the_touch_of_a_page_is_committed_though_the_page_only_reads_and_fails(
     services: Services, clock: FrozenClock
 ) -> None:
-    """In a page's batch the check's unit of work counts as a write: its touch is committed
-    at once, not left in the page's read transaction (which a later failure, or the block's
-    end with nothing to audit, would roll back)."""
+    """A page's check is committed at once (it runs on a connection of its own), not left in
+    the page's read transaction, which a later failure, or the block's end with nothing to
+    audit, would roll back."""
     signed = _sign_in(services)
     clinician = principal_for(seed_clinic(services.accounts).users[Role.CLINICIAN])
     clock.advance(timedelta(minutes=3))
@@ -273,11 +277,31 @@ def test_the_touch_of_a_page_is_committed_though_the_page_only_reads_and_fails(
     assert _stored(services, signed.session_id).last_seen_at == clock.now()
 
 
+def test_a_touch_in_a_use_case_of_a_page_counts_as_a_write(
+    services: Services, clock: FrozenClock
+) -> None:
+    """``touch_if_live`` in an ordinary unit of work of a page's batch (on PostgreSQL a
+    SELECT to SQLAlchemy, marked as a write) is committed with that unit of work, not left
+    in the page's read transaction for a later failure to roll back."""
+    signed = _sign_in(services)
+    clinician = principal_for(seed_clinic(services.accounts).users[Role.CLINICIAN])
+    clock.advance(timedelta(minutes=3))
+    bounds = LiveSessionBounds.at(clock.now(), IDLE, ABSOLUTE)
+    with services.reads_batched():
+        with SqlUnitOfWorkFactory(services.engine)() as uow:
+            assert uow.auth_sessions.touch_if_live(signed.session_id, clock.now(), bounds)
+            uow.commit()
+        with pytest.raises(NotFoundError):
+            services.patients.get(clinician, unique("nobody"))
+    assert _stored(services, signed.session_id).last_seen_at == clock.now()
+
+
 def test_the_live_check_is_one_statement_and_one_commit_on_postgresql(
     services: Services, clock: FrozenClock
 ) -> None:
-    """A live session's check: one statement on PostgreSQL (SQLite: the update, then the
-    read), committed once."""
+    """A live session's check: one statement on PostgreSQL (SQLite: the read, then the
+    update), committed once (on PostgreSQL a commit of the client alone: the statement ran in
+    no transaction block, so nothing is sent)."""
     signed = _sign_in(services)
     clock.advance(SECOND)
     commits: list[object] = []
@@ -380,21 +404,97 @@ def test_the_pool_gives_a_connection_back_to_transactions(
 def _touch_whatever(
     self: SqlAuthSessions, session_id: str, seen_at: datetime, bounds: LiveSessionBounds
 ) -> tuple[AuthSession, User] | None:
-    """A broken storage: touches and returns the session whatever the bounds."""
+    """A broken storage: touches the session whatever the bounds, and returns it as it was."""
+    found = self.get_with_user(session_id)
     self.touch(session_id, seen_at)
-    return self.get_with_user(session_id)
+    return found
 
 
+@pytest.mark.parametrize("unused", [IDLE, ABSOLUTE], ids=["idle", "absolute"])
 def test_a_session_storage_touched_though_the_rule_refuses_is_ended(
-    services: Services, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+    services: Services, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch, unused: timedelta
 ) -> None:
-    """Storage touches a session past the absolute limit: the rule refuses it and ends it, so
-    it is refused again once storage keeps the rule."""
+    """Storage touches a session past the idle or the absolute limit: the rule refuses it and
+    ends it, so it is refused again once storage keeps the rule."""
     signed = _sign_in(services)
     monkeypatch.setattr(SqlAuthSessions, "touch_if_live", _touch_whatever)
-    clock.advance(ABSOLUTE)
+    clock.advance(unused)
     assert not _check(services, signed)
     assert _stored(services, signed.session_id).ended_at == clock.now()
     monkeypatch.undo()
     clock.advance(SECOND)
     assert not _check(services, signed)
+
+
+def test_a_connection_lost_without_a_transaction_raises_the_drivers_error(
+    services: Services,
+) -> None:
+    """The server ends the connection of a unit of work without a transaction: the error
+    that comes out is the lost connection's (which the entry points answer with 503), not
+    one of leaving the unit of work."""
+    if services.engine.dialect.name != "postgresql":
+        pytest.skip("a connection to end: PostgreSQL's")
+    backends: list[int] = []
+    listener = lambda driver, *_: backends.append(driver.info.backend_pid)  # noqa: E731
+
+    def read_on_a_lost_connection() -> None:
+        with SqlUnitOfWorkFactory(services.engine).without_transaction() as uow:
+            with services.engine.connect() as other:
+                other.execute(text("SELECT pg_terminate_backend(:pid, 5000)"),
+                              {"pid": backends[0]})  # fmt: skip
+            uow.auth_sessions.get(unique("session"))
+
+    event.listen(services.engine, "checkout", listener)
+    try:
+        with pytest.raises(OperationalError):
+            read_on_a_lost_connection()
+    finally:
+        event.remove(services.engine, "checkout", listener)
+
+
+def test_the_session_as_it_was_is_the_latest_committed_one(
+    services: Services, clock: FrozenClock
+) -> None:
+    """A check waiting for another request's touch to commit returns the session with that
+    touch (the rule is checked on the latest committed last use, not the one it first saw)."""
+    if services.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's check holds the write lock from its start: nothing to wait for")
+    signed = _sign_in(services)
+    clock.advance(timedelta(minutes=1))
+    other_use = clock.now()
+    clock.advance(timedelta(minutes=1))
+    bounds = LiveSessionBounds.at(clock.now(), IDLE, ABSOLUTE)
+    factory = SqlUnitOfWorkFactory(services.engine)
+    found: list[tuple[AuthSession, User] | None] = []
+
+    def check() -> None:
+        with factory.without_transaction() as uow:
+            found.append(uow.auth_sessions.touch_if_live(signed.session_id, clock.now(), bounds))
+
+    with factory() as other:  # another request's touch, not committed yet
+        other.auth_sessions.touch(signed.session_id, other_use)
+        checking = threading.Thread(target=check)
+        checking.start()
+        _wait_for_a_lock_wait(services)
+        other.commit()
+    checking.join(10)
+    assert found
+    assert found[0] is not None
+    assert found[0][0].last_seen_at == other_use
+    assert _stored(services, signed.session_id).last_seen_at == clock.now()
+
+
+def _wait_for_a_lock_wait(services: Services) -> None:
+    """Return once a session check waits for a row lock (10 s at most)."""
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock' "
+        "AND query LIKE 'WITH touched AS%'"
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with services.engine.connect() as connection:
+            if connection.execute(waiting).scalar_one():
+                return
+        time.sleep(0.01)
+    pytest.fail("the check never waited for the other touch's lock")

@@ -16,11 +16,13 @@ import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
 from mesoscreen.adapters.db import engine as engine_module
+from mesoscreen.adapters.db.accounts import SqlAuthSessions
 from mesoscreen.adapters.db.migrations import upgrade_database
 from mesoscreen.bootstrap import Services, build_services
 from mesoscreen.domain.access import Role
@@ -124,6 +126,35 @@ def test_a_database_outage_gives_503_and_the_service_recovers(
                 assert response.json()["code"] == "database_unavailable"
             assert client.get("/health").status_code == 200  # the process itself is up
 
+            relay.start()
+            assert client.get("/api/v1/patients", headers=headers).status_code == 200
+    finally:
+        services.close()
+
+
+@pytest.mark.postgres
+def test_a_connection_lost_during_the_session_check_gives_503(
+    relayed_url: tuple[str, Relay], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database goes away while the session is checked (in no transaction): a 503 problem,
+    as for any other statement, not an error of leaving the check."""
+    url, relay = relayed_url
+    services = build_services(records_settings(url))
+    staff = seed_clinic(services.accounts)
+    check = SqlAuthSessions.touch_if_live
+
+    def cut_then_check(self: SqlAuthSessions, *args: Any) -> Any:
+        relay.cut()
+        return check(self, *args)
+
+    try:
+        with TestClient(create_app(services.settings, services=services)) as client:
+            headers = bearer(client, staff.users[Role.CLINICIAN])
+            monkeypatch.setattr(SqlAuthSessions, "touch_if_live", cut_then_check)
+            response = client.get("/api/v1/patients", headers=headers)
+            assert response.status_code == 503, response.text
+            assert response.json()["code"] == "database_unavailable"
+            monkeypatch.undo()
             relay.start()
             assert client.get("/api/v1/patients", headers=headers).status_code == 200
     finally:

@@ -18,26 +18,29 @@ from tests.fakes import FakeHasher, FakeUnitOfWorkFactory, FrozenClock, _Session
 def _touch_any(
     self: _Sessions, session_id: str, seen_at: datetime, bounds: LiveSessionBounds
 ) -> tuple[AuthSession, User] | None:
-    """A broken storage: touches and returns the session whatever the bounds."""
+    """A broken storage: touches the session whatever the bounds, and returns it as it was."""
     found = self.get_with_user(session_id)
     if found is None:
         return None
     self.touch(session_id, seen_at)
-    return self.rows[session_id], found[1]
+    return found
 
 
-def test_a_session_storage_touched_past_the_absolute_limit_is_refused_and_ended(
+@pytest.mark.parametrize("unused", [timedelta(minutes=15), timedelta(hours=12)],
+                         ids=["idle", "absolute"])  # fmt: skip
+def test_a_session_storage_touched_past_a_limit_is_refused_and_ended(
     uow: FakeUnitOfWorkFactory,
     clock: FrozenClock,
     staff: ClinicStaff,
     monkeypatch: pytest.MonkeyPatch,
+    unused: timedelta,
 ) -> None:
-    """Storage returns a 12-hour-old session as touched: refused and ended, so refused again
-    the next time though storage keeps touching it."""
+    """Storage touches a session unused for 15 minutes or 12 hours and returns it: refused
+    and ended, so refused again once storage keeps the rule."""
     auth = Authentication(uow, clock, FakeHasher(), SessionPolicy())
     signed_in = auth.login(staff.users[Role.NURSE].username, PASSWORD, "bearer", None)
     monkeypatch.setattr(_Sessions, "touch_if_live", _touch_any)
-    clock.advance(timedelta(hours=12))
+    clock.advance(unused)
     with pytest.raises(AuthenticationError):
         auth.authenticate(signed_in.token, None)
     with uow() as unit:
@@ -59,6 +62,26 @@ def test_a_live_session_is_checked_and_touched_by_storage_in_one_step(
     clock.advance(timedelta(minutes=14))
     authenticated = auth.authenticate(signed_in.token, None)
     assert authenticated.principal.username == staff.users[Role.NURSE].username
+    with uow() as unit:
+        stored = unit.auth_sessions.get(token_hash(signed_in.token))
+    assert stored is not None
+    assert stored.last_seen_at == clock.now()
+
+
+def test_the_fake_storage_returns_the_session_as_it_was_and_keeps_the_touch(
+    uow: FakeUnitOfWorkFactory, clock: FrozenClock, staff: ClinicStaff
+) -> None:
+    """As the SQL storage does: the touched session comes back as it was before the touch, and
+    a unit of work without a transaction keeps the touch though it is never committed."""
+    auth = Authentication(uow, clock, FakeHasher(), SessionPolicy())
+    signed_in = auth.login(staff.users[Role.NURSE].username, PASSWORD, "bearer", None)
+    signed_at = clock.now()
+    clock.advance(timedelta(minutes=5))
+    bounds = LiveSessionBounds.at(clock.now(), timedelta(minutes=15), timedelta(hours=12))
+    with uow.without_transaction() as unit:
+        found = unit.auth_sessions.touch_if_live(token_hash(signed_in.token), clock.now(), bounds)
+    assert found is not None
+    assert found[0].last_seen_at == signed_at
     with uow() as unit:
         stored = unit.auth_sessions.get(token_hash(signed_in.token))
     assert stored is not None

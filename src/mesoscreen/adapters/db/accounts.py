@@ -87,11 +87,22 @@ _TOUCH_IF_LIVE = _TOUCH.where(
     .where(_users.c.id == _sessions.c.user_id, _users.c.disabled == false())
     .correlate(_sessions),
 )
-# PostgreSQL: the same update and the read of the session, its user and the user's clinics
-# in one statement (a data-modifying CTE; its RETURNING rows are the touched session). The
-# statement is a SELECT to SQLAlchemy, so it is marked as a write for the unit of work (which
-# must then commit instead of leaving a page's read transaction open).
-_TOUCHED = _TOUCH_IF_LIVE.returning(*_sessions.c).cte("touched")
+# PostgreSQL: the same update and the read of the session as it was before (its last use
+# taken from the row locked first, so the latest committed one), its user and the user's
+# clinics in one statement (a data-modifying CTE). The statement is a SELECT to SQLAlchemy,
+# so it is marked as a write for the unit of work (which must then commit instead of leaving
+# a page's read transaction open).
+_PRIOR = (
+    select(_sessions.c.id, _sessions.c.last_seen_at)
+    .where(_sessions.c.id == bindparam("session_id"))
+    .with_for_update()
+    .subquery("prior")
+)
+_TOUCHED = (
+    _TOUCH_IF_LIVE.where(_sessions.c.id == _PRIOR.c.id)
+    .returning(*(_PRIOR.c.last_seen_at if c.name == "last_seen_at" else c for c in _sessions.c))
+    .cte("touched")
+)
 _TOUCH_IF_LIVE_WITH_USER = (
     select(_TOUCHED, *_USER_COLUMNS, _memberships.c.clinic_id.label("member_of"))
     .select_from(
@@ -284,9 +295,10 @@ class SqlAuthSessions:
     def touch_if_live(
         self, session_id: str, seen_at: datetime, bounds: LiveSessionBounds
     ) -> tuple[AuthSession, User] | None:
-        """The session, touched at ``seen_at``, and its user if it is live within ``bounds``;
-        otherwise None and the session unchanged. One statement on PostgreSQL; on SQLite
-        (no data-modifying CTE) the conditional update, then the read if it touched."""
+        """The session as it was before it was touched at ``seen_at``, and its user, if it is
+        live within ``bounds``; otherwise None and the session unchanged. One statement on
+        PostgreSQL; on SQLite (no data-modifying CTE) the read, then the conditional update,
+        in a transaction that holds the write lock from its start."""
         values = {
             "session_id": session_id,
             "seen_at": seen_at,
@@ -296,9 +308,10 @@ class SqlAuthSessions:
         if self._connection.dialect.name == "postgresql":
             rows = self._connection.execute(_TOUCH_IF_LIVE_WITH_USER, values).mappings().all()
             return self._with_user(rows)
-        if self._connection.execute(_TOUCH_IF_LIVE, values).rowcount != 1:
+        found = self.get_with_user(session_id)
+        if found is None or self._connection.execute(_TOUCH_IF_LIVE, values).rowcount != 1:
             return None
-        return self.get_with_user(session_id)
+        return found
 
     def end(self, session_id: str, ended_at: datetime) -> None:
         """End one session (if still open)."""

@@ -268,15 +268,21 @@ class SqlUnitOfWork:
         kept = self._shared is not None and exc_type is None
         if kept and connection is not None and connection.info.get(_WROTE, True):
             kept = False
-        if self._alone and transaction is not None and transaction.is_active:
-            transaction.commit()  # nothing is undone (on PostgreSQL nothing is sent)
-        elif not kept and transaction is not None and transaction.is_active:
-            transaction.rollback()
-        if self._shared is not None:
-            self._shared.busy = False
-        elif self._connection is not None:
-            self._connection.close()
-        self._connection = self._transaction = self._shared = None
+        try:
+            if self._alone and transaction is not None and transaction.is_active:
+                if connection is not None and connection.invalidated:
+                    # Lost (the driver's error is on its way out): nothing to keep or undo.
+                    transaction.rollback()
+                else:
+                    transaction.commit()  # nothing is undone (on PostgreSQL nothing is sent)
+            elif not kept and transaction is not None and transaction.is_active:
+                transaction.rollback()
+        finally:
+            if self._shared is not None:
+                self._shared.busy = False
+            elif connection is not None:
+                connection.close()
+            self._connection = self._transaction = self._shared = None
 
 
 class SqlUnitOfWorkFactory:

@@ -327,9 +327,9 @@ class PageKit:
                               self.say(request, authenticated, refused))  # fmt: skip
 
     def page(self, request: Request, page: Page) -> Response:
-        """Run a GET page with the request's session, the check and the page's use cases on
-        one connection; the audit entries of its reads are stored together before it is
-        answered."""
+        """Run a GET page with the request's session checked (on a connection of its own, in
+        no transaction) and the page's use cases on one connection; the audit entries of its
+        reads are stored together before it is answered."""
         with self.services.reads_batched():
             try:
                 authenticated = self.session(request)
