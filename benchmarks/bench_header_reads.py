@@ -23,10 +23,8 @@ from sqlalchemy import event
 from tests.factories import principal_for
 from tests.intakes import intake
 
-from benchmarks.bench_load import _database
-from benchmarks.bench_pages import _drop, _treated
-from mesoscreen.bootstrap import Services, build_services, prepare_database
-from mesoscreen.config import Settings
+from benchmarks.bench_pages import _treated, fresh_services
+from mesoscreen.bootstrap import Services
 from mesoscreen.domain.access import Principal, Role
 from mesoscreen.domain.records import Clinic
 from mesoscreen.services.patients import PatientDetails
@@ -49,11 +47,7 @@ def main() -> None:
     parser.add_argument("--headers", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    url, schema = _database()
-    settings = Settings(database_url=url, argon2_time_cost=1, argon2_memory_kib=8192)
-    prepare_database(settings)
-    services = build_services(settings)
-    try:
+    with fresh_services() as services:
         clinic, clinician = clinician_of_new_clinic(services, "header")
         screened = services.patients.register(clinician, clinic.id,
                                               PatientDetails("Header", "Screened"))  # fmt: skip
@@ -87,10 +81,6 @@ def main() -> None:
                 + f" us CPU a header; lowest {min(per_header):.0f}, median "
                 f"{statistics.median(per_header):.0f}; {statements['n']} statements a header"
             )
-    finally:
-        services.close()
-        if schema:
-            _drop(url, schema)
 
 
 if __name__ == "__main__":

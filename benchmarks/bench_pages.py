@@ -44,7 +44,8 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -65,6 +66,7 @@ from mesoscreen.domain.vocabulary import Language
 from mesoscreen.services.adverse_events import EventDetails
 from mesoscreen.services.consents import PatientSignature
 from mesoscreen.services.patients import PatientDetails
+from mesoscreen.services.ports import Clock
 from mesoscreen.services.treatment_sessions import SessionDetails
 
 
@@ -213,6 +215,23 @@ def _drop(url: str, schema: str) -> None:
     plain = url.split("?")[0].replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(plain, autocommit=True) as connection:
         connection.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@contextmanager
+def fresh_services(clock: Clock | None = None) -> Iterator[Services]:
+    """The services on a fresh PostgreSQL schema of the local test server (or
+    MESOSCREEN_BENCH_POSTGRES_URL; else a SQLite file), with cheap password hashing, closed
+    and the schema dropped afterwards: the set-up of the in-process benchmarks."""
+    url, schema = _database()
+    settings = Settings(database_url=url, argon2_time_cost=1, argon2_memory_kib=8192)
+    prepare_database(settings)
+    services = build_services(settings, clock)
+    try:
+        yield services
+    finally:
+        services.close()
+        if schema:
+            _drop(url, schema)
 
 
 async def _inline(func: Callable[..., Any], *args: Any, **_: Any) -> Any:

@@ -24,11 +24,8 @@ from typing import Any
 import orjson
 
 from benchmarks.bench_header_reads import clinician_of_new_clinic
-from benchmarks.bench_load import _database
-from benchmarks.bench_pages import _drop, _treated
+from benchmarks.bench_pages import _treated, fresh_services
 from mesoscreen.adapters.db.unit_of_work import SqlUnitOfWorkFactory
-from mesoscreen.bootstrap import build_services, prepare_database
-from mesoscreen.config import Settings
 
 
 def _json_bytes(record: Any) -> int:
@@ -43,11 +40,7 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    url, schema = _database()
-    settings = Settings(database_url=url, argon2_time_cost=1, argon2_memory_kib=8192)
-    prepare_database(settings)
-    services = build_services(settings)
-    try:
+    with fresh_services() as services:
         clinic, clinician = clinician_of_new_clinic(services, "reads")
         screening, _ = services.screenings.get(clinician, _treated(services, clinician, clinic.id))
         with SqlUnitOfWorkFactory(services.engine)() as uow:
@@ -74,10 +67,6 @@ def main() -> None:
                     + f" us CPU a read; lowest {min(per_read):.0f}, "
                     f"median {statistics.median(per_read):.0f}"
                 )
-    finally:
-        services.close()
-        if schema:
-            _drop(url, schema)
 
 
 if __name__ == "__main__":

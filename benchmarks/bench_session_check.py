@@ -24,10 +24,8 @@ from sqlalchemy import event
 from tests.factories import principal_for
 from tests.fakes import FrozenClock
 
-from benchmarks.bench_load import PASSWORD, _database
-from benchmarks.bench_pages import _drop
-from mesoscreen.bootstrap import build_services, prepare_database
-from mesoscreen.config import Settings
+from benchmarks.bench_load import PASSWORD
+from benchmarks.bench_pages import fresh_services
 from mesoscreen.domain.access import Role
 
 
@@ -37,12 +35,8 @@ def main() -> None:
     parser.add_argument("--checks", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    url, schema = _database()
-    settings = Settings(database_url=url, argon2_time_cost=1, argon2_memory_kib=8192)
-    prepare_database(settings)
     clock = FrozenClock()
-    services = build_services(settings, clock)
-    try:
+    with fresh_services(clock) as services:
         clinic = services.accounts.create_clinic_locally(f"Check {uuid.uuid4().hex[:6]}")
         admin = services.accounts.create_admin_locally(
             f"admin-{uuid.uuid4().hex[:6]}", PASSWORD, [clinic.name]
@@ -78,10 +72,6 @@ def main() -> None:
             + f" us CPU a check; lowest {min(per_check):.0f}, median "
             f"{statistics.median(per_check):.0f}; {statements['n']} statements a check"
         )
-    finally:
-        services.close()
-        if schema is not None:
-            _drop(url, schema)
 
 
 if __name__ == "__main__":
