@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -29,7 +28,7 @@ from typing import Any
 from sqlalchemy import Engine, event
 
 from benchmarks.bench_load import _database
-from benchmarks.bench_pages import _drop
+from benchmarks.bench_pages import _drop, cpu_rounds
 from mesoscreen.adapters.db.audit import append_entries
 from mesoscreen.adapters.db.call_records_sql import PostgresCallRecorder
 from mesoscreen.adapters.db.engine import create_database_engine
@@ -66,18 +65,6 @@ def _cds_batch(recorder: PostgresCallRecorder, count: int) -> Callable[[], None]
     return record
 
 
-def _rounds(work: Callable[[], None], times: int, rounds: int) -> list[float]:
-    for _ in range(times // 10):  # warm: the pool, the prepared statements
-        work()
-    per: list[float] = []
-    for _ in range(rounds):
-        start = time.process_time()
-        for _ in range(times):
-            work()
-        per.append(1e6 * (time.process_time() - start) / times)
-    return per
-
-
 def _statements(engine: Engine, work: Callable[[], None]) -> int:
     seen = {"n": 0}
 
@@ -112,12 +99,13 @@ def main() -> None:
     try:
         for count in (1, 4):
             request = _request_append(engine, count)
-            cpu = _rounds(request, args.appends, args.rounds)
+            cpu = cpu_rounds(request, args.appends, args.rounds, warm=args.appends // 10)
             _report(f"request append (Core), {count} entries", cpu, "an append",
                     f"; {_statements(engine, request)} statements")  # fmt: skip
             # The recorder writes on the driver: its statements are not seen by the engine.
-            cpu = [us / count for us in _rounds(_cds_batch(recorder, count), args.appends,
-                                                args.rounds)]  # fmt: skip
+            batch = _cds_batch(recorder, count)
+            cpu = cpu_rounds(batch, args.appends, args.rounds, warm=args.appends // 10)
+            cpu = [us / count for us in cpu]
             _report(f"CDS batch (recorder), {count} entries", cpu, "a call", "")
     finally:
         recorder.release()

@@ -15,15 +15,14 @@ the statements per header. Run it against two source trees (PYTHONPATH) in turns
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
+import functools
 from typing import Any
 
 from sqlalchemy import event
 from tests.factories import principal_for
 from tests.intakes import intake
 
-from benchmarks.bench_pages import _treated, fresh_services
+from benchmarks.bench_pages import _treated, cpu_rounds, fresh_services, rounds_text
 from mesoscreen.bootstrap import Services
 from mesoscreen.domain.access import Principal, Role
 from mesoscreen.domain.records import Clinic
@@ -57,30 +56,21 @@ def main() -> None:
         )
         treated = services.patients.get(clinician, treated_screening.patient_id)
         for name, patient in (("with one screening", screened), ("in treatment", treated)):
-            header = services.patient_headers.for_patient
-            for _ in range(200):  # warm the pool and the statement caches
-                header(clinician, patient)
-            per_header: list[float] = []
-            for _ in range(args.rounds):
-                start = time.process_time()
-                for _ in range(args.headers):
-                    header(clinician, patient)
-                per_header.append(1e6 * (time.process_time() - start) / args.headers)
+            header = functools.partial(services.patient_headers.for_patient, clinician, patient)
+            per_header = cpu_rounds(header, args.headers, args.rounds)
             statements = {"n": 0}
 
             def count(*_: Any, seen: dict[str, int] = statements) -> None:
                 seen["n"] += 1
 
             event.listen(services.engine, "before_cursor_execute", count)
-            header(clinician, patient)
+            header()
             event.remove(services.engine, "before_cursor_execute", count)
             print(
                 f"patient header, a patient {name} ({services.engine.dialect.name}), "
-                f"{args.headers} a round: "
-                + ", ".join(f"{us:.0f}" for us in per_header)
-                + f" us CPU a header; lowest {min(per_header):.0f}, median "
-                f"{statistics.median(per_header):.0f}; {statements['n']} statements a header"
-            )
+                f"{args.headers} a round: " + rounds_text(per_header, "a header")
+                + f"; {statements['n']} statements a header"
+            )  # fmt: skip
 
 
 if __name__ == "__main__":

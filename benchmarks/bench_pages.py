@@ -39,12 +39,13 @@ import io
 import os
 import pstats
 import signal
+import statistics
 import subprocess
 import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -232,6 +233,27 @@ def fresh_services(clock: Clock | None = None) -> Iterator[Services]:
         services.close()
         if schema:
             _drop(url, schema)
+
+
+def cpu_rounds(work: Callable[[], object], times: int, rounds: int, warm: int = 200) -> list[float]:
+    """Microseconds of this process's CPU (user+system) a call of ``work``, in each of
+    ``rounds`` rounds of ``times`` calls, after ``warm`` calls (the pool, the statement
+    caches)."""
+    for _ in range(warm):
+        work()
+    per: list[float] = []
+    for _ in range(rounds):
+        start = time.process_time()
+        for _ in range(times):
+            work()
+        per.append(1e6 * (time.process_time() - start) / times)
+    return per
+
+
+def rounds_text(per: Sequence[float], unit: str) -> str:
+    """Each round's figure, the lowest and the median, as the in-process benchmarks print."""
+    return (", ".join(f"{us:.0f}" for us in per) + f" us CPU {unit}; lowest {min(per):.0f}, "
+            f"median {statistics.median(per):.0f}")  # fmt: skip
 
 
 async def _inline(func: Callable[..., Any], *args: Any, **_: Any) -> Any:

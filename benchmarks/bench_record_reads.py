@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import statistics
-import time
+import functools
 from typing import Any
 
 import orjson
 
 from benchmarks.bench_header_reads import clinician_of_new_clinic
-from benchmarks.bench_pages import _treated, fresh_services
+from benchmarks.bench_pages import _treated, cpu_rounds, fresh_services, rounds_text
 from mesoscreen.adapters.db.unit_of_work import SqlUnitOfWorkFactory
 
 
@@ -52,20 +51,12 @@ def main() -> None:
                 ("plan", uow.plans, plan),
                 ("consent", uow.consents, consent),
             ):
-                for _ in range(200):  # warm the statement caches
-                    records.get(record.id, [clinic.id])
-                per_read: list[float] = []
-                for _ in range(args.rounds):
-                    start = time.process_time()
-                    for _ in range(args.reads):
-                        records.get(record.id, [clinic.id])
-                    per_read.append(1e6 * (time.process_time() - start) / args.reads)
+                read = functools.partial(records.get, record.id, [clinic.id])
+                per_read = cpu_rounds(read, args.reads, args.rounds)
                 print(
                     f"{name} by id ({services.engine.dialect.name}, "
                     f"{_json_bytes(record) / 1024:.1f} KB of JSON), {args.reads} a round: "
-                    + ", ".join(f"{us:.0f}" for us in per_read)
-                    + f" us CPU a read; lowest {min(per_read):.0f}, "
-                    f"median {statistics.median(per_read):.0f}"
+                    + rounds_text(per_read, "a read")
                 )
 
 

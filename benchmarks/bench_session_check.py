@@ -14,8 +14,6 @@ check. Run it against two source trees (PYTHONPATH) back to back to compare them
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -25,7 +23,7 @@ from tests.factories import principal_for
 from tests.fakes import FrozenClock
 
 from benchmarks.bench_load import PASSWORD
-from benchmarks.bench_pages import fresh_services
+from benchmarks.bench_pages import cpu_rounds, fresh_services, rounds_text
 from mesoscreen.domain.access import Role
 
 
@@ -52,26 +50,19 @@ def main() -> None:
             statements["n"] += 1
 
         authenticate = services.authentication.authenticate
-        for _ in range(200):  # warm the pool and the statement caches
+
+        def check() -> None:
             clock.advance(timedelta(seconds=1))
             authenticate(token, "127.0.0.1")
-        per_check: list[float] = []
-        for _ in range(args.rounds):
-            start = time.process_time()
-            for _ in range(args.checks):
-                clock.advance(timedelta(seconds=1))
-                authenticate(token, "127.0.0.1")
-            per_check.append(1e6 * (time.process_time() - start) / args.checks)
+
+        per_check = cpu_rounds(check, args.checks, args.rounds)
         event.listen(services.engine, "before_cursor_execute", count)
-        clock.advance(timedelta(seconds=1))
-        authenticate(token, "127.0.0.1")
+        check()
         event.remove(services.engine, "before_cursor_execute", count)
         print(
             f"session check ({services.engine.dialect.name}), {args.checks} checks a round: "
-            + ", ".join(f"{us:.0f}" for us in per_check)
-            + f" us CPU a check; lowest {min(per_check):.0f}, median "
-            f"{statistics.median(per_check):.0f}; {statements['n']} statements a check"
-        )
+            + rounds_text(per_check, "a check") + f"; {statements['n']} statements a check"
+        )  # fmt: skip
 
 
 if __name__ == "__main__":
