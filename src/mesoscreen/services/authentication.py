@@ -227,6 +227,7 @@ class Authentication(RecordsUseCases):
         PostgreSQL, sent in no transaction: one round trip where a transaction took three)
         within the bounds of ``LiveSessionBounds``; any other is read again and refused (an
         expired one, or one of a disabled user, is ended) without its last use having moved.
+        A session storage touched though the rule refuses it as it was is ended and refused.
         """
         now = self.clock.now()
         bounds = LiveSessionBounds.at(now, self.policy.idle, self.policy.absolute)
