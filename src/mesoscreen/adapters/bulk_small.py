@@ -221,20 +221,18 @@ _PATIENT_ELEMENTS = ("gender", "birthDate", "deceasedBoolean", "deceasedDateTime
 
 
 def _inert_key(resource: _Resource) -> tuple[object, ...]:
-    """What ``RecordReader.inert`` reads of ``resource`` (``INERT_ELEMENTS``), as a key."""
-    code, verification, clinical = (resource.code, resource.verificationStatus,
-                                    resource.clinicalStatus)  # fmt: skip
-    value, medication, reference = (resource.valueCodeableConcept,
-                                    resource.medicationCodeableConcept,
-                                    resource.medicationReference)  # fmt: skip
+    """What ``RecordReader.inert`` reads of ``resource`` (``INERT_ELEMENTS``), as a key.
+
+    The raw concepts are joined into one bytes, each in its place, by a byte no JSON text
+    holds (a control character is escaped inside a string); an absent one is empty (a JSON
+    value never is). One join and one hash a resource, where a bytes each cost a third of
+    a shared line's time beside the decode.
+    """
     return (
         resource.resourceType, resource.status, resource.valueBoolean,
-        None if code is _ABSENT else bytes(code),
-        None if verification is _ABSENT else bytes(verification),
-        None if clinical is _ABSENT else bytes(clinical),
-        None if value is _ABSENT else bytes(value),
-        None if medication is _ABSENT else bytes(medication),
-        None if reference is _ABSENT else bytes(reference),
+        b"\0".join((resource.code, resource.verificationStatus, resource.clinicalStatus,
+                    resource.valueCodeableConcept, resource.medicationCodeableConcept,
+                    resource.medicationReference)),
     )  # fmt: skip
 
 

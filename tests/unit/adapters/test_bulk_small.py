@@ -263,6 +263,18 @@ def test_the_inert_key_holds_every_element_inert_reads() -> None:
         assert len(keys | {absent}) == 3, name
 
 
+def test_the_inert_key_tells_which_element_holds_a_concept() -> None:
+    """The same concept in any two of the elements, or split between two, gets different
+    keys: each element keeps its place in the key."""
+    concepts = [n for n in INERT_ELEMENTS if n not in ("status", "valueBoolean")]
+    placed = [{name: {"text": "a"}} for name in concepts]
+    placed += [{one: {"text": "a"}, two: {"text": "a"}}
+               for i, one in enumerate(concepts) for two in concepts[i + 1:]]  # fmt: skip
+    resources = [orjson.dumps({"resourceType": "Condition", **elements}) for elements in placed]
+    keys = {_inert_key(msgspec.json.decode(data, type=_Resource)) for data in resources}
+    assert len(keys) == len(placed)
+
+
 def test_the_template_key_holds_every_patient_element_the_reader_reads() -> None:
     """A shared line stands for every Patient with the same template key: if the reader came
     to read another element of a Patient, the key must hold it too (else two patients who
