@@ -1,12 +1,13 @@
 """Bulk screening speed: bytes to decision, against the JSON parser and against FHIRPath.
 
 Run: .venv/bin/python -m benchmarks.bench_bulk [--patients 20000] [--fhirpath-patients 400]
-     [--export realistic|small]
+     [--export realistic|small|small-days]
 
 On one generated export (Bundle per line, about 4.5 KB a patient; with ``--export
 realistic``, transaction Bundles shaped like real exports: encounters, claims, hundreds of
 observations, about 200 KB a patient; with ``--export small``, a Patient and one other
-resource, about 600 bytes) it prints, per core:
+resource, about 600 bytes, birth dates on nine days a year; ``small-days`` the same with birth
+dates to the day, as real ones are) it prints, per core:
   (a) parse only: orjson.loads of every line, the floor no screener in Python can beat;
   (b) Mesoscreen: bytes to decision line (parse, read facts through the value sets, screen,
       serialise), the work `mesoscreen bulk` does per patient; (b') the same on a copy of the
@@ -239,7 +240,9 @@ def main() -> None:
     parser.add_argument("--fhirpath-patients", type=int, default=400)
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument(
-        "--export", choices=["synthetic", "realistic", "small"], default="synthetic"
+        "--export",
+        choices=["synthetic", "realistic", "small", "small-days"],
+        default="synthetic",
     )
     parser.add_argument(
         "--large-bundle-mb", type=float, nargs="*", default=[1.0, 10.0], help="(f); none skips"
@@ -256,8 +259,9 @@ def main() -> None:
         if args.export == "realistic":
             write_realistic_lines(export, args.patients)
             size = export.stat().st_size
-        elif args.export == "small":
-            size = write_small_bundle_lines(export, args.patients)
+        elif args.export in ("small", "small-days"):
+            size = write_small_bundle_lines(export, args.patients,
+                                            birth_days=args.export == "small-days")  # fmt: skip
         else:
             size = write_bundle_lines(export, args.patients)
         lines = [ln for ln in export.read_bytes().splitlines() if ln]

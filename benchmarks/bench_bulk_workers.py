@@ -1,7 +1,7 @@
 """Bulk with 1 and 2 workers: CPU a patient of every process, start-up excluded, and the floor.
 
 Run: .venv/bin/python -m benchmarks.bench_bulk_workers [--patients 80000] [--rounds 2]
-     [--export small|synthetic] [--gzip] [--src OTHER/src]
+     [--export small|small-days|synthetic] [--gzip] [--src OTHER/src]
 
 Each measurement is a fresh interpreter that runs ``run_inputs`` (what ``mesoscreen bulk``
 runs) on a plain Bundle-per-line file into a real output file, and reports the CPU of its own
@@ -103,15 +103,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=80000)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--export", choices=["small", "synthetic"], default="small")
+    parser.add_argument("--export", choices=["small", "small-days", "synthetic"], default="small")
     parser.add_argument("--gzip", action="store_true", help="compress the files first")
     parser.add_argument("--src", help="another checkout's src folder to run instead")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mesoscreen-bench-") as tmp:
         double, export, head = (Path(tmp) / f"{name}.ndjson" for name in ("double", "bundles",
                                                                             "head"))  # fmt: skip
-        write = write_small_bundle_lines if args.export == "small" else write_bundle_lines
-        size = write(double, 2 * args.patients)  # its first half is the same patients
+        # Twice as many patients: its first half is the same patients.
+        if args.export == "synthetic":
+            size = write_bundle_lines(double, 2 * args.patients)
+        else:
+            size = write_small_bundle_lines(double, 2 * args.patients,
+                                            birth_days=args.export == "small-days")  # fmt: skip
         with double.open("rb") as lines:
             head.write_bytes(b"".join(next(lines) for _ in range(5)))
         with double.open("rb") as lines, export.open("wb") as first:

@@ -257,14 +257,24 @@ def write_bulk_folder(folder: Path, count: int, seed: int = 2026) -> None:
             handle.close()
 
 
-def write_small_bundle_lines(path: Path, count: int, seed: int = 2026) -> int:
+def write_small_bundle_lines(
+    path: Path, count: int, seed: int = 2026, birth_days: bool = False
+) -> int:
     """Write ``count`` small Bundles, one per line, about 600 bytes each, as a registry or an
     intake system sends them: a Patient (id, gender, birth date) and its first other
-    resource (if any) cut to its coded element, status, subject and date."""
+    resource (if any) cut to its coded element, status, subject and date.
+
+    The generator's birth dates fall on the 15th of nine months, so patients share them far
+    more than real ones do; ``birth_days`` gives each Patient a day of its month (1-28, from
+    ``seed``), as real birth dates have.
+    """
     size = 0
+    days = random.Random(seed)
     with path.open("wb") as handle:
         for resources in ExportGenerator(seed).patients(count):
             small = [{k: v for k, v in r.items() if k in SMALL_ELEMENTS} for r in resources[:2]]
+            if birth_days:
+                small[0]["birthDate"] = f"{small[0]['birthDate'][:8]}{days.randint(1, 28):02}"
             line = orjson.dumps(bundle_of(small)) + b"\n"
             size += len(line)
             handle.write(line)

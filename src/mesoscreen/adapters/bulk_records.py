@@ -40,6 +40,9 @@ class RecordResult(msgspec.Struct, frozen=True, gc=False):
 
 
 NOT_SCREENED = "not_screened"
+# The line a Patient screened alone stands for (``_screen_patient``): a result that names a
+# bad line is never used, the caller screens the real line instead.
+_NO_LINE = Line("", 1, b"")
 
 
 MEMO_SIZE = 4096
@@ -140,10 +143,13 @@ class RecordScreener:
                 return shared  # type: ignore[return-value]
         return self._screen_general(PatientLines("", (Line(source, number, data),), True))
 
-    def _screen_patient(self, patient: dict[str, object]) -> RecordResult:
-        """The general path's result for a Bundle line holding ``patient`` alone."""
-        data = orjson.dumps({"resourceType": "Bundle", "entry": [{"resource": patient}]})
-        return self._screen_general(PatientLines("", (Line("", 1, data),), is_bundle=True))
+    def _screen_patient(self, patient_id: str, elements: Mapping[str, object]) -> RecordResult:
+        """The general path's result for a Bundle line holding a Patient alone, with the id
+        ``patient_id`` and ``elements`` (as the bulk decoder keeps them), taken from the
+        step where that path has the line's resources and its patient: no line is made and
+        decoded again."""
+        patient = {"resourceType": "Patient", "id": patient_id, **elements}
+        return self._decided(patient_id, self.reader.read([patient], self.on), (), _NO_LINE)
 
     def _screen_general(self, record: PatientLines) -> RecordResult:
         """The decision line for ``record``, read in full."""

@@ -161,15 +161,41 @@ def test_a_line_is_shared_read_or_left_to_the_general_path_and_gives_the_same_re
 def test_a_template_is_made_once_per_patient_key_and_the_memos_stay_bounded(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Past MEMO_SIZE keys the templates are emptied; lines stay right throughout."""
+    """Past MEMO_SIZE keys the templates and the keys seen once are emptied; lines stay
+    right throughout."""
     monkeypatch.setattr(bulk_small, "MEMO_SIZE", 8)
     small, _ = _screeners()
     assert small.small is not None
     for year in range(1950, 1980):
-        patient = {"resourceType": "Patient", "id": f"p{year}", "birthDate": f"{year}-01-02"}
-        data = _line([patient])
+        for visit in ("a", "b", "c"):  # the second makes the template, the third uses it
+            patient = {"resourceType": "Patient", "id": f"p{year}{visit}",
+                       "birthDate": f"{year}-01-02"}  # fmt: skip
+            data = _line([patient])
+            assert small.screen(_record(data)) == FULL.screen(_record(data))
+            assert len(small.small._templates) <= 8
+            assert len(small.small._seen) <= 8
+    assert small.small._templates
+
+
+def test_elements_seen_once_give_their_own_line_and_a_template_when_they_come_back() -> None:
+    """The first patient with a Patient's elements is screened alone, no template made (a
+    birth date to the day rarely comes back); the second makes the template the third
+    uses. Each line is the full reading's."""
+    small, _ = _screeners()
+    assert small.small is not None
+    patient = {"resourceType": "Patient", "gender": "female", "birthDate": "1971-04-09"}
+    templates = []
+    for n in range(3):
+        data = _line([{**patient, "id": f"p{n}"}])
         assert small.screen(_record(data)) == FULL.screen(_record(data))
-        assert len(small.small._templates) <= 8
+        templates.append(dict(small.small._templates))
+    assert templates[0] == {}
+    assert len(templates[1]) == 1
+    assert templates[2] == templates[1]
+    for day in range(1, 29):  # other birth dates, each once: screened alone
+        data = _line([{**patient, "id": f"d{day}", "birthDate": f"1971-05-{day:02}"}])
+        assert small.screen(_record(data)) == FULL.screen(_record(data))
+    assert small.small._templates == templates[1]
 
 
 _codes = st.sampled_from([
