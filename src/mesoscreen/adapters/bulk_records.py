@@ -145,7 +145,7 @@ class RecordScreener:
 
     def _screen_patient(self, patient_id: str, elements: Mapping[str, object]) -> RecordResult:
         """The general path's result for a Bundle line holding a Patient alone, with the id
-        ``patient_id`` and ``elements`` (as the bulk decoder keeps them), taken from the
+        ``patient_id`` and ``elements`` (as the small path decodes them), taken from the
         step where that path has the line's resources and its patient: no line is made and
         decoded again."""
         patient = {"resourceType": "Patient", "id": patient_id, **elements}

@@ -7,8 +7,9 @@ observation whose codes and texts no value set names (``RecordReader.inert``). T
 record's facts are the Patient's (sex, birth date, death), and its decision line is the line
 of a record holding that Patient alone, with its id in the places the id goes. The first
 patient with a given (gender, birthDate, deceasedBoolean, deceasedDateTime) gets that line
-made for it; when those elements come back, the line is made once more for two marker ids
-and cut at the id, and each later patient's line is the pieces joined with its own id.
+made for it; when those elements come back, the line is made for each of two marker ids
+and cut at the id, and that patient's line and every later one's is the pieces joined with
+its own id.
 
 Only a line this path can take whole is taken: at most ``SMALL_LINE_BYTES``, UTF-8, a Bundle
 whose entries all have a resource of the expected shape (msgspec Structs of only the
@@ -104,9 +105,10 @@ MARKERS = ("mesoscreen-small-template-3f9c1a", "mesoscreen-small-template-b72e04
 class SmallBundles:
     """Screens small Bundle lines whose facts are the Patient's through shared templates.
 
-    ``screen_patient(id, elements)`` screens a record holding one Patient the general way.
-    A Patient's elements seen for the first time give that patient's line straight from it;
-    seen again, they make a template that every later patient with those elements shares.
+    ``screen_patient(id, elements)`` gives the general path's result for a record holding
+    one Patient with that id and those elements. A Patient's elements seen for the first
+    time give that patient's line straight from it; seen again, they make a template that
+    this patient and every later one with those elements share.
     A template costs two such screenings, which pays only when the elements come back: birth
     dates to the day rarely do (measured: building one for every patient made the small path
     twice as slow as the general one), birth dates to the month often.
@@ -120,7 +122,8 @@ class SmallBundles:
         self._decoder = msgspec.json.Decoder(_Bundle)
         self._inert: dict[tuple[object, ...], bool] = {}
         self._templates: dict[tuple[object, ...], LineTemplate | None] = {}
-        # The template keys seen once, whose template is made when they come back.
+        # The template keys seen once, whose template is made when they come back (and the
+        # key then leaves this set).
         self._seen: set[tuple[object, ...]] = set()
 
     def screen(self, data: bytes) -> RecordResult | str | None:
@@ -177,6 +180,7 @@ class SmallBundles:
         if template is _UNMADE:
             if key not in self._seen:
                 return self._alone(key, found)
+            self._seen.discard(key)
             template = self._template(key)
         if template is None:
             return None
@@ -243,10 +247,11 @@ def _elements(key: tuple[object, ...]) -> dict[str, object]:
 def _inert_key(resource: _Resource) -> tuple[object, ...]:
     """What ``RecordReader.inert`` reads of ``resource`` (``INERT_ELEMENTS``), as a key.
 
-    The raw concepts are joined into one bytes, each in its place, by a byte no JSON text
-    holds (a control character is escaped inside a string); an absent one is empty (a JSON
-    value never is). One join and one hash a resource, where a bytes each cost a third of
-    a shared line's time beside the decode.
+    The raw concepts are joined into one bytes, each in its place, by a NUL byte; an absent
+    one is empty. A JSON value holds no raw NUL (msgspec refuses a raw control character even
+    in a value it skips, tested), so the joined bytes split back into the same six pieces: no
+    two different sets of concepts join alike. One join and one hash a resource, where a
+    bytes each cost a third of a shared line's time beside the decode.
     """
     return (
         resource.resourceType, resource.status, resource.valueBoolean,

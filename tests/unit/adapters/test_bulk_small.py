@@ -167,7 +167,7 @@ def test_a_template_is_made_once_per_patient_key_and_the_memos_stay_bounded(
     small, _ = _screeners()
     assert small.small is not None
     for year in range(1950, 1980):
-        for visit in ("a", "b", "c"):  # the second makes the template, the third uses it
+        for visit in ("a", "b", "c"):  # the second makes the template, all later use it
             patient = {"resourceType": "Patient", "id": f"p{year}{visit}",
                        "birthDate": f"{year}-01-02"}  # fmt: skip
             data = _line([patient])
@@ -179,8 +179,9 @@ def test_a_template_is_made_once_per_patient_key_and_the_memos_stay_bounded(
 
 def test_elements_seen_once_give_their_own_line_and_a_template_when_they_come_back() -> None:
     """The first patient with a Patient's elements is screened alone, no template made (a
-    birth date to the day rarely comes back); the second makes the template the third
-    uses. Each line is the full reading's."""
+    birth date to the day rarely comes back); the second makes the template it and the
+    third use, and the key is no longer kept as seen once. Each line is the full
+    reading's."""
     small, _ = _screeners()
     assert small.small is not None
     patient = {"resourceType": "Patient", "gender": "female", "birthDate": "1971-04-09"}
@@ -192,6 +193,7 @@ def test_elements_seen_once_give_their_own_line_and_a_template_when_they_come_ba
     assert templates[0] == {}
     assert len(templates[1]) == 1
     assert templates[2] == templates[1]
+    assert not small.small._seen
     for day in range(1, 29):  # other birth dates, each once: screened alone
         data = _line([{**patient, "id": f"d{day}", "birthDate": f"1971-05-{day:02}"}])
         assert small.screen(_record(data)) == FULL.screen(_record(data))
@@ -290,8 +292,8 @@ def test_the_inert_key_holds_every_element_inert_reads() -> None:
 
 
 def test_the_inert_key_tells_which_element_holds_a_concept() -> None:
-    """The same concept in any two of the elements, or split between two, gets different
-    keys: each element keeps its place in the key."""
+    """The same concept in any one or any two of the elements gets a different key: each
+    element keeps its place in the key."""
     concepts = [n for n in INERT_ELEMENTS if n not in ("status", "valueBoolean")]
     placed = [{name: {"text": "a"}} for name in concepts]
     placed += [{one: {"text": "a"}, two: {"text": "a"}}
@@ -299,6 +301,18 @@ def test_the_inert_key_tells_which_element_holds_a_concept() -> None:
     resources = [orjson.dumps({"resourceType": "Condition", **elements}) for elements in placed]
     keys = {_inert_key(msgspec.json.decode(data, type=_Resource)) for data in resources}
     assert len(keys) == len(placed)
+
+
+@pytest.mark.parametrize("byte", [b"\x00", b"\x01", b"\x1f"])
+def test_a_raw_control_character_in_a_concept_is_refused(byte: bytes) -> None:
+    """The inert key joins the raw concepts with a NUL byte: no concept the decoder takes
+    holds one raw, also in an element it keeps only as raw JSON, so the line goes to the
+    general path (which names it)."""
+    data = _line([_PATIENT, {**_CONDITION, "code": {"text": "a@b"}}]).replace(b"@", byte)
+    with pytest.raises(msgspec.DecodeError):
+        msgspec.json.decode(data, type=bulk_small._Bundle)
+    assert SMALL.small is not None
+    assert SMALL.small.screen(data) is None
 
 
 def test_the_template_key_holds_every_patient_element_the_reader_reads() -> None:
