@@ -17,7 +17,11 @@ import orjson
 from mesoscreen.adapters.bulk_decoder import BulkDecoder
 from mesoscreen.adapters.bulk_export import BadLine, PatientLines
 from mesoscreen.adapters.bulk_small import SMALL_LINE_BYTES, SmallBundles
-from mesoscreen.adapters.fhir.record_facts import RecordReader
+from mesoscreen.adapters.fhir.record_facts import (
+    PATIENT_FACTS,
+    RecordReader,
+    shows_birth_date,
+)
 from mesoscreen.adapters.ndjson import Line
 from mesoscreen.domain.errors import InputError
 from mesoscreen.services.ports import RecordFactsReader, RecordShown
@@ -70,9 +74,13 @@ class RecordScreener:
         self.reader = reader
         self.on = on
         self.decoder = BulkDecoder()
+        # Whether a decision on what a Patient alone shows reads the birth date's value.
+        self._birth_date_read = service.screener.reads_value("birth_date", PATIENT_FACTS)
         # The shared lines need the reader to tell inert resources; another reader reads all.
         self.small: SmallBundles | None = (
-            SmallBundles(reader, self._screen_patient) if isinstance(reader, RecordReader) else None
+            SmallBundles(reader, self._screen_patient, self._any_birth_date)
+            if isinstance(reader, RecordReader)
+            else None
         )
         self._memo: dict[tuple[tuple[str, object], ...], _Screened] = {}
         self._exact: dict[tuple[tuple[str, object], ...], _Screened] = {}
@@ -150,6 +158,18 @@ class RecordScreener:
         decoded again."""
         patient = {"resourceType": "Patient", "id": patient_id, **elements}
         return self._decided(patient_id, self.reader.read([patient], self.on), (), _NO_LINE)
+
+    def _any_birth_date(self, born: str) -> bool:
+        """Whether a Patient's ``birthDate`` ``born`` gives the line any other such birth date
+        gives, up to the id, to a Patient alone otherwise alike: the reader shows it (as
+        the answer and the Patient as its evidence, nothing dated), the intake takes it on
+        the screening date, and no decision on what a Patient alone shows reads its value
+        (``Screener.reads_value``; equal decision keys, equal decisions)."""
+        return (
+            not self._birth_date_read
+            and shows_birth_date(born)
+            and self.service.schema.answers("birth_date", born, self.on)
+        )
 
     def _screen_general(self, record: PatientLines) -> RecordResult:
         """The decision line for ``record``, read in full."""

@@ -9,7 +9,9 @@ of a record holding that Patient alone, with its id in the places the id goes. T
 patient with a given (gender, birthDate, deceasedBoolean, deceasedDateTime) gets that line
 made for it; when those elements come back, the line is made for each of two marker ids
 and cut at the id, and that patient's line and every later one's is the pieces joined with
-its own id.
+its own id. A birth date whose value no decision on a Patient alone reads (the shipped
+rules read none) stands in the key for any other such, so birth dates to the day, which
+rarely repeat, share their lines too.
 
 Only a line this path can take whole is taken: at most ``SMALL_LINE_BYTES``, UTF-8, a Bundle
 whose entries all have a resource of the expected shape (msgspec Structs of only the
@@ -98,6 +100,8 @@ class LineTemplate:
 
 
 _UNMADE = object()
+# In a template key, a birth date that stands for any other such (``any_birth_date``).
+_ANY_BIRTH_DATE = object()
 # Two ids no line can hold otherwise; a template is kept only if both cut the line alike.
 MARKERS = ("mesoscreen-small-template-3f9c1a", "mesoscreen-small-template-b72e04")
 
@@ -106,19 +110,25 @@ class SmallBundles:
     """Screens small Bundle lines whose facts are the Patient's through shared templates.
 
     ``screen_patient(id, elements)`` gives the general path's result for a record holding
-    one Patient with that id and those elements. A Patient's elements seen for the first
-    time give that patient's line straight from it; seen again, they make a template that
-    this patient and every later one with those elements share.
-    A template costs two such screenings, which pays only when the elements come back: birth
-    dates to the day rarely do (measured: building one for every patient made the small path
-    twice as slow as the general one), birth dates to the month often.
+    one Patient with that id and those elements; ``any_birth_date(birthDate)`` tells a birth
+    date that gives the line any other such gives (``RecordScreener._any_birth_date``). A
+    template key seen for the first time gives that patient's line straight from its
+    Patient; seen again, it makes a template that this patient and every later one with
+    that key share.
+    A template costs two such screenings, which pays only when the key comes back (measured:
+    building one for every birth date to the day made the small path twice as slow as the
+    general one).
     """
 
     def __init__(
-        self, reader: RecordReader, screen_patient: Callable[[str, dict[str, object]], RecordResult]
+        self,
+        reader: RecordReader,
+        screen_patient: Callable[[str, dict[str, object]], RecordResult],
+        any_birth_date: Callable[[str], bool],
     ) -> None:
         self.reader = reader
         self.screen_patient = screen_patient
+        self.any_birth_date = any_birth_date
         self._decoder = msgspec.json.Decoder(_Bundle)
         self._inert: dict[tuple[object, ...], bool] = {}
         self._templates: dict[tuple[object, ...], LineTemplate | None] = {}
@@ -174,26 +184,33 @@ class SmallBundles:
             return None
         if read:
             return found
-        key = (patient.gender, patient.birthDate, patient.deceasedBoolean,
-               patient.deceasedDateTime)  # fmt: skip
+        born = patient.birthDate
+        key = (
+            patient.gender,
+            _ANY_BIRTH_DATE if born is not None and self.any_birth_date(born) else born,
+            patient.deceasedBoolean,
+            patient.deceasedDateTime,
+        )
         template = self._templates.get(key, _UNMADE)
         if template is _UNMADE:
             if key not in self._seen:
-                return self._alone(key, found)
+                return self._alone(key, found, patient)
             self._seen.discard(key)
-            template = self._template(key)
+            template = self._template(key, patient)
         if template is None:
             return None
         return cast(LineTemplate, template).render(found)
 
-    def _alone(self, key: tuple[object, ...], patient_id: str) -> RecordResult | None:
-        """The line of the patient ``patient_id`` whose Patient's elements are ``key``, seen
-        for the first time: screened alone (None if it names a bad line: the general path
-        then says which)."""
+    def _alone(
+        self, key: tuple[object, ...], patient_id: str, patient: _Resource
+    ) -> RecordResult | None:
+        """The line of the patient ``patient_id`` whose Patient ``patient`` has the template
+        key ``key``, seen for the first time: screened alone (None if it names a bad line:
+        the general path then says which)."""
         if len(self._seen) >= MEMO_SIZE:
             self._seen.clear()
         self._seen.add(key)
-        result = self.screen_patient(patient_id, _elements(key))
+        result = self.screen_patient(patient_id, _elements(patient))
         return None if result.bad else result
 
     def _is_inert(self, resource: _Resource, key: tuple[object, ...]) -> bool:
@@ -213,11 +230,11 @@ class SmallBundles:
         self._inert[key] = known
         return known
 
-    def _template(self, key: tuple[object, ...]) -> LineTemplate | None:
-        """The decision line of a record holding a Patient with the elements ``key`` alone,
-        cut at its id, kept per those elements; None when that record has no line (it is
+    def _template(self, key: tuple[object, ...], patient: _Resource) -> LineTemplate | None:
+        """The decision line of a record holding ``patient``'s elements alone, cut at its id,
+        kept under its template key ``key``; None when that record has no line (it is
         refused) or the two markers cut it differently."""
-        elements = _elements(key)
+        elements = _elements(patient)
         cuts = []
         for marker in MARKERS:
             result = self.screen_patient(marker, elements)
@@ -238,10 +255,11 @@ class SmallBundles:
 _PATIENT_ELEMENTS = ("gender", "birthDate", "deceasedBoolean", "deceasedDateTime")
 
 
-def _elements(key: tuple[object, ...]) -> dict[str, object]:
-    """The Patient's elements a template key holds (``_PATIENT_ELEMENTS``), those present."""
-    return {name: value for name, value in zip(_PATIENT_ELEMENTS, key, strict=True)
-            if value is not None}  # fmt: skip
+def _elements(patient: _Resource) -> dict[str, object]:
+    """The elements of ``patient`` that the reader reads (``_PATIENT_ELEMENTS``), those
+    present."""
+    found = {name: getattr(patient, name) for name in _PATIENT_ELEMENTS}
+    return {name: value for name, value in found.items() if value is not None}
 
 
 def _inert_key(resource: _Resource) -> tuple[object, ...]:

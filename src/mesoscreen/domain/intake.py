@@ -144,16 +144,31 @@ class IntakeSchema:
             ):
                 facts[key] = value  # the common case, without the general checks
                 continue
-            parsed = _parse_answer(question, value)
-            if question.past_date and isinstance(parsed, date) and parsed > on:
-                raise IntakeError(
-                    key,
-                    f"must not be after the screening date {on.isoformat()} "
-                    f"(got {parsed.isoformat()})",
-                    problems=problem(Reason.AFTER_SCREENING_DATE, key, got=parsed, screening=on),
-                )
-            facts[key] = parsed
+            facts[key] = _checked(question, value, on)
         return Intake(facts=MappingProxyType(facts))
+
+    def answers(self, key: str, value: object, on: date) -> bool:
+        """Whether ``value`` answers the question ``key`` on the screening date ``on``: it
+        is taken (``parse`` would not refuse it) and is not unknown."""
+        question = self._by_id.get(key)
+        if question is None:
+            return False
+        try:
+            return _checked(question, value, on) != UNKNOWN_VALUE
+        except IntakeError:
+            return False
+
+
+def _checked(question: Question, value: object, on: date) -> FactValue:
+    """``value`` checked as the answer to ``question`` on the screening date ``on``."""
+    parsed = _parse_answer(question, value)
+    if question.past_date and isinstance(parsed, date) and parsed > on:
+        raise IntakeError(
+            question.id,
+            f"must not be after the screening date {on.isoformat()} (got {parsed.isoformat()})",
+            problems=problem(Reason.AFTER_SCREENING_DATE, question.id, got=parsed, screening=on),
+        )
+    return parsed
 
 
 def parse_intake(raw: Mapping[str, object], questions: Iterable[Question], on: date) -> Intake:

@@ -13,6 +13,7 @@ closed: it becomes an error finding whose outcome is ``incomplete``.
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import date
 from types import MappingProxyType
@@ -174,13 +175,23 @@ class Screener:
         a consistency check's facts when all of them are given (only then can it hold), and
         of every other fact only whether it is answered. Equal keys, equal decisions."""
         known = {key for key, value in facts.items() if value != UNKNOWN_VALUE}
-        valued = set(self.facts_read)
-        for reads in self._check_reads:
-            if reads <= known:
-                valued |= reads
+        valued = self._valued(known)
         return tuple(
             sorted((key, value if key in valued else key in known) for key, value in facts.items())
         )
+
+    def reads_value(self, fact: str, answered: AbstractSet[str]) -> bool:
+        """Whether a decision on facts of which ``answered`` are the ones answered can depend
+        on the value of ``fact``, not only on whether it is answered (``decision_key`` keeps
+        that value): intakes that differ only in such a fact's answered value share their
+        decision."""
+        return fact in self._valued(answered)
+
+    def _valued(self, known: AbstractSet[str]) -> frozenset[str]:
+        """The facts whose values a decision reads when ``known`` are the facts answered:
+        ``facts_read``, and a consistency check's facts when all of them are answered."""
+        complete = [reads for reads in self._check_reads if reads <= known]
+        return self.facts_read.union(*complete) if complete else self.facts_read
 
     def _index_allergen_terms(self) -> dict[str, _AllergenTarget]:
         """Every word that names an ingredient or a risk tag, normalised."""

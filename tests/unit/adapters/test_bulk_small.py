@@ -5,7 +5,8 @@ from __future__ import annotations
 import ast
 import inspect
 import textwrap
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 from typing import Any
 
 import msgspec
@@ -21,9 +22,12 @@ from mesoscreen.adapters.bulk_records import RecordResult, RecordScreener
 from mesoscreen.adapters.bulk_small import SMALL_LINE_BYTES, _inert_key, _Resource
 from mesoscreen.adapters.fhir import record_dates
 from mesoscreen.adapters.fhir.record_concepts import INERT_ELEMENTS
-from mesoscreen.adapters.fhir.record_facts import RecordReader
+from mesoscreen.adapters.fhir.record_facts import PATIENT_FACTS, RecordReader
 from mesoscreen.adapters.ndjson import Line
 from mesoscreen.bootstrap import record_screener
+from mesoscreen.domain.conditions import MonthsSince
+from mesoscreen.knowledge import default_knowledge_base
+from mesoscreen.services.screening import ScreeningService
 
 ON = date(2026, 11, 25)
 SNOMED = "http://snomed.info/sct"
@@ -32,9 +36,20 @@ RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 LOINC = "http://loinc.org"
 
 
-def _screeners() -> tuple[RecordScreener, RecordScreener]:
-    small, full = record_screener(ON), record_screener(ON)
-    full.small = None  # every line read in full, the way before shared lines
+def _screeners(*, birth_dates_read: bool = False) -> tuple[RecordScreener, RecordScreener]:
+    """A screener and one that reads every line in full, the way before shared lines; with
+    ``birth_dates_read`` their rules read the birth date's value (one more rule)."""
+    if birth_dates_read:
+        kb = default_knowledge_base()
+        minor = replace(kb.rules[0], id="minor", when=MonthsSince("birth_date", less_than=216))
+        small, full = (
+            RecordScreener(ScreeningService(kb, rules=(*kb.rules, minor)),
+                           RecordReader.default(), ON)
+            for _ in range(2)
+        )  # fmt: skip
+    else:
+        small, full = record_screener(ON), record_screener(ON)
+    full.small = None
     return small, full
 
 
@@ -164,31 +179,31 @@ def test_a_template_is_made_once_per_patient_key_and_the_memos_stay_bounded(
     """Past MEMO_SIZE keys the templates and the keys seen once are emptied; lines stay
     right throughout."""
     monkeypatch.setattr(bulk_small, "MEMO_SIZE", 8)
-    small, _ = _screeners()
+    small, full = _screeners(birth_dates_read=True)  # each birth date a key of its own
     assert small.small is not None
     for year in range(1950, 1980):
         for visit in ("a", "b", "c"):  # the second makes the template, all later use it
             patient = {"resourceType": "Patient", "id": f"p{year}{visit}",
                        "birthDate": f"{year}-01-02"}  # fmt: skip
             data = _line([patient])
-            assert small.screen(_record(data)) == FULL.screen(_record(data))
+            assert small.screen(_record(data)) == full.screen(_record(data))
             assert len(small.small._templates) <= 8
             assert len(small.small._seen) <= 8
     assert small.small._templates
 
 
 def test_elements_seen_once_give_their_own_line_and_a_template_when_they_come_back() -> None:
-    """The first patient with a Patient's elements is screened alone, no template made (a
-    birth date to the day rarely comes back); the second makes the template it and the
-    third use, and the key is no longer kept as seen once. Each line is the full
-    reading's."""
-    small, _ = _screeners()
+    """Where the rules read the birth date, the first patient with a Patient's elements is
+    screened alone, no template made (a birth date to the day rarely comes back); the
+    second makes the template it and the third use, and the key is no longer kept as seen
+    once. Each line is the full reading's."""
+    small, full = _screeners(birth_dates_read=True)
     assert small.small is not None
     patient = {"resourceType": "Patient", "gender": "female", "birthDate": "1971-04-09"}
     templates = []
     for n in range(3):
         data = _line([{**patient, "id": f"p{n}"}])
-        assert small.screen(_record(data)) == FULL.screen(_record(data))
+        assert small.screen(_record(data)) == full.screen(_record(data))
         templates.append(dict(small.small._templates))
     assert templates[0] == {}
     assert len(templates[1]) == 1
@@ -196,8 +211,70 @@ def test_elements_seen_once_give_their_own_line_and_a_template_when_they_come_ba
     assert not small.small._seen
     for day in range(1, 29):  # other birth dates, each once: screened alone
         data = _line([{**patient, "id": f"d{day}", "birthDate": f"1971-05-{day:02}"}])
-        assert small.screen(_record(data)) == FULL.screen(_record(data))
+        assert small.screen(_record(data)) == full.screen(_record(data))
     assert small.small._templates == templates[1]
+    assert len(small.small._seen) == 28
+
+
+def test_birth_dates_to_the_day_share_one_template_where_no_rule_reads_them() -> None:
+    """The shipped rules read no birth date from a Patient alone: patients alike but for
+    their birth dates, each seen once, share one template from the second on. Each line is
+    the full reading's."""
+    small, full = _screeners()
+    assert small.small is not None
+    for n in range(60):
+        born = date(1940, 1, 1) + timedelta(days=397 * n)
+        data = _line([{"resourceType": "Patient", "id": f"p{n}", "gender": "male",
+                       "birthDate": born.isoformat()}])  # fmt: skip
+        assert small.screen(_record(data)) == full.screen(_record(data))
+    assert len(small.small._templates) == 1
+    assert not small.small._seen
+
+
+def test_a_birth_date_a_rule_reads_is_shared_only_with_the_same_birth_date() -> None:
+    """Where a rule reads the birth date, birth dates on either side of its bound give other
+    decisions: none stands for another, and each line is the full reading's."""
+    small, full = _screeners(birth_dates_read=True)
+    assert small.small is not None
+    lines: dict[str, set[bytes]] = {}
+    for n, born in enumerate(["1980-06-15", "2012-06-15", "1980-06-16", "2012-06-16"] * 3):
+        data = _line([{"resourceType": "Patient", "id": f"p{n}", "birthDate": born}])
+        result = small.screen(_record(data))
+        assert result == full.screen(_record(data))
+        lines.setdefault(born, set()).add(result.output.replace(f"p{n}".encode(), b""))
+        assert not small.small.any_birth_date(born)
+    assert all(len(found) == 1 for found in lines.values())
+    assert lines["1980-06-15"] == lines["1980-06-16"] != lines["2012-06-15"]
+    assert len(small.small._templates) == 4
+
+
+@pytest.mark.parametrize(
+    ("born", "stands_for_any"),
+    [("1980-06-15", True), (ON.isoformat(), True), ("1900-01-01", True),
+     ((ON + timedelta(days=1)).isoformat(), False), ("1980-02-30", False), ("1980", False),
+     ("1980-06", False), ("1980-06-15T10:00:00Z", False), ("15/06/1980", False),
+     ("+1980-06-1", False)],
+)  # fmt: skip
+def test_a_birth_date_stands_for_any_other_only_if_read_and_taken_as_a_day(
+    born: str, stands_for_any: bool
+) -> None:
+    """Only a birth date the reader shows and the intake takes on the screening date stands
+    for any other; a later day, an impossible one or a part of one is a key of its own.
+    Lines are the full reading's either way, seen once, twice and three times."""
+    assert SMALL.small is not None
+    assert SMALL.small.any_birth_date(born) is stands_for_any
+    for n in range(3):
+        _same(_line([{"resourceType": "Patient", "id": f"b{n}", "birthDate": born}]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.builds(dict, resourceType=st.just("Patient"), id=st.just("p"),
+                 gender=st.sampled_from(["male", "female", "other", "x"]),
+                 birthDate=st.dates().map(date.isoformat) | st.text(max_size=12)))  # fmt: skip
+def test_a_patient_shows_no_fact_but_the_patient_facts(patient: dict[str, Any]) -> None:
+    """``PATIENT_FACTS`` holds every fact reading a Patient can show (the small path asks
+    the rules whether they read a birth date's value among those facts)."""
+    assert set(_READER.read([patient], ON).answers) <= PATIENT_FACTS
 
 
 _codes = st.sampled_from([
@@ -241,7 +318,9 @@ _patients = st.fixed_dictionaries(
     {"resourceType": st.just("Patient"), "id": st.sampled_from(["p", "p", "q", "", "p/1"])},
     optional={
         "gender": st.sampled_from(["male", "female", "other", "unknown", 1]),
-        "birthDate": st.sampled_from(["1980-06-15", "2010-01-01", "1980", "2030-01-01", "x"]),
+        "birthDate": st.sampled_from(["1980-06-15", "2010-01-01", "1980", "2030-01-01", "x",
+                                      "1980-02-30", ON.isoformat()])
+        | st.dates(date(1900, 1, 1), ON + timedelta(days=30)).map(date.isoformat),
         "deceasedBoolean": st.booleans(),
         "deceasedDateTime": st.sampled_from(["2020-01-01", "2030-01-01", "x"]),
         "name": st.just([{"family": "Nguyen"}]),

@@ -7,6 +7,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mesoscreen.domain.conditions import UNKNOWN_VALUE
 from mesoscreen.domain.vocabulary import Category, Outcome
 from mesoscreen.knowledge import default_knowledge_base
 from mesoscreen.services.screening import ScreeningService
@@ -64,3 +65,27 @@ def test_every_finding_cites_a_source_passage(raw: dict[str, Any]) -> None:
             continue
         assert finding.citation.source in KB.sources
         assert len(finding.citation.passage) > 10
+
+
+@settings(max_examples=300)
+@given(answers_for(KB), answers_for(KB))
+def test_an_answered_value_no_decision_reads_can_change_without_changing_the_decision(
+    raw: dict[str, Any], other: dict[str, Any]
+) -> None:
+    """Where ``reads_value`` says a decision does not read an answered fact's value, another
+    answered value of that fact gives the same decision key and the same decision; where
+    it says it reads it, the decision key keeps that value."""
+    screener = SERVICE.screener
+    intake = SERVICE.schema.parse(raw, SCREENING_DAY)
+    known = {key for key, value in intake.facts.items() if value != UNKNOWN_VALUE}
+    key = dict(screener.decision_key(intake.facts))
+    for fact in known:
+        if screener.reads_value(fact, known):
+            assert key[fact] == intake.facts[fact]
+            continue
+        assert key[fact] is True
+        if other.get(fact, UNKNOWN_VALUE) == UNKNOWN_VALUE:
+            continue
+        changed = SERVICE.schema.parse(raw | {fact: other[fact]}, SCREENING_DAY)
+        assert screener.decision_key(changed.facts) == screener.decision_key(intake.facts)
+        assert screener.evaluate(changed, SCREENING_DAY) == screener.evaluate(intake, SCREENING_DAY)

@@ -38,6 +38,8 @@ _IGNORED_OBSERVATION = frozenset({"entered-in-error", "cancelled"})
 _TAKEN_STATEMENT = frozenset({"active", "intended", "on-hold", "unknown"})
 _CURRENT_REQUEST = frozenset({"active", "on-hold", "unknown"})
 _SEXES = {"male": "male", "female": "female", "other": "other"}
+#: The facts a Patient can show (``RecordReader._patient``).
+PATIENT_FACTS = frozenset({"sex", "birth_date"})
 MAX_ALLERGENS = 50
 MAX_HINTS = 5
 HINT_CHARS = 120
@@ -67,6 +69,11 @@ class RecordFacts:
         hint = f"the record mentions '{text[:HINT_CHARS]}' ({reference})"
         if hint not in hints and len(hints) < MAX_HINTS:
             hints.append(hint)
+
+
+def shows_birth_date(born: object) -> bool:
+    """Whether a Patient's ``birthDate`` shows the patient's birth date: a whole day."""
+    return isinstance(born, str) and len(born) == 10 and latest_day(born) is not None
 
 
 def _str(value: object) -> str | None:
@@ -373,7 +380,7 @@ class RecordReader(ConceptMatcher):
         if sex is not None:
             facts._show("sex", sex, reference)
         born = resource.get("birthDate")
-        if isinstance(born, str) and len(born) == 10 and latest_day(born) is not None:
+        if shows_birth_date(born):
             facts._show("birth_date", born, reference)
         died = resource.get("deceasedDateTime")
         if isinstance(died, str):
