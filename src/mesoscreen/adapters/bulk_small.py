@@ -135,6 +135,8 @@ class SmallBundles:
         # The template keys seen once, whose template is made when they come back (and the
         # key then leaves this set).
         self._seen: set[tuple[object, ...]] = set()
+        # Per birth date: whether it stands for any other (``any_birth_date``, about 1 us).
+        self._births: dict[str, bool] = {}
 
     def screen(self, data: bytes) -> RecordResult | str | None:
         """The result for the Bundle line ``data``; the patient's id when the line has the
@@ -185,12 +187,14 @@ class SmallBundles:
         if read:
             return found
         born = patient.birthDate
-        key = (
-            patient.gender,
-            _ANY_BIRTH_DATE if born is not None and self.any_birth_date(born) else born,
-            patient.deceasedBoolean,
-            patient.deceasedDateTime,
-        )
+        day: object = born
+        if born is not None:
+            for_any = self._births.get(born)
+            if for_any is None:
+                for_any = self._stands_for_any(born)
+            if for_any:
+                day = _ANY_BIRTH_DATE
+        key = (patient.gender, day, patient.deceasedBoolean, patient.deceasedDateTime)
         template = self._templates.get(key, _UNMADE)
         if template is _UNMADE:
             if key not in self._seen:
@@ -212,6 +216,14 @@ class SmallBundles:
         self._seen.add(key)
         result = self.screen_patient(patient_id, _elements(patient))
         return None if result.bad else result
+
+    def _stands_for_any(self, born: str) -> bool:
+        """``any_birth_date(born)``, kept per birth date."""
+        for_any = self.any_birth_date(born)
+        if len(self._births) >= MEMO_SIZE:
+            self._births.clear()
+        self._births[born] = for_any
+        return for_any
 
     def _is_inert(self, resource: _Resource, key: tuple[object, ...]) -> bool:
         """``RecordReader.inert`` for ``resource``, kept under ``key`` (what it reads)."""

@@ -176,8 +176,8 @@ def test_a_line_is_shared_read_or_left_to_the_general_path_and_gives_the_same_re
 def test_a_template_is_made_once_per_patient_key_and_the_memos_stay_bounded(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Past MEMO_SIZE keys the templates and the keys seen once are emptied; lines stay
-    right throughout."""
+    """Past MEMO_SIZE keys the templates, the keys seen once and the birth dates told are
+    emptied; lines stay right throughout."""
     monkeypatch.setattr(bulk_small, "MEMO_SIZE", 8)
     small, full = _screeners(birth_dates_read=True)  # each birth date a key of its own
     assert small.small is not None
@@ -189,6 +189,7 @@ def test_a_template_is_made_once_per_patient_key_and_the_memos_stay_bounded(
             assert small.screen(_record(data)) == full.screen(_record(data))
             assert len(small.small._templates) <= 8
             assert len(small.small._seen) <= 8
+            assert len(small.small._births) <= 8
     assert small.small._templates
 
 
