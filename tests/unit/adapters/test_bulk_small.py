@@ -254,14 +254,15 @@ def test_a_birth_date_a_rule_reads_is_shared_only_with_the_same_birth_date() -> 
     [("1980-06-15", True), (ON.isoformat(), True), ("1900-01-01", True),
      ((ON + timedelta(days=1)).isoformat(), False), ("1980-02-30", False), ("1980", False),
      ("1980-06", False), ("1980-06-15T10:00:00Z", False), ("15/06/1980", False),
-     ("+1980-06-1", False)],
+     ("+1980-06-1", False), ("1980-W24-1", False)],
 )  # fmt: skip
 def test_a_birth_date_stands_for_any_other_only_if_read_and_taken_as_a_day(
     born: str, stands_for_any: bool
 ) -> None:
     """Only a birth date the reader shows and the intake takes on the screening date stands
-    for any other; a later day, an impossible one or a part of one is a key of its own.
-    Lines are the full reading's either way, seen once, twice and three times."""
+    for any other; a later day, an impossible one, a part of one or a week date (which the
+    intake would take but the reader does not show) is a key of its own. Lines are the full
+    reading's either way, seen once, twice and three times."""
     assert SMALL.small is not None
     assert SMALL.small.any_birth_date(born) is stands_for_any
     for n in range(3):
