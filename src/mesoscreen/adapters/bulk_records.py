@@ -160,11 +160,12 @@ class RecordScreener:
         return self._decided(patient_id, self.reader.read([patient], self.on), (), _NO_LINE)
 
     def _any_birth_date(self, born: str) -> bool:
-        """Whether a Patient's ``birthDate`` ``born`` gives the line any other such birth date
-        gives, up to the id, to a Patient alone otherwise alike: the reader shows it (as
-        the answer and the Patient as its evidence, nothing dated), the intake takes it on
-        the screening date, and no decision on what a Patient alone shows reads its value
-        (``Screener.reads_value``; equal decision keys, equal decisions)."""
+        """True when a Patient's ``birthDate`` ``born`` is known to give a Patient alone,
+        otherwise alike, the line any other birth date it is true for gives, up to the id:
+        the reader shows it (as the answer, the Patient as its evidence, nothing dated), the
+        intake takes it on the screening date, and no decision on what a Patient alone can
+        show reads its value (``Screener.reads_value``; equal decision keys, equal
+        decisions). False says nothing: the birth date then keeps a key of its own."""
         return (
             not self._birth_date_read
             and shows_birth_date(born)

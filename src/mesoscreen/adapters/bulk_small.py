@@ -9,9 +9,10 @@ of a record holding that Patient alone, with its id in the places the id goes. T
 patient with a given (gender, birthDate, deceasedBoolean, deceasedDateTime) gets that line
 made for it; when those elements come back, the line is made for each of two marker ids
 and cut at the id, and that patient's line and every later one's is the pieces joined with
-its own id. A birth date whose value no decision on a Patient alone reads (the shipped
-rules read none) stands in the key for any other such, so birth dates to the day, which
-rarely repeat, share their lines too.
+its own id. A birth date that the reader shows, the intake takes on the screening date and
+whose value no decision on a Patient alone reads (the shipped rules read it only beside a
+weaning date, in a consistency check) stands in the key for any other such, so birth dates
+to the day, which rarely repeat, share their lines too.
 
 Only a line this path can take whole is taken: at most ``SMALL_LINE_BYTES``, UTF-8, a Bundle
 whose entries all have a resource of the expected shape (msgspec Structs of only the
@@ -111,7 +112,8 @@ class SmallBundles:
 
     ``screen_patient(id, elements)`` gives the general path's result for a record holding
     one Patient with that id and those elements; ``any_birth_date(birthDate)`` tells a birth
-    date that gives the line any other such gives (``RecordScreener._any_birth_date``). A
+    date that gives the line any other such gives, up to the id
+    (``RecordScreener._any_birth_date``). A
     template key seen for the first time gives that patient's line straight from its
     Patient; seen again, it makes a template that this patient and every later one with
     that key share.

@@ -104,6 +104,12 @@ class ConsistencyChecker:
             )
             for check in kb.consistency_checks
         )
+        self.value_reads: tuple[tuple[frozenset[str], frozenset[str]], ...] = tuple(
+            (required, check.when.facts() | frozenset(check.answers))
+            for check, _, required in self._checks
+        )
+        """Per check: the facts that must be known for it to hold, and every fact whose value
+        it or its finding's evidence reads (``Screener.decision_key``)."""
         self._gated = tuple(
             _Gated(
                 q,

@@ -136,6 +136,7 @@ class Screener:
             if q.answered_by is not None and q.answered_yes_when is not None
         )
         self._consistency = ConsistencyChecker(kb)
+        self._check_reads = self._consistency.value_reads
         self._gate_facts = frozenset().union(*(reads for _, _, reads in self._gated))
         self._gate_order = tuple(sorted(self._gate_facts))
         self._applicability: dict[tuple[object, ...], frozenset[str]] = {}
@@ -168,12 +169,12 @@ class Screener:
         """Every fact whose value can change a decision, besides the consistency checks'
         (``decision_key``); of the others, a decision depends only on whether they are
         answered (a bulk screener can share decisions on that)."""
-        self._check_reads = tuple(check.when.facts() for check in kb.consistency_checks)
 
     def decision_key(self, facts: Facts) -> tuple[tuple[str, object], ...]:
         """What a decision on ``facts`` depends on: the value of every fact read, the value of
-        a consistency check's facts when all of them are given (only then can it hold), and
-        of every other fact only whether it is answered. Equal keys, equal decisions."""
+        every fact a consistency check reads when the facts it needs to hold are given (only
+        then can it hold), and of every other fact only whether it is answered. Equal keys,
+        equal decisions."""
         known = {key for key, value in facts.items() if value != UNKNOWN_VALUE}
         valued = self._valued(known)
         return tuple(
@@ -183,14 +184,17 @@ class Screener:
     def reads_value(self, fact: str, answered: AbstractSet[str]) -> bool:
         """Whether a decision on facts of which ``answered`` are the ones answered can depend
         on the value of ``fact``, not only on whether it is answered (``decision_key`` keeps
-        that value): intakes that differ only in such a fact's answered value share their
-        decision."""
+        that value). When it cannot, intakes that differ only in that fact's answered value
+        get the same decision. Answering more facts only adds values read, so a caller that
+        knows only which facts may be answered passes all of them."""
         return fact in self._valued(answered)
 
     def _valued(self, known: AbstractSet[str]) -> frozenset[str]:
         """The facts whose values a decision reads when ``known`` are the facts answered:
-        ``facts_read``, and a consistency check's facts when all of them are answered."""
-        complete = [reads for reads in self._check_reads if reads <= known]
+        ``facts_read``, and every fact a consistency check or its evidence reads when the
+        facts it needs to hold are answered (a ``not answered`` part holds on a missing
+        answer)."""
+        complete = [reads for required, reads in self._check_reads if required <= known]
         return self.facts_read.union(*complete) if complete else self.facts_read
 
     def _index_allergen_terms(self) -> dict[str, _AllergenTarget]:

@@ -25,7 +25,8 @@ from mesoscreen.adapters.fhir.record_concepts import INERT_ELEMENTS
 from mesoscreen.adapters.fhir.record_facts import PATIENT_FACTS, RecordReader
 from mesoscreen.adapters.ndjson import Line
 from mesoscreen.bootstrap import record_screener
-from mesoscreen.domain.conditions import MonthsSince
+from mesoscreen.domain.conditions import AllOf, Answered, FactIs, MonthsSince, Not
+from mesoscreen.domain.knowledge_base import ConsistencyCheck, Text
 from mesoscreen.knowledge import default_knowledge_base
 from mesoscreen.services.screening import ScreeningService
 
@@ -36,17 +37,25 @@ RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 LOINC = "http://loinc.org"
 
 
-def _screeners(*, birth_dates_read: bool = False) -> tuple[RecordScreener, RecordScreener]:
+_MINOR = MonthsSince("birth_date", less_than=216)
+
+
+def _screeners(
+    *, birth_dates_read: bool = False, check: ConsistencyCheck | None = None
+) -> tuple[RecordScreener, RecordScreener]:
     """A screener and one that reads every line in full, the way before shared lines; with
-    ``birth_dates_read`` their rules read the birth date's value (one more rule)."""
-    if birth_dates_read:
-        kb = default_knowledge_base()
-        minor = replace(kb.rules[0], id="minor", when=MonthsSince("birth_date", less_than=216))
+    ``birth_dates_read`` their rules read the birth date's value (one more rule), with
+    ``check`` their knowledge base has one more consistency check."""
+    kb = default_knowledge_base()
+    if birth_dates_read or check is not None:
+        minor = replace(kb.rules[0], id="minor", when=_MINOR)
+        rules = (*kb.rules, minor) if birth_dates_read else kb.rules
+        checks = (*kb.consistency_checks, check) if check is not None else ()
+        checked = replace(kb, consistency_checks=checks) if checks else kb
         small, full = (
-            RecordScreener(ScreeningService(kb, rules=(*kb.rules, minor)),
-                           RecordReader.default(), ON)
+            RecordScreener(ScreeningService(checked, rules=rules), RecordReader.default(), ON)
             for _ in range(2)
-        )  # fmt: skip
+        )
     else:
         small, full = record_screener(ON), record_screener(ON)
     full.small = None
@@ -173,13 +182,16 @@ def test_a_line_is_shared_read_or_left_to_the_general_path_and_gives_the_same_re
     assert way == taken
 
 
+@pytest.mark.parametrize("birth_dates_read", [True, False], ids=["keys-per-date", "shared"])
 def test_a_template_is_made_once_per_patient_key_and_the_memos_stay_bounded(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, birth_dates_read: bool
 ) -> None:
     """Past MEMO_SIZE keys the templates, the keys seen once and the birth dates told are
-    emptied; lines stay right throughout."""
+    emptied (where the rules read birth dates, each is a key of its own; where they do not,
+    the birth dates told are emptied while their shared template stays); lines stay right
+    throughout."""
     monkeypatch.setattr(bulk_small, "MEMO_SIZE", 8)
-    small, full = _screeners(birth_dates_read=True)  # each birth date a key of its own
+    small, full = _screeners(birth_dates_read=birth_dates_read)
     assert small.small is not None
     for year in range(1950, 1980):
         for visit in ("a", "b", "c"):  # the second makes the template, all later use it
@@ -247,6 +259,35 @@ def test_a_birth_date_a_rule_reads_is_shared_only_with_the_same_birth_date() -> 
     assert all(len(found) == 1 for found in lines.values())
     assert lines["1980-06-15"] == lines["1980-06-16"] != lines["2012-06-15"]
     assert len(small.small._templates) == 4
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        ConsistencyCheck("male_minor", AllOf((FactIs("sex", "male"), _MINOR)),
+                         ("sex", "birth_date"), Text(en="x", vi="x")),
+        ConsistencyCheck("minor_not_asked", AllOf((_MINOR, Not(Answered("pregnant")))),
+                         ("birth_date", "pregnant"), Text(en="x", vi="x")),
+    ],
+    ids=["sex-and-birth-date", "not-answered-part"],
+)  # fmt: skip
+def test_a_consistency_check_on_what_a_patient_shows_keeps_each_birth_date_its_key(
+    check: ConsistencyCheck,
+) -> None:
+    """A consistency check that can hold on a Patient's sex and birth date alone reads the
+    birth date's value: no birth date stands for another, and each line holds the decision
+    the screening service gives those answers."""
+    small, full = _screeners(check=check)
+    assert small.small is not None
+    for n, born in enumerate(["1980-06-15", "2015-06-15", "1981-06-15", "2015-06-16"] * 3):
+        data = _line([{"resourceType": "Patient", "id": f"p{n}", "gender": "male",
+                       "birthDate": born}])  # fmt: skip
+        result = small.screen(_record(data))
+        assert result == full.screen(_record(data))
+        decision = small.service.screen({"sex": "male", "birth_date": born}, ON)
+        rules = [finding["rule"] for finding in orjson.loads(result.output)["findings"]]
+        assert rules == [finding.rule for finding in decision.findings]
+        assert not small.small.any_birth_date(born)
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,17 @@ from typing import Any
 
 import pytest
 
-from mesoscreen.domain.conditions import Facts, Truth
+from mesoscreen.domain.conditions import (
+    AllOf,
+    Answered,
+    Condition,
+    FactIs,
+    Facts,
+    MonthsSince,
+    Not,
+    Truth,
+)
+from mesoscreen.domain.knowledge_base import ConsistencyCheck, Text
 from mesoscreen.domain.policy import make_policy
 from mesoscreen.domain.vocabulary import Category, Outcome
 from mesoscreen.knowledge import default_knowledge_base
@@ -223,3 +233,37 @@ def test_equal_decision_keys_mean_equal_decisions_even_for_contradictions() -> N
     plain = [service.schema.parse(intake(birth_date=b), day) for b in ("1990-01-01", "1980-01-01")]
     assert screener.decision_key(plain[0].facts) == screener.decision_key(plain[1].facts)
     assert screener.evaluate(plain[0], day) == screener.evaluate(plain[1], day)
+
+
+_MINOR = MonthsSince("birth_date", less_than=216)
+
+
+@pytest.mark.parametrize(
+    ("when", "answers"),
+    [
+        (AllOf((_MINOR, Not(Answered("pregnant")))), ("birth_date", "pregnant")),
+        (AllOf((FactIs("sex", "male"), _MINOR)), ("sex", "birth_date")),
+        (_MINOR, ("birth_date",)),
+        (FactIs("sex", "male"), ("sex", "birth_date")),
+    ],
+    ids=["not-answered-part", "sex-and-birth-date", "birth-date-alone", "evidence-only"],
+)
+def test_a_consistency_check_s_facts_are_valued_once_what_it_needs_to_hold_is_given(
+    when: Condition, answers: tuple[str, ...]
+) -> None:
+    """A check that can hold on a man's sex and birth date alone (a ``not answered`` part
+    holds on a missing answer; a finding's evidence shows every answer it names) makes the
+    birth date's value part of the decision key, and ``reads_value`` says so: two birth
+    dates, a minor's and an adult's, give different keys and different decisions."""
+    kb = default_knowledge_base()
+    check = ConsistencyCheck("test_check", when, answers, Text(en="x", vi="x"))
+    service = ScreeningService(replace(kb, consistency_checks=(*kb.consistency_checks, check)))
+    screener = service.screener
+    day = date(2026, 11, 25)
+    minor, adult = (
+        service.schema.parse({"sex": "male", "birth_date": born}, day)
+        for born in ("2015-06-15", "1980-06-15")
+    )
+    assert screener.reads_value("birth_date", {"sex", "birth_date"})
+    assert screener.decision_key(minor.facts) != screener.decision_key(adult.facts)
+    assert screener.evaluate(minor, day) != screener.evaluate(adult, day)

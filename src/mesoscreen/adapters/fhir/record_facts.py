@@ -72,7 +72,8 @@ class RecordFacts:
 
 
 def shows_birth_date(born: object) -> bool:
-    """Whether a Patient's ``birthDate`` shows the patient's birth date: a whole day."""
+    """Whether the reader shows a Patient's ``birthDate`` as the birth date answer: ten
+    characters that ``latest_day`` reads as a day (the intake checks it again)."""
     return isinstance(born, str) and len(born) == 10 and latest_day(born) is not None
 
 
