@@ -113,10 +113,9 @@ class SmallBundles:
     ``screen_patient(id, elements)`` gives the general path's result for a record holding
     one Patient with that id and those elements; ``any_birth_date(birthDate)`` tells a birth
     date that gives the line any other such gives, up to the id
-    (``RecordScreener._any_birth_date``). A
-    template key seen for the first time gives that patient's line straight from its
-    Patient; seen again, it makes a template that this patient and every later one with
-    that key share.
+    (``RecordScreener._any_birth_date``). A template key seen for the first time gives that
+    patient's line straight from its Patient; seen again, it makes a template that this
+    patient and every later one with that key share.
     A template costs two such screenings, which pays only when the key comes back (measured:
     building one for every birth date to the day made the small path twice as slow as the
     general one).
