@@ -24,6 +24,7 @@ None and the caller screens the line the general way, which also names whatever 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal, cast
 
 import msgspec
@@ -129,15 +130,14 @@ class SmallBundles:
     ) -> None:
         self.reader = reader
         self.screen_patient = screen_patient
-        self.any_birth_date = any_birth_date
+        # About 1 us a call; birth dates repeat, so its answers are kept.
+        self.any_birth_date = lru_cache(maxsize=MEMO_SIZE)(any_birth_date)
         self._decoder = msgspec.json.Decoder(_Bundle)
         self._inert: dict[tuple[object, ...], bool] = {}
         self._templates: dict[tuple[object, ...], LineTemplate | None] = {}
         # The template keys seen once, whose template is made when they come back (and the
         # key then leaves this set).
         self._seen: set[tuple[object, ...]] = set()
-        # Per birth date: whether it stands for any other (``any_birth_date``, about 1 us).
-        self._births: dict[str, bool] = {}
 
     def screen(self, data: bytes) -> RecordResult | str | None:
         """The result for the Bundle line ``data``; the patient's id when the line has the
@@ -188,13 +188,7 @@ class SmallBundles:
         if read:
             return found
         born = patient.birthDate
-        day: object = born
-        if born is not None:
-            for_any = self._births.get(born)
-            if for_any is None:
-                for_any = self._stands_for_any(born)
-            if for_any:
-                day = _ANY_BIRTH_DATE
+        day = _ANY_BIRTH_DATE if born is not None and self.any_birth_date(born) else born
         key = (patient.gender, day, patient.deceasedBoolean, patient.deceasedDateTime)
         template = self._templates.get(key, _UNMADE)
         if template is _UNMADE:
@@ -217,14 +211,6 @@ class SmallBundles:
         self._seen.add(key)
         result = self.screen_patient(patient_id, _elements(patient))
         return None if result.bad else result
-
-    def _stands_for_any(self, born: str) -> bool:
-        """``any_birth_date(born)``, kept per birth date."""
-        for_any = self.any_birth_date(born)
-        if len(self._births) >= MEMO_SIZE:
-            self._births.clear()
-        self._births[born] = for_any
-        return for_any
 
     def _is_inert(self, resource: _Resource, key: tuple[object, ...]) -> bool:
         """``RecordReader.inert`` for ``resource``, kept under ``key`` (what it reads)."""

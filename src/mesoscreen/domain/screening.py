@@ -136,7 +136,6 @@ class Screener:
             if q.answered_by is not None and q.answered_yes_when is not None
         )
         self._consistency = ConsistencyChecker(kb)
-        self._check_reads = self._consistency.value_reads
         self._gate_facts = frozenset().union(*(reads for _, _, reads in self._gated))
         self._gate_order = tuple(sorted(self._gate_facts))
         self._applicability: dict[tuple[object, ...], frozenset[str]] = {}
@@ -194,7 +193,7 @@ class Screener:
         ``facts_read``, and every fact a consistency check or its evidence reads when the
         facts it needs to hold are answered (a ``not answered`` part holds on a missing
         answer)."""
-        complete = [reads for required, reads in self._check_reads if required <= known]
+        complete = [reads for required, reads in self._consistency.value_reads if required <= known]
         return self.facts_read.union(*complete) if complete else self.facts_read
 
     def _index_allergen_terms(self) -> dict[str, _AllergenTarget]:
