@@ -7,7 +7,8 @@ Each measurement is a fresh interpreter that runs ``run_inputs`` (what ``mesoscr
 runs) on a plain Bundle-per-line file into a real output file, and reports the CPU of its own
 process and of its joined workers (``getrusage``, RUSAGE_SELF and RUSAGE_CHILDREN); the same
 on a file of the first 5 patients is taken away, so building the screener and starting the
-pool are not counted. The machine is shared: CPU, not the wall clock, says what two free
+pool are not counted in the rates (that run's own cost is printed at the end: what a run pays
+before its first patient). The machine is shared: CPU, not the wall clock, says what two free
 cores would give (two workers at the same total CPU a patient as one run at twice its rate),
 and each line shows the load average beside it. 1 and 2 workers are measured in turns,
 ``--rounds`` times. The outputs of 1 and 2 workers are checked byte for byte equal.
@@ -128,6 +129,7 @@ def main() -> None:
               f"{size / (2 * args.patients):.0f} bytes a patient; "
               f"{'gzip, ' if args.gzip else ''}code: {args.src or 'this checkout'}")  # fmt: skip
         outputs: dict[int, bytes] = {}
+        starts: dict[int, list[Run]] = {}  # the runs on 5 patients: what a run pays once
         ratios: dict[str, list[float]] = {}
         for round_ in range(args.rounds):
             totals: dict[int, float] = {}
@@ -143,6 +145,7 @@ def main() -> None:
                 net, more = full - base, twice - full
                 totals[workers], walls[workers] = net.cpu / count, more.wall
                 seconds[workers] = full.wall
+                starts.setdefault(workers, []).append(base)
                 print(f"round {round_ + 1}, {workers} worker(s): "
                       f"{1e6 * totals[workers]:.1f} us of CPU a patient "
                       f"(parent {1e6 * net.parent / count:.1f}, "
@@ -174,6 +177,12 @@ def main() -> None:
         for name, values in ratios.items():
             print(f"median of {len(values)} rounds: {name}: {statistics.median(values):.2f} "
                   f"({min(values):.2f}-{max(values):.2f})")  # fmt: skip
+        for workers, runs in starts.items():
+            wall, parent, children = (statistics.median(getattr(run, part) for run in runs)
+                                      for part in ("wall", "parent", "workers"))  # fmt: skip
+            print(f"median of {len(runs)} rounds: a run on 5 patients, {workers} worker(s) "
+                  f"(building the screeners, starting the pool): {wall:.3f} s wall clock, "
+                  f"{parent:.3f} s CPU of the parent, {children:.3f} s of its workers")  # fmt: skip
         if outputs[1] != outputs[2]:
             raise SystemExit("the outputs of 1 and 2 workers differ")
         print(f"outputs of 1 and 2 workers: byte for byte equal ({len(outputs[1]):,} bytes)")

@@ -26,8 +26,9 @@ from mesoscreen.domain.knowledge_base import KnowledgeBase, Text
 from mesoscreen.knowledge import DEFAULT_SOURCES_DIR, default_knowledge_base
 from mesoscreen.knowledge.facts_citations import QuoteModel, check_source
 from mesoscreen.knowledge.facts_citations import SourceModel as FactsSourceModel
-from mesoscreen.knowledge.planning_loader import read_yaml, validate_document
+from mesoscreen.knowledge.planning_loader import validate_document
 from mesoscreen.knowledge.schema import TextModel
+from mesoscreen.knowledge.yaml_files import read_yaml
 
 CONSENT_DIR = Path(__file__).parent / "consent"
 

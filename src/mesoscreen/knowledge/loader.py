@@ -16,7 +16,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from mesoscreen.domain.conditions import Condition
@@ -57,6 +56,7 @@ from mesoscreen.knowledge.schema import (
     RuleModel,
     TextModel,
 )
+from mesoscreen.knowledge.yaml_files import read_yaml
 
 PACKAGE_DIR = Path(__file__).parent
 DEFAULT_DATA_DIR = PACKAGE_DIR / "data"
@@ -69,16 +69,6 @@ M = TypeVar("M", bound=BaseModel)
 def _squash(text: str) -> str:
     """Text with runs of white space folded, for quote matching."""
     return _WS.sub(" ", text).strip()
-
-
-def _read_yaml(path: Path) -> Any:
-    """Parse one YAML file, naming it on failure."""
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise KnowledgeBaseError(path.name, "-", "file is missing") from None
-    except yaml.YAMLError as exc:
-        raise KnowledgeBaseError(path.name, "-", f"is not valid YAML: {exc}") from None
 
 
 def _pydantic_problem(exc: ValidationError) -> str:
@@ -153,7 +143,7 @@ class _Loader:
     def _manifest(self) -> ManifestModel:
         """The version and the sources, each of which must be shipped."""
         try:
-            manifest = ManifestModel.model_validate(_read_yaml(self.data_dir / "manifest.yaml"))
+            manifest = ManifestModel.model_validate(read_yaml(self.data_dir / "manifest.yaml"))
         except ValidationError as exc:
             raise KnowledgeBaseError("manifest.yaml", "-", _pydantic_problem(exc)) from None
         for name in manifest.sources:
@@ -209,7 +199,7 @@ class _Loader:
     def _questions(self) -> list[Question]:
         """Questions without their conditions (those need every question's type first)."""
         models = _entries(
-            "questions.yaml", _read_yaml(self.data_dir / "questions.yaml"), "questions",
+            "questions.yaml", read_yaml(self.data_dir / "questions.yaml"), "questions",
             QuestionModel,
         )  # fmt: skip
         self._question_models = {m.id: m for m in models}
@@ -308,7 +298,7 @@ class _Loader:
     ) -> list[ConsistencyCheck]:
         """Checks of answers that contradict each other, each listing questions it reads."""
         file = "consistency.yaml"
-        models = _entries(file, _read_yaml(self.data_dir / file), "checks", ConsistencyCheckModel)
+        models = _entries(file, read_yaml(self.data_dir / file), "checks", ConsistencyCheckModel)
         ids = {q.id for q in questions}
         checks = []
         for m in models:
@@ -337,7 +327,7 @@ class _Loader:
     def _actions(self) -> list[Action]:
         """Required actions."""
         models = _entries(
-            "actions.yaml", _read_yaml(self.data_dir / "actions.yaml"), "actions", ActionModel
+            "actions.yaml", read_yaml(self.data_dir / "actions.yaml"), "actions", ActionModel
         )
         actions = []
         for m in models:
@@ -361,7 +351,7 @@ class _Loader:
 
     def _risk_tags(self) -> list[RiskTag]:
         """Risk tags of the ingredient catalogue."""
-        document = _read_yaml(self.data_dir / "ingredients.yaml")
+        document = read_yaml(self.data_dir / "ingredients.yaml")
         self._ingredients_document = document
         models = _entries("ingredients.yaml", document, "risk_tags", RiskTagModel)
         return [RiskTag(id=m.id, name=_text(m.name), synonyms=tuple(m.synonyms)) for m in models]
@@ -384,7 +374,7 @@ class _Loader:
     def _conflicts(self) -> list[SourceConflict]:
         """Source conflicts, each with a default among its readings."""
         file = "conflicts.yaml"
-        models = _entries(file, _read_yaml(self.data_dir / file), "conflicts", ConflictModel)
+        models = _entries(file, read_yaml(self.data_dir / file), "conflicts", ConflictModel)
         conflicts = []
         for m in models:
             ids = [r.id for r in m.readings]
@@ -426,7 +416,7 @@ class _Loader:
     def _alternatives(self) -> list[Alternative]:
         """Safer alternatives with their citations."""
         file = "alternatives.yaml"
-        models = _entries(file, _read_yaml(self.data_dir / file), "alternatives", AlternativeModel)
+        models = _entries(file, read_yaml(self.data_dir / file), "alternatives", AlternativeModel)
         return [
             Alternative(
                 id=m.id, text=_text(m.text), citation=self._citation(file, m.id, m.citation)
@@ -437,9 +427,7 @@ class _Loader:
     def _complications(self) -> list[Complication]:
         """The complication catalogue."""
         file = "complications.yaml"
-        models = _entries(
-            file, _read_yaml(self.data_dir / file), "complications", ComplicationModel
-        )
+        models = _entries(file, read_yaml(self.data_dir / file), "complications", ComplicationModel)
         for m in models:
             if m.protocol is None:
                 continue
@@ -472,7 +460,7 @@ class _Loader:
     ) -> list[Rule]:
         """Rules with every reference checked."""
         file = "rules.yaml"
-        models = _entries(file, _read_yaml(self.data_dir / file), "rules", RuleModel)
+        models = _entries(file, read_yaml(self.data_dir / file), "rules", RuleModel)
         checker = _RuleChecker(file, questions, actions, risk_tags, conflicts)
         rules = []
         for m in models:

@@ -17,8 +17,9 @@ from mesoscreen.domain.errors import KnowledgeBaseError
 from mesoscreen.domain.knowledge_base import Text
 from mesoscreen.domain.outcomes import MeasureScale, OutcomeScales
 from mesoscreen.knowledge.loader import DEFAULT_SOURCES_DIR
-from mesoscreen.knowledge.planning_loader import cited_sections, read_yaml, validate_document
+from mesoscreen.knowledge.planning_loader import cited_sections, validate_document
 from mesoscreen.knowledge.schema import TextModel
+from mesoscreen.knowledge.yaml_files import read_yaml
 
 DEFAULT_OUTCOME_SCALES = Path(__file__).parent / "outcomes" / "outcome_measures.yaml"
 MEASURES = frozenset(

@@ -15,7 +15,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mesoscreen.domain.errors import KnowledgeBaseError
@@ -32,6 +31,7 @@ from mesoscreen.knowledge.facts_citations import (
 )
 from mesoscreen.knowledge.loader import DEFAULT_SOURCES_DIR
 from mesoscreen.knowledge.schema import TextModel
+from mesoscreen.knowledge.yaml_files import read_yaml
 
 PLANNING_DIR = Path(__file__).parent / "planning"
 DEFAULT_ATLAS = PLANNING_DIR / "scalp_atlas.yaml"
@@ -114,16 +114,6 @@ class _FormularyModel(_Strict):
     review_required: bool
     notice: TextModel
     products: list[_ProductModel] = Field(min_length=1)
-
-
-def read_yaml(path: Path) -> Any:
-    """Parse a YAML file, naming it on failure."""
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise KnowledgeBaseError(path.name, "-", f"cannot be read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise KnowledgeBaseError(path.name, "-", f"is not valid YAML: {exc}") from None
 
 
 def validate_document(path: Path, model: type[BaseModel], document: Any) -> Any:

@@ -19,16 +19,15 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mesoscreen.domain.errors import KnowledgeBaseError
 from mesoscreen.domain.knowledge_base import KnowledgeBase
+from mesoscreen.knowledge.yaml_files import read_yaml
 
 VALUESETS_DIR = Path(__file__).parent / "valuesets"
 DEFAULT_VALUESETS = VALUESETS_DIR / "record_facts.yaml"
 RESOURCE_TYPES = ("Condition", "Observation", "MedicationStatement", "MedicationRequest")
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader when built with it
 
 
 class _Strict(BaseModel):
@@ -153,15 +152,6 @@ def normalise_icd10(code: str) -> str:
     return plain if plain.isalnum() else re.sub(r"[^0-9A-Z]", "", plain)
 
 
-def _read(path: Path) -> Any:
-    try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 (safe loader)
-    except OSError as exc:
-        raise KnowledgeBaseError(path.name, "-", f"cannot be read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise KnowledgeBaseError(path.name, "-", f"is not valid YAML: {exc}") from None
-
-
 def _model(model: type[BaseModel], document: object, name: str) -> Any:
     try:
         return model.model_validate(document)
@@ -187,7 +177,7 @@ def _check_examples(name: str, question: Any, expansion: _Expansion) -> None:
 def load_value_sets(kb: KnowledgeBase, path: Path = DEFAULT_VALUESETS) -> RecordValueSets:
     """The value sets in ``path`` and its folder, checked against ``kb``."""
     name = path.name
-    model: _File = _model(_File, _read(path), name)
+    model: _File = _model(_File, read_yaml(path), name)
     systems = model.systems
     questions = {q.id: q for q in kb.questions}
     ingredients = {i.id for i in kb.ingredients}
@@ -201,7 +191,7 @@ def load_value_sets(kb: KnowledgeBase, path: Path = DEFAULT_VALUESETS) -> Record
             )
         codes_path = path.parent / f"{fact.question}.yaml"
         codes_name = codes_path.name
-        expansion: _Expansion = _model(_Expansion, _read(codes_path), codes_name)
+        expansion: _Expansion = _model(_Expansion, read_yaml(codes_path), codes_name)
         for code, ingredient in expansion.rxnorm.items():
             if ingredient not in expansion.ingredients:
                 raise KnowledgeBaseError(codes_name, f"rxnorm.{code}",
