@@ -35,27 +35,39 @@ class ChunkResult:
 
 
 class ChunkTally:
-    """Decision lines, bad lines and the summary of results taken in order."""
+    """Decision lines, bad lines and the summary of results taken in order.
+
+    Taking a result is most of what a chunk costs beside screening it, so it is kept to a list
+    append and a count per (outcome, categories): a growing ``io.BytesIO`` and a summary
+    counted patient by patient took 2.1-2.2 us a small patient, about a sixth of its cost.
+    The lines are joined, and the counts added to the summary, once per chunk.
+    """
 
     def __init__(self) -> None:
-        self.out = io.BytesIO()
+        self.lines: list[bytes] = []
         self.bad: list[BadLine] = []
         self.summary = BulkSummary()
+        self.screened: dict[tuple[str, tuple[str, ...]], int] = {}
 
     def take(self, result: RecordResult) -> None:
         """Count one record's result."""
-        self.bad.extend(result.bad)
+        if result.bad:
+            self.bad.extend(result.bad)
         if not result.output:
             return
-        self.out.write(result.output)
+        self.lines.append(result.output)
         if result.not_screened:
             self.summary.add_not_screened(result.not_screened)
         else:
-            self.summary.add(result.outcome, result.categories)
+            key = (result.outcome, result.categories)
+            self.screened[key] = self.screened.get(key, 0) + 1
 
     def result(self, lines: int) -> ChunkResult:
         """What was taken, as one result of ``lines`` lines."""
-        return ChunkResult(self.out.getvalue(), tuple(self.bad), self.summary, lines)
+        for (outcome, categories), patients in self.screened.items():
+            self.summary.add(outcome, categories, patients)
+        self.screened.clear()
+        return ChunkResult(b"".join(self.lines), tuple(self.bad), self.summary, lines)
 
 
 def spooled(result: ChunkResult, spool: str) -> ChunkResult:

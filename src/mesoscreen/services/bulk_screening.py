@@ -29,12 +29,12 @@ class BulkSummary:
         """Count one patient's decision (each category once per patient)."""
         self.add(decision.outcome.value, {f.category.value for f in decision.findings})
 
-    def add(self, outcome: str, categories: Iterable[str]) -> None:
-        """Count one patient's outcome and the categories of its findings."""
-        self.patients += 1
-        self.by_outcome[outcome] += 1
+    def add(self, outcome: str, categories: Iterable[str], patients: int = 1) -> None:
+        """Count ``patients`` patients of one outcome and the same categories of findings."""
+        self.patients += patients
+        self.by_outcome[outcome] += patients
         for category in set(categories):
-            self.by_category[category] += 1
+            self.by_category[category] += patients
 
     def add_not_screened(self, reason: str) -> None:
         """Count a patient who was not screened, and why (``deceased``)."""
