@@ -12,7 +12,6 @@ from mesoscreen.domain.errors import PolicyError
 from mesoscreen.domain.knowledge_base import KnowledgeBase
 from mesoscreen.domain.policy import Policy, make_policy
 from mesoscreen.knowledge.schema import PolicyModel
-from mesoscreen.knowledge.yaml_files import parse_yaml
 
 
 def load_policy(path: Path, kb: KnowledgeBase) -> Policy:
@@ -22,7 +21,7 @@ def load_policy(path: Path, kb: KnowledgeBase) -> Policy:
     except OSError as exc:
         raise PolicyError(f"policy file {path}: cannot be read ({exc.strerror})") from None
     try:
-        document = parse_yaml(raw.decode("utf-8"))
+        document = yaml.safe_load(raw.decode("utf-8"))
     except (UnicodeDecodeError, yaml.YAMLError):
         raise PolicyError(f"policy file {path}: is not valid YAML or JSON") from None
     try:

@@ -21,7 +21,12 @@ _results = st.one_of(
         categories=st.lists(st.sampled_from(_CATEGORIES), max_size=3).map(tuple),
         bad=st.lists(_bad_lines, max_size=2).map(tuple),
     ),
-    st.builds(RecordResult, output=st.just(b'{"deceased"}\n'), not_screened=st.just("deceased")),
+    st.builds(
+        RecordResult,
+        output=st.just(b'{"deceased"}\n'),
+        not_screened=st.just("deceased"),
+        bad=st.lists(_bad_lines, max_size=1).map(tuple),
+    ),
     st.builds(RecordResult, bad=st.just((BadLine("in.ndjson", 3, "not JSON"),))),
 )
 
@@ -48,6 +53,7 @@ def test_a_tally_holds_every_line_in_order_and_counts_as_each_patient_would(
 
 
 def test_patients_alike_are_counted_together_each_category_once() -> None:
+    """A count of patients adds to the outcome and once to each of their categories."""
     summary = BulkSummary()
     summary.add("deferred", ("pregnancy", "pregnancy", "allergy"), 3)
     summary.add("deferred", ("allergy",))
