@@ -143,10 +143,13 @@ def lay_out_points(
         distance = ring * spacing_cm
         spots = [(0.0, 0.0)] if ring == 0 else _ring(meridians, distance, spacing_cm)
         for theta, phi in spots:
-            if theta >= THETA_LIMIT:
-                continue
             phi = (phi + 180.0) % 360.0 - 180.0
-            zone = next((z for z in zones if z.contains(theta, phi)), None)
+            # The zone is chosen by the angles the point records (to 4 places): a point just
+            # below a zone's edge would otherwise be recorded on the edge, outside its zone.
+            shown_theta, shown_phi = round(theta, 4), round(phi, 4)
+            if shown_theta >= THETA_LIMIT:
+                continue
+            zone = next((z for z in zones if z.contains(shown_theta, shown_phi)), None)
             if zone is not None:
                 placed.append((ring, distance, theta, phi, zone))
         ring += 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mesoscreen.domain.errors import PlanError
@@ -60,6 +60,8 @@ def test_the_flat_drawing_and_the_head_differ_and_the_head_wins() -> None:
     st.floats(50.0, 62.0),
     st.lists(st.sampled_from(list(ATLAS.zones)), min_size=1, max_size=3, unique=True),
 )
+# Found by hypothesis: a point a hair below mid-scalp's edge (theta 40) was recorded as 40.0.
+@example(0.6418969661269489, 57.0, ["mid_scalp"])
 def test_points_lie_inside_their_zone_at_the_set_spacing(
     spacing: float, circumference: float, zone_ids: list[str]
 ) -> None:
