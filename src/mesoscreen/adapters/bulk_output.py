@@ -45,7 +45,7 @@ class ChunkTally:
     """
 
     def __init__(self) -> None:
-        self.lines: list[bytes] = []
+        self.out: list[bytes] = []
         self.bad: list[BadLine] = []
         self.summary = BulkSummary()
         self._screened: dict[tuple[str, tuple[str, ...]], int] = {}
@@ -56,7 +56,7 @@ class ChunkTally:
             self.bad.extend(result.bad)
         if not result.output:
             return
-        self.lines.append(result.output)
+        self.out.append(result.output)
         if result.not_screened:
             self.summary.add_not_screened(result.not_screened)
         else:
@@ -68,7 +68,7 @@ class ChunkTally:
         for (outcome, categories), patients in self._screened.items():
             self.summary.add(outcome, categories, patients)
         self._screened.clear()
-        return ChunkResult(b"".join(self.lines), tuple(self.bad), self.summary, lines)
+        return ChunkResult(b"".join(self.out), tuple(self.bad), self.summary, lines)
 
 
 def spooled(result: ChunkResult, spool: str) -> ChunkResult:

@@ -28,11 +28,10 @@ def read_yaml(path: Path) -> Any:
     """The document in the knowledge file ``path``; KnowledgeBaseError naming the file when it
     cannot be read, is not UTF-8 text or is not valid YAML."""
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)  # noqa: S506
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)  # noqa: S506 - safe
     except OSError as exc:
         raise KnowledgeBaseError(path.name, "-", f"cannot be read ({exc.strerror})") from None
     except UnicodeDecodeError as exc:
-        where = f"byte {exc.start}"
-        raise KnowledgeBaseError(path.name, "-", f"is not UTF-8 text ({where})") from None
+        raise KnowledgeBaseError(path.name, "-", f"is not UTF-8 text (byte {exc.start})") from None
     except yaml.YAMLError as exc:
         raise KnowledgeBaseError(path.name, "-", f"is not valid YAML: {exc}") from None
