@@ -32,7 +32,7 @@ from mesoscreen.entrypoints.api.routes import (
 )
 from mesoscreen.entrypoints.heavy_work import HeavyWork
 from mesoscreen.entrypoints.photo_http import upload_caps
-from mesoscreen.entrypoints.web import STATIC_DIR, build_web_router
+from mesoscreen.entrypoints.web import STATIC_DIR, build_web_routers
 from mesoscreen.services.ports import Clock
 
 
@@ -100,7 +100,8 @@ def create_app(
         endpoint of the same stack)."""
         return {"status": "ok"}
 
-    app.include_router(build_web_router(wired, heavy_work))
+    for pages in build_web_routers(wired, heavy_work):
+        app.include_router(pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_log_privacy(app.routes)
     return app

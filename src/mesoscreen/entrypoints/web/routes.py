@@ -1,4 +1,4 @@
-"""The clinic's pages as one router: sign-in, patients, screening, treatment and admin.
+"""The clinic's pages, a router for each part: sign-in, patients, screening, treatment, admin.
 
 Server-rendered (Jinja2); every form is a plain POST carrying a CSRF token, so every page
 works without scripts, which only hide questions that do not apply (the server ignores their
@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter
-
 from mesoscreen.bootstrap import Services
 from mesoscreen.entrypoints.heavy_work import HeavyWork
+from mesoscreen.entrypoints.prefix_router import PrefixRouter
 from mesoscreen.entrypoints.web.admin_pages import add_admin_pages
 from mesoscreen.entrypoints.web.auth_pages import add_auth_pages
 from mesoscreen.entrypoints.web.consent_pages import add_consent_pages
@@ -29,18 +28,27 @@ from mesoscreen.entrypoints.web.treatment_pages import add_treatment_pages
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def build_web_router(services: Services, heavy_work: HeavyWork | None = None) -> APIRouter:
-    """The pages, on ``services``, their CPU-heavy work under ``heavy_work``'s bound."""
-    router = APIRouter(include_in_schema=False)
+def build_web_routers(
+    services: Services, heavy_work: HeavyWork | None = None
+) -> list[PrefixRouter]:
+    """The pages, on ``services``, their CPU-heavy work under ``heavy_work``'s bound: one
+    router for each part of the clinic's pages, in the order they are matched (a request
+    passes at once the parts that hold none of its path, ``PrefixRouter``)."""
     kit = PageKit(services, heavy_work or HeavyWork(services.settings.heavy_work_threads))
-    add_auth_pages(router, kit)
-    add_today_page(router, kit)
-    add_patient_pages(router, kit)
-    add_screening_pages(router, kit)
-    add_treatment_pages(router, kit)
-    add_record_pages(router, kit)
-    add_outcome_pages(router, kit)
-    add_consent_pages(router, kit)
-    add_photo_pages(router, kit)
-    add_admin_pages(router, kit)
-    return router
+    routers = []
+    for add_pages in (
+        add_auth_pages,
+        add_today_page,
+        add_patient_pages,
+        add_screening_pages,
+        add_treatment_pages,
+        add_record_pages,
+        add_outcome_pages,
+        add_consent_pages,
+        add_photo_pages,
+        add_admin_pages,
+    ):
+        router = PrefixRouter(include_in_schema=False)
+        add_pages(router, kit)
+        routers.append(router)
+    return routers

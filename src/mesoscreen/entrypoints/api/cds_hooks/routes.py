@@ -10,10 +10,11 @@ import re
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from mesoscreen.entrypoints.api.problems import error_response, status_for
+from mesoscreen.entrypoints.prefix_router import PrefixRouter
 from mesoscreen.services.cds_hooks import CdsAnswer, CdsHooks
 
 _ESCAPED = re.compile(r"[?#\\]")
@@ -32,10 +33,10 @@ def _answer(answer: CdsAnswer, path: str) -> Response:
     return error_response(answer.error, path, headers)
 
 
-def build_cds_router(cds: CdsHooks, link_base: str | None) -> APIRouter:
+def build_cds_router(cds: CdsHooks, link_base: str | None) -> PrefixRouter:
     """The CDS Hooks endpoints of ``cds``; ``link_base`` (the service's public URL, when it
     sits behind a proxy) names the tokens' audience and the cards' links."""
-    router = APIRouter(prefix="/cds-services", tags=["cds-hooks"])
+    router = PrefixRouter(prefix="/cds-services", tags=["cds-hooks"])
     base = link_base.rstrip("/") if link_base else None
 
     def audience(request: Request) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import Depends, HTTPException, Request, Response
 
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.api.deps import PrincipalDep, ServicesDep
@@ -24,8 +24,9 @@ from mesoscreen.entrypoints.api.fhir_rest.search import (
     searchset,
 )
 from mesoscreen.entrypoints.api.problems import FHIR_JSON
+from mesoscreen.entrypoints.prefix_router import PrefixRouter
 
-router = APIRouter(prefix="/fhir", tags=["fhir"], dependencies=[Depends(require_json)])
+router = PrefixRouter(prefix="/fhir", tags=["fhir"], dependencies=[Depends(require_json)])
 
 _FHIR_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {FHIR_JSON: {}}, "description": "A FHIR R4 resource."}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from mesoscreen.domain.records import User
 from mesoscreen.entrypoints.api.deps import (
@@ -21,9 +21,10 @@ from mesoscreen.entrypoints.api.schemas import (
     UserIn,
     UserOut,
 )
+from mesoscreen.entrypoints.prefix_router import PrefixRouter
 from mesoscreen.services.accounts import AccountView
 
-router = APIRouter(prefix="/api/v1", tags=["admin"])
+router = PrefixRouter(prefix="/api/v1", tags=["admin"])
 
 
 def _user(user: User | AccountView) -> UserOut:

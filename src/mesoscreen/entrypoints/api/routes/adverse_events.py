@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from mesoscreen.domain.records import AdverseEvent
 from mesoscreen.entrypoints.api.deps import IfMatchDep, PrincipalDep, ServicesDep, set_etag
@@ -15,9 +15,10 @@ from mesoscreen.entrypoints.api.schemas import (
     PageOut,
     ResolutionIn,
 )
+from mesoscreen.entrypoints.prefix_router import PrefixRouter
 from mesoscreen.services.adverse_events import EventDetails
 
-router = APIRouter(prefix="/api/v1", tags=["adverse events"])
+router = PrefixRouter(prefix="/api/v1", tags=["adverse events"])
 
 
 def _out(

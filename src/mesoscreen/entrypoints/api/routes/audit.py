@@ -4,16 +4,17 @@
 from __future__ import annotations
 
 import orjson
-from fastapi import APIRouter, Response
+from fastapi import Response
 from pydantic import AwareDatetime
 
 from mesoscreen.entrypoints.api.deps import PrincipalDep, ServicesDep
 from mesoscreen.entrypoints.api.fhir_rest.audit_events import audit_event
 from mesoscreen.entrypoints.api.paging import DEFAULT_PAGE_SIZE, Limit, Offset
 from mesoscreen.entrypoints.api.schemas import AuditEntryOut, PageOut
+from mesoscreen.entrypoints.prefix_router import PrefixRouter
 from mesoscreen.services.ports import StoredAuditEntry
 
-router = APIRouter(tags=["audit"])
+router = PrefixRouter(tags=["audit"])
 
 
 def _out(stored: StoredAuditEntry) -> AuditEntryOut:

@@ -6,7 +6,7 @@ a bounded worker thread (``HeavyWork``), never on the event loop.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import Request, Response, status
 
 from mesoscreen.entrypoints.api.deps import (
     SECURE_SESSION_COOKIE,
@@ -18,8 +18,9 @@ from mesoscreen.entrypoints.api.deps import (
     cookie_is_secure,
 )
 from mesoscreen.entrypoints.api.schemas import LoginIn, SessionOut, TokenOut
+from mesoscreen.entrypoints.prefix_router import PrefixRouter
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = PrefixRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
 @router.post("/login", response_model=SessionOut)

@@ -6,15 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from mesoscreen.domain.vocabulary import Language
 from mesoscreen.entrypoints.api.deps import IfMatchDep, PrincipalDep, ServicesDep, set_etag
 from mesoscreen.entrypoints.api.problems import FHIR_JSON
 from mesoscreen.entrypoints.api.schemas import ConsentIn, ConsentOut, WithdrawalIn
+from mesoscreen.entrypoints.prefix_router import PrefixRouter
 from mesoscreen.services.consents import ConsentState, PatientSignature
 
-router = APIRouter(prefix="/api/v1", tags=["consent"])
+router = PrefixRouter(prefix="/api/v1", tags=["consent"])
 
 
 def _out(state: ConsentState, response: Response | None = None) -> ConsentOut:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import status
 
 from mesoscreen.domain.outcomes import Measurements
 from mesoscreen.entrypoints.api.deps import PrincipalDep, ServicesDep
 from mesoscreen.entrypoints.api.schemas import OutcomeMeasureIn, OutcomeMeasureOut
+from mesoscreen.entrypoints.prefix_router import PrefixRouter
 from mesoscreen.services.outcome_measures import OutcomeDetails
 
-router = APIRouter(prefix="/api/v1", tags=["outcome measures"])
+router = PrefixRouter(prefix="/api/v1", tags=["outcome measures"])
 
 
 @router.post(

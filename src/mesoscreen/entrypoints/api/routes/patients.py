@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import Header, Response, status
 
 from mesoscreen.domain.access import Permission, Principal
 from mesoscreen.domain.names import full_name
@@ -19,9 +19,10 @@ from mesoscreen.entrypoints.api.schemas import (
     PatientOut,
     ScreeningOut,
 )
+from mesoscreen.entrypoints.prefix_router import PrefixRouter
 from mesoscreen.services.patients import PatientDetails
 
-router = APIRouter(prefix="/api/v1", tags=["patients"])
+router = PrefixRouter(prefix="/api/v1", tags=["patients"])
 
 
 def patient_out(patient: Patient, principal: Principal) -> PatientOut:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from mesoscreen.domain.records import Photo, PhotoView
@@ -26,9 +26,10 @@ from mesoscreen.entrypoints.api.photo_schemas import (
 )
 from mesoscreen.entrypoints.api.schemas import PageOut
 from mesoscreen.entrypoints.photo_http import API_FIELDS, image_response, photo_details, read_upload
+from mesoscreen.entrypoints.prefix_router import PrefixRouter
 from mesoscreen.services.photos import PhotoComparison
 
-router = APIRouter(prefix="/api/v1", tags=["photos"])
+router = PrefixRouter(prefix="/api/v1", tags=["photos"])
 
 
 def _out(photo: Photo, response: Response | None = None, replaced: bool = False) -> PhotoOut:

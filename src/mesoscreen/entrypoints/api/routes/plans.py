@@ -6,15 +6,16 @@ plan gate checks every write and every signature (see services/plan_gate.py).
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from mesoscreen.domain.planner.request import PlanRequest
 from mesoscreen.domain.records import PlanRecord
 from mesoscreen.entrypoints.api.deps import IfMatchDep, PrincipalDep, ServicesDep, set_etag
 from mesoscreen.entrypoints.api.paging import DEFAULT_PAGE_SIZE, Limit, Offset
 from mesoscreen.entrypoints.api.schemas import PageOut, PlanIn, PlanOut
+from mesoscreen.entrypoints.prefix_router import PrefixRouter
 
-router = APIRouter(prefix="/api/v1", tags=["plans"])
+router = PrefixRouter(prefix="/api/v1", tags=["plans"])
 
 
 def plan_request(body: PlanIn) -> PlanRequest:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from mesoscreen.entrypoints.api.deps import IfMatchDep, PrincipalDep, ServicesDep, set_etag
 from mesoscreen.entrypoints.api.paging import DEFAULT_PAGE_SIZE, Limit, Offset
 from mesoscreen.entrypoints.api.routes.patients import screening_out
 from mesoscreen.entrypoints.api.schemas import ActionIn, ActionOut, IntakeIn, PageOut, ScreeningOut
+from mesoscreen.entrypoints.prefix_router import PrefixRouter
 from mesoscreen.services.required_actions import ActionReport
 
-router = APIRouter(prefix="/api/v1", tags=["screenings"])
+router = PrefixRouter(prefix="/api/v1", tags=["screenings"])
 
 
 @router.get("/screenings/{screening_id}", response_model=ScreeningOut)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from mesoscreen.domain.records import TreatmentSession
 from mesoscreen.entrypoints.api.deps import IfMatchDep, PrincipalDep, ServicesDep, set_etag
 from mesoscreen.entrypoints.api.paging import DEFAULT_PAGE_SIZE, Limit, Offset
 from mesoscreen.entrypoints.api.schemas import PageOut, SessionIn, TreatmentSessionOut
+from mesoscreen.entrypoints.prefix_router import PrefixRouter
 from mesoscreen.services.treatment_sessions import SessionDetails
 
-router = APIRouter(prefix="/api/v1", tags=["treatment sessions"])
+router = PrefixRouter(prefix="/api/v1", tags=["treatment sessions"])
 
 
 def _out(

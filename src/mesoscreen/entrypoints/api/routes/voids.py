@@ -5,14 +5,15 @@ patient) marked so with a reason; nothing is deleted or changed (``SignableRecor
 # id's alias is a variable of the function that makes the route.
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, status
+from fastapi import Path, status
 
 from mesoscreen.bootstrap import Services
 from mesoscreen.entrypoints.api.deps import PrincipalDep, ServicesDep
 from mesoscreen.entrypoints.api.schemas import VoidIn, VoidOut
+from mesoscreen.entrypoints.prefix_router import PrefixRouter
 from mesoscreen.services.signable import SignableRecords
 
-router = APIRouter(prefix="/api/v1", tags=["voids"])
+router = PrefixRouter(prefix="/api/v1", tags=["voids"])
 
 # The path of each kind of record that can be voided, its id's name there (as on the kind's
 # other routes) and the name of its use cases.
