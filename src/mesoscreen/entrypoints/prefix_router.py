@@ -22,6 +22,7 @@ test is never made.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import APIRouter
@@ -63,7 +64,7 @@ def route_clue(route: object) -> str | None:
     return re.escape(beginning)
 
 
-def clues_pattern(routes: list[Any]) -> re.Pattern[str] | None:
+def clues_pattern(routes: Iterable[Any]) -> re.Pattern[str] | None:
     """A pattern found in every request path that one of ``routes`` can match (``route_clue``);
     None when some route can match any path, or there are none."""
     clues = set()
@@ -81,19 +82,21 @@ class PrefixRouter(APIRouter):
     """An ``APIRouter`` that answers "no match" at once for a path holding none of its routes'
     clues (``clues_pattern``), and otherwise matches as FastAPI does."""
 
-    # The routes the pattern was made for, and the pattern, replaced together.
-    _clues: tuple[tuple[Any, ...], re.Pattern[str] | None] = ((), None)
+    # The routes the pattern was made for (held, so that no other route takes one of their
+    # ids), their ids, and the pattern, replaced together.
+    _clues: tuple[tuple[Any, ...], tuple[int, ...], re.Pattern[str] | None] = ((), (), None)
 
     def may_match(self, path: str) -> bool:
         """False only when none of this router's routes can match the request path ``path``."""
-        routes = tuple(self.routes)
-        made_for, pattern = self._clues
-        # Routes are added while the app is built; the pattern follows any change. Tuples
-        # compare their items by identity first, so an unchanged router costs no route's
-        # ``__eq__``, and a route equal to the one it replaced matches the same paths.
-        if routes != made_for:
-            pattern = clues_pattern(list(routes))
-            self._clues = (routes, pattern)
+        routes = self.routes
+        _, made_for, pattern = self._clues
+        # Routes are added while the app is built; the pattern follows any change, told by
+        # the routes' identities (an equal route may match otherwise: its class's own way).
+        ids = tuple(map(id, routes))
+        if ids != made_for:
+            held = tuple(routes)
+            pattern = clues_pattern(held)
+            self._clues = (held, ids, pattern)
         return pattern is None or pattern.search(path) is not None
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:

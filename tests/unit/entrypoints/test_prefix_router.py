@@ -174,7 +174,8 @@ def test_a_router_holding_what_does_not_match_on_its_path_alone_is_always_asked(
 
 def test_the_clues_follow_the_routes_added_removed_or_replaced() -> None:
     """A route added after the router was asked is matched, also one that takes the place
-    of a removed route (the same number of routes)."""
+    of a removed route (the same number of routes), or of an equal route that matches its own
+    way."""
     router = PrefixRouter()
     router.add_api_route("/plans", lambda: None)
     assert not router.may_match("/patients")
@@ -186,6 +187,10 @@ def test_the_clues_follow_the_routes_added_removed_or_replaced() -> None:
     router.routes[0] = Route("/consents", _endpoint("c"))
     assert router.may_match("/consents")
     assert not router.may_match("/patients")
+    plain = router.routes[0]
+    router.routes[0] = CountingRoute(plain.path, plain.endpoint, methods=list(plain.methods))
+    assert router.routes[0] == plain  # Starlette's equality: same path, endpoint and methods
+    assert router.may_match("/CONSENTS")  # its own way of matching: always asked
 
 
 # A router's own prefix, or the one it is included under.
