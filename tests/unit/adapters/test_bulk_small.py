@@ -20,7 +20,6 @@ from mesoscreen.adapters import bulk_small
 from mesoscreen.adapters.bulk_export import PatientLines
 from mesoscreen.adapters.bulk_records import RecordResult, RecordScreener
 from mesoscreen.adapters.bulk_small import SMALL_LINE_BYTES, _inert_key, _Resource
-from mesoscreen.adapters.fhir import record_dates
 from mesoscreen.adapters.fhir.record_concepts import INERT_ELEMENTS
 from mesoscreen.adapters.fhir.record_facts import PATIENT_FACTS, RecordReader
 from mesoscreen.adapters.ndjson import Line
@@ -450,12 +449,3 @@ def test_the_template_key_holds_every_patient_element_the_reader_reads() -> None
     }  # fmt: skip
     assert {"gender", "birthDate", "deceasedDateTime", "deceasedBoolean"} <= read
     assert read - {"id"} == set(bulk_small._PATIENT_ELEMENTS)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.text(max_size=45) | st.from_regex(r"\d{4}(-\d{2}(-\d{2}(T.*)?)?)?", fullmatch=True))
-def test_a_day_read_twice_is_the_day_read_once(text: str) -> None:
-    """The memo of days gives what reading the text gives, the first time and after."""
-    expected = record_dates._read_day(text)
-    assert record_dates.latest_day(text) == expected
-    assert record_dates.latest_day(text) == expected

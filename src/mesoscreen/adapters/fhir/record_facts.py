@@ -109,8 +109,17 @@ def _dated(label: str, span: Span) -> str:
     return f"{label} {day.isoformat()}" if day is not None else ""
 
 
+def _dated_on(label: str, day: date | None) -> str:
+    """'recorded 2024-03-01' for the evidence; '' if ``day`` is None (``_dated`` of a day)."""
+    return f"{label} {day.isoformat()}" if day is not None else ""
+
+
 def _joined(*parts: str) -> str:
-    return ", ".join(p for p in parts if p)
+    return ", ".join([p for p in parts if p])
+
+
+# A span that says nothing, shared (a Span is frozen, and making one costs more than reading it).
+_NO_SPAN = Span()
 
 
 class RecordReader(ConceptMatcher):
@@ -252,7 +261,7 @@ class RecordReader(ConceptMatcher):
                 if dated is None:
                     dated = _joined(
                         _dated("onset", onset),
-                        _dated("recorded", Span(recorded, recorded)),
+                        _dated_on("recorded", recorded),
                         _dated("abated", abatement),
                     )
                 facts._show(fact.question, "yes", _reference(resource), dated)
@@ -290,7 +299,7 @@ class RecordReader(ConceptMatcher):
         day = effective.last or issued
         for fact in shown:
             if self._recent(fact, day, on):
-                dated = _dated("effective", effective) or _dated("issued", Span(issued, issued))
+                dated = _dated("effective", effective) or _dated_on("issued", issued)
                 facts._show(fact.question, "yes", _reference(resource), dated)
 
     def _medication(
@@ -331,7 +340,7 @@ class RecordReader(ConceptMatcher):
         valid = (
             Span(latest_day(validity.get("start")), latest_day(validity.get("end")), True)
             if isinstance(validity, dict)
-            else Span()
+            else _NO_SPAN
         )
         ended = effective.end or valid.end
         authored = latest_day(resource.get("authoredOn"))
@@ -345,8 +354,8 @@ class RecordReader(ConceptMatcher):
         dated = _joined(
             _dated("effective", effective),
             _dated("valid", valid),
-            _dated("authored", Span(authored, authored)),
-            _dated("asserted", Span(asserted, asserted)),
+            _dated_on("authored", authored),
+            _dated_on("asserted", asserted),
         )
         for fact in matched:
             if self._recent(fact, day, on):

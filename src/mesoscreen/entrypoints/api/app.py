@@ -64,6 +64,12 @@ def create_app(
         version="1",
         summary="Patients, screenings, plans, sessions, adverse events and their audit trail.",
         lifespan=lifespan,
+        # FastAPI's own OpenTelemetry would hand every request's path and query (patient ids)
+        # and its exceptions to any provider the process is given, by code or by the
+        # environment (an OpenTelemetry agent, FASTAPI_OTEL_AUTO_CONFIGURE), outside the
+        # log-privacy filter. Mesoscreen sends no telemetry; off, a request also no longer
+        # looks the providers up (2 us).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.services = wired
     heavy_work = HeavyWork(settings.heavy_work_threads)

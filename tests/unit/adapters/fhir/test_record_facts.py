@@ -216,3 +216,40 @@ def test_arbitrary_resources_never_crash_and_always_give_a_valid_intake(
     """Whatever shape a record has, the facts read from it pass the intake validator."""
     facts = READER.read(resources, ON)
     SCREENING.screen(facts.answers, ON)
+
+
+_PREGNANT = {"valueCodeableConcept": _concept(LOINC, "LA15173-0")}
+_WARFARIN = _concept(RXNORM, "11289")
+
+
+@pytest.mark.parametrize(
+    ("resource", "dated"),
+    [
+        ({**condition(ICD10, "C50.911"), "recordedDate": "2019-05-02"}, "recorded 2019-05-02"),
+        ({**condition(ICD10, "C50.911", onset="2018-01"), "recordedDate": "2019-05-02",
+          "abatementPeriod": {"start": "2020-02-01", "end": "2020-03-01"}},
+         "onset 2018-01-31, abated 2020-02-01 to 2020-03-01"),
+        ({k: v for k, v in observation("82810-3", _PREGNANT).items() if k != "effectiveDateTime"}
+         | {"issued": "2026-11-20T08:00:00Z"}, "issued 2026-11-20"),
+        (observation("82810-3", _PREGNANT, when="2026-11-19T08:00:00+01:00"),
+         "effective 2026-11-19"),
+        ({"resourceType": "MedicationRequest", "id": "m", "status": "active",
+          "medicationCodeableConcept": _WARFARIN, "authoredOn": "2026-10-01",
+          "dispenseRequest": {"validityPeriod": {"start": "2026-10-01", "end": "2027-04-01"}}},
+         "valid 2026-10-01 to 2027-04-01, authored 2026-10-01"),
+        ({"resourceType": "MedicationStatement", "id": "m", "status": "active",
+          "medicationCodeableConcept": _WARFARIN, "effectivePeriod": {"start": "2026-01-05"},
+          "dateAsserted": "2026-11-02"}, "effective 2026-01-05, asserted 2026-11-02"),
+        ({"resourceType": "MedicationStatement", "id": "m", "status": "active",
+          "medicationCodeableConcept": _WARFARIN}, None),
+    ],
+)  # fmt: skip
+def test_the_evidence_names_each_date_a_resource_was_judged_by(
+    resource: dict[str, Any], dated: str | None
+) -> None:
+    """The dates behind a fact, each with what it is (a recorded date only when there is no
+    onset), and none for an undated resource."""
+    facts = READER.read([resource], ON)
+    assert facts.answers, "the resource shows a fact"
+    reference = f"{resource['resourceType']}/{resource['id']}"
+    assert facts.dates.get(reference) == dated
