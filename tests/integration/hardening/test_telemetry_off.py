@@ -64,7 +64,13 @@ def _visit(app: FastAPI) -> None:
         assert client.get("/telemetry-test/fails").status_code == 500
 
 
-def test_a_configured_provider_is_never_asked(services: Services, provider: _Recording) -> None:
+def test_a_configured_provider_is_never_asked(
+    services: Services, provider: _Recording, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nor is an exporter configured from the environment (which would need the OTLP
+    exporter package, not installed: the app would fail to start)."""
+    monkeypatch.setenv("FASTAPI_OTEL_AUTO_CONFIGURE", "true")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9/otlp")
     _visit(create_app(services.settings, services=services))
     assert provider.asked == []
 

@@ -41,14 +41,14 @@ def test_a_day_is_that_day(day: date) -> None:
 
 
 def test_a_day_is_read_without_the_memo_which_keeps_the_longer_forms() -> None:
-    """A plain day costs less to read than to look up, so it does not take a place in the
+    """A plain day costs no more to read than to look up, so it does not take a place in the
     bounded memo that dateTimes and partial dates repeat through."""
     record_dates._known_day.cache_clear()
     assert latest_day("2024-02-29") == date(2024, 2, 29)
     assert latest_day("2023-02-29") is None
     assert latest_day("+024-01-01") == date(24, 1, 1)  # int() takes the sign
-    assert latest_day("2021-W01-1") is None  # a week date, which fromisoformat takes
-    assert record_dates._known_day.cache_info().currsize == 3  # the three texts refused first
+    assert latest_day("2021-W01-1") is None  # a week date (fromisoformat would take it)
+    assert record_dates._known_day.cache_info().currsize == 3  # the three read the general way
     assert latest_day("2024-02-29T10:00:00+01:00") == date(2024, 2, 29)
     assert latest_day("2024-02") == date(2024, 2, 29)
     assert record_dates._known_day.cache_info().currsize == 5
