@@ -183,11 +183,12 @@ def test_a_line_is_shared_read_or_left_to_the_general_path_and_gives_the_same_re
 def test_a_template_is_made_once_per_patient_key_and_the_memos_stay_bounded(
     monkeypatch: pytest.MonkeyPatch, birth_dates_read: bool
 ) -> None:
-    """Past MEMO_SIZE keys the templates, the keys seen once and the birth dates told are
-    emptied (where the rules read birth dates, each is a key of its own; where they do not,
-    the birth dates told are emptied while their shared template stays); lines stay right
-    throughout."""
+    """Past MEMO_SIZE keys the templates and the keys seen once, and past BIRTH_DATES_KEPT
+    the birth dates told, are emptied (where the rules read birth dates, each is a key of its
+    own; where they do not, the birth dates told are emptied while their shared template
+    stays); lines stay right throughout."""
     monkeypatch.setattr(bulk_small, "MEMO_SIZE", 8)
+    monkeypatch.setattr(bulk_small, "BIRTH_DATES_KEPT", 8)
     small, full = _screeners(birth_dates_read=birth_dates_read)
     assert small.small is not None
     for year in range(1950, 1980):
@@ -200,6 +201,37 @@ def test_a_template_is_made_once_per_patient_key_and_the_memos_stay_bounded(
             assert len(small.small._seen) <= 8
             assert small.small.any_birth_date.cache_info().currsize <= 8
     assert small.small._templates
+
+
+def test_each_birth_date_is_told_once_past_the_size_of_the_other_memos(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The birth dates told are kept for a long run's variety of birth dates (the days of 120
+    years), more than the other memos keep: each is told once however many come between."""
+    monkeypatch.setattr(bulk_small, "MEMO_SIZE", 8)
+    small, full = _screeners()
+    assert small.small is not None
+    small.small.any_birth_date.cache_clear()
+    days = [f"{1950 + n}-03-04" for n in range(20)]
+    for visit in ("a", "b"):
+        for n, born in enumerate(days):
+            data = _line([{"resourceType": "Patient", "id": f"p{n}{visit}", "birthDate": born}])
+            assert small.screen(_record(data)) == full.screen(_record(data))
+    info = small.small.any_birth_date.cache_info()
+    assert (info.misses, info.hits) == (20, 20)
+
+
+def test_a_birth_date_longer_than_a_date_is_told_each_time_and_not_kept() -> None:
+    """A Patient's birthDate of more than ten characters (no FHIR date) gives the full
+    reading's line, and its answer takes no place in the memo, however long the text."""
+    small, full = _screeners()
+    assert small.small is not None
+    small.small.any_birth_date.cache_clear()
+    for n, born in enumerate(("1971-04-09T10:00:00Z", "1971-04-09" + "x" * 2000, "1971-04-09")):
+        for visit in ("a", "b", "c"):  # seen once, then through the template
+            data = _line([{"resourceType": "Patient", "id": f"p{n}{visit}", "birthDate": born}])
+            assert small.screen(_record(data)) == full.screen(_record(data))
+    assert small.small.any_birth_date.cache_info().currsize == 1
 
 
 def test_elements_seen_once_give_their_own_line_and_a_template_when_they_come_back() -> None:
