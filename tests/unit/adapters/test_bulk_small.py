@@ -183,10 +183,10 @@ def test_a_line_is_shared_read_or_left_to_the_general_path_and_gives_the_same_re
 def test_a_template_is_made_once_per_patient_key_and_the_memos_stay_bounded(
     monkeypatch: pytest.MonkeyPatch, birth_dates_read: bool
 ) -> None:
-    """Past MEMO_SIZE keys the templates and the keys seen once, and past BIRTH_DATES_KEPT
-    the birth dates told, are emptied (where the rules read birth dates, each is a key of its
-    own; where they do not, the birth dates told are emptied while their shared template
-    stays); lines stay right throughout."""
+    """Past MEMO_SIZE keys the templates and the keys seen once are emptied, and the birth
+    dates told stay within BIRTH_DATES_KEPT (where the rules read birth dates, each is a key
+    of its own; where they do not, birth dates told leave the memo while their shared
+    template stays); lines stay right throughout."""
     monkeypatch.setattr(bulk_small, "MEMO_SIZE", 8)
     monkeypatch.setattr(bulk_small, "BIRTH_DATES_KEPT", 8)
     small, full = _screeners(birth_dates_read=birth_dates_read)
@@ -221,13 +221,16 @@ def test_each_birth_date_is_told_once_past_the_size_of_the_other_memos(
     assert (info.misses, info.hits) == (20, 20)
 
 
-def test_a_birth_date_longer_than_a_date_is_told_each_time_and_not_kept() -> None:
-    """A Patient's birthDate of more than ten characters (no FHIR date) gives the full
-    reading's line, and its answer takes no place in the memo, however long the text."""
+def test_a_birth_date_that_is_not_a_days_ten_ascii_characters_is_told_but_not_kept() -> None:
+    """A Patient's birthDate longer or shorter than a day's ten characters, or of ten that
+    are not all ASCII (which take up to 151 bytes each), gives the full reading's line, and
+    its answer takes no place in the memo, however long the text."""
     small, full = _screeners()
     assert small.small is not None
     small.small.any_birth_date.cache_clear()
-    for n, born in enumerate(("1971-04-09T10:00:00Z", "1971-04-09" + "x" * 2000, "1971-04-09")):
+    borns = ("1971-04-09T10:00:00Z", "1971-04-09 ", "1971-04-09" + "x" * 2000, "1971",
+             "\uff11\uff19\uff17\uff11-04-09", "1971-04-0\U0001d7e1", "1971-04-09")  # fmt: skip
+    for n, born in enumerate(borns):
         for visit in ("a", "b", "c"):  # seen once, then through the template
             data = _line([{"resourceType": "Patient", "id": f"p{n}{visit}", "birthDate": born}])
             assert small.screen(_record(data)) == full.screen(_record(data))
