@@ -43,7 +43,7 @@ SMALL_LINE_BYTES = 4096
 MEMO_SIZE = 4096
 #: The birth dates whose answer ``any_birth_date`` keeps: the days of 120 years, as many as
 #: living patients' birth dates, so that a long run tells each one once (with ``MEMO_SIZE``
-#: of them, 77% of the birth dates of 400,000 patients were told again). Only a text of a
+#: of them, 77% of the answers over 400,000 patients were not in it). Only a text of a
 #: day's ten ASCII characters is kept; any other is told each time (rare, and with the shipped
 #: reader and intake never one that stands for any other), so a full memo holds about 7 MB
 #: (8 MB of a process) whatever the lines hold, in each worker.
