@@ -105,12 +105,11 @@ def _dated(label: str, span: Span) -> str:
     """'onset 2024-03-01' (or the span's start to end) for the evidence; '' if undated."""
     if span.start is not None and span.end is not None and span.start != span.end:
         return f"{label} {span.start.isoformat()} to {span.end.isoformat()}"
-    day = span.last
-    return f"{label} {day.isoformat()}" if day is not None else ""
+    return _dated_on(label, span.last)
 
 
 def _dated_on(label: str, day: date | None) -> str:
-    """'recorded 2024-03-01' for the evidence; '' if ``day`` is None (``_dated`` of a day)."""
+    """'recorded 2024-03-01' for the evidence; '' if ``day`` is None."""
     return f"{label} {day.isoformat()}" if day is not None else ""
 
 

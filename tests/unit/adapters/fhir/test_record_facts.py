@@ -229,6 +229,8 @@ _WARFARIN = _concept(RXNORM, "11289")
         ({**condition(ICD10, "C50.911", onset="2018-01"), "recordedDate": "2019-05-02",
           "abatementPeriod": {"start": "2020-02-01", "end": "2020-03-01"}},
          "onset 2018-01-31, abated 2020-02-01 to 2020-03-01"),
+        ({**condition(ICD10, "C50.911", onset="2018-01-05"),
+          "abatementPeriod": {"end": "2020-03-01"}}, "onset 2018-01-05, abated 2020-03-01"),
         ({k: v for k, v in observation("82810-3", _PREGNANT).items() if k != "effectiveDateTime"}
          | {"issued": "2026-11-20T08:00:00Z"}, "issued 2026-11-20"),
         (observation("82810-3", _PREGNANT, when="2026-11-19T08:00:00+01:00"),
