@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 CLEAR_FEMALE: dict[str, Any] = {
@@ -34,3 +35,16 @@ BASES = {"female": CLEAR_FEMALE, "male": CLEAR_MALE}
 def intake(base: str = "female", **answers: Any) -> dict[str, Any]:
     """A clear intake of ``base`` with ``answers`` set on top."""
     return BASES[base] | answers
+
+
+class CountedChecks:
+    """An intake schema that counts the intakes it checks (put in a ``ScreeningService``'s
+    ``schema``: a memo of decisions that shares one checks it once)."""
+
+    def __init__(self, schema: Any) -> None:
+        self.schema = schema
+        self.checked = 0
+
+    def parse(self, answers: Mapping[str, object], on: Any) -> Any:
+        self.checked += 1
+        return self.schema.parse(answers, on)

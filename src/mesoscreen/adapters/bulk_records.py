@@ -24,6 +24,7 @@ from mesoscreen.adapters.fhir.record_facts import (
 )
 from mesoscreen.adapters.ndjson import Line
 from mesoscreen.domain.errors import InputError
+from mesoscreen.services.answer_keys import AnswersKey, answers_key
 from mesoscreen.services.ports import RecordFactsReader, RecordShown
 from mesoscreen.services.record_identity import bundle_resources, record_patient
 from mesoscreen.services.screening import ScreeningService
@@ -83,16 +84,17 @@ class RecordScreener:
             else None
         )
         self._memo: dict[tuple[tuple[str, object], ...], _Screened] = {}
-        self._exact: dict[tuple[tuple[str, object], ...], _Screened] = {}
+        self._exact: dict[AnswersKey, _Screened] = {}
 
     def _decide(self, answers: Mapping[str, object]) -> _Screened:
         """The decision for ``answers``, shared with earlier patients with the same key.
 
-        Answers all given as text (sex, dates, yes) are first looked up as they are: the
-        same answers are the same intake, so checking them and working out their decision
-        key again would give the memo entry already found (a third of a small record's cost).
+        Answers given as texts (sex, dates, yes) or lists of texts (allergens) are first
+        looked up as they are (``answers_key``): the same answers are the same intake, so
+        checking them and working out their decision key again would give the memo entry
+        already found (a third of a small record's cost).
         """
-        exact = tuple(answers.items()) if all(type(v) is str for v in answers.values()) else None
+        exact = answers_key(answers)
         if exact is not None:
             known = self._exact.get(exact)
             if known is not None:

@@ -6,9 +6,10 @@ appointment booked), and many patients' records give the same facts. Screening t
 writing the same card texts again is most of a call's work after its token check, so the
 decision and the texts it gives are kept, as the bulk screener keeps its decisions: keyed by
 what a decision reads (``Screener.decision_key``, "equal keys, equal decisions"), and first by
-the answers as they are when they are all text (the same answers are the same intake, so
-neither their check nor their key need working out again). Each call still builds its own
-cards from them (their uuids, links and suggestions are the call's own).
+the answers as they are when they are texts or lists of texts (``answers_key``: the same
+answers are the same intake, so neither their check nor their key need working out again).
+Each call still builds its own cards from them (their uuids, links and suggestions are the
+call's own).
 
 Before that, a record sent whole in prefetch is read into facts by the one record reader; the
 same prefetch (the same JSON, for the same patient, on the same date) reads the same, so what
@@ -33,6 +34,7 @@ from typing import Any
 import orjson
 
 from mesoscreen.domain.decision import Decision
+from mesoscreen.services.answer_keys import AnswersKey, answers_key
 from mesoscreen.services.cds_cards import CardTexts, card_texts
 from mesoscreen.services.intake_reading import ScreeningInput
 from mesoscreen.services.screening import ScreeningService
@@ -56,14 +58,14 @@ class ScreeningMemo:
         self._size = size
         self._on: date | None = None
         self._by_key: dict[tuple[tuple[str, object], ...], Screened] = {}
-        self._exact: dict[tuple[tuple[str, object], ...], Screened] = {}
+        self._exact: dict[AnswersKey, Screened] = {}
 
     def screen(self, answers: Mapping[str, object], on: date) -> Screened:
         """The decision on ``answers`` on ``on`` and its card texts; IntakeError (from the
         screening service) if the answers are invalid, and nothing kept."""
         if on != self._on:
             self._by_key, self._exact, self._on = {}, {}, on
-        exact = tuple(answers.items()) if all(type(v) is str for v in answers.values()) else None
+        exact = answers_key(answers)
         if exact is not None:
             found = self._exact.get(exact)
             if found is not None:

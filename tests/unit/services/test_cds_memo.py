@@ -19,7 +19,7 @@ from mesoscreen.services.intake_reading import IntakeReader
 from mesoscreen.services.ports import RecordShown
 from mesoscreen.services.screening import ScreeningService
 from tests.event_loops import on_a_loop_of_its_own
-from tests.intakes import intake
+from tests.intakes import CountedChecks, intake
 from tests.integration.cds_hooks.conftest import MESOTHERAPY
 from tests.integration.cds_hooks.hook_requests import RECORD, hook_request, prefetch_of
 from tests.strategies import SCREENING_DAY, answers_for
@@ -142,3 +142,20 @@ def test_a_record_fetched_from_the_fhir_server_is_fetched_and_read_every_time() 
         answer = _call(cds, hook_request(prefetch=partial))
         assert answer.error is not None
     assert len(server.asked) == 2
+
+
+def test_answers_with_a_list_of_allergens_are_checked_once() -> None:
+    service = ScreeningService(KB)
+    counted = service.schema = CountedChecks(service.schema)  # type: ignore[assignment]
+    memo = ScreeningMemo(service)
+    answers = intake("male", allergy_history="yes", allergens=["lidocaine", "EGF"])
+    allergic = memo.screen(answers, SCREENING_DAY)
+    again = intake("male", allergy_history="yes", allergens=["lidocaine", "EGF"])
+    assert memo.screen(again, SCREENING_DAY) is allergic
+    assert counted.checked == 1
+    assert allergic.decision == SCREENING.screen(answers, SCREENING_DAY)
+    # Another list, or the same in another order, is checked for itself.
+    memo.screen(intake("male", allergy_history="yes", allergens=["EGF", "lidocaine"]),
+                SCREENING_DAY)  # fmt: skip
+    memo.screen(intake("male", allergy_history="yes", allergens=["lidocaine"]), SCREENING_DAY)
+    assert counted.checked == 3
