@@ -35,7 +35,8 @@ classes and that table together (``tests/unit/test_error_tree.py``).
     ├── UnavailableError                something needed is not reachable now; try again
     │   ├── DatabaseUnavailableError    the database cannot be reached
     │   ├── DatabaseInUseError          a restore and a running server would share the database
-    │   └── RecordUnavailableError      neither CDS prefetch nor the FHIR server gave the record
+    │   ├── RecordUnavailableError      neither CDS prefetch nor the FHIR server gave the record
+    │   └── WorkerStoppedError          a bulk worker process died before it finished its part
     ├── ConfigurationError              a setting or an installed file is wrong; fix and restart
     │   ├── KnowledgeBaseError          a knowledge file is broken (names file and entry)
     │   ├── ConditionSyntaxError        a knowledge condition is malformed (before file and entry)
@@ -325,6 +326,20 @@ class RecordUnavailableError(UnavailableError):
     """Raised when neither CDS prefetch nor the FHIR server gave the data; says which."""
 
     code = "record_unavailable"
+
+
+class WorkerStoppedError(UnavailableError):
+    """Raised when a bulk worker process died (killed by the system, for lack of memory, say)
+    before the run finished; the run stops at the first part of the input not finished."""
+
+    code = "worker_stopped"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "a worker process stopped before the run finished (killed, for instance for lack"
+            " of memory); the output holds the decisions of the input's first lines only, in"
+            " order. Run again, with fewer workers or more memory"
+        )
 
 
 # The installation.

@@ -1,21 +1,38 @@
-"""The pool of bulk workers: what the workers inherit and what the parent keeps."""
+"""The pool of bulk workers: what the workers inherit and what the parent keeps, and a run
+whose worker dies."""
 
 from __future__ import annotations
 
 import gc
+import io
+import os
+import signal
+import time
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
+from types import FrameType
 
+import orjson
 import pytest
 
-from mesoscreen.adapters import bulk_runner
-from mesoscreen.adapters.bulk_runner import BulkSettings
+from mesoscreen.adapters import bulk_chunks
+from mesoscreen.adapters.bulk_export import PatientLines
+from mesoscreen.adapters.bulk_output import BulkWriter, ChunkResult
+from mesoscreen.adapters.bulk_records import RecordResult, RecordScreener
+from mesoscreen.adapters.bulk_runner import BulkSettings, WorkerPool, result, run_inputs, run_local
+from mesoscreen.adapters.ndjson import Line
 from mesoscreen.bootstrap import record_screener
+from mesoscreen.domain.errors import WorkerStoppedError
 
 ON = date(2026, 11, 25)
+# A patient whose line makes the worker that screens it die, as the system kills a process.
+DOOMED = "doomed-patient"
+# Long enough for any run here; a run that waits past it fails instead of hanging.
+PATIENCE_SECONDS = 60
 
 
-def _freeze_count() -> int:
+def _freeze_count(*_: object) -> int:
     return gc.get_freeze_count()
 
 
@@ -31,10 +48,11 @@ def unfrozen() -> Iterator[None]:
 def test_workers_start_with_the_parents_objects_frozen_and_the_parent_is_unfrozen() -> None:
     """The workers' collections never walk what they inherited (each worker sees the
     inherited objects frozen); the parent's collections walk its own objects as before."""
-    with bulk_runner._start_pool(2, BulkSettings(ON, screener=record_screener)) as pool:
+    with WorkerPool(2, BulkSettings(ON, screener=record_screener)) as pool:
+        started = pool.submit(_freeze_count)
         assert _freeze_count() == 0
-        counts = [pool.apply(_freeze_count) for _ in range(4)]
-    assert all(count > 10_000 for count in counts), counts
+        counts = [result(started), *(result(pool.submit(_freeze_count)) for _ in range(3))]
+    assert all(count > 10_000 for count in counts), counts  # type: ignore[operator]
 
 
 @pytest.mark.usefixtures("unfrozen")
@@ -43,6 +61,104 @@ def test_a_freeze_the_parent_made_itself_is_left_in_place() -> None:
     frozen after starting a pool."""
     gc.freeze()
     before = _freeze_count()
-    with bulk_runner._start_pool(1, BulkSettings(ON, screener=record_screener)):
-        pass
+    with WorkerPool(1, BulkSettings(ON, screener=record_screener)) as pool:
+        result(pool.submit(_freeze_count))
     assert _freeze_count() >= before > 0
+
+
+def _die() -> None:
+    """Die as the system kills a process, once the pieces before have long been screened."""
+    time.sleep(1)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _killed() -> ChunkResult:
+    """A piece of work whose worker is killed at once."""
+    os.kill(os.getpid(), signal.SIGKILL)
+    raise AssertionError("not reached")
+
+
+@pytest.mark.usefixtures("patience")
+def test_a_pool_whose_worker_died_says_so_and_takes_no_more_work() -> None:
+    with WorkerPool(2, BulkSettings(ON, screener=record_screener)) as pool:
+        with pytest.raises(WorkerStoppedError):
+            result(pool.submit(_killed))
+        with pytest.raises(WorkerStoppedError):
+            pool.submit(_freeze_count)
+
+
+class _Doomed(RecordScreener):
+    """The bulk screener, but the process screening ``DOOMED``'s line is killed."""
+
+    def screen_bundle_line(self, source: str, number: int, data: bytes) -> RecordResult:
+        if DOOMED.encode() in data:
+            _die()
+        return super().screen_bundle_line(source, number, data)
+
+    def screen(self, record: PatientLines) -> RecordResult:
+        if any(DOOMED.encode() in line.data for line in record.lines):
+            _die()
+        return super().screen(record)
+
+
+def doomed_screener(on: date, policy: Path | None) -> RecordScreener:
+    """A ``ScreenerFactory`` of ``_Doomed`` screeners (module level: workers are handed it)."""
+    shipped = record_screener(on, policy)
+    return _Doomed(shipped.service, shipped.reader, on)
+
+
+def _line(patient: str) -> bytes:
+    return orjson.dumps({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "id": patient, "gender": "female"}},
+    ]})  # fmt: skip
+
+
+@pytest.fixture
+def patience() -> Iterator[None]:
+    """The test fails, rather than hangs, if it waits longer than ``PATIENCE_SECONDS``."""
+
+    def give_up(signum: int, frame: FrameType | None) -> None:
+        raise TimeoutError(f"still waiting after {PATIENCE_SECONDS} s")
+
+    previous = signal.signal(signal.SIGALRM, give_up)
+    signal.alarm(PATIENCE_SECONDS)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.usefixtures("patience")
+@pytest.mark.parametrize("kind", ["file", "records"])
+def test_a_run_whose_worker_dies_stops_saying_so_and_keeps_the_pieces_before(
+    tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker killed (as the system kills one for lack of memory) fails the run with
+    ``WorkerStoppedError``: no wait for ever on the piece it held. What is written is the
+    decisions of the whole pieces before it, in order from the first line (pieces of 4 KB,
+    about 35 lines, from a file; batches of 256 records)."""
+    monkeypatch.setattr(bulk_chunks, "CHUNK_BYTES", 4096)
+    patients = [f"p{n}" for n in range(600)]
+    lines = [_line(p) for p in patients[:300]] + [_line(DOOMED)]
+    lines += [_line(p) for p in patients[300:]]
+    out = io.BytesIO()
+    settings = BulkSettings(ON, screener=doomed_screener)
+    export = tmp_path / "export.ndjson"
+    export.write_bytes(b"\n".join(lines) + b"\n")
+    records = [PatientLines("", (Line("in", n, line),), is_bundle=True)
+               for n, line in enumerate(lines, start=1)]  # fmt: skip
+
+    def run() -> None:
+        writer = BulkWriter(out, io.BytesIO())
+        if kind == "file":
+            run_inputs([export], settings, writer, workers=2)
+        else:
+            run_local(records, settings, writer, workers=2)
+
+    with pytest.raises(WorkerStoppedError, match="worker process stopped"):
+        run()
+    written = [orjson.loads(line)["patient"] for line in out.getvalue().splitlines()]
+    assert written == patients[: len(written)]
+    if kind == "file":
+        assert 300 - 4096 // len(lines[0]) <= len(written) <= 300
+    else:
+        assert len(written) == 256

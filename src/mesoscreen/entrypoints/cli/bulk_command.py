@@ -86,7 +86,8 @@ def bulk_command(
 
     Exits 0 when every line was screened, 1 when some lines failed, 2 for bad options, an
     unwritable --out or --errors, or a gzip file that breaks off (the results of the lines
-    read before it are kept in --out).
+    read before it are kept in --out), 69 when a worker process dies (--out then holds the
+    decisions of the input's first lines, in order).
     """
     _check_inputs(inputs)
     policy = policy_file_for(policy)
