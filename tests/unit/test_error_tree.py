@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import pickle
 import pkgutil
 import re
 
@@ -167,3 +168,45 @@ def test_an_error_without_a_row_takes_its_nearest_ancestors_row() -> None:
         assert edges_for(errors.IntakeError) == ERROR_TABLE[errors.InputError]
     finally:
         del _Leaf
+
+
+def _an_error_of(kind: type[MesoscreenError]) -> MesoscreenError:
+    """An error of ``kind`` made through its own constructor (a text for each argument)."""
+    if kind is errors.RuleFailedError:
+        from mesoscreen.knowledge import default_knowledge_base
+
+        return kind(default_knowledge_base().rules[0], ValueError("raised"))  # type: ignore[call-arg]
+    required = [
+        name
+        for name, parameter in inspect.signature(kind.__init__).parameters.items()
+        if name != "self"
+        and parameter.default is inspect.Parameter.empty
+        and parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+    ]
+    arguments: list[object] = [
+        None if name == "retry_after_seconds" else f"{name} given" for name in required
+    ]
+    return kind(*arguments)
+
+
+@pytest.mark.parametrize(
+    "kind", sorted({MesoscreenError, *_subclasses(MesoscreenError)}, key=lambda k: k.__name__)
+)
+def test_every_error_pickles_whole(kind: type[MesoscreenError]) -> None:
+    """An error raised in a bulk worker process reaches the parent as it was raised: same
+    class, message, code, problems and attributes (``cls(*args)`` failed for every error whose
+    constructor takes other arguments than its message, and the pool took the worker for
+    dead)."""
+    error = _an_error_of(kind)
+    error.add_note("a note")
+    again = pickle.loads(pickle.dumps(error))  # noqa: S301 (our own bytes)
+    assert type(again) is kind
+    assert again.args == error.args
+    assert str(again) == str(error)
+    assert again.code == error.code
+    assert again.problems == error.problems
+    assert again.__notes__ == ["a note"]
+    assert vars(again).keys() == vars(error).keys()
+    assert {k: repr(v) for k, v in vars(again).items()} == {
+        k: repr(v) for k, v in vars(error).items()
+    }

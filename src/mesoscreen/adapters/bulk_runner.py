@@ -16,8 +16,11 @@ copy inside the kernel, so the lines never pass through the parent's Python.
 from __future__ import annotations
 
 import gc
+import multiprocessing
+import multiprocessing.process
 import os
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -71,9 +74,19 @@ class BulkSettings:
     screener: ScreenerFactory = field(kw_only=True)
 
 
+# Forked workers inherit the parent's caches (below); where there is no fork, the default.
+_FORK = (
+    multiprocessing.get_context("fork")
+    if "fork" in multiprocessing.get_all_start_methods()
+    else None
+)
+
+
 class WorkerPool:
     """``workers`` processes, each with its screener, that screen the pieces given to them
-    (a context manager: leaving it waits for the pieces under way and drops the others).
+    (a context manager: leaving it drops the pieces not yet handed to a worker and waits for
+    the others, those under way and those waiting in the workers' queue: at most twice as many
+    pieces as workers, and one more).
 
     One screener is built here first: it loads the knowledge base and the value sets and
     compiles the reader's patterns into this process's caches, which forked workers inherit,
@@ -99,7 +112,7 @@ class WorkerPool:
     def __init__(self, workers: int, settings: BulkSettings) -> None:
         settings.screener(settings.on, settings.policy_path)
         self._executor = ProcessPoolExecutor(
-            workers, initializer=_init_worker, initargs=(settings,)
+            workers, _FORK, initializer=_init_worker, initargs=(settings,)
         )
         self._started = False
 
@@ -120,8 +133,8 @@ class WorkerPool:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        # Pieces not begun are dropped; those under way end (each a chunk or a batch, bounded
-        # in bytes), so that no worker still writes in the spool folder once it is removed.
+        # The pieces handed to the workers end (each a chunk or a batch, bounded in bytes), so
+        # that no worker still writes in the spool folder once it is removed.
         self._executor.shutdown(wait=True, cancel_futures=True)
 
 
@@ -130,23 +143,38 @@ def _submitted(
 ) -> Future[ChunkResult]:
     try:
         return executor.submit(work, *args)
-    except BrokenProcessPool:
-        raise WorkerStoppedError() from None
+    except BrokenProcessPool as broken:
+        raise WorkerStoppedError() from broken
 
 
 def result(done: Future[ChunkResult]) -> ChunkResult:
     """What a worker gave for a piece; WorkerStoppedError if a worker died before that."""
     try:
         return done.result()
-    except BrokenProcessPool:
-        raise WorkerStoppedError() from None
+    except BrokenProcessPool as broken:
+        raise WorkerStoppedError() from broken
 
 
 def _init_worker(settings: BulkSettings) -> None:
-    """Build the worker's screener once (knowledge base, policy, value sets)."""
+    """Build the worker's screener once (knowledge base, policy, value sets), and end the
+    worker with its parent."""
     global _worker_screener, _worker_max_line  # one screener per worker process
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_end_with, args=(parent,), name="parent-watch", daemon=True).start()
     _worker_screener = settings.screener(settings.on, settings.policy_path)
     _worker_max_line = settings.max_line_bytes
+
+
+def _end_with(parent: multiprocessing.process.BaseProcess) -> None:
+    """End this process once ``parent`` has ended, however it ended.
+
+    A worker of a ``concurrent.futures`` pool waits for work on a pipe that it holds open
+    itself, so a parent killed (for lack of memory, by ``timeout``) left its workers waiting for
+    ever, each holding its memory; ``multiprocessing.Pool``'s workers saw the pipe close.
+    """
+    parent.join()
+    os._exit(1)
 
 
 def _screen_batch(batch: list[PatientLines], spool: str) -> ChunkResult:

@@ -81,6 +81,20 @@ class MesoscreenError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled as it is, whatever its class's arguments: an error raised in a bulk worker
+        # process reaches the parent whole (``cls(*args)`` failed for every error whose
+        # constructor takes other arguments than its message, and the pool then took the
+        # worker for dead).
+        return (_rebuilt, (type(self), self.args), self.__dict__)
+
+
+def _rebuilt(kind: type[MesoscreenError], args: tuple[object, ...]) -> MesoscreenError:
+    """An error of class ``kind`` with ``args``, not yet given its attributes (unpickling)."""
+    error = kind.__new__(kind)
+    error.args = args
+    return error
+
 
 # Bad input.
 

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import gc
 import io
+import multiprocessing
 import os
 import signal
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from pathlib import Path
 from types import FrameType
@@ -23,7 +28,7 @@ from mesoscreen.adapters.bulk_records import RecordResult, RecordScreener
 from mesoscreen.adapters.bulk_runner import BulkSettings, WorkerPool, result, run_inputs, run_local
 from mesoscreen.adapters.ndjson import Line
 from mesoscreen.bootstrap import record_screener
-from mesoscreen.domain.errors import WorkerStoppedError
+from mesoscreen.domain.errors import IntakeError, WorkerStoppedError
 
 ON = date(2026, 11, 25)
 # A patient whose line makes the worker that screens it die, as the system kills a process.
@@ -81,10 +86,77 @@ def _killed() -> ChunkResult:
 @pytest.mark.usefixtures("patience")
 def test_a_pool_whose_worker_died_says_so_and_takes_no_more_work() -> None:
     with WorkerPool(2, BulkSettings(ON, screener=record_screener)) as pool:
-        with pytest.raises(WorkerStoppedError):
+        with pytest.raises(WorkerStoppedError) as stopped:
             result(pool.submit(_killed))
-        with pytest.raises(WorkerStoppedError):
+        with pytest.raises(WorkerStoppedError) as refused:
             pool.submit(_freeze_count)
+    # What the pool said is kept for whoever reads the chain (a log's traceback, a debugger).
+    assert isinstance(stopped.value.__cause__, BrokenProcessPool)
+    assert isinstance(refused.value.__cause__, BrokenProcessPool)
+
+
+def _refused() -> ChunkResult:
+    """A piece of work that raises an error of Mesoscreen's whose constructor takes more than
+    a message."""
+    raise IntakeError("allergens", "refused in a worker")
+
+
+def test_an_error_raised_in_a_worker_reaches_the_parent_whole() -> None:
+    """Not taken for a dead worker: the error the worker raised, with its attributes."""
+    with WorkerPool(2, BulkSettings(ON, screener=record_screener)) as pool:
+        with pytest.raises(IntakeError) as raised:
+            result(pool.submit(_refused))
+        assert (raised.value.field, raised.value.problem) == ("allergens", "refused in a worker")
+        assert result(pool.submit(_freeze_count)) >= 0  # the pool goes on
+
+
+def _pid_after(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def orphaned_run() -> None:
+    """A parent of two workers that prints their ids, then waits to be killed (run as its own
+    process by the test below)."""
+    with WorkerPool(2, BulkSettings(ON, screener=record_screener)) as pool:
+        pids = {result(done) for done in [pool.submit(_pid_after, 0.5) for _ in range(2)]}
+        print(" ".join(map(str, sorted(pids))), flush=True)  # noqa: T201 (read by the test)
+        time.sleep(PATIENCE_SECONDS)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie waiting to be reaped has ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_workers_end_when_their_parent_is_killed(how: signal.Signals) -> None:
+    """A parent killed (for lack of memory, by ``timeout``) leaves no worker waiting for work
+    for ever, holding its memory."""
+    with subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
+        [sys.executable, "-c", f"from {__name__} import orphaned_run; orphaned_run()"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[3],
+    ) as parent:
+        try:
+            assert parent.stdout is not None
+            pids = [int(pid) for pid in parent.stdout.readline().split()]
+            assert len(pids) == 2
+            assert all(_alive(pid) for pid in pids)
+            parent.send_signal(how)
+            parent.wait(timeout=PATIENCE_SECONDS)
+            ended = time.monotonic() + 10
+            while any(_alive(pid) for pid in pids) and time.monotonic() < ended:
+                time.sleep(0.05)
+            assert not any(_alive(pid) for pid in pids)
+        finally:
+            parent.kill()
 
 
 class _Doomed(RecordScreener):
@@ -154,8 +226,11 @@ def test_a_run_whose_worker_dies_stops_saying_so_and_keeps_the_pieces_before(
         else:
             run_local(records, settings, writer, workers=2)
 
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the spool folder goes
     with pytest.raises(WorkerStoppedError, match="worker process stopped"):
         run()
+    assert multiprocessing.active_children() == []
+    assert list(tmp_path.glob("mesoscreen-bulk-*")) == []
     written = [orjson.loads(line)["patient"] for line in out.getvalue().splitlines()]
     assert written == patients[: len(written)]
     if kind == "file":
