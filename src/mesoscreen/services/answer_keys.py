@@ -19,8 +19,6 @@ def answers_key(answers: Mapping[str, object]) -> AnswersKey | None:
     answers. A record with an allergy gives a list of allergens; without lists such records
     were checked and keyed again each time (6.3 against 0.7 us a small record).
     """
-    if all(type(value) is str for value in answers.values()):
-        return tuple(answers.items())
     key: list[tuple[str, object]] = []
     for name, value in answers.items():
         if type(value) is list and all(type(item) is str for item in value):
